@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "IncidentLedger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ledger", targets: ["ledger"]),
+        .library(name: "LedgerCore", targets: ["LedgerCore"]),
+        .library(name: "LedgerStore", targets: ["LedgerStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // The only C library binding for libsodium; imported by LedgerCrypto alone.
+        .systemLibrary(
+            name: "CLedgerSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Ed25519, SHA-256, Argon2id, XChaCha20-Poly1305, base64: the only code touching libsodium.
+        .target(name: "LedgerCrypto", dependencies: ["CLedgerSodium"]),
+        // Pure log core: JSON, envelopes, entries, Merkle tree, checkpoints, key rules, verification.
+        .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        // SQLite storage through GRDB: the only module importing GRDB.
+        .target(
+            name: "LedgerStore",
+            dependencies: ["LedgerCore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "ledger",
+            dependencies: [
+                "LedgerCore", "LedgerCrypto", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks against the raw limits (not tests): `swift run -c release ledger-bench`.
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/LedgerBench"
+        ),
+        // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.
+        .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto"], path: "Tests/LedgerTesting"),
+        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTesting"]),
+        .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerStore", "LedgerTesting"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.unsafeFlags(["-warnings-as-errors"]))
+    target.swiftSettings = settings
+}
