@@ -1,0 +1,369 @@
+import Foundation
+
+/// A strict RFC 8259 parser: valid UTF-8 only, no duplicate keys, every string in NFC,
+/// bounded depth and size, nothing after the value.
+public struct JSONParser {
+    /// Limits applied while parsing.
+    public struct Limits: Sendable {
+        /// Maximum document size in bytes.
+        public var maxBytes: Int
+        /// Maximum nesting depth of arrays and objects.
+        public var maxDepth: Int
+
+        public init(maxBytes: Int, maxDepth: Int) {
+            self.maxBytes = maxBytes
+            self.maxDepth = maxDepth
+        }
+
+        /// 1 MiB, depth 64: the limits for event payloads.
+        public static let standard = Limits(maxBytes: 1 << 20, maxDepth: 64)
+    }
+
+    private let base: UnsafePointer<UInt8>
+    private let end: Int
+    private var pos: Int = 0
+    private let limits: Limits
+
+    private init(_ buffer: UnsafeRawBufferPointer, limits: Limits) {
+        // An empty buffer has no base address; point at a static byte so reads stay in bounds by `end`.
+        base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONParser.emptyBase
+        end = buffer.count
+        self.limits = limits
+    }
+
+    nonisolated(unsafe) private static let emptyBase: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    /// Parses one JSON document of any type.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, limits: Limits = .standard) throws(JSONError) -> JSONValue {
+        var p = JSONParser(bytes, limits: limits)
+        if bytes.count > limits.maxBytes { throw p.error(.tooLarge(limits.maxBytes), at: 0) }
+        p.skipWhitespace()
+        let value = try p.parseValue(depth: 0)
+        p.skipWhitespace()
+        if p.pos != p.end { throw p.error(.trailingData, at: p.pos) }
+        return value
+    }
+
+    /// Parses one JSON document from a byte collection.
+    public static func parse<C: ContiguousBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONValue {
+        do {
+            return try bytes.withUnsafeBytes { raw in try parse(raw, limits: limits) }
+        } catch let e as JSONError {
+            throw e
+        } catch {
+            fatalError("unreachable")
+        }
+    }
+
+    /// Parses a document whose top level must be an object.
+    public static func parseObject(_ bytes: UnsafeRawBufferPointer, limits: Limits = .standard) throws(JSONError) -> JSONObject {
+        var p = JSONParser(bytes, limits: limits)
+        if bytes.count > limits.maxBytes { throw p.error(.tooLarge(limits.maxBytes), at: 0) }
+        p.skipWhitespace()
+        if p.pos < p.end, p.base[p.pos] != UInt8(ascii: "{") { throw p.error(.topLevelNotObject, at: p.pos) }
+        let value = try p.parseValue(depth: 0)
+        p.skipWhitespace()
+        if p.pos != p.end { throw p.error(.trailingData, at: p.pos) }
+        return value.objectValue!
+    }
+
+    /// Parses a document whose top level must be an object, from a byte collection.
+    public static func parseObject<C: ContiguousBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONObject {
+        var result: Result<JSONObject, JSONError> = .failure(JSONError(reason: .unexpectedEnd, offset: 0, line: 1, column: 1))
+        bytes.withUnsafeBytes { raw in
+            do throws(JSONError) { result = .success(try parseObject(raw, limits: limits)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    // MARK: - Errors
+
+    private func error(_ reason: JSONError.Reason, at offset: Int) -> JSONError {
+        var line = 1
+        var column = 1
+        var i = 0
+        while i < offset && i < end {
+            if base[i] == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            i += 1
+        }
+        return JSONError(reason: reason, offset: offset, line: line, column: column)
+    }
+
+    // MARK: - Values
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while pos < end {
+            let c = base[pos]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { break }
+        }
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+        guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+        switch base[pos] {
+        case UInt8(ascii: "{"): return .object(try parseObjectBody(depth: depth + 1))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error(.unexpectedByte(base[pos]), at: pos)
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
+        let n = literal.utf8CodeUnitCount
+        let lit = literal.utf8Start
+        for i in 0..<n {
+            guard pos + i < end else { throw error(.unexpectedEnd, at: end) }
+            if base[pos + i] != lit[i] { throw error(.unexpectedByte(base[pos + i]), at: pos + i) }
+        }
+        pos += n
+    }
+
+    private mutating func parseObjectBody(depth: Int) throws(JSONError) -> JSONObject {
+        if depth > limits.maxDepth { throw error(.tooDeep(limits.maxDepth), at: pos) }
+        pos += 1  // {
+        var members: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if pos < end, base[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return JSONObject(uniqueMembers: members)
+        }
+        while true {
+            skipWhitespace()
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            guard base[pos] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(base[pos]), at: pos) }
+            let keyOffset = pos
+            let key = try parseString()
+            for m in members where m.key.utf8.elementsEqual(key.utf8) {
+                throw error(.duplicateKey(key), at: keyOffset)
+            }
+            skipWhitespace()
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            guard base[pos] == UInt8(ascii: ":") else { throw error(.unexpectedByte(base[pos]), at: pos) }
+            pos += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            members.append((key, value))
+            skipWhitespace()
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            let c = base[pos]
+            pos += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "}") { return JSONObject(uniqueMembers: members) }
+            throw error(.unexpectedByte(c), at: pos - 1)
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONError) -> [JSONValue] {
+        if depth > limits.maxDepth { throw error(.tooDeep(limits.maxDepth), at: pos) }
+        pos += 1  // [
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if pos < end, base[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return items
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            let c = base[pos]
+            pos += 1
+            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: "]") { return items }
+            throw error(.unexpectedByte(c), at: pos - 1)
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONError) -> String {
+        let start = pos
+        if base[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < end else { throw error(.invalidNumber, at: start) }
+        if base[pos] == UInt8(ascii: "0") {
+            pos += 1
+        } else if isDigit(base[pos]) {
+            while pos < end, isDigit(base[pos]) { pos += 1 }
+        } else {
+            throw error(.invalidNumber, at: start)
+        }
+        if pos < end, base[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard pos < end, isDigit(base[pos]) else { throw error(.invalidNumber, at: start) }
+            while pos < end, isDigit(base[pos]) { pos += 1 }
+        }
+        if pos < end, base[pos] == UInt8(ascii: "e") || base[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < end, base[pos] == UInt8(ascii: "+") || base[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < end, isDigit(base[pos]) else { throw error(.invalidNumber, at: start) }
+            while pos < end, isDigit(base[pos]) { pos += 1 }
+        }
+        if pos < end, isDigit(base[pos]) || base[pos] == UInt8(ascii: ".") { throw error(.invalidNumber, at: start) }
+        return String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
+    }
+
+    @inline(__always)
+    private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+    /// Parses a string starting at the opening quote.
+    private mutating func parseString() throws(JSONError) -> String {
+        let start = pos
+        pos += 1
+        let contentStart = pos
+        var ascii = true
+        // Fast path: scan for the closing quote with no escapes.
+        while pos < end {
+            let c = base[pos]
+            if c == UInt8(ascii: "\"") {
+                let buffer = UnsafeBufferPointer(start: base + contentStart, count: pos - contentStart)
+                pos += 1
+                if ascii { return String(decoding: buffer, as: UTF8.self) }
+                return try finishNonASCII(Array(buffer), at: start)
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw error(.controlCharacterInString, at: pos) }
+            if c >= 0x80 {
+                ascii = false
+                try skipUTF8Sequence()
+                continue
+            }
+            pos += 1
+        }
+        // Slow path: escapes present.
+        var bytes = [UInt8](UnsafeBufferPointer(start: base + contentStart, count: pos - contentStart))
+        while true {
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            let c = base[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                if ascii { return String(decoding: bytes, as: UTF8.self) }
+                return try finishNonASCII(bytes, at: start)
+            }
+            if c < 0x20 { throw error(.controlCharacterInString, at: pos) }
+            if c >= 0x80 {
+                ascii = false
+                let s = pos
+                try skipUTF8Sequence()
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + s, count: pos - s))
+                continue
+            }
+            if c != UInt8(ascii: "\\") {
+                bytes.append(c)
+                pos += 1
+                continue
+            }
+            let escapeStart = pos
+            pos += 1
+            guard pos < end else { throw error(.unexpectedEnd, at: pos) }
+            let e = base[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case UInt8(ascii: "/"): bytes.append(0x2F)
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(at: escapeStart)
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard pos + 1 < end, base[pos] == UInt8(ascii: "\\"), base[pos + 1] == UInt8(ascii: "u") else {
+                        throw error(.loneSurrogate, at: escapeStart)
+                    }
+                    pos += 2
+                    let low = try hex4(at: escapeStart)
+                    guard (0xDC00...0xDFFF).contains(low) else { throw error(.loneSurrogate, at: escapeStart) }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw error(.loneSurrogate, at: escapeStart)
+                }
+                if scalar >= 0x80 { ascii = false }
+                bytes.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            default:
+                throw error(.invalidEscape, at: escapeStart)
+            }
+        }
+    }
+
+    private mutating func hex4(at escapeStart: Int) throws(JSONError) -> UInt32 {
+        guard pos + 4 <= end else { throw error(.unexpectedEnd, at: end) }
+        var v: UInt32 = 0
+        for i in 0..<4 {
+            let c = base[pos + i]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw error(.invalidEscape, at: escapeStart)
+            }
+            v = v << 4 | d
+        }
+        pos += 4
+        return v
+    }
+
+    /// Validates one UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
+    private mutating func skipUTF8Sequence() throws(JSONError) {
+        let c0 = base[pos]
+        var need: Int
+        var lowerBound: UInt8 = 0x80
+        var upperBound: UInt8 = 0xBF
+        switch c0 {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: need = 2; lowerBound = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: need = 2; upperBound = 0x9F
+        case 0xF0: need = 3; lowerBound = 0x90
+        case 0xF1...0xF3: need = 3
+        case 0xF4: need = 3; upperBound = 0x8F
+        default: throw error(.invalidUTF8, at: pos)
+        }
+        guard pos + need < end else { throw error(.invalidUTF8, at: pos) }
+        let c1 = base[pos + 1]
+        guard c1 >= lowerBound && c1 <= upperBound else { throw error(.invalidUTF8, at: pos) }
+        var i = 2
+        while i <= need {
+            let c = base[pos + i]
+            guard c >= 0x80 && c <= 0xBF else { throw error(.invalidUTF8, at: pos) }
+            i += 1
+        }
+        pos += need + 1
+    }
+
+    private func finishNonASCII(_ bytes: [UInt8], at offset: Int) throws(JSONError) -> String {
+        let s = String(decoding: bytes, as: UTF8.self)
+        if !NFC.isNormalized(s) { throw error(.notNFC, at: offset) }
+        return s
+    }
+}
+
+/// Unicode NFC checks (through Foundation's canonical mapping).
+public enum NFC {
+    /// True when `s` is already in Normalization Form C.
+    public static func isNormalized(_ s: String) -> Bool {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        return s.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(s.unicodeScalars)
+    }
+
+    /// `s` in Normalization Form C.
+    public static func normalize(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
+        return s.precomposedStringWithCanonicalMapping
+    }
+}

@@ -1,0 +1,88 @@
+/// A parsed JSON value. Numbers keep their literal text so nothing is lost or re-rounded.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// The number's literal text, validated against RFC 8259's grammar.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The string, when this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The object, when this is an object.
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// The array, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    /// The value as a non-negative integer that fits in 53 bits (exact in every JSON reader);
+    /// nil for fractions, exponents, signs or larger values.
+    public var unsignedIntegerValue: UInt64? {
+        guard case .number(let text) = self, !text.isEmpty, text.utf8.count <= 16 else { return nil }
+        guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        guard let v = UInt64(text), v <= (1 << 53) - 1 else { return nil }
+        return v
+    }
+
+    /// A short name of the value's kind, for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}
+
+/// A JSON object that keeps its members in document order; keys are unique.
+public struct JSONObject: Sendable, Equatable {
+    /// Members in document order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    /// An empty object.
+    public init() { members = [] }
+
+    /// Builds an object from members; the caller guarantees unique keys.
+    public init(uniqueMembers: [(key: String, value: JSONValue)]) { members = uniqueMembers }
+
+    /// The member named `key`.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for m in members where m.key == key { return m.value }
+            return nil
+        }
+        set {
+            if let i = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
+
+    /// Keys in document order.
+    public var keys: [String] { members.map(\.key) }
+
+    /// Number of members.
+    public var count: Int { members.count }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.members.count == rhs.members.count else { return false }
+        for (a, b) in zip(lhs.members, rhs.members) where a.key != b.key || a.value != b.value { return false }
+        return true
+    }
+}

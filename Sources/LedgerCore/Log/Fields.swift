@@ -1,0 +1,37 @@
+/// Small validators shared by the payload and body parsers; errors name the field.
+enum Fields {
+    static func requireExactly(_ object: JSONObject, _ keys: Set<String>, in field: String) throws(LedgerError) {
+        for k in object.keys where !keys.contains(k) {
+            throw LedgerError(.malformed, "field `\(field)`: unknown member \"\(k.prefix(64))\"; allowed: \(keys.sorted().joined(separator: ", "))")
+        }
+        for k in keys.sorted() where object[k] == nil {
+            throw LedgerError(.malformed, "field `\(field).\(k)` is missing")
+        }
+    }
+
+    static func string(_ object: JSONObject, _ key: String, in field: String) throws(LedgerError) -> String {
+        guard let v = object[key] else { throw LedgerError(.malformed, "field `\(field).\(key)` is missing") }
+        guard let s = v.stringValue else {
+            throw .malformed(field.isEmpty ? key : "\(field).\(key)", "must be a string, found \(v.kindName)")
+        }
+        return s
+    }
+
+    static func validateName(_ name: String, field: String) throws(LedgerError) {
+        let count = name.count
+        guard count >= 1, count <= 100 else { throw .malformed(field, "must be 1 to 100 characters") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .malformed(field, "must not contain control characters")
+        }
+        guard name == name.trimmingWhitespace else { throw .malformed(field, "must not start or end with spaces") }
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

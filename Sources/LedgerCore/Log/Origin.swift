@@ -1,0 +1,9 @@
+/// The ledger's origin: its unique name, used in every payload and checkpoint.
+public enum Origin {
+    /// True for 1–255 bytes of printable ASCII without spaces or `+` (C2SP key-name rules),
+    /// e.g. `incidentledger.example/syria-health-care`.
+    public static func isValid(_ text: String) -> Bool {
+        let u = text.utf8
+        return !u.isEmpty && u.count <= 255 && u.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "+") }
+    }
+}

@@ -1,0 +1,130 @@
+/// A UTC instant with microsecond resolution, written in RFC 3339 form.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    /// Seconds since the Unix epoch.
+    public init(secondsSinceEpoch: Double) { microseconds = Int64((secondsSinceEpoch * 1_000_000).rounded(.down)) }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
+
+    /// Record-time form: always 27 bytes, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so byte order is time order.
+    public var recordTimeText: String { format(fractionDigits: 6) }
+
+    /// Signed-time form: `YYYY-MM-DDTHH:MM:SS.fffZ` (milliseconds).
+    public var signedTimeText: String { format(fractionDigits: 3) }
+
+    public var description: String { recordTimeText }
+
+    private func format(fractionDigits: Int) -> String {
+        var us = microseconds
+        var days = us / 86_400_000_000
+        us -= days * 86_400_000_000
+        if us < 0 {
+            us += 86_400_000_000
+            days -= 1
+        }
+        let (y, m, d) = Civil.date(fromDays: days)
+        let secs = us / 1_000_000
+        let frac = us % 1_000_000
+        var s = pad(y, 4) + "-" + pad(Int64(m), 2) + "-" + pad(Int64(d), 2)
+        s += "T" + pad(secs / 3600, 2) + ":" + pad(secs / 60 % 60, 2) + ":" + pad(secs % 60, 2)
+        if fractionDigits == 6 {
+            s += "." + pad(frac, 6)
+        } else if fractionDigits == 3 {
+            s += "." + pad(frac / 1000, 3)
+        }
+        return s + "Z"
+    }
+
+    private func pad(_ v: Int64, _ width: Int) -> String {
+        let t = String(v)
+        return t.count >= width ? t : String(repeating: "0", count: width - t.count) + t
+    }
+
+    /// Parses the fixed 27-byte record-time form; nil for anything else.
+    public static func parseRecordTime(_ text: String) -> Timestamp? {
+        let b = Array(text.utf8)
+        guard b.count == 27, b[19] == UInt8(ascii: "."), b[26] == UInt8(ascii: "Z") else { return nil }
+        return parseRFC3339(b)
+    }
+
+    /// Parses RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS` with an optional fraction of 1–9 digits and `Z`.
+    /// Offsets other than `Z`, lowercase `t`/`z` and leap seconds are refused.
+    public static func parseRFC3339(_ text: String) -> Timestamp? { parseRFC3339(Array(text.utf8)) }
+
+    static func parseRFC3339(_ b: [UInt8]) -> Timestamp? {
+        guard b.count >= 20, b.last == UInt8(ascii: "Z") else { return nil }
+        func num(_ from: Int, _ count: Int) -> Int64? {
+            var v: Int64 = 0
+            for i in from..<(from + count) {
+                let c = b[i]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int64(c - 48)
+            }
+            return v
+        }
+        guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
+            let h = num(11, 2), let mi = num(14, 2), let s = num(17, 2)
+        else { return nil }
+        guard (1...12).contains(mo), d >= 1, d <= Civil.daysInMonth(year: y, month: mo),
+            h < 24, mi < 60, s < 60
+        else { return nil }
+        var micro: Int64 = 0
+        if b.count > 20 {
+            guard b[19] == UInt8(ascii: "."), b.count - 21 >= 1, b.count - 21 <= 9,
+                let f = num(20, b.count - 21)
+            else { return nil }
+            let digits = b.count - 21
+            var scaled = f
+            if digits < 6 {
+                for _ in digits..<6 { scaled *= 10 }
+            } else {
+                for _ in 6..<digits { scaled /= 10 }
+            }
+            micro = scaled
+        } else if b.count != 20 {
+            return nil
+        }
+        let days = Civil.days(year: y, month: mo, day: d)
+        return Timestamp(microseconds: ((days * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000) + micro)
+    }
+}
+
+/// Proleptic Gregorian calendar arithmetic (H. Hinnant's days-from-civil algorithms).
+enum Civil {
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func date(fromDays z0: Int64) -> (Int64, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, Int(m), Int(d))
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: return (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}

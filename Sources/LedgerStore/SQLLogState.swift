@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+
+/// The rules' view of the log, answered from the tables inside the current transaction.
+struct SQLLogState: LogState {
+    let db: Database
+    let origin: String?
+    let path: String
+
+    func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
+        do {
+            guard let row = try Row.fetchOne(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?", arguments: [keyID])
+            else { return nil }
+            return try SQLLogState.keyRecord(row)
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    func revision(of subject: String) throws(LedgerError) -> UInt64 {
+        do {
+            return try UInt64.fetchOne(db, sql: "SELECT revision FROM subjects WHERE subject = ?", arguments: [subject]) ?? 0
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    func activeAdminCount() throws(LedgerError) -> Int {
+        do {
+            let rows = try String.fetchAll(db, sql: "SELECT roles FROM keys WHERE revoked_at IS NULL")
+            return rows.filter { $0.split(separator: ",").contains("admin") }.count
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    static func keyRecord(_ row: Row) throws -> KeyRecord {
+        let pkData: Data = row[1]
+        guard let pk = Ed25519.PublicKey(bytes: Array(pkData)) else {
+            throw LedgerError(.notALedger, "key table holds a malformed public key")
+        }
+        let roles = (row[3] as String).split(separator: ",").compactMap { Role(rawValue: String($0)) }
+        let revoked: Int64? = row[5]
+        return KeyRecord(
+            keyID: row[0], publicKey: pk, name: row[2], roles: roles, enrolledAt: UInt64(row[4] as Int64),
+            revokedAt: revoked.map { UInt64($0) })
+    }
+}
+
+/// Merkle nodes read from the `merkle` table.
+struct SQLMerkleNodes: MerkleNodeSource {
+    let db: Database
+
+    func node(level: Int, index: UInt64) throws -> Digest32 {
+        guard let data = try Data.fetchOne(db, sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?", arguments: [level, Int64(index)]),
+            let d = Digest32(bytes: data)
+        else {
+            throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from the ledger file")
+        }
+        return d
+    }
+}

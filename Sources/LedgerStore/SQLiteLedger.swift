@@ -1,0 +1,460 @@
+import Dispatch
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+
+/// What happened to one submitted envelope.
+public enum AppendOutcome: Sendable, Equatable {
+    /// Appended at this index.
+    case appended(UInt64)
+    /// Its event id was already in the log at this index; nothing was added.
+    case existing(UInt64)
+
+    /// The entry index either way.
+    public var index: UInt64 {
+        switch self {
+        case .appended(let i), .existing(let i): return i
+        }
+    }
+}
+
+/// One row of `ledger log`.
+public struct LogRow: Sendable {
+    public var index: UInt64
+    public var recordedAt: String
+    public var type: String
+    public var subject: String
+    public var signerKeyID: String
+    public var signerName: String
+    public var eventID: String
+}
+
+/// A ledger kept in one SQLite file (WAL mode, full fsync): entries, Merkle nodes, subject
+/// revisions, keys and checkpoints, all written in one transaction per append or batch.
+public final class SQLiteLedger: @unchecked Sendable {
+    /// The file path.
+    public let path: String
+    private let queue: DatabaseQueue
+    /// The ledger's origin.
+    public let origin: String
+    /// The key id that signed entry 0.
+    public let genesisKeyID: String
+    private let clock: any LedgerClock
+
+    private static func configuration(readOnly: Bool) -> Configuration {
+        var config = Configuration()
+        config.readonly = readOnly
+        config.journalMode = readOnly ? .default : .wal
+        config.busyMode = .timeout(60)
+        config.foreignKeysEnabled = false
+        config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        }
+        return config
+    }
+
+    private init(path: String, queue: DatabaseQueue, clock: any LedgerClock) throws(LedgerError) {
+        self.path = path
+        self.queue = queue
+        self.clock = clock
+        do {
+            let meta = try queue.read { db in
+                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0[0] as String, $0[1] as String) })
+            }
+            guard let o = meta["origin"], let g = meta["genesis_keyid"] else {
+                throw LedgerError(.notALedger, "\(path) has no genesis entry recorded")
+            }
+            origin = o
+            genesisKeyID = g
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    /// Opens an existing ledger; refuses foreign, truncated or other-version files untouched.
+    public static func open(path: String, readOnly: Bool = false, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> SQLiteLedger {
+        try FileHeader.check(path: path)
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: readOnly))
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+        return try SQLiteLedger(path: path, queue: queue, clock: clock)
+    }
+
+    /// Creates a new ledger file whose entry 0 is `genesis`; refuses if the file exists.
+    public static func create(path: String, genesis: Envelope, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> SQLiteLedger {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
+        }
+        let payload = try EventPayload(bytes: genesis.payload)
+        let decision = try EventRules.check(envelope: genesis, payload: payload, index: 0, state: MemoryLogState())
+        let temp = path + ".creating-\(getpid())"
+        do {
+            let queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
+            try queue.write { db in
+                for s in Schema.statements { try db.execute(sql: s) }
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?)",
+                               arguments: [payload.ledger, decision.signer.keyID])
+            }
+            try queue.close()
+        } catch {
+            removeDatabaseFiles(temp)
+            throw LedgerError.database(error, path: path)
+        }
+        // Publish the file atomically under its name, then append the genesis entry.
+        guard link(temp, path) == 0 else {
+            removeDatabaseFiles(temp)
+            throw LedgerError(.io, "\(path) could not be created (\(String(cString: strerror(errno))))")
+        }
+        removeDatabaseFiles(temp)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false))
+            let ledger = SQLiteLedger(unchecked: path, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock)
+            _ = try ledger.appendGenesis(genesis, payload: payload, decision: decision)
+            return ledger
+        } catch {
+            removeDatabaseFiles(path)
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock) {
+        self.path = path
+        self.queue = queue
+        self.origin = origin
+        self.genesisKeyID = genesisKeyID
+        self.clock = clock
+    }
+
+    private static func removeDatabaseFiles(_ p: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(p + suffix) }
+    }
+
+    /// Closes the database; later calls fail.
+    public func close() throws(LedgerError) {
+        do { try queue.close() } catch { throw LedgerError.database(error, path: path) }
+    }
+
+    // MARK: - Append
+
+    private func appendGenesis(_ envelope: Envelope, payload: EventPayload, decision: EventRules.Decision) throws -> AppendOutcome {
+        try queue.writeWithoutTransaction { db in
+            var result: AppendOutcome = .appended(0)
+            try db.inTransaction(.immediate) {
+                var tip = Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil)
+                result = try self.insert(db: db, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: clock.now())
+                return .commit
+            }
+            return result
+        }
+    }
+
+    private struct Tip {
+        var size: UInt64
+        var frontier: MerkleFrontier
+        var lastRecordTime: Timestamp?
+    }
+
+    /// Validates and appends a batch of signed envelopes in one transaction: all or nothing.
+    /// An envelope whose event id is already logged (with the same content) returns `.existing`.
+    /// Errors carry `index` = the envelope's position in `envelopes`, never a partial write.
+    public func append(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
+        if envelopes.isEmpty { return [] }
+        var payloads: [EventPayload] = []
+        payloads.reserveCapacity(envelopes.count)
+        for (i, e) in envelopes.enumerated() {
+            do throws(LedgerError) { payloads.append(try EventPayload(bytes: e.payload)) } catch {
+                throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
+            }
+        }
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var outcomes: [AppendOutcome] = []
+                try db.inTransaction(.immediate) {
+                    outcomes = try self.appendLocked(db: db, envelopes: envelopes, payloads: payloads)
+                    return .commit
+                }
+                return outcomes
+            }
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    private func loadTip(_ db: Database) throws -> Tip {
+        let row = try Row.fetchOne(db, sql: "SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1")
+        guard let row else { return Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil) }
+        let size = UInt64(row[0] as Int64) + 1
+        let frontier = try MerkleFrontier(size: size, source: SQLMerkleNodes(db: db))
+        return Tip(size: size, frontier: frontier, lastRecordTime: Timestamp.parseRecordTime(row[1]))
+    }
+
+    private func appendLocked(db: Database, envelopes: [Envelope], payloads: [EventPayload]) throws -> [AppendOutcome] {
+        var tip = try loadTip(db)
+        guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
+        let recordTime = clock.now()
+        var outcomes: [AppendOutcome] = []
+        var toVerify: [(position: Int, key: Ed25519.PublicKey)] = []
+        for (i, envelope) in envelopes.enumerated() {
+            let payload = payloads[i]
+            do throws(LedgerError) {
+                if let existing = try existingIndex(db: db, envelope: envelope, payload: payload) {
+                    outcomes.append(.existing(existing))
+                    continue
+                }
+                let state = SQLLogState(db: db, origin: origin, path: path)
+                let decision = try EventRules.check(envelope: envelope, payload: payload, index: tip.size, state: state, verifySignature: false)
+                toVerify.append((i, decision.signer.publicKey))
+                do {
+                    outcomes.append(try insert(db: db, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime))
+                } catch {
+                    throw LedgerError.database(error, path: path)
+                }
+            } catch {
+                throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
+            }
+        }
+        // Signatures, checked on all cores before anything commits.
+        var ok = [Bool](repeating: true, count: toVerify.count)
+        let checks = toVerify
+        ok.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachChunk(count: checks.count, parallelism: checks.count < 64 ? 1 : System.activeProcessorCount) { range in
+                for j in range {
+                    out[j] = envelopes[checks[j].position].hasValidSignature(by: checks[j].key)
+                }
+            }
+        }
+        if let bad = ok.firstIndex(of: false) {
+            let e = envelopes[toVerify[bad].position]
+            throw BatchError(
+                position: toVerify[bad].position, count: envelopes.count,
+                error: LedgerError(.refused, "signature does not verify for key \(e.keyID): the payload was altered after signing or signed by another key")
+            ).ledgerError
+        }
+        return outcomes
+    }
+
+    /// If this event id is already logged: its index when the event is the same (same signer,
+    /// type, subject and body), a conflict error when the id was used for another event.
+    private func existingIndex(db: Database, envelope: Envelope, payload: EventPayload) throws(LedgerError) -> UInt64? {
+        let row: Row?
+        do {
+            row = try Row.fetchOne(db, sql: "SELECT idx, line FROM entries WHERE event_id = ?", arguments: [Data(UUIDv7.parse(payload.id)!)])
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+        guard let row else { return nil }
+        let idx = UInt64(row[0] as Int64)
+        let line = try EntryLine(bytes: Array(row[1] as Data))
+        if line.envelope.payload == envelope.payload { return idx }
+        let old = try EventPayload(bytes: line.envelope.payload)
+        if old.type == payload.type, old.subject == payload.subject, old.body == payload.body, line.envelope.keyID == envelope.keyID {
+            return idx
+        }
+        throw LedgerError(.conflict, "event id \(payload.id) is already used at entry \(idx) by a different event; give this event a new id")
+    }
+
+    private func insert(
+        db: Database, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip, recordTime: Timestamp
+    ) throws -> AppendOutcome {
+        let index = tip.size
+        let time = max(recordTime, tip.lastRecordTime ?? recordTime)
+        let line = EntryLine(index: index, recordedAt: time, envelope: envelope).encoded()
+        try db.execute(
+            sql: "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Int64(index), time.recordTimeText, Data(UUIDv7.parse(payload.id)!), payload.type, payload.subject, envelope.keyID, Data(line)])
+        let leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
+        for node in tip.frontier.append(leaf: leaf) {
+            try db.execute(sql: "INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)", arguments: [node.level, Int64(node.index), Data(node.hash.bytes)])
+        }
+        try db.execute(
+            sql: "INSERT INTO subjects (subject, revision) VALUES (?, 1) ON CONFLICT(subject) DO UPDATE SET revision = revision + 1",
+            arguments: [payload.subject])
+        switch decision.keyEffect {
+        case .enroll(let r)?:
+            try db.execute(
+                sql: "INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+                arguments: [r.keyID, Data(r.publicKey.bytes), r.name, r.roles.map(\.rawValue).joined(separator: ","), Int64(r.enrolledAt)])
+        case .revoke(let keyID, let at)?:
+            try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE keyid = ?", arguments: [Int64(at), keyID])
+        case nil:
+            break
+        }
+        tip.size += 1
+        tip.lastRecordTime = time
+        return .appended(index)
+    }
+
+    // MARK: - Reading
+
+    /// Number of entries.
+    public func size() throws(LedgerError) -> UInt64 {
+        try read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0) }
+    }
+
+    /// The RFC 9162 root of the first `size` entries, from the stored nodes.
+    public func root(size: UInt64) throws(LedgerError) -> Digest32 {
+        try read { db in try MerkleTree.root(size: size, source: SQLMerkleNodes(db: db)) }
+    }
+
+    /// An inclusion proof for entry `index` in the tree of `size` entries.
+    public func inclusionProof(index: UInt64, size: UInt64) throws(LedgerError) -> [Digest32] {
+        try read { db in try MerkleTree.inclusionProof(index: index, size: size, source: SQLMerkleNodes(db: db)) }
+    }
+
+    /// A consistency proof between tree sizes `from` and `to`.
+    public func consistencyProof(from: UInt64, to: UInt64) throws(LedgerError) -> [Digest32] {
+        try read { db in try MerkleTree.consistencyProof(from: from, to: to, source: SQLMerkleNodes(db: db)) }
+    }
+
+    /// Every key ever enrolled, in enrollment order.
+    public func keys() throws(LedgerError) -> [KeyRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(SQLLogState.keyRecord)
+        }
+    }
+
+    /// The current revision of `subject` (0 if no event names it).
+    public func revision(of subject: String) throws(LedgerError) -> UInt64 {
+        try read { db in try UInt64.fetchOne(db, sql: "SELECT revision FROM subjects WHERE subject = ?", arguments: [subject]) ?? 0 }
+    }
+
+    /// Rows for `ledger log`, from `start`, at most `limit`.
+    public func logRows(from start: UInt64, limit: Int) throws(LedgerError) -> [LogRow] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.idx, e.recorded_at, e.type, e.subject, e.signer, COALESCE(k.name, '?'), e.event_id
+                    FROM entries e LEFT JOIN keys k ON k.keyid = e.signer WHERE e.idx >= ? ORDER BY e.idx LIMIT ?
+                    """, arguments: [Int64(start), limit]
+            ).map { r in
+                LogRow(
+                    index: UInt64(r[0] as Int64), recordedAt: r[1], type: r[2], subject: r[3], signerKeyID: r[4], signerName: r[5],
+                    eventID: UUIDv7.format(Array(r[6] as Data)))
+            }
+        }
+    }
+
+    /// Calls `body` with consecutive batches of stored entry lines (and the stored leaf hash of
+    /// each), in index order, holding one read transaction so the view is consistent.
+    public func forEachBatch(
+        batchSize: Int = 4096, upTo limit: UInt64? = nil, _ body: ([(index: UInt64, line: [UInt8], leaf: Digest32?)]) throws(LedgerError) -> Void
+    ) throws(LedgerError) {
+        try read { db in
+            var next: Int64 = 0
+            let end = Int64(limit ?? UInt64(Int64.max))
+            while next < end {
+                let count = Int(min(Int64(batchSize), end - next))
+                var batch: [(index: UInt64, line: [UInt8], leaf: Digest32?)] = []
+                batch.reserveCapacity(count)
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT e.idx, e.line, m.hash FROM entries e LEFT JOIN merkle m ON m.level = 0 AND m.idx = e.idx WHERE e.idx >= ? ORDER BY e.idx LIMIT ?",
+                    arguments: [next, count])
+                while let row = try cursor.next() {
+                    let line: [UInt8] = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }
+                    let leafData: Data? = row[2]
+                    batch.append((UInt64(row[0] as Int64), line, leafData.flatMap { Digest32(bytes: $0) }))
+                }
+                if batch.isEmpty { break }
+                do { try body(batch) } catch let e as LedgerError { throw e }
+                next += Int64(batch.count)
+                if batch.count < count { break }
+            }
+        }
+    }
+
+    /// Stored signed checkpoints, ascending by tree size.
+    public func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+        }
+    }
+
+    /// The latest stored checkpoint.
+    public func latestCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+        }
+    }
+
+    /// Signs and stores a checkpoint of the current tree with a key holding the log role,
+    /// after checking that the tree is consistent with the previous checkpoint.
+    public func checkpoint(signingKey: Ed25519.PrivateKey) throws(LedgerError) -> SignedNote {
+        let keyID = KeyID.of(signingKey.publicKey)
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var note: SignedNote!
+                try db.inTransaction(.immediate) {
+                    let state = SQLLogState(db: db, origin: origin, path: path)
+                    let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+                    guard let key = try state.key(keyID) else {
+                        throw LedgerError(.refused, "key \(keyID) is not enrolled in this ledger; enroll it with the log role first")
+                    }
+                    guard key.roles.contains(.log) else {
+                        throw LedgerError(.refused, "key \(keyID) (\(key.name)) lacks the log role needed to sign checkpoints")
+                    }
+                    guard key.isActive(at: size) else {
+                        throw LedgerError(.refused, "key \(keyID) (\(key.name)) is revoked or not yet enrolled at tree size \(size)")
+                    }
+                    let nodes = SQLMerkleNodes(db: db)
+                    let root = try MerkleTree.root(size: size, source: nodes)
+                    if let prev = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1") {
+                        let prevSize = UInt64(prev[0] as Int64)
+                        let prevCP = try Checkpoint(text: SignedNote(bytes: Array(prev[1] as Data)).text)
+                        guard prevSize <= size else {
+                            throw LedgerError(.verificationFailed, "the tree has \(size) entries but the last checkpoint covers \(prevSize): the log lost entries")
+                        }
+                        let proof = try MerkleTree.consistencyProof(from: prevSize, to: size, source: nodes)
+                        guard MerkleTree.verifyConsistency(from: prevSize, to: size, fromRoot: prevCP.root, toRoot: root, proof: proof) else {
+                            throw LedgerError(
+                                .verificationFailed,
+                                "refusing to sign: the tree of \(size) entries is not consistent with the checkpoint at size \(prevSize) (the log was rewritten); run `ledger verify`"
+                            )
+                        }
+                        if prevSize == size {
+                            note = try SignedNote(bytes: Array(prev[1] as Data))
+                            return .rollback
+                        }
+                    }
+                    let cp = Checkpoint(origin: origin, size: size, root: root)
+                    note = SignedNote.sign(text: cp.text, name: origin, key: signingKey)
+                    try db.execute(sql: "INSERT INTO checkpoints (size, note) VALUES (?, ?)", arguments: [Int64(size), Data(note.encoded())])
+                    return .commit
+                }
+                return note
+            }
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do {
+            return try queue.read(body)
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+}
+
+/// A failure inside a batch, located at the envelope's position in the batch.
+struct BatchError {
+    var position: Int
+    var count: Int
+    var error: LedgerError
+
+    var ledgerError: LedgerError {
+        var e = error
+        if count == 1 { return e }
+        e.message = "event #\(position + 1) of the batch: \(error.message)"
+        return e
+    }
+}

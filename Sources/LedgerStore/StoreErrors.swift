@@ -1,0 +1,30 @@
+import GRDB
+import LedgerCore
+
+extension LedgerError {
+    /// Maps a SQLite failure to a ledger error that says what to do.
+    static func database(_ error: any Error, path: String) -> LedgerError {
+        if let e = error as? LedgerError { return e }
+        guard let db = error as? DatabaseError else {
+            return LedgerError(.io, "\(path): \(error)")
+        }
+        switch db.resultCode {
+        case .SQLITE_NOTADB:
+            return LedgerError(.notALedger, "\(path) is not a ledger database (SQLite reports: file is not a database)")
+        case .SQLITE_CORRUPT:
+            return LedgerError(.notALedger, "\(path) is damaged (SQLite reports corruption); restore it from a backup or re-import an export")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return LedgerError(.io, "\(path) stayed busy (another process holds the write lock); try again")
+        case .SQLITE_FULL:
+            return LedgerError(.io, "\(path): the disk is full; nothing was written")
+        case .SQLITE_READONLY:
+            return LedgerError(.io, "\(path) is read-only; nothing was written")
+        case .SQLITE_CANTOPEN:
+            return LedgerError(.io, "\(path) cannot be opened (missing directory or no permission)")
+        case .SQLITE_IOERR:
+            return LedgerError(.io, "\(path): input/output error (\(db.message ?? "unknown")); nothing was written")
+        default:
+            return LedgerError(.io, "\(path): SQLite error \(db.resultCode.rawValue): \(db.message ?? "")")
+        }
+    }
+}
