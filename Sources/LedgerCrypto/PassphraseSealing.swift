@@ -46,6 +46,13 @@ public enum PassphraseSealing {
         public var nonce: [UInt8]
         public var ciphertext: [UInt8]
         public var cost: Cost
+
+        public init(salt: [UInt8], nonce: [UInt8], ciphertext: [UInt8], cost: Cost) {
+            self.salt = salt
+            self.nonce = nonce
+            self.ciphertext = ciphertext
+            self.cost = cost
+        }
     }
 
     /// Derives a 32-byte key from `passphrase` and `salt` with Argon2id13.

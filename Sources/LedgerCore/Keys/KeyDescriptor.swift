@@ -16,6 +16,11 @@ public struct KeyDescriptor: Sendable, Equatable {
         self.roles = roles
     }
 
+    /// Checks a key holder's name: 1–100 characters, no control characters, no outer spaces.
+    public static func validateName(_ name: String) throws(LedgerError) {
+        try Fields.validateName(name, field: "name")
+    }
+
     /// The key id.
     public var keyID: String { KeyID.of(publicKey) }
 

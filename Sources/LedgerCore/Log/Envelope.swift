@@ -77,6 +77,15 @@ public struct Envelope: Sendable, Equatable {
         try self.init(object: object)
     }
 
+    /// Parses and checks the shape of an envelope given as a byte array.
+    public init(json bytes: [UInt8]) throws(LedgerError) {
+        var result: Result<Envelope, LedgerError>!
+        bytes.withUnsafeBytes { raw in
+            do throws(LedgerError) { result = .success(try Envelope(json: raw)) } catch { result = .failure(error) }
+        }
+        self = try result.get()
+    }
+
     /// Checks the shape of a parsed envelope object.
     public init(object: JSONObject) throws(LedgerError) {
         try Fields.requireExactly(object, ["payloadType", "payload", "signatures"], in: "envelope")

@@ -38,22 +38,28 @@ public struct LogVerifier {
     private struct Parsed {
         var line: EntryLine
         var payload: EventPayload
-        var leaf: Digest32
     }
 
     /// Verifies the next batch of entry lines (indexes `size ..< size + lines.count`).
     /// Throws at the lowest failing index.
-    public mutating func process(_ lines: [[UInt8]]) throws(LedgerError) {
+    /// `storedLeaves`, when given, are leaf hashes recorded at append time; a difference means
+    /// the entry bytes changed in place and is reported at that index.
+    public mutating func process(_ lines: [[UInt8]], storedLeaves: [Digest32?]? = nil) throws(LedgerError) {
         let n = lines.count
         if n == 0 { return }
         let base = size
-        // Phase 1 (parallel): parse lines and payloads, hash leaves.
+        // Phase 1 (parallel): hash leaves, parse lines and payloads.
         var parsed = [Result<Parsed, LedgerError>?](repeating: nil, count: n)
+        var leaves = [Digest32](repeating: .zero, count: n)
         parsed.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEachChunk(count: n, parallelism: parallelism) { range in
-                for i in range {
-                    out[i] = Self.parse(lines[i])
+            leaves.withUnsafeMutableBufferPointer { leafOut in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let leafOut = leafOut
+                Parallel.forEachChunk(count: n, parallelism: parallelism) { range in
+                    for i in range {
+                        leafOut[i] = lines[i].withUnsafeBytes { MerkleHash.leaf($0) }
+                        out[i] = Self.parse(lines[i])
+                    }
                 }
             }
         }
@@ -64,8 +70,13 @@ public struct LogVerifier {
         for i in 0..<n {
             let index = base + UInt64(i)
             do throws(LedgerError) {
+                if let stored = storedLeaves?[i], stored != leaves[i] {
+                    throw LedgerError(
+                        .verificationFailed,
+                        "entry bytes differ from the leaf hash recorded when it was appended: the entry was altered in place")
+                }
                 let p = try parsed[i]!.get()
-                keysForSignatures[i] = try applyRules(p, index: index)
+                keysForSignatures[i] = try applyRules(p, index: index, leaf: leaves[i])
             } catch {
                 ruleFailure = error.at(index)
                 checkedUpTo = i
@@ -103,15 +114,14 @@ public struct LogVerifier {
         do throws(LedgerError) {
             let line = try EntryLine(bytes: bytes)
             let payload = try EventPayload(bytes: line.envelope.payload)
-            let leaf = bytes.withUnsafeBytes { MerkleHash.leaf($0) }
-            return .success(Parsed(line: line, payload: payload, leaf: leaf))
+            return .success(Parsed(line: line, payload: payload))
         } catch {
             return .failure(error)
         }
     }
 
     /// Applies the sequential checks for one entry; returns the key its signature must verify under.
-    private mutating func applyRules(_ p: Parsed, index: UInt64) throws(LedgerError) -> Ed25519.PublicKey {
+    private mutating func applyRules(_ p: Parsed, index: UInt64, leaf: Digest32) throws(LedgerError) -> Ed25519.PublicKey {
         guard p.line.index == index else {
             throw LedgerError(.verificationFailed, "entry says it is index \(p.line.index) but stands at position \(index): entries reordered, missing or duplicated")
         }
@@ -131,7 +141,7 @@ public struct LogVerifier {
         state.apply(p.payload, decision: decision)
         if index == 0 { genesisKeyID = decision.signer.keyID }
         lastRecordTime = p.line.recordedAt
-        _ = frontier.append(leaf: p.leaf)
+        frontier.append(leaf: leaf) { _ in }
         return decision.signer.publicKey
     }
 

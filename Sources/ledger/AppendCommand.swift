@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+/// `ledger append`: sign and append events, or append envelopes signed elsewhere.
+struct AppendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append events to the ledger: sign them with --key, or take envelopes already signed with `ledger sign` (--signed).",
+        discussion: """
+            An event file is one JSON object: {"type": …, "subject": …, "expects": N, "body": {…}}, with optional \
+            "id" (a UUIDv7; the idempotency key) and "signedAt". With --batch the input holds one object per line \
+            and all of them are appended in one transaction, or none. Re-submitting an event whose id is already \
+            in the log prints its existing index and adds nothing. Prints "appended INDEX" or "exists INDEX" per event.
+            """)
+
+    @OptionGroup var ledger: LedgerOption
+    @Option(help: ArgumentHelp("Private key file that signs the events.", valueName: "file"))
+    var key: String?
+    @Flag(help: "The input holds DSSE envelopes made by `ledger sign`, not unsigned events.")
+    var signed = false
+    @Flag(help: "The input holds one JSON document per line, appended in one transaction.")
+    var batch = false
+    @OptionGroup var output: JSONOutputOption
+    @Argument(help: ArgumentHelp("Event or envelope file; `-` or nothing for standard input.", valueName: "file"))
+    var input: String?
+
+    func validate() throws {
+        guard signed != (key != nil) else { throw ValidationError("give --key to sign events, or --signed for envelopes signed elsewhere (not both)") }
+    }
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let (name, docs) = try Input.documents(input, batch: batch)
+            let store = try ledger.open()
+            var envelopes: [Envelope] = []
+            envelopes.reserveCapacity(docs.count)
+            if signed {
+                for doc in docs {
+                    do throws(LedgerError) {
+                        envelopes.append(try Envelope(json: doc.bytes))
+                    } catch {
+                        throw LedgerError(error.code, "\(name):\(doc.line): \(error.message)")
+                    }
+                }
+            } else {
+                let signingKey = try SigningKeyOption(key: key!).load()
+                let now = SystemClock().now()
+                for doc in docs {
+                    let location = "\(name):\(doc.line)"
+                    let draft = try EventDraft(bytes: doc.bytes, where: location)
+                    envelopes.append(try draft.sign(origin: store.origin, key: signingKey, now: now, where: location))
+                }
+            }
+            let outcomes: [AppendOutcome]
+            do throws(LedgerError) {
+                outcomes = try store.append(envelopes)
+            } catch {
+                if batch { throw LedgerError(error.code, "\(name): \(error.message); nothing was appended", index: error.index) }
+                throw error
+            }
+            for (i, o) in outcomes.enumerated() {
+                let id = (try? EventPayload(bytes: envelopes[i].payload).id) ?? ""
+                if output.json {
+                    switch o {
+                    case .appended(let idx): printJSON([("status", .string("appended")), ("index", .int(idx)), ("id", .string(id))])
+                    case .existing(let idx): printJSON([("status", .string("existing")), ("index", .int(idx)), ("id", .string(id))])
+                    }
+                } else {
+                    switch o {
+                    case .appended(let idx): print("appended \(idx)")
+                    case .existing(let idx): print("exists \(idx)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension SigningKeyOption {
+    init(key: String) {
+        self.init()
+        self.key = key
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+
+/// Exit codes, documented in docs/CLI.md.
+enum Exit {
+    static let ok: Int32 = 0
+    static let verificationFailed: Int32 = 1
+    static let refused: Int32 = 3
+    static let conflict: Int32 = 4
+    static let notALedger: Int32 = 5
+    static let keyFile: Int32 = 6
+    static let usage: Int32 = 64
+    static let malformed: Int32 = 65
+    static let io: Int32 = 74
+
+    static func code(for error: LedgerError) -> Int32 {
+        switch error.code {
+        case .verificationFailed: return verificationFailed
+        case .refused: return refused
+        case .conflict: return conflict
+        case .notALedger: return notALedger
+        case .keyFile: return keyFile
+        case .malformed: return malformed
+        case .io: return io
+        }
+    }
+}
+
+/// Runs a command body, turning a `LedgerError` into a message on stderr and its exit code.
+func guarded(_ body: () throws(LedgerError) -> Void) throws {
+    do {
+        try body()
+    } catch {
+        Terminal.error(error.description)
+        throw ExitCode(Exit.code(for: error))
+    }
+}
+
+/// Output helpers.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("ledger: error: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+}

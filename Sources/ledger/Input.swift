@@ -1,0 +1,105 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+/// Reading events and envelopes from files or standard input; errors name file and line.
+enum Input {
+    /// The bytes of `path`, or of standard input for `-` or nil.
+    static func read(_ path: String?) throws(LedgerError) -> (name: String, bytes: [UInt8]) {
+        if path == nil || path == "-" {
+            return ("<stdin>", Array(FileHandle.standardInput.readDataToEndOfFile()))
+        }
+        guard let data = FileManager.default.contents(atPath: path!) else {
+            throw LedgerError(.io, "cannot read \(path!) (missing or no permission)")
+        }
+        return (path!, Array(data))
+    }
+
+    /// Splits a JSON Lines text into (line number, bytes) pairs, skipping blank lines.
+    static func lines(_ bytes: [UInt8]) -> [(line: Int, bytes: ArraySlice<UInt8>)] {
+        var out: [(Int, ArraySlice<UInt8>)] = []
+        var n = 0
+        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            n += 1
+            var l = raw
+            if l.last == 0x0D { l = l.dropLast() }
+            if l.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            out.append((n, l))
+        }
+        return out
+    }
+
+    /// The documents in an input: the whole input, or each line with `batch`.
+    static func documents(_ path: String?, batch: Bool) throws(LedgerError) -> (name: String, docs: [(line: Int, bytes: [UInt8])]) {
+        let (name, bytes) = try read(path)
+        if batch {
+            let docs = lines(bytes).map { ($0.line, Array($0.bytes)) }
+            guard !docs.isEmpty else { throw LedgerError(.malformed, "\(name): no events (expected one JSON object per line)") }
+            return (name, docs)
+        }
+        return (name, [(1, bytes)])
+    }
+}
+
+/// An event as an archivist writes it before signing:
+/// `{"type", "subject", "expects", "body"}` plus optional `id` and `signedAt`.
+struct EventDraft {
+    var type: String
+    var subject: String
+    var expects: UInt64
+    var body: JSONObject
+    var id: String?
+    var signedAt: String?
+
+    static let members: Set<String> = ["type", "subject", "expects", "body", "id", "signedAt"]
+
+    init(type: String, subject: String, expects: UInt64, body: JSONObject) {
+        self.type = type
+        self.subject = subject
+        self.expects = expects
+        self.body = body
+    }
+
+    /// Parses a draft; `where` prefixes errors (file and line).
+    init(bytes: [UInt8], where location: String) throws(LedgerError) {
+        func fail(_ m: String) -> LedgerError { LedgerError(.malformed, "\(location): \(m)") }
+        let object: JSONObject
+        do { object = try JSONParser.parseObject(bytes, limits: .init(maxBytes: EventPayload.maxBytes, maxDepth: 64)) } catch {
+            throw fail("not valid JSON: \(error)")
+        }
+        for k in object.keys where !EventDraft.members.contains(k) {
+            throw fail("unknown field `\(k.prefix(64))`; an event has type, subject, expects, body and optionally id, signedAt")
+        }
+        guard let t = object["type"]?.stringValue else { throw fail("field `type` is missing or not a string") }
+        guard let s = object["subject"]?.stringValue else { throw fail("field `subject` is missing or not a string") }
+        guard let e = object["expects"] else { throw fail("field `expects` is missing (the subject's revision you saw; 0 to create)") }
+        guard let ev = e.unsignedIntegerValue else { throw fail("field `expects` must be a non-negative integer") }
+        guard case .object(let b)? = object["body"] else { throw fail("field `body` is missing or not an object") }
+        type = t
+        subject = s
+        expects = ev
+        body = b
+        if let i = object["id"] {
+            guard let s = i.stringValue else { throw fail("field `id` must be a string") }
+            id = s
+        }
+        if let sa = object["signedAt"] {
+            guard let s = sa.stringValue else { throw fail("field `signedAt` must be a string") }
+            signedAt = s
+        }
+    }
+
+    /// Builds, validates and signs the payload for ledger `origin`.
+    func sign(origin: String, key: Ed25519.PrivateKey, now: Timestamp, where location: String) throws(LedgerError) -> Envelope {
+        let payload = EventPayload(
+            ledger: origin, id: id ?? UUIDv7.make(at: now), type: type, subject: subject, expects: expects,
+            signedAt: signedAt ?? now.signedTimeText, body: body)
+        let bytes = payload.encoded()
+        do throws(LedgerError) {
+            _ = try EventPayload(bytes: bytes)  // the same strict checks an auditor will apply
+        } catch {
+            throw LedgerError(error.code, "\(location): \(error.message)")
+        }
+        return Envelope.sign(payload: bytes, with: key)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import LedgerCore
+import LedgerStore
+
+/// `ledger log`: list entries.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "List entries: index, record time, type, subject and signer.")
+
+    @OptionGroup var ledger: LedgerOption
+    @Option(help: "First entry index to list.")
+    var from: UInt64 = 0
+    @Option(help: "Most entries to list.")
+    var limit: Int = 1000
+    @OptionGroup var output: JSONOutputOption
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            let rows = try store.logRows(from: from, limit: max(0, limit))
+            if output.json {
+                for r in rows {
+                    printJSON([
+                        ("index", .int(r.index)), ("recordedAt", .string(r.recordedAt)), ("type", .string(r.type)), ("subject", .string(r.subject)),
+                        ("id", .string(r.eventID)), ("signer", .string(r.signerKeyID)), ("signerName", .string(r.signerName)),
+                    ])
+                }
+                return
+            }
+            let typeWidth = max(4, rows.map(\.type.count).max() ?? 0)
+            let subjectWidth = min(64, max(7, rows.map(\.subject.count).max() ?? 0))
+            print(
+                "index".leftPad(7) + "  " + "recorded at".rightPad(27) + "  " + "type".rightPad(typeWidth) + "  " + "subject".rightPad(subjectWidth)
+                    + "  signer")
+            for r in rows {
+                print(
+                    String(r.index).leftPad(7) + "  " + r.recordedAt.rightPad(27) + "  " + r.type.rightPad(typeWidth) + "  "
+                        + r.subject.rightPad(subjectWidth) + "  " + r.signerName)
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerStore
+
+/// `ledger verify`: re-check the whole ledger.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Re-check every entry: signatures, signer rights at each index, origin, record-time order, Merkle roots against checkpoints.",
+        discussion: "Exit 0 when everything holds; exit 1 naming the first bad entry otherwise. Progress goes to stderr in a terminal.")
+
+    @OptionGroup var ledger: LedgerOption
+    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band). Without it the key in entry 0 is taken and printed.", valueName: "keyid"))
+    var trust: String?
+    @OptionGroup var output: JSONOutputOption
+
+    func validate() throws {
+        if let trust, !KeyID.isWellFormed(trust) { throw ValidationError("--trust must be 64 lowercase hex digits") }
+    }
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            let progress = Progress(label: "verified")
+            let report: VerifyReport
+            do throws(LedgerError) {
+                report = try store.verify(trust: trust, progress: progress.update)
+                progress.finish()
+            } catch {
+                progress.finish()
+                if output.json {
+                    printJSON([("ok", .bool(false)), ("index", error.index.map { .int($0) } ?? .null), ("reason", .string(error.message))])
+                }
+                throw error
+            }
+            if output.json {
+                printJSON([
+                    ("ok", .bool(true)), ("origin", .string(report.origin)), ("size", .int(report.size)), ("root", .string(report.root.hex)),
+                    ("genesisKeyID", .string(report.genesisKeyID)), ("trusted", .bool(trust != nil)), ("checkpoints", .int(UInt64(report.checkpoints))),
+                    ("keys", .int(UInt64(report.keys))),
+                ])
+                return
+            }
+            print("ok: \(report.size) entries, \(report.checkpoints) checkpoints, \(report.keys) keys verified")
+            print("origin:         \(report.origin)")
+            print("root:           \(report.root.hex)")
+            print("genesis key id: \(report.genesisKeyID)\(trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)")")
+        }
+    }
+}
+
+/// A progress line on stderr, only when stderr is a terminal.
+final class Progress: @unchecked Sendable {
+    private let label: String
+    private let enabled = Terminal.stderrIsTerminal
+    private var last = Date.distantPast
+    private let start = Date()
+    private var shown = false
+
+    init(label: String) { self.label = label }
+
+    func update(_ done: UInt64, _ total: UInt64) {
+        guard enabled else { return }
+        let now = Date()
+        guard now.timeIntervalSince(last) > 0.2 || done == total else { return }
+        last = now
+        let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
+        let pct = total > 0 ? Double(done) * 100 / Double(total) : 100
+        FileHandle.standardError.write(Data(String(format: "\r%@ %llu / %llu entries (%.0f%%, %.0f/s)", label, done, total, pct, rate).utf8))
+        shown = true
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
