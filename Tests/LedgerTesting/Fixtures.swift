@@ -1,1 +1,128 @@
-public enum LedgerTestingPlaceholder {}
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+/// Shared fixtures: fixed keys from published seeds, a manual clock, and builders for
+/// signed events and whole logs held in memory.
+public enum Fixtures {
+    /// A deterministic key from a one-byte seed pattern (never use outside tests).
+    public static func key(_ n: UInt8) -> Ed25519.PrivateKey {
+        try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: n, count: 32)))
+    }
+
+    /// The admin key used by fixture logs.
+    public static let admin = key(1)
+    /// An archivist key.
+    public static let archivist = key(2)
+    /// A reviewer key.
+    public static let reviewer = key(3)
+    /// A log (checkpoint) key.
+    public static let logKey = key(4)
+    /// A key never enrolled anywhere.
+    public static let stranger = key(9)
+
+    /// The fixture origin.
+    public static let origin = "test.example/ledger"
+
+    /// 2026-01-01T00:00:00Z.
+    public static let epoch = Timestamp(microseconds: 1_767_225_600_000_000)
+
+    /// A deterministic UUIDv7 for sequence number `n`.
+    public static func eventID(_ n: UInt64) -> String {
+        var b = [UInt8](repeating: 0, count: 16)
+        let ms = UInt64(epoch.microseconds / 1000) + n
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+        b[6] = 0x70
+        for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: n >> (8 * (7 - UInt64(i)))) }
+        b[8] = 0x80 | (b[8] & 0x3F)
+        return UUIDv7.format(b)
+    }
+
+    /// Signs a payload built from the parts.
+    public static func envelope(
+        type: String, subject: String, expects: UInt64, body: JSONObject, key: Ed25519.PrivateKey, n: UInt64,
+        origin: String = Fixtures.origin
+    ) -> Envelope {
+        let payload = EventPayload(
+            ledger: origin, id: eventID(n), type: type, subject: subject, expects: expects,
+            signedAt: Timestamp(microseconds: epoch.microseconds + Int64(n) * 1000).signedTimeText, body: body)
+        return Envelope.sign(payload: payload.encoded(), with: key)
+    }
+
+    /// The genesis envelope naming `admin`.
+    public static func genesis(origin: String = Fixtures.origin, admin: Ed25519.PrivateKey = Fixtures.admin) -> Envelope {
+        let d = KeyDescriptor(publicKey: admin.publicKey, name: "Fixture admin", roles: [.admin])
+        return envelope(
+            type: EventTypes.genesis, subject: d.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(d.json))]),
+            key: admin, n: 0, origin: origin)
+    }
+
+    /// A `key.enrolled` envelope signed by the fixture admin.
+    public static func enroll(_ key: Ed25519.PrivateKey, name: String, roles: [Role], n: UInt64, by admin: Ed25519.PrivateKey = Fixtures.admin) -> Envelope {
+        let d = KeyDescriptor(publicKey: key.publicKey, name: name, roles: roles)
+        return envelope(type: EventTypes.keyEnrolled, subject: d.keyID, expects: 0, body: d.json, key: admin, n: n)
+    }
+
+    /// A `key.revoked` envelope signed by the fixture admin.
+    public static func revoke(_ key: Ed25519.PrivateKey, expects: UInt64 = 1, n: UInt64) -> Envelope {
+        envelope(
+            type: EventTypes.keyRevoked, subject: KeyID.of(key.publicKey), expects: expects,
+            body: JSONObject(uniqueMembers: [("reason", .string("fixture revocation"))]), key: admin, n: n)
+    }
+
+    /// An `incident.reported` envelope with a body of roughly `padding` extra bytes.
+    public static func report(subject: String, expects: UInt64 = 0, n: UInt64, key: Ed25519.PrivateKey = Fixtures.archivist, padding: Int = 0) -> Envelope {
+        var members: [(key: String, value: JSONValue)] = [("title", .object(JSONObject(uniqueMembers: [("en", .string("Report \(n)")), ("ar", .string("تقرير \(n)"))])))]
+        if padding > 0 { members.append(("notes", .string(String(repeating: "x", count: padding)))) }
+        return envelope(type: "incident.reported", subject: subject, expects: expects, body: JSONObject(uniqueMembers: members), key: key, n: n)
+    }
+
+    /// The standard prefix of a fixture log: genesis, then archivist, reviewer and log keys enrolled.
+    public static func standardPrefix() -> [Envelope] {
+        [
+            genesis(),
+            enroll(archivist, name: "Fixture archivist", roles: [.archivist], n: 1),
+            enroll(reviewer, name: "Fixture reviewer", roles: [.reviewer], n: 2),
+            enroll(logKey, name: "Fixture log", roles: [.log], n: 3),
+        ]
+    }
+
+    /// Entry lines for envelopes, as a log would record them, one microsecond apart.
+    public static func lines(_ envelopes: [Envelope]) -> [[UInt8]] {
+        envelopes.enumerated().map { i, e in
+            EntryLine(index: UInt64(i), recordedAt: Timestamp(microseconds: epoch.microseconds + Int64(i)), envelope: e).encoded()
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+public final class ManualClock: LedgerClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Timestamp
+
+    public init(_ start: Timestamp = Fixtures.epoch) { current = start }
+
+    public func now() -> Timestamp { lock.withLock { current } }
+
+    /// Moves the clock by `microseconds` (negative to go back).
+    public func advance(_ microseconds: Int64) { lock.withLock { current.microseconds += microseconds } }
+
+    /// Sets the clock.
+    public func set(_ t: Timestamp) { lock.withLock { current = t } }
+}
+
+/// Temporary directories removed when the test ends.
+public final class TemporaryDirectory: @unchecked Sendable {
+    /// The directory path.
+    public let path: String
+
+    public init() {
+        path = NSTemporaryDirectory() + "ledger-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String { path + "/" + name }
+}

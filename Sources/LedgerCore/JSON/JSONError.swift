@@ -26,6 +26,13 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One-based column (in bytes) of the problem.
     public var column: Int
 
+    public init(reason: Reason, offset: Int, line: Int, column: Int) {
+        self.reason = reason
+        self.offset = offset
+        self.line = line
+        self.column = column
+    }
+
     public var description: String {
         let what: String
         switch reason {

@@ -5,6 +5,11 @@ import LedgerCrypto
 /// Generation reads O(log n) nodes from a `MerkleNodeSource`; it is iterative (no recursion) and
 /// yields exactly the lists of the RFC's recursive PATH and PROOF definitions, in the same order.
 /// Verification follows the RFC's iterative algorithms step by step and needs no source.
+///
+/// As in the RFC, a proof authenticates roots, not sizes: the sizes only select the shape of the path,
+/// and neighbouring sizes can share a shape (the inclusion proof of leaf 0 in a tree of 3 leaves also
+/// verifies against the same root when the size is given as 4). Take every (size, root) pair from an
+/// authenticated (signed) tree head.
 public enum MerkleTree {
     // MARK: - Roots
 

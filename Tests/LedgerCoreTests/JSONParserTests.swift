@@ -1,0 +1,84 @@
+import LedgerCore
+import Testing
+
+@Suite("Strict JSON parser")
+struct JSONParserTests {
+    func parse(_ s: String) throws(JSONError) -> JSONValue { try JSONParser.parse(Array(s.utf8)) }
+
+    @Test("accepts RFC 8259 documents and keeps member order and number text")
+    func accepts() throws {
+        let v = try parse(#" {"b": [1, -0.5e+3, true, null], "a": "x\u00e9\n\"\ud83d\ude00"} "#)
+        let o = try #require(v.objectValue)
+        #expect(o.keys == ["b", "a"])
+        #expect(o["b"] == .array([.number("1"), .number("-0.5e+3"), .bool(true), .null]))
+        #expect(o["a"] == .string("xé\n\"😀"))
+    }
+
+    @Test(
+        "refuses malformed input with a position",
+        arguments: [
+            (#"{"a":1,}"#, "unexpected character '}'"),
+            (#"{"a":01}"#, "invalid number"),
+            (#"{"a":1.}"#, "invalid number"),
+            (#"{"a":"\x"}"#, "invalid escape"),
+            (#"{"a":"\ud800"}"#, "unpaired UTF-16 surrogate"),
+            ("{\"a\":\"\t\"}", "unescaped control character"),
+            (#"{"a":1} x"#, "unexpected data after"),
+            (#"{"a":1,"a":2}"#, "duplicate key \"a\""),
+            (#"{"a":tru}"#, "unexpected"),
+            ("", "unexpected end"),
+            (#"{"a":"e\#u{301}"}"#, "not in Unicode NFC"),
+        ])
+    func refuses(_ input: String, _ message: String) {
+        do {
+            _ = try parse(input)
+            Issue.record("accepted \(input)")
+        } catch {
+            #expect(error.description.contains(message), "\(error.description)")
+            #expect(error.description.contains("line 1, column"))
+        }
+    }
+
+    @Test("reports line and column of a problem on a later line")
+    func position() {
+        do {
+            _ = try parse("{\n\"a\": 1,\n\"b\": -}")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.reason == .invalidNumber)
+            #expect(error.line == 3)
+            #expect(error.column == 6)
+            #expect(error.offset == 15)
+        }
+    }
+
+    @Test("refuses invalid UTF-8: overlong, surrogate, truncated")
+    func utf8() {
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF8, 0x88, 0x80, 0x80, 0x80]] {
+            let doc: [UInt8] = Array(#"{"a":""#.utf8) + bad + Array(#""}"#.utf8)
+            #expect(throws: JSONError.self) { try JSONParser.parse(doc) }
+        }
+    }
+
+    @Test("depth and size limits")
+    func limits() {
+        let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        #expect(throws: JSONError.self) { try parse(deep) }
+        #expect(throws: JSONError.self) { try JSONParser.parse(Array("[1]".utf8), limits: .init(maxBytes: 2, maxDepth: 4)) }
+    }
+
+    @Test("writer round trip, sorted keys by UTF-8 bytes, minimal escapes")
+    func writer() throws {
+        let v = try parse(#"{"b":1,"a":"\u0001\"\\/é","é":[],"Z":{}}"#)
+        let sorted = String(decoding: JSONWriter.encode(v, sortedKeys: true), as: UTF8.self)
+        #expect(sorted == #"{"Z":{},"a":"\u0001\"\\/é","b":1,"é":[]}"#)
+        #expect(try parse(sorted) == (try parse(String(decoding: JSONWriter.encode(v), as: UTF8.self))).sortedForTest)
+    }
+}
+
+extension JSONValue {
+    var sortedForTest: JSONValue {
+        guard case .object(let o) = self else { return self }
+        return .object(JSONObject(uniqueMembers: o.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }))
+    }
+}

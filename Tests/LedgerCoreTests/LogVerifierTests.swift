@@ -1,0 +1,175 @@
+import LedgerCore
+import LedgerCrypto
+import LedgerTesting
+import Testing
+
+@Suite("Streaming verifier")
+struct LogVerifierTests {
+    func log(reports: Int = 20) -> [Envelope] {
+        var es = Fixtures.standardPrefix()
+        for i in 0..<reports { es.append(Fixtures.report(subject: "inc-\(i % 5)", expects: UInt64(i / 5), n: UInt64(10 + i))) }
+        return es
+    }
+
+    func verify(_ lines: [[UInt8]], trust: String? = nil, batch: Int = 7) throws(LedgerError) -> LogVerifier {
+        var v = LogVerifier(trustedGenesisKeyID: trust, parallelism: 2)
+        var i = 0
+        while i < lines.count {
+            try v.process(Array(lines[i..<min(lines.count, i + batch)]))
+            i += batch
+        }
+        return v
+    }
+
+    @Test("a valid log verifies and its root matches an in-memory tree")
+    func valid() throws {
+        let lines = Fixtures.lines(log())
+        let v = try verify(lines, trust: KeyID.of(Fixtures.admin.publicKey))
+        var tree = InMemoryMerkleNodes()
+        for l in lines { tree.append(leafBytes: l) }
+        #expect(v.size == UInt64(lines.count))
+        #expect(v.root == tree.root)
+    }
+
+    @Test("a flipped byte inside any entry is reported at that entry's index")
+    func tamper() throws {
+        let lines = Fixtures.lines(log())
+        var rng = SystemRandomNumberGenerator()
+        for target in [0, 1, 5, 13, lines.count - 1] {
+            for _ in 0..<12 {
+                var bad = lines
+                let pos = Int.random(in: 0..<bad[target].count, using: &rng)
+                bad[target][pos] ^= UInt8.random(in: 1...255, using: &rng)
+                do {
+                    var v = try verify(bad)
+                    // A flip may leave the entry valid only if it changed nothing signed and nothing
+                    // structural, e.g. a record-time digit: then the root must differ.
+                    var tree = InMemoryMerkleNodes()
+                    for l in lines { tree.append(leafBytes: l) }
+                    #expect(v.root != tree.root, "flip at \(target):\(pos) left the root unchanged")
+                    _ = v.size
+                    v.parallelism = 1
+                } catch {
+                    #expect(error.index == UInt64(target), "flip in entry \(target) at byte \(pos) reported as \(error)")
+                }
+            }
+        }
+    }
+
+    @Test("a record-time change is caught against the stored leaf hash at that index")
+    func storedLeaves() throws {
+        var lines = Fixtures.lines(log())
+        let leaves = lines.map { l in l.withUnsafeBytes { MerkleHash.leaf($0) } as Digest32? }
+        // Move entry 9's record time one microsecond later: still ordered, still well-formed.
+        var text = String(decoding: lines[9], as: UTF8.self)
+        text = text.replacingOccurrences(of: ".000009Z", with: ".000010Z")
+        lines[9] = Array(text.utf8)
+        var v = LogVerifier(parallelism: 2)
+        #expect(throws: LedgerError.self) { try v.process(lines, storedLeaves: leaves) }
+        do { try v.process(lines, storedLeaves: leaves) } catch { #expect(error.index == 9) }
+    }
+
+    @Test("reordered, missing or duplicated entries are refused at the right index")
+    func order() throws {
+        let lines = Fixtures.lines(log())
+        var swapped = lines
+        swapped.swapAt(6, 7)
+        #expect(throws: LedgerError.self) { try verify(swapped) }
+        do { _ = try verify(swapped) } catch { #expect(error.index == 6) }
+        var missing = lines
+        missing.remove(at: 4)
+        do { _ = try verify(missing); Issue.record("accepted") } catch { #expect(error.index == 4) }
+    }
+
+    @Test("record times must not decrease")
+    func recordTimeOrder() {
+        let es = log(reports: 3)
+        var lines = Fixtures.lines(es)
+        lines[5] = EntryLine(index: 5, recordedAt: Timestamp(microseconds: Fixtures.epoch.microseconds - 1), envelope: es[5]).encoded()
+        do { _ = try verify(lines); Issue.record("accepted") } catch {
+            #expect(error.index == 5)
+            #expect(error.message.contains("earlier"))
+        }
+    }
+
+    @Test("a revoked key's later events are refused; earlier ones stay valid")
+    func revoked() throws {
+        var es = Fixtures.standardPrefix()
+        es.append(Fixtures.report(subject: "inc-a", n: 10))  // 4: before revocation: valid
+        es.append(Fixtures.revoke(Fixtures.archivist, n: 11))  // 5
+        let ok = Fixtures.lines(es)
+        _ = try verify(ok)
+        es.append(Fixtures.report(subject: "inc-b", n: 12))  // 6: after: refused
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 6)
+            #expect(error.message.contains("revoked at entry 5"))
+        }
+    }
+
+    @Test("rights: unknown key, missing role, foreign origin, wrong genesis pin")
+    func rights() throws {
+        var es = Fixtures.standardPrefix()
+        es.append(Fixtures.report(subject: "inc-a", n: 10, key: Fixtures.stranger))
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 4)
+            #expect(error.message.contains(KeyID.of(Fixtures.stranger.publicKey)))
+        }
+        es[4] = Fixtures.report(subject: "inc-a", n: 10, key: Fixtures.reviewer)
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 4)
+            #expect(error.message.contains("archivist role"))
+        }
+        es[4] = Fixtures.envelope(type: "incident.reported", subject: "inc-a", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 10, origin: "other.example/x")
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 4)
+            #expect(error.message.contains("other.example/x"))
+        }
+        do { _ = try verify(Fixtures.lines(Fixtures.standardPrefix()), trust: KeyID.of(Fixtures.stranger.publicKey)); Issue.record("accepted") } catch {
+            #expect(error.index == 0)
+        }
+    }
+
+    @Test("stale expects and duplicate event ids are refused")
+    func expectsAndIDs() {
+        var es = Fixtures.standardPrefix()
+        es.append(Fixtures.report(subject: "inc-a", n: 10))
+        es.append(Fixtures.report(subject: "inc-a", expects: 0, n: 11))
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 5)
+            #expect(error.message.contains("stale expects"))
+        }
+        es[5] = Fixtures.report(subject: "inc-b", n: 10)  // same id (n) as entry 4
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 5)
+            #expect(error.message.contains("second time"))
+        }
+    }
+
+    @Test("checkpoints: signed by a log-role key, right root and size")
+    func checkpoints() throws {
+        let lines = Fixtures.lines(log())
+        let v = try verify(lines)
+        let cp = Checkpoint(origin: Fixtures.origin, size: v.size, root: v.root)
+        let good = SignedNote.sign(text: cp.text, name: Fixtures.origin, key: Fixtures.logKey).encoded()
+        #expect(try v.checkCheckpoint(good) == cp)
+        let byArchivist = SignedNote.sign(text: cp.text, name: Fixtures.origin, key: Fixtures.archivist).encoded()
+        #expect(throws: LedgerError.self) { try v.checkCheckpoint(byArchivist) }
+        let wrongRoot = Checkpoint(origin: Fixtures.origin, size: v.size, root: .zero)
+        #expect(throws: LedgerError.self) { try v.checkCheckpoint(SignedNote.sign(text: wrongRoot.text, name: Fixtures.origin, key: Fixtures.logKey).encoded()) }
+        var flipped = good
+        flipped[flipped.count - 10] ^= 1
+        #expect(throws: LedgerError.self) { try v.checkCheckpoint(flipped) }
+    }
+
+    @Test("signed note format: key hash and signature line")
+    func note() throws {
+        let cp = Checkpoint(origin: "example.org/log", size: 3, root: SHA256.hash(utf8: "x"))
+        let note = SignedNote.sign(text: cp.text, name: "example.org/log", key: Fixtures.logKey)
+        let text = String(decoding: note.encoded(), as: UTF8.self)
+        #expect(text.hasPrefix("example.org/log\n3\n\(cp.root.base64)\n\n— example.org/log "))
+        let parsed = try SignedNote(bytes: note.encoded())
+        #expect(parsed == note)
+        #expect(parsed.isSigned(name: "example.org/log", publicKey: Fixtures.logKey.publicKey))
+        #expect(try Checkpoint(text: parsed.text) == cp)
+    }
+}
