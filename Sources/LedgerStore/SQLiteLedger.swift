@@ -45,7 +45,11 @@ public final class SQLiteLedger: @unchecked Sendable {
     private static func configuration(readOnly: Bool) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
-        config.journalMode = readOnly ? .default : .wal
+        // WAL is set once, when the file is created (it persists in the file). GRDB's own `.wal`
+        // setting is not used: it writes a dummy table to every file it opens and lowers
+        // `synchronous` to NORMAL, which would both change a file on a refused append and lose
+        // acknowledged appends on power failure.
+        config.journalMode = .default
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = false
         config.prepareDatabase { db in
@@ -96,6 +100,9 @@ public final class SQLiteLedger: @unchecked Sendable {
         let temp = path + ".creating-\(getpid())"
         do {
             let queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
             try queue.write { db in
                 for s in Schema.statements { try db.execute(sql: s) }
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?)",
@@ -292,6 +299,17 @@ public final class SQLiteLedger: @unchecked Sendable {
     }
 
     // MARK: - Reading
+
+    /// The journal mode and `synchronous` level of the write connection (for tests and `doctor`).
+    public func durabilitySettings() throws(LedgerError) -> (journalMode: String, synchronous: Int) {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+            }
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
 
     /// Number of entries.
     public func size() throws(LedgerError) -> UInt64 {

@@ -1,0 +1,167 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import LedgerTesting
+import Testing
+
+@Suite("SQLite ledger")
+struct SQLiteLedgerTests {
+    let dir = TemporaryDirectory()
+
+    func makeLedger(clock: ManualClock = ManualClock()) throws -> SQLiteLedger {
+        let l = try SQLiteLedger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis(), clock: clock)
+        _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
+        return l
+    }
+
+    /// SHA-256 of the ledger file and its WAL, to prove a refusal changed nothing.
+    func fingerprint(_ path: String) -> [String] {
+        ["", "-wal"].map { s in
+            FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent"
+        }
+    }
+
+    @Test("append, idempotent resubmission, log rows and verify")
+    func appendAndVerify() throws {
+        let l = try makeLedger()
+        let e = Fixtures.report(subject: "inc-1", n: 10)
+        #expect(try l.append([e]) == [.appended(4)])
+        #expect(try l.append([e]) == [.existing(4)])
+        #expect(try l.size() == 5)
+        #expect(try l.revision(of: "inc-1") == 1)
+        let rows = try l.logRows(from: 0, limit: 10)
+        #expect(rows.map(\.type) == ["ledger.genesis", "key.enrolled", "key.enrolled", "key.enrolled", "incident.reported"])
+        #expect(rows[4].signerName == "Fixture archivist")
+        let report = try l.verify(trust: KeyID.of(Fixtures.admin.publicKey))
+        #expect(report.size == 5)
+        #expect(report.root == (try l.root(size: 5)))
+    }
+
+    @Test("refused appends leave the file byte-for-byte unchanged")
+    func refusalsChangeNothing() throws {
+        let l = try makeLedger()
+        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        try l.close()
+        let path = dir.file("t.ledger")
+        let before = fingerprint(path)
+        var tampered = Fixtures.report(subject: "inc-2", n: 20)
+        let at = try #require(tampered.payload.firstRange(of: Array("Report".utf8)))
+        tampered.payload[at.lowerBound + 1] = UInt8(ascii: "0")  // "R0port": still valid JSON, no longer what was signed
+        let cases: [(String, [Envelope], LedgerError.Code)] = [
+            ("unknown key", [Fixtures.report(subject: "inc-2", n: 20, key: Fixtures.stranger)], .refused),
+            ("missing role", [Fixtures.report(subject: "inc-2", n: 20, key: Fixtures.logKey)], .refused),
+            ("stale expects", [Fixtures.report(subject: "inc-1", expects: 0, n: 21)], .conflict),
+            ("foreign ledger", [Fixtures.envelope(type: "incident.reported", subject: "x", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 22, origin: "other.example/y")], .refused),
+            ("altered payload", [tampered], .refused),
+            ("unknown type", [Fixtures.envelope(type: "incident.invented", subject: "x", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 23)], .refused),
+            ("id reused for another event", [Fixtures.report(subject: "inc-9", n: 10)], .conflict),
+            ("bad event inside a batch", [Fixtures.report(subject: "inc-3", n: 30), Fixtures.report(subject: "inc-4", n: 31), Fixtures.report(subject: "inc-5", n: 32, key: Fixtures.stranger)], .refused),
+            ("bad signature inside a batch", [Fixtures.report(subject: "inc-3", n: 30), tampered], .refused),
+        ]
+        for (name, batch, code) in cases {
+            let reopened = try SQLiteLedger.open(path: path, clock: ManualClock())
+            do {
+                _ = try reopened.append(batch)
+                Issue.record("\(name): accepted")
+            } catch {
+                #expect(error.code == code, "\(name): \(error)")
+            }
+            try reopened.close()
+            #expect(fingerprint(path) == before, "\(name) changed the file")
+        }
+        let reopened = try SQLiteLedger.open(path: path)
+        #expect(try reopened.size() == 5)
+    }
+
+    @Test("durability: WAL journal and synchronous FULL on every connection")
+    func durability() throws {
+        let l = try makeLedger()
+        let settings = try l.durabilitySettings()
+        #expect(settings.journalMode == "wal")
+        #expect(settings.synchronous == 2)  // FULL
+    }
+
+    @Test("a batch refusal names the event's position in the batch")
+    func batchPosition() throws {
+        let l = try makeLedger()
+        do {
+            _ = try l.append([Fixtures.report(subject: "a", n: 30), Fixtures.report(subject: "b", n: 31, key: Fixtures.reviewer)])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message.hasPrefix("event #2 of the batch"))
+        }
+        #expect(try l.size() == 4)
+    }
+
+    @Test("revoked key: refused after revocation, keys enrolled within a batch are usable")
+    func revocation() throws {
+        let l = try makeLedger()
+        let fresh = Fixtures.key(20)
+        #expect(try l.append([
+            Fixtures.enroll(fresh, name: "Fresh", roles: [.archivist], n: 40),
+            Fixtures.report(subject: "f-1", n: 41, key: fresh),
+        ]).map(\.index) == [4, 5])
+        _ = try l.append([Fixtures.revoke(fresh, n: 42)])
+        #expect(throws: LedgerError.self) { try l.append([Fixtures.report(subject: "f-2", n: 43, key: fresh)]) }
+        do { _ = try l.append([Fixtures.report(subject: "f-2", n: 43, key: fresh)]) } catch {
+            #expect(error.message.contains("revoked at entry 6"))
+        }
+        _ = try l.verify(trust: nil)
+    }
+
+    @Test("the last active admin cannot be revoked")
+    func lastAdmin() throws {
+        let l = try makeLedger()
+        let e = Fixtures.envelope(
+            type: EventTypes.keyRevoked, subject: KeyID.of(Fixtures.admin.publicKey), expects: 1,
+            body: JSONObject(uniqueMembers: [("reason", .string("test"))]), key: Fixtures.admin, n: 50)
+        do { _ = try l.append([e]); Issue.record("accepted") } catch { #expect(error.message.contains("last active admin")) }
+    }
+
+    @Test("record time never decreases even when the clock goes back")
+    func recordTime() throws {
+        let clock = ManualClock()
+        let l = try makeLedger(clock: clock)
+        clock.advance(-3_600_000_000)
+        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        let rows = try l.logRows(from: 0, limit: 10)
+        #expect(rows[4].recordedAt >= rows[3].recordedAt)
+        _ = try l.verify(trust: nil)
+    }
+
+    @Test("checkpoints: signed by the log key, refused for others, consistent over time, verified")
+    func checkpoints() throws {
+        let l = try makeLedger()
+        #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.archivist) }
+        #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.stranger) }
+        let first = try l.checkpoint(signingKey: Fixtures.logKey)
+        #expect(try Checkpoint(text: first.text).size == 4)
+        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        let second = try l.checkpoint(signingKey: Fixtures.logKey)
+        let cp = try Checkpoint(text: second.text)
+        #expect(cp.size == 5)
+        #expect(cp.root == (try l.root(size: 5)))
+        #expect(try l.checkpoints().count == 2)
+        #expect(try l.verify(trust: nil).checkpoints == 2)
+    }
+
+    @Test("a foreign, truncated or missing file is refused and left untouched")
+    func foreignFiles() throws {
+        let l = try makeLedger()
+        try l.close()
+        let text = dir.file("notes.txt")
+        try Data("just some text, not a database at all.........................................................................................".utf8).write(to: URL(fileURLWithPath: text))
+        let truncated = dir.file("truncated.ledger")
+        let full = try Data(contentsOf: URL(fileURLWithPath: dir.file("t.ledger")))
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: truncated))
+        for path in [text, truncated] {
+            let before = fingerprint(path)
+            do { _ = try SQLiteLedger.open(path: path); Issue.record("opened \(path)") } catch { #expect(error.code == .notALedger, "\(error)") }
+            #expect(fingerprint(path) == before)
+        }
+        do { _ = try SQLiteLedger.open(path: dir.file("absent.ledger")); Issue.record("opened") } catch { #expect(error.code == .notALedger) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("absent.ledger")))
+        #expect(throws: LedgerError.self) { try SQLiteLedger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis()) }
+    }
+}
