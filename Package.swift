@@ -40,7 +40,7 @@ let package = Package(
         // Benchmarks against the raw limits (not tests): `swift run -c release ledger-bench`.
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore"],
             path: "Sources/LedgerBench"
         ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.

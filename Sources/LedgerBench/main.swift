@@ -1,1 +1,189 @@
-print("bench")
+// ledger-bench: the ledger's speed beside the raw limits of its parts, timed in the same run.
+//
+//   swift run -c release ledger-bench [--events N] [--durable M] [--dir DIR]
+//
+// Every figure is reported as a ratio to a raw limit measured moments before on the same
+// machine (bare libsodium verify loop over the same messages; bare SQLite insert and durable
+// commit of rows of the same size), because these machines are shared and noisy.
+
+import Dispatch
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+struct Options {
+    var events = 100_000
+    var durable = 2_000
+    var dir = NSTemporaryDirectory() + "ledger-bench-\(getpid())"
+
+    init(_ args: [String]) {
+        var i = 1
+        while i < args.count {
+            let next = i + 1 < args.count ? args[i + 1] : ""
+            switch args[i] {
+            case "--events": events = Int(next) ?? events; i += 1
+            case "--durable": durable = Int(next) ?? durable; i += 1
+            case "--dir": dir = next; i += 1
+            default:
+                FileHandle.standardError.write(Data("usage: ledger-bench [--events N] [--durable M] [--dir DIR]\n".utf8))
+                exit(64)
+            }
+            i += 1
+        }
+    }
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now()
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+func key(_ n: UInt8) -> Ed25519.PrivateKey { try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: n, count: 32))) }
+
+let options = Options(CommandLine.arguments)
+try? FileManager.default.removeItem(atPath: options.dir)
+try FileManager.default.createDirectory(atPath: options.dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: options.dir) }
+
+let origin = "bench.example/ledger"
+let admin = key(1)
+let archivist = key(2)
+let cores = System.activeProcessorCount
+let base = Timestamp(microseconds: 1_767_225_600_000_000)
+
+func envelope(type: String, subject: String, expects: UInt64, body: JSONObject, signer: Ed25519.PrivateKey, n: Int) -> Envelope {
+    var idBytes = [UInt8](repeating: 0, count: 16)
+    let ms = UInt64(base.microseconds / 1000) + UInt64(n)
+    for i in 0..<6 { idBytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+    idBytes[6] = 0x70
+    for i in 0..<8 { idBytes[8 + i] = UInt8(truncatingIfNeeded: UInt64(n) >> (8 * (7 - UInt64(i)))) }
+    idBytes[8] = 0x80 | (idBytes[8] & 0x3F)
+    let payload = EventPayload(
+        ledger: origin, id: UUIDv7.format(idBytes), type: type, subject: subject, expects: expects,
+        signedAt: base.signedTimeText, body: body)
+    return Envelope.sign(payload: payload.encoded(), with: signer)
+}
+
+func report(_ n: Int) -> Envelope {
+    let body = JSONObject(uniqueMembers: [
+        ("title", .object(JSONObject(uniqueMembers: [("en", .string("Airstrike on hospital \(n)")), ("ar", .string("غارة على مستشفى \(n)"))]))),
+        ("notes", .string(String(repeating: "n", count: 420))),
+    ])
+    return envelope(type: "incident.reported", subject: "inc-\(n)", expects: 0, body: body, signer: archivist, n: n)
+}
+
+print("ledger-bench: \(options.events) events, \(options.durable) durable appends, \(cores) cores")
+print("machine: \(ProcessInfo.processInfo.hostName), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
+
+// Generate the signed events (not timed against anything).
+let n = options.events
+var generated = [Envelope?](repeating: nil, count: n)
+let genTime = seconds {
+    generated.withUnsafeMutableBufferPointer { out in
+        nonisolated(unsafe) let out = out
+        Parallel.forEachChunk(count: n, parallelism: cores) { r in for i in r { out[i] = report(i + 100) } }
+    }
+}
+let events = generated.map { $0! }
+let lineSize = EntryLine(index: 1000, recordedAt: base, envelope: events[0]).encoded().count
+print(String(format: "generated and signed in %.2f s; entry line ≈ %d bytes, payload %d bytes", genTime, lineSize, events[0].payload.count))
+
+// Raw limit 1: bare libsodium verify over the same PAE messages, one core and all cores.
+let messages = events.map { Envelope.pae(type: $0.payloadType, body: $0.payload) }
+let sigs = events.map(\.signature)
+let pk = archivist.publicKey
+let verify1 = seconds {
+    var ok = 0
+    for i in 0..<n where pk.isValidSignature(sigs[i], for: messages[i]) { ok += 1 }
+    precondition(ok == n)
+}
+let verifyAll = seconds {
+    Parallel.forEachChunk(count: n, parallelism: cores) { r in
+        for i in r { precondition(pk.isValidSignature(sigs[i], for: messages[i])) }
+    }
+}
+let rawVerify1 = Double(n) / verify1
+let rawVerifyAll = Double(n) / verifyAll
+
+// Raw limit 2: bare SQLite inserts of rows of the entry-line size.
+let rows = events.prefix(n).enumerated().map { i, e in EntryLine(index: UInt64(i), recordedAt: base, envelope: e).encoded() }
+let rawInsertTime = try RawBaselines.batchedInsert(rows: rows, path: options.dir + "/raw-insert.sqlite")
+let rawInsert = Double(n) / rawInsertTime
+let scan = try RawBaselines.scan(path: options.dir + "/raw-insert.sqlite")
+let rawScan = Double(scan.rows) / scan.seconds
+
+// Bulk import through the ledger: parse, rules, parallel signature checks, entry + Merkle +
+// subject rows, in transactions of 10,000.
+let path = options.dir + "/bench.ledger"
+let adminDescriptor = KeyDescriptor(publicKey: admin.publicKey, name: "Bench admin (demo key)", roles: [.admin])
+let genesis = envelope(
+    type: EventTypes.genesis, subject: adminDescriptor.keyID, expects: 0,
+    body: JSONObject(uniqueMembers: [("admin", .object(adminDescriptor.json))]), signer: admin, n: 0)
+let ledger = try SQLiteLedger.create(path: path, genesis: genesis)
+let archivistDescriptor = KeyDescriptor(publicKey: archivist.publicKey, name: "Bench archivist (demo key)", roles: [.archivist])
+_ = try ledger.append([envelope(type: EventTypes.keyEnrolled, subject: archivistDescriptor.keyID, expects: 0, body: archivistDescriptor.json, signer: admin, n: 1)])
+let importTime = try seconds {
+    var i = 0
+    while i < n {
+        _ = try ledger.append(Array(events[i..<min(n, i + 10_000)]))
+        i += 10_000
+    }
+}
+let importRate = Double(n) / importTime
+let importRawRate = Double(n) / (verifyAll + rawInsertTime)
+
+// Full verify of the ledger file.
+var report: VerifyReport!
+let verifyTime = try seconds { report = try ledger.verify(trust: adminDescriptor.keyID) }
+let verifyRate = Double(report.size) / verifyTime
+
+// Durable single appends (sign, verify, commit) against bare durable commits of the same rows.
+let m = options.durable
+let durableRows = Array(rows.prefix(m))
+let rawDurableTime = try RawBaselines.durableCommits(rows: durableRows, path: options.dir + "/raw-durable.sqlite")
+let rawDurable = Double(m) / rawDurableTime
+let singleTime = try seconds {
+    for j in 0..<m {
+        let e = report(n + 1000 + j)
+        let outcome = try ledger.append([e])
+        precondition(outcome.count == 1)
+    }
+}
+let singleRate = Double(m) / singleTime
+
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+
+func line(_ name: String, _ rate: Double, _ raw: Double, _ rawName: String, _ goal: Double) {
+    let ratio = rate / raw
+    let mark = ratio >= goal ? "meets" : "MISSES"
+    print(
+        name.padding(toLength: 30, withPad: " ", startingAt: 0)
+            + String(format: "%10.0f /s   raw %10.0f /s (%@)   ratio %5.1f %%   goal ≥ %3.0f %% %@", rate, raw, rawName, ratio * 100, goal * 100, mark))
+}
+
+print("")
+print(String(format: "raw: Ed25519 verify 1 core %.0f /s, %d cores %.0f /s; SQLite batched insert %.0f rows/s; durable commit %.0f /s; scan %.0f rows/s", rawVerify1, cores, rawVerifyAll, rawInsert, rawDurable, rawScan))
+line("full verify (ledger verify)", verifyRate, rawVerifyAll, "\(cores)-core verify", 0.85)
+line("bulk import (append batches)", importRate, importRawRate, "verify+insert", 0.60)
+line("durable single append", singleRate, rawDurable, "durable commit", 0.50)
+print(String(format: "peak RSS of the whole run: %.0f MiB", Double(usage.ru_maxrss) / 1024))
+
+// Breakdown of verify's per-entry work on one thread (µs per entry), to show where time goes.
+do {
+    let sample = Array(rows.prefix(min(n, 20_000)))
+    let k = Double(sample.count)
+    var sink = 0
+    let tRead = try seconds { try ledger.forEachBatch(batchSize: 8192) { (b) throws(LedgerError) in sink &+= b.count } }
+    let tLine = seconds { for r in sample { sink &+= (try? EntryLine(bytes: r))?.envelope.payload.count ?? 0 } }
+    let parsedLines = sample.map { try! EntryLine(bytes: $0) }
+    let tPayload = seconds { for l in parsedLines { sink &+= (try? EventPayload(bytes: l.envelope.payload))?.subject.utf8.count ?? 0 } }
+    let tLeaf = seconds { for r in sample { sink &+= Int(r.withUnsafeBytes { MerkleHash.leaf($0) }.w0 & 1) } }
+    let tSig = seconds { for l in parsedLines.prefix(2000) { sink &+= l.envelope.hasValidSignature(by: pk) ? 1 : 0 } }
+    print(
+        String(
+            format: "verify breakdown, one thread, µs/entry: read %.2f (all %d rows), entry line parse %.2f, payload parse %.2f, leaf hash %.2f, PAE+signature %.2f  [%d]",
+            tRead / Double(report.size) * 1e6, report.size, tLine / k * 1e6, tPayload / k * 1e6, tLeaf / k * 1e6, tSig / 2000 * 1e6, sink & 1))
+}

@@ -25,6 +25,15 @@ public struct Digest32: Hashable, Sendable, Comparable {
         self = value
     }
 
+    /// Builds a digest from exactly 32 raw bytes; nil otherwise.
+    @inline(__always)
+    public init?(raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        var value = Digest32.zero
+        Swift.withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: raw) }
+        self = value
+    }
+
     /// Parses 64 lowercase hex digits.
     public init?(hex: String) {
         guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }

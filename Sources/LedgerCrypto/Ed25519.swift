@@ -27,7 +27,7 @@ public enum Ed25519 {
         }
 
         /// True when `signature` is a valid signature by this key over `message`.
-        public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
+        public func isValidSignature<S: RawBytes, M: RawBytes>(_ signature: S, for message: M) -> Bool {
             signature.withUnsafeBytes { s in message.withUnsafeBytes { m in isValidSignature(s, for: m) } }
         }
     }
@@ -83,7 +83,7 @@ public enum Ed25519 {
         }
 
         /// A 64-byte detached signature over `message`.
-        public func signature<M: ContiguousBytes>(for message: M) -> [UInt8] {
+        public func signature<M: RawBytes>(for message: M) -> [UInt8] {
             message.withUnsafeBytes { signature(for: $0) }
         }
     }

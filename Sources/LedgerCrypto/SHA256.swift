@@ -17,7 +17,7 @@ public enum SHA256 {
     }
 
     /// Hash of a byte collection.
-    public static func hash<C: ContiguousBytes>(_ bytes: C) -> Digest32 {
+    public static func hash<C: RawBytes>(_ bytes: C) -> Digest32 {
         bytes.withUnsafeBytes { hash($0) }
     }
 
@@ -60,10 +60,10 @@ public enum SHA256 {
 }
 
 /// Byte containers that expose contiguous storage.
-public protocol ContiguousBytes {
+public protocol RawBytes {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
-extension Array: ContiguousBytes where Element == UInt8 {}
-extension ArraySlice: ContiguousBytes where Element == UInt8 {}
-extension Digest32: ContiguousBytes {}
+extension Array: RawBytes where Element == UInt8 {}
+extension ArraySlice: RawBytes where Element == UInt8 {}
+extension Digest32: RawBytes {}

@@ -11,7 +11,7 @@ struct SQLLogState: LogState {
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
         do {
-            guard let row = try Row.fetchOne(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?", arguments: [keyID])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?"), arguments: [keyID])
             else { return nil }
             return try SQLLogState.keyRecord(row)
         } catch {
@@ -21,7 +21,7 @@ struct SQLLogState: LogState {
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
         do {
-            return try UInt64.fetchOne(db, sql: "SELECT revision FROM subjects WHERE subject = ?", arguments: [subject]) ?? 0
+            return try UInt64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM subjects WHERE subject = ?"), arguments: [subject]) ?? 0
         } catch {
             throw LedgerError.database(error, path: path)
         }
@@ -54,9 +54,12 @@ struct SQLMerkleNodes: MerkleNodeSource {
     let db: Database
 
     func node(level: Int, index: UInt64) throws -> Digest32 {
-        guard let data = try Data.fetchOne(db, sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?", arguments: [level, Int64(index)]),
-            let d = Digest32(bytes: data)
-        else {
+        let statement =
+            level == 0
+            ? try db.cachedStatement(sql: "SELECT leaf FROM entries WHERE idx = ?")
+            : try db.cachedStatement(sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?")
+        let arguments: StatementArguments = level == 0 ? [Int64(index)] : [level, Int64(index)]
+        guard let data = try Data.fetchOne(statement, arguments: arguments), let d = Digest32(bytes: data) else {
             throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from the ledger file")
         }
         return d

@@ -54,6 +54,7 @@ extension SQLiteLedger {
             }
             progress?(verifier.size, total)
         }
+        try verifier.finish()
         guard verifier.size == total, verifier.size > 0 else {
             throw LedgerError(.verificationFailed, "the ledger holds \(total) entries but only \(verifier.size) could be read in order")
         }

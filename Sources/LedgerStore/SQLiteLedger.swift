@@ -194,7 +194,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     }
 
     private func loadTip(_ db: Database) throws -> Tip {
-        let row = try Row.fetchOne(db, sql: "SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1")
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1"))
         guard let row else { return Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil) }
         let size = UInt64(row[0] as Int64) + 1
         let frontier = try MerkleFrontier(size: size, source: SQLMerkleNodes(db: db))
@@ -252,7 +252,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     private func existingIndex(db: Database, envelope: Envelope, payload: EventPayload) throws(LedgerError) -> UInt64? {
         let row: Row?
         do {
-            row = try Row.fetchOne(db, sql: "SELECT idx, line FROM entries WHERE event_id = ?", arguments: [Data(UUIDv7.parse(payload.id)!)])
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, line FROM entries WHERE event_id = ?"), arguments: [Data(UUIDv7.parse(payload.id)!)])
         } catch {
             throw LedgerError.database(error, path: path)
         }
@@ -273,16 +273,21 @@ public final class SQLiteLedger: @unchecked Sendable {
         let index = tip.size
         let time = max(recordTime, tip.lastRecordTime ?? recordTime)
         let line = EntryLine(index: index, recordedAt: time, envelope: envelope).encoded()
-        try db.execute(
-            sql: "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [Int64(index), time.recordTimeText, Data(UUIDv7.parse(payload.id)!), payload.type, payload.subject, envelope.keyID, Data(line)])
         let leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
-        for node in tip.frontier.append(leaf: leaf) {
-            try db.execute(sql: "INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)", arguments: [node.level, Int64(node.index), Data(node.hash.bytes)])
+        try db.cachedStatement(sql: "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [
+                Int64(index), time.recordTimeText, Data(UUIDv7.parse(payload.id)!), payload.type, payload.subject, envelope.keyID,
+                Data(leaf.bytes), Data(line),
+            ])
+        var nodeError: (any Error)?
+        let insertNode = try db.cachedStatement(sql: "INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)")
+        tip.frontier.append(leaf: leaf) { node in
+            guard node.level > 0, nodeError == nil else { return }
+            do { try insertNode.execute(arguments: [node.level, Int64(node.index), Data(node.hash.bytes)]) } catch { nodeError = error }
         }
-        try db.execute(
-            sql: "INSERT INTO subjects (subject, revision) VALUES (?, 1) ON CONFLICT(subject) DO UPDATE SET revision = revision + 1",
-            arguments: [payload.subject])
+        if let nodeError { throw nodeError }
+        try db.cachedStatement(sql: "INSERT INTO subjects (subject, revision) VALUES (?, 1) ON CONFLICT(subject) DO UPDATE SET revision = revision + 1")
+            .execute(arguments: [payload.subject])
         switch decision.keyEffect {
         case .enroll(let r)?:
             try db.execute(
@@ -374,12 +379,12 @@ public final class SQLiteLedger: @unchecked Sendable {
                 batch.reserveCapacity(count)
                 let cursor = try Row.fetchCursor(
                     db,
-                    sql: "SELECT e.idx, e.line, m.hash FROM entries e LEFT JOIN merkle m ON m.level = 0 AND m.idx = e.idx WHERE e.idx >= ? ORDER BY e.idx LIMIT ?",
+                    sql: "SELECT idx, line, leaf FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?",
                     arguments: [next, count])
                 while let row = try cursor.next() {
                     let line: [UInt8] = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }
-                    let leafData: Data? = row[2]
-                    batch.append((UInt64(row[0] as Int64), line, leafData.flatMap { Digest32(bytes: $0) }))
+                    let leaf: Digest32? = try row.withUnsafeData(atIndex: 2) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }
+                    batch.append((UInt64(row[0] as Int64), line, leaf))
                 }
                 if batch.isEmpty { break }
                 do { try body(batch) } catch let e as LedgerError { throw e }

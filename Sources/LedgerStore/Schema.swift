@@ -17,8 +17,10 @@ enum Schema {
             type TEXT NOT NULL,
             subject TEXT NOT NULL,
             signer TEXT NOT NULL,
+            leaf BLOB NOT NULL,
             line BLOB NOT NULL)
         """,
+        // Perfect-subtree hashes at levels 1 and up; level 0 (leaf hashes) is entries.leaf.
         "CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
         "CREATE TABLE subjects (subject TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID",
         """

@@ -1,4 +1,4 @@
-import Foundation
+import LedgerCrypto
 
 /// A strict RFC 8259 parser: valid UTF-8 only, no duplicate keys, every string in NFC,
 /// bounded depth and size, nothing after the value.
@@ -49,7 +49,7 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document from a byte collection.
-    public static func parse<C: ContiguousBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONValue {
+    public static func parse<C: RawBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONValue {
         do {
             return try bytes.withUnsafeBytes { raw in try parse(raw, limits: limits) }
         } catch let e as JSONError {
@@ -72,7 +72,7 @@ public struct JSONParser {
     }
 
     /// Parses a document whose top level must be an object, from a byte collection.
-    public static func parseObject<C: ContiguousBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONObject {
+    public static func parseObject<C: RawBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONObject {
         var result: Result<JSONObject, JSONError> = .failure(JSONError(reason: .unexpectedEnd, offset: 0, line: 1, column: 1))
         bytes.withUnsafeBytes { raw in
             do throws(JSONError) { result = .success(try parseObject(raw, limits: limits)) } catch { result = .failure(error) }
@@ -353,17 +353,22 @@ public struct JSONParser {
     }
 }
 
-/// Unicode NFC checks (through Foundation's canonical mapping).
+/// Unicode NFC checks, through the Swift standard library's own normaliser.
 public enum NFC {
     /// True when `s` is already in Normalization Form C.
     public static func isNormalized(_ s: String) -> Bool {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return true }
-        return s.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(s.unicodeScalars)
+        var same = true
+        var it = s.utf8.makeIterator()
+        s._withNFCCodeUnits { b in
+            if same, it.next() != b { same = false }
+        }
+        return same && it.next() == nil
     }
 
     /// `s` in Normalization Form C.
     public static func normalize(_ s: String) -> String {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
-        return s.precomposedStringWithCanonicalMapping
+        return String(decoding: s._nfcCodeUnits, as: UTF8.self)
     }
 }

@@ -1,6 +1,8 @@
 /// Small validators shared by the payload and body parsers; errors name the field.
 enum Fields {
     static func requireExactly(_ object: JSONObject, _ keys: Set<String>, in field: String) throws(LedgerError) {
+        // Keys are unique (the parser refuses duplicates), so this is the fast exact check.
+        if object.count == keys.count, object.members.allSatisfy({ keys.contains($0.key) }) { return }
         for k in object.keys where !keys.contains(k) {
             throw LedgerError(.malformed, "field `\(field)`: unknown member \"\(k.prefix(64))\"; allowed: \(keys.sorted().joined(separator: ", "))")
         }

@@ -22,12 +22,30 @@ public enum UUIDv7 {
 
     /// The 16 bytes of a canonical lowercase UUIDv7 (version 7, RFC 9562 variant); nil otherwise.
     public static func parse(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
-        var hex = u
-        hex.removeAll { $0 == 45 }
-        guard hex.count == 32, let bytes = Hex.decode(String(decoding: hex, as: UTF8.self)) else { return nil }
-        guard bytes[6] >> 4 == 7, bytes[8] >> 6 == 2 else { return nil }
-        return bytes
+        var t = text
+        return t.withUTF8 { u -> [UInt8]? in
+            guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
+            var out = [UInt8](repeating: 0, count: 16)
+            var o = 0
+            var i = 0
+            while i < 36 {
+                if i == 8 || i == 13 || i == 18 || i == 23 { i += 1; continue }
+                guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
+                out[o] = hi << 4 | lo
+                o += 1
+                i += 2
+            }
+            guard out[6] >> 4 == 7, out[8] >> 6 == 2 else { return nil }
+            return out
+        }
+    }
+
+    @inline(__always)
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        default: return nil
+        }
     }
 }

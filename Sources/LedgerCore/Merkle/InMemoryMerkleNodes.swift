@@ -20,7 +20,7 @@ public struct InMemoryMerkleNodes: MerkleNodeSource, Sendable {
     public var storedSize: UInt64? { frontier.size }
 
     /// Appends the leaf hash of `leafBytes` (SHA-256(0x00 ‖ bytes)).
-    public mutating func append<C: LedgerCrypto.ContiguousBytes>(leafBytes: C) {
+    public mutating func append<C: RawBytes>(leafBytes: C) {
         append(leaf: MerkleHash.leaf(leafBytes))
     }
 

@@ -9,7 +9,7 @@ public enum MerkleHash {
     }
 
     /// The leaf hash SHA-256(0x00 ‖ bytes) of a byte collection.
-    public static func leaf<C: LedgerCrypto.ContiguousBytes>(_ bytes: C) -> Digest32 {
+    public static func leaf<C: RawBytes>(_ bytes: C) -> Digest32 {
         bytes.withUnsafeBytes { leaf($0) }
     }
 

@@ -21,6 +21,8 @@ public struct LogVerifier {
     public private(set) var signaturesChecked: UInt64 = 0
     /// Threads used for parsing and signatures.
     public var parallelism: Int
+    /// Signature checks of the last batch, still running.
+    private var pending: SignatureJob?
 
     public init(trustedGenesisKeyID: String? = nil, parallelism: Int = LogVerifier.defaultParallelism) {
         self.trustedGenesisKeyID = trustedGenesisKeyID
@@ -41,7 +43,8 @@ public struct LogVerifier {
     }
 
     /// Verifies the next batch of entry lines (indexes `size ..< size + lines.count`).
-    /// Throws at the lowest failing index.
+    /// Signatures of a batch are checked in the background while the next batch is parsed;
+    /// call `finish()` after the last batch. Failures are thrown at the lowest failing index.
     /// `storedLeaves`, when given, are leaf hashes recorded at append time; a difference means
     /// the entry bytes changed in place and is reported at that index.
     public mutating func process(_ lines: [[UInt8]], storedLeaves: [Digest32?]? = nil) throws(LedgerError) {
@@ -64,9 +67,9 @@ public struct LogVerifier {
             }
         }
         // Phase 2 (sequential): order, rules, key state, Merkle tree.
-        var keysForSignatures = [Ed25519.PublicKey?](repeating: nil, count: n)
+        var jobs: [SignatureJob.Item] = []
+        jobs.reserveCapacity(n)
         var ruleFailure: LedgerError?
-        var checkedUpTo = n
         for i in 0..<n {
             let index = base + UInt64(i)
             do throws(LedgerError) {
@@ -76,37 +79,35 @@ public struct LogVerifier {
                         "entry bytes differ from the leaf hash recorded when it was appended: the entry was altered in place")
                 }
                 let p = try parsed[i]!.get()
-                keysForSignatures[i] = try applyRules(p, index: index, leaf: leaves[i])
+                let key = try applyRules(p, index: index, leaf: leaves[i])
+                jobs.append(SignatureJob.Item(index: index, envelope: p.line.envelope, key: key))
             } catch {
                 ruleFailure = error.at(index)
-                checkedUpTo = i
                 break
             }
         }
-        // Phase 3 (parallel): signatures of every entry before the first rule failure.
-        var sigOK = [Bool](repeating: true, count: checkedUpTo)
-        let parsedResults = parsed
-        let keys = keysForSignatures
-        sigOK.withUnsafeMutableBufferPointer { ok in
-            nonisolated(unsafe) let ok = ok
-            Parallel.forEachChunk(count: checkedUpTo, parallelism: parallelism) { range in
-                for i in range {
-                    guard case .success(let p)? = parsedResults[i], let key = keys[i] else { continue }
-                    ok[i] = p.line.envelope.hasValidSignature(by: key)
-                }
-            }
-        }
-        signaturesChecked += UInt64(checkedUpTo)
-        if let bad = sigOK.firstIndex(of: false) {
-            let p = try! parsed[bad]!.get()
-            throw LedgerError(
-                .verificationFailed,
-                "signature does not verify for key \(p.line.envelope.keyID): the payload was altered or signed by another key",
-                index: base + UInt64(bad))
-        }
+        // Earlier batches' signatures come first in the order of failures.
+        try drainSignatures()
+        // Phase 3 (background, all cores): signatures of every entry before the first rule failure.
+        let job = SignatureJob(items: jobs, parallelism: parallelism)
+        signaturesChecked += UInt64(jobs.count)
         if var e = ruleFailure {
+            try job.wait()
             e.code = .verificationFailed
             throw e
+        }
+        pending = job
+    }
+
+    /// Waits for the signature checks still running and reports the first failure.
+    public mutating func finish() throws(LedgerError) {
+        try drainSignatures()
+    }
+
+    private mutating func drainSignatures() throws(LedgerError) {
+        if let job = pending {
+            pending = nil
+            try job.wait()
         }
     }
 
@@ -148,7 +149,8 @@ public struct LogVerifier {
     /// Checks a signed checkpoint against the entries verified so far: origin, tree size,
     /// root, and a signature by a key holding the log role at that size.
     @discardableResult
-    public func checkCheckpoint(_ note: [UInt8]) throws(LedgerError) -> Checkpoint {
+    public mutating func checkCheckpoint(_ note: [UInt8]) throws(LedgerError) -> Checkpoint {
+        try drainSignatures()
         let signed: SignedNote
         let cp: Checkpoint
         do throws(LedgerError) {
@@ -171,6 +173,53 @@ public struct LogVerifier {
             throw LedgerError(.verificationFailed, "checkpoint at size \(cp.size) is not signed by any key holding the log role at that size")
         }
         return cp
+    }
+}
+
+/// Signature checks for one batch, spread over background threads.
+final class SignatureJob: @unchecked Sendable {
+    struct Item {
+        var index: UInt64
+        var envelope: Envelope
+        var key: Ed25519.PublicKey
+    }
+
+    private let items: [Item]
+    /// One flag per item, written by exactly one background block each.
+    private let ok: UnsafeMutableBufferPointer<Bool>
+    private let group = DispatchGroup()
+
+    init(items: [Item], parallelism: Int) {
+        self.items = items
+        let n = items.count
+        ok = .allocate(capacity: max(1, n))
+        ok.initialize(repeating: true)
+        if n == 0 { return }
+        let chunks = min(n, max(1, parallelism * 2))
+        nonisolated(unsafe) let flags = ok
+        for c in 0..<chunks {
+            let range = (n * c / chunks)..<(n * (c + 1) / chunks)
+            DispatchQueue.global().async(group: group) { [items] in
+                for i in range { flags[i] = items[i].envelope.hasValidSignature(by: items[i].key) }
+            }
+        }
+    }
+
+    deinit {
+        group.wait()
+        ok.deallocate()
+    }
+
+    /// Blocks until every check is done; throws for the lowest index that failed.
+    func wait() throws(LedgerError) {
+        group.wait()
+        if let bad = ok.prefix(items.count).firstIndex(of: false) {
+            let item = items[bad]
+            throw LedgerError(
+                .verificationFailed,
+                "signature does not verify for key \(item.envelope.keyID): the payload was altered or signed by another key",
+                index: item.index)
+        }
     }
 }
 
