@@ -28,9 +28,10 @@ extension SQLiteLedger {
         let total = try size()
         let checkpoints = try self.checkpoints()
         var nextCheckpoint = 0
+        var given: UInt64 = 0  // entries handed to the verifier (it checks them a batch behind)
         func checkCheckpoints() throws(LedgerError) {
-            while nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].size == verifier.size {
-                try verifier.checkCheckpoint(checkpoints[nextCheckpoint].note)
+            while nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].size == given {
+                try verifier.checkCheckpoint(checkpoints[nextCheckpoint].note)  // finishes pending work first
                 nextCheckpoint += 1
             }
         }
@@ -42,17 +43,19 @@ extension SQLiteLedger {
                 var end = batch.count
                 if nextCheckpoint < checkpoints.count {
                     let want = checkpoints[nextCheckpoint].size
-                    if want > verifier.size, want - verifier.size < UInt64(end - start) { end = start + Int(want - verifier.size) }
+                    if want > given, want - given < UInt64(end - start) { end = start + Int(want - given) }
                 }
                 let slice = batch[start..<end]
-                guard slice.first!.index == verifier.size else {
-                    throw LedgerError(.verificationFailed, "entry \(verifier.size) is missing from the ledger file", index: verifier.size)
+                guard slice.first!.index == given else {
+                    try verifier.finish()
+                    throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
                 try verifier.process(slice.map(\.line), storedLeaves: slice.map(\.leaf))
+                given += UInt64(slice.count)
                 try checkCheckpoints()
                 start = end
             }
-            progress?(verifier.size, total)
+            progress?(given, total)
         }
         try verifier.finish()
         guard verifier.size == total, verifier.size > 0 else {

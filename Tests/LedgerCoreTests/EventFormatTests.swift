@@ -72,6 +72,24 @@ struct EventFormatTests {
         #expect(try EntryLine(bytes: bytes) == line)
     }
 
+    @Test("entry lines must be canonical: other spellings of the same JSON are refused")
+    func canonicalLines() throws {
+        let line = EntryLine(index: 7, recordedAt: Fixtures.epoch, envelope: Fixtures.report(subject: "inc-1", n: 5))
+        let text = String(decoding: line.encoded(), as: UTF8.self)
+        for variant in [
+            text.replacingOccurrences(of: #"{"index":7,"#, with: #"{"index": 7,"#),
+            text.replacingOccurrences(of: #"{"index":7,"recordedAt":"2026-01-01T00:00:00.000000Z","#, with: #"{"recordedAt":"2026-01-01T00:00:00.000000Z","index":7,"#),
+            text.replacingOccurrences(of: #""payloadType":"application/vnd.incidentledger.event+json""#, with: #""payloadType":"application\/vnd.incidentledger.event+json""#),
+        ] {
+            #expect(variant != text)
+            do { _ = try EntryLine(bytes: Array(variant.utf8)); Issue.record("accepted \(variant.prefix(60))") } catch {
+                #expect(error.message.contains("canonical"), "\(error.message)")
+            }
+        }
+        #expect(throws: LedgerError.self) { try EntryLine(bytes: Array(text.utf8) + [0x0A]) }
+        #expect(throws: LedgerError.self) { try EntryLine(bytes: Array(text.replacingOccurrences(of: #"{"index":7"#, with: #"{"index":07"#).utf8)) }
+    }
+
     @Test("RFC 3339 parsing")
     func time() {
         #expect(Timestamp.parseRFC3339("2019-05-05T12:00:00Z")?.recordTimeText == "2019-05-05T12:00:00.000000Z")

@@ -46,9 +46,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses the fixed 27-byte record-time form; nil for anything else.
     public static func parseRecordTime(_ text: String) -> Timestamp? {
-        let b = Array(text.utf8)
+        var t = text
+        return t.withUTF8 { parseRecordTime(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses the fixed 27-byte record-time form from bytes; nil for anything else.
+    public static func parseRecordTime(_ b: UnsafeRawBufferPointer) -> Timestamp? {
         guard b.count == 27, b[19] == UInt8(ascii: "."), b[26] == UInt8(ascii: "Z") else { return nil }
-        return parseRFC3339(b)
+        return parseRFC3339(Array(b))
     }
 
     /// Parses RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS` with an optional fraction of 1–9 digits and `Z`.

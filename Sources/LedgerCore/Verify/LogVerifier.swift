@@ -21,8 +21,8 @@ public struct LogVerifier {
     public private(set) var signaturesChecked: UInt64 = 0
     /// Threads used for parsing and signatures.
     public var parallelism: Int
-    /// Signature checks of the last batch, still running.
-    private var pending: SignatureJob?
+    /// The last batch given, parsed and signature-checked, awaiting its sequential checks.
+    private var pending: ParsedBatch?
 
     public init(trustedGenesisKeyID: String? = nil, parallelism: Int = LogVerifier.defaultParallelism) {
         self.trustedGenesisKeyID = trustedGenesisKeyID
@@ -37,92 +37,98 @@ public struct LogVerifier {
     /// RFC 9162 root of the entries verified so far.
     public var root: Digest32 { frontier.root }
 
-    private struct Parsed {
+    struct ParsedEntry {
         var line: EntryLine
         var payload: EventPayload
     }
 
-    /// Verifies the next batch of entry lines (indexes `size ..< size + lines.count`).
-    /// Signatures of a batch are checked in the background while the next batch is parsed;
-    /// call `finish()` after the last batch. Failures are thrown at the lowest failing index.
+    /// Verifies the next batch of entry lines (indexes following those already given).
+    /// Parsing, leaf hashing and signature checks of this batch run on all cores while the
+    /// sequential rules of the previous batch run on this thread; call `finish()` after the
+    /// last batch. Failures are thrown at the lowest failing index.
     /// `storedLeaves`, when given, are leaf hashes recorded at append time; a difference means
     /// the entry bytes changed in place and is reported at that index.
     public mutating func process(_ lines: [[UInt8]], storedLeaves: [Digest32?]? = nil) throws(LedgerError) {
-        let n = lines.count
-        if n == 0 { return }
-        let base = size
-        // Phase 1 (parallel): hash leaves, parse lines and payloads.
-        var parsed = [Result<Parsed, LedgerError>?](repeating: nil, count: n)
-        var leaves = [Digest32](repeating: .zero, count: n)
-        parsed.withUnsafeMutableBufferPointer { out in
-            leaves.withUnsafeMutableBufferPointer { leafOut in
-                nonisolated(unsafe) let out = out
-                nonisolated(unsafe) let leafOut = leafOut
-                Parallel.forEachChunk(count: n, parallelism: parallelism) { range in
-                    for i in range {
-                        leafOut[i] = lines[i].withUnsafeBytes { MerkleHash.leaf($0) }
-                        out[i] = Self.parse(lines[i])
-                    }
-                }
-            }
+        if lines.isEmpty { return }
+        let batch = ParsedBatch(lines: lines, storedLeaves: storedLeaves, keys: state.keys, parallelism: parallelism)
+        if let previous = pending {
+            pending = nil
+            try sequence(previous)
         }
-        // Phase 2 (sequential): order, rules, key state, Merkle tree.
-        var jobs: [SignatureJob.Item] = []
-        jobs.reserveCapacity(n)
-        var ruleFailure: LedgerError?
-        for i in 0..<n {
-            let index = base + UInt64(i)
+        batch.wait()
+        pending = batch
+    }
+
+    /// Runs the sequential checks of the last batch given; after it `size` and `root` cover
+    /// every entry given to `process`.
+    public mutating func finish() throws(LedgerError) {
+        if let previous = pending {
+            pending = nil
+            try sequence(previous)
+        }
+    }
+
+    /// The sequential part: order, rules, key state, Merkle tree. Entries whose key was not in
+    /// the batch's key snapshot (enrolled in this batch or the one before) have their
+    /// signatures checked here, on all cores, before any later failure is reported.
+    private mutating func sequence(_ batch: ParsedBatch) throws(LedgerError) {
+        var deferred: [(index: UInt64, envelope: Envelope, key: Ed25519.PublicKey)] = []
+        var failure: LedgerError?
+        for i in 0..<batch.count {
+            let index = size
             do throws(LedgerError) {
-                if let stored = storedLeaves?[i], stored != leaves[i] {
+                if let stored = batch.storedLeaves?[i], stored != batch.leaves[i] {
                     throw LedgerError(
                         .verificationFailed,
                         "entry bytes differ from the leaf hash recorded when it was appended: the entry was altered in place")
                 }
-                let p = try parsed[i]!.get()
-                let key = try applyRules(p, index: index, leaf: leaves[i])
-                jobs.append(SignatureJob.Item(index: index, envelope: p.line.envelope, key: key))
+                let p = try batch.parsed[i]!.get()
+                let key = try applyRules(p, index: index, leaf: batch.leaves[i])
+                signaturesChecked += 1
+                switch batch.signatureValid[i] {
+                case true?: break
+                case false?: throw LogVerifier.badSignature(p.line.envelope.keyID)
+                case nil: deferred.append((index, p.line.envelope, key))
+                }
             } catch {
-                ruleFailure = error.at(index)
+                failure = error.at(index)
                 break
             }
         }
-        // Earlier batches' signatures come first in the order of failures.
-        try drainSignatures()
-        // Phase 3 (background, all cores): signatures of every entry before the first rule failure.
-        let job = SignatureJob(items: jobs, parallelism: parallelism)
-        signaturesChecked += UInt64(jobs.count)
-        if var e = ruleFailure {
-            try job.wait()
+        // Deferred signatures all precede `failure`, so a bad one among them is reported first.
+        var ok = [Bool](repeating: true, count: deferred.count)
+        let items = deferred
+        ok.withUnsafeMutableBufferPointer { flags in
+            nonisolated(unsafe) let flags = flags
+            Parallel.forEachChunk(count: items.count, parallelism: items.count < 16 ? 1 : parallelism) { range in
+                for j in range { flags[j] = items[j].envelope.hasValidSignature(by: items[j].key) }
+            }
+        }
+        if let bad = ok.firstIndex(of: false) {
+            throw LogVerifier.badSignature(items[bad].envelope.keyID).at(items[bad].index)
+        }
+        if var e = failure {
             e.code = .verificationFailed
             throw e
         }
-        pending = job
     }
 
-    /// Waits for the signature checks still running and reports the first failure.
-    public mutating func finish() throws(LedgerError) {
-        try drainSignatures()
+    static func badSignature(_ keyID: String) -> LedgerError {
+        LedgerError(.verificationFailed, "signature does not verify for key \(keyID): the payload was altered or signed by another key")
     }
 
-    private mutating func drainSignatures() throws(LedgerError) {
-        if let job = pending {
-            pending = nil
-            try job.wait()
-        }
-    }
-
-    private static func parse(_ bytes: [UInt8]) -> Result<Parsed, LedgerError> {
+    static func parse(_ bytes: [UInt8]) -> Result<ParsedEntry, LedgerError> {
         do throws(LedgerError) {
             let line = try EntryLine(bytes: bytes)
             let payload = try EventPayload(bytes: line.envelope.payload)
-            return .success(Parsed(line: line, payload: payload))
+            return .success(ParsedEntry(line: line, payload: payload))
         } catch {
             return .failure(error)
         }
     }
 
     /// Applies the sequential checks for one entry; returns the key its signature must verify under.
-    private mutating func applyRules(_ p: Parsed, index: UInt64, leaf: Digest32) throws(LedgerError) -> Ed25519.PublicKey {
+    private mutating func applyRules(_ p: ParsedEntry, index: UInt64, leaf: Digest32) throws(LedgerError) -> Ed25519.PublicKey {
         guard p.line.index == index else {
             throw LedgerError(.verificationFailed, "entry says it is index \(p.line.index) but stands at position \(index): entries reordered, missing or duplicated")
         }
@@ -150,7 +156,7 @@ public struct LogVerifier {
     /// root, and a signature by a key holding the log role at that size.
     @discardableResult
     public mutating func checkCheckpoint(_ note: [UInt8]) throws(LedgerError) -> Checkpoint {
-        try drainSignatures()
+        try finish()
         let signed: SignedNote
         let cp: Checkpoint
         do throws(LedgerError) {
@@ -176,51 +182,58 @@ public struct LogVerifier {
     }
 }
 
-/// Signature checks for one batch, spread over background threads.
-final class SignatureJob: @unchecked Sendable {
-    struct Item {
-        var index: UInt64
-        var envelope: Envelope
-        var key: Ed25519.PublicKey
-    }
-
-    private let items: [Item]
-    /// One flag per item, written by exactly one background block each.
-    private let ok: UnsafeMutableBufferPointer<Bool>
+/// One batch's parallel work, started at once on background threads: leaf hashes, parsing,
+/// and each signature checked against the key its key id named in the snapshot of enrolled
+/// keys (nil when the key id was not yet known: the sequential pass checks those itself).
+final class ParsedBatch: @unchecked Sendable {
+    let count: Int
+    let storedLeaves: [Digest32?]?
+    let leaves: UnsafeMutableBufferPointer<Digest32>
+    let parsed: UnsafeMutableBufferPointer<Result<LogVerifier.ParsedEntry, LedgerError>?>
+    let signatureValid: UnsafeMutableBufferPointer<Bool?>
     private let group = DispatchGroup()
 
-    init(items: [Item], parallelism: Int) {
-        self.items = items
-        let n = items.count
-        ok = .allocate(capacity: max(1, n))
-        ok.initialize(repeating: true)
-        if n == 0 { return }
-        let chunks = min(n, max(1, parallelism * 2))
-        nonisolated(unsafe) let flags = ok
+    init(lines: [[UInt8]], storedLeaves: [Digest32?]?, keys: [String: KeyRecord], parallelism: Int) {
+        count = lines.count
+        self.storedLeaves = storedLeaves
+        leaves = .allocate(capacity: count)
+        leaves.initialize(repeating: .zero)
+        parsed = .allocate(capacity: count)
+        parsed.initialize(repeating: nil)
+        signatureValid = .allocate(capacity: count)
+        signatureValid.initialize(repeating: nil)
+        nonisolated(unsafe) let leafOut = leaves
+        nonisolated(unsafe) let parsedOut = parsed
+        nonisolated(unsafe) let signatureOut = signatureValid
+        let n = count
+        let chunks = min(n, max(1, parallelism * 4))
         for c in 0..<chunks {
             let range = (n * c / chunks)..<(n * (c + 1) / chunks)
-            DispatchQueue.global().async(group: group) { [items] in
-                for i in range { flags[i] = items[i].envelope.hasValidSignature(by: items[i].key) }
+            DispatchQueue.global().async(group: group) {
+                for i in range {
+                    leafOut[i] = lines[i].withUnsafeBytes { MerkleHash.leaf($0) }
+                    let result = LogVerifier.parse(lines[i])
+                    if case .success(let p) = result, let key = keys[p.line.envelope.keyID] {
+                        signatureOut[i] = p.line.envelope.hasValidSignature(by: key.publicKey)
+                    }
+                    parsedOut[i] = result
+                }
             }
         }
     }
 
     deinit {
         group.wait()
-        ok.deallocate()
+        leaves.deinitialize()
+        leaves.deallocate()
+        parsed.deinitialize()
+        parsed.deallocate()
+        signatureValid.deinitialize()
+        signatureValid.deallocate()
     }
 
-    /// Blocks until every check is done; throws for the lowest index that failed.
-    func wait() throws(LedgerError) {
-        group.wait()
-        if let bad = ok.prefix(items.count).firstIndex(of: false) {
-            let item = items[bad]
-            throw LedgerError(
-                .verificationFailed,
-                "signature does not verify for key \(item.envelope.keyID): the payload was altered or signed by another key",
-                index: item.index)
-        }
-    }
+    /// Blocks until the background work is done.
+    func wait() { group.wait() }
 }
 
 /// A 16-byte event id as a hashable pair of words.
