@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LedgerCore
 import LedgerStore
 
@@ -13,11 +14,30 @@ struct LogCommand: ParsableCommand {
     var from: UInt64 = 0
     @Option(help: "Most entries to list.")
     var limit: Int = 1000
+    @Flag(help: "Print the stored entry lines themselves (JSON Lines, the exact Merkle leaf bytes) from --from on; --limit applies.")
+    var raw = false
     @OptionGroup var output: JSONOutputOption
+
+    func validate() throws {
+        if raw && output.json { throw ValidationError("--raw and --json are alternatives") }
+    }
 
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
+            if raw {
+                var remaining = max(0, limit)
+                try store.forEachBatch(batchSize: 4096) { (batch) throws(LedgerError) in
+                    var out: [UInt8] = []
+                    for e in batch where e.index >= from && remaining > 0 {
+                        out += e.line
+                        out.append(0x0A)
+                        remaining -= 1
+                    }
+                    FileHandle.standardOutput.write(Data(out))
+                }
+                return
+            }
             let rows = try store.logRows(from: from, limit: max(0, limit))
             if output.json {
                 for r in rows {
