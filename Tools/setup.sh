@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what IncidentLedger needs on a fresh Debian machine (run as root, or with sudo
+# available): libsodium, SQLite headers, pkg-config; and Python's `cryptography` for the
+# independent verifier. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+need=()
+for pkg in libsodium-dev libsqlite3-dev pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing ${need[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
+fi
+pkg-config --exists libsodium || { echo "setup: pkg-config cannot find libsodium" >&2; exit 1; }
+
+if ! python3 -c "import cryptography" >/dev/null 2>&1; then
+    echo "setup: installing the Python cryptography package" >&2
+    python3 -m pip install --quiet cryptography
+fi
+echo "setup: ok (libsodium $(pkg-config --modversion libsodium), $(swift --version 2>/dev/null | head -n 1))" >&2
