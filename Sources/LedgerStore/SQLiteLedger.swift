@@ -169,27 +169,55 @@ public final class SQLiteLedger: @unchecked Sendable {
 
     /// Validates and appends a batch of signed envelopes in one transaction: all or nothing.
     /// An envelope whose event id is already logged (with the same content) returns `.existing`.
-    /// Errors carry `index` = the envelope's position in `envelopes`, never a partial write.
+    /// A refusal names the envelope's position in the batch; nothing is written.
+    ///
+    /// Signatures are checked on background threads while the transaction does the rules and
+    /// inserts: each against the key its key id names (key ids are hashes of the keys, so the
+    /// lookup can happen before the rules); keys enrolled within the batch are checked after.
     public func append(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
         if envelopes.isEmpty { return [] }
+        var parsed = [Result<EventPayload, LedgerError>?](repeating: nil, count: envelopes.count)
+        parsed.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachChunk(count: envelopes.count, parallelism: envelopes.count < 64 ? 1 : System.activeProcessorCount) { range in
+                for i in range {
+                    do throws(LedgerError) { out[i] = .success(try EventPayload(bytes: envelopes[i].payload)) } catch { out[i] = .failure(error) }
+                }
+            }
+        }
         var payloads: [EventPayload] = []
         payloads.reserveCapacity(envelopes.count)
-        for (i, e) in envelopes.enumerated() {
-            do throws(LedgerError) { payloads.append(try EventPayload(bytes: e.payload)) } catch {
+        for (i, p) in parsed.enumerated() {
+            do throws(LedgerError) { payloads.append(try p!.get()) } catch {
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
             }
         }
+        // Small appends check signatures inline: the background machinery costs more than it saves.
+        let known = envelopes.count < 16 ? [:] : try knownKeys(Set(envelopes.map(\.keyID)))
+        let background = BackgroundSignatureCheck(envelopes: envelopes, keys: envelopes.map { known[$0.keyID] })
         do {
             return try queue.writeWithoutTransaction { db in
                 var outcomes: [AppendOutcome] = []
                 try db.inTransaction(.immediate) {
-                    outcomes = try self.appendLocked(db: db, envelopes: envelopes, payloads: payloads)
+                    outcomes = try self.appendLocked(db: db, envelopes: envelopes, payloads: payloads, known: known, background: background)
                     return .commit
                 }
                 return outcomes
             }
         } catch {
             throw LedgerError.database(error, path: path)
+        }
+    }
+
+    /// Public keys of the given key ids that are already enrolled (revoked or not).
+    private func knownKeys(_ keyIDs: Set<String>) throws(LedgerError) -> [String: Ed25519.PublicKey] {
+        try read { db in
+            var out: [String: Ed25519.PublicKey] = [:]
+            let state = SQLLogState(db: db, origin: origin, path: path)
+            for id in keyIDs {
+                if let record = try state.key(id) { out[id] = record.publicKey }
+            }
+            return out
         }
     }
 
@@ -201,12 +229,16 @@ public final class SQLiteLedger: @unchecked Sendable {
         return Tip(size: size, frontier: frontier, lastRecordTime: Timestamp.parseRecordTime(row[1]))
     }
 
-    private func appendLocked(db: Database, envelopes: [Envelope], payloads: [EventPayload]) throws -> [AppendOutcome] {
+    private func appendLocked(
+        db: Database, envelopes: [Envelope], payloads: [EventPayload], known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck
+    ) throws -> [AppendOutcome] {
         var tip = try loadTip(db)
         guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
         let recordTime = clock.now()
         var outcomes: [AppendOutcome] = []
-        var toVerify: [(position: Int, key: Ed25519.PublicKey)] = []
+        var appended = [Bool](repeating: false, count: envelopes.count)
+        var deferredPositions: [Int] = []
+        var deferredKeys: [Ed25519.PublicKey?] = []
         for (i, envelope) in envelopes.enumerated() {
             let payload = payloads[i]
             do throws(LedgerError) {
@@ -216,9 +248,13 @@ public final class SQLiteLedger: @unchecked Sendable {
                 }
                 let state = SQLLogState(db: db, origin: origin, path: path)
                 let decision = try EventRules.check(envelope: envelope, payload: payload, index: tip.size, state: state, verifySignature: false)
-                toVerify.append((i, decision.signer.publicKey))
+                if known[envelope.keyID] == nil {
+                    deferredPositions.append(i)
+                    deferredKeys.append(decision.signer.publicKey)
+                }
                 do {
                     outcomes.append(try insert(db: db, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime))
+                    appended[i] = true
                 } catch {
                     throw LedgerError.database(error, path: path)
                 }
@@ -226,22 +262,17 @@ public final class SQLiteLedger: @unchecked Sendable {
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
             }
         }
-        // Signatures, checked on all cores before anything commits.
-        var ok = [Bool](repeating: true, count: toVerify.count)
-        let checks = toVerify
-        ok.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEachChunk(count: checks.count, parallelism: checks.count < 64 ? 1 : System.activeProcessorCount) { range in
-                for j in range {
-                    out[j] = envelopes[checks[j].position].hasValidSignature(by: checks[j].key)
-                }
-            }
+        // Signatures: the background checks, then the keys enrolled within this batch.
+        let late: [Int]
+        if deferredPositions.count < 16 {
+            late = zip(deferredPositions, deferredKeys).filter { !envelopes[$0.0].hasValidSignature(by: $0.1!) }.map(\.0)
+        } else {
+            late = BackgroundSignatureCheck(envelopes: deferredPositions.map { envelopes[$0] }, keys: deferredKeys).failures().map { deferredPositions[$0] }
         }
-        if let bad = ok.firstIndex(of: false) {
-            let e = envelopes[toVerify[bad].position]
+        if let bad = (background.failures() + late).filter({ appended[$0] }).min() {
             throw BatchError(
-                position: toVerify[bad].position, count: envelopes.count,
-                error: LedgerError(.refused, "signature does not verify for key \(e.keyID): the payload was altered after signing or signed by another key")
+                position: bad, count: envelopes.count,
+                error: LedgerError(.refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
             ).ledgerError
         }
         return outcomes

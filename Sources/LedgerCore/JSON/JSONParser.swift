@@ -358,6 +358,9 @@ public enum NFC {
     /// True when `s` is already in Normalization Form C.
     public static func isNormalized(_ s: String) -> Bool {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        // Fast path: no combining marks start below U+0300, and Arabic letters U+0600–U+064A
+        // are all NFC quick-check "Yes" with combining class 0.
+        if s.unicodeScalars.allSatisfy({ $0.value < 0x300 || (0x600...0x64A).contains($0.value) }) { return true }
         var same = true
         var it = s.utf8.makeIterator()
         s._withNFCCodeUnits { b in

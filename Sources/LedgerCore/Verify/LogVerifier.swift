@@ -21,7 +21,7 @@ public struct LogVerifier {
     public private(set) var signaturesChecked: UInt64 = 0
     /// Threads used for parsing and signatures.
     public var parallelism: Int
-    /// The last batch given, parsed and signature-checked, awaiting its sequential checks.
+    /// The last batch given: its parallel work may still be running; its sequential checks wait.
     private var pending: ParsedBatch?
 
     public init(trustedGenesisKeyID: String? = nil, parallelism: Int = LogVerifier.defaultParallelism) {
@@ -44,8 +44,8 @@ public struct LogVerifier {
 
     /// Verifies the next batch of entry lines (indexes following those already given).
     /// Parsing, leaf hashing and signature checks of this batch run on all cores while the
-    /// sequential rules of the previous batch run on this thread; call `finish()` after the
-    /// last batch. Failures are thrown at the lowest failing index.
+    /// sequential rules of the previous batch run on this thread and while the caller reads the
+    /// next batch; call `finish()` after the last batch. Failures are thrown at the lowest failing index.
     /// `storedLeaves`, when given, are leaf hashes recorded at append time; a difference means
     /// the entry bytes changed in place and is reported at that index.
     public mutating func process(_ lines: [[UInt8]], storedLeaves: [Digest32?]? = nil) throws(LedgerError) {
@@ -55,7 +55,7 @@ public struct LogVerifier {
             pending = nil
             try sequence(previous)
         }
-        batch.wait()
+        // This batch keeps running while the caller reads the next one.
         pending = batch
     }
 
@@ -72,6 +72,7 @@ public struct LogVerifier {
     /// the batch's key snapshot (enrolled in this batch or the one before) have their
     /// signatures checked here, on all cores, before any later failure is reported.
     private mutating func sequence(_ batch: ParsedBatch) throws(LedgerError) {
+        batch.wait()
         var deferred: [(index: UInt64, envelope: Envelope, key: Ed25519.PublicKey)] = []
         var failure: LedgerError?
         for i in 0..<batch.count {
