@@ -110,6 +110,32 @@ struct SQLiteLedgerTests {
         _ = try l.verify(trust: nil)
     }
 
+    @Test("large batches: a bad signature anywhere is refused at its position; keys enrolled in the batch work")
+    func largeBatches() throws {
+        let l = try makeLedger()
+        var batch = (0..<40).map { Fixtures.report(subject: "big-\($0)", n: 100 + UInt64($0)) }
+        let at = try #require(batch[17].payload.firstRange(of: Array("Report".utf8)))
+        batch[17].payload[at.lowerBound + 1] = UInt8(ascii: "0")
+        do { _ = try l.append(batch); Issue.record("accepted") } catch {
+            #expect(error.code == .refused)
+            #expect(error.message.hasPrefix("event #18 of the batch"), "\(error.message)")
+        }
+        #expect(try l.size() == 4)
+        // A key enrolled inside the batch signs 20 events of the same batch (checked after the rules).
+        let fresh = Fixtures.key(30)
+        var withEnrollment = [Fixtures.enroll(fresh, name: "In-batch", roles: [.archivist], n: 200)]
+        withEnrollment += (0..<20).map { Fixtures.report(subject: "fresh-\($0)", n: 201 + UInt64($0), key: fresh) }
+        var bad = withEnrollment
+        let at2 = try #require(bad[20].payload.firstRange(of: Array("Report".utf8)))
+        bad[20].payload[at2.lowerBound + 1] = UInt8(ascii: "0")
+        do { _ = try l.append(bad); Issue.record("accepted") } catch {
+            #expect(error.message.hasPrefix("event #21 of the batch"), "\(error.message)")
+        }
+        #expect(try l.size() == 4)
+        #expect(try l.append(withEnrollment).count == 21)
+        #expect(try l.verify(trust: nil).size == 25)
+    }
+
     @Test("the last active admin cannot be revoked")
     func lastAdmin() throws {
         let l = try makeLedger()
