@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import GRDB
 import LedgerCore
 import LedgerCrypto
@@ -41,6 +42,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// The key id that signed entry 0.
     public let genesisKeyID: String
     private let clock: any LedgerClock
+    /// The tip after this object's last committed append (see `loadTip`).
+    private let tipCache = Mutex<Tip?>(nil)
 
     private static func configuration(readOnly: Bool) -> Configuration {
         var config = Configuration()
@@ -161,7 +164,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
     }
 
-    private struct Tip {
+    private struct Tip: Sendable {
         var size: UInt64
         var frontier: MerkleFrontier
         var lastRecordTime: Timestamp?
@@ -176,12 +179,24 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// lookup can happen before the rules); keys enrolled within the batch are checked after.
     public func append(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
         if envelopes.isEmpty { return [] }
+        let recordTime = clock.now()
+        // Large batches: encode each entry line and hash its leaf in parallel, guessing that the
+        // entries land at the current size onwards with this record time; the transaction uses
+        // a guess only where it came true and encodes the others itself.
+        let guessedBase: UInt64? = envelopes.count < 64 ? nil : try size()
         var parsed = [Result<EventPayload, LedgerError>?](repeating: nil, count: envelopes.count)
+        var prepared = [PreparedEntry?](repeating: nil, count: envelopes.count)
         parsed.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEachChunk(count: envelopes.count, parallelism: envelopes.count < 64 ? 1 : System.activeProcessorCount) { range in
-                for i in range {
-                    do throws(LedgerError) { out[i] = .success(try EventPayload(bytes: envelopes[i].payload)) } catch { out[i] = .failure(error) }
+            prepared.withUnsafeMutableBufferPointer { lines in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let lines = lines
+                Parallel.forEachChunk(count: envelopes.count, parallelism: guessedBase == nil ? 1 : System.activeProcessorCount) { range in
+                    for i in range {
+                        do throws(LedgerError) { out[i] = .success(try EventPayload(bytes: envelopes[i].payload)) } catch { out[i] = .failure(error) }
+                        if let guessedBase {
+                            lines[i] = PreparedEntry(index: guessedBase + UInt64(i), recordedAt: recordTime, envelope: envelopes[i])
+                        }
+                    }
                 }
             }
         }
@@ -198,10 +213,13 @@ public final class SQLiteLedger: @unchecked Sendable {
         do {
             return try queue.writeWithoutTransaction { db in
                 var outcomes: [AppendOutcome] = []
+                var tip: Tip?
                 try db.inTransaction(.immediate) {
-                    outcomes = try self.appendLocked(db: db, envelopes: envelopes, payloads: payloads, known: known, background: background)
+                    (outcomes, tip) = try self.appendLocked(
+                        db: db, envelopes: envelopes, payloads: payloads, prepared: prepared, recordTime: recordTime, known: known, background: background)
                     return .commit
                 }
+                self.tipCache.withLock { $0 = tip }  // only after the commit succeeded
                 return outcomes
             }
         } catch {
@@ -221,20 +239,27 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
     }
 
+    /// The log's tip, read inside the write transaction. The Merkle frontier of the last
+    /// append by this process is reused when the log has not moved since (same size and last
+    /// record time); otherwise it is rebuilt from the stored nodes.
     private func loadTip(_ db: Database) throws -> Tip {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1"))
         guard let row else { return Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil) }
         let size = UInt64(row[0] as Int64) + 1
+        let time = Timestamp.parseRecordTime(row[1])
+        if let cached = tipCache.withLock({ $0 }), cached.size == size, cached.lastRecordTime == time {
+            return cached
+        }
         let frontier = try MerkleFrontier(size: size, source: SQLMerkleNodes(db: db))
-        return Tip(size: size, frontier: frontier, lastRecordTime: Timestamp.parseRecordTime(row[1]))
+        return Tip(size: size, frontier: frontier, lastRecordTime: time)
     }
 
     private func appendLocked(
-        db: Database, envelopes: [Envelope], payloads: [EventPayload], known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck
-    ) throws -> [AppendOutcome] {
+        db: Database, envelopes: [Envelope], payloads: [EventPayload], prepared: [PreparedEntry?], recordTime: Timestamp,
+        known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck
+    ) throws -> ([AppendOutcome], Tip) {
         var tip = try loadTip(db)
         guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
-        let recordTime = clock.now()
         var outcomes: [AppendOutcome] = []
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
@@ -253,7 +278,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                     deferredKeys.append(decision.signer.publicKey)
                 }
                 do {
-                    outcomes.append(try insert(db: db, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime))
+                    outcomes.append(
+                        try insert(db: db, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i]))
                     appended[i] = true
                 } catch {
                     throw LedgerError.database(error, path: path)
@@ -275,7 +301,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                 error: LedgerError(.refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
             ).ledgerError
         }
-        return outcomes
+        return (outcomes, tip)
     }
 
     /// If this event id is already logged: its index when the event is the same (same signer,
@@ -299,12 +325,15 @@ public final class SQLiteLedger: @unchecked Sendable {
     }
 
     private func insert(
-        db: Database, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip, recordTime: Timestamp
+        db: Database, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip, recordTime: Timestamp,
+        prepared: PreparedEntry? = nil
     ) throws -> AppendOutcome {
         let index = tip.size
         let time = max(recordTime, tip.lastRecordTime ?? recordTime)
-        let line = EntryLine(index: index, recordedAt: time, envelope: envelope).encoded()
-        let leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
+        let entry = prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
+            ?? PreparedEntry(index: index, recordedAt: time, envelope: envelope)
+        let line = entry.line
+        let leaf = entry.leaf
         try db.cachedStatement(sql: "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [
                 Int64(index), time.recordTimeText, Data(UUIDv7.parse(payload.id)!), payload.type, payload.subject, envelope.keyID,
@@ -496,6 +525,21 @@ public final class SQLiteLedger: @unchecked Sendable {
         } catch {
             throw LedgerError.database(error, path: path)
         }
+    }
+}
+
+/// An entry line encoded and hashed, for an assumed index and record time.
+struct PreparedEntry: Sendable {
+    let index: UInt64
+    let recordedAt: Timestamp
+    let line: [UInt8]
+    let leaf: Digest32
+
+    init(index: UInt64, recordedAt: Timestamp, envelope: Envelope) {
+        self.index = index
+        self.recordedAt = recordedAt
+        line = EntryLine(index: index, recordedAt: recordedAt, envelope: envelope).encoded()
+        leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
     }
 }
 
