@@ -27,15 +27,19 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The log entry index concerned, when there is one.
     public var index: UInt64?
+    /// The position (0-based) of the event concerned within a submitted batch, when there is one.
+    public var position: Int?
 
-    public init(_ code: Code, _ message: String, index: UInt64? = nil) {
+    public init(_ code: Code, _ message: String, index: UInt64? = nil, position: Int? = nil) {
         self.code = code
         self.message = message
         self.index = index
+        self.position = position
     }
 
     public var description: String {
         if let index { return "entry \(index): \(message)" }
+        if let position { return "event #\(position + 1) of the batch: \(message)" }
         return message
     }
 

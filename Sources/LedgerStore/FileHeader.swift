@@ -26,10 +26,14 @@ enum FileHeader {
         guard Int32(bitPattern: userVersion) == Schema.version else {
             throw LedgerError(.notALedger, "\(path) is ledger format version \(userVersion); this tool reads version \(Schema.version)")
         }
+        // A file shorter than its header's page count is truncated, unless a write-ahead log is
+        // present: then a checkpoint may be copying pages back (or was cut short by a crash) and
+        // SQLite itself completes or recovers it on open.
         let rawPageSize = UInt32(header[16]) << 8 | UInt32(header[17])
         let pageSize = UInt64(rawPageSize == 1 ? 65536 : rawPageSize)
         let pageCount = UInt64(be32(28))
-        if be32(24) == be32(92), pageCount > 0, fileSize < pageSize * pageCount {
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? UInt64) ?? 0
+        if walSize == 0, be32(24) == be32(92), pageCount > 0, fileSize < pageSize * pageCount {
             throw LedgerError(.notALedger, "\(path) is truncated: \(fileSize) bytes, its header says \(pageSize * pageCount)")
         }
     }

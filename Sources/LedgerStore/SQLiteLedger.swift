@@ -551,8 +551,7 @@ struct BatchError {
 
     var ledgerError: LedgerError {
         var e = error
-        if count == 1 { return e }
-        e.message = "event #\(position + 1) of the batch: \(error.message)"
+        if count > 1 { e.position = position }
         return e
     }
 }

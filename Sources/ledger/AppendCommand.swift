@@ -58,8 +58,9 @@ struct AppendCommand: ParsableCommand {
             do throws(LedgerError) {
                 outcomes = try store.append(envelopes)
             } catch {
-                if batch { throw LedgerError(error.code, "\(name): \(error.message); nothing was appended", index: error.index) }
-                throw error
+                guard batch else { throw error }
+                let location = error.position.map { "\(name):\(docs[$0].line)" } ?? name
+                throw LedgerError(error.code, "\(location): \(error.message); nothing was appended", index: error.index)
             }
             for (i, o) in outcomes.enumerated() {
                 let id = (try? EventPayload(bytes: envelopes[i].payload).id) ?? ""

@@ -89,7 +89,8 @@ struct SQLiteLedgerTests {
             _ = try l.append([Fixtures.report(subject: "a", n: 30), Fixtures.report(subject: "b", n: 31, key: Fixtures.reviewer)])
             Issue.record("accepted")
         } catch {
-            #expect(error.message.hasPrefix("event #2 of the batch"))
+            #expect(error.position == 1)
+            #expect(error.description.hasPrefix("event #2 of the batch"))
         }
         #expect(try l.size() == 4)
     }
@@ -118,7 +119,7 @@ struct SQLiteLedgerTests {
         batch[17].payload[at.lowerBound + 1] = UInt8(ascii: "0")
         do { _ = try l.append(batch); Issue.record("accepted") } catch {
             #expect(error.code == .refused)
-            #expect(error.message.hasPrefix("event #18 of the batch"), "\(error.message)")
+            #expect(error.position == 17, "\(error)")
         }
         #expect(try l.size() == 4)
         // A key enrolled inside the batch signs 20 events of the same batch (checked after the rules).
@@ -129,7 +130,7 @@ struct SQLiteLedgerTests {
         let at2 = try #require(bad[20].payload.firstRange(of: Array("Report".utf8)))
         bad[20].payload[at2.lowerBound + 1] = UInt8(ascii: "0")
         do { _ = try l.append(bad); Issue.record("accepted") } catch {
-            #expect(error.message.hasPrefix("event #21 of the batch"), "\(error.message)")
+            #expect(error.position == 20, "\(error)")
         }
         #expect(try l.size() == 4)
         #expect(try l.append(withEnrollment).count == 21)

@@ -1,0 +1,302 @@
+import Foundation
+import Testing
+
+/// Runs a command that must fail, and checks its exit status, that stderr names the problem,
+/// and that the ledger file (and its WAL) is byte-for-byte unchanged, as is `ledger log --json`.
+@discardableResult
+func expectRefusal(
+    _ s: Sandbox, _ args: [String], stdin: Data? = nil, status: Int32, mentions: [String], ledger: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> CLIResult {
+    let path = ledger ?? s.ledger
+    let logBefore = try? s.run(["log", "--ledger", path, "--json", "--limit", "100000"])
+    let before = FileSnapshot(path)
+    let r = try s.run(args, stdin: stdin)
+    let after = FileSnapshot(path)
+    #expect(r.status == status && !r.signaled, "expected exit \(status): \(r)", sourceLocation: sourceLocation)
+    #expect(r.stderr.hasPrefix("ledger: error: ") || status == 64, "stderr starts with `ledger: error:`: \(r)", sourceLocation: sourceLocation)
+    for m in mentions {
+        #expect(r.stderr.contains(m), "stderr should name \(m.debugDescription): \(r.stderr)", sourceLocation: sourceLocation)
+    }
+    #expect(!r.stdout.contains("appended"), "nothing may be reported as appended: \(r)", sourceLocation: sourceLocation)
+    #expect(after == before, "the ledger file must be byte-for-byte unchanged after a refusal: \(before.difference(to: after))", sourceLocation: sourceLocation)
+    if let logBefore, logBefore.status == 0 {
+        let logAfter = try s.run(["log", "--ledger", path, "--json", "--limit", "100000"])
+        #expect(logAfter.status == 0 && logAfter.stdout == logBefore.stdout, "ledger log --json changed", sourceLocation: sourceLocation)
+    }
+    return r
+}
+
+@Suite("ledger CLI: bad input is refused and leaves the ledger unchanged")
+struct CLIBadInputTests {
+    /// A sandbox with the standard keys and one incident (subject inc-1 at revision 1).
+    private func sandbox() throws -> Sandbox {
+        let s = Sandbox()
+        try s.standardSetup()
+        try s.append([EventJSON.make(subject: "inc-1")])
+        return s
+    }
+
+    private func appendArgs(_ s: Sandbox, key: String = "archivist", _ extra: String...) -> [String] {
+        ["append", "--ledger", s.ledger, "--key", s.keyPath(key)] + extra
+    }
+
+    @Test("malformed JSON: exit 65 naming file, line and column")
+    func malformedJSON() throws {
+        let s = try sandbox()
+        let f = s.write("bad.json", "{\"type\": \"incident.reported\",\n  \"subject\": oops}")
+        try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["bad.json", "line 2, column 14"])
+        // The same through standard input.
+        try expectRefusal(s, appendArgs(s), stdin: Data("{\"type\": ".utf8), status: 65, mentions: ["<stdin>", "line 1, column"])
+        // A malformed envelope with --signed.
+        let e = s.write("bad.env", "{\"payloadType\": \"application/vnd.incidentledger.event+json\",, }")
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", e], status: 65, mentions: ["bad.env", "line 1, column 61"])
+        // A duplicate key, text not in NFC, two documents without --batch, a batch with no events.
+        let dup = s.write("dup.json", #"{"type":"incident.reported","type":"incident.corrected","subject":"x","expects":0,"body":{}}"#)
+        try expectRefusal(s, appendArgs(s, dup), status: 65, mentions: ["dup.json", "duplicate key \"type\"", "line 1, column"])
+        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"t\":\"Cafe\u{301}\"}}")
+        try expectRefusal(s, appendArgs(s, nfd), status: 65, mentions: ["nfd.json", "NFC"])
+        let two = s.write("two.json", EventJSON.make(subject: "x") + "\n" + EventJSON.make(subject: "y") + "\n")
+        try expectRefusal(s, appendArgs(s, two), status: 65, mentions: ["two.json", "line 2, column 1"])
+        let blank = s.write("blank.jsonl", "\n   \n")
+        try expectRefusal(s, appendArgs(s, "--batch", blank), status: 65, mentions: ["blank.jsonl", "no events"])
+        #expect(try s.verifiedSize() == 4)
+    }
+
+    @Test("wrong field type: exit 65 naming the field")
+    func wrongFieldType() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2", expects: "0"))
+        try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "`expects`"])
+        let g = s.write("g.json", #"{"type":"incident.reported","subject":"inc-2","expects":0,"body":"not an object"}"#)
+        try expectRefusal(s, appendArgs(s, g), status: 65, mentions: ["`body`"])
+        let h = s.write("h.json", #"{"type":"incident.reported","subject":"inc-2","expects":-1,"body":{}}"#)
+        try expectRefusal(s, appendArgs(s, h), status: 65, mentions: ["`expects`"])
+        let i = s.write("i.json", EventJSON.make(subject: "inc-2", id: "0190b3d8-1111-4111-8111-111111111111"))  // a UUIDv4-shaped id
+        try expectRefusal(s, appendArgs(s, i), status: 65, mentions: ["`id`"])
+    }
+
+    @Test("unknown field: exit 65 naming it")
+    func unknownField() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2", extra: ["colour": "red"]))
+        try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "colour"])
+    }
+
+    @Test("payload over 1 MiB: exit 65")
+    func oversizedPayload() throws {
+        let s = try sandbox()
+        // The event text itself is over the limit.
+        let big = s.write("big.json", EventJSON.make(subject: "inc-2", body: ["notes": String(repeating: "x", count: (1 << 20) + 100)]))
+        try expectRefusal(s, appendArgs(s, big), status: 65, mentions: ["big.json", "1048576"])
+        // The event text is just under the limit, the signed payload (with ledger, id, signedAt) just over.
+        let skeleton = EventJSON.make(subject: "inc-2", body: ["notes": ""])
+        let edge = s.write("edge.json", EventJSON.make(subject: "inc-2", body: ["notes": String(repeating: "y", count: (1 << 20) - skeleton.utf8.count - 1)]))
+        #expect(FileManager.default.contents(atPath: edge)!.count == (1 << 20) - 1)
+        try expectRefusal(s, appendArgs(s, edge), status: 65, mentions: ["edge.json", "payload is", "1048576"])
+        // Envelopes carrying a payload just over 1 MiB, and one of 1.5 MiB (the envelope itself is then too large).
+        func envelope(payloadBytes: Int) -> String {
+            let payload = Data(repeating: UInt8(ascii: "z"), count: payloadBytes)
+            return #"{"payloadType":"application/vnd.incidentledger.event+json","payload":""# + payload.base64EncodedString()
+                + #"","signatures":[{"keyid":""# + s.keyID("archivist") + #"","sig":""# + Data(count: 64).base64EncodedString() + #""}]}"#
+        }
+        try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--signed", s.write("over.env", envelope(payloadBytes: (1 << 20) + 1000))], status: 65,
+            mentions: ["over.env", "payload is 1049576 bytes", "1048576"])
+        try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--signed", s.write("huge.env", envelope(payloadBytes: 3 << 19))], status: 65,
+            mentions: ["huge.env", "larger than"])
+    }
+
+    @Test("a key that is not enrolled: exit 3 naming the key id")
+    func unknownKey() throws {
+        let s = try sandbox()
+        let stranger = try s.newKey("stranger")
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        try expectRefusal(s, appendArgs(s, key: "stranger", f), status: 3, mentions: [stranger, "not enrolled"])
+    }
+
+    @Test("a revoked key: exit 3 saying `revoked at entry N`")
+    func revokedKey() throws {
+        let s = try sandbox()
+        let id = try s.newKey("archivist2")
+        #expect(try s.enroll("archivist2", roles: "archivist") == 4)
+        try s.append([EventJSON.make(subject: "inc-by-2")], key: "archivist2")
+        let r = try s.run(["key", "revoke", "--ledger", s.ledger, "--key", s.keyPath("admin"), "--reason", "laptop stolen", id])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("revoked \(id) at entry 6"), "\(r)")
+        let f = s.write("e.json", EventJSON.make(subject: "inc-3"))
+        try expectRefusal(s, appendArgs(s, key: "archivist2", f), status: 3, mentions: [id, "revoked at entry 6"])
+        // Envelopes it signed offline are refused too.
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist2"), "--origin", s.origin, f])
+        #expect(signed.status == 0, "\(signed)")
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", s.write("e.env", signed.stdout)], status: 3, mentions: [id, "revoked at entry 6"])
+        // Its earlier entry still verifies.
+        #expect(try s.verifiedSize() == 7)
+        let keys = try s.run(["key", "list", "--ledger", s.ledger, "--json"]).jsonLines()
+        #expect((keys.first { $0["keyid"] as? String == id }?["revokedAt"] as? NSNumber)?.intValue == 6)
+    }
+
+    @Test("a key without the needed role: exit 3 naming the role")
+    func missingRole() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        try expectRefusal(s, appendArgs(s, key: "log", f), status: 3, mentions: [s.keyID("log"), "archivist role", "incident.reported"])
+        // An archivist cannot enroll keys.
+        _ = try s.newKey("other")
+        try expectRefusal(
+            s, ["key", "enroll", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--public-key-file", s.keyPath("other"), "--roles", "admin"],
+            status: 3, mentions: [s.keyID("archivist"), "admin role"])
+    }
+
+    @Test("stale expects: exit 4 naming subject and revision")
+    func staleExpects() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(type: "incident.corrected", subject: "inc-1", expects: 0))
+        try expectRefusal(s, appendArgs(s, f), status: 4, mentions: ["stale expects", "inc-1", "revision 1", "expects 0"])
+        let g = s.write("g.json", EventJSON.make(subject: "inc-new", expects: 2))
+        try expectRefusal(s, appendArgs(s, g), status: 4, mentions: ["inc-new", "revision 0", "expects 2"])
+    }
+
+    @Test("an envelope signed for another ledger origin: exit 3")
+    func foreignOrigin() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", "other.example/x", f])
+        #expect(r.status == 0, "\(r)")
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", s.write("e.env", r.stdout)], status: 3, mentions: ["other.example/x", s.origin])
+    }
+
+    @Test("a payload altered after signing: exit 3")
+    func alteredPayload() throws {
+        let s = try sandbox()
+        let f = s.write("e.json", EventJSON.make(subject: "inc-2", body: ["title": "Hospital hit at 10:00"]))
+        let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, f])
+        #expect(r.status == 0, "\(r)")
+        let line = try #require(r.lines.first)
+        var payload = [UInt8](try Envelopes.payload(line))
+        let text = String(decoding: payload, as: UTF8.self)
+        let at = try #require(text.range(of: "10:00"))
+        let offset = text.utf8.distance(from: text.startIndex, to: at.lowerBound)
+        payload[offset] = UInt8(ascii: "2")  // 10:00 → 20:00, still valid JSON
+        let forged = try Envelopes.replacingPayload(line, with: Data(payload))
+        #expect(forged != line)
+        try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--signed", s.write("forged.env", forged + "\n")], status: 3,
+            mentions: ["signature does not verify", s.keyID("archivist")])
+        // The original still appends.
+        let ok = try s.run(["append", "--ledger", s.ledger, "--signed", s.write("ok.env", line + "\n")])
+        #expect(ok.status == 0 && ok.lines == ["appended 4"], "\(ok)")
+    }
+
+    @Test("a batch whose line 3 of 5 is malformed: exit 65 naming line 3, nothing appended")
+    func batchMalformedLine() throws {
+        let s = try sandbox()
+        var lines = (0..<5).map { EventJSON.make(subject: "b-\($0)") }
+        lines[2] = EventJSON.make(subject: "b-2", expects: "zero")
+        let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
+        try expectRefusal(s, appendArgs(s, "--batch", f), status: 65, mentions: ["batch.jsonl:3", "`expects`"])
+        // The same for signed envelopes: line 3 is not an envelope.
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("good.jsonl", (0..<5).map { EventJSON.make(subject: "c-\($0)") }.joined(separator: "\n"))])
+        #expect(signed.status == 0, "\(signed)")
+        var envs = signed.lines
+        #expect(envs.count == 5)
+        envs[2] = #"{"payloadType":"application/vnd.incidentledger.event+json","payload":"!!","signatures":[]}"#
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", "--batch", s.write("b.env", envs.joined(separator: "\n"))], status: 65, mentions: ["b.env:3"])
+        #expect(try s.verifiedSize() == 4)
+    }
+
+    @Test("a batch whose line 3 of 5 is refused by the rules: exit 3 naming it, nothing appended")
+    func batchRefusedLine() throws {
+        let s = try sandbox()
+        var lines = (0..<5).map { EventJSON.make(subject: "b-\($0)") }
+        lines[2] = EventJSON.make(type: "incident.exploded", subject: "b-2")
+        let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
+        let r = try expectRefusal(s, appendArgs(s, "--batch", f), status: 3, mentions: ["batch.jsonl", "incident.exploded", "nothing was appended"])
+        #expect(r.stderr.contains("#3") || r.stderr.contains(":3") || r.stderr.contains("line 3"), "names line 3: \(r.stderr)")
+        // Signed batch where line 3 is signed by a key that is not enrolled.
+        _ = try s.newKey("stranger")
+        var envs: [String] = []
+        for i in 0..<5 {
+            let r = try s.run(["sign", "--key", s.keyPath(i == 2 ? "stranger" : "archivist"), "--origin", s.origin, s.write("s\(i).json", EventJSON.make(subject: "s-\(i)"))])
+            envs.append(r.stdout.trimmingCharacters(in: .newlines))
+        }
+        let r2 = try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--signed", "--batch", s.write("b.env", envs.joined(separator: "\n"))], status: 3,
+            mentions: [s.keyID("stranger"), "nothing was appended"])
+        #expect(r2.stderr.contains("#3") || r2.stderr.contains(":3") || r2.stderr.contains("line 3"), "names line 3: \(r2.stderr)")
+        #expect(try s.verifiedSize() == 4)
+    }
+
+    @Test("a refused batch event is located by its line in the file, not its position among non-blank lines")
+    func batchRefusedLineAfterBlankLine() throws {
+        let s = try sandbox()
+        // Line 2 is blank, so the bad event on line 4 is the batch's third event.
+        let text = [EventJSON.make(subject: "b-0"), "", EventJSON.make(subject: "b-1"), EventJSON.make(type: "incident.exploded", subject: "b-2"), EventJSON.make(subject: "b-3")]
+            .joined(separator: "\n") + "\n"
+        let r = try expectRefusal(s, appendArgs(s, "--batch", s.write("batch.jsonl", text)), status: 3, mentions: ["incident.exploded"])
+        #expect(
+            r.stderr.contains("batch.jsonl:4") || r.stderr.contains("line 4"),
+            "a refusal in a batch should name the file line (4) like parse errors do, not only the event's position: \(r.stderr)")
+        // Parse errors do name the file line.
+        let bad = [EventJSON.make(subject: "b-0"), "", EventJSON.make(subject: "b-1"), EventJSON.make(subject: "b-2", expects: "0"), EventJSON.make(subject: "b-3")]
+            .joined(separator: "\n") + "\n"
+        try expectRefusal(s, appendArgs(s, "--batch", s.write("bad.jsonl", bad)), status: 65, mentions: ["bad.jsonl:4", "`expects`"])
+    }
+
+    @Test("a truncated database: exit 5, the file untouched")
+    func truncatedDatabase() throws {
+        let s = try sandbox()
+        try s.append((0..<30).map { EventJSON.make(subject: "pad-\($0)", body: ["notes": String(repeating: "p", count: 500)]) })
+        let copy = s.path("copy.ledger")
+        try FileManager.default.copyItem(atPath: s.ledger, toPath: copy)
+        let full = try #require(FileManager.default.contents(atPath: copy))
+        #expect(full.count >= 8 * 4096, "the ledger spans several pages")
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: copy))
+        for args in [["verify", "--ledger", copy], ["log", "--ledger", copy], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+            var a = args
+            if let i = a.firstIndex(of: s.ledger) { a[i] = copy }
+            try expectRefusal(s, a, status: 5, mentions: ["copy.ledger", "truncated"], ledger: copy)
+        }
+        #expect(!FileManager.default.fileExists(atPath: copy + "-wal") || FileSnapshot(copy).wal.isEmpty)
+        #expect(try s.verifiedSize() == 34, "the original is intact")
+    }
+
+    @Test("a foreign SQLite database: exit 5, the file untouched", .enabled(if: SQLTool.isAvailable))
+    func foreignSQLite() throws {
+        let s = try sandbox()
+        let foreign = s.path("foreign.db")
+        try SQLTool.run(foreign, "CREATE TABLE entries (idx INTEGER PRIMARY KEY, line BLOB);\nINSERT INTO entries VALUES (0, x'00');")
+        #expect(FileManager.default.fileExists(atPath: foreign))
+        for args in [["verify", "--ledger", foreign], ["log", "--ledger", foreign], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+            var a = args
+            if let i = a.firstIndex(of: s.ledger) { a[i] = foreign }
+            try expectRefusal(s, a, status: 5, mentions: ["foreign.db", "not an IncidentLedger ledger"], ledger: foreign)
+        }
+    }
+
+    @Test("a file that is not a database, or is empty: exit 5, untouched")
+    func notADatabase() throws {
+        let s = try sandbox()
+        let text = s.write("notes.txt", String(repeating: "These are not the droids you are looking for.\n", count: 200))
+        let empty = s.write("empty.ledger", "")
+        for path in [text, empty] {
+            for args in [["verify", "--ledger", path], ["log", "--ledger", path], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+                var a = args
+                if let i = a.firstIndex(of: s.ledger) { a[i] = path }
+                try expectRefusal(s, a, status: 5, mentions: [(path as NSString).lastPathComponent, "not a SQLite database"], ledger: path)
+            }
+        }
+    }
+
+    @Test("a missing ledger path: exit 5, nothing created")
+    func missingLedger() throws {
+        let s = try sandbox()
+        let missing = s.path("nowhere.ledger")
+        for args in [["verify", "--ledger", missing], ["log", "--ledger", missing], ["append", "--ledger", missing, "--key", s.keyPath("archivist"), s.write("e.json", EventJSON.make(subject: "x"))]] {
+            try expectRefusal(s, args, status: 5, mentions: ["nowhere.ledger", "does not exist"], ledger: missing)
+            #expect(!FileManager.default.fileExists(atPath: missing))
+            #expect(!FileManager.default.fileExists(atPath: missing + "-wal"))
+        }
+    }
+}

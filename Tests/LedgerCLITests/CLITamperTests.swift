@@ -1,0 +1,116 @@
+import Foundation
+import LedgerCore
+import Testing
+
+@Suite("ledger CLI: verify catches tampering with the stored file", .enabled(if: SQLTool.isAvailable))
+struct CLITamperTests {
+    static let k: UInt64 = 11
+
+    /// A ledger of 23 entries (genesis, two enrollments, 20 incidents) with a checkpoint at 23.
+    private func sandbox() throws -> Sandbox {
+        let s = Sandbox()
+        try s.standardSetup()
+        try s.append((0..<20).map { EventJSON.make(subject: "inc-\($0)", body: ["title": "Event number \($0)"]) })
+        let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
+        try #require(cp.status == 0, "\(cp)")
+        #expect(try s.verifiedSize() == 23)
+        return s
+    }
+
+    private func storedLine(_ s: Sandbox, _ idx: UInt64) throws -> String {
+        try SQLTool.run(s.ledger, "SELECT CAST(line AS TEXT) FROM entries WHERE idx = \(idx)")
+    }
+
+    private func storeLine(_ s: Sandbox, _ idx: UInt64, _ line: String) throws {
+        let hex = line.utf8.map { String(format: "%02x", $0) }.joined()
+        try SQLTool.run(s.ledger, "UPDATE entries SET line = x'\(hex)' WHERE idx = \(idx)")
+        #expect(try storedLine(s, idx) == line, "the tampered line was written")
+    }
+
+    /// Replaces the character at `offset` (ASCII text) with `replacement`.
+    private func replacing(_ text: String, at offset: Int, with replacement: Character) -> String {
+        var chars = Array(text)
+        chars[offset] = replacement
+        return String(chars)
+    }
+
+    private func expectVerifyFails(_ s: Sandbox, at index: UInt64, mentioning extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 1, "verify must fail: \(r)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains("entry \(index):") || r.stderr.contains("entry \(index) "), "stderr names entry \(index): \(r.stderr)", sourceLocation: sourceLocation)
+        for m in extra { #expect(r.stderr.contains(m), "stderr mentions \(m): \(r.stderr)", sourceLocation: sourceLocation) }
+        let j = try s.run(["verify", "--ledger", s.ledger, "--json"])
+        #expect(j.status == 1, "\(j)", sourceLocation: sourceLocation)
+        let o = try j.jsonLines().first
+        #expect(o?["ok"] as? Bool == false, sourceLocation: sourceLocation)
+        #expect((o?["index"] as? NSNumber)?.uint64Value == index, "verify --json reports index \(index): \(j.stdout)", sourceLocation: sourceLocation)
+    }
+
+    @Test("one byte changed in the middle of entry k's base64 payload: verify exits 1 naming entry k")
+    func payloadByteFlipped() throws {
+        let s = try sandbox()
+        let line = try storedLine(s, Self.k)
+        let start = try #require(line.range(of: "\"payload\":\"")).upperBound
+        let end = try #require(line.range(of: "\",\"signatures\"")).lowerBound
+        let chars = Array(line)
+        let from = line.distance(from: line.startIndex, to: start)
+        let to = line.distance(from: line.startIndex, to: end)
+        let mid = (from + to) / 2
+        let tampered = replacing(line, at: mid, with: chars[mid] == "A" ? "B" : "A")
+        #expect(tampered.count == line.count && tampered != line)
+        try storeLine(s, Self.k, tampered)
+        try expectVerifyFails(s, at: Self.k)
+    }
+
+    @Test("a fractional digit of entry k's record time changed: verify exits 1 naming entry k")
+    func recordTimeChanged() throws {
+        let s = try sandbox()
+        let line = try storedLine(s, Self.k)
+        let start = try #require(line.range(of: "\"recordedAt\":\"")).upperBound
+        let offset = line.distance(from: line.startIndex, to: start) + 25  // the 6th fraction digit of YYYY-MM-DDTHH:MM:SS.ffffffZ
+        let digit = Array(line)[offset]
+        #expect(digit.isNumber)
+        let tampered = replacing(line, at: offset, with: digit == "9" ? "8" : Character(String(digit.wholeNumberValue! + 1)))
+        let newTime = String(Array(tampered)[(offset - 25)..<(offset + 2)])
+        #expect(Timestamp.parseRecordTime(newTime) != nil, "still a valid record time: \(newTime)")
+        try storeLine(s, Self.k, tampered)
+        try expectVerifyFails(s, at: Self.k, mentioning: ["leaf hash"])
+    }
+
+    @Test("entry k's body rewritten and its stored leaf hash recomputed: the signature still catches it at entry k")
+    func bodyRewrittenWithLeafHash() throws {
+        let s = try sandbox()
+        let line = try storedLine(s, Self.k)
+        let envelope = try #require(line.range(of: "\"envelope\":").map { String(line[$0.upperBound...].dropLast()) })
+        let payload = String(decoding: try Envelopes.payload(envelope), as: UTF8.self)
+        #expect(payload.contains("Event number 8"))
+        let forgedEnvelope = try Envelopes.replacingPayload(envelope, with: Data(payload.replacingOccurrences(of: "Event number 8", with: "Event number 9").utf8))
+        let forged = line.replacingOccurrences(of: envelope, with: forgedEnvelope)
+        #expect(forged != line)
+        try storeLine(s, Self.k, forged)
+        let leaf = Array(forged.utf8).withUnsafeBytes { MerkleHash.leaf($0) }
+        // The leaf hash is kept in entries.leaf (older files: merkle level 0).
+        let hasLeafColumn = try SQLTool.run(s.ledger, "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'leaf'") == "1"
+        if hasLeafColumn {
+            try SQLTool.run(s.ledger, "UPDATE entries SET leaf = x'\(leaf.hex)' WHERE idx = \(Self.k)")
+            #expect(try SQLTool.run(s.ledger, "SELECT lower(hex(leaf)) FROM entries WHERE idx = \(Self.k)") == leaf.hex)
+        } else {
+            try SQLTool.run(s.ledger, "UPDATE merkle SET hash = x'\(leaf.hex)' WHERE level = 0 AND idx = \(Self.k)")
+            #expect(try SQLTool.run(s.ledger, "SELECT lower(hex(hash)) FROM merkle WHERE level = 0 AND idx = \(Self.k)") == leaf.hex)
+        }
+        try expectVerifyFails(s, at: Self.k, mentioning: ["signature"])
+    }
+
+    @Test("the last entries deleted after a checkpoint: verify exits 1")
+    func entriesRemoved() throws {
+        let s = try sandbox()
+        try SQLTool.run(s.ledger, "DELETE FROM entries WHERE idx >= 21")
+        let r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("23") && r.stderr.contains("21"), "names the checkpoint size and the entries left: \(r.stderr)")
+        // A checkpoint now refuses to sign over the shrunken log.
+        let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
+        #expect(cp.status == 1, "\(cp)")
+        #expect(cp.stderr.contains("lost entries"), "\(cp)")
+    }
+}
