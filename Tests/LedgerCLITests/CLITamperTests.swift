@@ -113,4 +113,20 @@ struct CLITamperTests {
         #expect(cp.status == 1, "\(cp)")
         #expect(cp.stderr.contains("lost entries"), "\(cp)")
     }
+
+    @Test("stored Merkle nodes rewritten after a checkpoint (history rewritten): the next checkpoint is refused, verify fails")
+    func inconsistentTree() throws {
+        let s = try sandbox()
+        try s.append([EventJSON.make(subject: "inc-after", body: ["title": "after the checkpoint"])])
+        // The perfect subtree over entries 0–15 (level 4, index 0) now hashes to something else:
+        // the tree no longer extends the one signed at size 23.
+        try SQLTool.run(s.ledger, "UPDATE merkle SET hash = x'\(String(repeating: "ab", count: 32))' WHERE level = 4 AND idx = 0")
+        let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
+        #expect(cp.status == 1, "checkpoint must refuse: \(cp)")
+        #expect(cp.stderr.contains("not consistent with the checkpoint at size 23"), "\(cp.stderr)")
+        #expect(try SQLTool.run(s.ledger, "SELECT COUNT(*) FROM checkpoints") == "1", "no checkpoint was stored")
+        let r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("stored Merkle nodes"), "\(r.stderr)")
+    }
 }
