@@ -100,6 +100,8 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
         let payload = try EventPayload(bytes: genesis.payload)
         let decision = try EventRules.check(envelope: genesis, payload: payload, index: 0, state: MemoryLogState())
+        // Build the complete ledger, genesis included, under a temporary name, then link it into
+        // place: a crash leaves either no ledger at `path` or a whole one.
         let temp = path + ".creating-\(getpid())"
         do {
             let queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
@@ -111,26 +113,27 @@ public final class SQLiteLedger: @unchecked Sendable {
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?)",
                                arguments: [payload.ledger, decision.signer.keyID])
             }
+            let building = SQLiteLedger(unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock)
+            _ = try building.appendGenesis(genesis, payload: payload, decision: decision)
             try queue.close()
         } catch {
             removeDatabaseFiles(temp)
             throw LedgerError.database(error, path: path)
         }
-        // Publish the file atomically under its name, then append the genesis entry.
         guard link(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
             removeDatabaseFiles(temp)
-            throw LedgerError(.io, "\(path) could not be created (\(String(cString: strerror(errno))))")
+            throw LedgerError(.io, "\(path) could not be created (\(reason))")
         }
         removeDatabaseFiles(temp)
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false))
-            let ledger = SQLiteLedger(unchecked: path, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock)
-            _ = try ledger.appendGenesis(genesis, payload: payload, decision: decision)
-            return ledger
-        } catch {
-            removeDatabaseFiles(path)
-            throw LedgerError.database(error, path: path)
+        // Make the new name durable too.
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = Foundation.open(directory.isEmpty ? "." : directory, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            Foundation.close(fd)
         }
+        return try open(path: path, clock: clock)
     }
 
     private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock) {
