@@ -13,7 +13,7 @@ struct CheckpointCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOption
     @Option(help: ArgumentHelp("Private key file holding the log role.", valueName: "file"))
     var key: String?
-    @Flag(help: "Print every stored signed checkpoint, oldest first, separated by blank lines.")
+    @Flag(help: "Print every stored signed checkpoint, oldest first, one empty line between two notes.")
     var list = false
 
     func validate() throws {
@@ -24,10 +24,12 @@ struct CheckpointCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             if list {
                 let store = try ledger.open(readOnly: true)
+                var out: [UInt8] = []
                 for (i, cp) in try store.checkpoints().enumerated() {
-                    if i > 0 { print("") }
-                    FileHandle.standardOutput.write(Data(cp.note))
+                    if i > 0 { out.append(0x0A) }
+                    out += cp.note
                 }
+                FileHandle.standardOutput.write(Data(out))
                 return
             }
             let signer = SigningKeyOption(key: key!)

@@ -12,8 +12,8 @@ struct LogCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOption
     @Option(help: "First entry index to list.")
     var from: UInt64 = 0
-    @Option(help: "Most entries to list.")
-    var limit: Int = 1000
+    @Option(help: "Most entries to list (default 1000, or all with --raw).")
+    var limit: Int?
     @Flag(help: "Print the stored entry lines themselves (JSON Lines, the exact Merkle leaf bytes) from --from on; --limit applies.")
     var raw = false
     @OptionGroup var output: JSONOutputOption
@@ -26,7 +26,7 @@ struct LogCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
             if raw {
-                var remaining = max(0, limit)
+                var remaining = max(0, limit ?? Int.max)
                 try store.forEachBatch(batchSize: 4096) { (batch) throws(LedgerError) in
                     var out: [UInt8] = []
                     for e in batch where e.index >= from && remaining > 0 {
@@ -38,7 +38,7 @@ struct LogCommand: ParsableCommand {
                 }
                 return
             }
-            let rows = try store.logRows(from: from, limit: max(0, limit))
+            let rows = try store.logRows(from: from, limit: max(0, limit ?? 1000))
             if output.json {
                 for r in rows {
                     printJSON([

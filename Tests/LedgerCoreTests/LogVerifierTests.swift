@@ -133,6 +133,26 @@ struct LogVerifierTests {
         }
     }
 
+    @Test("NFC is an input rule, not a verification rule: a stored non-NFC payload verifies, new input is refused")
+    func nfc() throws {
+        var es = Fixtures.standardPrefix()
+        let decomposed = JSONObject(uniqueMembers: [("title", .string("Re\u{301}sume\u{301}"))])
+        es.append(Fixtures.envelope(type: "incident.reported", subject: "inc-nfc", expects: 0, body: decomposed, key: Fixtures.archivist, n: 10))
+        _ = try verify(Fixtures.lines(es))
+        #expect(throws: LedgerError.self) { try EventPayload(bytes: es[4].payload) }
+        #expect(try EventPayload(bytes: es[4].payload, requireNFC: false).subject == "inc-nfc")
+    }
+
+    @Test("key names: 1–100 code points, no control characters, no outer white space")
+    func keyNames() {
+        #expect(throws: Never.self) { try KeyDescriptor.validateName(String(repeating: "م", count: 100)) }
+        #expect(throws: LedgerError.self) { try KeyDescriptor.validateName(String(repeating: "\u{1F1F8}\u{1F1FE}", count: 60)) }  // 60 flags = 120 code points
+        #expect(throws: LedgerError.self) { try KeyDescriptor.validateName("") }
+        #expect(throws: LedgerError.self) { try KeyDescriptor.validateName("tab\there") }
+        #expect(throws: LedgerError.self) { try KeyDescriptor.validateName("\u{3000}name") }
+        #expect(throws: LedgerError.self) { try KeyDescriptor.validateName("name\u{85}") }
+    }
+
     @Test("stale expects and duplicate event ids are refused")
     func expectsAndIDs() {
         var es = Fixtures.standardPrefix()

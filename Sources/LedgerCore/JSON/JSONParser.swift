@@ -9,10 +9,14 @@ public struct JSONParser {
         public var maxBytes: Int
         /// Maximum nesting depth of arrays and objects.
         public var maxDepth: Int
+        /// Refuse strings that are not in Unicode NFC. Input is held to it; verification of
+        /// stored payloads is not, because the answer can depend on the Unicode version.
+        public var requireNFC: Bool
 
-        public init(maxBytes: Int, maxDepth: Int) {
+        public init(maxBytes: Int, maxDepth: Int, requireNFC: Bool = true) {
             self.maxBytes = maxBytes
             self.maxDepth = maxDepth
+            self.requireNFC = requireNFC
         }
 
         /// 1 MiB, depth 64: the limits for event payloads.
@@ -348,7 +352,7 @@ public struct JSONParser {
 
     private func finishNonASCII(_ bytes: [UInt8], at offset: Int) throws(JSONError) -> String {
         let s = String(decoding: bytes, as: UTF8.self)
-        if !NFC.isNormalized(s) { throw error(.notNFC, at: offset) }
+        if limits.requireNFC, !NFC.isNormalized(s) { throw error(.notNFC, at: offset) }
         return s
     }
 }

@@ -63,7 +63,7 @@ public enum EventRules {
         case EventTypes.keyRevoked:
             try Fields.requireExactly(payload.body, ["reason"], in: "body")
             let reason = try Fields.string(payload.body, "reason", in: "body")
-            guard !reason.trimmingWhitespace.isEmpty else { throw .malformed("body.reason", "must say why the key is revoked") }
+            guard !reason.isAllWhiteSpace else { throw .malformed("body.reason", "must say why the key is revoked") }
             guard let target = try state.key(payload.subject) else {
                 throw LedgerError(.refused, "cannot revoke \(payload.subject): no such key is enrolled")
             }

@@ -33,21 +33,23 @@ public struct EventPayload: Sendable, Equatable {
 
     static let memberNames: Set<String> = ["ledger", "id", "type", "subject", "expects", "signedAt", "body"]
 
-    /// Parses and validates payload bytes exactly as signed.
-    public init(bytes: UnsafeRawBufferPointer) throws(LedgerError) {
+    /// Parses and validates payload bytes exactly as signed. `requireNFC` holds new input to
+    /// Unicode NFC; verifying stored payloads passes false (see docs/FORMAT.md §2).
+    public init(bytes: UnsafeRawBufferPointer, requireNFC: Bool = true) throws(LedgerError) {
         guard bytes.count <= EventPayload.maxBytes else {
             throw LedgerError(.malformed, "payload is \(bytes.count) bytes; the limit is \(EventPayload.maxBytes) (1 MiB)")
         }
         let object: JSONObject
-        do { object = try JSONParser.parseObject(bytes) } catch { throw LedgerError(.malformed, "payload is not valid JSON: \(error)") }
+        let limits = JSONParser.Limits(maxBytes: EventPayload.maxBytes, maxDepth: 64, requireNFC: requireNFC)
+        do { object = try JSONParser.parseObject(bytes, limits: limits) } catch { throw LedgerError(.malformed, "payload is not valid JSON: \(error)") }
         try self.init(object: object)
     }
 
     /// Parses and validates payload bytes exactly as signed.
-    public init(bytes: [UInt8]) throws(LedgerError) {
+    public init(bytes: [UInt8], requireNFC: Bool = true) throws(LedgerError) {
         var result: Result<EventPayload, LedgerError>!
         bytes.withUnsafeBytes { raw in
-            do throws(LedgerError) { result = .success(try EventPayload(bytes: raw)) } catch { result = .failure(error) }
+            do throws(LedgerError) { result = .success(try EventPayload(bytes: raw, requireNFC: requireNFC)) } catch { result = .failure(error) }
         }
         self = try result.get()
     }

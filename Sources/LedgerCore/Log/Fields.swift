@@ -20,20 +20,18 @@ enum Fields {
     }
 
     static func validateName(_ name: String, field: String) throws(LedgerError) {
-        let count = name.count
-        guard count >= 1, count <= 100 else { throw .malformed(field, "must be 1 to 100 characters") }
+        let count = name.unicodeScalars.count
+        guard count >= 1, count <= 100 else { throw .malformed(field, "must be 1 to 100 Unicode code points") }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .malformed(field, "must not contain control characters")
         }
-        guard name == name.trimmingWhitespace else { throw .malformed(field, "must not start or end with spaces") }
+        guard let first = name.unicodeScalars.first, let last = name.unicodeScalars.last,
+            !first.properties.isWhitespace, !last.properties.isWhitespace
+        else { throw .malformed(field, "must not start or end with white space") }
     }
 }
 
 extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
+    /// True when every code point has the Unicode White_Space property (or there are none).
+    var isAllWhiteSpace: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
 }

@@ -121,7 +121,7 @@ public struct LogVerifier {
     static func parse(_ bytes: [UInt8]) -> Result<ParsedEntry, LedgerError> {
         do throws(LedgerError) {
             let line = try EntryLine(bytes: bytes)
-            let payload = try EventPayload(bytes: line.envelope.payload)
+            let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
             return .success(ParsedEntry(line: line, payload: payload))
         } catch {
             return .failure(error)
