@@ -5,6 +5,11 @@ extension LedgerError {
     /// Maps a SQLite failure to a ledger error that says what to do.
     static func database(_ error: any Error, path: String) -> LedgerError {
         if let e = error as? LedgerError { return e }
+        if let e = error as? MerkleError {
+            // Out-of-range sizes or indexes are the caller's mistake; missing nodes mean damage.
+            if case .missingNode = e { return LedgerError(.notALedger, "\(path) is damaged: \(e)") }
+            return LedgerError(.malformed, "\(e)")
+        }
         guard let db = error as? DatabaseError else {
             return LedgerError(.io, "\(path): \(error)")
         }

@@ -137,6 +137,33 @@ struct SQLiteLedgerTests {
         #expect(try l.verify(trust: nil).size == 25)
     }
 
+    @Test("roots of every earlier size, inclusion and consistency proofs from the stored nodes verify")
+    func proofs() throws {
+        let l = try makeLedger()
+        _ = try l.append((0..<33).map { Fixtures.report(subject: "p-\($0)", n: 300 + UInt64($0)) })
+        let size = try l.size()
+        #expect(size == 37)
+        var lines: [[UInt8]] = []
+        try l.forEachBatch(batchSize: 10) { (b) throws(LedgerError) in lines += b.map(\.line) }
+        var reference = InMemoryMerkleNodes()
+        var roots: [Digest32] = [MerkleHash.empty]
+        for line in lines {
+            reference.append(leafBytes: line)
+            roots.append(reference.root)
+        }
+        for n in 1...size { #expect(try l.root(size: n) == roots[Int(n)], "root at size \(n)") }
+        for (index, n) in [(0, 1), (0, 37), (5, 6), (16, 17), (31, 37), (36, 37), (12, 20)] as [(UInt64, UInt64)] {
+            let proof = try l.inclusionProof(index: index, size: n)
+            let leaf = lines[Int(index)].withUnsafeBytes { MerkleHash.leaf($0) }
+            #expect(MerkleTree.verifyInclusion(leaf: leaf, index: index, size: n, proof: proof, root: roots[Int(n)]), "inclusion \(index) in \(n)")
+        }
+        for (a, b) in [(1, 37), (4, 5), (7, 32), (16, 33), (36, 37), (20, 20)] as [(UInt64, UInt64)] {
+            let proof = try l.consistencyProof(from: a, to: b)
+            #expect(MerkleTree.verifyConsistency(from: a, to: b, fromRoot: roots[Int(a)], toRoot: roots[Int(b)], proof: proof), "consistency \(a)→\(b)")
+        }
+        do { _ = try l.inclusionProof(index: 37, size: 37); Issue.record("accepted") } catch { #expect(error.code == .malformed, "\(error)") }
+    }
+
     @Test("the last active admin cannot be revoked")
     func lastAdmin() throws {
         let l = try makeLedger()
