@@ -58,9 +58,8 @@ struct AppendCommand: ParsableCommand {
             do throws(LedgerError) {
                 outcomes = try store.append(envelopes)
             } catch {
-                guard batch else { throw error }
-                let location = error.position.map { "\(name):\(docs[$0].line)" } ?? name
-                throw LedgerError(error.code, "\(location): \(error.message); nothing was appended", index: error.index)
+                let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
+                throw LedgerError(error.code, "\(location): \(error.message)\(batch ? "; nothing was appended" : "")", index: error.index)
             }
             for (i, o) in outcomes.enumerated() {
                 let id = (try? EventPayload(bytes: envelopes[i].payload).id) ?? ""

@@ -26,7 +26,7 @@ struct InitCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let file = try KeyFile(path: adminKey)
             let key = try file.unlock { () throws(LedgerError) in try Passphrase.forUnlocking(adminKey) }
-            let admin = KeyDescriptor(publicKey: key.publicKey, name: file.name, roles: [.admin])
+            let admin = KeyDescriptor(publicKey: key.publicKey, name: NFC.normalize(file.name), roles: [.admin])
             let draft = EventDraft(
                 type: EventTypes.genesis, subject: admin.keyID, expects: 0,
                 body: JSONObject(uniqueMembers: [("admin", .object(admin.json))]))

@@ -60,12 +60,16 @@ struct EventDraft {
         self.body = body
     }
 
-    /// Parses a draft; `where` prefixes errors (file and line).
+    /// Parses a draft, normalising its strings to NFC; `where` prefixes errors (file and line).
     init(bytes: [UInt8], where location: String) throws(LedgerError) {
         func fail(_ m: String) -> LedgerError { LedgerError(.malformed, "\(location): \(m)") }
-        let object: JSONObject
-        do { object = try JSONParser.parseObject(bytes, limits: .init(maxBytes: EventPayload.maxBytes, maxDepth: 64)) } catch {
+        // Strings are brought to Unicode NFC here, so what the author signs is normalised.
+        let parsed: JSONObject
+        do { parsed = try JSONParser.parseObject(bytes, limits: .init(maxBytes: EventPayload.maxBytes, maxDepth: 64, requireNFC: false)) } catch {
             throw fail("not valid JSON: \(error)")
+        }
+        guard let object = JSONValue.object(parsed).nfcNormalized()?.objectValue else {
+            throw fail("two member names of one object are the same once normalised to Unicode NFC")
         }
         for k in object.keys where !EventDraft.members.contains(k) {
             throw fail("unknown field `\(k.prefix(64))`; an event has type, subject, expects, body and optionally id, signedAt")

@@ -50,7 +50,7 @@ struct KeyCommand: ParsableCommand {
             try guarded { () throws(LedgerError) in
                 let key = Ed25519.PrivateKey()
                 let passphrase = unencrypted ? nil : try Passphrase.forNewKey()
-                let bytes = try KeyFile.encode(name: name, key: key, passphrase: passphrase, cost: kdf.cost)
+                let bytes = try KeyFile.encode(name: NFC.normalize(name), key: key, passphrase: passphrase, cost: kdf.cost)
                 try KeyFile.writeNew(path: out, bytes: bytes)
                 print("key id:     \(KeyID.of(key.publicKey))")
                 print("public key: \(Base64.encode(key.publicKey.bytes))")
@@ -122,7 +122,7 @@ struct KeyCommand: ParsableCommand {
                     }
                     pk = k
                 }
-                let descriptor = KeyDescriptor(publicKey: pk, name: holder!, roles: roleList)
+                let descriptor = KeyDescriptor(publicKey: pk, name: NFC.normalize(holder!), roles: roleList)
                 let store = try ledger.open()
                 let key = try signer.load()
                 let draft = EventDraft(type: EventTypes.keyEnrolled, subject: descriptor.keyID, expects: try store.revision(of: descriptor.keyID), body: descriptor.json)

@@ -54,13 +54,35 @@ struct CLIBadInputTests {
         // A duplicate key, text not in NFC, two documents without --batch, a batch with no events.
         let dup = s.write("dup.json", #"{"type":"incident.reported","type":"incident.corrected","subject":"x","expects":0,"body":{}}"#)
         try expectRefusal(s, appendArgs(s, dup), status: 65, mentions: ["dup.json", "duplicate key \"type\"", "line 1, column"])
-        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"t\":\"Cafe\u{301}\"}}")
-        try expectRefusal(s, appendArgs(s, nfd), status: 65, mentions: ["nfd.json", "NFC"])
+        // Names that collide once normalised to NFC ("é" precomposed and decomposed).
+        let collide = s.write("collide.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"\u{E9}\":1,\"e\u{301}\":2}}")
+        try expectRefusal(s, appendArgs(s, collide), status: 65, mentions: ["collide.json", "NFC"])
+        // An envelope signed elsewhere whose payload is not NFC is refused at the door.
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, s.write("cafe.json", EventJSON.make(subject: "cafe", body: ["t": "Cafe"]))])
+        try #require(signed.status == 0, "\(signed)")
+        let payload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Cafe", with: "Cafe\u{301}")
+        let nfdEnvelope = s.write("nfd.env", try Envelopes.replacingPayload(signed.lines[0], with: Data(payload.utf8)) + "\n")
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", nfdEnvelope], status: 65, mentions: ["nfd.env", "NFC"])
         let two = s.write("two.json", EventJSON.make(subject: "x") + "\n" + EventJSON.make(subject: "y") + "\n")
         try expectRefusal(s, appendArgs(s, two), status: 65, mentions: ["two.json", "line 2, column 1"])
         let blank = s.write("blank.jsonl", "\n   \n")
         try expectRefusal(s, appendArgs(s, "--batch", blank), status: 65, mentions: ["blank.jsonl", "no events"])
         #expect(try s.verifiedSize() == 4)
+    }
+
+    @Test("an event drafted in decomposed Unicode is signed in NFC")
+    func draftsAreNormalised() throws {
+        let s = try sandbox()
+        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"t\":\"Cafe\u{301}\"}}")
+        let r = try s.run(appendArgs(s, nfd))
+        #expect(r.status == 0, "\(r)")
+        let raw = try s.run(["log", "--ledger", s.ledger, "--raw", "--from", "4"])
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(raw.lines[0].utf8)) as? [String: Any])
+        let envelope = try #require(entry["envelope"] as? [String: Any])
+        let base64 = try #require(envelope["payload"] as? String)
+        let payload = String(decoding: try #require(Data(base64Encoded: base64)), as: UTF8.self)
+        #expect(payload.unicodeScalars.contains("\u{E9}"), "precomposed é stored: \(payload)")
+        #expect(!payload.unicodeScalars.contains("\u{301}"), "no combining accent stored")
     }
 
     @Test("wrong field type: exit 65 naming the field")

@@ -86,3 +86,31 @@ public struct JSONObject: Sendable, Equatable {
         return true
     }
 }
+
+extension JSONValue {
+    /// The same value with every string and member name in Unicode NFC. Nil when two member
+    /// names of one object become equal after normalisation (the caller reports it).
+    public func nfcNormalized() -> JSONValue? {
+        switch self {
+        case .string(let s): return .string(NFC.normalize(s))
+        case .array(let items):
+            var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard let n = item.nfcNormalized() else { return nil }
+                out.append(n)
+            }
+            return .array(out)
+        case .object(let o):
+            var members: [(key: String, value: JSONValue)] = []
+            var seen = Set<String>()
+            for m in o.members {
+                let key = NFC.normalize(m.key)
+                guard seen.insert(key).inserted, let value = m.value.nfcNormalized() else { return nil }
+                members.append((key, value))
+            }
+            return .object(JSONObject(uniqueMembers: members))
+        default: return self
+        }
+    }
+}
