@@ -37,15 +37,13 @@ struct SQLLogState: LogState {
     }
 
     static func keyRecord(_ row: Row) throws -> KeyRecord {
-        let pkData: Data = row[1]
-        guard let pk = Ed25519.PublicKey(bytes: Array(pkData)) else {
+        guard let pk = Ed25519.PublicKey(bytes: Array(try row.blob(1))) else {
             throw LedgerError(.notALedger, "key table holds a malformed public key")
         }
-        let roles = (row[3] as String).split(separator: ",").compactMap { Role(rawValue: String($0)) }
-        let revoked: Int64? = row[5]
+        let roles = try row.text(3).split(separator: ",").compactMap { Role(rawValue: String($0)) }
         return KeyRecord(
-            keyID: row[0], publicKey: pk, name: row[2], roles: roles, enrolledAt: UInt64(row[4] as Int64),
-            revokedAt: revoked.map { UInt64($0) })
+            keyID: try row.text(0), publicKey: pk, name: try row.text(2), roles: roles, enrolledAt: try row.count(4),
+            revokedAt: try row.optionalCount(5))
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+import GRDB
 import LedgerCore
 import LedgerCrypto
 
@@ -11,6 +13,8 @@ public struct VerifyReport: Sendable {
     public var genesisKeyID: String
     /// Checkpoints checked.
     public var checkpoints: Int
+    /// Tree size of the latest checkpoint (0 when there is none).
+    public var lastCheckpointSize: UInt64
     /// Keys enrolled (including revoked ones).
     public var keys: Int
     /// The ledger's origin.
@@ -18,15 +22,30 @@ public struct VerifyReport: Sendable {
 }
 
 extension SQLiteLedger {
-    /// Re-checks every entry from the stored bytes, trusting none of the derived tables:
-    /// envelope signatures, signer rights at each index, origin, record-time order, stored leaf
-    /// hashes, and the Merkle root against every stored checkpoint. Streams in batches.
+    /// Re-checks the whole file inside one read transaction, trusting none of the derived
+    /// tables: SQLite's own page structure (`quick_check`); every entry from its stored bytes
+    /// (signatures, signer rights at each index, origin, record-time order, `expects`, ids);
+    /// the Merkle root against every stored checkpoint; and every derived table (leaf hashes and
+    /// index columns beside each entry, all stored Merkle nodes, keys, subject revisions, the
+    /// origin and genesis key in `meta`) against what the entries say. Streams in batches.
     public func verify(
         trust: String?, parallelism: Int = System.activeProcessorCount, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> VerifyReport {
+        do {
+            return try queue.read { db in try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress) }
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    private func verify(db: Database, trust: String?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?) throws -> VerifyReport {
+        let damage = try String.fetchAll(db, sql: "PRAGMA quick_check(20)")
+        guard damage == ["ok"] else {
+            throw LedgerError(.notALedger, "\(path) is damaged at the SQLite level: \(damage.prefix(5).joined(separator: "; ")); restore it from a backup or an export")
+        }
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
-        let total = try size()
-        let checkpoints = try self.checkpoints()
+        let total = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")?.count(0) ?? 0
+        let checkpoints = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
         var nextCheckpoint = 0
         var given: UInt64 = 0  // entries handed to the verifier (it checks them a batch behind)
         func checkCheckpoints() throws(LedgerError) {
@@ -36,45 +55,110 @@ extension SQLiteLedger {
             }
         }
         try checkCheckpoints()
-        try forEachBatch(batchSize: 8192) { (batch) throws(LedgerError) in
+        let statement = try db.makeStatement(
+            sql: "SELECT idx, line, leaf, recorded_at, type, subject, signer, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT 8192")
+        while true {
+            var lines: [[UInt8]] = []
+            var stored: [StoredEntry] = []
+            var indexes: [UInt64] = []
+            let cursor = try Row.fetchCursor(statement, arguments: [Int64(given)])
+            while let row = try cursor.next() {
+                indexes.append(try row.count(0))
+                lines.append(try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] })
+                let leaf: Digest32? = try row.withUnsafeData(atIndex: 2) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }
+                stored.append(
+                    StoredEntry(
+                        leaf: leaf, recordedAt: try row.text(3), type: try row.text(4), subject: try row.text(5), signer: try row.text(6),
+                        eventID: Array(try row.blob(7))))
+            }
+            if lines.isEmpty { break }
             // Split the batch so that every checkpoint size falls on a boundary.
             var start = 0
-            while start < batch.count {
-                var end = batch.count
+            while start < lines.count {
+                var end = lines.count
                 if nextCheckpoint < checkpoints.count {
                     let want = checkpoints[nextCheckpoint].size
                     if want > given, want - given < UInt64(end - start) { end = start + Int(want - given) }
                 }
-                let slice = batch[start..<end]
-                guard slice.first!.index == given else {
+                guard indexes[start] == given else {
                     try verifier.finish()
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
-                try verifier.process(slice.map(\.line), storedLeaves: slice.map(\.leaf))
-                given += UInt64(slice.count)
+                try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
+                given += UInt64(end - start)
                 try checkCheckpoints()
                 start = end
             }
             progress?(given, total)
         }
         try verifier.finish()
-        guard verifier.size == total, verifier.size > 0 else {
-            throw LedgerError(.verificationFailed, "the ledger holds \(total) entries but only \(verifier.size) could be read in order")
+        guard verifier.size > 0 else { throw LedgerError(.verificationFailed, "the ledger holds no entries, not even the genesis") }
+        guard verifier.size == total else {
+            throw LedgerError(.verificationFailed, "the ledger holds \(total) entries but only the first \(verifier.size) could be read in order")
         }
         if nextCheckpoint < checkpoints.count {
             throw LedgerError(
                 .verificationFailed,
                 "checkpoint for tree size \(checkpoints[nextCheckpoint].size) is larger than the log (\(verifier.size) entries): entries were removed")
         }
-        let storedRoot: Digest32
-        do { storedRoot = try root(size: verifier.size) } catch {
-            throw LedgerError(.verificationFailed, "stored Merkle nodes are unreadable: \(error.message)")
-        }
-        guard storedRoot == verifier.root else {
-            throw LedgerError(.verificationFailed, "stored Merkle nodes give root \(storedRoot.hex) but the entries hash to \(verifier.root.hex); run a rebuild of the Merkle table from a verified export")
-        }
+        try checkMerkleTable(db: db, size: verifier.size)
+        try checkDerivedTables(db: db, verifier: verifier)
         return VerifyReport(
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: checkpoints.count,
-            keys: verifier.state.keys.count, origin: verifier.state.origin ?? "")
+            lastCheckpointSize: checkpoints.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "")
+    }
+
+    /// Every stored perfect-subtree node must be the hash of its two children (level 1 from the
+    /// leaf hashes, which were already held to the entries), and no other node may be stored.
+    private func checkMerkleTable(db: Database, size: UInt64) throws {
+        var childCount = size
+        var level = 1
+        while childCount >= 2 {
+            let children =
+                level == 1
+                ? try Row.fetchCursor(db, sql: "SELECT leaf FROM entries ORDER BY idx")
+                : try Row.fetchCursor(db, sql: "SELECT hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [level - 1])
+            let nodes = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [level])
+            let expected = childCount / 2
+            for i in 0..<expected {
+                // Cursor rows are reused by GRDB: read each value before fetching the next row.
+                guard let l = try children.next(), let left = Digest32(bytes: try l.blob(0)),
+                    let r = try children.next(), let right = Digest32(bytes: try r.blob(0))
+                else { throw merkleDamage(level - 1, 2 * i) }
+                guard let row = try nodes.next(), try row.count(0) == i, Digest32(bytes: try row.blob(1)) == MerkleHash.node(left, right) else {
+                    throw merkleDamage(level, i)
+                }
+            }
+            if try nodes.next() != nil { throw LedgerError(.verificationFailed, "the Merkle table holds extra nodes at level \(level)") }
+            childCount = expected
+            level += 1
+        }
+        let extra = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle WHERE level >= ? OR level < 1", arguments: [level])?.count(0) ?? 0
+        if extra > 0 { throw LedgerError(.verificationFailed, "the Merkle table holds \(extra) nodes that no subtree of the log has") }
+    }
+
+    private func merkleDamage(_ level: Int, _ index: UInt64) -> LedgerError {
+        LedgerError(
+            .verificationFailed,
+            "the stored Merkle node at level \(level), index \(index) does not match the entries (the entries themselves verified); the file's derived data was altered: restore it from a backup or an export")
+    }
+
+    /// Keys, subject revisions and meta must say what the verified entries say.
+    private func checkDerivedTables(db: Database, verifier: LogVerifier) throws {
+        func fail(_ what: String) -> LedgerError {
+            LedgerError(.verificationFailed, "the \(what) stored in the ledger file differs from what the verified entries say: the file was edited; restore it from a backup or an export")
+        }
+        let keys = try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys").map(SQLLogState.keyRecord)
+        guard keys.count == verifier.state.keys.count, keys.allSatisfy({ verifier.state.keys[$0.keyID] == $0 }) else { throw fail("key table") }
+        let revisions = verifier.state.subjectRevisions
+        var subjects = 0
+        let cursor = try Row.fetchCursor(db, sql: "SELECT subject, revision FROM subjects")
+        while let row = try cursor.next() {
+            subjects += 1
+            guard revisions[try row.text(0)] == (try row.count(1)) else { throw fail("subject revision of \((try? row.text(0)) ?? "?")") }
+        }
+        guard subjects == revisions.count else { throw fail("subject table") }
+        let meta = Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (try $0.text(0), try $0.text(1)) }, uniquingKeysWith: { a, _ in a })
+        guard meta["origin"] == verifier.state.origin, meta["genesis_keyid"] == verifier.genesisKeyID else { throw fail("origin or genesis key") }
     }
 }

@@ -36,7 +36,7 @@ public struct LogRow: Sendable {
 public final class SQLiteLedger: @unchecked Sendable {
     /// The file path.
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     /// The ledger's origin.
     public let origin: String
     /// The key id that signed entry 0.
@@ -56,6 +56,8 @@ public final class SQLiteLedger: @unchecked Sendable {
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = false
         config.prepareDatabase { db in
+            // Check each B-tree cell's size as it is read, so damage is reported, not followed.
+            try db.execute(sql: "PRAGMA cell_size_check = ON")
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
@@ -69,7 +71,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         self.clock = clock
         do {
             let meta = try queue.read { db in
-                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0[0] as String, $0[1] as String) })
+                Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (try $0.text(0), try $0.text(1)) }, uniquingKeysWith: { a, _ in a })
             }
             guard let o = meta["origin"], let g = meta["genesis_keyid"] else {
                 throw LedgerError(.notALedger, "\(path) has no genesis entry recorded")
@@ -248,8 +250,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     private func loadTip(_ db: Database) throws -> Tip {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1"))
         guard let row else { return Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil) }
-        let size = UInt64(row[0] as Int64) + 1
-        let time = Timestamp.parseRecordTime(row[1])
+        let size = try row.count(0) + 1
+        let time = Timestamp.parseRecordTime(try row.text(1))
         if let cached = tipCache.withLock({ $0 }), cached.size == size, cached.lastRecordTime == time {
             return cached
         }
@@ -288,6 +290,17 @@ public final class SQLiteLedger: @unchecked Sendable {
                     throw LedgerError.database(error, path: path)
                 }
             } catch {
+                // An earlier event with a bad signature is the first failure, not this one.
+                var firstBadSignature = background.failures().filter { $0 < i && appended[$0] }.min()
+                for (position, key) in zip(deferredPositions, deferredKeys) where position < (firstBadSignature ?? i) {
+                    if !envelopes[position].hasValidSignature(by: key!) { firstBadSignature = position; break }
+                }
+                if let bad = firstBadSignature {
+                    throw BatchError(
+                        position: bad, count: envelopes.count,
+                        error: LedgerError(.refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
+                    ).ledgerError
+                }
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
             }
         }
@@ -317,14 +330,24 @@ public final class SQLiteLedger: @unchecked Sendable {
             throw LedgerError.database(error, path: path)
         }
         guard let row else { return nil }
-        let idx = UInt64(row[0] as Int64)
-        let line = try EntryLine(bytes: Array(row[1] as Data))
-        if line.envelope.payload == envelope.payload { return idx }
-        let old = try EventPayload(bytes: line.envelope.payload)
-        if old.type == payload.type, old.subject == payload.subject, old.body == payload.body, line.envelope.keyID == envelope.keyID {
-            return idx
+        let idx = try row.count(0)
+        let line = try EntryLine(bytes: Array(try row.blob(1)))
+        let old = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
+        // Only the same event, validly signed for this ledger, counts as a re-submission.
+        guard old.type == payload.type, old.subject == payload.subject, old.body == payload.body, line.envelope.keyID == envelope.keyID
+        else {
+            throw LedgerError(.conflict, "event id \(payload.id) is already used at entry \(idx) by a different event; give this event a new id")
         }
-        throw LedgerError(.conflict, "event id \(payload.id) is already used at entry \(idx) by a different event; give this event a new id")
+        guard payload.ledger == origin else {
+            throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
+        }
+        if line.envelope.payload != envelope.payload || line.envelope.signature != envelope.signature {
+            let signer = try SQLLogState(db: db, origin: origin, path: path).key(envelope.keyID)
+            guard let signer, envelope.hasValidSignature(by: signer.publicKey) else {
+                throw LedgerError(.refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")
+            }
+        }
+        return idx
     }
 
     private func insert(
@@ -422,8 +445,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                     """, arguments: [Int64(start), limit]
             ).map { r in
                 LogRow(
-                    index: UInt64(r[0] as Int64), recordedAt: r[1], type: r[2], subject: r[3], signerKeyID: r[4], signerName: r[5],
-                    eventID: UUIDv7.format(Array(r[6] as Data)))
+                    index: try r.count(0), recordedAt: try r.text(1), type: try r.text(2), subject: try r.text(3), signerKeyID: try r.text(4), signerName: (try? r.text(5)) ?? "?",
+                    eventID: UUIDv7.format(Array(try r.blob(6))))
             }
         }
     }
@@ -447,7 +470,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                 while let row = try cursor.next() {
                     let line: [UInt8] = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }
                     let leaf: Digest32? = try row.withUnsafeData(atIndex: 2) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }
-                    batch.append((UInt64(row[0] as Int64), line, leaf))
+                    batch.append((try row.count(0), line, leaf))
                 }
                 if batch.isEmpty { break }
                 do { try body(batch) } catch let e as LedgerError { throw e }
@@ -460,14 +483,14 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// Stored signed checkpoints, ascending by tree size.
     public func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+            try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (try $0.count(0), Array(try $0.blob(1))) }
         }
     }
 
     /// The latest stored checkpoint.
     public func latestCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").map { (UInt64($0[0] as Int64), Array($0[1] as Data)) }
+            try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").map { (try $0.count(0), Array(try $0.blob(1))) }
         }
     }
 
@@ -493,8 +516,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                     let nodes = SQLMerkleNodes(db: db)
                     let root = try MerkleTree.root(size: size, source: nodes)
                     if let prev = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1") {
-                        let prevSize = UInt64(prev[0] as Int64)
-                        let prevCP = try Checkpoint(text: SignedNote(bytes: Array(prev[1] as Data)).text)
+                        let prevSize = try prev.count(0)
+                        let prevCP = try Checkpoint(text: SignedNote(bytes: Array(try prev.blob(1))).text)
                         guard prevSize <= size else {
                             throw LedgerError(.verificationFailed, "the tree has \(size) entries but the last checkpoint covers \(prevSize): the log lost entries")
                         }
@@ -506,7 +529,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                             )
                         }
                         if prevSize == size {
-                            note = try SignedNote(bytes: Array(prev[1] as Data))
+                            note = try SignedNote(bytes: Array(try prev.blob(1)))
                             return .rollback
                         }
                     }

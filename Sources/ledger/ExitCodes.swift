@@ -40,7 +40,23 @@ func guarded(_ body: () throws(LedgerError) -> Void) throws {
 /// Output helpers.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("ledger: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("ledger: error: \(safe(message))\n".utf8))
+    }
+
+    /// `text` with control characters (C0, C1, DEL) and bidirectional overrides shown as `\u{…}`
+    /// escapes, so names and fields taken from input cannot move the cursor, ring the terminal
+    /// or reorder what is displayed.
+    static func safe(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars {
+            let v = s.value
+            if v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
+                out += "\\u{\(String(v, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(s)
+            }
+        }
+        return out
     }
 
     static func note(_ message: String) {

@@ -4,15 +4,32 @@ import LedgerCrypto
 
 /// Reading events and envelopes from files or standard input; errors name file and line.
 enum Input {
-    /// The bytes of `path`, or of standard input for `-` or nil.
-    static func read(_ path: String?) throws(LedgerError) -> (name: String, bytes: [UInt8]) {
-        if path == nil || path == "-" {
-            return ("<stdin>", Array(FileHandle.standardInput.readDataToEndOfFile()))
+    /// The bytes of `path` (a file, pipe or FIFO), or of standard input for `-` or nil; refuses
+    /// inputs larger than `limit` bytes without reading past it.
+    static func read(_ path: String?, limit: Int) throws(LedgerError) -> (name: String, bytes: [UInt8]) {
+        let name = path == nil || path == "-" ? "<stdin>" : path!
+        let handle: FileHandle
+        if name == "<stdin>" {
+            handle = FileHandle.standardInput
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
+                throw LedgerError(.io, "cannot read \(name): no such file")
+            }
+            guard !isDirectory.boolValue else { throw LedgerError(.io, "cannot read \(name): it is a directory") }
+            guard let h = FileHandle(forReadingAtPath: name) else { throw LedgerError(.io, "cannot read \(name): permission denied") }
+            handle = h
         }
-        guard let data = FileManager.default.contents(atPath: path!) else {
-            throw LedgerError(.io, "cannot read \(path!) (missing or no permission)")
+        defer { if name != "<stdin>" { try? handle.close() } }
+        var bytes: [UInt8] = []
+        while true {
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch { throw LedgerError(.io, "cannot read \(name): \(error.localizedDescription)") }
+            guard let chunk, !chunk.isEmpty else { break }
+            bytes += chunk
+            if bytes.count > limit { throw LedgerError(.malformed, "\(name) is larger than \(limit) bytes; split it into smaller inputs") }
         }
-        return (path!, Array(data))
+        return (name, bytes)
     }
 
     /// Splits a JSON Lines text into (line number, bytes) pairs, skipping blank lines.
@@ -31,7 +48,7 @@ enum Input {
 
     /// The documents in an input: the whole input, or each line with `batch`.
     static func documents(_ path: String?, batch: Bool) throws(LedgerError) -> (name: String, docs: [(line: Int, bytes: [UInt8])]) {
-        let (name, bytes) = try read(path)
+        let (name, bytes) = try read(path, limit: batch ? 1 << 30 : 4 << 20)
         if batch {
             let docs = lines(bytes).map { ($0.line, Array($0.bytes)) }
             guard !docs.isEmpty else { throw LedgerError(.malformed, "\(name): no events (expected one JSON object per line)") }

@@ -75,7 +75,7 @@ struct KeyCommand: ParsableCommand {
                         ("encrypted", .bool(k.isEncrypted)),
                     ])
                 } else {
-                    print("name:       \(k.name)")
+                    print("name:       \(Terminal.safe(k.name))")
                     print("key id:     \(k.keyID)")
                     print("public key: \(Base64.encode(k.publicKey.bytes))")
                     print("encrypted:  \(k.isEncrypted ? "yes" : "NO")")
@@ -180,7 +180,7 @@ struct KeyCommand: ParsableCommand {
                         printJSON(m)
                     } else {
                         let status = k.revokedAt.map { "revoked at \($0)" } ?? "active"
-                        print("\(k.keyID)  \(k.roles.map(\.rawValue).joined(separator: ",").padding(toLength: 24, withPad: " ", startingAt: 0)) \(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(k.name)")
+                        print("\(k.keyID)  \(k.roles.map(\.rawValue).joined(separator: ",").padding(toLength: 24, withPad: " ", startingAt: 0)) \(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(Terminal.safe(k.name))")
                     }
                 }
             }

@@ -19,8 +19,11 @@ struct KeyFile {
 
     var isEncrypted: Bool { sealed != nil }
 
-    /// The associated data binding the ciphertext to this key file's identity.
-    static func associatedData(keyID: String) -> [UInt8] { Array("\(format)\n\(keyID)".utf8) }
+    /// The associated data binding the ciphertext to this key file's identity and name.
+    static func associatedData(keyID: String, name: String) -> [UInt8] { Array("\(format)\n\(keyID)\n\(name)".utf8) }
+
+    static let encryptedMembers: Set<String> = ["format", "name", "keyid", "publicKey", "encryption", "kdf", "nonce", "ciphertext"]
+    static let clearMembers: Set<String> = ["format", "name", "keyid", "publicKey", "encryption", "seed"]
 
     /// Serialises a new key file.
     static func encode(name: String, key: Ed25519.PrivateKey, passphrase: [UInt8]?, cost: PassphraseSealing.Cost) throws(LedgerError) -> [UInt8] {
@@ -34,7 +37,7 @@ struct KeyFile {
         if let passphrase {
             let sealed: PassphraseSealing.Sealed
             do {
-                sealed = try PassphraseSealing.seal(key.seed, passphrase: passphrase, associatedData: associatedData(keyID: keyID), cost: cost)
+                sealed = try PassphraseSealing.seal(key.seed, passphrase: passphrase, associatedData: associatedData(keyID: keyID, name: name), cost: cost)
             } catch {
                 throw LedgerError(.keyFile, "could not encrypt the key: \(error)")
             }
@@ -80,7 +83,7 @@ struct KeyFile {
             throw LedgerError(.keyFile, "key file \(path) cannot be read (missing or no permission)")
         }
         let object: JSONObject
-        do { object = try JSONParser.parseObject(Array(data), limits: .init(maxBytes: 65536, maxDepth: 4)) } catch {
+        do { object = try JSONParser.parseObject(Array(data), limits: .init(maxBytes: 65536, maxDepth: 4, requireNFC: false)) } catch {
             throw LedgerError(.keyFile, "key file \(path) is not valid JSON: \(error)")
         }
         func string(_ k: String) throws(LedgerError) -> String {
@@ -103,7 +106,12 @@ struct KeyFile {
         publicKey = pk
         keyID = try string("keyid")
         guard keyID == KeyID.of(pk) else { throw LedgerError(.keyFile, "key file \(path): keyid does not match publicKey; the file was altered") }
-        switch try string("encryption") {
+        let encryption = try string("encryption")
+        let allowed = encryption == "none" ? KeyFile.clearMembers : KeyFile.encryptedMembers
+        if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
+            throw LedgerError(.keyFile, "key file \(path): unexpected member `\(unknown.prefix(40))`; the file was altered")
+        }
+        switch encryption {
         case "none":
             clearSeed = try bytes("seed")
             sealed = nil
@@ -112,7 +120,9 @@ struct KeyFile {
                 let mem = kdf["memlimit"]?.unsignedIntegerValue
             else { throw LedgerError(.keyFile, "key file \(path): `kdf` must hold opslimit, memlimit and salt") }
             let cost = PassphraseSealing.Cost(opsLimit: ops, memLimit: mem)
-            guard cost.isAcceptable else { throw LedgerError(.keyFile, "key file \(path): Argon2id limits out of range") }
+            guard cost.isAcceptable, cost.opsLimit <= 16, cost.memLimit <= PassphraseSealing.Cost.sensitive.memLimit else {
+                throw LedgerError(.keyFile, "key file \(path): Argon2id limits out of range (at most 16 passes and 1 GiB)")
+            }
             sealed = PassphraseSealing.Sealed(salt: try bytes("salt", in: kdf), nonce: try bytes("nonce"), ciphertext: try bytes("ciphertext"), cost: cost)
         default:
             throw LedgerError(.keyFile, "key file \(path): unknown encryption scheme")
@@ -126,7 +136,7 @@ struct KeyFile {
             var pass = try passphrase()
             defer { for i in pass.indices { pass[i] = 0 } }
             do {
-                seed = try PassphraseSealing.open(sealed, passphrase: pass, associatedData: KeyFile.associatedData(keyID: keyID))
+                seed = try PassphraseSealing.open(sealed, passphrase: pass, associatedData: KeyFile.associatedData(keyID: keyID, name: name))
             } catch {
                 throw LedgerError(.keyFile, "wrong passphrase for key file \(path) (or the file is damaged)")
             }

@@ -20,6 +20,7 @@ struct LogCommand: ParsableCommand {
 
     func validate() throws {
         if raw && output.json { throw ValidationError("--raw and --json are alternatives") }
+        if from > UInt64(Int64.max) { throw ValidationError("--from must be at most \(Int64.max)") }
     }
 
     func run() throws {
@@ -56,7 +57,7 @@ struct LogCommand: ParsableCommand {
             for r in rows {
                 print(
                     String(r.index).leftPad(7) + "  " + r.recordedAt.rightPad(27) + "  " + r.type.rightPad(typeWidth) + "  "
-                        + r.subject.rightPad(subjectWidth) + "  " + r.signerName)
+                        + r.subject.rightPad(subjectWidth) + "  " + Terminal.safe(r.signerName))
             }
         }
     }

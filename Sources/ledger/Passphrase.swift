@@ -7,14 +7,19 @@ enum Passphrase {
 
     /// The passphrase for unlocking an existing key.
     static func forUnlocking(_ path: String) throws(LedgerError) -> [UInt8] {
-        if let env = ProcessInfo.processInfo.environment[environmentVariable] { return Array(env.utf8) }
+        if let env = ProcessInfo.processInfo.environment[environmentVariable] {
+            guard !env.isEmpty else { throw LedgerError(.keyFile, "\(environmentVariable) is set but empty; set it to the key's passphrase or unset it to be asked") }
+            return Array(env.utf8)
+        }
         return try prompt("Passphrase for \(path): ")
     }
 
     /// A new passphrase, typed twice at the terminal (or taken from the environment).
     static func forNewKey() throws(LedgerError) -> [UInt8] {
         if let env = ProcessInfo.processInfo.environment[environmentVariable] {
-            guard !env.isEmpty else { throw LedgerError(.keyFile, "\(environmentVariable) is empty; a key needs a passphrase (or pass --unencrypted)") }
+            guard env.count >= 8 else {
+                throw LedgerError(.keyFile, "\(environmentVariable) must hold at least 8 characters for a new key (or pass --unencrypted for a throwaway key)")
+            }
             return Array(env.utf8)
         }
         let first = try prompt("New passphrase: ")

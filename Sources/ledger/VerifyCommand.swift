@@ -38,7 +38,7 @@ struct VerifyCommand: ParsableCommand {
                 printJSON([
                     ("ok", .bool(true)), ("origin", .string(report.origin)), ("size", .int(report.size)), ("root", .string(report.root.hex)),
                     ("genesisKeyID", .string(report.genesisKeyID)), ("trusted", .bool(trust != nil)), ("checkpoints", .int(UInt64(report.checkpoints))),
-                    ("keys", .int(UInt64(report.keys))),
+                    ("keys", .int(UInt64(report.keys))), ("lastCheckpointSize", .int(report.lastCheckpointSize)),
                 ])
                 return
             }
@@ -46,6 +46,11 @@ struct VerifyCommand: ParsableCommand {
             print("origin:         \(report.origin)")
             print("root:           \(report.root.hex)")
             print("genesis key id: \(report.genesisKeyID)\(trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)")")
+            if report.size > report.lastCheckpointSize {
+                print(
+                    "note: entries \(report.lastCheckpointSize) to \(report.size - 1) are not yet committed by a signed checkpoint; until one covers them (ledger checkpoint) and someone outside holds it, they could be rewritten without detection"
+                )
+            }
         }
     }
 }

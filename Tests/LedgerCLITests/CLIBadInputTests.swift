@@ -70,6 +70,18 @@ struct CLIBadInputTests {
         #expect(try s.verifiedSize() == 4)
     }
 
+    @Test("a batch whose line 1 has a forged signature and line 2 a stale expects: line 1 is reported")
+    func firstFailureFirst() throws {
+        let s = try sandbox()
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("two.jsonl",
+            EventJSON.make(subject: "f1", body: ["t": "Forged"]) + "\n" + EventJSON.make(subject: "inc-1", expects: 0) + "\n")])
+        try #require(signed.status == 0, "\(signed)")
+        let forgedPayload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Forged", with: "Forgex")
+        let forged = try Envelopes.replacingPayload(signed.lines[0], with: Data(forgedPayload.utf8))
+        let batch = s.write("forged.jsonl", forged + "\n" + signed.lines[1] + "\n")
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", "--batch", batch], status: 3, mentions: ["forged.jsonl:1", "signature"])
+    }
+
     @Test("an event drafted in decomposed Unicode is signed in NFC")
     func draftsAreNormalised() throws {
         let s = try sandbox()

@@ -127,6 +127,43 @@ struct CLITamperTests {
         #expect(try SQLTool.run(s.ledger, "SELECT COUNT(*) FROM checkpoints") == "1", "no checkpoint was stored")
         let r = try s.run(["verify", "--ledger", s.ledger])
         #expect(r.status == 1, "\(r)")
-        #expect(r.stderr.contains("stored Merkle nodes"), "\(r.stderr)")
+        #expect(r.stderr.contains("stored Merkle node at level 4, index 0"), "\(r.stderr)")
+    }
+
+    @Test(
+        "edits to the derived tables are caught by verify",
+        arguments: [
+            ("UPDATE keys SET roles = 'admin,archivist' WHERE roles = 'archivist'", "key table"),
+            ("UPDATE keys SET revoked_at = 5 WHERE roles = 'log'", "key table"),
+            ("UPDATE subjects SET revision = 0 WHERE subject = 'inc-3'", "subject revision"),
+            ("DELETE FROM subjects WHERE subject = 'inc-4'", "subject table"),
+            ("UPDATE meta SET value = 'evil.example/x' WHERE key = 'origin'", "origin"),
+            ("UPDATE entries SET type = 'incident.retracted' WHERE idx = 11", "type"),
+            ("UPDATE entries SET subject = 'inc-FAKE' WHERE idx = 11", "subject"),
+            ("UPDATE entries SET signer = (SELECT keyid FROM keys WHERE roles = 'admin') WHERE idx = 11", "signer"),
+            ("UPDATE merkle SET hash = zeroblob(32) WHERE level = 1 AND idx = 3", "level 1, index 3"),
+            ("DELETE FROM merkle WHERE level = 2 AND idx = 0", "level 2, index 0"),
+        ])
+    func derivedTables(_ sql: String, _ mention: String) throws {
+        let s = try sandbox()
+        try SQLTool.run(s.ledger, sql)
+        let r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 1, "\(sql): \(r)")
+        #expect(r.stderr.contains(mention), "\(sql): \(r.stderr)")
+    }
+
+    @Test("damage to SQLite's own page structure is reported as a damaged file (exit 5), not verified")
+    func pageDamage() throws {
+        let s = try sandbox()
+        // Close cleanly so everything is in the main file, then corrupt the header of the
+        // largest table page (a B-tree page header starts at the page's first byte).
+        let pageSize = Int(try SQLTool.run(s.ledger, "PRAGMA page_size")) ?? 4096
+        let page = Int(try SQLTool.run(s.ledger, "SELECT rootpage FROM sqlite_master WHERE name = 'entries'")) ?? 2
+        var bytes = try #require(FileManager.default.contents(atPath: s.ledger))
+        bytes[(page - 1) * pageSize + 5] ^= 0x01  // the cell-content-area offset
+        try bytes.write(to: URL(fileURLWithPath: s.ledger))
+        let r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 5 || r.status == 1, "\(r)")
+        #expect(!r.stderr.contains("Fatal error"), "\(r.stderr)")
     }
 }

@@ -60,14 +60,20 @@ struct LogVerifierTests {
     @Test("a record-time change is caught against the stored leaf hash at that index")
     func storedLeaves() throws {
         var lines = Fixtures.lines(log())
-        let leaves = lines.map { l in l.withUnsafeBytes { MerkleHash.leaf($0) } as Digest32? }
+        let leaves = lines.map { l in
+            let e = try! EntryLine(bytes: l)
+            let p = try! EventPayload(bytes: e.envelope.payload)
+            return StoredEntry(
+                leaf: l.withUnsafeBytes { MerkleHash.leaf($0) }, recordedAt: e.recordedAt.recordTimeText, type: p.type, subject: p.subject,
+                signer: e.envelope.keyID, eventID: UUIDv7.parse(p.id)!)
+        }
         // Move entry 9's record time one microsecond later: still ordered, still well-formed.
         var text = String(decoding: lines[9], as: UTF8.self)
         text = text.replacingOccurrences(of: ".000009Z", with: ".000010Z")
         lines[9] = Array(text.utf8)
         var v = LogVerifier(parallelism: 2)
         do {
-            try v.process(lines, storedLeaves: leaves)
+            try v.process(lines, stored: leaves)
             try v.finish()
             Issue.record("accepted")
         } catch { #expect(error.index == 9) }

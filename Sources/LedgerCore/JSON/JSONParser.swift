@@ -140,6 +140,7 @@ public struct JSONParser {
         if depth > limits.maxDepth { throw error(.tooDeep(limits.maxDepth), at: pos) }
         pos += 1  // {
         var members: [(key: String, value: JSONValue)] = []
+        var names: Set<[UInt8]> = []  // UTF-8 of the names, used once an object has many members
         skipWhitespace()
         if pos < end, base[pos] == UInt8(ascii: "}") {
             pos += 1
@@ -151,8 +152,11 @@ public struct JSONParser {
             guard base[pos] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(base[pos]), at: pos) }
             let keyOffset = pos
             let key = try parseString()
-            for m in members where m.key.utf8.elementsEqual(key.utf8) {
-                throw error(.duplicateKey(key), at: keyOffset)
+            if members.count < 16 {
+                for m in members where m.key.utf8.elementsEqual(key.utf8) { throw error(.duplicateKey(key), at: keyOffset) }
+            } else {
+                if names.isEmpty { names = Set(members.map { Array($0.key.utf8) }) }
+                guard names.insert(Array(key.utf8)).inserted else { throw error(.duplicateKey(key), at: keyOffset) }
             }
             skipWhitespace()
             guard pos < end else { throw error(.unexpectedEnd, at: pos) }

@@ -46,11 +46,11 @@ public struct LogVerifier {
     /// Parsing, leaf hashing and signature checks of this batch run on all cores while the
     /// sequential rules of the previous batch run on this thread and while the caller reads the
     /// next batch; call `finish()` after the last batch. Failures are thrown at the lowest failing index.
-    /// `storedLeaves`, when given, are leaf hashes recorded at append time; a difference means
-    /// the entry bytes changed in place and is reported at that index.
-    public mutating func process(_ lines: [[UInt8]], storedLeaves: [Digest32?]? = nil) throws(LedgerError) {
+    /// `stored`, when given, is what a store recorded beside each line when it was appended
+    /// (leaf hash, index columns); any difference is reported at that entry's index.
+    public mutating func process(_ lines: [[UInt8]], stored: [StoredEntry]? = nil) throws(LedgerError) {
         if lines.isEmpty { return }
-        let batch = ParsedBatch(lines: lines, storedLeaves: storedLeaves, keys: state.keys, parallelism: parallelism)
+        let batch = ParsedBatch(lines: lines, stored: stored, keys: state.keys, parallelism: parallelism)
         if let previous = pending {
             pending = nil
             try sequence(previous)
@@ -78,12 +78,16 @@ public struct LogVerifier {
         for i in 0..<batch.count {
             let index = size
             do throws(LedgerError) {
-                if let stored = batch.storedLeaves?[i], stored != batch.leaves[i] {
+                if let stored = batch.stored?[i], stored.leaf != batch.leaves[i] {
                     throw LedgerError(
                         .verificationFailed,
                         "entry bytes differ from the leaf hash recorded when it was appended: the entry was altered in place")
                 }
                 let p = try batch.parsed[i]!.get()
+                if let stored = batch.stored?[i], let mismatch = stored.mismatch(with: p) {
+                    throw LedgerError(
+                        .verificationFailed, "the stored \(mismatch) column beside the entry differs from the signed entry: the ledger file was edited")
+                }
                 let key = try applyRules(p, index: index, leaf: batch.leaves[i])
                 signaturesChecked += 1
                 switch batch.signatureValid[i] {
@@ -188,15 +192,15 @@ public struct LogVerifier {
 /// keys (nil when the key id was not yet known: the sequential pass checks those itself).
 final class ParsedBatch: @unchecked Sendable {
     let count: Int
-    let storedLeaves: [Digest32?]?
+    let stored: [StoredEntry]?
     let leaves: UnsafeMutableBufferPointer<Digest32>
     let parsed: UnsafeMutableBufferPointer<Result<LogVerifier.ParsedEntry, LedgerError>?>
     let signatureValid: UnsafeMutableBufferPointer<Bool?>
     private let group = DispatchGroup()
 
-    init(lines: [[UInt8]], storedLeaves: [Digest32?]?, keys: [String: KeyRecord], parallelism: Int) {
+    init(lines: [[UInt8]], stored: [StoredEntry]?, keys: [String: KeyRecord], parallelism: Int) {
         count = lines.count
-        self.storedLeaves = storedLeaves
+        self.stored = stored
         leaves = .allocate(capacity: count)
         leaves.initialize(repeating: .zero)
         parsed = .allocate(capacity: count)
@@ -235,6 +239,37 @@ final class ParsedBatch: @unchecked Sendable {
 
     /// Blocks until the background work is done.
     func wait() { group.wait() }
+}
+
+/// What a store keeps beside an entry line to find it fast; `verify` holds it to the line.
+public struct StoredEntry: Sendable {
+    /// The recorded leaf hash.
+    public var leaf: Digest32?
+    /// Index columns, as stored.
+    public var recordedAt: String
+    public var type: String
+    public var subject: String
+    public var signer: String
+    public var eventID: [UInt8]
+
+    public init(leaf: Digest32?, recordedAt: String, type: String, subject: String, signer: String, eventID: [UInt8]) {
+        self.leaf = leaf
+        self.recordedAt = recordedAt
+        self.type = type
+        self.subject = subject
+        self.signer = signer
+        self.eventID = eventID
+    }
+
+    /// The name of the first column that disagrees with the parsed entry, if any.
+    func mismatch(with p: LogVerifier.ParsedEntry) -> String? {
+        if recordedAt != p.line.recordedAt.recordTimeText { return "recorded_at" }
+        if type != p.payload.type { return "type" }
+        if subject != p.payload.subject { return "subject" }
+        if signer != p.line.envelope.keyID { return "signer" }
+        if eventID != UUIDv7.parse(p.payload.id) ?? [] { return "event_id" }
+        return nil
+    }
 }
 
 /// A 16-byte event id as a hashable pair of words.
