@@ -3,6 +3,39 @@ import GRDB
 import LedgerCore
 import LedgerCrypto
 
+/// `PRAGMA quick_check` on a separate read-only connection, on a background thread.
+final class StructureCheck: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: LedgerError?
+
+    init(path: String) {
+        Thread.detachNewThread { [self] in
+            do {
+                var config = Configuration()
+                config.readonly = true
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                let damage = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(20)") }
+                try queue.close()
+                if damage != ["ok"] {
+                    result = LedgerError(
+                        .notALedger,
+                        "\(path) is damaged at the SQLite level: \(damage.prefix(5).joined(separator: "; ")); restore it from a backup or an export")
+                }
+            } catch {
+                result = LedgerError.database(error, path: path)
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for the check; the damage found, if any.
+    func damage() -> LedgerError? {
+        done.wait()
+        done.signal()
+        return result
+    }
+}
+
 /// What `verify` found when everything held.
 public struct VerifyReport: Sendable {
     /// Entries verified.
@@ -31,19 +64,24 @@ extension SQLiteLedger {
     public func verify(
         trust: String?, parallelism: Int = System.activeProcessorCount, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> VerifyReport {
+        // SQLite's structural check reads the whole file; it runs on its own read-only
+        // connection beside the entry checks, which are bound by signature verification.
+        let structure = StructureCheck(path: path)
+        let report: VerifyReport
         do {
-            return try queue.read { db in try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress) }
+            report = try queue.read { db in try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress) }
         } catch {
+            if let damage = structure.damage() { throw damage }
             throw LedgerError.database(error, path: path)
         }
+        if let damage = structure.damage() { throw damage }
+        return report
     }
 
     private func verify(db: Database, trust: String?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?) throws -> VerifyReport {
-        let damage = try String.fetchAll(db, sql: "PRAGMA quick_check(20)")
-        guard damage == ["ok"] else {
-            throw LedgerError(.notALedger, "\(path) is damaged at the SQLite level: \(damage.prefix(5).joined(separator: "; ")); restore it from a backup or an export")
-        }
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
+        verifier.collectsNodes = true
+        var nodesChecked: UInt64 = 0
         let total = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")?.count(0) ?? 0
         let checkpoints = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
         var nextCheckpoint = 0
@@ -85,6 +123,7 @@ extension SQLiteLedger {
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
                 try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
+                try checkNodes(db: db, verifier.takeNodes(), count: &nodesChecked)
                 given += UInt64(end - start)
                 try checkCheckpoints()
                 start = end
@@ -101,40 +140,27 @@ extension SQLiteLedger {
                 .verificationFailed,
                 "checkpoint for tree size \(checkpoints[nextCheckpoint].size) is larger than the log (\(verifier.size) entries): entries were removed")
         }
-        try checkMerkleTable(db: db, size: verifier.size)
+        try checkNodes(db: db, verifier.takeNodes(), count: &nodesChecked)
+        let storedNodes = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle")?.count(0) ?? 0
+        if storedNodes != nodesChecked {
+            throw LedgerError(.verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
+        }
         try checkDerivedTables(db: db, verifier: verifier)
         return VerifyReport(
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: checkpoints.count,
             lastCheckpointSize: checkpoints.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "")
     }
 
-    /// Every stored perfect-subtree node must be the hash of its two children (level 1 from the
-    /// leaf hashes, which were already held to the entries), and no other node may be stored.
-    private func checkMerkleTable(db: Database, size: UInt64) throws {
-        var childCount = size
-        var level = 1
-        while childCount >= 2 {
-            let children =
-                level == 1
-                ? try Row.fetchCursor(db, sql: "SELECT leaf FROM entries ORDER BY idx")
-                : try Row.fetchCursor(db, sql: "SELECT hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [level - 1])
-            let nodes = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [level])
-            let expected = childCount / 2
-            for i in 0..<expected {
-                // Cursor rows are reused by GRDB: read each value before fetching the next row.
-                guard let l = try children.next(), let left = Digest32(bytes: try l.blob(0)),
-                    let r = try children.next(), let right = Digest32(bytes: try r.blob(0))
-                else { throw merkleDamage(level - 1, 2 * i) }
-                guard let row = try nodes.next(), try row.count(0) == i, Digest32(bytes: try row.blob(1)) == MerkleHash.node(left, right) else {
-                    throw merkleDamage(level, i)
-                }
+    /// Every Merkle node the verified entries form (levels ≥ 1) must be stored with the same
+    /// hash; `nodesChecked` counts them, so that afterwards no other node may be stored.
+    private func checkNodes(db: Database, _ nodes: [MerkleNode], count nodesChecked: inout UInt64) throws {
+        let statement = try db.cachedStatement(sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?")
+        for node in nodes {
+            guard let data = try Data.fetchOne(statement, arguments: [node.level, Int64(node.index)]), Digest32(bytes: data) == node.hash else {
+                throw merkleDamage(node.level, node.index)
             }
-            if try nodes.next() != nil { throw LedgerError(.verificationFailed, "the Merkle table holds extra nodes at level \(level)") }
-            childCount = expected
-            level += 1
+            nodesChecked += 1
         }
-        let extra = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle WHERE level >= ? OR level < 1", arguments: [level])?.count(0) ?? 0
-        if extra > 0 { throw LedgerError(.verificationFailed, "the Merkle table holds \(extra) nodes that no subtree of the log has") }
     }
 
     private func merkleDamage(_ level: Int, _ index: UInt64) -> LedgerError {

@@ -21,6 +21,17 @@ public struct LogVerifier {
     public private(set) var signaturesChecked: UInt64 = 0
     /// Threads used for parsing and signatures.
     public var parallelism: Int
+    /// When true, every perfect Merkle node of level 1 and up is kept for `takeNodes()`, so a
+    /// store can hold its own copies to them.
+    public var collectsNodes = false
+    private var collectedNodes: [MerkleNode] = []
+
+    /// The Merkle nodes (levels ≥ 1) completed since the last call, in the order they formed.
+    public mutating func takeNodes() -> [MerkleNode] {
+        defer { collectedNodes.removeAll(keepingCapacity: true) }
+        return collectedNodes
+    }
+
     /// The last batch given: its parallel work may still be running; its sequential checks wait.
     private var pending: ParsedBatch?
 
@@ -153,7 +164,11 @@ public struct LogVerifier {
         state.apply(p.payload, decision: decision)
         if index == 0 { genesisKeyID = decision.signer.keyID }
         lastRecordTime = p.line.recordedAt
-        frontier.append(leaf: leaf) { _ in }
+        if collectsNodes {
+            frontier.append(leaf: leaf) { node in if node.level > 0 { collectedNodes.append(node) } }
+        } else {
+            frontier.append(leaf: leaf) { _ in }
+        }
         return decision.signer.publicKey
     }
 
