@@ -182,7 +182,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// Signatures are checked on background threads while the transaction does the rules and
     /// inserts: each against the key its key id names (key ids are hashes of the keys, so the
     /// lookup can happen before the rules); keys enrolled within the batch are checked after.
-    public func append(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
+    /// `progress`, when given, is called now and then with the number of events checked so far.
+    public func append(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [AppendOutcome] {
         if envelopes.isEmpty { return [] }
         let recordTime = clock.now()
         // Large batches: encode each entry line and hash its leaf in parallel, guessing that the
@@ -221,7 +222,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                 var tip: Tip?
                 try db.inTransaction(.immediate) {
                     (outcomes, tip) = try self.appendLocked(
-                        db: db, envelopes: envelopes, payloads: payloads, prepared: prepared, recordTime: recordTime, known: known, background: background)
+                        db: db, envelopes: envelopes, payloads: payloads, prepared: prepared, recordTime: recordTime, known: known, background: background,
+                        progress: progress)
                     return .commit
                 }
                 self.tipCache.withLock { $0 = tip }  // only after the commit succeeded
@@ -261,7 +263,7 @@ public final class SQLiteLedger: @unchecked Sendable {
 
     private func appendLocked(
         db: Database, envelopes: [Envelope], payloads: [EventPayload], prepared: [PreparedEntry?], recordTime: Timestamp,
-        known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck
+        known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck, progress: ((UInt64, UInt64) -> Void)?
     ) throws -> ([AppendOutcome], Tip) {
         var tip = try loadTip(db)
         guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
@@ -270,6 +272,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         var deferredPositions: [Int] = []
         var deferredKeys: [Ed25519.PublicKey?] = []
         for (i, envelope) in envelopes.enumerated() {
+            if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]
             do throws(LedgerError) {
                 if let existing = try existingIndex(db: db, envelope: envelope, payload: payload) {

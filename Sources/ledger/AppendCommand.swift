@@ -55,9 +55,15 @@ struct AppendCommand: ParsableCommand {
                 }
             }
             let outcomes: [AppendOutcome]
+            let progress = Progress(label: "checked and written")
+            var callback: ((UInt64, UInt64) -> Void)? = nil
+            if envelopes.count >= 10_000 { callback = { done, total in progress.update(done, total) } }
             do throws(LedgerError) {
-                outcomes = try store.append(envelopes)
+                outcomes = try store.append(envelopes, progress: callback)
+                callback?(UInt64(envelopes.count), UInt64(envelopes.count))
+                progress.finish()
             } catch {
+                progress.finish()
                 let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
                 throw LedgerError(error.code, "\(location): \(error.message)\(batch ? "; nothing was appended" : "")", index: error.index)
             }
