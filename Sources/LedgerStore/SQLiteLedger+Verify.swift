@@ -82,6 +82,7 @@ extension SQLiteLedger {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         verifier.collectsNodes = true
         var nodesChecked: UInt64 = 0
+        var nodeCursors: [Int: RowCursor] = [:]
         let total = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")?.count(0) ?? 0
         let checkpoints = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
         var nextCheckpoint = 0
@@ -123,7 +124,7 @@ extension SQLiteLedger {
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
                 try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
-                try checkNodes(db: db, verifier.takeNodes(), count: &nodesChecked)
+                try checkNodes(db: db, verifier.takeNodes(), cursors: &nodeCursors, count: &nodesChecked)
                 given += UInt64(end - start)
                 try checkCheckpoints()
                 start = end
@@ -140,7 +141,7 @@ extension SQLiteLedger {
                 .verificationFailed,
                 "checkpoint for tree size \(checkpoints[nextCheckpoint].size) is larger than the log (\(verifier.size) entries): entries were removed")
         }
-        try checkNodes(db: db, verifier.takeNodes(), count: &nodesChecked)
+        try checkNodes(db: db, verifier.takeNodes(), cursors: &nodeCursors, count: &nodesChecked)
         let storedNodes = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle")?.count(0) ?? 0
         if storedNodes != nodesChecked {
             throw LedgerError(.verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
@@ -152,13 +153,16 @@ extension SQLiteLedger {
     }
 
     /// Every Merkle node the verified entries form (levels ≥ 1) must be stored with the same
-    /// hash; `nodesChecked` counts them, so that afterwards no other node may be stored.
-    private func checkNodes(db: Database, _ nodes: [MerkleNode], count nodesChecked: inout UInt64) throws {
-        let statement = try db.cachedStatement(sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?")
+    /// hash; `nodesChecked` counts them, so that afterwards no other node may be stored. Nodes
+    /// of each level form in index order, so each level is read with one sequential cursor.
+    private func checkNodes(db: Database, _ nodes: [MerkleNode], cursors: inout [Int: RowCursor], count nodesChecked: inout UInt64) throws {
         for node in nodes {
-            guard let data = try Data.fetchOne(statement, arguments: [node.level, Int64(node.index)]), Digest32(bytes: data) == node.hash else {
-                throw merkleDamage(node.level, node.index)
+            if cursors[node.level] == nil {
+                cursors[node.level] = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [node.level])
             }
+            guard let row = try cursors[node.level]!.next(), try row.count(0) == node.index,
+                try row.withUnsafeData(atIndex: 1, { $0?.withUnsafeBytes { Digest32(raw: $0) } }) == node.hash
+            else { throw merkleDamage(node.level, node.index) }
             nodesChecked += 1
         }
     }
