@@ -490,13 +490,6 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
     }
 
-    /// The latest stored checkpoint.
-    public func latestCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").map { (try $0.count(0), Array(try $0.blob(1))) }
-        }
-    }
-
     /// Signs and stores a checkpoint of the current tree with a key holding the log role,
     /// after checking that the tree is consistent with the previous checkpoint.
     public func checkpoint(signingKey: Ed25519.PrivateKey) throws(LedgerError) -> SignedNote {

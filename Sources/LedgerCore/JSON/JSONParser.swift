@@ -54,13 +54,7 @@ public struct JSONParser {
 
     /// Parses one JSON document from a byte collection.
     public static func parse<C: RawBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONValue {
-        do {
-            return try bytes.withUnsafeBytes { raw in try parse(raw, limits: limits) }
-        } catch let e as JSONError {
-            throw e
-        } catch {
-            fatalError("unreachable")
-        }
+        try withRawBytes(bytes) { (raw) throws(JSONError) in try parse(raw, limits: limits) }
     }
 
     /// Parses a document whose top level must be an object.
@@ -77,11 +71,7 @@ public struct JSONParser {
 
     /// Parses a document whose top level must be an object, from a byte collection.
     public static func parseObject<C: RawBytes>(_ bytes: C, limits: Limits = .standard) throws(JSONError) -> JSONObject {
-        var result: Result<JSONObject, JSONError> = .failure(JSONError(reason: .unexpectedEnd, offset: 0, line: 1, column: 1))
-        bytes.withUnsafeBytes { raw in
-            do throws(JSONError) { result = .success(try parseObject(raw, limits: limits)) } catch { result = .failure(error) }
-        }
-        return try result.get()
+        try withRawBytes(bytes) { (raw) throws(JSONError) in try parseObject(raw, limits: limits) }
     }
 
     // MARK: - Errors

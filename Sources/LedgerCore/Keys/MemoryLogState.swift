@@ -35,7 +35,4 @@ public struct MemoryLogState: LogState, Sendable {
 
     /// Every subject's revision.
     public var subjectRevisions: [String: UInt64] { revisions }
-
-    /// Number of distinct subjects seen.
-    public var subjectCount: Int { revisions.count }
 }

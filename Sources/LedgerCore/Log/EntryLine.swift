@@ -116,10 +116,6 @@ public struct EntryLine: Sendable, Equatable {
 
     /// Parses a stored line from a byte array.
     public init(bytes: [UInt8]) throws(LedgerError) {
-        var result: Result<EntryLine, LedgerError>!
-        bytes.withUnsafeBytes { raw in
-            do throws(LedgerError) { result = .success(try EntryLine(bytes: raw)) } catch { result = .failure(error) }
-        }
-        self = try result.get()
+        self = try withRawBytes(bytes) { (raw) throws(LedgerError) in try EntryLine(bytes: raw) }
     }
 }

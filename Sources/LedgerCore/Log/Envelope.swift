@@ -79,11 +79,7 @@ public struct Envelope: Sendable, Equatable {
 
     /// Parses and checks the shape of an envelope given as a byte array.
     public init(json bytes: [UInt8]) throws(LedgerError) {
-        var result: Result<Envelope, LedgerError>!
-        bytes.withUnsafeBytes { raw in
-            do throws(LedgerError) { result = .success(try Envelope(json: raw)) } catch { result = .failure(error) }
-        }
-        self = try result.get()
+        self = try withRawBytes(bytes) { (raw) throws(LedgerError) in try Envelope(json: raw) }
     }
 
     /// Checks the shape of a parsed envelope object.

@@ -47,11 +47,7 @@ public struct EventPayload: Sendable, Equatable {
 
     /// Parses and validates payload bytes exactly as signed.
     public init(bytes: [UInt8], requireNFC: Bool = true) throws(LedgerError) {
-        var result: Result<EventPayload, LedgerError>!
-        bytes.withUnsafeBytes { raw in
-            do throws(LedgerError) { result = .success(try EventPayload(bytes: raw, requireNFC: requireNFC)) } catch { result = .failure(error) }
-        }
-        self = try result.get()
+        self = try withRawBytes(bytes) { (raw) throws(LedgerError) in try EventPayload(bytes: raw, requireNFC: requireNFC) }
     }
 
     /// Validates a parsed payload object.

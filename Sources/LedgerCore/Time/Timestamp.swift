@@ -53,14 +53,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses the fixed 27-byte record-time form from bytes; nil for anything else.
     public static func parseRecordTime(_ b: UnsafeRawBufferPointer) -> Timestamp? {
         guard b.count == 27, b[19] == UInt8(ascii: "."), b[26] == UInt8(ascii: "Z") else { return nil }
-        return parseRFC3339(Array(b))
+        return parseRFC3339(b)
     }
 
     /// Parses RFC 3339 in UTC: `YYYY-MM-DDTHH:MM:SS` with an optional fraction of 1–9 digits and `Z`.
     /// Offsets other than `Z`, lowercase `t`/`z` and leap seconds are refused.
     public static func parseRFC3339(_ text: String) -> Timestamp? { parseRFC3339(Array(text.utf8)) }
 
-    static func parseRFC3339(_ b: [UInt8]) -> Timestamp? {
+    static func parseRFC3339<C: RandomAccessCollection>(_ b: C) -> Timestamp? where C.Element == UInt8, C.Index == Int {
         guard b.count >= 20, b.last == UInt8(ascii: "Z") else { return nil }
         func num(_ from: Int, _ count: Int) -> Int64? {
             var v: Int64 = 0

@@ -17,8 +17,6 @@ public struct LogVerifier {
     private var seenIDs = Set<EventIDKey>()
     /// The genesis key id found in entry 0.
     public private(set) var genesisKeyID: String?
-    /// Number of entries signed by each key id.
-    public private(set) var signaturesChecked: UInt64 = 0
     /// Threads used for parsing and signatures.
     public var parallelism: Int
     /// When true, every perfect Merkle node of level 1 and up is kept for `takeNodes()`, so a
@@ -100,7 +98,6 @@ public struct LogVerifier {
                         .verificationFailed, "the stored \(mismatch) column beside the entry differs from the signed entry: the ledger file was edited")
                 }
                 let key = try applyRules(p, index: index, leaf: batch.leaves[i])
-                signaturesChecked += 1
                 switch batch.signatureValid[i] {
                 case true?: break
                 case false?: throw LogVerifier.badSignature(p.line.envelope.keyID)
