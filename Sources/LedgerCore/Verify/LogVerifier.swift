@@ -146,7 +146,9 @@ public struct LogVerifier {
             throw LedgerError(.verificationFailed, "entry says it is index \(p.line.index) but stands at position \(index): entries reordered, missing or duplicated")
         }
         if let last = lastRecordTime, p.line.recordedAt < last {
-            throw LedgerError(.verificationFailed, "record time \(p.line.recordedAt) is earlier than the previous entry's \(last)")
+            throw LedgerError(
+                .verificationFailed,
+                "record time \(p.line.recordedAt) is earlier than entry \(index - 1)'s \(last) (record times are not signed: this entry's or the previous one's was altered)")
         }
         if index == 0, let pin = trustedGenesisKeyID, p.line.envelope.keyID != pin {
             throw LedgerError(.verificationFailed, "genesis is signed by key \(p.line.envelope.keyID), not by the trusted genesis key \(pin)")
