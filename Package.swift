@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "ledger", targets: ["ledger"]),
         .library(name: "LedgerCore", targets: ["LedgerCore"]),
+        .library(name: "LedgerArchive", targets: ["LedgerArchive"]),
         .library(name: "LedgerStore", targets: ["LedgerStore"]),
     ],
     dependencies: [
@@ -24,16 +25,18 @@ let package = Package(
         .target(name: "LedgerCrypto", dependencies: ["CLedgerSodium"]),
         // Pure log core: JSON, envelopes, entries, Merkle tree, checkpoints, key rules, verification.
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
+        // Pure archive domain: entity events and their schemas, the fold into current state, history, snapshots.
+        .target(name: "LedgerArchive", dependencies: ["LedgerCore"]),
         // SQLite storage through GRDB: the only module importing GRDB.
         .target(
             name: "LedgerStore",
-            dependencies: ["LedgerCore", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The command-line tool.
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerCrypto", "LedgerStore",
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +50,7 @@ let package = Package(
         .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto"], path: "Tests/LedgerTesting"),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerStore", "LedgerTesting"]),
     ]

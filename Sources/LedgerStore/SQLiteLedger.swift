@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import GRDB
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 
@@ -112,7 +113,7 @@ public final class SQLiteLedger: @unchecked Sendable {
             }
             try queue.write { db in
                 for s in Schema.statements { try db.execute(sql: s) }
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?)",
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)')",
                                arguments: [payload.ledger, decision.signer.keyID])
             }
             let building = SQLiteLedger(unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock)
@@ -271,6 +272,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
         var deferredKeys: [Ed25519.PublicKey?] = []
+        let projection = ProjectionWriter(db: db, path: path)
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]
@@ -281,6 +283,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                 }
                 let state = SQLLogState(db: db, origin: origin, path: path)
                 let decision = try EventRules.check(envelope: envelope, payload: payload, index: tip.size, state: state, verifySignature: false)
+                try projection.apply(payload, index: tip.size)
                 if known[envelope.keyID] == nil {
                     deferredPositions.append(i)
                     deferredKeys.append(decision.signer.publicKey)
@@ -307,6 +310,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
             }
         }
+        do { try projection.flush() } catch { throw LedgerError.database(error, path: path) }
         // Signatures: the background checks, then the keys enrolled within this batch.
         let late: [Int]
         if deferredPositions.count < 16 {
@@ -541,7 +545,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
         do {
             return try queue.read(body)
         } catch {

@@ -5,7 +5,7 @@ enum Schema {
     /// `PRAGMA application_id`: "ILDG".
     static let applicationID: Int32 = 0x494C_4447
     /// `PRAGMA user_version`: the schema version this code reads and writes.
-    static let version: Int32 = 1
+    static let version: Int32 = 2
 
     static let statements = [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
@@ -33,7 +33,25 @@ enum Schema {
             revoked_at INTEGER) WITHOUT ROWID
         """,
         "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+    ] + projectionStatements + [
         "PRAGMA application_id = \(applicationID)",
         "PRAGMA user_version = \(version)",
+    ]
+
+    /// The archive's projections: derived from the log, updated in each append's transaction,
+    /// recomputed by `ledger rebuild` (docs/EVENTS.md §5).
+    static let projectionTables = ["entities", "incident_index", "incident_links", "concerns"]
+    static let projectionStatements = [
+        // Every entity's current state as canonical JSON.
+        "CREATE TABLE entities (id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, state BLOB NOT NULL)",
+        """
+        CREATE TABLE incident_index (
+            id TEXT PRIMARY KEY, earliest INTEGER, latest INTEGER, admin1 TEXT, admin2 TEXT, town TEXT,
+            status TEXT NOT NULL, certainty TEXT, verification TEXT NOT NULL) WITHOUT ROWID
+        """,
+        // Incidents by facility hit (role 'facility') and by actor named as perpetrator ('perpetrator').
+        "CREATE TABLE incident_links (other TEXT NOT NULL, role TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (other, role, incident)) WITHOUT ROWID",
+        // Which entries concern which entity (subject, changed or mentioned): history and views as of a moment.
+        "CREATE TABLE concerns (entity TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (entity, idx)) WITHOUT ROWID",
     ]
 }

@@ -1,0 +1,284 @@
+import LedgerCore
+
+/// Reads the current state of entities while an event is applied.
+public protocol EntityLookup {
+    /// The entity's state, or nil when no event has created it.
+    func state(of id: String) throws(LedgerError) -> JSONObject?
+}
+
+/// The effect of one archive event: the new states of the entities it changed, and the ids of
+/// every entity it concerns (its subject, the entities it changed, the entities it mentions).
+public struct ArchiveChange: Sendable {
+    public var changed: [(id: String, state: JSONObject)]
+    public var concerns: [String]
+}
+
+/// The archive's event types: body schemas, the rules against the current state, and how each
+/// event changes the state of the entities it concerns (docs/EVENTS.md). Pure: no I/O.
+public enum Archive {
+    /// Version of the projection the fold produces; stored projections of another version are rebuilt.
+    public static let projectionVersion = 1
+
+    /// The kind of entity each archive event type is about (its subject's kind).
+    public static let subjectKind: [String: EntityKind] = [
+        "facility.registered": .facility, "facility.corrected": .facility, "facility.alias-added": .facility,
+        "facility.deconfliction-recorded": .facility,
+        "actor.registered": .actor,
+        "source.registered": .source,
+        "incident.reported": .incident, "incident.corrected": .incident, "incident.source-cited": .incident,
+        "attribution.claimed": .incident, "attribution.assessed": .incident,
+        "casualties.reported": .incident, "casualties.adopted": .incident,
+        "incident.certainty-graded": .incident, "incident.verification-changed": .incident,
+        "incident.merged": .incident, "incident.retracted": .incident, "incident.reinstated": .incident,
+    ]
+
+    /// The event types that create an entity.
+    static let creating: Set<String> = ["facility.registered", "actor.registered", "source.registered", "incident.reported"]
+
+    /// Checks an archive event's subject and body against its schema, without any state.
+    /// Types outside the archive (genesis, key events) pass unchecked.
+    public static func checkBody(type: String, subject: String, body: JSONObject) throws(LedgerError) {
+        _ = try parse(type: type, subject: subject, body: body)
+    }
+
+    /// Applies one event: checks its body, the rules against the current state (`lookup`), and
+    /// returns the entities' new states. Nil for types outside the archive.
+    ///
+    /// With `replay`, the events were checked when they were appended and only some entities are
+    /// being rebuilt (a view as of an earlier moment): mentioned entities are not looked up, and
+    /// an entity the lookup does not hold is folded from an empty placeholder, for the caller to
+    /// discard.
+    public static func apply(
+        type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false
+    ) throws(LedgerError) -> ArchiveChange? {
+        guard let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
+        if !replay {
+            for m in parsed.mentions {
+                guard let s = try lookup.state(of: m.id) else {
+                    throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
+                }
+                if m.kind == .incident, s["status"]?.stringValue != "active" {
+                    throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
+                }
+            }
+        }
+        let current = try lookup.state(of: subject)
+        var state: JSONObject
+        if creating.contains(type) {
+            guard current == nil else { throw LedgerError(.conflict, "\(subject) already exists; choose another id") }
+            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue)), ("created", .number(String(index)))])
+        } else if replay, current == nil {
+            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue))])
+        } else {
+            guard let current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(subjectKind[type]!)) it first") }
+            state = current
+            if subjectKind[type] == .incident, !replay {
+                let status = state["status"]?.stringValue
+                if status == "merged" {
+                    throw LedgerError(.refused, "\(subject) is \(describeStatus(state)); record this on the incident it was merged into")
+                }
+                if status == "retracted", type != "incident.reinstated" {
+                    throw LedgerError(.refused, "\(subject) is retracted; reinstate it before changing it")
+                }
+            }
+        }
+        var extra: [(id: String, state: JSONObject)] = []
+        try fold(type: type, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
+        state["updated"] = .number(String(index))
+        var concerns = [subject]
+        for m in parsed.mentions where !concerns.contains(m.id) { concerns.append(m.id) }
+        return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
+    }
+
+    static func creatingType(_ kind: EntityKind) -> String {
+        switch kind {
+        case .incident: return "report"
+        case .facility, .actor, .source: return "register"
+        }
+    }
+
+    static func describeStatus(_ s: JSONObject) -> String {
+        switch s["status"]?.stringValue {
+        case "merged": return "merged into \(s["mergedInto"]?.stringValue ?? "another incident")"
+        case "retracted": return "retracted"
+        default: return "active"
+        }
+    }
+
+    // MARK: - Schemas
+
+    struct Parsed {
+        var mentions: [Mention]
+    }
+
+    private static func parse(type: String, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
+        guard let kind = subjectKind[type] else { return nil }
+        guard EntityID.kind(of: subject) == kind else {
+            throw LedgerError(.malformed, "field `subject`: a \(type) event is about a \(kind.rawValue); its subject must be `\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
+        }
+        var mentions: [Mention] = []
+        switch type {
+        case "facility.registered":
+            mentions = try fields(body, FacilityFields.all, extra: ["aliases"])
+            if let a = body["aliases"] {
+                for (i, item) in try Schema.array(a, path: "body.aliases", allowEmpty: true, max: 100).enumerated() {
+                    try alias(item, path: "body.aliases[\(i)]")
+                }
+            }
+        case "incident.reported":
+            mentions = try fields(body, IncidentFields.all, extra: ["sources"])
+            if let s = body["sources"] {
+                var seen = Set<String>()
+                for (i, item) in try Schema.array(s, path: "body.sources", allowEmpty: true, max: 100).enumerated() {
+                    let id = try Schema.ref(item, .source, path: "body.sources[\(i)]")
+                    guard seen.insert(id).inserted else { throw BodyReader.error("body.sources[\(i)]", "\(id) is listed twice") }
+                    mentions.append(Mention(id: id, kind: .source, field: "body.sources[\(i)]"))
+                }
+            }
+        case "facility.corrected":
+            mentions = try correction(body, FacilityFields.all, entity: "facilities")
+        case "incident.corrected":
+            mentions = try correction(body, IncidentFields.all, entity: "incidents")
+        case "facility.alias-added":
+            let r = try BodyReader(body, path: "body", allowed: ["alias"])
+            try alias(try r.value("alias"), path: "body.alias")
+        case "facility.deconfliction-recorded":
+            let r = try BodyReader(body, path: "body", allowed: ["sharedWith", "sharedOn", "coordinates", "note"])
+            _ = try r.text("sharedWith", max: 300)
+            _ = try Schema.edtf(try r.value("sharedOn"), path: "body.sharedOn")
+            if let c = body["coordinates"] { try PlaceSchema.coordinates(c, path: "body.coordinates") }
+            _ = try r.text("note", max: 2000, required: false)
+        case "actor.registered":
+            let r = try BodyReader(body, path: "body", allowed: ["names", "type", "country", "partOf", "note"])
+            _ = try Schema.languageTexts(try r.value("names"), path: "body.names", max: 300)
+            _ = try r.choice("type", Vocabulary.actorTypes)
+            if let c = body["country"] {
+                guard let s = c.stringValue, s.utf8.count == 2, s.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else {
+                    throw BodyReader.error("body.country", "must be an ISO 3166-1 alpha-2 code in capitals, e.g. \"SY\"")
+                }
+            }
+            if let p = try r.ref("partOf", .actor, required: false) {
+                guard p != subject else { throw BodyReader.error("body.partOf", "an actor cannot be part of itself") }
+                mentions.append(Mention(id: p, kind: .actor, field: "body.partOf"))
+            }
+            if let n = body["note"] { _ = try Schema.languageTexts(n, path: "body.note", max: 5000) }
+        case "source.registered":
+            let r = try BodyReader(body, path: "body", allowed: ["publisher", "title", "lang", "type", "url", "published", "archivedSha256"])
+            _ = try r.text("publisher", max: 300)
+            _ = try r.text("title", max: 1000)
+            _ = try Schema.languageTag(try r.value("lang"), path: "body.lang")
+            _ = try r.choice("type", Vocabulary.sourceTypes)
+            if let u = body["url"] { _ = try Schema.url(u, path: "body.url") }
+            if let d = body["published"] { _ = try Schema.edtf(d, path: "body.published") }
+            if let h = body["archivedSha256"] { _ = try Schema.sha256Hex(h, path: "body.archivedSha256") }
+        case "incident.source-cited":
+            let r = try BodyReader(body, path: "body", allowed: ["source", "locator", "note"])
+            let s = try r.ref("source", .source)!
+            mentions.append(Mention(id: s, kind: .source, field: "body.source"))
+            _ = try r.text("locator", max: 300, required: false)
+            _ = try r.text("note", max: 2000, required: false)
+        case "attribution.claimed":
+            let r = try BodyReader(body, path: "body", allowed: ["claimant", "perpetrator", "stance", "basis", "source", "claimedOn", "statement", "alternative"])
+            let claimant = try r.value("claimant")
+            guard let c = claimant.stringValue, let k = EntityID.kind(of: c), k == .actor || k == .source else {
+                throw BodyReader.error("body.claimant", "must be the id of a registered actor or source (`actor:…` or `source:…`)")
+            }
+            mentions.append(Mention(id: c, kind: k, field: "body.claimant"))
+            mentions += try perpetrator(try r.value("perpetrator"), path: "body.perpetrator")
+            _ = try r.choice("stance", Vocabulary.stances)
+            try uniqueChoices(try r.value("basis"), Vocabulary.attributionBases, path: "body.basis", allowEmpty: false)
+            if let s = try r.ref("source", .source, required: false) { mentions.append(Mention(id: s, kind: .source, field: "body.source")) }
+            if let d = body["claimedOn"] { _ = try Schema.edtf(d, path: "body.claimedOn") }
+            _ = try r.text("statement", max: 2000, required: false)
+            _ = try r.text("alternative", max: 2000, required: false)
+        case "attribution.assessed":
+            let r = try BodyReader(body, path: "body", allowed: ["perpetrator", "confidence", "rationale"])
+            let p = try r.value("perpetrator")
+            if p != .null { mentions += try perpetrator(p, path: "body.perpetrator") }
+            _ = try r.choice("confidence", Vocabulary.confidences)
+            _ = try r.text("rationale", max: 5000)
+        case "casualties.reported":
+            let r = try BodyReader(body, path: "body", allowed: ["source", "category", "min", "max", "asOf", "note"])
+            let s = try r.ref("source", .source)!
+            mentions.append(Mention(id: s, kind: .source, field: "body.source"))
+            _ = try r.choice("category", Vocabulary.casualtyCategories)
+            try range(r)
+            if let d = body["asOf"] { _ = try Schema.edtf(d, path: "body.asOf") }
+            _ = try r.text("note", max: 2000, required: false)
+        case "casualties.adopted":
+            let r = try BodyReader(body, path: "body", allowed: ["category", "min", "max", "rule", "note"])
+            _ = try r.choice("category", Vocabulary.casualtyCategories)
+            try range(r)
+            _ = try r.choice("rule", Vocabulary.adoptionRules)
+            _ = try r.text("note", max: 2000, required: false)
+        case "incident.certainty-graded":
+            let r = try BodyReader(body, path: "body", allowed: ["certainty", "reason"])
+            _ = try r.choice("certainty", Vocabulary.certainties)
+            _ = try r.text("reason", max: 2000)
+        case "incident.verification-changed":
+            let r = try BodyReader(body, path: "body", allowed: ["to", "reason"])
+            _ = try r.choice("to", Vocabulary.verificationStates)
+            _ = try r.text("reason", max: 2000)
+        case "incident.merged":
+            let r = try BodyReader(body, path: "body", allowed: ["into", "reason"])
+            let into = try r.ref("into", .incident)!
+            guard into != subject else { throw BodyReader.error("body.into", "an incident cannot be merged into itself") }
+            _ = try r.text("reason", max: 2000)
+            // The survivor is checked in `fold`, which names a merge cycle precisely.
+        case "incident.retracted", "incident.reinstated":
+            let r = try BodyReader(body, path: "body", allowed: ["reason"])
+            _ = try r.text("reason", max: 2000)
+        default:
+            return nil
+        }
+        return Parsed(mentions: mentions)
+    }
+
+    /// Checks the schema fields of a creating event (required ones present) plus `extra` members.
+    private static func fields(_ body: JSONObject, _ schema: [FieldSchema], extra: [String]) throws(LedgerError) -> [Mention] {
+        _ = try BodyReader(body, path: "body", allowed: schema.map(\.name) + extra)
+        var mentions: [Mention] = []
+        for f in schema {
+            guard let v = body[f.name] else {
+                if f.required { throw LedgerError(.malformed, "field `body.\(f.name)` is missing") }
+                continue
+            }
+            mentions += try f.check(v, "body.\(f.name)")
+        }
+        return mentions
+    }
+
+    /// `{"changes": {FIELD: VALUE or null}, "reason": TEXT}`.
+    private static func correction(_ body: JSONObject, _ schema: [FieldSchema], entity: String) throws(LedgerError) -> [Mention] {
+        let r = try BodyReader(body, path: "body", allowed: ["changes", "reason"])
+        guard let changes = try r.value("changes").objectValue else { throw BodyReader.error("body.changes", "must be an object from field name to new value") }
+        guard changes.count > 0 else { throw BodyReader.error("body.changes", "must change at least one field") }
+        _ = try r.text("reason", max: 2000)
+        var mentions: [Mention] = []
+        for m in changes.members {
+            let p = "body.changes.\(Clip.text(m.key))"
+            guard let f = schema.first(where: { $0.name == m.key }) else {
+                throw BodyReader.error(p, "\(entity) have no field \"\(Clip.text(m.key))\"; the fields a correction may change are \(schema.map(\.name).joined(separator: ", "))")
+            }
+            if m.value == .null {
+                guard !f.required else { throw BodyReader.error(p, "is required and cannot be removed (null); give a new value") }
+                continue
+            }
+            mentions += try f.check(m.value, p)
+        }
+        return mentions
+    }
+
+    private static func alias(_ v: JSONValue, path: String) throws(LedgerError) {
+        let r = try BodyReader(v, path: path, allowed: ["name", "lang", "kind"])
+        _ = try r.text("name", max: 300)
+        _ = try Schema.languageTag(try r.value("lang"), path: r.field("lang"))
+        _ = try r.choice("kind", Vocabulary.aliasKinds)
+    }
+
+    private static func range(_ r: BodyReader) throws(LedgerError) {
+        let lo = try Schema.count(try r.value("min"), path: "body.min")
+        let hi = try Schema.count(try r.value("max"), path: "body.max")
+        guard lo <= hi else { throw BodyReader.error("body.min", "min \(lo) is greater than max \(hi)") }
+    }
+}

@@ -1,0 +1,161 @@
+import LedgerCore
+
+/// Every entity's state, held in memory and folded from events in log order: used to rebuild the
+/// projections and to view the archive as of an earlier moment.
+public struct ArchiveState: EntityLookup, Sendable {
+    public private(set) var entities: [String: JSONObject] = [:]
+    /// When set, only these entities are kept (a partial replay); others are folded and dropped.
+    public let only: Set<String>?
+
+    public init(only: Set<String>? = nil) { self.only = only }
+
+    public func state(of id: String) throws(LedgerError) -> JSONObject? { entities[id] }
+
+    /// Applies one event. Full replays check every rule (and fail at the first event that breaks
+    /// one); partial replays (`only`) trust the log.
+    @discardableResult
+    public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64) throws(LedgerError) -> ArchiveChange? {
+        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil) else {
+            return nil
+        }
+        for (id, state) in change.changed where only?.contains(id) ?? true { entities[id] = state }
+        return change
+    }
+
+    /// Entity ids in canonical order (UTF-8 byte order).
+    public var sortedIDs: [String] { entities.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+}
+
+/// One field that an event changed: its path in the entity's state (`place.town`,
+/// `claims[2]`), the value before (nil: absent) and after (nil: removed).
+public struct FieldChange: Sendable, Equatable {
+    public var path: String
+    public var old: JSONValue?
+    public var new: JSONValue?
+
+    public init(path: String, old: JSONValue?, new: JSONValue?) {
+        self.path = path
+        self.old = old
+        self.new = new
+    }
+}
+
+public enum History {
+    /// Bookkeeping members left out of diffs: they change with every event.
+    static let ignored: Set<String> = ["updated"]
+
+    /// Field-by-field differences from `old` to `new`. Objects are compared member by member;
+    /// an array that only grew reports each added item; any other array change reports the array.
+    public static func diff(_ old: JSONObject?, _ new: JSONObject?) -> [FieldChange] {
+        var out: [FieldChange] = []
+        diffObjects(old ?? JSONObject(), new ?? JSONObject(), prefix: "", into: &out)
+        return out
+    }
+
+    private static func diffObjects(_ a: JSONObject, _ b: JSONObject, prefix: String, into out: inout [FieldChange]) {
+        var keys = a.keys
+        for k in b.keys where a[k] == nil { keys.append(k) }
+        keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for k in keys where !(prefix.isEmpty && ignored.contains(k)) {
+            let path = prefix.isEmpty ? k : "\(prefix).\(k)"
+            diffValues(a[k], b[k], path: path, into: &out)
+        }
+    }
+
+    private static func diffValues(_ a: JSONValue?, _ b: JSONValue?, path: String, into out: inout [FieldChange]) {
+        switch (a, b) {
+        case (nil, nil):
+            return
+        case (.object(let x)?, .object(let y)?):
+            diffObjects(x, y, prefix: path, into: &out)
+        case (.array(let x)?, .array(let y)?):
+            if y.count > x.count, zip(x, y).allSatisfy({ Canonical.equal($0, $1) }) {
+                for i in x.count..<y.count { out.append(FieldChange(path: "\(path)[\(i)]", old: nil, new: y[i])) }
+            } else if x.count != y.count || !zip(x, y).allSatisfy({ Canonical.equal($0, $1) }) {
+                out.append(FieldChange(path: path, old: a, new: b))
+            }
+        default:
+            if let a, let b, Canonical.equal(a, b) { return }
+            out.append(FieldChange(path: path, old: a, new: b))
+        }
+    }
+}
+
+/// The whole archive as deterministic JSON (docs/EVENTS.md §6): a header naming the log state it
+/// was built from, then every entity's canonical state in id order, one per line.
+public enum Snapshot {
+    public static let format = "incidentledger-snapshot/1"
+
+    public struct Header: Sendable {
+        public var origin: String
+        public var treeSize: UInt64
+        public var rootHash: String
+        public var asOf: String
+        public init(origin: String, treeSize: UInt64, rootHash: String, asOf: String) {
+            self.origin = origin
+            self.treeSize = treeSize
+            self.rootHash = rootHash
+            self.asOf = asOf
+        }
+    }
+
+    /// Writes the snapshot; `entities` must be in canonical id order, each state already canonical.
+    public static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8]) {
+        let h = JSONObject(uniqueMembers: [
+            ("format", .string(format)), ("origin", .string(header.origin)), ("treeSize", .number(String(header.treeSize))),
+            ("rootHash", .string(header.rootHash)), ("asOf", .string(header.asOf)),
+            ("projectionVersion", .number(String(Archive.projectionVersion))),
+        ])
+        out.append(contentsOf: #"{"snapshot":"#.utf8)
+        out.append(contentsOf: Canonical.encode(h))
+        out.append(contentsOf: ",\n\"entities\":[".utf8)
+        var first = true
+        for e in entities {
+            out.append(contentsOf: first ? "\n".utf8 : ",\n".utf8)
+            first = false
+            out.append(contentsOf: e)
+        }
+        out.append(contentsOf: "\n]}\n".utf8)
+    }
+}
+
+/// The columns by which incidents are listed and filtered, derived from an incident's state.
+public struct IncidentIndexRow: Sendable, Equatable {
+    public var id: String
+    /// First and last day the incident may have occurred on (yyyymmdd); nil = open.
+    public var earliest: Int?
+    public var latest: Int?
+    public var admin1: String?
+    public var admin2: String?
+    public var town: String?
+    public var status: String
+    public var certainty: String?
+    public var verification: String
+    /// Facilities hit.
+    public var facilities: [String]
+    /// Actors named as perpetrator by an asserting claim or by the archive's assessment.
+    public var perpetrators: [String]
+
+    public init(_ s: JSONObject) {
+        id = s["id"]?.stringValue ?? ""
+        let occurred = s["occurred"]?.stringValue.flatMap { EDTF($0) }
+        earliest = occurred?.earliest
+        latest = occurred?.latest
+        let place = s["place"]?.objectValue
+        admin1 = place?["admin1"]?.stringValue
+        admin2 = place?["admin2"]?.stringValue
+        town = place?["town"]?.stringValue
+        status = s["status"]?.stringValue ?? "active"
+        certainty = s["certainty"]?.objectValue?["grade"]?.stringValue
+        verification = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
+        facilities = (s["facilities"]?.arrayValue ?? []).compactMap { $0.objectValue?["facility"]?.stringValue }
+        var actors: [String] = []
+        func add(_ p: JSONValue?) {
+            if let id = p?.stringValue { actors.append(id) }
+            for a in p?.objectValue?["eitherOf"]?.arrayValue ?? [] { if let id = a.stringValue { actors.append(id) } }
+        }
+        for c in s["claims"]?.arrayValue ?? [] where c.objectValue?["stance"]?.stringValue == "asserts" { add(c.objectValue?["perpetrator"]) }
+        add(s["assessment"]?.objectValue?["perpetrator"])
+        perpetrators = Array(Set(actors)).sorted()
+    }
+}

@@ -1,0 +1,181 @@
+import LedgerCore
+
+/// Reads one JSON object of an event body strictly: every member is named by the schema,
+/// unknown members are refused, and every error names the field by its path (`body.place.town`).
+struct BodyReader {
+    let object: JSONObject
+    let path: String
+
+    /// Wraps `object`, refusing members outside `allowed`.
+    init(_ object: JSONObject, path: String, allowed: [String]) throws(LedgerError) {
+        for key in object.keys where !allowed.contains(key) {
+            throw LedgerError(
+                .malformed, "field `\(path).\(Clip.text(key))`: unknown member; allowed here: \(allowed.joined(separator: ", "))")
+        }
+        self.object = object
+        self.path = path
+    }
+
+    /// Wraps a value that must be an object.
+    init(_ value: JSONValue, path: String, allowed: [String]) throws(LedgerError) {
+        guard let o = value.objectValue else { throw BodyReader.error(path, "must be an object, found \(value.kindName)") }
+        try self.init(o, path: path, allowed: allowed)
+    }
+
+    func field(_ key: String) -> String { "\(path).\(key)" }
+
+    static func error(_ field: String, _ problem: String) -> LedgerError {
+        LedgerError(.malformed, "field `\(field)`: \(problem)")
+    }
+
+    func has(_ key: String) -> Bool { object[key] != nil }
+
+    func value(_ key: String) throws(LedgerError) -> JSONValue {
+        guard let v = object[key] else { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
+        return v
+    }
+
+    /// A required or optional single-line text: 1–`max` code points, no control characters,
+    /// no leading or trailing white space.
+    func text(_ key: String, max: Int = 500, required: Bool = true) throws(LedgerError) -> String? {
+        guard let v = object[key] else {
+            if required { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
+            return nil
+        }
+        return try Schema.text(v, path: field(key), max: max)
+    }
+
+    /// A value from a closed vocabulary.
+    func choice(_ key: String, _ allowed: [String], required: Bool = true) throws(LedgerError) -> String? {
+        guard let v = object[key] else {
+            if required { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
+            return nil
+        }
+        return try Schema.choice(v, allowed, path: field(key))
+    }
+
+    /// A reference to an entity of `kind`.
+    func ref(_ key: String, _ kind: EntityKind, required: Bool = true) throws(LedgerError) -> String? {
+        guard let v = object[key] else {
+            if required { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
+            return nil
+        }
+        return try Schema.ref(v, kind, path: field(key))
+    }
+
+    /// A non-empty array whose items are checked by `item`.
+    func array(_ key: String, required: Bool = true, allowEmpty: Bool = false, max: Int = 1000) throws(LedgerError) -> [JSONValue]? {
+        guard let v = object[key] else {
+            if required { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
+            return nil
+        }
+        return try Schema.array(v, path: field(key), allowEmpty: allowEmpty, max: max)
+    }
+}
+
+/// Value checks shared by every body schema (docs/EVENTS.md §2).
+enum Schema {
+    static func text(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
+        let count = s.unicodeScalars.count
+        guard count >= 1 else { throw BodyReader.error(path, "must not be empty") }
+        guard count <= max else { throw BodyReader.error(path, "is \(count) code points; the limit is \(max)") }
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
+            throw BodyReader.error(path, "must not contain control characters")
+        }
+        if let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, first.properties.isWhitespace || last.properties.isWhitespace {
+            throw BodyReader.error(path, "must not start or end with white space")
+        }
+        return s
+    }
+
+    static func choice(_ v: JSONValue, _ allowed: [String], path: String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
+        guard allowed.contains(s) else {
+            throw BodyReader.error(path, "unknown value \"\(Clip.text(s))\"; allowed: \(allowed.joined(separator: ", "))")
+        }
+        return s
+    }
+
+    static func ref(_ v: JSONValue, _ kind: EntityKind, path: String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
+        guard EntityID.kind(of: s) == kind else {
+            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not a \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -)")
+        }
+        return s
+    }
+
+    static func array(_ v: JSONValue, path: String, allowEmpty: Bool = false, max: Int = 1000) throws(LedgerError) -> [JSONValue] {
+        guard let a = v.arrayValue else { throw BodyReader.error(path, "must be an array, found \(v.kindName)") }
+        guard allowEmpty || !a.isEmpty else { throw BodyReader.error(path, "must not be empty") }
+        guard a.count <= max else { throw BodyReader.error(path, "has \(a.count) items; the limit is \(max)") }
+        return a
+    }
+
+    /// Texts by language: an object from BCP 47 tag to text, at least one member.
+    static func languageTexts(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> JSONObject {
+        guard let o = v.objectValue else { throw BodyReader.error(path, "must be an object from language tag to text, found \(v.kindName)") }
+        guard o.count > 0 else { throw BodyReader.error(path, "must hold at least one language") }
+        for m in o.members {
+            if let problem = LanguageTag.problem(m.key) {
+                throw BodyReader.error("\(path).\(Clip.text(m.key))", "not a BCP 47 language tag: \(problem)")
+            }
+            _ = try text(m.value, path: "\(path).\(m.key)", max: max)
+        }
+        return o
+    }
+
+    static func edtf(_ v: JSONValue, path: String) throws(LedgerError) -> EDTF {
+        guard let s = v.stringValue else { throw BodyReader.error(path, "must be an EDTF date string, found \(v.kindName)") }
+        guard let d = EDTF(s) else {
+            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not an EDTF date: \(EDTF.problem(s) ?? "unsupported form")")
+        }
+        return d
+    }
+
+    static func languageTag(_ v: JSONValue, path: String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a BCP 47 language tag, found \(v.kindName)") }
+        if let problem = LanguageTag.problem(s) { throw BodyReader.error(path, "\"\(Clip.text(s))\" is not a BCP 47 language tag: \(problem)") }
+        return s
+    }
+
+    /// A non-negative integer below 2^53.
+    static func count(_ v: JSONValue, path: String) throws(LedgerError) -> UInt64 {
+        guard let n = v.unsignedIntegerValue else { throw BodyReader.error(path, "must be a non-negative whole number written with digits only") }
+        return n
+    }
+
+    /// A decimal degree: optional minus, 1–3 integer digits, optional fraction of 1–7 digits, within ±limit.
+    static func degrees(_ v: JSONValue, limit: Double, path: String) throws(LedgerError) -> Double {
+        guard case .number(let text) = v else { throw BodyReader.error(path, "must be a number, found \(v.kindName)") }
+        var bytes = Substring(text).utf8[...]
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let isDigits = { (p: Substring.UTF8View.SubSequence) in !p.isEmpty && p.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        guard parts.count <= 2, isDigits(parts[0]), parts[0].count <= 3, parts.count == 1 || (isDigits(parts[1]) && parts[1].count <= 7),
+            let d = Double(text), abs(d) <= limit
+        else { throw BodyReader.error(path, "must be decimal degrees within ±\(Int(limit)) with at most 7 decimals, found \(Clip.text(text))") }
+        return d
+    }
+
+    static func sha256Hex(_ v: JSONValue, path: String) throws(LedgerError) -> String {
+        guard let s = v.stringValue, s.utf8.count == 64, s.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
+            throw BodyReader.error(path, "must be a SHA-256 digest as 64 lowercase hex digits")
+        }
+        return s
+    }
+
+    static func url(_ v: JSONValue, path: String) throws(LedgerError) -> String {
+        let s = try text(v, path: path, max: 2000)
+        let lower = s.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), s.utf8.count > 8,
+            !s.unicodeScalars.contains(where: { $0.properties.isWhitespace })
+        else { throw BodyReader.error(path, "must be an http or https URL without spaces") }
+        return s
+    }
+}
+
+/// Clipping of user-supplied text quoted in error messages.
+enum Clip {
+    static func text(_ s: String) -> String { s.unicodeScalars.count <= 64 ? s : String(String.UnicodeScalarView(s.unicodeScalars.prefix(64))) + "…" }
+}

@@ -1,0 +1,116 @@
+import LedgerCore
+
+/// The named fields of incidents and facilities: each field's schema, shared by the event that
+/// creates the entity and by the correction event that changes it (docs/EVENTS.md §4).
+struct FieldSchema: Sendable {
+    let name: String
+    let required: Bool
+    /// Validates a value; returns the entity ids it mentions (to be checked and indexed).
+    let check: @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
+}
+
+/// A reference from an event body to another entity.
+struct Mention: Sendable {
+    let id: String
+    let kind: EntityKind
+    let field: String
+}
+
+enum IncidentFields {
+    static let all: [FieldSchema] = [
+        FieldSchema(name: "title", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
+        FieldSchema(name: "summary", required: false) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 5000); return [] },
+        FieldSchema(name: "occurred", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
+        FieldSchema(name: "place", required: true) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
+        FieldSchema(name: "facilities", required: false) { v, p throws(LedgerError) in try facilities(v, path: p) },
+        FieldSchema(name: "means", required: false) { v, p throws(LedgerError) in try uniqueChoices(v, Vocabulary.means, path: p); return [] },
+        FieldSchema(name: "externalIds", required: false) { v, p throws(LedgerError) in try externalIDs(v, path: p); return [] },
+    ]
+
+    static func facilities(_ v: JSONValue, path: String) throws(LedgerError) -> [Mention] {
+        let items = try Schema.array(v, path: path, allowEmpty: true, max: 100)
+        var seen = Set<String>()
+        var out: [Mention] = []
+        for (i, item) in items.enumerated() {
+            let p = "\(path)[\(i)]"
+            let r = try BodyReader(item, path: p, allowed: ["facility", "impact"])
+            let id = try r.ref("facility", .facility)!
+            _ = try r.choice("impact", Vocabulary.impacts)
+            guard seen.insert(id).inserted else { throw BodyReader.error(p, "\(id) is listed twice") }
+            out.append(Mention(id: id, kind: .facility, field: r.field("facility")))
+        }
+        return out
+    }
+
+    static func externalIDs(_ v: JSONValue, path: String) throws(LedgerError) {
+        let items = try Schema.array(v, path: path, allowEmpty: true, max: 100)
+        for (i, item) in items.enumerated() {
+            let r = try BodyReader(item, path: "\(path)[\(i)]", allowed: ["dataset", "id"])
+            _ = try r.text("dataset", max: 200)
+            _ = try r.text("id", max: 200)
+        }
+    }
+}
+
+enum FacilityFields {
+    static let all: [FieldSchema] = [
+        FieldSchema(name: "names", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
+        FieldSchema(name: "type", required: true) { v, p throws(LedgerError) in _ = try Schema.choice(v, Vocabulary.facilityTypes, path: p); return [] },
+        FieldSchema(name: "operators", required: false) { v, p throws(LedgerError) in
+            let items = try Schema.array(v, path: p, allowEmpty: true, max: 50)
+            for (i, item) in items.enumerated() { _ = try Schema.text(item, path: "\(p)[\(i)]", max: 200) }
+            return []
+        },
+        FieldSchema(name: "location", required: false) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
+        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 5000); return [] },
+    ]
+}
+
+/// Where something happened or stands: administrative areas by name and, optionally,
+/// coordinates with a precision grade. At least one member.
+enum PlaceSchema {
+    static func check(_ v: JSONValue, path: String) throws(LedgerError) {
+        let r = try BodyReader(v, path: path, allowed: ["admin1", "admin2", "town", "coordinates"])
+        guard r.object.count > 0 else { throw BodyReader.error(path, "must name at least one of admin1, admin2, town, coordinates") }
+        _ = try r.text("admin1", max: 200, required: false)
+        _ = try r.text("admin2", max: 200, required: false)
+        _ = try r.text("town", max: 200, required: false)
+        if let c = r.object["coordinates"] { try coordinates(c, path: r.field("coordinates")) }
+    }
+
+    static func coordinates(_ v: JSONValue, path: String) throws(LedgerError) {
+        let c = try BodyReader(v, path: path, allowed: ["lat", "lon", "precision"])
+        _ = try Schema.degrees(try c.value("lat"), limit: 90, path: c.field("lat"))
+        _ = try Schema.degrees(try c.value("lon"), limit: 180, path: c.field("lon"))
+        _ = try c.choice("precision", Vocabulary.coordinatePrecisions)
+    }
+}
+
+/// An array of distinct values from a vocabulary.
+func uniqueChoices(_ v: JSONValue, _ allowed: [String], path: String, allowEmpty: Bool = true) throws(LedgerError) {
+    let items = try Schema.array(v, path: path, allowEmpty: allowEmpty, max: allowed.count)
+    var seen = Set<String>()
+    for (i, item) in items.enumerated() {
+        let s = try Schema.choice(item, allowed, path: "\(path)[\(i)]")
+        guard seen.insert(s).inserted else { throw BodyReader.error("\(path)[\(i)]", "\"\(s)\" is listed twice") }
+    }
+}
+
+/// A perpetrator: one actor id, or `{"eitherOf": [two or more actor ids]}`.
+func perpetrator(_ v: JSONValue, path: String) throws(LedgerError) -> [Mention] {
+    if v.stringValue != nil {
+        return [Mention(id: try Schema.ref(v, .actor, path: path), kind: .actor, field: path)]
+    }
+    let r = try BodyReader(v, path: path, allowed: ["eitherOf"])
+    let items = try r.array("eitherOf", max: 20)!
+    guard items.count >= 2 else { throw BodyReader.error(r.field("eitherOf"), "must list two or more actors (one actor is written as its id)") }
+    var seen = Set<String>()
+    var out: [Mention] = []
+    for (i, item) in items.enumerated() {
+        let p = "\(r.field("eitherOf"))[\(i)]"
+        let id = try Schema.ref(item, .actor, path: p)
+        guard seen.insert(id).inserted else { throw BodyReader.error(p, "\(id) is listed twice") }
+        out.append(Mention(id: id, kind: .actor, field: p))
+    }
+    return out
+}

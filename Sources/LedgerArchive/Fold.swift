@@ -1,0 +1,165 @@
+import LedgerCore
+
+extension Archive {
+    /// How each event type changes its subject's state (and, for a merge, the survivor's).
+    /// The body has passed its schema; the domain rules that need the state are checked here.
+    static func fold(
+        type: String, subject: String, body: JSONObject, index: UInt64, state s: inout JSONObject, lookup: some EntityLookup, replay: Bool,
+        extra: inout [(id: String, state: JSONObject)]
+    ) throws(LedgerError) {
+        let entry = JSONValue.number(String(index))
+        switch type {
+        case "facility.registered":
+            copy(body, into: &s)
+            if s["aliases"] == nil { s["aliases"] = .array([]) }
+            if s["operators"] == nil { s["operators"] = .array([]) }
+            s["deconfliction"] = .array([])
+        case "actor.registered", "source.registered":
+            copy(body, into: &s)
+        case "incident.reported":
+            copy(body, into: &s)
+            for key in ["facilities", "means", "externalIds"] where s[key] == nil { s[key] = .array([]) }
+            let cited = body["sources"]?.arrayValue ?? []
+            s["sources"] = .array(cited.map { .object(JSONObject(uniqueMembers: [("source", $0), ("entry", entry)])) })
+            s["claims"] = .array([])
+            s["casualtyReports"] = .array([])
+            s["casualties"] = .object(JSONObject())
+            s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string("unverified"))]))
+            s["status"] = .string("active")
+            s["absorbed"] = .array([])
+        case "facility.corrected", "incident.corrected":
+            let changes = body["changes"]!.objectValue!
+            for m in changes.members {
+                let old = s[m.key]
+                if m.value == .null {
+                    if old == nil, !replay {
+                        throw BodyReader.error("body.changes.\(m.key)", "is not set, so there is nothing to remove")
+                    }
+                    s[m.key] = nil
+                } else {
+                    if let old, !replay, Canonical.equal(old, m.value) {
+                        throw BodyReader.error("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")
+                    }
+                    s[m.key] = m.value
+                }
+            }
+        case "facility.alias-added":
+            let alias = body["alias"]!.objectValue!
+            var aliases = s["aliases"]?.arrayValue ?? []
+            if !replay, aliases.contains(where: { $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"] == alias["lang"] }) {
+                throw BodyReader.error("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
+            }
+            aliases.append(.object(alias))
+            s["aliases"] = .array(aliases)
+        case "facility.deconfliction-recorded":
+            append(body, entry: entry, to: "deconfliction", in: &s)
+        case "incident.source-cited":
+            let cited = s["sources"]?.arrayValue ?? []
+            if !replay, cited.contains(where: { $0.objectValue?["source"] == body["source"] && $0.objectValue?["locator"] == body["locator"] }) {
+                throw BodyReader.error("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
+            }
+            append(body, entry: entry, to: "sources", in: &s)
+        case "attribution.claimed":
+            append(body, entry: entry, to: "claims", in: &s)
+        case "attribution.assessed":
+            s["assessment"] = .object(with(body, entry: entry))
+        case "casualties.reported":
+            append(body, entry: entry, to: "casualtyReports", in: &s)
+        case "casualties.adopted":
+            var adopted = s["casualties"]?.objectValue ?? JSONObject()
+            var figure = with(body, entry: entry)
+            figure["category"] = nil
+            adopted[body["category"]!.stringValue!] = .object(figure)
+            s["casualties"] = .object(adopted)
+        case "incident.certainty-graded":
+            let grade = body["certainty"]!
+            if !replay, s["certainty"]?.objectValue?["grade"] == grade {
+                throw BodyReader.error("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
+            }
+            s["certainty"] = .object(JSONObject(uniqueMembers: [("grade", grade), ("reason", body["reason"]!), ("entry", entry)]))
+        case "incident.verification-changed":
+            let to = body["to"]!.stringValue!
+            let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
+            if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(to) {
+                let allowed = Vocabulary.verificationTransitions[from] ?? []
+                throw BodyReader.error("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
+            }
+            s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string(to)), ("reason", body["reason"]!), ("entry", entry)]))
+        case "incident.merged":
+            let into = body["into"]!.stringValue!
+            if var survivor = try lookup.state(of: into) {
+                if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
+                var absorbed = survivor["absorbed"]?.arrayValue ?? []
+                absorbed.append(.string(subject))
+                survivor["absorbed"] = .array(absorbed)
+                survivor["updated"] = entry
+                extra.append((into, survivor))
+            } else if !replay {
+                throw LedgerError(.refused, "field `body.into`: \(into) is not in the archive")
+            }
+            s["status"] = .string("merged")
+            s["mergedInto"] = .string(into)
+            s["merge"] = .object(JSONObject(uniqueMembers: [("into", .string(into)), ("reason", body["reason"]!), ("entry", entry)]))
+        case "incident.retracted":
+            s["status"] = .string("retracted")
+            s["retraction"] = .object(with(body, entry: entry))
+        case "incident.reinstated":
+            if !replay, s["status"]?.stringValue != "retracted" {
+                throw LedgerError(.refused, "\(subject) is not retracted, so it cannot be reinstated")
+            }
+            s["status"] = .string("active")
+            s["retraction"] = nil
+        default:
+            break
+        }
+    }
+
+    /// A merge survivor must be an active incident, and merging must not close a cycle.
+    private static func checkSurvivor(_ survivor: JSONObject, into: String, absorbed: String, lookup: some EntityLookup) throws(LedgerError) {
+        switch survivor["status"]?.stringValue {
+        case "retracted":
+            throw LedgerError(.refused, "field `body.into`: \(into) is retracted; an incident cannot be merged into a retracted one")
+        case "merged":
+            // Follow the chain: if it leads back to the absorbed incident, this merge would close a cycle.
+            var chain = [into]
+            var current = survivor
+            while current["status"]?.stringValue == "merged", let next = current["mergedInto"]?.stringValue, chain.count < 10_000 {
+                chain.append(next)
+                if next == absorbed {
+                    throw LedgerError(
+                        .refused, "field `body.into`: merge cycle: \(chain.joined(separator: " → ")); \(into) already resolves to \(absorbed), so \(absorbed) cannot be merged into it")
+                }
+                guard let n = try lookup.state(of: next) else { break }
+                current = n
+            }
+            throw LedgerError(
+                .refused, "field `body.into`: \(into) was already merged into \(survivor["mergedInto"]?.stringValue ?? "another incident"); merge into \(chain.last!) instead")
+        default:
+            return
+        }
+    }
+
+    private static func copy(_ body: JSONObject, into s: inout JSONObject) {
+        for m in body.members { s[m.key] = m.value }
+    }
+
+    private static func with(_ body: JSONObject, entry: JSONValue) -> JSONObject {
+        var o = body
+        o["entry"] = entry
+        return o
+    }
+
+    private static func append(_ body: JSONObject, entry: JSONValue, to key: String, in s: inout JSONObject) {
+        var items = s[key]?.arrayValue ?? []
+        items.append(.object(with(body, entry: entry)))
+        s[key] = .array(items)
+    }
+}
+
+/// Canonical JSON: object members sorted by key (UTF-8 byte order), no white space. The form
+/// of every projected state and snapshot, so equal states have equal bytes.
+public enum Canonical {
+    public static func encode(_ v: JSONValue) -> [UInt8] { JSONWriter.encode(v, sortedKeys: true) }
+    public static func encode(_ o: JSONObject) -> [UInt8] { JSONWriter.encode(.object(o), sortedKeys: true) }
+    public static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool { a == b || encode(a) == encode(b) }
+}

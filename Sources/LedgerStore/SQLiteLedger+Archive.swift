@@ -1,0 +1,395 @@
+import Foundation
+import GRDB
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+
+/// Reads entity states inside a write transaction and collects the projection rows each
+/// appended event changes; `flush` writes them before the transaction commits.
+final class ProjectionWriter: EntityLookup {
+    private let db: Database
+    private let path: String
+    private var overlay: [String: JSONObject] = [:]
+    private var dirty: [String] = []
+    private var dirtySet = Set<String>()
+    private var concerns: [(entity: String, index: UInt64)] = []
+
+    init(db: Database, path: String) {
+        self.db = db
+        self.path = path
+    }
+
+    func state(of id: String) throws(LedgerError) -> JSONObject? {
+        if let s = overlay[id] { return s }
+        let blob: Data?
+        do {
+            blob = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM entities WHERE id = ?"), arguments: [id])
+        } catch { throw LedgerError.database(error, path: path) }
+        guard let blob else { return nil }
+        let s = try ProjectionRows.decodeState(blob, id: id, path: path)
+        overlay[id] = s
+        return s
+    }
+
+    /// Applies an archive event at `index` (a no-op for log events): checks its body and the
+    /// archive rules, and records the changed states.
+    func apply(_ payload: EventPayload, index: UInt64) throws(LedgerError) {
+        guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self) else {
+            return
+        }
+        for (id, s) in change.changed {
+            overlay[id] = s
+            if dirtySet.insert(id).inserted { dirty.append(id) }
+        }
+        var seen = Set<String>()
+        for id in change.concerns + change.changed.map(\.id) where seen.insert(id).inserted { concerns.append((id, index)) }
+    }
+
+    /// Writes the changed entities and their index rows.
+    func flush() throws {
+        for id in dirty { try ProjectionRows.write(id: id, state: overlay[id]!, db: db, replace: true) }
+        let insert = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
+        for c in concerns { try insert.execute(arguments: [c.entity, Int64(c.index)]) }
+    }
+}
+
+/// Writing and reading projection rows; the same code serves appends and rebuilds.
+enum ProjectionRows {
+    static func decodeState(_ blob: Data, id: String, path: String) throws(LedgerError) -> JSONObject {
+        do {
+            return try blob.withUnsafeBytes { raw throws(JSONError) in
+                try JSONParser.parseObject(raw, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 64, requireNFC: false))
+            }
+        } catch {
+            throw LedgerError(.notALedger, "\(path) is damaged: the stored state of \(id) is not valid JSON (\(error)); run `ledger rebuild`")
+        }
+    }
+
+    static func write(id: String, state: JSONObject, db: Database, replace: Bool) throws {
+        let kind = state["entity"]?.stringValue ?? ""
+        try db.cachedStatement(sql: replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)")
+            .execute(arguments: [id, kind, Data(Canonical.encode(state))])
+        guard kind == EntityKind.incident.rawValue else { return }
+        let row = IncidentIndexRow(state)
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO incident_index (id, earliest, latest, admin1, admin2, town, status, certainty, verification)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [id, row.earliest, row.latest, row.admin1, row.admin2, row.town, row.status, row.certainty, row.verification])
+        if replace {
+            try db.cachedStatement(sql: "DELETE FROM incident_links WHERE incident = ? AND other IN (SELECT other FROM incident_links WHERE incident = ?)")
+                .execute(arguments: [id, id])
+        }
+        let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_links (other, role, incident) VALUES (?, ?, ?)")
+        for f in row.facilities { try link.execute(arguments: [f, "facility", id]) }
+        for a in row.perpetrators { try link.execute(arguments: [a, "perpetrator", id]) }
+    }
+}
+
+/// What `ledger rebuild` did.
+public struct RebuildReport: Sendable {
+    public var events: UInt64
+    public var entities: Int
+    public var seconds: Double
+}
+
+/// A filter for `ledger list`; nil members do not filter.
+public struct IncidentFilter: Sendable {
+    /// Occurred on or after / on or before (yyyymmdd): incidents whose possible dates overlap.
+    public var from: Int?
+    public var to: Int?
+    /// Matches admin1, admin2 or town exactly (case-insensitively for ASCII).
+    public var place: String?
+    public var facility: String?
+    public var perpetrator: String?
+    public var status: String?
+    public var certainty: String?
+    public var verification: String?
+    public init() {}
+
+    /// The same predicate as the SQL query, over an index row (for views as of a moment).
+    public func matches(_ r: IncidentIndexRow) -> Bool {
+        if let from, let latest = r.latest, latest < from { return false }
+        if let to, let earliest = r.earliest, earliest > to { return false }
+        if let place {
+            let p = place.lowercased()
+            guard [r.admin1, r.admin2, r.town].contains(where: { $0?.lowercased() == p }) else { return false }
+        }
+        if let facility, !r.facilities.contains(facility) { return false }
+        if let perpetrator, !r.perpetrators.contains(perpetrator) { return false }
+        if let status, r.status != status { return false }
+        if let certainty, r.certainty != certainty { return false }
+        if let verification, r.verification != verification { return false }
+        return true
+    }
+}
+
+extension SQLiteLedger {
+    /// The current state of an entity, or nil when the archive has no such entity.
+    public func entityState(_ id: String) throws(LedgerError) -> JSONObject? {
+        let blob: Data? = try read { db in try Data.fetchOne(db, sql: "SELECT state FROM entities WHERE id = ?", arguments: [id]) }
+        guard let blob else { return nil }
+        return try ProjectionRows.decodeState(blob, id: id, path: path)
+    }
+
+    /// The tree size the log had at moment `time`: the number of entries recorded at or before it.
+    public func size(asOf time: Timestamp) throws(LedgerError) -> UInt64 {
+        let text = time.recordTimeText
+        return try read { db in
+            // Record times never decrease: binary search over the entries.
+            var lo: Int64 = 0
+            var hi = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0
+            let stmt = try db.cachedStatement(sql: "SELECT recorded_at FROM entries WHERE idx = ?")
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let t = try String.fetchOne(stmt, arguments: [mid]) ?? ""
+                if t <= text { lo = mid + 1 } else { hi = mid }
+            }
+            return UInt64(lo)
+        }
+    }
+
+    /// One stored entry concerning an entity, with what `history` shows about it.
+    public struct ConcerningEntry: Sendable {
+        public var index: UInt64
+        public var recordedAt: String
+        public var signerKeyID: String
+        public var signerName: String
+        public var payload: EventPayload
+    }
+
+    /// The entries below `size` that concern `entity`, in log order.
+    public func entries(concerning entity: String, below size: UInt64? = nil) throws(LedgerError) -> [ConcerningEntry] {
+        let rows: [(UInt64, String, String, String, [UInt8])] = try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.idx, e.recorded_at, e.signer, COALESCE(k.name, '?'), e.line FROM concerns c
+                    JOIN entries e ON e.idx = c.idx LEFT JOIN keys k ON k.keyid = e.signer
+                    WHERE c.entity = ? AND c.idx < ? ORDER BY c.idx
+                    """, arguments: [entity, Int64(min(size ?? UInt64(Int64.max), UInt64(Int64.max)))]
+            ).map { r in (try r.count(0), try r.text(1), try r.text(2), try r.text(3), Array(try r.blob(4))) }
+        }
+        var out: [ConcerningEntry] = []
+        out.reserveCapacity(rows.count)
+        for (index, time, signer, name, line) in rows {
+            let entry: EntryLine
+            let payload: EventPayload
+            do throws(LedgerError) {
+                entry = try EntryLine(bytes: line)
+                payload = try EventPayload(bytes: entry.envelope.payload, requireNFC: false)
+            } catch { throw LedgerError(.notALedger, "\(path) is damaged at entry \(index): \(error.message); run `ledger verify`", index: index) }
+            out.append(ConcerningEntry(index: index, recordedAt: time, signerKeyID: signer, signerName: name, payload: payload))
+        }
+        return out
+    }
+
+    /// The state of one entity as the archive held it when the log had `size` entries
+    /// (nil: it did not exist yet). Folds only the entries that concern it.
+    public func entityState(_ id: String, atSize size: UInt64) throws(LedgerError) -> JSONObject? {
+        var state = ArchiveState(only: [id])
+        for e in try entries(concerning: id, below: size) {
+            do throws(LedgerError) {
+                try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
+            } catch { throw error.at(e.index) }
+        }
+        return try state.state(of: id)
+    }
+
+    /// Current incident index rows matching `filter`, in id order.
+    public func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [JSONObject] {
+        var clauses: [String] = []
+        var args: [(any DatabaseValueConvertible)?] = []
+        if let from = filter.from { clauses.append("(latest IS NULL OR latest >= ?)"); args.append(from) }
+        if let to = filter.to { clauses.append("(earliest IS NULL OR earliest <= ?)"); args.append(to) }
+        if let p = filter.place { clauses.append("(lower(admin1) = lower(?) OR lower(admin2) = lower(?) OR lower(town) = lower(?))"); args += [p, p, p] }
+        if let f = filter.facility { clauses.append("id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'facility')"); args.append(f) }
+        if let a = filter.perpetrator { clauses.append("id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a) }
+        if let s = filter.status { clauses.append("status = ?"); args.append(s) }
+        if let c = filter.certainty { clauses.append("certainty = ?"); args.append(c) }
+        if let v = filter.verification { clauses.append("verification = ?"); args.append(v) }
+        var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY i.id"
+        let rows: [(String, Data)] = try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map { $0?.databaseValue ?? .null })).map { (try $0.text(0), try $0.blob(1)) }
+        }
+        var out: [JSONObject] = []
+        for (id, blob) in rows { out.append(try ProjectionRows.decodeState(blob, id: id, path: path)) }
+        return out
+    }
+
+    /// Folds every entry below `size` into a full in-memory archive (every rule checked again).
+    public func archive(atSize size: UInt64, progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> ArchiveState {
+        var state = ArchiveState()
+        try forEachPayloadBatch(upTo: size) { (batch) throws(LedgerError) in
+            for (index, payload) in batch {
+                do throws(LedgerError) {
+                    try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
+                } catch { throw error.at(index) }
+            }
+            progress?(batch.last?.index ?? 0, size)
+        }
+        return state
+    }
+
+    /// Streams the payloads of entries below `limit`, parsed in parallel, in log order.
+    func forEachPayloadBatch(upTo limit: UInt64, _ body: ([(index: UInt64, payload: EventPayload)]) throws(LedgerError) -> Void) throws(LedgerError) {
+        try forEachBatch(batchSize: 8192, upTo: limit) { (batch) throws(LedgerError) in
+            try body(try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path))
+        }
+    }
+
+    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [(index: UInt64, payload: EventPayload)] {
+        var results = [Result<EventPayload, LedgerError>?](repeating: nil, count: batch.count)
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachChunk(count: batch.count, parallelism: System.activeProcessorCount) { range in
+                for i in range {
+                    do throws(LedgerError) {
+                        let line = try EntryLine(bytes: batch[i].line)
+                        out[i] = .success(try EventPayload(bytes: line.envelope.payload, requireNFC: false))
+                    } catch { out[i] = .failure(error) }
+                }
+            }
+        }
+        var payloads: [(index: UInt64, payload: EventPayload)] = []
+        payloads.reserveCapacity(batch.count)
+        for (i, r) in results.enumerated() {
+            do throws(LedgerError) { payloads.append((batch[i].index, try r!.get())) } catch {
+                throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
+            }
+        }
+        return payloads
+    }
+
+    /// Calls `body` with each current entity's canonical state, in id order (UTF-8 byte order).
+    public func forEachEntityState(_ body: ([UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
+        try read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT state FROM entities ORDER BY id")
+            while let row = try cursor.next() {
+                let bytes: [UInt8] = try row.withUnsafeData(atIndex: 0) { d in d.map { Array($0) } ?? [] }
+                do { try body(bytes) } catch let e as LedgerError { throw e }
+            }
+        }
+    }
+
+    /// Recomputes every projection table from the log in one transaction. Refuses, naming the
+    /// entry, when an event breaks an archive rule; then nothing changes.
+    public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var report = RebuildReport(events: 0, entities: 0, seconds: 0)
+                try db.inTransaction(.immediate) {
+                    for t in Schema.projectionTables { try db.execute(sql: "DELETE FROM \(t)") }
+                    let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+                    var state = ArchiveState()
+                    let insertConcern = try db.cachedStatement(sql: "INSERT OR IGNORE INTO concerns (entity, idx) VALUES (?, ?)")
+                    var next: Int64 = 0
+                    let batchSize = 8192
+                    while true {
+                        var batch: [(index: UInt64, line: [UInt8])] = []
+                        batch.reserveCapacity(batchSize)
+                        let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", arguments: [next, batchSize])
+                        while let row = try cursor.next() {
+                            batch.append((try row.count(0), try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
+                        }
+                        if batch.isEmpty { break }
+                        for (index, payload) in try Self.parsePayloads(batch, path: path) {
+                            let change: ArchiveChange?
+                            do throws(LedgerError) {
+                                change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
+                            } catch {
+                                throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
+                            }
+                            guard let change else { continue }
+                            report.events += 1
+                            for id in change.concerns + change.changed.map(\.id) { try insertConcern.execute(arguments: [id, Int64(index)]) }
+                        }
+                        next += Int64(batch.count)
+                        progress?(UInt64(next), size)
+                        if batch.count < batchSize { break }
+                    }
+                    for id in state.sortedIDs { try ProjectionRows.write(id: id, state: state.entities[id]!, db: db, replace: false) }
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
+                    report.entities = state.entities.count
+                    return .commit
+                }
+                report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                return report
+            }
+        } catch {
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    /// The rows of every projection table, as text, in a fixed order: for comparing a rebuilt
+    /// archive with one maintained by appends.
+    public func projectionDump() throws(LedgerError) -> [String: [String]] {
+        try read { db in
+            var out: [String: [String]] = [:]
+            for t in Schema.projectionTables {
+                out[t] = try Row.fetchAll(db, sql: "SELECT * FROM \(t) ORDER BY 1, 2, 3").map { $0.description }
+            }
+            return out
+        }
+    }
+}
+
+/// Entity views at one moment: the current projections (`size` nil) or a replay of the entries
+/// below `size`. Both give the same states for the same log.
+public struct ArchiveView {
+    public let store: SQLiteLedger
+    public let size: UInt64?
+
+    public init(store: SQLiteLedger, size: UInt64?) {
+        self.store = store
+        self.size = size
+    }
+
+    public func state(_ id: String) throws(LedgerError) -> JSONObject? {
+        if let size { return try store.entityState(id, atSize: size) }
+        return try store.entityState(id)
+    }
+
+    /// The facility's attack history: every incident listing it among the facilities hit, with
+    /// the impact, ordered by when it occurred.
+    public func attacks(on facility: String) throws(LedgerError) -> [JSONObject] {
+        var incidents: [JSONObject] = []
+        if let size {
+            var seen = Set<String>()
+            for e in try store.entries(concerning: facility, below: size) where EntityID.kind(of: e.payload.subject) == .incident {
+                guard seen.insert(e.payload.subject).inserted, let s = try store.entityState(e.payload.subject, atSize: size) else { continue }
+                incidents.append(s)
+            }
+        } else {
+            var f = IncidentFilter()
+            f.facility = facility
+            incidents = try store.incidents(matching: f)
+        }
+        var out: [(Int, String, JSONObject)] = []
+        for s in incidents {
+            guard let hit = (s["facilities"]?.arrayValue ?? []).first(where: { $0.objectValue?["facility"]?.stringValue == facility })?.objectValue else { continue }
+            let id = s["id"]?.stringValue ?? ""
+            var item = JSONObject(uniqueMembers: [("incident", .string(id)), ("impact", hit["impact"] ?? .null), ("status", s["status"] ?? .null)])
+            if let o = s["occurred"] { item["occurred"] = o }
+            if let t = s["title"] { item["title"] = t }
+            let earliest = s["occurred"]?.stringValue.flatMap { EDTF($0)?.earliest } ?? 0
+            out.append((earliest, id, item))
+        }
+        out.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }
+        return out.map(\.2)
+    }
+
+    /// A short human name for an entity id (its English or first name), or the id itself.
+    public func displayName(_ id: String) throws(LedgerError) -> String? {
+        guard let s = try state(id) else { return nil }
+        if let names = (s["names"] ?? s["title"])?.objectValue {
+            return names["en"]?.stringValue ?? names.members.first?.value.stringValue
+        }
+        if let publisher = s["publisher"]?.stringValue, let title = s["title"]?.stringValue { return "\(publisher): \(title)" }
+        return nil
+    }
+}

@@ -1,0 +1,316 @@
+import ArgumentParser
+import Foundation
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+/// `--as-of TIME` or `--at-size N`: the moment a view is taken at.
+struct AsOfOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show the archive as it stood at this moment (RFC 3339, e.g. 2019-06-01T00:00:00Z).", valueName: "time"))
+    var asOf: String?
+    @Option(name: .customLong("at-size"), help: ArgumentHelp("Show the archive as it stood when the log had this many entries.", valueName: "n"))
+    var atSize: UInt64?
+
+    func validate() throws {
+        if asOf != nil && atSize != nil { throw ValidationError("--as-of and --at-size are alternatives") }
+        if let asOf, Timestamp.parseRFC3339(asOf) == nil {
+            throw ValidationError("--as-of \"\(Terminal.safe(asOf))\" is not an RFC 3339 time such as 2019-06-01T00:00:00Z")
+        }
+    }
+
+    var isSet: Bool { asOf != nil || atSize != nil }
+
+    /// The tree size the view is taken at, and the moment it names (RFC 3339 with microseconds).
+    func resolve(_ store: SQLiteLedger) throws(LedgerError) -> (size: UInt64, moment: String) {
+        let current = try store.size()
+        if let asOf, let t = Timestamp.parseRFC3339(asOf) {
+            return (try store.size(asOf: t), t.recordTimeText)
+        }
+        let size = atSize ?? current
+        guard size <= current else { throw LedgerError(.malformed, "--at-size \(size) is beyond the log's \(current) entries") }
+        guard size > 0 else { return (0, "") }
+        let row = try store.logRows(from: size - 1, limit: 1)
+        return (size, row.first?.recordedAt ?? "")
+    }
+}
+
+/// `ledger show ID`: one entity's view.
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show an incident, facility, actor or source: now, or as the archive held it at an earlier moment.")
+
+    @OptionGroup var ledger: LedgerOption
+    @Argument(help: ArgumentHelp("Entity id, e.g. incident:2016-09-28-m10 or facility:m10.", valueName: "id"))
+    var id: String
+    @OptionGroup var moment: AsOfOption
+    @OptionGroup var output: JSONOutputOption
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            guard EntityID.kind(of: id) != nil else {
+                throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
+            }
+            let (size, when) = try moment.resolve(store)
+            let view = ArchiveView(store: store, size: moment.isSet ? size : nil)
+            var shown = id
+            var notes: [String] = []
+            var state = try view.state(id)
+            // A merged incident resolves to the incident that absorbed it.
+            var hops = 0
+            while let s = state, s["status"]?.stringValue == "merged", let into = s["mergedInto"]?.stringValue, hops < 1000 {
+                notes.append("\(shown) was merged into \(into) (entry \(s["merge"]?.objectValue?["entry"].map { String(decoding: Canonical.encode($0), as: UTF8.self) } ?? "?"))")
+                shown = into
+                state = try view.state(into)
+                hops += 1
+            }
+            guard let state else {
+                let at = moment.isSet ? " as of \(when.isEmpty ? "tree size \(size)" : when) (tree size \(size))" : ""
+                throw LedgerError(.malformed, "\(id) is not in the archive\(at)")
+            }
+            var facilityHistory: [JSONObject] = []
+            if state["entity"]?.stringValue == "facility" { facilityHistory = try view.attacks(on: shown) }
+            if output.json {
+                var members: [(key: String, value: JSONValue)] = [
+                    ("id", .string(shown)), ("requested", .string(id)), ("treeSize", .int(moment.isSet ? size : try store.size())),
+                    ("state", .object(state)),
+                ]
+                if moment.isSet { members.append(("asOf", .string(when))) }
+                if state["entity"]?.stringValue == "facility" { members.append(("attacks", .array(facilityHistory.map { .object($0) }))) }
+                print(String(decoding: Canonical.encode(.object(JSONObject(uniqueMembers: members))), as: UTF8.self))
+                return
+            }
+            for n in notes { print("note: \(Terminal.safe(n))") }
+            if moment.isSet { print("as of \(when.isEmpty ? "the start" : when) (tree size \(size))") }
+            print(try EntityText.render(state, names: { (id) throws(LedgerError) in try view.displayName(id) }, attacks: facilityHistory))
+        }
+    }
+}
+
+/// `ledger history ID`: every revision of an entity, field by field.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List every revision of an entity: entry, record time, signer, event type, reason, and each field's old → new.")
+
+    @OptionGroup var ledger: LedgerOption
+    @Argument(help: ArgumentHelp("Entity id.", valueName: "id"))
+    var id: String
+    @OptionGroup var output: JSONOutputOption
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            guard EntityID.kind(of: id) != nil else {
+                throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
+            }
+            let entries = try store.entries(concerning: id)
+            var state = ArchiveState(only: [id])
+            var revisions: [(entry: SQLiteLedger.ConcerningEntry, changes: [FieldChange])] = []
+            for e in entries {
+                let before = try state.state(of: id)
+                do throws(LedgerError) {
+                    try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
+                } catch { throw error.at(e.index) }
+                let changes = History.diff(before, try state.state(of: id))
+                // Entries that only mention the entity (e.g. an incident citing this source) change nothing in it.
+                if e.payload.subject == id || !changes.isEmpty { revisions.append((e, changes)) }
+            }
+            guard !revisions.isEmpty else { throw LedgerError(.malformed, "\(id) is not in the archive") }
+            if output.json {
+                for r in revisions {
+                    var members: [(key: String, value: JSONValue)] = [
+                        ("index", .int(r.entry.index)), ("recordedAt", .string(r.entry.recordedAt)), ("type", .string(r.entry.payload.type)),
+                        ("subject", .string(r.entry.payload.subject)), ("signer", .string(r.entry.signerKeyID)), ("signerName", .string(r.entry.signerName)),
+                    ]
+                    if let reason = r.entry.payload.body["reason"] { members.append(("reason", reason)) }
+                    members.append((
+                        "changes",
+                        .array(r.changes.map { c in
+                            .object(JSONObject(uniqueMembers: [("field", .string(c.path)), ("old", c.old ?? .null), ("new", c.new ?? .null)]))
+                        })
+                    ))
+                    printJSON(members)
+                }
+                return
+            }
+            for r in revisions {
+                let e = r.entry
+                var head = "entry \(e.index)  \(e.recordedAt)  \(e.payload.type)  by \(Terminal.isolated(e.signerName))"
+                if e.payload.subject != id { head += "  (on \(e.payload.subject))" }
+                print(head)
+                if let reason = e.payload.body["reason"]?.stringValue { print("    reason: \(Terminal.isolated(reason))") }
+                let width = min(32, r.changes.map(\.path.count).max() ?? 0)
+                for c in r.changes {
+                    print("    \(c.path.rightPad(width))  \(EntityText.inline(c.old)) → \(EntityText.inline(c.new))")
+                }
+            }
+        }
+    }
+}
+
+/// `ledger list`: incidents matching filters, now or as of a moment.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List incidents, filtered by when they occurred, place, facility, perpetrator, status; now or as of a moment.")
+
+    @OptionGroup var ledger: LedgerOption
+    @Option(name: .customLong("occurred-from"), help: ArgumentHelp("Incidents that may have occurred on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).", valueName: "date"))
+    var occurredFrom: String?
+    @Option(name: .customLong("occurred-to"), help: ArgumentHelp("Incidents that may have occurred on or before this day.", valueName: "date"))
+    var occurredTo: String?
+    @Option(help: ArgumentHelp("Governorate, district or town (exact name).", valueName: "name"))
+    var place: String?
+    @Option(help: ArgumentHelp("A facility id: incidents that hit it.", valueName: "id"))
+    var facility: String?
+    @Option(help: ArgumentHelp("An actor id: incidents where an asserting claim or the archive's assessment names it.", valueName: "id"))
+    var perpetrator: String?
+    @Option(help: ArgumentHelp("active, merged or retracted.", valueName: "status"))
+    var status: String?
+    @Option(help: ArgumentHelp("rumor, possible, probable or confirmed.", valueName: "grade"))
+    var certainty: String?
+    @Option(help: ArgumentHelp("unverified, in-review, verified or disputed.", valueName: "state"))
+    var verification: String?
+    @OptionGroup var moment: AsOfOption
+    @OptionGroup var output: JSONOutputOption
+
+    func filter() throws(LedgerError) -> IncidentFilter {
+        var f = IncidentFilter()
+        func day(_ s: String?, option: String, upper: Bool) throws(LedgerError) -> Int? {
+            guard let s else { return nil }
+            guard let d = EDTF(s), !d.isInterval, let v = upper ? d.latest : d.earliest else {
+                throw LedgerError(.malformed, "--\(option) \"\(Terminal.safe(s))\" is not a date such as 2019, 2019-05 or 2019-05-05")
+            }
+            return v
+        }
+        f.from = try day(occurredFrom, option: "occurred-from", upper: false)
+        f.to = try day(occurredTo, option: "occurred-to", upper: true)
+        f.place = place
+        f.facility = facility
+        f.perpetrator = perpetrator
+        for (value, allowed, name) in [
+            (status, ["active", "merged", "retracted"], "status"), (certainty, Vocabulary.certainties, "certainty"),
+            (verification, Vocabulary.verificationStates, "verification"),
+        ] {
+            if let value, !allowed.contains(value) {
+                throw LedgerError(.malformed, "--\(name) \"\(Terminal.safe(value))\" is not one of \(allowed.joined(separator: ", "))")
+            }
+        }
+        f.status = status
+        f.certainty = certainty
+        f.verification = verification
+        return f
+    }
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            let f = try filter()
+            var incidents: [JSONObject]
+            if moment.isSet {
+                let (size, _) = try moment.resolve(store)
+                let progress = Progress(label: "replaying")
+                let archive = try store.archive(atSize: size, progress: progress.update)
+                progress.finish()
+                incidents = archive.sortedIDs.compactMap { archive.entities[$0] }.filter {
+                    $0["entity"]?.stringValue == "incident" && f.matches(IncidentIndexRow($0))
+                }
+            } else {
+                incidents = try store.incidents(matching: f)
+            }
+            if output.json {
+                for s in incidents { print(String(decoding: Canonical.encode(s), as: UTF8.self)) }
+                return
+            }
+            let idWidth = min(60, incidents.map { ($0["id"]?.stringValue ?? "").count }.max() ?? 2)
+            print("id".rightPad(idWidth) + "  " + "occurred".rightPad(23) + "  " + "status".rightPad(9) + "  " + "certainty".rightPad(9) + "  place / title")
+            for s in incidents {
+                let r = IncidentIndexRow(s)
+                let place = [r.town, r.admin2, r.admin1].compactMap { $0 }.first ?? ""
+                let title = EntityText.preferred(s["title"]?.objectValue) ?? ""
+                print(
+                    r.id.rightPad(idWidth) + "  " + (s["occurred"]?.stringValue ?? "").rightPad(23) + "  " + r.status.rightPad(9) + "  "
+                        + (r.certainty ?? "-").rightPad(9) + "  " + Terminal.isolated(place) + " — " + Terminal.isolated(title))
+            }
+        }
+    }
+}
+
+/// `ledger snapshot`: the whole archive as deterministic JSON.
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Write the whole archive, now or as of a moment, as deterministic JSON; print its SHA-256.",
+        discussion: "The same moment always gives the same bytes, however many entries were appended since.")
+
+    @OptionGroup var ledger: LedgerOption
+    @OptionGroup var moment: AsOfOption
+    @Option(help: ArgumentHelp("Output file (refused if it exists).", valueName: "file"))
+    var out: String
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
+            let current = try store.size()
+            let (size, when) = try moment.resolve(store)
+            let root = try store.root(size: size)
+            let header = Snapshot.Header(origin: store.origin, treeSize: size, rootHash: root.base64, asOf: when)
+            var bytes: [UInt8] = []
+            if size == current {
+                var states: [[UInt8]] = []
+                try store.forEachEntityState { (s) throws(LedgerError) in states.append(s) }
+                Snapshot.write(header: header, entities: states, into: &bytes)
+            } else {
+                let progress = Progress(label: "replaying")
+                let archive = try store.archive(atSize: size, progress: progress.update)
+                progress.finish()
+                Snapshot.write(header: header, entities: archive.sortedIDs.lazy.map { Canonical.encode(archive.entities[$0]!) }, into: &bytes)
+            }
+            try OutputFile.write(bytes, to: out)
+            print("\(SHA256.hash(bytes).hex)  \(out)")
+            Terminal.note("snapshot of \(store.origin) at tree size \(size) (as of \(when.isEmpty ? "the start" : when)), root \(root.base64)")
+        }
+    }
+}
+
+/// `ledger rebuild`: recompute every projection from the log.
+struct RebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Recompute every projection (current views, indexes) from the log, in one transaction.")
+
+    @OptionGroup var ledger: LedgerOption
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open()
+            let progress = Progress(label: "rebuilding")
+            let report = try store.rebuildProjections(progress: progress.update)
+            progress.finish()
+            print(String(format: "rebuilt %d entities from %llu archive events in %.2f s", report.entities, report.events, report.seconds))
+        }
+    }
+}
+
+/// Writes a new file completely, then syncs it; refuses to overwrite.
+enum OutputFile {
+    static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else {
+                unlink(path)
+                throw LedgerError(.io, "\(path): write failed: \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw LedgerError(.io, "\(path): fsync failed: \(String(cString: strerror(errno)))") }
+    }
+}

@@ -1,0 +1,183 @@
+import LedgerArchive
+import LedgerCore
+import Testing
+
+/// A sequence of archive events folded in memory, as the store folds them on append.
+struct Scenario {
+    var state = ArchiveState()
+    var events: [(index: UInt64, type: String, subject: String, body: JSONObject, concerns: [String])] = []
+
+    static func body(_ json: String) -> JSONObject {
+        try! JSONParser.parseObject(Array(json.utf8))
+    }
+
+    @discardableResult
+    mutating func add(_ type: String, _ subject: String, _ json: String) throws(LedgerError) -> ArchiveChange? {
+        let index = UInt64(events.count + 10)
+        let body = Scenario.body(json)
+        let change = try state.apply(type: type, subject: subject, body: body, index: index)
+        events.append((index, type, subject, body, (change?.concerns ?? []) + (change?.changed.map(\.id) ?? [])))
+        return change
+    }
+
+    /// The campaign's basic cast: a facility, two actors, two sources and one incident.
+    static func base() throws(LedgerError) -> Scenario {
+        var s = Scenario()
+        try s.add("facility.registered", "facility:m10", #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.2,"lon":37.15,"precision":"facility"}}}"#)
+        try s.add("actor.registered", "actor:ru-af", #"{"names":{"en":"Russian Aerospace Forces","ru":"Воздушно-космические силы"},"type":"state-forces","country":"RU"}"#)
+        try s.add("actor.registered", "actor:sy-af", #"{"names":{"en":"Syrian Arab Air Force"},"type":"state-forces","country":"SY"}"#)
+        try s.add("source.registered", "source:sams-2016", #"{"publisher":"SAMS","title":"Attacks on M10","lang":"en","type":"report","published":"2016-10","url":"https://example.org/m10"}"#)
+        try s.add("source.registered", "source:ru-mod", #"{"publisher":"Ministry of Defence","title":"Briefing","lang":"ru","type":"statement","published":"2016-10-03"}"#)
+        try s.add("incident.reported", "incident:m10-1", #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["airstrike","bunker-buster"],"sources":["source:sams-2016"]}"#)
+        return s
+    }
+}
+
+@Suite("Archive events, rules and fold")
+struct ArchiveTests {
+    @Test("a report, its citations, claims, casualties and judgements fold into one incident state")
+    func fold() throws {
+        var s = try Scenario.base()
+        try s.add("incident.source-cited", "incident:m10-1", #"{"source":"source:ru-mod","locator":"p. 2"}"#)
+        try s.add("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony","flight-observations"]}"#)
+        try s.add("attribution.claimed", "incident:m10-1", #"{"claimant":"actor:ru-af","perpetrator":"actor:ru-af","stance":"denies","basis":["official-statement"],"alternative":"says it struck other targets"}"#)
+        try s.add("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":2,"max":4}"#)
+        try s.add("casualties.adopted", "incident:m10-1", #"{"category":"killed","min":2,"max":4,"rule":"single-source"}"#)
+        try s.add("attribution.assessed", "incident:m10-1", #"{"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"confidence":"moderate","rationale":"Only those two air forces flew over Aleppo then."}"#)
+        try s.add("incident.certainty-graded", "incident:m10-1", #"{"certainty":"confirmed","reason":"several independent sources"}"#)
+        try s.add("incident.verification-changed", "incident:m10-1", #"{"to":"in-review","reason":"started"}"#)
+        try s.add("incident.verification-changed", "incident:m10-1", #"{"to":"verified","reason":"two reviewers agree"}"#)
+        let i = try #require(try s.state.state(of: "incident:m10-1"))
+        #expect(i["claims"]?.arrayValue?.count == 2)
+        #expect(i["sources"]?.arrayValue?.count == 2)
+        #expect(i["casualties"]?.objectValue?["killed"]?.objectValue?["rule"] == .string("single-source"))
+        #expect(i["certainty"]?.objectValue?["grade"] == .string("confirmed"))
+        #expect(i["verification"]?.objectValue?["state"] == .string("verified"))
+        let row = IncidentIndexRow(i)
+        #expect(row.perpetrators == ["actor:ru-af", "actor:sy-af"])  // asserted either/or, and assessed; the denial names no one
+        #expect(row.facilities == ["facility:m10"])
+        #expect(row.earliest == 20160928 && row.latest == 20160928)
+        // A denial never erases a claim: both stay.
+        #expect(i["claims"]?.arrayValue?.last?.objectValue?["stance"] == .string("denies"))
+    }
+
+    @Test("a correction keeps old → new field by field, and refuses a change that changes nothing")
+    func correction() throws {
+        var s = try Scenario.base()
+        let before = try s.state.state(of: "incident:m10-1")
+        try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016-09-29","place":{"admin1":"Aleppo","town":"Aleppo","admin2":"Jabal Saman"}},"reason":"a second source gives the 29th"}"#)
+        let after = try s.state.state(of: "incident:m10-1")
+        let diff = History.diff(before, after)
+        #expect(diff.contains(FieldChange(path: "occurred", old: .string("2016-09-28"), new: .string("2016-09-29"))))
+        #expect(diff.contains(FieldChange(path: "place.admin2", old: nil, new: .string("Jabal Saman"))))
+        #expect(!diff.contains { $0.path == "updated" })
+        #expect(throws: LedgerError.self) {
+            try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016-09-29"},"reason":"again"}"#)
+        }
+        // Optional fields may be removed with null; required ones may not.
+        try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"means":null},"reason":"means unknown after all"}"#)
+        #expect(try s.state.state(of: "incident:m10-1")?["means"] == nil)
+    }
+
+    static let refusals: [(String, String, String, [String])] = [
+        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2016-09-28","place":{"admin1":"A"},"means":["bomb"]}"#, ["body.means[0]", "bomb", "barrel-bomb"]),
+        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2019-02-29","place":{"admin1":"A"}}"#, ["body.occurred", "EDTF"]),
+        ("incident.reported", "incident:x", #"{"title":{"english":"x"},"occurred":"2019","place":{"admin1":"A"}}"#, ["body.title.english", "BCP 47"]),
+        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"place":{"admin1":"A"}}"#, ["body.occurred", "missing"]),
+        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"A"},"colour":"red"}"#, ["body.colour", "unknown member"]),
+        ("incident.reported", "facility:x", #"{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"A"}}"#, ["subject", "incident:NAME"]),
+        ("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016"}}"#, ["body.reason", "missing"]),
+        ("incident.corrected", "incident:m10-1", #"{"changes":{"colour":"red"},"reason":"r"}"#, ["body.changes.colour", "no field"]),
+        ("incident.corrected", "incident:m10-1", #"{"changes":{"title":null},"reason":"r"}"#, ["body.changes.title", "required"]),
+        ("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:nobody","stance":"asserts","basis":["video"]}"#, ["body.perpetrator", "actor:nobody", "not in the archive"]),
+        ("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:ru-af","stance":"suggests","basis":["video"]}"#, ["body.stance", "asserts, denies"]),
+        ("incident.source-cited", "incident:m10-1", #"{"source":"source:unknown"}"#, ["body.source", "source:unknown", "not in the archive"]),
+        ("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":5,"max":3}"#, ["body.min", "greater than max"]),
+        ("incident.verification-changed", "incident:m10-1", #"{"to":"verified","reason":"r"}"#, ["body.to", "unverified", "in-review"]),
+        ("incident.retracted", "incident:nope", #"{"reason":"r"}"#, ["incident:nope", "not in the archive"]),
+        ("source.registered", "source:x", #"{"publisher":"p","title":"t","lang":"en","type":"report","archivedSha256":"ABC"}"#, ["body.archivedSha256"]),
+        ("facility.registered", "facility:m10", #"{"names":{"en":"again"},"type":"hospital"}"#, ["facility:m10", "already exists"]),
+    ]
+
+    @Test("bad events are refused with a message naming the field, and change nothing", arguments: refusals.indices)
+    func refused(_ i: Int) throws {
+        let (type, subject, json, mentions) = Self.refusals[i]
+        var s = try Scenario.base()
+        let before = s.state.entities
+        do {
+            try s.add(type, subject, json)
+            Issue.record("accepted: \(type) \(json)")
+        } catch {
+            for m in mentions { #expect(error.message.contains(m), "\(error.message) does not mention \(m)") }
+        }
+        #expect(s.state.entities.keys.sorted() == before.keys.sorted())
+        for (id, st) in before { #expect(Canonical.encode(s.state.entities[id]!) == Canonical.encode(st)) }
+    }
+
+    @Test("merges: the absorbed incident points to the survivor; into retracted, merged, itself or in a cycle is refused")
+    func merges() throws {
+        var s = try Scenario.base()
+        let report = #"{"title":{"en":"t"},"occurred":"2016","place":{"admin1":"Aleppo"}}"#
+        for id in ["a", "b", "c", "r"] { try s.add("incident.reported", "incident:\(id)", report) }
+        try s.add("incident.retracted", "incident:r", #"{"reason":"a hoax"}"#)
+        try s.add("incident.merged", "incident:a", #"{"into":"incident:b","reason":"same strike"}"#)
+        #expect(try s.state.state(of: "incident:a")?["mergedInto"] == .string("incident:b"))
+        #expect(try s.state.state(of: "incident:b")?["absorbed"] == .array([.string("incident:a")]))
+        func refusal(_ type: String, _ subject: String, _ json: String) -> String {
+            do { try s.add(type, subject, json); return "accepted" } catch { return error.message }
+        }
+        #expect(refusal("incident.merged", "incident:c", #"{"into":"incident:r","reason":"x"}"#).contains("retracted"))
+        #expect(refusal("incident.merged", "incident:c", #"{"into":"incident:a","reason":"x"}"#).contains("merge into incident:b instead"))
+        #expect(refusal("incident.merged", "incident:b", #"{"into":"incident:a","reason":"x"}"#).contains("merge cycle"))
+        #expect(refusal("incident.merged", "incident:c", #"{"into":"incident:c","reason":"x"}"#).contains("itself"))
+        #expect(refusal("incident.corrected", "incident:a", #"{"changes":{"occurred":"2017"},"reason":"x"}"#).contains("merged into incident:b"))
+        #expect(refusal("incident.source-cited", "incident:r", #"{"source":"source:sams-2016"}"#).contains("retracted"))
+        #expect(refusal("incident.reinstated", "incident:c", #"{"reason":"x"}"#).contains("not retracted"))
+        try s.add("incident.reinstated", "incident:r", #"{"reason":"the hoax claim was itself false"}"#)
+        #expect(try s.state.state(of: "incident:r")?["status"] == .string("active"))
+    }
+
+    @Test("replaying only the entries that concern an entity gives the same state as the full fold")
+    func partialReplay() throws {
+        var s = try Scenario.base()
+        try s.add("incident.reported", "incident:m10-2", #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"out-of-service"}]}"#)
+        try s.add("incident.merged", "incident:m10-2", #"{"into":"incident:m10-1","reason":"same attack"}"#)
+        try s.add("facility.alias-added", "facility:m10", #"{"alias":{"name":"M10","lang":"en","kind":"codename"}}"#)
+        try s.add("facility.deconfliction-recorded", "facility:m10", #"{"sharedWith":"UN OCHA","sharedOn":"2016-07"}"#)
+        try s.add("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"injured","min":10,"max":10}"#)
+        for id in s.state.entities.keys {
+            var partial = ArchiveState(only: [id])
+            for e in s.events where e.concerns.contains(id) {
+                try partial.apply(type: e.type, subject: e.subject, body: e.body, index: e.index)
+            }
+            #expect(try partial.state(of: id).map { Canonical.encode($0) } == Canonical.encode(s.state.entities[id]!), "\(id)")
+        }
+    }
+
+    @Test("a snapshot is canonical: the same states give the same bytes in any insertion order")
+    func snapshot() throws {
+        let s = try Scenario.base()
+        let header = Snapshot.Header(origin: "test.example/ledger", treeSize: 16, rootHash: "AAAA", asOf: "2026-01-01T00:00:00.000000Z")
+        var a: [UInt8] = []
+        Snapshot.write(header: header, entities: s.state.sortedIDs.map { Canonical.encode(s.state.entities[$0]!) }, into: &a)
+        // The same states parsed back (members now in sorted order) encode identically.
+        let reparsed = s.state.sortedIDs.map { try! JSONParser.parseObject(Canonical.encode(s.state.entities[$0]!)) }
+        var b: [UInt8] = []
+        Snapshot.write(header: header, entities: reparsed.map { Canonical.encode($0) }, into: &b)
+        #expect(a == b)
+        let doc = try JSONParser.parseObject(a, limits: .init(maxBytes: 1 << 24, maxDepth: 64))
+        #expect(doc["snapshot"]?.objectValue?["treeSize"] == .number("16"))
+        #expect(doc["entities"]?.arrayValue?.count == s.state.entities.count)
+    }
+
+    @Test("entity ids: kind prefix and the subject alphabet")
+    func ids() {
+        #expect(EntityID.kind(of: "incident:2016-09-28_m10.a") == .incident)
+        #expect(EntityID.kind(of: "facility:m10") == .facility)
+        #expect(EntityID.kind(of: "incident:") == nil)
+        #expect(EntityID.kind(of: "place:x") == nil)
+        #expect(EntityID.kind(of: "incident:a b") == nil)
+        #expect(EntityID.kind(of: "incident:a:b") == nil)
+        #expect(EntityID.kind(of: "incident:" + String(repeating: "a", count: 101)) == nil)
+    }
+}
