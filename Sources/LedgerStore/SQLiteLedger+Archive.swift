@@ -201,14 +201,14 @@ extension SQLiteLedger {
     public func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [JSONObject] {
         var clauses: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
-        if let from = filter.from { clauses.append("(latest IS NULL OR latest >= ?)"); args.append(from) }
-        if let to = filter.to { clauses.append("(earliest IS NULL OR earliest <= ?)"); args.append(to) }
-        if let p = filter.place { clauses.append("(lower(admin1) = lower(?) OR lower(admin2) = lower(?) OR lower(town) = lower(?))"); args += [p, p, p] }
-        if let f = filter.facility { clauses.append("id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'facility')"); args.append(f) }
-        if let a = filter.perpetrator { clauses.append("id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a) }
-        if let s = filter.status { clauses.append("status = ?"); args.append(s) }
-        if let c = filter.certainty { clauses.append("certainty = ?"); args.append(c) }
-        if let v = filter.verification { clauses.append("verification = ?"); args.append(v) }
+        if let from = filter.from { clauses.append("(i.latest IS NULL OR i.latest >= ?)"); args.append(from) }
+        if let to = filter.to { clauses.append("(i.earliest IS NULL OR i.earliest <= ?)"); args.append(to) }
+        if let p = filter.place { clauses.append("(lower(i.admin1) = lower(?) OR lower(i.admin2) = lower(?) OR lower(i.town) = lower(?))"); args += [p, p, p] }
+        if let f = filter.facility { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'facility')"); args.append(f) }
+        if let a = filter.perpetrator { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a) }
+        if let s = filter.status { clauses.append("i.status = ?"); args.append(s) }
+        if let c = filter.certainty { clauses.append("i.certainty = ?"); args.append(c) }
+        if let v = filter.verification { clauses.append("i.verification = ?"); args.append(v) }
         var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY i.id"
@@ -331,7 +331,7 @@ extension SQLiteLedger {
         try read { db in
             var out: [String: [String]] = [:]
             for t in Schema.projectionTables {
-                out[t] = try Row.fetchAll(db, sql: "SELECT * FROM \(t) ORDER BY 1, 2, 3").map { $0.description }
+                out[t] = try Row.fetchAll(db, sql: "SELECT * FROM \(t)").map { $0.description }.sorted()
             }
             return out
         }

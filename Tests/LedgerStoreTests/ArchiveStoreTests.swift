@@ -1,0 +1,186 @@
+import Foundation
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import LedgerTesting
+import Testing
+
+/// Signs archive events for a test ledger, tracking each subject's revision.
+struct ArchiveWriter {
+    let ledger: SQLiteLedger
+    var revisions: [String: UInt64] = [:]
+    var n: UInt64 = 1000
+
+    /// The envelope for an event (not appended), with the expected revision filled in.
+    mutating func envelope(_ type: String, _ subject: String, _ json: String, key: Ed25519.PrivateKey = Fixtures.archivist) -> Envelope {
+        n += 1
+        let body = try! JSONParser.parseObject(Array(json.utf8))
+        return Fixtures.envelope(type: type, subject: subject, expects: revisions[subject, default: 0], body: body, key: key, n: n)
+    }
+
+    @discardableResult
+    mutating func add(_ type: String, _ subject: String, _ json: String, key: Ed25519.PrivateKey = Fixtures.archivist) throws -> UInt64 {
+        let e = envelope(type, subject, json, key: key)
+        let index = try ledger.append([e])[0].index
+        revisions[subject, default: 0] += 1
+        return index
+    }
+
+    /// The campaign-shaped scenario used by several tests; returns the indexes of its entries.
+    mutating func scenario() throws {
+        try add("facility.registered", "facility:m10", #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","location":{"admin1":"Aleppo","town":"Aleppo"}}"#)
+        try add("facility.registered", "facility:m2", #"{"names":{"en":"M2 hospital"},"type":"hospital","location":{"admin1":"Aleppo"}}"#)
+        try add("actor.registered", "actor:ru-af", #"{"names":{"en":"Russian Aerospace Forces"},"type":"state-forces","country":"RU"}"#)
+        try add("actor.registered", "actor:sy-af", #"{"names":{"en":"Syrian Arab Air Force"},"type":"state-forces","country":"SY"}"#)
+        try add("source.registered", "source:sams", #"{"publisher":"SAMS","title":"Report","lang":"en","type":"report"}"#)
+        try add("incident.reported", "incident:m10-a", #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["barrel-bomb"]}"#)
+        try add("incident.reported", "incident:m10-b", #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"out-of-service"},{"facility":"facility:m2","impact":"damaged"}]}"#)
+        try add("incident.reported", "incident:dup", #"{"title":{"en":"Duplicate report"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"}}"#)
+        try add("attribution.claimed", "incident:m10-a", #"{"claimant":"source:sams","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony"]}"#)
+        try add("casualties.reported", "incident:m10-b", #"{"source":"source:sams","category":"killed","min":2,"max":3}"#)
+        try add("incident.corrected", "incident:m10-a", #"{"changes":{"occurred":"2016-09-29"},"reason":"hospital records"}"#)
+        try add("incident.merged", "incident:dup", #"{"into":"incident:m10-b","reason":"same strike"}"#)
+        try add("attribution.assessed", "incident:m10-b", #"{"perpetrator":"actor:ru-af","confidence":"high","rationale":"flight logs"}"#, key: Fixtures.reviewer)
+        try add("incident.certainty-graded", "incident:m10-b", #"{"certainty":"confirmed","reason":"video and witnesses"}"#, key: Fixtures.reviewer)
+    }
+}
+
+@Suite("Archive projections in the SQLite ledger")
+struct ArchiveStoreTests {
+    let dir = TemporaryDirectory()
+
+    func makeLedger(clock: ManualClock = ManualClock()) throws -> ArchiveWriter {
+        let l = try SQLiteLedger.create(path: dir.file("a.ledger"), genesis: Fixtures.genesis(), clock: clock)
+        _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
+        return ArchiveWriter(ledger: l)
+    }
+
+    func fingerprint(_ path: String) -> [String] {
+        ["", "-wal"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }
+    }
+
+    @Test("projections maintained on append equal the ones `rebuild` computes from the log")
+    func rebuildEqualsIncremental() throws {
+        var w = try makeLedger()
+        try w.scenario()
+        let incremental = try w.ledger.projectionDump()
+        #expect((incremental["entities"]?.count ?? 0) == 8)
+        #expect((incremental["concerns"]?.count ?? 0) > 14)
+        let report = try w.ledger.rebuildProjections()
+        #expect(report.events == 14)
+        #expect(report.entities == 8)
+        #expect(try w.ledger.projectionDump() == incremental)
+        // And after a rebuild the archive goes on accepting events.
+        try w.add("incident.source-cited", "incident:m10-a", #"{"source":"source:sams"}"#)
+    }
+
+    @Test("a refused archive event leaves the file byte-for-byte unchanged and names its batch position")
+    func refusedBatch() throws {
+        var w = try makeLedger()
+        try w.scenario()
+        let path = w.ledger.path
+        let before = fingerprint(path)
+        let good = w.envelope("incident.source-cited", "incident:m10-a", #"{"source":"source:sams","locator":"p. 1"}"#)
+        let bad = w.envelope("attribution.claimed", "incident:m10-b", #"{"claimant":"source:sams","perpetrator":"actor:unknown","stance":"asserts","basis":["video"]}"#)
+        do {
+            _ = try w.ledger.append([good, bad])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.position == 1)
+            #expect(error.code == .refused)
+            #expect(error.message.contains("actor:unknown"))
+        }
+        #expect(fingerprint(path) == before)
+        // Events within one batch see each other: report then cite in one transaction.
+        let r = w.envelope("incident.reported", "incident:new", #"{"title":{"en":"n"},"occurred":"2017","place":{"admin1":"Idlib"}}"#)
+        w.revisions["incident:new"] = 1
+        let c = w.envelope("incident.source-cited", "incident:new", #"{"source":"source:sams"}"#)
+        #expect(try w.ledger.append([r, c]).count == 2)
+        #expect(try w.ledger.entityState("incident:new")?["sources"]?.arrayValue?.count == 1)
+    }
+
+    @Test("every entity as of every earlier tree size equals its state when the log had that size")
+    func asOfEverySize() throws {
+        var w = try makeLedger()
+        try w.scenario()
+        let ids = ["facility:m10", "facility:m2", "incident:m10-a", "incident:m10-b", "incident:dup", "actor:ru-af", "source:sams"]
+        // Append the same envelopes one at a time to a second ledger, noting its current states after each.
+        let replica = try SQLiteLedger.create(path: dir.file("b.ledger"), genesis: Fixtures.genesis(), clock: ManualClock())
+        _ = try replica.append(Array(Fixtures.standardPrefix().dropFirst()))
+        var checked = 0
+        for line in try lines(w.ledger).dropFirst(4) {
+            _ = try replica.append([try EntryLine(bytes: line).envelope])
+            let size = try replica.size()
+            for id in ids {
+                let then = try replica.entityState(id).map { Canonical.encode($0) }
+                let asOf = try w.ledger.entityState(id, atSize: size).map { Canonical.encode($0) }
+                #expect(asOf == then, "\(id) at size \(size)")
+                checked += 1
+            }
+        }
+        #expect(checked == 14 * ids.count)
+    }
+
+    func lines(_ l: SQLiteLedger) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        try l.forEachBatch { (batch) throws(LedgerError) in out += batch.map(\.line) }
+        return out
+    }
+
+    @Test("a moment maps to the tree size of the entries recorded by then; the full replay equals the projections")
+    func moments() throws {
+        let clock = ManualClock()
+        var w = try makeLedger(clock: clock)
+        clock.advance(1_000_000)
+        try w.add("source.registered", "source:a", #"{"publisher":"A","title":"T","lang":"ar","type":"news"}"#)
+        let t1 = clock.now()
+        clock.advance(60_000_000)
+        try w.add("source.registered", "source:b", #"{"publisher":"B","title":"T","lang":"en","type":"news"}"#)
+        #expect(try w.ledger.size(asOf: t1) == 5)
+        #expect(try w.ledger.size(asOf: Timestamp(microseconds: t1.microseconds - 1)) == 4)
+        #expect(try w.ledger.size(asOf: clock.now()) == 6)
+        try w.scenario()
+        let archive = try w.ledger.archive(atSize: try w.ledger.size())
+        var fromProjections: [[UInt8]] = []
+        try w.ledger.forEachEntityState { (s) throws(LedgerError) in fromProjections.append(s) }
+        #expect(archive.sortedIDs.map { Canonical.encode(archive.entities[$0]!) } == fromProjections)
+    }
+
+    @Test("list filters give the same incidents from the SQL index and from a replay")
+    func listFilters() throws {
+        var w = try makeLedger()
+        try w.scenario()
+        let archive = try w.ledger.archive(atSize: try w.ledger.size())
+        var filters: [IncidentFilter] = []
+        var f = IncidentFilter()
+        filters.append(f)
+        f.facility = "facility:m10"; filters.append(f)
+        f = IncidentFilter(); f.perpetrator = "actor:sy-af"; filters.append(f)
+        f = IncidentFilter(); f.perpetrator = "actor:ru-af"; filters.append(f)
+        f = IncidentFilter(); f.status = "merged"; filters.append(f)
+        f = IncidentFilter(); f.from = 20161001; f.to = 20161031; filters.append(f)
+        f = IncidentFilter(); f.place = "aleppo"; f.certainty = "confirmed"; filters.append(f)
+        let expectedCounts = [3, 2, 1, 2, 1, 2, 1]
+        for (filter, count) in zip(filters, expectedCounts) {
+            let sql = try w.ledger.incidents(matching: filter).map { $0["id"]!.stringValue! }
+            let replay = archive.sortedIDs.filter { archive.entities[$0]!["entity"] == .string("incident") && filter.matches(IncidentIndexRow(archive.entities[$0]!)) }
+            #expect(sql == replay)
+            #expect(sql.count == count, "\(filter) → \(sql)")
+        }
+    }
+
+    @Test("a facility's attack history lists the incidents that hit it, now and as of earlier sizes")
+    func facilityHistory() throws {
+        var w = try makeLedger()
+        try w.scenario()
+        let now = ArchiveView(store: w.ledger, size: nil)
+        let attacks = try now.attacks(on: "facility:m10")
+        #expect(attacks.map { $0["incident"]!.stringValue! } == ["incident:m10-a", "incident:m10-b"])
+        let replay = ArchiveView(store: w.ledger, size: try w.ledger.size())
+        #expect(try replay.attacks(on: "facility:m10").map { Canonical.encode($0) } == attacks.map { Canonical.encode($0) })
+        // Before the second report (facilities, actors, source, first report: size 4 + 6).
+        let early = ArchiveView(store: w.ledger, size: 10)
+        #expect(try early.attacks(on: "facility:m10").map { $0["incident"]!.stringValue! } == ["incident:m10-a"])
+    }
+}
