@@ -20,31 +20,53 @@ echo "== genesis"
 "$L" init --ledger demo.ledger --origin demo.incidentledger.example/syria-health-care --admin-key admin.key
 genesis=$("$L" key show admin.key --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyid"])')
 
-echo "== enroll the archivist and the log key"
+echo "== enroll an archivist, a reviewer and the log key"
+"$L" key new --name "Demo reviewer" --out reviewer.key --kdf interactive
 "$L" key enroll --ledger demo.ledger --key admin.key --public-key-file archivist.key --roles archivist
+"$L" key enroll --ledger demo.ledger --key admin.key --public-key-file reviewer.key --roles reviewer
 "$L" key enroll --ledger demo.ledger --key admin.key --public-key-file log.key --roles log
 
-echo "== an archivist signs offline, then appends"
+echo "== an archivist registers a facility, two actors and a source in one batch (one transaction)"
+cat > registry.jsonl <<'JSON'
+{"type": "facility.registered", "subject": "facility:kafr-nabl-surgical", "expects": 0, "body": {"names": {"en": "Kafr Nabl Surgical Hospital", "ar": "مستشفى كفرنبل الجراحي"}, "type": "hospital", "location": {"admin1": "Idlib", "town": "Kafr Nabl"}}}
+{"type": "actor.registered", "subject": "actor:ru-aerospace-forces", "expects": 0, "body": {"names": {"en": "Russian Aerospace Forces"}, "type": "state-forces", "country": "RU"}}
+{"type": "actor.registered", "subject": "actor:sy-government-forces", "expects": 0, "body": {"names": {"en": "Syrian government forces"}, "type": "state-forces", "country": "SY"}}
+{"type": "source.registered", "subject": "source:nyt-2019-10", "expects": 0, "body": {"publisher": "The New York Times", "title": "Investigation tying the May 2019 Idlib hospital strikes to Russian pilots", "lang": "en", "type": "investigation", "published": "2019-10"}}
+JSON
+"$L" append --ledger demo.ledger --key archivist.key --batch registry.jsonl
+
+echo "== the first report, signed offline, then appended (what was known in May 2019)"
 cat > report.json <<'JSON'
-{"type": "incident.reported", "subject": "incident-m10-2016-10", "expects": 0,
- "body": {"title": {"en": "Airstrikes on M10 hospital, Aleppo", "ar": "غارات على مستشفى M10 في حلب"}, "occurred": "2016-10"}}
+{"type": "incident.reported", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 0,
+ "body": {"title": {"en": "Airstrike on Kafr Nabl Surgical Hospital", "ar": "غارة على مستشفى كفرنبل الجراحي"},
+          "occurred": "2019-05", "place": {"admin1": "Idlib", "town": "Kafr Nabl"},
+          "facilities": [{"facility": "facility:kafr-nabl-surgical", "impact": "unknown"}], "means": ["airstrike"]}}
 JSON
 "$L" sign --key archivist.key --origin demo.incidentledger.example/syria-health-care report.json > report.envelope
 "$L" append --ledger demo.ledger --signed report.envelope
 echo "   re-submitting the same envelope is idempotent:"
 "$L" append --ledger demo.ledger --signed report.envelope
+before_investigation=$("$L" log --ledger demo.ledger --json | wc -l)
 
-echo "== a batch in one transaction"
-cat > batch.jsonl <<'JSON'
-{"type": "incident.reported", "subject": "incident-m2-2016-07", "expects": 0, "body": {"title": {"en": "Aircraft strike M2 hospital, Aleppo"}, "occurred": "2016-07"}}
-{"type": "incident.source-cited", "subject": "incident-m2-2016-07", "expects": 1, "body": {"note": "demo citation"}}
+echo "== later evidence: the investigation narrows the date and names the perpetrator; Russia denies"
+cat > later.jsonl <<'JSON'
+{"type": "incident.corrected", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 1, "body": {"changes": {"occurred": "2019-05-05/2019-05-06"}, "reason": "the investigation places the strike within 12 hours on 5-6 May 2019"}}
+{"type": "incident.source-cited", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 2, "body": {"source": "source:nyt-2019-10"}}
+{"type": "attribution.claimed", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 3, "body": {"claimant": "source:nyt-2019-10", "perpetrator": "actor:ru-aerospace-forces", "stance": "asserts", "basis": ["radio-intercepts", "flight-observations", "witness-testimony"], "source": "source:nyt-2019-10"}}
+{"type": "attribution.claimed", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 4, "body": {"claimant": "actor:ru-aerospace-forces", "perpetrator": "actor:ru-aerospace-forces", "stance": "denies", "basis": ["official-statement"], "alternative": "Russia denies targeting hospitals"}}
 JSON
-"$L" append --ledger demo.ledger --key archivist.key --batch batch.jsonl
+"$L" append --ledger demo.ledger --key archivist.key --batch later.jsonl
 
-echo "== a stale expects is refused (exit 4) and nothing is written"
+echo "== a reviewer assesses"
+echo '{"type": "attribution.assessed", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 5, "body": {"perpetrator": "actor:ru-aerospace-forces", "confidence": "high", "rationale": "pilot radio recordings and plane-spotter logs tie the strike to a Russian aircraft"}}' \
+  | "$L" append --ledger demo.ledger --key reviewer.key
+
+echo "== bad input is refused with the field named, and nothing is written"
 set +e
-echo '{"type": "incident.corrected", "subject": "incident-m2-2016-07", "expects": 0, "body": {}}' | "$L" append --ledger demo.ledger --key archivist.key
+echo '{"type": "incident.corrected", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 6, "body": {"changes": {"colour": "red"}, "reason": "demo"}}' | "$L" append --ledger demo.ledger --key archivist.key
 echo "   exit code: $?"
+echo '{"type": "incident.corrected", "subject": "incident:2019-05-kafr-nabl-surgical", "expects": 0, "body": {"changes": {"means": ["airstrike", "double-tap"]}, "reason": "demo"}}' | "$L" append --ledger demo.ledger --key archivist.key
+echo "   exit code: $? (stale expects: re-read and retry)"
 set -e
 
 echo "== checkpoint"
@@ -55,3 +77,20 @@ echo "== log"
 
 echo "== verify, pinning the genesis key id an auditor would obtain out of band"
 "$L" verify --ledger demo.ledger --trust "$genesis"
+
+echo "== the incident now"
+"$L" show --ledger demo.ledger incident:2019-05-kafr-nabl-surgical
+echo "== its history"
+"$L" history --ledger demo.ledger incident:2019-05-kafr-nabl-surgical
+echo "== as the archive held it before the investigation (tree size $before_investigation)"
+"$L" show --ledger demo.ledger incident:2019-05-kafr-nabl-surgical --at-size "$before_investigation"
+echo "== the facility and its attack history"
+"$L" show --ledger demo.ledger facility:kafr-nabl-surgical
+echo "== incidents attributed to the Russian Aerospace Forces"
+"$L" list --ledger demo.ledger --perpetrator actor:ru-aerospace-forces
+echo "== a snapshot as of the first report, written twice after all the later appends: identical bytes"
+"$L" snapshot --ledger demo.ledger --at-size "$before_investigation" --out snap1.json
+"$L" snapshot --ledger demo.ledger --at-size "$before_investigation" --out snap2.json
+cmp snap1.json snap2.json && echo "   identical"
+echo "== projections rebuilt from the log"
+"$L" rebuild --ledger demo.ledger

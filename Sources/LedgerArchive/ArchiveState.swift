@@ -42,10 +42,12 @@ public struct FieldChange: Sendable, Equatable {
 
 public enum History {
     /// Bookkeeping members left out of diffs: they change with every event.
-    static let ignored: Set<String> = ["updated"]
+    static let ignored: Set<String> = ["updated", "created", "id", "entity"]
 
-    /// Field-by-field differences from `old` to `new`. Objects are compared member by member;
-    /// an array that only grew reports each added item; any other array change reports the array.
+    /// Field-by-field differences from `old` to `new`. Objects are compared member by member (an
+    /// added or removed object is listed member by member); an array that only grew reports each
+    /// added item; any other array change reports the array. Bookkeeping members (`id`, `entity`,
+    /// `created`, `updated`) and empty lists set up at creation are left out.
     public static func diff(_ old: JSONObject?, _ new: JSONObject?) -> [FieldChange] {
         var out: [FieldChange] = []
         diffObjects(old ?? JSONObject(), new ?? JSONObject(), prefix: "", into: &out)
@@ -74,6 +76,12 @@ public enum History {
             } else if x.count != y.count || !zip(x, y).allSatisfy({ Canonical.equal($0, $1) }) {
                 out.append(FieldChange(path: path, old: a, new: b))
             }
+        case (nil, .object(let y)?):
+            diffObjects(JSONObject(), y, prefix: path, into: &out)
+        case (.object(let x)?, nil):
+            diffObjects(x, JSONObject(), prefix: path, into: &out)
+        case (nil, .array(let y)?) where y.isEmpty:
+            return  // an empty list set up by a creating event says nothing
         default:
             if let a, let b, Canonical.equal(a, b) { return }
             out.append(FieldChange(path: path, old: a, new: b))

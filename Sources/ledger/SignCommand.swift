@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 
@@ -33,6 +34,12 @@ struct SignCommand: ParsableCommand {
             for doc in docs {
                 let location = "\(name):\(doc.line)"
                 let draft = try EventDraft(bytes: doc.bytes, where: location)
+                // The body schema needs no ledger: refuse a bad event before it is signed.
+                do throws(LedgerError) { try Archive.checkBody(type: draft.type, subject: draft.subject, body: draft.body) } catch {
+                    var e = error
+                    e.message = "\(location): \(error.message)"
+                    throw e
+                }
                 text += try draft.sign(origin: origin, key: key, now: now, where: location).encoded()
                 text.append(0x0A)
             }
