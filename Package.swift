@@ -43,7 +43,7 @@ let package = Package(
         // Benchmarks against the raw limits (not tests): `swift run -c release ledger-bench`.
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore"],
+            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
             path: "Sources/LedgerBench"
         ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.

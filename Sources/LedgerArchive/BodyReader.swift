@@ -77,12 +77,16 @@ struct BodyReader {
 enum Schema {
     static func text(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> String {
         guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
-        let count = s.unicodeScalars.count
-        guard count >= 1 else { throw BodyReader.error(path, "must not be empty") }
+        guard !s.isEmpty else { throw BodyReader.error(path, "must not be empty") }
+        // Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F) other than line feed.
+        let ascii = s.utf8.allSatisfy { $0 < 0x80 }
+        let hasControl =
+            ascii
+            ? s.utf8.contains { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }
+            : s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) }
+        if hasControl { throw BodyReader.error(path, "must not contain control characters") }
+        let count = ascii ? s.utf8.count : s.unicodeScalars.count
         guard count <= max else { throw BodyReader.error(path, "is \(count) code points; the limit is \(max)") }
-        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
-            throw BodyReader.error(path, "must not contain control characters")
-        }
         if let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, first.properties.isWhitespace || last.properties.isWhitespace {
             throw BodyReader.error(path, "must not start or end with white space")
         }

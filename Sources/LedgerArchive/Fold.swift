@@ -150,7 +150,9 @@ extension Archive {
     }
 
     private static func append(_ body: JSONObject, entry: JSONValue, to key: String, in s: inout JSONObject) {
-        var items = s[key]?.arrayValue ?? []
+        var items: [JSONValue] = []
+        if case .array(let a)? = s[key] { items = a }
+        s[key] = .null  // drop the state's reference, so appending does not copy the array
         items.append(.object(with(body, entry: entry)))
         s[key] = .array(items)
     }

@@ -44,6 +44,11 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 func key(_ n: UInt8) -> Ed25519.PrivateKey { try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: n, count: 32))) }
 
+if CommandLine.arguments.dropFirst().first == "archive" {
+    try ArchiveBench.run(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 let options = Options(CommandLine.arguments)
 try? FileManager.default.removeItem(atPath: options.dir)
 try FileManager.default.createDirectory(atPath: options.dir, withIntermediateDirectories: true)
@@ -71,9 +76,11 @@ func envelope(type: String, subject: String, expects: UInt64, body: JSONObject, 
 func reportEvent(_ n: Int) -> Envelope {
     let body = JSONObject(uniqueMembers: [
         ("title", .object(JSONObject(uniqueMembers: [("en", .string("Airstrike on hospital \(n)")), ("ar", .string("غارة على مستشفى \(n)"))]))),
-        ("notes", .string(String(repeating: "n", count: 200))),
+        ("occurred", .string("2019-05-05")),
+        ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib")), ("town", .string("Kafr Nabl"))]))),
+        ("summary", .object(JSONObject(uniqueMembers: [("en", .string(String(repeating: "n", count: 140)))]))),
     ])
-    return envelope(type: "incident.reported", subject: "inc-\(n)", expects: 0, body: body, signer: archivist, n: n)
+    return envelope(type: "incident.reported", subject: "incident:\(n)", expects: 0, body: body, signer: archivist, n: n)
 }
 
 print("ledger-bench: \(options.events) events, \(options.durable) durable appends, best of \(options.rounds) rounds, \(cores) cores")

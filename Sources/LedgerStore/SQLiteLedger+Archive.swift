@@ -393,3 +393,33 @@ public struct ArchiveView {
         return nil
     }
 }
+
+extension SQLiteLedger {
+    /// The snapshot (docs/EVENTS.md §6) of the archive when the log had `size` entries (nil: now),
+    /// naming `asOf` in its header (nil: the record time of the last entry included).
+    public func snapshot(atSize requested: UInt64?, asOf: String?, progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> (bytes: [UInt8], size: UInt64, asOf: String) {
+        // The current states and the size they belong to, read in one transaction.
+        let current: (size: UInt64, states: [[UInt8]])? = try read { db in
+            let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+            guard requested == nil || requested == size else { return nil }
+            var states: [[UInt8]] = []
+            let cursor = try Row.fetchCursor(db, sql: "SELECT state FROM entities ORDER BY id")
+            while let row = try cursor.next() { states.append(try row.withUnsafeData(atIndex: 0) { d in d.map { Array($0) } ?? [] }) }
+            return (size, states)
+        }
+        let size = current?.size ?? requested!
+        guard size <= (try self.size()) else { throw LedgerError(.malformed, "tree size \(size) is beyond the log's \(try self.size()) entries") }
+        var moment = asOf ?? ""
+        if asOf == nil, size > 0 { moment = try logRows(from: size - 1, limit: 1).first?.recordedAt ?? "" }
+        let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
+        var bytes: [UInt8] = []
+        if let current {
+            bytes.reserveCapacity(current.states.reduce(256) { $0 + $1.count + 2 })
+            Snapshot.write(header: header, entities: current.states, into: &bytes)
+        } else {
+            let archive = try archive(atSize: size, progress: progress)
+            Snapshot.write(header: header, entities: archive.sortedIDs.lazy.map { Canonical.encode(archive.entities[$0]!) }, into: &bytes)
+        }
+        return (bytes, size, moment)
+    }
+}

@@ -255,24 +255,16 @@ struct SnapshotCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
-            let current = try store.size()
-            let (size, when) = try moment.resolve(store)
+            let progress = Progress(label: "replaying")
+            var requested: UInt64?
+            var when: String?
+            if moment.isSet { (requested, when) = try moment.resolve(store) }
+            let (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when, progress: progress.update)
+            progress.finish()
             let root = try store.root(size: size)
-            let header = Snapshot.Header(origin: store.origin, treeSize: size, rootHash: root.base64, asOf: when)
-            var bytes: [UInt8] = []
-            if size == current {
-                var states: [[UInt8]] = []
-                try store.forEachEntityState { (s) throws(LedgerError) in states.append(s) }
-                Snapshot.write(header: header, entities: states, into: &bytes)
-            } else {
-                let progress = Progress(label: "replaying")
-                let archive = try store.archive(atSize: size, progress: progress.update)
-                progress.finish()
-                Snapshot.write(header: header, entities: archive.sortedIDs.lazy.map { Canonical.encode(archive.entities[$0]!) }, into: &bytes)
-            }
             try OutputFile.write(bytes, to: out)
             print("\(SHA256.hash(bytes).hex)  \(out)")
-            Terminal.note("snapshot of \(store.origin) at tree size \(size) (as of \(when.isEmpty ? "the start" : when)), root \(root.base64)")
+            Terminal.note("snapshot of \(store.origin) at tree size \(size) (as of \(asOf.isEmpty ? "the start" : asOf)), root \(root.base64)")
         }
     }
 }

@@ -24,9 +24,10 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
+            let precedes = { (a: (key: String, value: JSONValue), b: (key: String, value: JSONValue)) in a.key.utf8.lexicographicallyPrecedes(b.key.utf8) }
             let members =
-                sortedKeys
-                ? object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : object.members
+                sortedKeys && !zip(object.members, object.members.dropFirst()).allSatisfy({ precedes($0, $1) })
+                ? object.members.sorted(by: precedes) : object.members
             for (i, m) in members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(m.key, into: &out)
@@ -43,6 +44,16 @@ public enum JSONWriter {
     /// characters, including non-ASCII, are written as UTF-8.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Fast path: nothing to escape, copy the bytes at once.
+        let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
