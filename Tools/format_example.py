@@ -94,8 +94,9 @@ payloads = [
     (admin_sk, admin_pk, payload(0, "ledger.genesis", keyid(admin_pk), 0, {"admin": descriptor(admin_pk, "Demo admin (not for real use)", ["admin"])})),
     (admin_sk, admin_pk, payload(1, "key.enrolled", keyid(arch_pk), 0, descriptor(arch_pk, "Demo archivist", ["archivist"]))),
     (admin_sk, admin_pk, payload(2, "key.enrolled", keyid(log_pk), 0, descriptor(log_pk, "Demo log key", ["log"]))),
-    (arch_sk, arch_pk, payload(3, "incident.reported", "019b76da-a800-7000-8000-0000000000aa", 0,
-                               {"title": {"ar": "قصف مستشفى", "en": "Strike on a hospital"}, "occurred": "2016-07"})),
+    (arch_sk, arch_pk, payload(3, "incident.reported", "incident:2016-07-m2", 0,
+                               {"title": {"ar": "قصف مستشفى", "en": "Strike on a hospital"}, "occurred": "2016-07",
+                                "place": {"admin1": "Aleppo", "town": "Aleppo"}})),
 ]
 lines = [entry(i, sk, pk, p) for i, (sk, pk, p) in enumerate(payloads)]
 leaves = [leaf(l) for l in lines]

@@ -9,6 +9,12 @@ public struct ArchiveState: EntityLookup, Sendable {
 
     public init(only: Set<String>? = nil) { self.only = only }
 
+    /// A partial replay starting from known states (e.g. a state checkpoint).
+    public init(only: Set<String>, states: [String: JSONObject]) {
+        self.only = only
+        entities = states
+    }
+
     public func state(of id: String) throws(LedgerError) -> JSONObject? { entities[id] }
 
     /// Applies one event. Full replays check every rule (and fail at the first event that breaks

@@ -9,14 +9,17 @@ import LedgerCrypto
 final class ProjectionWriter: EntityLookup {
     private let db: Database
     private let path: String
+    private let interval: UInt64
     private var overlay: [String: JSONObject] = [:]
     private var dirty: [String] = []
     private var dirtySet = Set<String>()
     private var concerns: [(entity: String, index: UInt64)] = []
+    private var versions: [(id: String, size: UInt64, state: [UInt8])] = []
 
-    init(db: Database, path: String) {
+    init(db: Database, path: String, interval: UInt64) {
         self.db = db
         self.path = path
+        self.interval = interval
     }
 
     func state(of id: String) throws(LedgerError) -> JSONObject? {
@@ -32,8 +35,10 @@ final class ProjectionWriter: EntityLookup {
     }
 
     /// Applies an archive event at `index` (a no-op for log events): checks its body and the
-    /// archive rules, and records the changed states.
+    /// archive rules, and records the changed states. At a state-checkpoint boundary, first
+    /// records the state of every entity changed since the previous boundary.
     func apply(_ payload: EventPayload, index: UInt64) throws(LedgerError) {
+        if index > 0, index % interval == 0 { try checkpoint(at: index) }
         guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self) else {
             return
         }
@@ -45,11 +50,32 @@ final class ProjectionWriter: EntityLookup {
         for id in change.concerns + change.changed.map(\.id) where seen.insert(id).inserted { concerns.append((id, index)) }
     }
 
-    /// Writes the changed entities and their index rows.
+    /// The states after entries 0…size−1 of the entities changed by entries size−interval…size−1
+    /// (those entries are already inserted in this transaction).
+    private func checkpoint(at size: UInt64) throws(LedgerError) {
+        // Changed entities: each entry's subject, and the survivor of each merge.
+        var ids = Set<String>()
+        do {
+            let range: StatementArguments = [Int64(size - interval), Int64(size)]
+            for id in try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ? AND idx < ?", arguments: range) { ids.insert(id) }
+            for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = 'incident.merged'", arguments: range) {
+                let entry = try EntryLine(bytes: Array(line))
+                if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
+            }
+        } catch { throw LedgerError.database(error, path: path) }
+        for id in ids where EntityID.kind(of: id) != nil {
+            guard let s = try state(of: id) else { continue }
+            versions.append((id, size, Canonical.encode(s)))
+        }
+    }
+
+    /// Writes the changed entities, their index rows, the concerns and any state checkpoint.
     func flush() throws {
         for id in dirty { try ProjectionRows.write(id: id, state: overlay[id]!, db: db, replace: true) }
         let insert = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
         for c in concerns { try insert.execute(arguments: [c.entity, Int64(c.index)]) }
+        let version = try db.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
+        for v in versions { try version.execute(arguments: [v.id, Int64(v.size), Data(v.state)]) }
     }
 }
 
@@ -65,10 +91,10 @@ enum ProjectionRows {
         }
     }
 
-    static func write(id: String, state: JSONObject, db: Database, replace: Bool) throws {
+    static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, db: Database, replace: Bool) throws {
         let kind = state["entity"]?.stringValue ?? ""
         try db.cachedStatement(sql: replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)")
-            .execute(arguments: [id, kind, Data(Canonical.encode(state))])
+            .execute(arguments: [id, kind, Data(encoded ?? Canonical.encode(state))])
         guard kind == EntityKind.incident.rawValue else { return }
         let row = IncidentIndexRow(state)
         try db.cachedStatement(
@@ -84,6 +110,22 @@ enum ProjectionRows {
         let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_links (other, role, incident) VALUES (?, ?, ?)")
         for f in row.facilities { try link.execute(arguments: [f, "facility", id]) }
         for a in row.perpetrators { try link.execute(arguments: [a, "perpetrator", id]) }
+    }
+}
+
+/// A decoding running on another thread.
+final class PendingDecode: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<[(index: UInt64, payload: EventPayload)], LedgerError>?
+
+    func finish(_ r: Result<[(index: UInt64, payload: EventPayload)], LedgerError>) {
+        result = r
+        done.signal()
+    }
+
+    func get() throws(LedgerError) -> [(index: UInt64, payload: EventPayload)] {
+        done.wait()
+        return try result!.get()
     }
 }
 
@@ -160,15 +202,15 @@ extension SQLiteLedger {
     }
 
     /// The entries below `size` that concern `entity`, in log order.
-    public func entries(concerning entity: String, below size: UInt64? = nil) throws(LedgerError) -> [ConcerningEntry] {
+    public func entries(concerning entity: String, from first: UInt64 = 0, below size: UInt64? = nil) throws(LedgerError) -> [ConcerningEntry] {
         let rows: [(UInt64, String, String, String, [UInt8])] = try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT e.idx, e.recorded_at, e.signer, COALESCE(k.name, '?'), e.line FROM concerns c
                     JOIN entries e ON e.idx = c.idx LEFT JOIN keys k ON k.keyid = e.signer
-                    WHERE c.entity = ? AND c.idx < ? ORDER BY c.idx
-                    """, arguments: [entity, Int64(min(size ?? UInt64(Int64.max), UInt64(Int64.max)))]
+                    WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx
+                    """, arguments: [entity, Int64(min(first, UInt64(Int64.max))), Int64(min(size ?? UInt64(Int64.max), UInt64(Int64.max)))]
             ).map { r in (try r.count(0), try r.text(1), try r.text(2), try r.text(3), Array(try r.blob(4))) }
         }
         var out: [ConcerningEntry] = []
@@ -186,15 +228,69 @@ extension SQLiteLedger {
     }
 
     /// The state of one entity as the archive held it when the log had `size` entries
-    /// (nil: it did not exist yet). Folds only the entries that concern it.
+    /// (nil: it did not exist yet): its last state checkpoint at or below `size`, then the
+    /// entries from there that concern it.
     public func entityState(_ id: String, atSize size: UInt64) throws(LedgerError) -> JSONObject? {
-        var state = ArchiveState(only: [id])
-        for e in try entries(concerning: id, below: size) {
+        let base: (size: UInt64, blob: Data)? = try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT size, state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1",
+                arguments: [id, Int64(min(size, UInt64(Int64.max)))]
+            ).map { (try $0.count(0), try $0.blob(1)) }
+        }
+        var seed: [String: JSONObject] = [:]
+        if let base { seed[id] = try ProjectionRows.decodeState(base.blob, id: id, path: path) }
+        var state = ArchiveState(only: [id], states: seed)
+        for e in try entries(concerning: id, from: base?.size ?? 0, below: size) {
             do throws(LedgerError) {
                 try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
             } catch { throw error.at(e.index) }
         }
         return try state.state(of: id)
+    }
+
+    /// Every entity as of tree size `size`, from the last state checkpoint at or below it plus
+    /// a replay of the entries after it: `stored` holds the canonical bytes of entities the
+    /// replay did not touch, `replayed` the states of those it did (ids are disjoint).
+    public func statesAsOf(size: UInt64) throws(LedgerError) -> (stored: [(id: String, state: [UInt8])], replayed: [String: JSONObject]) {
+        var stored: [(id: String, state: [UInt8])] = []
+        // The last state checkpoint written at or below `size` (one is written when the entry at
+        // its size is appended, so the latest boundary may have none yet).
+        let checkpoint: UInt64 = try read { db in
+            UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions WHERE size <= ?", arguments: [Int64(min(size, UInt64(Int64.max)))]) ?? 0)
+        }
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT e.id, (SELECT v.state FROM state_versions v WHERE v.id = e.id AND v.size <= ? ORDER BY v.size DESC LIMIT 1)
+                    FROM entities e ORDER BY e.id
+                    """, arguments: [Int64(checkpoint)])
+            while let row = try cursor.next() {
+                let blob: [UInt8]? = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } }
+                if let blob { stored.append((try row.text(0), blob)) }
+            }
+        }
+        // The entries after the checkpoint, and the entities they change.
+        var payloads: [(index: UInt64, payload: EventPayload)] = []
+        try forEachBatch(batchSize: 8192, from: checkpoint, upTo: size) { (batch) throws(LedgerError) in
+            payloads += try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path)
+        }
+        var touched = Set<String>()
+        for (_, p) in payloads where EntityID.kind(of: p.subject) != nil {
+            touched.insert(p.subject)
+            if p.type == "incident.merged", let into = p.body["into"]?.stringValue { touched.insert(into) }
+        }
+        var seed: [String: JSONObject] = [:]
+        var untouched: [(id: String, state: [UInt8])] = []
+        untouched.reserveCapacity(stored.count)
+        for s in stored {
+            if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(Data(s.state), id: s.id, path: path) } else { untouched.append(s) }
+        }
+        var state = ArchiveState(only: touched, states: seed)
+        for (index, p) in payloads {
+            do throws(LedgerError) { try state.apply(type: p.type, subject: p.subject, body: p.body, index: index) } catch { throw error.at(index) }
+        }
+        return (untouched, state.entities)
     }
 
     /// Current incident index rows matching `filter`, in id order.
@@ -220,25 +316,12 @@ extension SQLiteLedger {
         return out
     }
 
-    /// Folds every entry below `size` into a full in-memory archive (every rule checked again).
-    public func archive(atSize size: UInt64, progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> ArchiveState {
-        var state = ArchiveState()
-        try forEachPayloadBatch(upTo: size) { (batch) throws(LedgerError) in
-            for (index, payload) in batch {
-                do throws(LedgerError) {
-                    try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
-                } catch { throw error.at(index) }
-            }
-            progress?(batch.last?.index ?? 0, size)
-        }
-        return state
-    }
-
-    /// Streams the payloads of entries below `limit`, parsed in parallel, in log order.
-    func forEachPayloadBatch(upTo limit: UInt64, _ body: ([(index: UInt64, payload: EventPayload)]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try forEachBatch(batchSize: 8192, upTo: limit) { (batch) throws(LedgerError) in
-            try body(try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path))
-        }
+    /// Every entity's state as of tree size `size`, parsed (for filters over an earlier moment).
+    public func archive(atSize size: UInt64) throws(LedgerError) -> ArchiveState {
+        let (stored, replayed) = try statesAsOf(size: size)
+        var all = replayed
+        for s in stored { all[s.id] = try ProjectionRows.decodeState(Data(s.state), id: s.id, path: path) }
+        return ArchiveState(only: Set(all.keys), states: all)
     }
 
     static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [(index: UInt64, payload: EventPayload)] {
@@ -277,27 +360,49 @@ extension SQLiteLedger {
 
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
+    ///
+    /// Entry lines are read and decoded on other threads while this one folds the previous
+    /// batch; the rows are written at the end in key order (sequential B-tree appends).
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {
         let start = DispatchTime.now().uptimeNanoseconds
+        let interval = stateCheckpointInterval
         do {
             return try queue.writeWithoutTransaction { db in
                 var report = RebuildReport(events: 0, entities: 0, seconds: 0)
                 try db.inTransaction(.immediate) {
-                    for t in Schema.projectionTables { try db.execute(sql: "DELETE FROM \(t)") }
+                    for t in Schema.projectionTables { try db.execute(sql: "DROP TABLE \(t)") }
+                    for statement in Schema.projectionStatements { try db.execute(sql: statement) }
                     let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
                     var state = ArchiveState()
-                    let insertConcern = try db.cachedStatement(sql: "INSERT OR IGNORE INTO concerns (entity, idx) VALUES (?, ?)")
-                    var next: Int64 = 0
+                    var concerns: [String: [UInt64]] = [:]
+                    var changedSinceCheckpoint = Set<String>()
+                    let insertVersion = try db.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
                     let batchSize = 8192
-                    while true {
+                    func readBatch(from next: Int64) throws -> [(index: UInt64, line: [UInt8])] {
                         var batch: [(index: UInt64, line: [UInt8])] = []
                         batch.reserveCapacity(batchSize)
                         let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", arguments: [next, batchSize])
                         while let row = try cursor.next() {
                             batch.append((try row.count(0), try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
                         }
-                        if batch.isEmpty { break }
-                        for (index, payload) in try Self.parsePayloads(batch, path: path) {
+                        return batch
+                    }
+                    // Decoding batch k+1 overlaps folding batch k.
+                    var pending = Self.decodeInBackground(try readBatch(from: 0), path: path)
+                    var next: Int64 = 0
+                    while true {
+                        let decoded = try pending.get()
+                        if decoded.isEmpty { break }
+                        next += Int64(decoded.count)
+                        pending = Self.decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
+                        for (index, payload) in decoded {
+                            if index > 0, index % interval == 0 {
+                                let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                                for (id, bytes) in zip(ids, Self.encodeInParallel(ids.map { state.entities[$0]! })) {
+                                    try insertVersion.execute(arguments: [id, Int64(index), Data(bytes)])
+                                }
+                                changedSinceCheckpoint.removeAll(keepingCapacity: true)
+                            }
                             let change: ArchiveChange?
                             do throws(LedgerError) {
                                 change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
@@ -306,15 +411,23 @@ extension SQLiteLedger {
                             }
                             guard let change else { continue }
                             report.events += 1
-                            for id in change.concerns + change.changed.map(\.id) { try insertConcern.execute(arguments: [id, Int64(index)]) }
+                            for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
+                            for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+                            for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
                         }
-                        next += Int64(batch.count)
                         progress?(UInt64(next), size)
-                        if batch.count < batchSize { break }
                     }
-                    for id in state.sortedIDs { try ProjectionRows.write(id: id, state: state.entities[id]!, db: db, replace: false) }
+                    // Rows in key order: sequential B-tree appends.
+                    let insertConcern = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
+                    for entity in concerns.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                        for index in concerns[entity]! { try insertConcern.execute(arguments: [entity, Int64(index)]) }
+                    }
+                    let ids = state.sortedIDs
+                    let entities = state.entities
+                    let encoded = Self.encodeInParallel(ids.map { entities[$0]! })
+                    for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], db: db, replace: false) }
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
-                    report.entities = state.entities.count
+                    report.entities = ids.count
                     return .commit
                 }
                 report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -323,6 +436,29 @@ extension SQLiteLedger {
         } catch {
             throw LedgerError.database(error, path: path)
         }
+    }
+
+    /// Canonical encodings of states, on all cores.
+    static func encodeInParallel(_ states: [JSONObject]) -> [[UInt8]] {
+        var encoded = [[UInt8]](repeating: [], count: states.count)
+        encoded.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachChunk(count: states.count, parallelism: System.activeProcessorCount) { r in
+                for i in r { out[i] = Canonical.encode(states[i]) }
+            }
+        }
+        return encoded
+    }
+
+    /// Decodes entry lines into payloads on background threads; `get` waits for the result.
+    static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], path: String) -> PendingDecode {
+        let pending = PendingDecode()
+        DispatchQueue.global().async {
+            let result: Result<[(index: UInt64, payload: EventPayload)], LedgerError>
+            do throws(LedgerError) { result = .success(try parsePayloads(batch, path: path)) } catch { result = .failure(error) }
+            pending.finish(result)
+        }
+        return pending
     }
 
     /// The rows of every projection table, as text, in a fixed order: for comparing a rebuilt
@@ -397,7 +533,7 @@ public struct ArchiveView {
 extension SQLiteLedger {
     /// The snapshot (docs/EVENTS.md §6) of the archive when the log had `size` entries (nil: now),
     /// naming `asOf` in its header (nil: the record time of the last entry included).
-    public func snapshot(atSize requested: UInt64?, asOf: String?, progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> (bytes: [UInt8], size: UInt64, asOf: String) {
+    public func snapshot(atSize requested: UInt64?, asOf: String?) throws(LedgerError) -> (bytes: [UInt8], size: UInt64, asOf: String) {
         // The current states and the size they belong to, read in one transaction.
         let current: (size: UInt64, states: [[UInt8]])? = try read { db in
             let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
@@ -417,8 +553,12 @@ extension SQLiteLedger {
             bytes.reserveCapacity(current.states.reduce(256) { $0 + $1.count + 2 })
             Snapshot.write(header: header, entities: current.states, into: &bytes)
         } else {
-            let archive = try archive(atSize: size, progress: progress)
-            Snapshot.write(header: header, entities: archive.sortedIDs.lazy.map { Canonical.encode(archive.entities[$0]!) }, into: &bytes)
+            let (stored, replayed) = try statesAsOf(size: size)
+            var all: [(id: String, state: [UInt8])] = stored
+            for (id, s) in replayed { all.append((id, Canonical.encode(s))) }
+            all.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            bytes.reserveCapacity(all.reduce(256) { $0 + $1.state.count + 2 })
+            Snapshot.write(header: header, entities: all.lazy.map(\.state), into: &bytes)
         }
         return (bytes, size, moment)
     }

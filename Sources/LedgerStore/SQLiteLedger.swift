@@ -42,6 +42,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     public let origin: String
     /// The key id that signed entry 0.
     public let genesisKeyID: String
+    /// Entries between state checkpoints (docs/EVENTS.md §5), fixed when the file is created.
+    public let stateCheckpointInterval: UInt64
     private let clock: any LedgerClock
     /// The tip after this object's last committed append (see `loadTip`).
     private let tipCache = Mutex<Tip?>(nil)
@@ -79,6 +81,7 @@ public final class SQLiteLedger: @unchecked Sendable {
             }
             origin = o
             genesisKeyID = g
+            stateCheckpointInterval = meta["state_checkpoint_interval"].flatMap { UInt64($0) }.map { max(1, $0) } ?? SQLiteLedger.defaultStateCheckpointInterval
         } catch {
             throw LedgerError.database(error, path: path)
         }
@@ -97,7 +100,11 @@ public final class SQLiteLedger: @unchecked Sendable {
     }
 
     /// Creates a new ledger file whose entry 0 is `genesis`; refuses if the file exists.
-    public static func create(path: String, genesis: Envelope, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> SQLiteLedger {
+    public static let defaultStateCheckpointInterval: UInt64 = 32_768
+
+    public static func create(
+        path: String, genesis: Envelope, clock: any LedgerClock = SystemClock(), stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval
+    ) throws(LedgerError) -> SQLiteLedger {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
         }
@@ -113,10 +120,11 @@ public final class SQLiteLedger: @unchecked Sendable {
             }
             try queue.write { db in
                 for s in Schema.statements { try db.execute(sql: s) }
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)')",
-                               arguments: [payload.ledger, decision.signer.keyID])
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
+                    arguments: [payload.ledger, decision.signer.keyID, String(max(1, stateCheckpointInterval))])
             }
-            let building = SQLiteLedger(unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock)
+            let building = SQLiteLedger(
+                unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock, interval: max(1, stateCheckpointInterval))
             _ = try building.appendGenesis(genesis, payload: payload, decision: decision)
             try queue.close()
         } catch {
@@ -139,7 +147,8 @@ public final class SQLiteLedger: @unchecked Sendable {
         return try open(path: path, clock: clock)
     }
 
-    private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock) {
+    private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {
+        stateCheckpointInterval = interval
         self.path = path
         self.queue = queue
         self.origin = origin
@@ -272,7 +281,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
         var deferredKeys: [Ed25519.PublicKey?] = []
-        let projection = ProjectionWriter(db: db, path: path)
+        let projection = ProjectionWriter(db: db, path: path, interval: stateCheckpointInterval)
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]
@@ -461,10 +470,11 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// Calls `body` with consecutive batches of stored entry lines (and the stored leaf hash of
     /// each), in index order, holding one read transaction so the view is consistent.
     public func forEachBatch(
-        batchSize: Int = 4096, upTo limit: UInt64? = nil, _ body: ([(index: UInt64, line: [UInt8], leaf: Digest32?)]) throws(LedgerError) -> Void
+        batchSize: Int = 4096, from first: UInt64 = 0, upTo limit: UInt64? = nil,
+        _ body: ([(index: UInt64, line: [UInt8], leaf: Digest32?)]) throws(LedgerError) -> Void
     ) throws(LedgerError) {
         try read { db in
-            var next: Int64 = 0
+            var next = Int64(min(first, UInt64(Int64.max)))
             let end = Int64(limit ?? UInt64(Int64.max))
             while next < end {
                 let count = Int(min(Int64(batchSize), end - next))

@@ -40,7 +40,7 @@ enum Schema {
 
     /// The archive's projections: derived from the log, updated in each append's transaction,
     /// recomputed by `ledger rebuild` (docs/EVENTS.md §5).
-    static let projectionTables = ["entities", "incident_index", "incident_links", "concerns"]
+    static let projectionTables = ["entities", "incident_index", "incident_links", "concerns", "state_versions"]
     static let projectionStatements = [
         // Every entity's current state as canonical JSON.
         "CREATE TABLE entities (id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, state BLOB NOT NULL)",
@@ -53,5 +53,9 @@ enum Schema {
         "CREATE TABLE incident_links (other TEXT NOT NULL, role TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (other, role, incident)) WITHOUT ROWID",
         // Which entries concern which entity (subject, changed or mentioned): history and views as of a moment.
         "CREATE TABLE concerns (entity TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (entity, idx)) WITHOUT ROWID",
+        // State checkpoints (a cache for views as of a moment): at every multiple C of the
+        // interval, the state after entries 0…C−1 of each entity changed since the previous one.
+        "CREATE TABLE state_versions (id TEXT NOT NULL, size INTEGER NOT NULL, state BLOB NOT NULL, UNIQUE (id, size))",
+        "CREATE INDEX state_versions_by_size ON state_versions (size)",
     ]
 }

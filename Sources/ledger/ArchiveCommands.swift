@@ -212,9 +212,7 @@ struct ListCommand: ParsableCommand {
             var incidents: [JSONObject]
             if moment.isSet {
                 let (size, _) = try moment.resolve(store)
-                let progress = Progress(label: "replaying")
-                let archive = try store.archive(atSize: size, progress: progress.update)
-                progress.finish()
+                let archive = try store.archive(atSize: size)
                 incidents = archive.sortedIDs.compactMap { archive.entities[$0] }.filter {
                     $0["entity"]?.stringValue == "incident" && f.matches(IncidentIndexRow($0))
                 }
@@ -255,12 +253,10 @@ struct SnapshotCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
-            let progress = Progress(label: "replaying")
             var requested: UInt64?
             var when: String?
             if moment.isSet { (requested, when) = try moment.resolve(store) }
-            let (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when, progress: progress.update)
-            progress.finish()
+            let (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when)
             let root = try store.root(size: size)
             try OutputFile.write(bytes, to: out)
             print("\(SHA256.hash(bytes).hex)  \(out)")

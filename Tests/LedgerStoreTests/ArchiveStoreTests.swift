@@ -50,8 +50,9 @@ struct ArchiveWriter {
 struct ArchiveStoreTests {
     let dir = TemporaryDirectory()
 
-    func makeLedger(clock: ManualClock = ManualClock()) throws -> ArchiveWriter {
-        let l = try SQLiteLedger.create(path: dir.file("a.ledger"), genesis: Fixtures.genesis(), clock: clock)
+    /// A small state-checkpoint interval, so views as of a moment start from checkpoints.
+    func makeLedger(clock: ManualClock = ManualClock(), interval: UInt64 = 5) throws -> ArchiveWriter {
+        let l = try SQLiteLedger.create(path: dir.file("a.ledger"), genesis: Fixtures.genesis(), clock: clock, stateCheckpointInterval: interval)
         _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
         return ArchiveWriter(ledger: l)
     }
@@ -66,6 +67,7 @@ struct ArchiveStoreTests {
         try w.scenario()
         let incremental = try w.ledger.projectionDump()
         #expect((incremental["entities"]?.count ?? 0) == 8)
+        #expect((incremental["state_versions"]?.count ?? 0) > 5)  // checkpoints at sizes 5, 10 and 15
         #expect((incremental["concerns"]?.count ?? 0) > 14)
         let report = try w.ledger.rebuildProjections()
         #expect(report.events == 14)
@@ -100,9 +102,10 @@ struct ArchiveStoreTests {
         #expect(try w.ledger.entityState("incident:new")?["sources"]?.arrayValue?.count == 1)
     }
 
-    @Test("every entity as of every earlier tree size equals its state when the log had that size")
-    func asOfEverySize() throws {
-        var w = try makeLedger()
+    @Test("every entity, and the whole archive, as of every earlier tree size equals its state when the log had that size",
+          arguments: [1, 3, 5, 1000] as [UInt64])
+    func asOfEverySize(interval: UInt64) throws {
+        var w = try makeLedger(interval: interval)
         try w.scenario()
         let ids = ["facility:m10", "facility:m2", "incident:m10-a", "incident:m10-b", "incident:dup", "actor:ru-af", "source:sams"]
         // Append the same envelopes one at a time to a second ledger, noting its current states after each.
@@ -118,6 +121,9 @@ struct ArchiveStoreTests {
                 #expect(asOf == then, "\(id) at size \(size)")
                 checked += 1
             }
+            // The whole archive: the replica's current snapshot equals the snapshot as of this size.
+            let header = try replica.snapshot(atSize: nil, asOf: "t").bytes
+            #expect(try w.ledger.snapshot(atSize: size, asOf: "t").bytes == header, "snapshot at size \(size)")
         }
         #expect(checked == 14 * ids.count)
     }
