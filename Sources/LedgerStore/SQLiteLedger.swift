@@ -44,6 +44,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     public let genesisKeyID: String
     /// Entries between state checkpoints (docs/EVENTS.md §5), fixed when the file is created.
     public let stateCheckpointInterval: UInt64
+    /// The projection version the file's projections were built with (when opened).
+    let storedProjectionVersion: Int
     private let clock: any LedgerClock
     /// The tip after this object's last committed append (see `loadTip`).
     private let tipCache = Mutex<Tip?>(nil)
@@ -81,6 +83,7 @@ public final class SQLiteLedger: @unchecked Sendable {
             }
             origin = o
             genesisKeyID = g
+            storedProjectionVersion = meta["projection_version"].flatMap { Int($0) } ?? 0
             stateCheckpointInterval = meta["state_checkpoint_interval"].flatMap { UInt64($0) }.map { max(1, $0) } ?? SQLiteLedger.defaultStateCheckpointInterval
         } catch {
             throw LedgerError.database(error, path: path)
@@ -149,6 +152,7 @@ public final class SQLiteLedger: @unchecked Sendable {
 
     private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {
         stateCheckpointInterval = interval
+        storedProjectionVersion = Archive.projectionVersion
         self.path = path
         self.queue = queue
         self.origin = origin
@@ -195,6 +199,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// `progress`, when given, is called now and then with the number of events checked so far.
     public func append(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [AppendOutcome] {
         if envelopes.isEmpty { return [] }
+        try requireCurrentProjections()
         let recordTime = clock.now()
         // Large batches: encode each entry line and hash its leaf in parallel, guessing that the
         // entries land at the current size onwards with this record time; the transaction uses
@@ -403,6 +408,15 @@ public final class SQLiteLedger: @unchecked Sendable {
         tip.size += 1
         tip.lastRecordTime = time
         return .appended(index)
+    }
+
+    /// Refuses to maintain or read projections built by another version of the fold.
+    public func requireCurrentProjections() throws(LedgerError) {
+        guard storedProjectionVersion == Archive.projectionVersion else {
+            throw LedgerError(
+                .notALedger,
+                "\(path) holds projections of version \(storedProjectionVersion); this tool builds version \(Archive.projectionVersion): run `ledger rebuild --ledger \(path)` first (the log itself is unchanged)")
+        }
     }
 
     // MARK: - Reading

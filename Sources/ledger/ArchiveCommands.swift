@@ -50,6 +50,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
+            try store.requireCurrentProjections()
             guard EntityID.kind(of: id) != nil else {
                 throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
             }
@@ -103,6 +104,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
+            try store.requireCurrentProjections()
             guard EntityID.kind(of: id) != nil else {
                 throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
             }
@@ -208,6 +210,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
+            try store.requireCurrentProjections()
             let f = try filter()
             var incidents: [JSONObject]
             if moment.isSet {
@@ -252,6 +255,7 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
+            try store.requireCurrentProjections()
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
             var requested: UInt64?
             var when: String?
