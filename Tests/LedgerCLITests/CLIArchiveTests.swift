@@ -146,4 +146,19 @@ struct CLIArchiveTests {
         let missing = try s.run(["show", "--ledger", s.ledger, "incident:nothing"])
         #expect(missing.status == 65 && missing.stderr.contains("not in the archive"), "\(missing)")
     }
+
+    @Test("projections of another fold version are refused until `rebuild`, which then restores them")
+    func projectionVersion() throws {
+        let s = try setUp()
+        let before = try s.run(["show", "--ledger", s.ledger, "incident:tarmala", "--json"])
+        _ = try SQLTool.run(s.ledger, "UPDATE meta SET value = '0' WHERE key = 'projection_version'; DELETE FROM entities;")
+        let show = try s.run(["show", "--ledger", s.ledger, "incident:tarmala"])
+        #expect(show.status == 5 && show.stderr.contains("ledger rebuild"), "\(show)")
+        let append = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("c.json", #"{"type":"incident.retracted","subject":"incident:tarmala","expects":1,"body":{"reason":"x"}}"#)])
+        #expect(append.status == 5 && append.stderr.contains("ledger rebuild"), "\(append)")
+        let rebuild = try s.run(["rebuild", "--ledger", s.ledger])
+        #expect(rebuild.status == 0, "\(rebuild)")
+        let after = try s.run(["show", "--ledger", s.ledger, "incident:tarmala", "--json"])
+        #expect(after.stdout == before.stdout)
+    }
 }

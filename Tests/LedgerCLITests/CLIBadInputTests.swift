@@ -29,11 +29,11 @@ func expectRefusal(
 
 @Suite("ledger CLI: bad input is refused and leaves the ledger unchanged")
 struct CLIBadInputTests {
-    /// A sandbox with the standard keys and one incident (subject inc-1 at revision 1).
+    /// A sandbox with the standard keys and one incident (subject incident:inc-1 at revision 1).
     private func sandbox() throws -> Sandbox {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append([EventJSON.make(subject: "inc-1")])
+        try s.append([EventJSON.make(subject: "incident:inc-1")])
         return s
     }
 
@@ -52,18 +52,18 @@ struct CLIBadInputTests {
         let e = s.write("bad.env", "{\"payloadType\": \"application/vnd.incidentledger.event+json\",, }")
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", e], status: 65, mentions: ["bad.env", "line 1, column 61"])
         // A duplicate key, text not in NFC, two documents without --batch, a batch with no events.
-        let dup = s.write("dup.json", #"{"type":"incident.reported","type":"incident.corrected","subject":"x","expects":0,"body":{}}"#)
+        let dup = s.write("dup.json", #"{"type":"incident.reported","type":"incident.corrected","subject":"incident:x","expects":0,"body":{"title":{"en":"x"},"occurred":"2019-05-05","place":{"admin1":"Idlib"}}}"#)
         try expectRefusal(s, appendArgs(s, dup), status: 65, mentions: ["dup.json", "duplicate key \"type\"", "line 1, column"])
         // Names that collide once normalised to NFC ("é" precomposed and decomposed).
-        let collide = s.write("collide.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"\u{E9}\":1,\"e\u{301}\":2}}")
+        let collide = s.write("collide.json", "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"x\"},\"occurred\":\"2019-05-05\",\"place\":{\"admin1\":\"Idlib\"},\"\u{E9}\":1,\"e\u{301}\":2}}")
         try expectRefusal(s, appendArgs(s, collide), status: 65, mentions: ["collide.json", "NFC"])
         // An envelope signed elsewhere whose payload is not NFC is refused at the door.
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, s.write("cafe.json", EventJSON.make(subject: "cafe", body: ["t": "Cafe"]))])
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, s.write("cafe.json", EventJSON.make(subject: "incident:cafe", body: EventJSON.reportBody(title: ["en": "Cafe"])))])
         try #require(signed.status == 0, "\(signed)")
         let payload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Cafe", with: "Cafe\u{301}")
         let nfdEnvelope = s.write("nfd.env", try Envelopes.replacingPayload(signed.lines[0], with: Data(payload.utf8)) + "\n")
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", nfdEnvelope], status: 65, mentions: ["nfd.env", "NFC"])
-        let two = s.write("two.json", EventJSON.make(subject: "x") + "\n" + EventJSON.make(subject: "y") + "\n")
+        let two = s.write("two.json", EventJSON.make(subject: "incident:x") + "\n" + EventJSON.make(subject: "incident:y") + "\n")
         try expectRefusal(s, appendArgs(s, two), status: 65, mentions: ["two.json", "line 2, column 1"])
         let blank = s.write("blank.jsonl", "\n   \n")
         try expectRefusal(s, appendArgs(s, "--batch", blank), status: 65, mentions: ["blank.jsonl", "no events"])
@@ -74,7 +74,7 @@ struct CLIBadInputTests {
     func firstFailureFirst() throws {
         let s = try sandbox()
         let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("two.jsonl",
-            EventJSON.make(subject: "f1", body: ["t": "Forged"]) + "\n" + EventJSON.make(subject: "inc-1", expects: 0) + "\n")])
+            EventJSON.make(subject: "incident:f1", body: EventJSON.reportBody(title: ["en": "Forged"])) + "\n" + EventJSON.make(subject: "incident:inc-1", expects: 0) + "\n")])
         try #require(signed.status == 0, "\(signed)")
         let forgedPayload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Forged", with: "Forgex")
         let forged = try Envelopes.replacingPayload(signed.lines[0], with: Data(forgedPayload.utf8))
@@ -85,7 +85,7 @@ struct CLIBadInputTests {
     @Test("an event drafted in decomposed Unicode is signed in NFC")
     func draftsAreNormalised() throws {
         let s = try sandbox()
-        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"x\",\"expects\":0,\"body\":{\"t\":\"Cafe\u{301}\"}}")
+        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"Cafe\u{301}\"},\"occurred\":\"2019-05-05\",\"place\":{\"admin1\":\"Idlib\"}}}")
         let r = try s.run(appendArgs(s, nfd))
         #expect(r.status == 0, "\(r)")
         let raw = try s.run(["log", "--ledger", s.ledger, "--raw", "--from", "4"])
@@ -100,20 +100,20 @@ struct CLIBadInputTests {
     @Test("wrong field type: exit 65 naming the field")
     func wrongFieldType() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2", expects: "0"))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", expects: "0"))
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "`expects`"])
-        let g = s.write("g.json", #"{"type":"incident.reported","subject":"inc-2","expects":0,"body":"not an object"}"#)
+        let g = s.write("g.json", #"{"type":"incident.reported","subject":"incident:inc-2","expects":0,"body":"not an object"}"#)
         try expectRefusal(s, appendArgs(s, g), status: 65, mentions: ["`body`"])
-        let h = s.write("h.json", #"{"type":"incident.reported","subject":"inc-2","expects":-1,"body":{}}"#)
+        let h = s.write("h.json", #"{"type":"incident.reported","subject":"incident:inc-2","expects":-1,"body":{"title":{"en":"x"},"occurred":"2019-05-05","place":{"admin1":"Idlib"}}}"#)
         try expectRefusal(s, appendArgs(s, h), status: 65, mentions: ["`expects`"])
-        let i = s.write("i.json", EventJSON.make(subject: "inc-2", id: "0190b3d8-1111-4111-8111-111111111111"))  // a UUIDv4-shaped id
+        let i = s.write("i.json", EventJSON.make(subject: "incident:inc-2", id: "0190b3d8-1111-4111-8111-111111111111"))  // a UUIDv4-shaped id
         try expectRefusal(s, appendArgs(s, i), status: 65, mentions: ["`id`"])
     }
 
     @Test("unknown field: exit 65 naming it")
     func unknownField() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2", extra: ["colour": "red"]))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", extra: ["colour": "red"]))
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "colour"])
     }
 
@@ -121,11 +121,16 @@ struct CLIBadInputTests {
     func oversizedPayload() throws {
         let s = try sandbox()
         // The event text itself is over the limit.
-        let big = s.write("big.json", EventJSON.make(subject: "inc-2", body: ["notes": String(repeating: "x", count: (1 << 20) + 100)]))
+        // (A valid incident body whose summary carries the padding, spread over enough languages
+        // to keep each text within the 5000 code point limit: only the size is wrong.)
+        let big = s.write("big.json", EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding((1 << 20) + 100))))
         try expectRefusal(s, appendArgs(s, big), status: 65, mentions: ["big.json", "1048576"])
         // The event text is just under the limit, the signed payload (with ledger, id, signedAt) just over.
-        let skeleton = EventJSON.make(subject: "inc-2", body: ["notes": ""])
-        let edge = s.write("edge.json", EventJSON.make(subject: "inc-2", body: ["notes": String(repeating: "y", count: (1 << 20) - skeleton.utf8.count - 1)]))
+        let parts = 220  // fixed, so the text grows by one byte per padding character
+        let skeleton = EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding(0, parts: parts)))
+        let edge = s.write(
+            "edge.json",
+            EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding((1 << 20) - skeleton.utf8.count - 1, fill: "y", parts: parts))))
         #expect(FileManager.default.contents(atPath: edge)!.count == (1 << 20) - 1)
         try expectRefusal(s, appendArgs(s, edge), status: 65, mentions: ["edge.json", "payload is", "1048576"])
         // Envelopes carrying a payload just over 1 MiB, and one of 1.5 MiB (the envelope itself is then too large).
@@ -146,7 +151,7 @@ struct CLIBadInputTests {
     func unknownKey() throws {
         let s = try sandbox()
         let stranger = try s.newKey("stranger")
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         try expectRefusal(s, appendArgs(s, key: "stranger", f), status: 3, mentions: [stranger, "not enrolled"])
     }
 
@@ -155,11 +160,11 @@ struct CLIBadInputTests {
         let s = try sandbox()
         let id = try s.newKey("archivist2")
         #expect(try s.enroll("archivist2", roles: "archivist") == 4)
-        try s.append([EventJSON.make(subject: "inc-by-2")], key: "archivist2")
+        try s.append([EventJSON.make(subject: "incident:inc-by-2")], key: "archivist2")
         let r = try s.run(["key", "revoke", "--ledger", s.ledger, "--key", s.keyPath("admin"), "--reason", "laptop stolen", id])
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.contains("revoked \(id) at entry 6"), "\(r)")
-        let f = s.write("e.json", EventJSON.make(subject: "inc-3"))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-3"))
         try expectRefusal(s, appendArgs(s, key: "archivist2", f), status: 3, mentions: [id, "revoked at entry 6"])
         // Envelopes it signed offline are refused too.
         let signed = try s.run(["sign", "--key", s.keyPath("archivist2"), "--origin", s.origin, f])
@@ -174,7 +179,7 @@ struct CLIBadInputTests {
     @Test("a key without the needed role: exit 3 naming the role")
     func missingRole() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         try expectRefusal(s, appendArgs(s, key: "log", f), status: 3, mentions: [s.keyID("log"), "archivist role", "incident.reported"])
         // An archivist cannot enroll keys.
         _ = try s.newKey("other")
@@ -186,16 +191,16 @@ struct CLIBadInputTests {
     @Test("stale expects: exit 4 naming subject and revision")
     func staleExpects() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(type: "incident.corrected", subject: "inc-1", expects: 0))
-        try expectRefusal(s, appendArgs(s, f), status: 4, mentions: ["stale expects", "inc-1", "revision 1", "expects 0"])
-        let g = s.write("g.json", EventJSON.make(subject: "inc-new", expects: 2))
-        try expectRefusal(s, appendArgs(s, g), status: 4, mentions: ["inc-new", "revision 0", "expects 2"])
+        let f = s.write("e.json", EventJSON.make(type: "incident.corrected", subject: "incident:inc-1", expects: 0))
+        try expectRefusal(s, appendArgs(s, f), status: 4, mentions: ["stale expects", "incident:inc-1", "revision 1", "expects 0"])
+        let g = s.write("g.json", EventJSON.make(subject: "incident:inc-new", expects: 2))
+        try expectRefusal(s, appendArgs(s, g), status: 4, mentions: ["incident:inc-new", "revision 0", "expects 2"])
     }
 
     @Test("an envelope signed for another ledger origin: exit 3")
     func foreignOrigin() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2"))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", "other.example/x", f])
         #expect(r.status == 0, "\(r)")
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", s.write("e.env", r.stdout)], status: 3, mentions: ["other.example/x", s.origin])
@@ -204,7 +209,7 @@ struct CLIBadInputTests {
     @Test("a payload altered after signing: exit 3")
     func alteredPayload() throws {
         let s = try sandbox()
-        let f = s.write("e.json", EventJSON.make(subject: "inc-2", body: ["title": "Hospital hit at 10:00"]))
+        let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(title: ["en": "Hospital hit at 10:00"])))
         let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, f])
         #expect(r.status == 0, "\(r)")
         let line = try #require(r.lines.first)
@@ -226,12 +231,12 @@ struct CLIBadInputTests {
     @Test("a batch whose line 3 of 5 is malformed: exit 65 naming line 3, nothing appended")
     func batchMalformedLine() throws {
         let s = try sandbox()
-        var lines = (0..<5).map { EventJSON.make(subject: "b-\($0)") }
-        lines[2] = EventJSON.make(subject: "b-2", expects: "zero")
+        var lines = (0..<5).map { EventJSON.make(subject: "incident:b-\($0)") }
+        lines[2] = EventJSON.make(subject: "incident:b-2", expects: "zero")
         let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
         try expectRefusal(s, appendArgs(s, "--batch", f), status: 65, mentions: ["batch.jsonl:3", "`expects`"])
         // The same for signed envelopes: line 3 is not an envelope.
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("good.jsonl", (0..<5).map { EventJSON.make(subject: "c-\($0)") }.joined(separator: "\n"))])
+        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("good.jsonl", (0..<5).map { EventJSON.make(subject: "incident:c-\($0)") }.joined(separator: "\n"))])
         #expect(signed.status == 0, "\(signed)")
         var envs = signed.lines
         #expect(envs.count == 5)
@@ -243,8 +248,8 @@ struct CLIBadInputTests {
     @Test("a batch whose line 3 of 5 is refused by the rules: exit 3 naming it, nothing appended")
     func batchRefusedLine() throws {
         let s = try sandbox()
-        var lines = (0..<5).map { EventJSON.make(subject: "b-\($0)") }
-        lines[2] = EventJSON.make(type: "incident.exploded", subject: "b-2")
+        var lines = (0..<5).map { EventJSON.make(subject: "incident:b-\($0)") }
+        lines[2] = EventJSON.make(type: "incident.exploded", subject: "incident:b-2")
         let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
         let r = try expectRefusal(s, appendArgs(s, "--batch", f), status: 3, mentions: ["batch.jsonl", "incident.exploded", "nothing was appended"])
         #expect(r.stderr.contains("#3") || r.stderr.contains(":3") || r.stderr.contains("line 3"), "names line 3: \(r.stderr)")
@@ -252,7 +257,7 @@ struct CLIBadInputTests {
         _ = try s.newKey("stranger")
         var envs: [String] = []
         for i in 0..<5 {
-            let r = try s.run(["sign", "--key", s.keyPath(i == 2 ? "stranger" : "archivist"), "--origin", s.origin, s.write("s\(i).json", EventJSON.make(subject: "s-\(i)"))])
+            let r = try s.run(["sign", "--key", s.keyPath(i == 2 ? "stranger" : "archivist"), "--origin", s.origin, s.write("s\(i).json", EventJSON.make(subject: "incident:s-\(i)"))])
             envs.append(r.stdout.trimmingCharacters(in: .newlines))
         }
         let r2 = try expectRefusal(
@@ -266,14 +271,14 @@ struct CLIBadInputTests {
     func batchRefusedLineAfterBlankLine() throws {
         let s = try sandbox()
         // Line 2 is blank, so the bad event on line 4 is the batch's third event.
-        let text = [EventJSON.make(subject: "b-0"), "", EventJSON.make(subject: "b-1"), EventJSON.make(type: "incident.exploded", subject: "b-2"), EventJSON.make(subject: "b-3")]
+        let text = [EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"), EventJSON.make(type: "incident.exploded", subject: "incident:b-2"), EventJSON.make(subject: "incident:b-3")]
             .joined(separator: "\n") + "\n"
         let r = try expectRefusal(s, appendArgs(s, "--batch", s.write("batch.jsonl", text)), status: 3, mentions: ["incident.exploded"])
         #expect(
             r.stderr.contains("batch.jsonl:4") || r.stderr.contains("line 4"),
             "a refusal in a batch should name the file line (4) like parse errors do, not only the event's position: \(r.stderr)")
         // Parse errors do name the file line.
-        let bad = [EventJSON.make(subject: "b-0"), "", EventJSON.make(subject: "b-1"), EventJSON.make(subject: "b-2", expects: "0"), EventJSON.make(subject: "b-3")]
+        let bad = [EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"), EventJSON.make(subject: "incident:b-2", expects: "0"), EventJSON.make(subject: "incident:b-3")]
             .joined(separator: "\n") + "\n"
         try expectRefusal(s, appendArgs(s, "--batch", s.write("bad.jsonl", bad)), status: 65, mentions: ["bad.jsonl:4", "`expects`"])
     }
@@ -281,13 +286,13 @@ struct CLIBadInputTests {
     @Test("a truncated database: exit 5, the file untouched")
     func truncatedDatabase() throws {
         let s = try sandbox()
-        try s.append((0..<30).map { EventJSON.make(subject: "pad-\($0)", body: ["notes": String(repeating: "p", count: 500)]) })
+        try s.append((0..<30).map { EventJSON.make(subject: "incident:pad-\($0)", body: EventJSON.reportBody(summary: ["en": String(repeating: "p", count: 500)])) })
         let copy = s.path("copy.ledger")
         try FileManager.default.copyItem(atPath: s.ledger, toPath: copy)
         let full = try #require(FileManager.default.contents(atPath: copy))
         #expect(full.count >= 8 * 4096, "the ledger spans several pages")
         try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: copy))
-        for args in [["verify", "--ledger", copy], ["log", "--ledger", copy], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+        for args in [["verify", "--ledger", copy], ["log", "--ledger", copy], appendArgs(s, s.write("e.json", EventJSON.make(subject: "incident:x")))] {
             var a = args
             if let i = a.firstIndex(of: s.ledger) { a[i] = copy }
             try expectRefusal(s, a, status: 5, mentions: ["copy.ledger", "truncated"], ledger: copy)
@@ -302,7 +307,7 @@ struct CLIBadInputTests {
         let foreign = s.path("foreign.db")
         try SQLTool.run(foreign, "CREATE TABLE entries (idx INTEGER PRIMARY KEY, line BLOB);\nINSERT INTO entries VALUES (0, x'00');")
         #expect(FileManager.default.fileExists(atPath: foreign))
-        for args in [["verify", "--ledger", foreign], ["log", "--ledger", foreign], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+        for args in [["verify", "--ledger", foreign], ["log", "--ledger", foreign], appendArgs(s, s.write("e.json", EventJSON.make(subject: "incident:x")))] {
             var a = args
             if let i = a.firstIndex(of: s.ledger) { a[i] = foreign }
             try expectRefusal(s, a, status: 5, mentions: ["foreign.db", "not an IncidentLedger ledger"], ledger: foreign)
@@ -315,7 +320,7 @@ struct CLIBadInputTests {
         let text = s.write("notes.txt", String(repeating: "These are not the droids you are looking for.\n", count: 200))
         let empty = s.write("empty.ledger", "")
         for path in [text, empty] {
-            for args in [["verify", "--ledger", path], ["log", "--ledger", path], appendArgs(s, s.write("e.json", EventJSON.make(subject: "x")))] {
+            for args in [["verify", "--ledger", path], ["log", "--ledger", path], appendArgs(s, s.write("e.json", EventJSON.make(subject: "incident:x")))] {
                 var a = args
                 if let i = a.firstIndex(of: s.ledger) { a[i] = path }
                 try expectRefusal(s, a, status: 5, mentions: [(path as NSString).lastPathComponent, "not a SQLite database"], ledger: path)
@@ -327,7 +332,7 @@ struct CLIBadInputTests {
     func missingLedger() throws {
         let s = try sandbox()
         let missing = s.path("nowhere.ledger")
-        for args in [["verify", "--ledger", missing], ["log", "--ledger", missing], ["append", "--ledger", missing, "--key", s.keyPath("archivist"), s.write("e.json", EventJSON.make(subject: "x"))]] {
+        for args in [["verify", "--ledger", missing], ["log", "--ledger", missing], ["append", "--ledger", missing, "--key", s.keyPath("archivist"), s.write("e.json", EventJSON.make(subject: "incident:x"))]] {
             try expectRefusal(s, args, status: 5, mentions: ["nowhere.ledger", "does not exist"], ledger: missing)
             #expect(!FileManager.default.fileExists(atPath: missing))
             #expect(!FileManager.default.fileExists(atPath: missing + "-wal"))

@@ -31,7 +31,11 @@ struct CLICrashTests {
 
     /// `count` events of about 1 KiB for trial `tag`, signed offline; returns the envelope file.
     private func signedBatch(_ s: Sandbox, tag: String, count: Int, padding: Int = 900) throws -> String {
-        let events = (0..<count).map { EventJSON.make(subject: "\(tag)-\($0)", body: ["seq": $0, "notes": String(repeating: "n", count: padding)]) }
+        let events = (0..<count).map {
+            EventJSON.make(
+                subject: "incident:\(tag)-\($0)",
+                body: EventJSON.reportBody(title: ["en": "Event \($0)"], summary: EventJSON.padding(padding, fill: "n")))
+        }
         let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("\(tag).jsonl", events.joined(separator: "\n"))])
         try #require(signed.status == 0, "\(signed)")
         return s.write("\(tag).env", signed.stdout)
@@ -41,7 +45,7 @@ struct CLICrashTests {
     func killDuringBatch() throws {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append([EventJSON.make(subject: "before-crash")])
+        try s.append([EventJSON.make(subject: "incident:before-crash")])
         let size = try s.verifiedSize()
         // Every trial starts from a fresh copy of this ledger.
         let template = s.path("template.ledger")
@@ -167,7 +171,7 @@ struct CLICrashTests {
         if v.status == 0 {
             #expect((try v.jsonLines().first?["size"] as? NSNumber)?.uint64Value == before + UInt64(count), "the committed batch survived")
         }
-        let more = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("after.json", EventJSON.make(subject: "after"))])
+        let more = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("after.json", EventJSON.make(subject: "incident:after"))])
         #expect(more.status == 0, "the ledger accepts appends after the crash: \(more)")
     }
 
@@ -177,10 +181,18 @@ struct CLICrashTests {
         try s.standardSetup()
         let start = try s.verifiedSize()
         let writers = 2, perWriter = 6
-        let notes = String(repeating: "r", count: 900_000)
+        // About 900 kB per event: a report, then corrections whose summary is refilled with
+        // another letter each time (a correction must change every field it names).
         for w in 0..<writers {
             for i in 0..<perWriter {
-                s.write("big-\(w)-\(i).json", EventJSON.make(subject: "bulk-\(w)", expects: i, body: ["notes": notes]))
+                let notes = EventJSON.padding(900_000, fill: Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(i))))
+                let body =
+                    i == 0
+                    ? EventJSON.reportBody(title: ["en": "Bulk \(w)"], summary: notes)
+                    : EventJSON.correctionBody(title: "Bulk \(w) revision \(i)", summary: notes)
+                s.write(
+                    "big-\(w)-\(i).json",
+                    EventJSON.make(type: i == 0 ? "incident.reported" : "incident.corrected", subject: "incident:bulk-\(w)", expects: i, body: body))
             }
         }
         let failures = Locked<[String]>([])
@@ -234,7 +246,10 @@ struct CLICrashTests {
         let workers = 4, perWorker = 10
         for w in 0..<workers {
             for i in 0..<perWorker {
-                s.write("w\(w)-\(i).json", EventJSON.make(type: i == 0 ? "incident.reported" : "incident.corrected", subject: "worker-\(w)", expects: i, body: ["seq": i]))
+                let body = i == 0 ? EventJSON.reportBody(title: ["en": "Worker \(w)"]) : EventJSON.correctionBody(title: "Worker \(w) seq \(i)")
+                s.write(
+                    "w\(w)-\(i).json",
+                    EventJSON.make(type: i == 0 ? "incident.reported" : "incident.corrected", subject: "incident:worker-\(w)", expects: i, body: body))
             }
         }
         let shared = Locked<[(worker: Int, seq: Int, result: Result<CLIResult, any Error>)]>([])
@@ -270,7 +285,7 @@ struct CLICrashTests {
         #expect(try s.verifiedSize() == start + UInt64(workers * perWorker))
         let rows = try s.run(["log", "--ledger", s.ledger, "--json", "--from", String(start)]).jsonLines()
         for w in 0..<workers {
-            #expect(rows.filter { $0["subject"] as? String == "worker-\(w)" }.count == perWorker)
+            #expect(rows.filter { $0["subject"] as? String == "incident:worker-\(w)" }.count == perWorker)
         }
     }
 }

@@ -20,7 +20,7 @@ struct CLIHappyPathTests {
         #expect(try s.enroll("log", roles: "log") == 2)
 
         // 3: an event file.
-        let file = s.write("event.json", EventJSON.make(subject: "inc-aleppo-1", body: ["title": ["en": "Strike on hospital", "ar": "قصف مشفى"]]))
+        let file = s.write("event.json", EventJSON.make(subject: "incident:inc-aleppo-1", body: EventJSON.reportBody(title: ["en": "Strike on hospital", "ar": "قصف مشفى"])))
         var r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), file])
         #expect(r.status == 0, "\(r)")
         #expect(r.lines == ["appended 3"])
@@ -28,7 +28,7 @@ struct CLIHappyPathTests {
         // 4: from standard input (no file argument), JSON output.
         r = try s.run(
             ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--json"],
-            stdin: Data(EventJSON.make(type: "facility.registered", subject: "fac-1", body: ["name": "Al-Razi"]).utf8))
+            stdin: Data(EventJSON.make(type: "facility.registered", subject: "facility:fac-1", body: ["names": ["en": "Al-Razi"], "type": "hospital"]).utf8))
         #expect(r.status == 0, "\(r)")
         let stdinOut = try r.jsonLines()
         #expect(stdinOut.count == 1)
@@ -40,17 +40,21 @@ struct CLIHappyPathTests {
         let batch = s.write(
             "batch.jsonl",
             [
-                EventJSON.make(subject: "inc-homs-7", expects: 0),
-                EventJSON.make(type: "source.registered", subject: "src-1", body: ["url": "https://example.org/report"]),
-                EventJSON.make(type: "incident.corrected", subject: "inc-homs-7", expects: 1, body: ["title": "Corrected"]),
-                EventJSON.make(type: "casualties.reported", subject: "inc-aleppo-1", expects: 1, body: ["killed": 3]),
+                EventJSON.make(subject: "incident:inc-homs-7", expects: 0),
+                EventJSON.make(
+                    type: "source.registered", subject: "source:src-1",
+                    body: ["publisher": "SAMS", "title": "Report", "lang": "en", "type": "report", "url": "https://example.org/report"]),
+                EventJSON.make(type: "incident.corrected", subject: "incident:inc-homs-7", expects: 1, body: EventJSON.correctionBody(title: "Corrected")),
+                EventJSON.make(
+                    type: "casualties.reported", subject: "incident:inc-aleppo-1", expects: 1,
+                    body: ["source": "source:src-1", "category": "killed", "min": 3, "max": 3]),
             ].joined(separator: "\n") + "\n")
         r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--batch", batch])
         #expect(r.status == 0, "\(r)")
         #expect(r.lines == ["appended 5", "appended 6", "appended 7", "appended 8"])
 
         // 9: signed offline with `ledger sign`, appended with --signed.
-        let toSign = s.write("offline.json", EventJSON.make(type: "actor.registered", subject: "actor-1", body: ["name": "Unknown"]))
+        let toSign = s.write("offline.json", EventJSON.make(type: "actor.registered", subject: "actor:actor-1", body: ["names": ["en": "Unknown"], "type": "other"]))
         r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--out", s.path("offline.env"), toSign])
         #expect(r.status == 0, "\(r)")
         let envelope = try #require(FileManager.default.contents(atPath: s.path("offline.env")).map { String(decoding: $0, as: UTF8.self) })
@@ -85,7 +89,7 @@ struct CLIHappyPathTests {
         #expect(rows.map { $0["signer"] as? String ?? "" } == Array(repeating: adminID, count: 3) + Array(repeating: archivistID, count: 7))
         #expect(rows[1]["subject"] as? String == archivistID)
         #expect(rows[2]["subject"] as? String == logID)
-        #expect(rows[7]["subject"] as? String == "inc-homs-7")
+        #expect(rows[7]["subject"] as? String == "incident:inc-homs-7")
         #expect(Set(rows.compactMap { $0["id"] as? String }).count == 10, "every entry has its own event id")
 
         // key list shows the three keys, all active.
@@ -121,9 +125,9 @@ struct CLIHappyPathTests {
     func idempotentResubmission() throws {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append([EventJSON.make(subject: "inc-1")])
+        try s.append([EventJSON.make(subject: "incident:inc-1")])
         let id = EventJSON.uuidv7()
-        let event = s.write("event.json", EventJSON.make(subject: "inc-2", body: ["title": "Shelling"], id: id))
+        let event = s.write("event.json", EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(title: ["en": "Shelling"]), id: id))
         var r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, event])
         #expect(r.status == 0, "\(r)")
         let env = s.write("event.env", r.stdout)
@@ -155,7 +159,7 @@ struct CLIHappyPathTests {
         #expect(try s.logJSON() == logAfterFirst, "the log did not change")
 
         // The same id with another body: conflict, naming the id and the entry that holds it.
-        let other = s.write("other.json", EventJSON.make(subject: "inc-2", body: ["title": "Something else"], id: id))
+        let other = s.write("other.json", EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(title: ["en": "Something else"]), id: id))
         r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, other])
         #expect(r.status == 0, "\(r)")
         let otherEnv = s.write("other.env", r.stdout)
@@ -173,7 +177,7 @@ struct CLIHappyPathTests {
         let s = Sandbox()
         try s.standardSetup()
         let id = EventJSON.uuidv7()
-        let e = EventJSON.make(subject: "inc-dup", id: id)
+        let e = EventJSON.make(subject: "incident:inc-dup", id: id)
         let r = try s.run(
             ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--batch", s.write("dup.jsonl", e + "\n" + e + "\n")])
         #expect(r.status == 0, "\(r)")
@@ -185,7 +189,7 @@ struct CLIHappyPathTests {
     func usageErrors() throws {
         let s = Sandbox()
         try s.standardSetup()
-        let e = s.write("e.json", EventJSON.make(subject: "x"))
+        let e = s.write("e.json", EventJSON.make(subject: "incident:x"))
         // Neither --key nor --signed.
         var r = try s.run(["append", "--ledger", s.ledger, e])
         #expect(r.status == 64, "\(r)")

@@ -290,15 +290,60 @@ final class Sandbox: @unchecked Sendable {
 
 /// Builds event JSON the way an archivist writes it.
 enum EventJSON {
+    /// An event; without `body`, a minimal valid body for `type` (see `defaultBody`).
     static func make(
-        type: String = "incident.reported", subject: String, expects: Any = 0, body: [String: Any] = ["title": "An event"], id: String? = nil,
+        type: String = "incident.reported", subject: String, expects: Any = 0, body: [String: Any]? = nil, id: String? = nil,
         extra: [String: Any] = [:]
     ) -> String {
-        var o: [String: Any] = ["type": type, "subject": subject, "expects": expects, "body": body]
+        var o: [String: Any] = ["type": type, "subject": subject, "expects": expects, "body": body ?? defaultBody(type: type, expects: expects)]
         if let id { o["id"] = id }
         for (k, v) in extra { o[k] = v }
         let data = try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A minimal body the archive accepts for `type` (docs/EVENTS.md). A correction's new title
+    /// names `expects`, so successive corrections of one incident always change something.
+    /// `casualties.reported` cites `source:src-1`, which must be registered first. Types outside
+    /// the archive get an incident report's body.
+    static func defaultBody(type: String, expects: Any = 0) -> [String: Any] {
+        switch type {
+        case "incident.corrected": return correctionBody(title: "Corrected \(expects)")
+        case "facility.registered": return ["names": ["en": "Hospital X"], "type": "hospital"]
+        case "source.registered": return ["publisher": "SAMS", "title": "Report", "lang": "en", "type": "report"]
+        case "actor.registered": return ["names": ["en": "Air force"], "type": "state-forces"]
+        case "casualties.reported": return ["source": "source:src-1", "category": "killed", "min": 1, "max": 2]
+        case "incident.retracted", "incident.reinstated": return ["reason": "fixture"]
+        default: return reportBody()
+        }
+    }
+
+    /// A valid `incident.reported` body: `title` (language → text), a date, a place, and
+    /// optionally a summary (language → text, each at most 5000 code points; see `padding`).
+    static func reportBody(title: [String: String] = ["en": "An event"], summary: [String: String]? = nil) -> [String: Any] {
+        var b: [String: Any] = ["title": title, "occurred": "2019-05-05", "place": ["admin1": "Idlib"]]
+        if let summary { b["summary"] = summary }
+        return b
+    }
+
+    /// A valid `incident.corrected` body changing the English title (and the summary, when given).
+    static func correctionBody(title: String, summary: [String: String]? = nil, reason: String = "fixture correction") -> [String: Any] {
+        var changes: [String: Any] = ["title": ["en": title]]
+        if let summary { changes["summary"] = summary }
+        return ["changes": changes, "reason": reason]
+    }
+
+    /// `count` copies of `fill` as language texts for a summary, spread evenly over `parts`
+    /// languages ("en", "en-x-p1", "en-x-p2", …; by default as few as keep each text within 5000
+    /// code points), so a valid body can be padded to any size. With a fixed `parts`, the JSON
+    /// grows by exactly one byte per added character (for measuring against a skeleton).
+    static func padding(_ count: Int, fill: Character = "x", parts: Int? = nil) -> [String: String] {
+        let n = max(1, parts ?? (count + 4999) / 5000)
+        var texts: [String: String] = [:]
+        for i in 0..<n {
+            texts[i == 0 ? "en" : "en-x-p\(i)"] = String(repeating: fill, count: count / n + (i < count % n ? 1 : 0))
+        }
+        return texts
     }
 
     /// A fresh lowercase UUIDv7 (RFC 9562): 48-bit milliseconds, version 7, variant 10.

@@ -61,7 +61,7 @@ struct CLIKeyTests {
         #expect(try s.initLedger() == id)
 
         // The wrong passphrase: exit 6, saying so, naming the file; nothing is written.
-        let event = s.write("e.json", EventJSON.make(subject: "inc-1"))
+        let event = s.write("e.json", EventJSON.make(subject: "incident:inc-1"))
         var r = try s.run(["sign", "--key", path, "--origin", s.origin, event], passphrase: "not the passphrase")
         #expect(r.status == 6, "\(r)")
         #expect(r.stderr.contains("wrong passphrase"), "\(r)")

@@ -10,7 +10,7 @@ struct CLITamperTests {
     private func sandbox() throws -> Sandbox {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append((0..<20).map { EventJSON.make(subject: "inc-\($0)", body: ["title": "Event number \($0)"]) })
+        try s.append((0..<20).map { EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event number \($0)"])) })
         let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
         try #require(cp.status == 0, "\(cp)")
         #expect(try s.verifiedSize() == 23)
@@ -117,7 +117,7 @@ struct CLITamperTests {
     @Test("stored Merkle nodes rewritten after a checkpoint (history rewritten): the next checkpoint is refused, verify fails")
     func inconsistentTree() throws {
         let s = try sandbox()
-        try s.append([EventJSON.make(subject: "inc-after", body: ["title": "after the checkpoint"])])
+        try s.append([EventJSON.make(subject: "incident:inc-after", body: EventJSON.reportBody(title: ["en": "after the checkpoint"]))])
         // The perfect subtree over entries 0–15 (level 4, index 0) now hashes to something else:
         // the tree no longer extends the one signed at size 23.
         try SQLTool.run(s.ledger, "UPDATE merkle SET hash = x'\(String(repeating: "ab", count: 32))' WHERE level = 4 AND idx = 0")
@@ -135,11 +135,11 @@ struct CLITamperTests {
         arguments: [
             ("UPDATE keys SET roles = 'admin,archivist' WHERE roles = 'archivist'", "key table"),
             ("UPDATE keys SET revoked_at = 5 WHERE roles = 'log'", "key table"),
-            ("UPDATE subjects SET revision = 0 WHERE subject = 'inc-3'", "subject revision"),
-            ("DELETE FROM subjects WHERE subject = 'inc-4'", "subject table"),
+            ("UPDATE subjects SET revision = 0 WHERE subject = 'incident:inc-3'", "subject revision"),
+            ("DELETE FROM subjects WHERE subject = 'incident:inc-4'", "subject table"),
             ("UPDATE meta SET value = 'evil.example/x' WHERE key = 'origin'", "origin"),
             ("UPDATE entries SET type = 'incident.retracted' WHERE idx = 11", "type"),
-            ("UPDATE entries SET subject = 'inc-FAKE' WHERE idx = 11", "subject"),
+            ("UPDATE entries SET subject = 'incident:inc-FAKE' WHERE idx = 11", "subject"),
             ("UPDATE entries SET signer = (SELECT keyid FROM keys WHERE roles = 'admin') WHERE idx = 11", "signer"),
             ("UPDATE merkle SET hash = zeroblob(32) WHERE level = 1 AND idx = 3", "level 1, index 3"),
             ("DELETE FROM merkle WHERE level = 2 AND idx = 0", "level 2, index 0"),

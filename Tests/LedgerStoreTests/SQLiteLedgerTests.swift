@@ -25,11 +25,11 @@ struct SQLiteLedgerTests {
     @Test("append, idempotent resubmission, log rows and verify")
     func appendAndVerify() throws {
         let l = try makeLedger()
-        let e = Fixtures.report(subject: "inc-1", n: 10)
+        let e = Fixtures.report(subject: "incident:inc-1", n: 10)
         #expect(try l.append([e]) == [.appended(4)])
         #expect(try l.append([e]) == [.existing(4)])
         #expect(try l.size() == 5)
-        #expect(try l.revision(of: "inc-1") == 1)
+        #expect(try l.revision(of: "incident:inc-1") == 1)
         let rows = try l.logRows(from: 0, limit: 10)
         #expect(rows.map(\.type) == ["ledger.genesis", "key.enrolled", "key.enrolled", "key.enrolled", "incident.reported"])
         #expect(rows[4].signerName == "Fixture archivist")
@@ -41,23 +41,23 @@ struct SQLiteLedgerTests {
     @Test("refused appends leave the file byte-for-byte unchanged")
     func refusalsChangeNothing() throws {
         let l = try makeLedger()
-        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        _ = try l.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
         try l.close()
         let path = dir.file("t.ledger")
         let before = fingerprint(path)
-        var tampered = Fixtures.report(subject: "inc-2", n: 20)
+        var tampered = Fixtures.report(subject: "incident:inc-2", n: 20)
         let at = try #require(tampered.payload.firstRange(of: Array("Report".utf8)))
         tampered.payload[at.lowerBound + 1] = UInt8(ascii: "0")  // "R0port": still valid JSON, no longer what was signed
         let cases: [(String, [Envelope], LedgerError.Code)] = [
-            ("unknown key", [Fixtures.report(subject: "inc-2", n: 20, key: Fixtures.stranger)], .refused),
-            ("missing role", [Fixtures.report(subject: "inc-2", n: 20, key: Fixtures.logKey)], .refused),
-            ("stale expects", [Fixtures.report(subject: "inc-1", expects: 0, n: 21)], .conflict),
-            ("foreign ledger", [Fixtures.envelope(type: "incident.reported", subject: "x", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 22, origin: "other.example/y")], .refused),
+            ("unknown key", [Fixtures.report(subject: "incident:inc-2", n: 20, key: Fixtures.stranger)], .refused),
+            ("missing role", [Fixtures.report(subject: "incident:inc-2", n: 20, key: Fixtures.logKey)], .refused),
+            ("stale expects", [Fixtures.report(subject: "incident:inc-1", expects: 0, n: 21)], .conflict),
+            ("foreign ledger", [Fixtures.envelope(type: "incident.reported", subject: "incident:x", expects: 0, body: Fixtures.reportBody(n: 22), key: Fixtures.archivist, n: 22, origin: "other.example/y")], .refused),
             ("altered payload", [tampered], .refused),
-            ("unknown type", [Fixtures.envelope(type: "incident.invented", subject: "x", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 23)], .refused),
-            ("id reused for another event", [Fixtures.report(subject: "inc-9", n: 10)], .conflict),
-            ("bad event inside a batch", [Fixtures.report(subject: "inc-3", n: 30), Fixtures.report(subject: "inc-4", n: 31), Fixtures.report(subject: "inc-5", n: 32, key: Fixtures.stranger)], .refused),
-            ("bad signature inside a batch", [Fixtures.report(subject: "inc-3", n: 30), tampered], .refused),
+            ("unknown type", [Fixtures.envelope(type: "incident.invented", subject: "incident:x", expects: 0, body: Fixtures.reportBody(n: 23), key: Fixtures.archivist, n: 23)], .refused),
+            ("id reused for another event", [Fixtures.report(subject: "incident:inc-9", n: 10)], .conflict),
+            ("bad event inside a batch", [Fixtures.report(subject: "incident:inc-3", n: 30), Fixtures.report(subject: "incident:inc-4", n: 31), Fixtures.report(subject: "incident:inc-5", n: 32, key: Fixtures.stranger)], .refused),
+            ("bad signature inside a batch", [Fixtures.report(subject: "incident:inc-3", n: 30), tampered], .refused),
         ]
         for (name, batch, code) in cases {
             let reopened = try SQLiteLedger.open(path: path, clock: ManualClock())
@@ -86,7 +86,7 @@ struct SQLiteLedgerTests {
     func batchPosition() throws {
         let l = try makeLedger()
         do {
-            _ = try l.append([Fixtures.report(subject: "a", n: 30), Fixtures.report(subject: "b", n: 31, key: Fixtures.reviewer)])
+            _ = try l.append([Fixtures.report(subject: "incident:a", n: 30), Fixtures.report(subject: "incident:b", n: 31, key: Fixtures.reviewer)])
             Issue.record("accepted")
         } catch {
             #expect(error.position == 1)
@@ -101,11 +101,11 @@ struct SQLiteLedgerTests {
         let fresh = Fixtures.key(20)
         #expect(try l.append([
             Fixtures.enroll(fresh, name: "Fresh", roles: [.archivist], n: 40),
-            Fixtures.report(subject: "f-1", n: 41, key: fresh),
+            Fixtures.report(subject: "incident:f-1", n: 41, key: fresh),
         ]).map(\.index) == [4, 5])
         _ = try l.append([Fixtures.revoke(fresh, n: 42)])
-        #expect(throws: LedgerError.self) { try l.append([Fixtures.report(subject: "f-2", n: 43, key: fresh)]) }
-        do { _ = try l.append([Fixtures.report(subject: "f-2", n: 43, key: fresh)]) } catch {
+        #expect(throws: LedgerError.self) { try l.append([Fixtures.report(subject: "incident:f-2", n: 43, key: fresh)]) }
+        do { _ = try l.append([Fixtures.report(subject: "incident:f-2", n: 43, key: fresh)]) } catch {
             #expect(error.message.contains("revoked at entry 6"))
         }
         _ = try l.verify(trust: nil)
@@ -114,7 +114,7 @@ struct SQLiteLedgerTests {
     @Test("large batches: a bad signature anywhere is refused at its position; keys enrolled in the batch work")
     func largeBatches() throws {
         let l = try makeLedger()
-        var batch = (0..<40).map { Fixtures.report(subject: "big-\($0)", n: 100 + UInt64($0)) }
+        var batch = (0..<40).map { Fixtures.report(subject: "incident:big-\($0)", n: 100 + UInt64($0)) }
         let at = try #require(batch[17].payload.firstRange(of: Array("Report".utf8)))
         batch[17].payload[at.lowerBound + 1] = UInt8(ascii: "0")
         do { _ = try l.append(batch); Issue.record("accepted") } catch {
@@ -125,7 +125,7 @@ struct SQLiteLedgerTests {
         // A key enrolled inside the batch signs 20 events of the same batch (checked after the rules).
         let fresh = Fixtures.key(30)
         var withEnrollment = [Fixtures.enroll(fresh, name: "In-batch", roles: [.archivist], n: 200)]
-        withEnrollment += (0..<20).map { Fixtures.report(subject: "fresh-\($0)", n: 201 + UInt64($0), key: fresh) }
+        withEnrollment += (0..<20).map { Fixtures.report(subject: "incident:fresh-\($0)", n: 201 + UInt64($0), key: fresh) }
         var bad = withEnrollment
         let at2 = try #require(bad[20].payload.firstRange(of: Array("Report".utf8)))
         bad[20].payload[at2.lowerBound + 1] = UInt8(ascii: "0")
@@ -140,7 +140,7 @@ struct SQLiteLedgerTests {
     @Test("roots of every earlier size, inclusion and consistency proofs from the stored nodes verify")
     func proofs() throws {
         let l = try makeLedger()
-        _ = try l.append((0..<33).map { Fixtures.report(subject: "p-\($0)", n: 300 + UInt64($0)) })
+        _ = try l.append((0..<33).map { Fixtures.report(subject: "incident:p-\($0)", n: 300 + UInt64($0)) })
         let size = try l.size()
         #expect(size == 37)
         var lines: [[UInt8]] = []
@@ -178,7 +178,7 @@ struct SQLiteLedgerTests {
         let clock = ManualClock()
         let l = try makeLedger(clock: clock)
         clock.advance(-3_600_000_000)
-        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        _ = try l.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
         let rows = try l.logRows(from: 0, limit: 10)
         #expect(rows[4].recordedAt >= rows[3].recordedAt)
         _ = try l.verify(trust: nil)
@@ -191,7 +191,7 @@ struct SQLiteLedgerTests {
         #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.stranger) }
         let first = try l.checkpoint(signingKey: Fixtures.logKey)
         #expect(try Checkpoint(text: first.text).size == 4)
-        _ = try l.append([Fixtures.report(subject: "inc-1", n: 10)])
+        _ = try l.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
         let second = try l.checkpoint(signingKey: Fixtures.logKey)
         let cp = try Checkpoint(text: second.text)
         #expect(cp.size == 5)

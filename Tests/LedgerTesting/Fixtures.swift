@@ -70,11 +70,63 @@ public enum Fixtures {
             body: JSONObject(uniqueMembers: [("reason", .string("fixture revocation"))]), key: admin, n: n)
     }
 
-    /// An `incident.reported` envelope with a body of roughly `padding` extra bytes.
+    /// The fixture incident id for `subject`: an id that already names its kind (`incident:…`) is
+    /// kept; a bare name gets the `incident:` prefix.
+    public static func incidentID(_ subject: String) -> String {
+        subject.contains(":") ? subject : "incident:" + subject
+    }
+
+    /// The most code points one language's text may hold in an incident summary.
+    public static let summaryLimit = 5000
+
+    /// A language-text object of `count` copies of `fill`, spread over `parts` languages ("en", then
+    /// private-use tags "en-x-p1", "en-x-p2", …), each text at most `summaryLimit` code points, so a
+    /// valid incident body can carry any amount of padding. Parts may be empty when `count` is
+    /// smaller than `parts` (only useful to measure a skeleton).
+    public static func paddingTexts(_ count: Int, fill: Character = "x", parts: Int? = nil) -> JSONObject {
+        let n = max(1, parts ?? (count + summaryLimit - 1) / summaryLimit)
+        var members: [(key: String, value: JSONValue)] = []
+        for i in 0..<n {
+            let length = count / n + (i < count % n ? 1 : 0)
+            members.append((i == 0 ? "en" : "en-x-p\(i)", .string(String(repeating: fill, count: length))))
+        }
+        return JSONObject(uniqueMembers: members)
+    }
+
+    /// A valid `incident.reported` body: title "Report n" (English and Arabic), a date and a place;
+    /// with `padding`, a summary of that many extra characters.
+    public static func reportBody(n: UInt64, padding: Int = 0) -> JSONObject {
+        var members: [(key: String, value: JSONValue)] = [
+            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Report \(n)")), ("ar", .string("تقرير \(n)"))]))),
+            ("occurred", .string("2019-05-05")),
+            ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
+        ]
+        if padding > 0 { members.append(("summary", .object(paddingTexts(padding)))) }
+        return JSONObject(uniqueMembers: members)
+    }
+
+    /// A valid `incident.corrected` body: the title becomes "Report n" (unique per `n`, so it always
+    /// changes something); with `padding`, the summary becomes that many copies of a character
+    /// chosen by `n` (so successive padded corrections differ too).
+    public static func correctionBody(n: UInt64, padding: Int = 0) -> JSONObject {
+        var changes: [(key: String, value: JSONValue)] = [
+            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Report \(n)")), ("ar", .string("تقرير \(n)"))])))
+        ]
+        if padding > 0 {
+            let fill = Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(n % 26)))
+            changes.append(("summary", .object(paddingTexts(padding, fill: fill))))
+        }
+        return JSONObject(uniqueMembers: [("changes", .object(JSONObject(uniqueMembers: changes))), ("reason", .string("fixture correction \(n)"))])
+    }
+
+    /// A valid archive event about incident `subject` (a bare name gets the `incident:` prefix):
+    /// `incident.reported` when `expects` is 0, otherwise `incident.corrected` with a title unique
+    /// to `n`. The body carries about `padding` extra bytes in its summary.
     public static func report(subject: String, expects: UInt64 = 0, n: UInt64, key: Ed25519.PrivateKey = Fixtures.archivist, padding: Int = 0) -> Envelope {
-        var members: [(key: String, value: JSONValue)] = [("title", .object(JSONObject(uniqueMembers: [("en", .string("Report \(n)")), ("ar", .string("تقرير \(n)"))])))]
-        if padding > 0 { members.append(("notes", .string(String(repeating: "x", count: padding)))) }
-        return envelope(type: "incident.reported", subject: subject, expects: expects, body: JSONObject(uniqueMembers: members), key: key, n: n)
+        if expects == 0 {
+            return envelope(type: "incident.reported", subject: incidentID(subject), expects: 0, body: reportBody(n: n, padding: padding), key: key, n: n)
+        }
+        return envelope(type: "incident.corrected", subject: incidentID(subject), expects: expects, body: correctionBody(n: n, padding: padding), key: key, n: n)
     }
 
     /// The standard prefix of a fixture log: genesis, then archivist, reviewer and log keys enrolled.
