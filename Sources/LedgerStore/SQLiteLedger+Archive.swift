@@ -104,12 +104,11 @@ enum ProjectionRows {
                 """
         ).execute(arguments: [id, row.earliest, row.latest, row.admin1, row.admin2, row.town, row.status, row.certainty, row.verification])
         if replace {
-            try db.cachedStatement(sql: "DELETE FROM incident_links WHERE incident = ? AND other IN (SELECT other FROM incident_links WHERE incident = ?)")
-                .execute(arguments: [id, id])
+            try db.cachedStatement(sql: "DELETE FROM incident_links WHERE incident = ?").execute(arguments: [id])
         }
-        let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_links (other, role, incident) VALUES (?, ?, ?)")
-        for f in row.facilities { try link.execute(arguments: [f, "facility", id]) }
-        for a in row.perpetrators { try link.execute(arguments: [a, "perpetrator", id]) }
+        let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_links (incident, role, other) VALUES (?, ?, ?)")
+        for f in row.facilities { try link.execute(arguments: [id, "facility", f]) }
+        for a in row.perpetrators { try link.execute(arguments: [id, "perpetrator", a]) }
     }
 }
 
@@ -155,8 +154,10 @@ public struct IncidentFilter: Sendable {
         if let from, let latest = r.latest, latest < from { return false }
         if let to, let earliest = r.earliest, earliest > to { return false }
         if let place {
-            let p = place.lowercased()
-            guard [r.admin1, r.admin2, r.town].contains(where: { $0?.lowercased() == p }) else { return false }
+            // ASCII case folding only, exactly as SQLite's lower() does for the SQL query.
+            let fold = { (s: String) in String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self) }
+            let p = fold(place)
+            guard [r.admin1, r.admin2, r.town].contains(where: { $0.map(fold) == p }) else { return false }
         }
         if let facility, !r.facilities.contains(facility) { return false }
         if let perpetrator, !r.perpetrators.contains(perpetrator) { return false }
@@ -259,15 +260,42 @@ extension SQLiteLedger {
             UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions WHERE size <= ?", arguments: [Int64(min(size, UInt64(Int64.max)))]) ?? 0)
         }
         try read { db in
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT e.id, (SELECT v.state FROM state_versions v WHERE v.id = e.id AND v.size <= ? ORDER BY v.size DESC LIMIT 1)
-                    FROM entities e ORDER BY e.id
-                    """, arguments: [Int64(checkpoint)])
-            while let row = try cursor.next() {
-                let blob: [UInt8]? = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } }
-                if let blob { stored.append((try row.text(0), blob)) }
+            // Entities changed since the checkpoint: those with a later state version, and the
+            // subjects (and merge survivors) of the entries after the last version written.
+            let lastWritten = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions") ?? 0)
+            var changed = Set(try String.fetchAll(db, sql: "SELECT DISTINCT id FROM state_versions WHERE size > ?", arguments: [Int64(checkpoint)]))
+            let tail = Int64(max(lastWritten, checkpoint))
+            for id in try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ?", arguments: [tail]) { changed.insert(id) }
+            for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND type = 'incident.merged'", arguments: [tail]) {
+                if let into = try EventPayload(bytes: EntryLine(bytes: Array(line)).envelope.payload, requireNFC: false).body["into"]?.stringValue {
+                    changed.insert(into)
+                }
+            }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entities") ?? 0
+            let version = try db.cachedStatement(sql: "SELECT state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1")
+            if checkpoint > 0, changed.count * 2 < count {
+                // Most entities have not changed since the checkpoint: their current state is
+                // their state then; look up versions for the others only.
+                let cursor = try Row.fetchCursor(db, sql: "SELECT id, state FROM entities ORDER BY id")
+                while let row = try cursor.next() {
+                    let id = try row.text(0)
+                    if !changed.contains(id) {
+                        stored.append((id, try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
+                    } else if let blob = try Data.fetchOne(version, arguments: [id, Int64(checkpoint)]) {
+                        stored.append((id, Array(blob)))
+                    }
+                }
+            } else {
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT e.id, (SELECT v.state FROM state_versions v WHERE v.id = e.id AND v.size <= ? ORDER BY v.size DESC LIMIT 1)
+                        FROM entities e ORDER BY e.id
+                        """, arguments: [Int64(checkpoint)])
+                while let row = try cursor.next() {
+                    let blob: [UInt8]? = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } }
+                    if let blob { stored.append((try row.text(0), blob)) }
+                }
             }
         }
         // The entries after the checkpoint, and the entities they change.

@@ -50,12 +50,13 @@ enum Schema {
             status TEXT NOT NULL, certainty TEXT, verification TEXT NOT NULL) WITHOUT ROWID
         """,
         // Incidents by facility hit (role 'facility') and by actor named as perpetrator ('perpetrator').
-        "CREATE TABLE incident_links (other TEXT NOT NULL, role TEXT NOT NULL, incident TEXT NOT NULL, PRIMARY KEY (other, role, incident)) WITHOUT ROWID",
+        "CREATE TABLE incident_links (incident TEXT NOT NULL, role TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (incident, role, other)) WITHOUT ROWID",
+        "CREATE INDEX incident_links_by_other ON incident_links (other, role)",
         // Which entries concern which entity (subject, changed or mentioned): history and views as of a moment.
         "CREATE TABLE concerns (entity TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (entity, idx)) WITHOUT ROWID",
         // State checkpoints (a cache for views as of a moment): at every multiple C of the
         // interval, the state after entries 0…C−1 of each entity changed since the previous one.
         "CREATE TABLE state_versions (id TEXT NOT NULL, size INTEGER NOT NULL, state BLOB NOT NULL, UNIQUE (id, size))",
-        "CREATE INDEX state_versions_by_size ON state_versions (size)",
+        "CREATE INDEX state_versions_by_size ON state_versions (size, id)",
     ]
 }

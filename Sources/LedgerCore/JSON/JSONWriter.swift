@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes JSON with no insignificant whitespace. Objects keep member order unless `sortedKeys`.
 public enum JSONWriter {
     /// The compact encoding of `value`; with `sortedKeys`, object keys in ascending UTF-8 byte order.
@@ -24,21 +30,43 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            let precedes = { (a: (key: String, value: JSONValue), b: (key: String, value: JSONValue)) in a.key.utf8.lexicographicallyPrecedes(b.key.utf8) }
-            let members =
-                sortedKeys && !zip(object.members, object.members.dropFirst()).allSatisfy({ precedes($0, $1) })
-                ? object.members.sorted(by: precedes) : object.members
-            for (i, m) in members.enumerated() {
+            let members = object.members
+            var sorted = true
+            if sortedKeys, members.count > 1 {
+                for i in 1..<members.count where !utf8Precedes(members[i - 1].key, members[i].key) {
+                    sorted = false
+                    break
+                }
+            }
+            let ordered = sorted ? members : members.sorted { utf8Precedes($0.key, $1.key) }
+            for i in ordered.indices {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(m.key, into: &out)
+                writeString(ordered[i].key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(m.value, sortedKeys: sortedKeys, into: &out)
+                write(ordered[i].value, sortedKeys: sortedKeys, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// True when `a` sorts before `b` in UTF-8 byte order (memcmp on native strings).
+    @inline(__always)
+    public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                let n = min(x.count, y.count)
+                if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
+                    let c = memcmp(xp, yp, n)
+                    if c != 0 { return c < 0 }
+                }
+                return x.count < y.count
+            }
+        }
+        if let r = fast ?? nil { return r }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
 
     /// Appends `s` as a JSON string: escapes `"` `\` and control characters only; other
     /// characters, including non-ASCII, are written as UTF-8.
