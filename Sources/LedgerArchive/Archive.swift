@@ -7,7 +7,9 @@ public protocol EntityLookup {
 }
 
 /// The effect of one archive event: the new states of the entities it changed, and the ids of
-/// every entity it concerns (its subject, the entities it changed, the entities it mentions).
+/// every entity it concerns: its subject and the facilities it names (a facility's view lists the
+/// incidents that hit it). The changed entities are concerned too; mentions of actors and sources
+/// are not recorded (no view needs them: incidents by perpetrator come from the index).
 public struct ArchiveChange: Sendable {
     public var changed: [(id: String, state: JSONObject)]
     public var concerns: [String]
@@ -86,7 +88,7 @@ public enum Archive {
         try fold(type: type, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
         state["updated"] = .number(String(index))
         var concerns = [subject]
-        for m in parsed.mentions where !concerns.contains(m.id) { concerns.append(m.id) }
+        for m in parsed.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
     }
 
