@@ -5,27 +5,32 @@ import GRDB
 /// machine in the same run: rows of the same size, same journal and sync settings.
 public enum RawBaselines {
     /// Seconds to insert `rows` into a fresh WAL database at `path` in one transaction.
-    public static func batchedInsert(rows: [[UInt8]], path: String) throws -> Double {
+    /// With `states`, each row also gets a keyed row of its projected state (the same rows an
+    /// import stores: the entry, and the entity's current state).
+    public static func batchedInsert(rows: [[UInt8]], states: [(id: String, state: [UInt8])]? = nil, path: String) throws -> Double {
         let queue = try open(path)
         defer { try? queue.close() }
         let start = DispatchTime.now()
         try queue.write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO raw (idx, line) VALUES (?, ?)")
+            let state = try db.makeStatement(sql: "INSERT INTO raw_state (id, state) VALUES (?, ?)")
             for (i, r) in rows.enumerated() {
                 try stmt.execute(arguments: [i, Data(r)])
+                if let states { try state.execute(arguments: [states[i].id, Data(states[i].state)]) }
             }
         }
         return seconds(since: start)
     }
 
     /// Seconds to insert `rows` one durable transaction each (WAL, synchronous FULL).
-    public static func durableCommits(rows: [[UInt8]], path: String) throws -> Double {
+    public static func durableCommits(rows: [[UInt8]], states: [(id: String, state: [UInt8])]? = nil, path: String) throws -> Double {
         let queue = try open(path)
         defer { try? queue.close() }
         let start = DispatchTime.now()
         for (i, r) in rows.enumerated() {
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO raw (idx, line) VALUES (?, ?)", arguments: [i, Data(r)])
+                if let states { try db.execute(sql: "INSERT INTO raw_state (id, state) VALUES (?, ?)", arguments: [states[i].id, Data(states[i].state)]) }
             }
         }
         return seconds(since: start)
@@ -53,7 +58,10 @@ public enum RawBaselines {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let queue = try DatabaseQueue(path: path, configuration: config)
-        try queue.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS raw (idx INTEGER PRIMARY KEY, line BLOB NOT NULL)") }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS raw (idx INTEGER PRIMARY KEY, line BLOB NOT NULL)")
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS raw_state (id TEXT PRIMARY KEY, state BLOB NOT NULL)")
+        }
         return queue
     }
 

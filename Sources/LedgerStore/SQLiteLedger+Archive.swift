@@ -15,6 +15,10 @@ final class ProjectionWriter: EntityLookup {
     private var dirtySet = Set<String>()
     private var concerns: [(entity: String, index: UInt64)] = []
     private var versions: [(id: String, size: UInt64, state: [UInt8])] = []
+    /// Entities created in this transaction (no row to replace).
+    private var created = Set<String>()
+    /// A subject known to have no events before the one being applied (so no state).
+    private var absent: String?
 
     init(db: Database, path: String, interval: UInt64) {
         self.db = db
@@ -24,6 +28,7 @@ final class ProjectionWriter: EntityLookup {
 
     func state(of id: String) throws(LedgerError) -> JSONObject? {
         if let s = overlay[id] { return s }
+        if absent == id { return nil }
         let blob: Data?
         do {
             blob = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM entities WHERE id = ?"), arguments: [id])
@@ -37,11 +42,16 @@ final class ProjectionWriter: EntityLookup {
     /// Applies an archive event at `index` (a no-op for log events): checks its body and the
     /// archive rules, and records the changed states. At a state-checkpoint boundary, first
     /// records the state of every entity changed since the previous boundary.
-    func apply(_ payload: EventPayload, index: UInt64) throws(LedgerError) {
+    /// `subjectIsNew` says the log has no earlier event on the subject (its revision is 0), so
+    /// there is no state to look up.
+    func apply(_ payload: EventPayload, index: UInt64, subjectIsNew: Bool) throws(LedgerError) {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
+        absent = subjectIsNew ? payload.subject : nil
+        defer { absent = nil }
         guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self) else {
             return
         }
+        if subjectIsNew, overlay[payload.subject] == nil { created.insert(payload.subject) }
         for (id, s) in change.changed {
             overlay[id] = s
             if dirtySet.insert(id).inserted { dirty.append(id) }
@@ -71,7 +81,12 @@ final class ProjectionWriter: EntityLookup {
 
     /// Writes the changed entities, their index rows, the concerns and any state checkpoint.
     func flush() throws {
-        for id in dirty { try ProjectionRows.write(id: id, state: overlay[id]!, db: db, replace: true) }
+        // Encode the changed states on all cores, then write them in this transaction.
+        let states = dirty.map { overlay[$0]! }
+        let encoded = states.count < 64 ? states.map { Canonical.encode($0) } : SQLiteLedger.encodeInParallel(states)
+        for (i, id) in dirty.enumerated() {
+            try ProjectionRows.write(id: id, state: states[i], encoded: encoded[i], db: db, replace: !created.contains(id))
+        }
         let insert = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
         for c in concerns { try insert.execute(arguments: [c.entity, Int64(c.index)]) }
         let version = try db.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")

@@ -297,7 +297,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                 }
                 let state = SQLLogState(db: db, origin: origin, path: path)
                 let decision = try EventRules.check(envelope: envelope, payload: payload, index: tip.size, state: state, verifySignature: false)
-                try projection.apply(payload, index: tip.size)
+                // `expects` equals the subject's revision (checked above): 0 means no earlier event.
+                try projection.apply(payload, index: tip.size, subjectIsNew: payload.expects == 0)
                 if known[envelope.keyID] == nil {
                     deferredPositions.append(i)
                     deferredKeys.append(decision.signer.publicKey)
