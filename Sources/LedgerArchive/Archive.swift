@@ -67,7 +67,7 @@ public enum Archive {
         let current = try lookup.state(of: subject)
         var state: JSONObject
         if creating.contains(type) {
-            guard current == nil else { throw LedgerError(.conflict, "\(subject) already exists; choose another id") }
+            guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
             state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue)), ("created", .number(String(index)))])
         } else if replay, current == nil {
             state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue))])

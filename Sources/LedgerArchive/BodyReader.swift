@@ -120,7 +120,12 @@ enum Schema {
     static func languageTexts(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> JSONObject {
         guard let o = v.objectValue else { throw BodyReader.error(path, "must be an object from language tag to text, found \(v.kindName)") }
         guard o.count > 0 else { throw BodyReader.error(path, "must hold at least one language") }
+        var seen = Set<String>()
         for m in o.members {
+            // Tags are case-insensitive (RFC 5646 §2.1.1): "en" and "EN" are one language.
+            guard seen.insert(m.key.lowercased()).inserted else {
+                throw BodyReader.error("\(path).\(Clip.text(m.key))", "the language \(Clip.text(m.key)) is given twice (tags are case-insensitive)")
+            }
             if let problem = LanguageTag.problem(m.key) {
                 throw BodyReader.error("\(path).\(Clip.text(m.key))", "not a BCP 47 language tag: \(problem)")
             }

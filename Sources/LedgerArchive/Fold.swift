@@ -33,12 +33,12 @@ extension Archive {
                 let old = s[m.key]
                 if m.value == .null {
                     if old == nil, !replay {
-                        throw BodyReader.error("body.changes.\(m.key)", "is not set, so there is nothing to remove")
+                        throw Archive.ruleError("body.changes.\(m.key)", "is not set, so there is nothing to remove")
                     }
                     s[m.key] = nil
                 } else {
                     if let old, !replay, Canonical.equal(old, m.value) {
-                        throw BodyReader.error("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")
+                        throw Archive.ruleError("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")
                     }
                     s[m.key] = m.value
                 }
@@ -46,8 +46,10 @@ extension Archive {
         case "facility.alias-added":
             let alias = body["alias"]!.objectValue!
             var aliases = s["aliases"]?.arrayValue ?? []
-            if !replay, aliases.contains(where: { $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"] == alias["lang"] }) {
-                throw BodyReader.error("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
+            if !replay, aliases.contains(where: {
+                $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias["lang"]?.stringValue?.lowercased()
+            }) {
+                throw Archive.ruleError("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
             }
             aliases.append(.object(alias))
             s["aliases"] = .array(aliases)
@@ -56,7 +58,7 @@ extension Archive {
         case "incident.source-cited":
             let cited = s["sources"]?.arrayValue ?? []
             if !replay, cited.contains(where: { $0.objectValue?["source"] == body["source"] && $0.objectValue?["locator"] == body["locator"] }) {
-                throw BodyReader.error("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
+                throw Archive.ruleError("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
             }
             append(body, entry: entry, to: "sources", in: &s)
         case "attribution.claimed":
@@ -74,7 +76,7 @@ extension Archive {
         case "incident.certainty-graded":
             let grade = body["certainty"]!
             if !replay, s["certainty"]?.objectValue?["grade"] == grade {
-                throw BodyReader.error("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
+                throw Archive.ruleError("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
             }
             s["certainty"] = .object(JSONObject(uniqueMembers: [("grade", grade), ("reason", body["reason"]!), ("entry", entry)]))
         case "incident.verification-changed":
@@ -82,7 +84,7 @@ extension Archive {
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
             if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(to) {
                 let allowed = Vocabulary.verificationTransitions[from] ?? []
-                throw BodyReader.error("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
+                throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
             }
             s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string(to)), ("reason", body["reason"]!), ("entry", entry)]))
         case "incident.merged":
@@ -112,6 +114,11 @@ extension Archive {
         default:
             break
         }
+    }
+
+    /// A refusal by a rule that needs the archive's state (exit 3), naming the field.
+    static func ruleError(_ field: String, _ problem: String) -> LedgerError {
+        LedgerError(.refused, "field `\(field)`: \(problem)")
     }
 
     /// A merge survivor must be an active incident, and merging must not close a cycle.

@@ -15,7 +15,7 @@ struct AsOfOption: ParsableArguments {
     func validate() throws {
         if asOf != nil && atSize != nil { throw ValidationError("--as-of and --at-size are alternatives") }
         if let asOf, Timestamp.parseRFC3339(asOf) == nil {
-            throw ValidationError("--as-of \"\(Terminal.safe(asOf))\" is not an RFC 3339 time such as 2019-06-01T00:00:00Z")
+            throw ValidationError("--as-of \"\(Terminal.safe(asOf))\" is not a UTC time such as 2019-06-01T00:00:00Z (RFC 3339 with Z)")
         }
     }
 
@@ -25,6 +25,10 @@ struct AsOfOption: ParsableArguments {
     func resolve(_ store: SQLiteLedger) throws(LedgerError) -> (size: UInt64, moment: String) {
         let current = try store.size()
         if let asOf, let t = Timestamp.parseRFC3339(asOf) {
+            // A moment still to come is not fixed yet: later appends would fall before it.
+            guard t <= SystemClock().now() else {
+                throw LedgerError(.malformed, "--as-of \(asOf) is in the future; a view as of a moment needs a moment that has passed")
+            }
             return (try store.size(asOf: t), t.recordTimeText)
         }
         let size = atSize ?? current
@@ -190,7 +194,16 @@ struct ListCommand: ParsableCommand {
         }
         f.from = try day(occurredFrom, option: "occurred-from", upper: false)
         f.to = try day(occurredTo, option: "occurred-to", upper: true)
-        f.place = place
+        if let from = f.from, let to = f.to, from > to {
+            throw LedgerError(.malformed, "--occurred-from is after --occurred-to")
+        }
+        f.place = place.map { NFC.normalize($0) }  // stored text is NFC
+        if let facility, EntityID.kind(of: facility) != .facility {
+            throw LedgerError(.malformed, "--facility \"\(Terminal.safe(facility))\" is not a facility id (facility:NAME)")
+        }
+        if let perpetrator, EntityID.kind(of: perpetrator) != .actor {
+            throw LedgerError(.malformed, "--perpetrator \"\(Terminal.safe(perpetrator))\" is not an actor id (actor:NAME)")
+        }
         f.facility = facility
         f.perpetrator = perpetrator
         for (value, allowed, name) in [

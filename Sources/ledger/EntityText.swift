@@ -146,8 +146,10 @@ extension Terminal {
     static func isolated(_ text: String) -> String {
         let safe = safe(text)
         let rtl = safe.unicodeScalars.contains { (s: Unicode.Scalar) -> Bool in
-            // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms.
+            // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic, their presentation forms, and the
+            // supplementary right-to-left blocks (e.g. Adlam).
             (0x0590...0x08FF).contains(s.value) || (0xFB1D...0xFDFF).contains(s.value) || (0xFE70...0xFEFF).contains(s.value)
+                || (0x10800...0x10FFF).contains(s.value) || (0x1E800...0x1EFFF).contains(s.value)
         }
         return rtl ? "\u{2068}\(safe)\u{2069}" : safe
     }

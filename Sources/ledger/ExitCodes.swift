@@ -50,7 +50,10 @@ enum Terminal {
         var out = ""
         for s in text.unicodeScalars {
             let v = s.value
-            if v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
+            // C0, C1, DEL; bidi embeddings, overrides, isolates and marks (LRM, RLM, ALM); line and paragraph separators.
+            if v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+                || v == 0x200E || v == 0x200F || v == 0x061C || v == 0x2028 || v == 0x2029
+            {
                 out += "\\u{\(String(v, radix: 16))}"
             } else {
                 out.unicodeScalars.append(s)
