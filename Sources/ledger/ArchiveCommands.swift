@@ -301,21 +301,33 @@ struct RebuildCommand: ParsableCommand {
     }
 }
 
-/// Writes a new file completely, then syncs it; refuses to overwrite.
+/// Writes a new file completely under a temporary name, syncs it, then links it into place:
+/// a crash leaves either no file at `path` or the whole one. Refuses to overwrite.
 enum OutputFile {
     static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard !FileManager.default.fileExists(atPath: path) else { throw LedgerError(.io, "\(path) already exists; choose another name") }
+        let temp = path + ".writing-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        defer { unlink(temp) }
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             guard n > 0 else {
-                unlink(path)
+                close(fd)
                 throw LedgerError(.io, "\(path): write failed: \(String(cString: strerror(errno)))")
             }
             written += n
         }
-        guard fsync(fd) == 0 else { throw LedgerError(.io, "\(path): fsync failed: \(String(cString: strerror(errno)))") }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard synced else { throw LedgerError(.io, "\(path): fsync failed: \(String(cString: strerror(errno)))") }
+        guard link(temp, path) == 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
+        let directory = (path as NSString).deletingLastPathComponent
+        let dir = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
     }
 }
