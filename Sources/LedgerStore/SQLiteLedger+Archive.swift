@@ -63,16 +63,8 @@ final class ProjectionWriter: EntityLookup {
     /// The states after entries 0…size−1 of the entities changed by entries size−interval…size−1
     /// (those entries are already inserted in this transaction).
     private func checkpoint(at size: UInt64) throws(LedgerError) {
-        // Changed entities: each entry's subject, and the survivor of each merge.
-        var ids = Set<String>()
-        do {
-            let range: StatementArguments = [Int64(size - interval), Int64(size)]
-            for id in try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ? AND idx < ?", arguments: range) { ids.insert(id) }
-            for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = 'incident.merged'", arguments: range) {
-                let entry = try EntryLine(bytes: Array(line))
-                if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
-            }
-        } catch { throw LedgerError.database(error, path: path) }
+        let ids: Set<String>
+        do { ids = try ProjectionRows.changedEntities(db, from: size - interval, below: size) } catch { throw LedgerError.database(error, path: path) }
         for id in ids where EntityID.kind(of: id) != nil {
             guard let s = try state(of: id) else { continue }
             versions.append((id, size, Canonical.encode(s)))
@@ -104,6 +96,18 @@ enum ProjectionRows {
         } catch {
             throw LedgerError(.notALedger, "\(path) is damaged: the stored state of \(id) is not valid JSON (\(error)); run `ledger rebuild`")
         }
+    }
+
+    /// The subjects of entries `from`…`below`−1 (to the end when nil) and the survivor of each
+    /// merge among them: the entities those entries changed (plus key ids, which are no entities).
+    static func changedEntities(_ db: Database, from: UInt64, below: UInt64?) throws -> Set<String> {
+        let range: StatementArguments = [Int64(from), Int64(min(below ?? UInt64(Int64.max), UInt64(Int64.max)))]
+        var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ? AND idx < ?", arguments: range))
+        for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = 'incident.merged'", arguments: range) {
+            let entry = try EntryLine(bytes: Array(line))
+            if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
+        }
+        return ids
     }
 
     static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, db: Database, replace: Bool) throws {
@@ -279,13 +283,7 @@ extension SQLiteLedger {
             // subjects (and merge survivors) of the entries after the last version written.
             let lastWritten = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions") ?? 0)
             var changed = Set(try String.fetchAll(db, sql: "SELECT DISTINCT id FROM state_versions WHERE size > ?", arguments: [Int64(checkpoint)]))
-            let tail = Int64(max(lastWritten, checkpoint))
-            for id in try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ?", arguments: [tail]) { changed.insert(id) }
-            for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND type = 'incident.merged'", arguments: [tail]) {
-                if let into = try EventPayload(bytes: EntryLine(bytes: Array(line)).envelope.payload, requireNFC: false).body["into"]?.stringValue {
-                    changed.insert(into)
-                }
-            }
+            changed.formUnion(try ProjectionRows.changedEntities(db, from: max(lastWritten, checkpoint), below: nil))
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entities") ?? 0
             let version = try db.cachedStatement(sql: "SELECT state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1")
             if checkpoint > 0, changed.count * 2 < count {
@@ -587,7 +585,8 @@ extension SQLiteLedger {
             return (size, states)
         }
         let size = current?.size ?? requested!
-        guard size <= (try self.size()) else { throw LedgerError(.malformed, "tree size \(size) is beyond the log's \(try self.size()) entries") }
+        let logSize = try self.size()
+        guard size <= logSize else { throw LedgerError(.malformed, "tree size \(size) is beyond the log's \(logSize) entries") }
         var moment = asOf ?? ""
         if asOf == nil, size > 0 { moment = try logRows(from: size - 1, limit: 1).first?.recordedAt ?? "" }
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)

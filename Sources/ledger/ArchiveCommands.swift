@@ -39,6 +39,13 @@ struct AsOfOption: ParsableArguments {
     }
 }
 
+/// Refuses an argument that is not an entity id.
+func requireEntityID(_ id: String) throws(LedgerError) {
+    guard EntityID.kind(of: id) != nil else {
+        throw LedgerError(.malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME or source:NAME")
+    }
+}
+
 /// `ledger show ID`: one entity's view.
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,11 +60,8 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
-            let store = try ledger.open(readOnly: true)
-            try store.requireCurrentProjections()
-            guard EntityID.kind(of: id) != nil else {
-                throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
-            }
+            let store = try ledger.openArchive()
+            try requireEntityID(id)
             let (size, when) = try moment.resolve(store)
             let view = ArchiveView(store: store, size: moment.isSet ? size : nil)
             var shown = id
@@ -66,7 +70,7 @@ struct ShowCommand: ParsableCommand {
             // A merged incident resolves to the incident that absorbed it.
             var hops = 0
             while let s = state, s["status"]?.stringValue == "merged", let into = s["mergedInto"]?.stringValue, hops < 1000 {
-                notes.append("\(shown) was merged into \(into) (entry \(s["merge"]?.objectValue?["entry"].map { String(decoding: Canonical.encode($0), as: UTF8.self) } ?? "?"))")
+                notes.append("\(shown) was merged into \(into) (entry \(EntityText.inline(s["merge"]?.objectValue?["entry"])))")
                 shown = into
                 state = try view.state(into)
                 hops += 1
@@ -107,11 +111,8 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
-            let store = try ledger.open(readOnly: true)
-            try store.requireCurrentProjections()
-            guard EntityID.kind(of: id) != nil else {
-                throw LedgerError(.malformed, "\"\(id)\" is not an entity id: incident:NAME, facility:NAME, actor:NAME or source:NAME")
-            }
+            let store = try ledger.openArchive()
+            try requireEntityID(id)
             let entries = try store.entries(concerning: id)
             var state = ArchiveState(only: [id])
             var revisions: [(entry: SQLiteLedger.ConcerningEntry, changes: [FieldChange])] = []
@@ -222,8 +223,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
-            let store = try ledger.open(readOnly: true)
-            try store.requireCurrentProjections()
+            let store = try ledger.openArchive()
             let f = try filter()
             var incidents: [JSONObject]
             if moment.isSet {
@@ -267,8 +267,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
-            let store = try ledger.open(readOnly: true)
-            try store.requireCurrentProjections()
+            let store = try ledger.openArchive()
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
             var requested: UInt64?
             var when: String?

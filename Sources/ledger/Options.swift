@@ -11,6 +11,13 @@ struct LedgerOption: ParsableArguments {
     func open(readOnly: Bool = false) throws(LedgerError) -> SQLiteLedger {
         try SQLiteLedger.open(path: ledger, readOnly: readOnly)
     }
+
+    /// Opens the ledger read-only for archive views, refusing projections of another version.
+    func openArchive() throws(LedgerError) -> SQLiteLedger {
+        let store = try open(readOnly: true)
+        try store.requireCurrentProjections()
+        return store
+    }
 }
 
 /// `--key FILE`, a private key file that signs.
