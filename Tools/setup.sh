@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what IncidentLedger needs on a fresh Debian machine (run as root, or with sudo
-# available): libsodium, SQLite headers, pkg-config; and Python's `cryptography` for the
-# independent verifier. Safe to run again: it installs only what is missing.
+# available): libsodium, SQLite headers, pkg-config; and Python's `cryptography` (for the
+# independent verifiers) and `bagit` (the Library of Congress BagIt validator, used by the tests). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need=()
@@ -19,6 +19,11 @@ pkg-config --exists libsodium || { echo "setup: pkg-config cannot find libsodium
 
 if ! python3 -c "import cryptography" >/dev/null 2>&1; then
     echo "setup: installing the Python cryptography package" >&2
-    python3 -m pip install --quiet cryptography
+    python3 -m pip install --quiet cryptography 2>/dev/null || python3 -m pip install --quiet --break-system-packages cryptography
+fi
+# The Library of Congress BagIt tool: the tests check that exports are valid bags with it.
+if ! python3 -c "import bagit" >/dev/null 2>&1; then
+    echo "setup: installing the Python bagit package" >&2
+    python3 -m pip install --quiet bagit 2>/dev/null || python3 -m pip install --quiet --break-system-packages bagit
 fi
 echo "setup: ok (libsodium $(pkg-config --modversion libsodium), $(swift --version 2>/dev/null | head -n 1))" >&2

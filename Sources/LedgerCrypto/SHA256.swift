@@ -67,3 +67,35 @@ public protocol RawBytes {
 extension Array: RawBytes where Element == UInt8 {}
 extension ArraySlice: RawBytes where Element == UInt8 {}
 extension Digest32: RawBytes {}
+
+extension SHA256 {
+    /// Incremental SHA-256 (libsodium's streaming API), for hashing files while reading them.
+    public struct Hasher: ~Copyable {
+        private var state = crypto_hash_sha256_state()
+
+        public init() {
+            Sodium.ensure()
+            crypto_hash_sha256_init(&state)
+        }
+
+        /// Feeds `bytes`.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count > 0 else { return }
+            crypto_hash_sha256_update(&state, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        }
+
+        /// Feeds a byte collection.
+        public mutating func update<C: RawBytes>(_ bytes: C) {
+            bytes.withUnsafeBytes { update($0) }
+        }
+
+        /// The digest of everything fed.
+        public consuming func finalize() -> Digest32 {
+            var out = Digest32.zero
+            withUnsafeMutableBytes(of: &out) { o in
+                _ = crypto_hash_sha256_final(&state, o.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            return out
+        }
+    }
+}

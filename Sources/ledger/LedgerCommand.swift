@@ -16,7 +16,7 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [
             KeyCommand.self, InitCommand.self, AppendCommand.self, SignCommand.self, CheckpointCommand.self,
             VerifyCommand.self, LogCommand.self, ShowCommand.self, HistoryCommand.self, ListCommand.self, SnapshotCommand.self,
-            RebuildCommand.self,
+            RebuildCommand.self, ExportCommand.self, AuditCommand.self,
         ]
     )
 }

@@ -10,14 +10,16 @@ final class Progress: @unchecked Sendable {
 
     init(label: String) { self.label = label }
 
-    func update(_ done: UInt64, _ total: UInt64) {
+    func update(_ done: UInt64, _ total: UInt64) { update(done, total, unit: "entries", detail: nil) }
+
+    func update(_ done: UInt64, _ total: UInt64, unit: String, detail: String?) {
         guard enabled else { return }
         let now = Date()
         guard now.timeIntervalSince(last) > 0.2 || done == total else { return }
         last = now
         let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
         let pct = total > 0 ? Double(done) * 100 / Double(total) : 100
-        FileHandle.standardError.write(Data(String(format: "\r%@ %llu / %llu entries (%.0f%%, %.0f/s)", label, done, total, pct, rate).utf8))
+        FileHandle.standardError.write(Data(String(format: "\r%@ %llu / %llu %@ (%.0f%%, %.0f/s)%@", label, done, total, unit, pct, rate, detail.map { ", " + $0 } ?? "").utf8))
         shown = true
     }
 

@@ -1,0 +1,384 @@
+import Foundation
+import LedgerCrypto
+
+/// Audits an export bundle (FORMAT.md §14) with no database and no trust in its producer: only
+/// the pinned genesis key id and, optionally, trusted witnesses and a quorum.
+public struct BagAudit {
+    /// The stage a failure belongs to, in the order they are checked.
+    public enum Step: String, Sendable {
+        case layout, entries, latestCheckpoint = "latest-checkpoint", fixity, bagInfo = "bag-info", cosignatures
+    }
+
+    /// The first thing that does not hold.
+    public struct Failure: Sendable, Equatable {
+        public var step: Step
+        public var index: UInt64?
+        public var file: String?
+        public var reason: String
+
+        public var description: String {
+            var where_ = ""
+            if let file { where_ += "\(file): " }
+            if let index { where_ += "entry \(index): " }
+            return "\(step.rawValue): \(where_)\(reason)"
+        }
+    }
+
+    /// One checkpoint of the bundle, after the audit.
+    public struct CheckpointSummary: Sendable {
+        public var size: UInt64
+        public var root: Digest32
+        /// Trusted witnesses whose cosignature verified, with their cosigning times.
+        public var cosigners: [(name: String, time: UInt64)]
+        /// Names on signature lines that are neither the log's nor a trusted witness's.
+        public var otherSigners: [String]
+    }
+
+    /// What the audit found.
+    public struct Report: Sendable {
+        public var failure: Failure?
+        public var ok: Bool { failure == nil }
+        public var origin: String?
+        public var treeSize: UInt64 = 0
+        public var root: Digest32?
+        public var genesisKeyID: String?
+        public var keys: [KeyRecord] = []
+        public var checkpoints: [CheckpointSummary] = []
+        public var exportTime: String?
+        public var files: Int = 0
+        public var payloadOctets: UInt64 = 0
+        public var entriesDigest: Digest32?
+    }
+
+    public let directory: String
+    public let trust: String
+    public let witnesses: [VerifierKey]
+    public let quorum: Int
+    public var parallelism = LogVerifier.defaultParallelism
+    /// Called now and then with (entries verified, entries file bytes read, file size).
+    public var progress: ((UInt64, UInt64, UInt64) -> Void)?
+
+    public init(directory: String, trust: String, witnesses: [VerifierKey] = [], quorum: Int = 0) {
+        self.directory = directory
+        self.trust = trust
+        self.witnesses = witnesses
+        self.quorum = quorum
+    }
+
+    struct Stop: Error { var failure: Failure }
+
+    static func fail(_ step: Step, _ reason: String, file: String? = nil, index: UInt64? = nil) -> Stop {
+        Stop(failure: Failure(step: step, index: index, file: file, reason: reason))
+    }
+
+    /// Runs every check; the report's `failure` is the first that does not hold. Throws only
+    /// when the directory cannot be read at all.
+    public func run() throws(LedgerError) -> Report {
+        var report = Report()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LedgerError(.io, "\(directory) is not a directory (an export bundle is a BagIt directory)")
+        }
+        do {
+            try audit(into: &report)
+        } catch let stop as Stop {
+            report.failure = stop.failure
+        } catch {
+            report.failure = Failure(step: .layout, index: nil, file: nil, reason: "\(error)")
+        }
+        return report
+    }
+
+    private func path(_ relative: String) -> String { directory + "/" + relative }
+
+    private func read(_ relative: String, step: Step = .layout, limit: Int = 64 << 20) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path(relative)) else { throw BagAudit.fail(step, "cannot be read", file: relative) }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
+        guard data.count <= limit else { throw BagAudit.fail(step, "is larger than \(limit) bytes", file: relative) }
+        return Array(data)
+    }
+
+    /// Lists a directory: names of regular files and directories; anything else fails.
+    private func list(_ relative: String) throws -> (files: [String], directories: [String]) {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: relative.isEmpty ? directory : path(relative)) } catch {
+            throw BagAudit.fail(.layout, "cannot be listed", file: relative.isEmpty ? "." : relative)
+        }
+        var files: [String] = []
+        var dirs: [String] = []
+        for name in names.sorted() {
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            var st = stat()
+            guard lstat(path(rel), &st) == 0 else { throw BagAudit.fail(.layout, "cannot be examined", file: rel) }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: files.append(name)
+            case S_IFDIR: dirs.append(name)
+            case S_IFLNK: throw BagAudit.fail(.layout, "is a symbolic link; a bundle holds only regular files", file: rel)
+            default: throw BagAudit.fail(.layout, "is not a regular file or directory", file: rel)
+            }
+        }
+        return (files, dirs)
+    }
+
+    private func audit(into report: inout Report) throws {
+        // 1. Layout.
+        let top = try list("")
+        for name in top.files + top.directories where !Bag.topLevel.contains(name) {
+            throw BagAudit.fail(.layout, "unexpected \(top.directories.contains(name) ? "directory" : "file") at the top of the bag (an export holds only bagit.txt, bag-info.txt, the two manifests and data/)", file: name)
+        }
+        for name in ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"] where !top.files.contains(name) {
+            throw BagAudit.fail(.layout, "is missing", file: name)
+        }
+        guard top.directories.contains("data") else { throw BagAudit.fail(.layout, "is missing: the bag has no payload directory", file: "data/") }
+        guard try read("bagit.txt") == Bag.bagitTxt else {
+            throw BagAudit.fail(.layout, "must be exactly \"BagIt-Version: 1.0\\nTag-File-Character-Encoding: UTF-8\\n\"", file: "bagit.txt")
+        }
+        let dataListing = try list("data")
+        for name in dataListing.files + dataListing.directories where !["entries.jsonl", "checkpoint", "checkpoints"].contains(name) {
+            throw BagAudit.fail(.layout, "unexpected \(dataListing.directories.contains(name) ? "directory" : "file") in the payload (data/ holds entries.jsonl, checkpoint and checkpoints/)", file: "data/" + name)
+        }
+        for name in ["entries.jsonl", "checkpoint"] where !dataListing.files.contains(name) {
+            throw BagAudit.fail(.layout, "is missing", file: "data/" + name)
+        }
+        guard dataListing.directories.contains("checkpoints") else { throw BagAudit.fail(.layout, "is missing", file: "data/checkpoints/") }
+        let cpListing = try list(Bag.checkpointsDirectory)
+        if let d = cpListing.directories.first { throw BagAudit.fail(.layout, "unexpected directory", file: "\(Bag.checkpointsDirectory)/\(d)") }
+        var checkpointSizes: [UInt64] = []
+        for name in cpListing.files {
+            guard let size = Bag.checkpointSize(fileName: name) else {
+                throw BagAudit.fail(.layout, "a checkpoint file is named by its tree size (decimal, no leading zeros, at least 1)", file: "\(Bag.checkpointsDirectory)/\(name)")
+            }
+            checkpointSizes.append(size)
+        }
+        checkpointSizes.sort()
+        guard !checkpointSizes.isEmpty else { throw BagAudit.fail(.layout, "holds no checkpoint", file: "data/checkpoints/") }
+        let payloadFiles = Set([Bag.entriesPath, Bag.latestPath] + checkpointSizes.map(Bag.checkpointPath))
+        let manifest = try Bag.parseManifestOrFail(read("manifest-sha256.txt"), file: "manifest-sha256.txt")
+        let tagManifest = try Bag.parseManifestOrFail(read("tagmanifest-sha256.txt"), file: "tagmanifest-sha256.txt")
+        for p in payloadFiles.sorted() where manifest[p] == nil {
+            throw BagAudit.fail(.layout, "is not listed in manifest-sha256.txt", file: p)
+        }
+        for p in manifest.keys.sorted() where !payloadFiles.contains(p) {
+            throw BagAudit.fail(.layout, "manifest-sha256.txt lists \(p), which the bag does not hold", file: "manifest-sha256.txt")
+        }
+        for p in Bag.tagFiles where tagManifest[p] == nil {
+            throw BagAudit.fail(.layout, "is not listed in tagmanifest-sha256.txt", file: p)
+        }
+        for p in tagManifest.keys.sorted() where !Bag.tagFiles.contains(p) {
+            throw BagAudit.fail(.layout, "tagmanifest-sha256.txt lists \(p), which is not one of the bag's tag files", file: "tagmanifest-sha256.txt")
+        }
+        report.files = payloadFiles.count
+
+        // 2. Entries and every checkpoint at its size.
+        var notes: [(size: UInt64, bytes: [UInt8])] = []
+        for size in checkpointSizes { notes.append((size, try read(Bag.checkpointPath(size), step: .entries, limit: 1 << 20))) }
+        var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
+        var parsedNotes: [UInt64: SignedNote] = [:]
+        var nextNote = 0
+        var given: UInt64 = 0
+        func checkNotes() throws {
+            while nextNote < notes.count, notes[nextNote].size == given {
+                let file = Bag.checkpointPath(notes[nextNote].size)
+                do throws(LedgerError) {
+                    try verifier.checkCheckpoint(notes[nextNote].bytes)
+                } catch {
+                    throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
+                }
+                let note = try? SignedNote(bytes: notes[nextNote].bytes)
+                parsedNotes[notes[nextNote].size] = note
+                report.checkpoints.append(CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: []))
+                nextNote += 1
+            }
+        }
+        let entriesDigest = try streamEntries { (lines) throws in
+            var start = 0
+            while start < lines.count {
+                var end = lines.count
+                if nextNote < notes.count, notes[nextNote].size > given, notes[nextNote].size - given < UInt64(end - start) {
+                    end = start + Int(notes[nextNote].size - given)
+                }
+                do throws(LedgerError) {
+                    try verifier.process(Array(lines[start..<end]))
+                } catch {
+                    throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
+                }
+                given += UInt64(end - start)
+                try checkNotes()
+                start = end
+            }
+            return given
+        }
+        do throws(LedgerError) { try verifier.finish() } catch {
+            throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
+        }
+        try checkNotes()
+        report.treeSize = verifier.size
+        report.root = verifier.root
+        report.origin = verifier.state.origin
+        report.genesisKeyID = verifier.genesisKeyID
+        report.keys = verifier.state.keys.values.sorted { $0.enrolledAt < $1.enrolledAt }
+        guard verifier.size > 0 else { throw BagAudit.fail(.entries, "holds no entries, not even the genesis", file: Bag.entriesPath) }
+        if nextNote < notes.count {
+            throw BagAudit.fail(
+                .entries, "is for tree size \(notes[nextNote].size) but the bag holds only \(verifier.size) entries: entries were removed",
+                file: Bag.checkpointPath(notes[nextNote].size))
+        }
+
+        // 3. The latest checkpoint covers every entry.
+        guard checkpointSizes.last == verifier.size else {
+            throw BagAudit.fail(
+                .latestCheckpoint,
+                "no checkpoint commits the whole bag: the largest is for tree size \(checkpointSizes.last!), the bag holds \(verifier.size) entries",
+                file: Bag.checkpointPath(verifier.size))
+        }
+        let latest = try read(Bag.latestPath, step: .latestCheckpoint, limit: 1 << 20)
+        guard latest == notes.last!.bytes else {
+            throw BagAudit.fail(.latestCheckpoint, "differs from \(Bag.checkpointPath(verifier.size)), the checkpoint for the bag's \(verifier.size) entries", file: Bag.latestPath)
+        }
+
+        // 4. Fixity.
+        report.entriesDigest = entriesDigest
+        var octets: UInt64 = 0
+        for p in payloadFiles.sorted() {
+            let digest: Digest32
+            if p == Bag.entriesPath {
+                digest = entriesDigest
+                octets += fileSize(p)
+            } else {
+                let bytes = try read(p, step: .fixity, limit: 1 << 20)
+                digest = SHA256.hash(bytes)
+                octets += UInt64(bytes.count)
+            }
+            guard manifest[p] == digest else {
+                throw BagAudit.fail(.fixity, "SHA-256 is \(digest.hex) but manifest-sha256.txt says \(manifest[p]!.hex)", file: p)
+            }
+        }
+        report.payloadOctets = octets
+        var infoBytes: [UInt8] = []
+        for p in Bag.tagFiles {
+            let bytes = try read(p, step: .fixity)
+            if p == "bag-info.txt" { infoBytes = bytes }
+            let digest = SHA256.hash(bytes)
+            guard tagManifest[p] == digest else {
+                throw BagAudit.fail(.fixity, "SHA-256 is \(digest.hex) but tagmanifest-sha256.txt says \(tagManifest[p]!.hex)", file: p)
+            }
+        }
+
+        // 5. bag-info claims.
+        let info: [String: [String]]
+        do throws(LedgerError) { info = try Bag.parseInfo(infoBytes) } catch { throw BagAudit.fail(.bagInfo, error.message, file: "bag-info.txt") }
+        func claim(_ label: String, _ expected: String) throws {
+            guard let values = info[label], values.count == 1 else {
+                throw BagAudit.fail(.bagInfo, "label \(label) must appear exactly once", file: "bag-info.txt")
+            }
+            guard values[0] == expected else {
+                throw BagAudit.fail(.bagInfo, "\(label) says \(values[0].prefix(100)) but the bag proves \(expected)", file: "bag-info.txt")
+            }
+        }
+        try claim("IncidentLedger-Format", "1")
+        try claim("IncidentLedger-Origin", report.origin ?? "")
+        try claim("IncidentLedger-Tree-Size", String(verifier.size))
+        try claim("IncidentLedger-Root", verifier.root.hex)
+        try claim("IncidentLedger-Genesis-Key-ID", report.genesisKeyID ?? "")
+        guard let times = info["IncidentLedger-Export-Time"], times.count == 1, Bag.parseExportTime(times[0]) != nil else {
+            throw BagAudit.fail(.bagInfo, "IncidentLedger-Export-Time must appear once, as YYYY-MM-DDTHH:MM:SSZ", file: "bag-info.txt")
+        }
+        report.exportTime = times[0]
+        if let oxum = info["Payload-Oxum"] {
+            guard oxum == ["\(octets).\(payloadFiles.count)"] else {
+                throw BagAudit.fail(.bagInfo, "Payload-Oxum says \(oxum.joined(separator: ", ")) but the payload is \(octets).\(payloadFiles.count)", file: "bag-info.txt")
+            }
+        }
+
+        // 6. Cosignatures.
+        for i in report.checkpoints.indices {
+            let size = report.checkpoints[i].size
+            guard let note = parsedNotes[size] else { continue }
+            var seen: [(name: String, time: UInt64)] = []
+            for w in witnesses {
+                switch Cosignature.check(note, witness: w) {
+                case .success(let t)?: seen.append((w.name, t))
+                case .failure(let e)?: throw BagAudit.fail(.cosignatures, e.message, file: Bag.checkpointPath(size))
+                case nil: break
+                }
+            }
+            let known = Set(witnesses.map(\.name)).union([report.origin ?? ""])
+            report.checkpoints[i].cosigners = seen
+            report.checkpoints[i].otherSigners = Array(Set(note.signatures.map(\.name)).subtracting(known)).sorted()
+        }
+        if !witnesses.isEmpty, let last = report.checkpoints.last {
+            let distinct = Set(last.cosigners.map(\.name))
+            if distinct.count < quorum {
+                var reason = "the latest checkpoint (tree size \(last.size)) carries valid cosignatures of \(distinct.count) trusted witness\(distinct.count == 1 ? "" : "es")"
+                reason += distinct.isEmpty ? "" : " (\(distinct.sorted().joined(separator: ", ")))"
+                reason += "; the quorum is \(quorum)"
+                if !last.otherSigners.isEmpty { reason += "; cosigned also by witnesses not trusted here: \(last.otherSigners.joined(separator: ", "))" }
+                throw BagAudit.fail(.cosignatures, reason, file: Bag.latestPath)
+            }
+        }
+    }
+
+    private func fileSize(_ relative: String) -> UInt64 {
+        var st = stat()
+        return stat(path(relative), &st) == 0 ? UInt64(st.st_size) : 0
+    }
+
+    /// Streams `data/entries.jsonl` in batches of lines, hashing the whole file; returns its digest.
+    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> Digest32 {
+        let file = path(Bag.entriesPath)
+        let fd = open(file, O_RDONLY)
+        guard fd >= 0 else { throw BagAudit.fail(.entries, "cannot be read", file: Bag.entriesPath) }
+        defer { close(fd) }
+        let total = fileSize(Bag.entriesPath)
+        var hasher = SHA256.Hasher()
+        let chunkSize = 4 << 20
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var carry: [UInt8] = []
+        var read_: UInt64 = 0
+        var lines: [[UInt8]] = []
+        lines.reserveCapacity(8192)
+        var verified: UInt64 = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, chunkSize) }
+            guard n >= 0 else { throw BagAudit.fail(.entries, "read error: \(String(cString: strerror(errno)))", file: Bag.entriesPath) }
+            if n == 0 { break }
+            read_ += UInt64(n)
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            var start = 0
+            for i in 0..<n where buffer[i] == 0x0A {
+                if carry.isEmpty {
+                    lines.append(Array(buffer[start..<i]))
+                } else {
+                    carry += buffer[start..<i]
+                    lines.append(carry)
+                    carry = []
+                }
+                start = i + 1
+                if lines.count == 8192 {
+                    verified = try body(lines)
+                    lines.removeAll(keepingCapacity: true)
+                }
+            }
+            carry += buffer[start..<n]
+            guard carry.count <= 8 << 20 else {
+                throw BagAudit.fail(.entries, "line \(verified + UInt64(lines.count) + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: verified + UInt64(lines.count))
+            }
+            progress?(verified, read_, total)
+        }
+        if !lines.isEmpty { verified = try body(lines) }
+        if !carry.isEmpty {
+            throw BagAudit.fail(
+                .entries, "the last line is not ended by a newline: the file was truncated (or has stray bytes after entry \(verified > 0 ? verified - 1 : 0))",
+                file: Bag.entriesPath, index: verified)
+        }
+        progress?(verified, read_, total)
+        return hasher.finalize()
+    }
+}
+
+extension Bag {
+    static func parseManifestOrFail(_ bytes: [UInt8], file: String) throws -> [String: Digest32] {
+        do throws(LedgerError) { return try parseManifest(bytes, file: file) } catch { throw BagAudit.fail(.layout, error.message, file: file) }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import LedgerCore
+import LedgerCrypto
+
+/// What `export` wrote.
+public struct ExportReport: Sendable {
+    public var directory: String
+    public var treeSize: UInt64
+    public var root: Digest32
+    public var checkpoints: Int
+    public var payloadOctets: UInt64
+}
+
+extension SQLiteLedger {
+    /// Writes entries `0 … size-1` and every stored checkpoint up to `size` as a BagIt bundle
+    /// (FORMAT.md §11) at `directory`, which must not exist. `size` defaults to the log's size and
+    /// must be the size of a stored checkpoint (an export never carries entries that no signed
+    /// checkpoint commits). Everything is read in one transaction, written under a temporary name,
+    /// fsynced, and renamed into place, so a crash leaves no partial bundle at `directory`.
+    public func export(
+        to directory: String, upTo requested: UInt64? = nil, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws(LedgerError) -> ExportReport {
+        guard !FileManager.default.fileExists(atPath: directory) else {
+            throw LedgerError(.io, "\(directory) already exists; give a new directory (an export never overwrites)")
+        }
+        let parent = (directory as NSString).deletingLastPathComponent
+        let temp = (parent.isEmpty ? "." : parent) + "/.\((directory as NSString).lastPathComponent).partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temp)
+        do {
+            let report = try queue.read { db in try self.export(db: db, temp: temp, requested: requested, exportTime: exportTime, progress: progress) }
+            guard rename(temp, directory) == 0 else {
+                throw LedgerError(.io, "\(directory) could not be created (\(String(cString: strerror(errno))))")
+            }
+            DurableFile.syncDirectory(parent.isEmpty ? "." : parent)
+            var r = report
+            r.directory = directory
+            return r
+        } catch {
+            try? FileManager.default.removeItem(atPath: temp)
+            if let e = error as? LedgerError { throw e }
+            throw LedgerError.database(error, path: path)
+        }
+    }
+
+    private func export(db: Database, temp: String, requested: UInt64?, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)?) throws -> ExportReport {
+        let logSize = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+        let stored = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
+        let size = requested ?? logSize
+        guard size >= 1, size <= logSize else {
+            throw LedgerError(.refused, "--upto \(size) is outside the log, which holds \(logSize) entries")
+        }
+        guard let latest = stored.first(where: { $0.size == size }) else {
+            let sizes = stored.map { String($0.size) }
+            let known = sizes.isEmpty ? "there are none yet" : "stored checkpoints: " + (sizes.count > 8 ? sizes.suffix(8).joined(separator: ", ") + " (latest 8)" : sizes.joined(separator: ", "))
+            throw LedgerError(
+                .refused,
+                "no signed checkpoint covers exactly \(size) entries, so the export could not prove them (\(known)); sign one with `ledger checkpoint --key LOGKEY`, or pass --upto with a checkpointed size")
+        }
+        let root = try MerkleTree.root(size: size, source: SQLMerkleNodes(db: db))
+        let latestCP = try Checkpoint(text: SignedNote(bytes: latest.note).text)
+        guard latestCP.root == root, latestCP.origin == origin else {
+            throw LedgerError(.verificationFailed, "the stored checkpoint at size \(size) does not match the stored tree; run `ledger verify`")
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: temp + "/data/checkpoints", withIntermediateDirectories: true)
+        var digests: [(path: String, digest: Digest32)] = []
+        var octets: UInt64 = 0
+
+        // Entries, streamed and hashed as they are written.
+        let entries = try DurableFile(path: temp + "/" + Bag.entriesPath)
+        var hasher = SHA256.Hasher()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(8 << 20)
+        let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx < ? ORDER BY idx", arguments: [Int64(size)])
+        var expected: UInt64 = 0
+        while let row = try cursor.next() {
+            guard try row.count(0) == expected else { throw LedgerError(.verificationFailed, "entry \(expected) is missing from the ledger file; run `ledger verify`") }
+            try row.withUnsafeData(atIndex: 1) { d in if let d { buffer.append(contentsOf: d) } }
+            buffer.append(0x0A)
+            expected += 1
+            if buffer.count >= 8 << 20 {
+                hasher.update(buffer)
+                try entries.write(buffer)
+                octets += UInt64(buffer.count)
+                buffer.removeAll(keepingCapacity: true)
+                progress?(expected, size)
+            }
+        }
+        guard expected == size else { throw LedgerError(.verificationFailed, "the ledger file holds \(expected) of \(size) entries; run `ledger verify`") }
+        hasher.update(buffer)
+        try entries.write(buffer)
+        octets += UInt64(buffer.count)
+        try entries.close()
+        digests.append((Bag.entriesPath, hasher.finalize()))
+        progress?(size, size)
+
+        var count = 0
+        for cp in stored where cp.size <= size {
+            try DurableFile.write(cp.note, to: temp + "/" + Bag.checkpointPath(cp.size))
+            digests.append((Bag.checkpointPath(cp.size), SHA256.hash(cp.note)))
+            octets += UInt64(cp.note.count)
+            count += 1
+        }
+        try DurableFile.write(latest.note, to: temp + "/" + Bag.latestPath)
+        digests.append((Bag.latestPath, SHA256.hash(latest.note)))
+        octets += UInt64(latest.note.count)
+
+        let info = Bag.Info(
+            origin: origin, treeSize: size, root: root, genesisKeyID: genesisKeyID, exportTime: exportTime, payloadOctets: octets, payloadFiles: digests.count
+        ).encoded()
+        let manifest = Bag.manifest(digests)
+        let tags: [(String, [UInt8])] = [("bagit.txt", Bag.bagitTxt), ("bag-info.txt", info), ("manifest-sha256.txt", manifest)]
+        for (name, bytes) in tags { try DurableFile.write(bytes, to: temp + "/" + name) }
+        try DurableFile.write(Bag.manifest(tags.map { ($0.0, SHA256.hash($0.1)) }), to: temp + "/tagmanifest-sha256.txt")
+        for d in ["/data/checkpoints", "/data", ""] { DurableFile.syncDirectory(temp + d) }
+        return ExportReport(directory: temp, treeSize: size, root: root, checkpoints: count, payloadOctets: octets)
+    }
+}
+
+/// A file written and fsynced; refuses to replace an existing file.
+final class DurableFile {
+    let path: String
+    private var fd: Int32
+
+    init(path: String) throws(LedgerError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LedgerError(.io, "\(path): \(String(cString: strerror(errno)))") }
+    }
+
+    func write(_ bytes: [UInt8]) throws(LedgerError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            guard n > 0 else { throw LedgerError(.io, "\(path): write failed: \(String(cString: strerror(errno)))") }
+            done += n
+        }
+    }
+
+    func close() throws(LedgerError) {
+        let synced = fsync(fd) == 0
+        Foundation.close(fd)
+        fd = -1
+        guard synced else { throw LedgerError(.io, "\(path): fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { if fd >= 0 { Foundation.close(fd) } }
+
+    static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
+        let f = try DurableFile(path: path)
+        try f.write(bytes)
+        try f.close()
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            Foundation.close(fd)
+        }
+    }
+}

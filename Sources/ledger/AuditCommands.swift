@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+/// `ledger export`: write a BagIt bundle an auditor can check with no database.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the log (entries and signed checkpoints) as a BagIt bundle for auditors (docs/FORMAT.md §11).",
+        discussion: """
+            The bundle holds entries 0 to SIZE-1, every stored checkpoint up to SIZE, and the checkpoint for SIZE itself, which must \
+            exist: sign one first with `ledger checkpoint`. OUT must not exist; it appears only once complete. Give --export-time for a \
+            reproducible bundle (the same ledger prefix and time always give byte-identical files).
+            """)
+
+    @OptionGroup var ledger: LedgerOption
+    @Option(help: ArgumentHelp("Directory to create.", valueName: "dir"))
+    var out: String
+    @Option(help: ArgumentHelp("Export only entries 0 to SIZE-1 (a checkpointed size). Default: the whole log.", valueName: "size"))
+    var upto: UInt64?
+    @Option(name: .customLong("export-time"), help: ArgumentHelp("Export time recorded in bag-info.txt, YYYY-MM-DDTHH:MM:SSZ. Default: now.", valueName: "time"))
+    var exportTime: String?
+
+    func validate() throws {
+        if let exportTime, Bag.parseExportTime(exportTime) == nil { throw ValidationError("--export-time must be YYYY-MM-DDTHH:MM:SSZ (UTC, whole seconds)") }
+        if let upto, upto == 0 || upto > UInt64(Int64.max) { throw ValidationError("--upto must be at least 1") }
+    }
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let store = try ledger.open(readOnly: true)
+            let time = exportTime.flatMap(Bag.parseExportTime) ?? SystemClock().now()
+            let progress = Progress(label: "exported")
+            let report = try store.export(to: out, upTo: upto, exportTime: time, progress: progress.update)
+            progress.finish()
+            let logSize = try store.size()
+            print("exported \(report.treeSize) entries and \(report.checkpoints) checkpoints to \(out)")
+            print("root:           \(report.root.hex)")
+            print("genesis key id: \(store.genesisKeyID)")
+            print("audit it with:  ledger audit \(out) --trust \(store.genesisKeyID)")
+            if logSize > report.treeSize {
+                Terminal.note("note: the log holds \(logSize) entries; entries \(report.treeSize) to \(logSize - 1) are not in this bundle")
+            }
+        }
+    }
+}
+
+/// Reads a verifier key given as text or as a file holding it.
+func readVerifierKey(_ arg: String, option: String) throws -> VerifierKey {
+    var text = arg
+    if !arg.contains("+"), let data = FileManager.default.contents(atPath: arg) {
+        text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    do { return try VerifierKey(parsing: text) } catch { throw ValidationError("\(option) \(arg.prefix(80)): \(error.message)") }
+}
+
+/// Trusted witnesses and a quorum, shared by `audit` and `check-proof`.
+struct WitnessPolicyOption: ParsableArguments {
+    @Option(name: .customLong("witness"), help: ArgumentHelp("A trusted witness's verifier key (NAME+HASH+BASE64, or a file holding it); repeat for each.", valueName: "vkey"))
+    var witnessArgs: [String] = []
+    @Option(help: ArgumentHelp("How many trusted witnesses must have cosigned the latest checkpoint (default: all given).", valueName: "k"))
+    var quorum: Int?
+
+    func witnesses() throws -> [VerifierKey] {
+        let keys = try witnessArgs.map { try readVerifierKey($0, option: "--witness") }
+        for k in keys where k.kind != .cosigner { throw ValidationError("--witness \(k.name): this is a log key (type 0x01), not a witness key (type 0x04)") }
+        guard Set(keys.map(\.name)).count == keys.count else { throw ValidationError("--witness: two keys have the same name") }
+        if let quorum {
+            guard !keys.isEmpty else { throw ValidationError("--quorum needs at least one --witness") }
+            guard quorum >= 1, quorum <= keys.count else { throw ValidationError("--quorum must be between 1 and the number of --witness keys (\(keys.count))") }
+        }
+        return keys
+    }
+
+    var effectiveQuorum: Int { quorum ?? witnessArgs.count }
+}
+
+/// `ledger audit`: check a bundle with no database.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Audit an export bundle with no database: BagIt fixity, every entry, every checkpoint, bag-info claims, cosignatures.",
+        discussion: """
+            Trusts only the genesis key id given with --trust (and the witnesses given with --witness). Checks are those of \
+            docs/FORMAT.md §14, in that order; the first failure is the verdict. Exit 0 when everything holds, 1 when the bundle fails \
+            (the reason names the step, the file and the entry index), 64 for bad arguments, 74 when the directory cannot be read. \
+            --json prints a report fit to attach to a chain-of-custody record.
+            """)
+
+    @Argument(help: ArgumentHelp("The bundle directory.", valueName: "dir"))
+    var bag: String
+    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band).", valueName: "keyid"))
+    var trust: String
+    @OptionGroup var policy: WitnessPolicyOption
+    @OptionGroup var output: JSONOutputOption
+
+    func validate() throws {
+        guard KeyID.isWellFormed(trust) else { throw ValidationError("--trust must be 64 lowercase hex digits (the genesis key id)") }
+        _ = try policy.witnesses()
+    }
+
+    func run() throws {
+        let witnesses = try policy.witnesses()
+        try guarded { () throws(LedgerError) in
+            var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
+            let progress = Progress(label: "audited")
+            audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
+            let started = SystemClock().now()
+            let report = try audit.run()
+            progress.finish()
+            if output.json {
+                printJSON(AuditCommand.json(report, bag: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum, auditedAt: started))
+            } else if report.ok {
+                AuditCommand.printText(report, witnesses: witnesses)
+            }
+            if let failure = report.failure {
+                throw LedgerError(.verificationFailed, "audit failed: \(failure.description)")
+            }
+        }
+    }
+
+    static func printText(_ r: BagAudit.Report, witnesses: [VerifierKey]) {
+        print("ok: \(r.treeSize) entries, \(r.checkpoints.count) checkpoints, \(r.keys.count) keys, \(r.files) payload files verified")
+        print("origin:         \(Terminal.safe(r.origin ?? ""))")
+        print("root:           \(r.root?.hex ?? "")")
+        print("genesis key id: \(r.genesisKeyID ?? "")  (pinned)")
+        print("exported at:    \(r.exportTime ?? "")")
+        if let last = r.checkpoints.last {
+            if witnesses.isEmpty {
+                print("cosignatures:   not checked (no --witness given)")
+            } else {
+                let names = last.cosigners.map { "\($0.name) at \(Bag.exportTimeText(Timestamp(microseconds: Int64(clamping: $0.time) &* 1_000_000)))" }
+                print("cosigned by:    \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+            }
+        }
+    }
+
+    static func json(_ r: BagAudit.Report, bag: String, trust: String, witnesses: [VerifierKey], quorum: Int, auditedAt: Timestamp) -> [(key: String, value: JSONValue)] {
+        let failure: JSONValue = r.failure.map { f in
+            .object(JSONObject(uniqueMembers: [
+                ("step", .string(f.step.rawValue)), ("index", f.index.map { .int($0) } ?? .null), ("file", f.file.map { .string($0) } ?? .null),
+                ("reason", .string(f.reason)),
+            ]))
+        } ?? .null
+        let keys: [JSONValue] = r.keys.map { k in
+            .object(JSONObject(uniqueMembers: [
+                ("keyID", .string(k.keyID)), ("name", .string(k.name)), ("roles", .array(k.roles.map { .string($0.rawValue) })),
+                ("enrolledAt", .int(k.enrolledAt)), ("revokedAt", k.revokedAt.map { .int($0) } ?? .null),
+            ]))
+        }
+        let checkpoints: [JSONValue] = r.checkpoints.map { c in
+            .object(JSONObject(uniqueMembers: [
+                ("size", .int(c.size)), ("root", .string(c.root.hex)),
+                ("cosigners", .array(c.cosigners.map { .object(JSONObject(uniqueMembers: [("name", .string($0.name)), ("time", .int($0.time))])) })),
+                ("otherSigners", .array(c.otherSigners.map { .string($0) })),
+            ]))
+        }
+        return [
+            ("ok", .bool(r.ok)), ("tool", .string("ledger audit (IncidentLedger format 1)")), ("auditedAt", .string(Bag.exportTimeText(auditedAt))),
+            ("bag", .string(bag)), ("trustedGenesisKeyID", .string(trust)), ("origin", r.origin.map { .string($0) } ?? .null),
+            ("treeSize", .int(r.treeSize)), ("root", r.root.map { .string($0.hex) } ?? .null), ("genesisKeyID", r.genesisKeyID.map { .string($0) } ?? .null),
+            ("exportTime", r.exportTime.map { .string($0) } ?? .null), ("entriesSHA256", r.entriesDigest.map { .string($0.hex) } ?? .null),
+            ("payloadFiles", .int(UInt64(r.files))), ("payloadOctets", .int(r.payloadOctets)),
+            ("witnesses", .array(witnesses.map { .string($0.encoded) })), ("quorum", .int(UInt64(witnesses.isEmpty ? 0 : quorum))),
+            ("keys", .array(keys)), ("checkpoints", .array(checkpoints)), ("failure", failure),
+        ]
+    }
+}
