@@ -304,7 +304,16 @@ struct RebuildCommand: ParsableCommand {
 /// a crash leaves either no file at `path` or the whole one. Refuses to overwrite.
 enum OutputFile {
     static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
-        guard !FileManager.default.fileExists(atPath: path) else { throw LedgerError(.io, "\(path) already exists; choose another name") }
+        try write(bytes, to: path, replacing: false)
+    }
+
+    /// Like `write`, but atomically replaces an existing file (rename over it).
+    static func replace(_ bytes: [UInt8], at path: String) throws(LedgerError) {
+        try write(bytes, to: path, replacing: true)
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String, replacing: Bool) throws(LedgerError) {
+        guard replacing || !FileManager.default.fileExists(atPath: path) else { throw LedgerError(.io, "\(path) already exists; choose another name") }
         let temp = path + ".writing-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
@@ -321,7 +330,9 @@ enum OutputFile {
         let synced = fsync(fd) == 0
         close(fd)
         guard synced else { throw LedgerError(.io, "\(path): fsync failed: \(String(cString: strerror(errno)))") }
-        guard link(temp, path) == 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
+        guard (replacing ? rename(temp, path) : link(temp, path)) == 0 else {
+            throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))")
+        }
         let directory = (path as NSString).deletingLastPathComponent
         let dir = open(directory.isEmpty ? "." : directory, O_RDONLY)
         if dir >= 0 {

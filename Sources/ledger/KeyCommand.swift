@@ -9,7 +9,7 @@ struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
         abstract: "Make Ed25519 keys, and enroll or revoke them in a ledger.",
-        subcommands: [New.self, Show.self, Enroll.self, Revoke.self, List.self]
+        subcommands: [New.self, Show.self, VKey.self, Enroll.self, Revoke.self, List.self]
     )
 
     enum KDFStrength: String, ExpressibleByArgument, CaseIterable {
@@ -80,6 +80,31 @@ struct KeyCommand: ParsableCommand {
                     print("public key: \(Base64.encode(k.publicKey.bytes))")
                     print("encrypted:  \(k.isEncrypted ? "yes" : "NO")")
                 }
+            }
+        }
+    }
+
+    struct VKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vkey",
+            abstract: "Print a key file's verifier key (C2SP signed-note vkey) for checkpoint or cosignature checks (no passphrase needed).",
+            discussion: "For the log key, --name is the ledger's origin; for a witness key, add --witness and give the witness's name.")
+
+        @Argument(help: ArgumentHelp("Key file.", valueName: "file"))
+        var file: String
+        @Option(help: "Key name: the origin for a log key, the witness name for a witness key.")
+        var name: String
+        @Flag(help: "A witness (cosignature, type 0x04) key rather than a log key (type 0x01).")
+        var witness = false
+
+        func validate() throws {
+            guard Origin.isValid(name) else { throw ValidationError("--name must be 1–255 printable ASCII bytes without spaces or +") }
+        }
+
+        func run() throws {
+            try guarded { () throws(LedgerError) in
+                let k = try KeyFile(path: file)
+                print(VerifierKey(name: name, kind: witness ? .cosigner : .log, publicKey: k.publicKey).encoded)
             }
         }
     }
