@@ -50,7 +50,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// The tip after this object's last committed append (see `loadTip`).
     private let tipCache = Mutex<Tip?>(nil)
 
-    private static func configuration(readOnly: Bool) -> Configuration {
+    static func configuration(readOnly: Bool) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
         // WAL is set once, when the file is created (it persists in the file). GRDB's own `.wal`
@@ -150,7 +150,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         return try open(path: path, clock: clock)
     }
 
-    private init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {
+    init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {
         stateCheckpointInterval = interval
         storedProjectionVersion = Archive.projectionVersion
         self.path = path
@@ -160,7 +160,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         self.clock = clock
     }
 
-    private static func removeDatabaseFiles(_ p: String) {
+    static func removeDatabaseFiles(_ p: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(p + suffix) }
     }
 
@@ -183,7 +183,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
     }
 
-    private struct Tip: Sendable {
+    struct Tip: Sendable {
         var size: UInt64
         var frontier: MerkleFrontier
         var lastRecordTime: Timestamp?
@@ -372,7 +372,7 @@ public final class SQLiteLedger: @unchecked Sendable {
         return idx
     }
 
-    private func insert(
+    func insert(
         db: Database, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip, recordTime: Timestamp,
         prepared: PreparedEntry? = nil
     ) throws -> AppendOutcome {

@@ -168,3 +168,51 @@ struct AuditCommand: ParsableCommand {
         ]
     }
 }
+
+/// `ledger import`: audit a bundle, then build a working ledger from it.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Audit an export bundle, then build a new ledger file from it (entries byte for byte, checkpoints with their cosignatures).",
+        discussion: """
+            The audit is `ledger audit`'s; an import happens only when it passes. The new file is built under a temporary name and \
+            appears at --ledger only when complete; an existing file is never overwritten. Exit codes as for audit, and 3 when an \
+            entry breaks an archive rule (the bundle is a valid log, but not one this tool would have written).
+            """)
+
+    @Argument(help: ArgumentHelp("The bundle directory.", valueName: "dir"))
+    var bag: String
+    @Option(help: ArgumentHelp("Path of the new ledger file.", valueName: "path"))
+    var ledger: String
+    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band).", valueName: "keyid"))
+    var trust: String
+    @OptionGroup var policy: WitnessPolicyOption
+
+    func validate() throws {
+        guard KeyID.isWellFormed(trust) else { throw ValidationError("--trust must be 64 lowercase hex digits (the genesis key id)") }
+        _ = try policy.witnesses()
+    }
+
+    func run() throws {
+        let witnesses = try policy.witnesses()
+        try guarded { () throws(LedgerError) in
+            guard !FileManager.default.fileExists(atPath: ledger) else {
+                throw LedgerError(.io, "\(ledger) already exists; choose a new path (an existing ledger is never overwritten)")
+            }
+            var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
+            let progress = Progress(label: "audited")
+            audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
+            let report = try audit.run()
+            progress.finish()
+            if let failure = report.failure { throw LedgerError(.verificationFailed, "audit failed, nothing imported: \(failure.description)") }
+            let building = Progress(label: "imported")
+            let store = try SQLiteLedger.importBundle(
+                path: ledger, entries: bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
+                root: report.root!, progress: building.update)
+            building.finish()
+            print("imported \(report.treeSize) entries and \(report.checkpoints.count) checkpoints into \(ledger)")
+            print("root:           \(try store.root(size: try store.size()).hex)")
+            print("genesis key id: \(store.genesisKeyID)  (pinned)")
+        }
+    }
+}

@@ -32,6 +32,8 @@ public struct BagAudit {
         public var cosigners: [(name: String, time: UInt64)]
         /// Names on signature lines that are neither the log's nor a trusted witness's.
         public var otherSigners: [String]
+        /// The signed note exactly as audited.
+        public var note: [UInt8]
     }
 
     /// What the audit found.
@@ -187,11 +189,11 @@ public struct BagAudit {
                 }
                 let note = try? SignedNote(bytes: notes[nextNote].bytes)
                 parsedNotes[notes[nextNote].size] = note
-                report.checkpoints.append(CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: []))
+                report.checkpoints.append(CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: notes[nextNote].bytes))
                 nextNote += 1
             }
         }
-        let entriesDigest = try streamEntries { (lines) throws in
+        let streamed = try streamEntries { (lines) throws in
             var start = 0
             while start < lines.count {
                 var end = lines.count
@@ -213,6 +215,12 @@ public struct BagAudit {
             throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
         }
         try checkNotes()
+        if !streamed.trailing.isEmpty {
+            throw BagAudit.fail(
+                .entries, "the last line is not ended by a newline: the file was truncated (or has stray bytes after the last entry)",
+                file: Bag.entriesPath, index: streamed.lines)
+        }
+        let entriesDigest = streamed.digest
         report.treeSize = verifier.size
         report.root = verifier.root
         report.origin = verifier.state.origin
@@ -325,55 +333,19 @@ public struct BagAudit {
     }
 
     /// Streams `data/entries.jsonl` in batches of lines, hashing the whole file; returns its digest.
-    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> Digest32 {
-        let file = path(Bag.entriesPath)
-        let fd = open(file, O_RDONLY)
-        guard fd >= 0 else { throw BagAudit.fail(.entries, "cannot be read", file: Bag.entriesPath) }
-        defer { close(fd) }
-        let total = fileSize(Bag.entriesPath)
-        var hasher = SHA256.Hasher()
-        let chunkSize = 4 << 20
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
-        var carry: [UInt8] = []
-        var read_: UInt64 = 0
-        var lines: [[UInt8]] = []
-        lines.reserveCapacity(8192)
+    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> JSONLinesReader.Result {
         var verified: UInt64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, chunkSize) }
-            guard n >= 0 else { throw BagAudit.fail(.entries, "read error: \(String(cString: strerror(errno)))", file: Bag.entriesPath) }
-            if n == 0 { break }
-            read_ += UInt64(n)
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            var start = 0
-            for i in 0..<n where buffer[i] == 0x0A {
-                if carry.isEmpty {
-                    lines.append(Array(buffer[start..<i]))
-                } else {
-                    carry += buffer[start..<i]
-                    lines.append(carry)
-                    carry = []
-                }
-                start = i + 1
-                if lines.count == 8192 {
-                    verified = try body(lines)
-                    lines.removeAll(keepingCapacity: true)
-                }
+        let result: JSONLinesReader.Result
+        do {
+            result = try JSONLinesReader(path: path(Bag.entriesPath)).read(progress: { read, total in progress?(verified, read, total) }) { lines in
+                verified = try body(lines)
             }
-            carry += buffer[start..<n]
-            guard carry.count <= 8 << 20 else {
-                throw BagAudit.fail(.entries, "line \(verified + UInt64(lines.count) + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: verified + UInt64(lines.count))
-            }
-            progress?(verified, read_, total)
+        } catch JSONLinesReader.Failure.unreadable(let why) {
+            throw BagAudit.fail(.entries, "cannot be read: \(why)", file: Bag.entriesPath)
+        } catch JSONLinesReader.Failure.lineTooLong(let index) {
+            throw BagAudit.fail(.entries, "line \(index + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: index)
         }
-        if !lines.isEmpty { verified = try body(lines) }
-        if !carry.isEmpty {
-            throw BagAudit.fail(
-                .entries, "the last line is not ended by a newline: the file was truncated (or has stray bytes after entry \(verified > 0 ? verified - 1 : 0))",
-                file: Bag.entriesPath, index: verified)
-        }
-        progress?(verified, read_, total)
-        return hasher.finalize()
+        return result
     }
 }
 

@@ -1,0 +1,77 @@
+import Foundation
+import LedgerCrypto
+
+/// Streams a JSON Lines file in batches of lines (without their `\n`), hashing every byte read.
+/// Memory holds one read chunk and one batch.
+public struct JSONLinesReader {
+    public let path: String
+    public var batchSize = 8192
+    public var chunkSize = 4 << 20
+    /// Longest line accepted (an entry is at most a few MiB).
+    public var maxLine = 8 << 20
+
+    public init(path: String) { self.path = path }
+
+    public enum Failure: Error {
+        case unreadable(String)
+        case lineTooLong(lineIndex: UInt64)
+    }
+
+    /// What is left once every full line was delivered.
+    public struct Result {
+        /// SHA-256 of the whole file.
+        public var digest: Digest32
+        /// Lines delivered.
+        public var lines: UInt64
+        /// Bytes after the last `\n` (a truncated line), empty for a well-formed file.
+        public var trailing: [UInt8]
+        public var bytes: UInt64
+    }
+
+    /// Calls `body` with each batch of lines, and `progress` with (bytes read, file size).
+    public func read(progress: ((UInt64, UInt64) -> Void)? = nil, _ body: ([[UInt8]]) throws -> Void) throws -> Result {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Failure.unreadable(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        let total = fstat(fd, &st) == 0 ? UInt64(st.st_size) : 0
+        var hasher = SHA256.Hasher()
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var carry: [UInt8] = []
+        var bytes: UInt64 = 0
+        var delivered: UInt64 = 0
+        var lines: [[UInt8]] = []
+        lines.reserveCapacity(batchSize)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, chunkSize) }
+            guard n >= 0 else { throw Failure.unreadable(String(cString: strerror(errno))) }
+            if n == 0 { break }
+            bytes += UInt64(n)
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            var start = 0
+            for i in 0..<n where buffer[i] == 0x0A {
+                if carry.isEmpty {
+                    lines.append(Array(buffer[start..<i]))
+                } else {
+                    carry += buffer[start..<i]
+                    lines.append(carry)
+                    carry = []
+                }
+                start = i + 1
+                if lines.count == batchSize {
+                    try body(lines)
+                    delivered += UInt64(lines.count)
+                    lines.removeAll(keepingCapacity: true)
+                }
+            }
+            carry += buffer[start..<n]
+            guard carry.count <= maxLine else { throw Failure.lineTooLong(lineIndex: delivered + UInt64(lines.count)) }
+            progress?(bytes, total)
+        }
+        if !lines.isEmpty {
+            try body(lines)
+            delivered += UInt64(lines.count)
+        }
+        return Result(digest: hasher.finalize(), lines: delivered, trailing: carry, bytes: bytes)
+    }
+}
