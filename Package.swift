@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTesting"]),
-        .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerStore", "LedgerTesting"]),
+        .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerTesting"]),
     ]
 )
 

@@ -45,6 +45,11 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 func key(_ n: UInt8) -> Ed25519.PrivateKey { try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: n, count: 32))) }
 
+if CommandLine.arguments.dropFirst().first == "audit" {
+    try AuditBench.run(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "archive" {
     try ArchiveBench.run(Array(CommandLine.arguments.dropFirst(2)))
     exit(0)

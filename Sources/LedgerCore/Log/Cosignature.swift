@@ -36,7 +36,7 @@ public struct VerifierKey: Sendable, Equatable, Hashable {
 
     /// Parses a vkey; the key hash must match the name, type and key.
     public init(parsing text: String) throws(LedgerError) {
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false)
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw LedgerError(.malformed, "a verifier key is NAME+KEYHASH+BASE64 (three parts separated by +)") }
         let name = String(parts[0])
         guard Origin.isValid(name) else { throw LedgerError(.malformed, "verifier key name must be 1–255 printable ASCII bytes without + or spaces") }

@@ -1,0 +1,98 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+/// `ledger-bench audit --ledger PATH [--rounds R] [--keep DIR]`: exports the ledger as a bundle
+/// (enrolling a demo log key and signing a checkpoint first if needed), then times the full
+/// offline audit beside the raw limit measured in the same run: the bare libsodium verify loop
+/// over the same signed messages on all cores. Peak memory is measured by Tools/bench-audit.sh
+/// around `ledger audit` in its own process.
+enum AuditBench {
+    static let logKey = try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: 9, count: 32)))
+    static let adminKey = try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: 1, count: 32)))
+
+    static func run(_ args: [String]) throws {
+        var path: String?
+        var rounds = 3
+        var keep: String?
+        var i = 0
+        while i < args.count {
+            let next = i + 1 < args.count ? args[i + 1] : ""
+            switch args[i] {
+            case "--ledger": path = next
+            case "--rounds": rounds = max(1, Int(next) ?? rounds)
+            case "--keep": keep = next
+            default:
+                FileHandle.standardError.write(Data("usage: ledger-bench audit --ledger PATH [--rounds R] [--keep BAGDIR]\n".utf8))
+                exit(64)
+            }
+            i += 2
+        }
+        guard let path else {
+            FileHandle.standardError.write(Data("ledger-bench audit: --ledger PATH is required (e.g. one made by Tools/bench-archive.sh)\n".utf8))
+            exit(64)
+        }
+        let ledger = try SQLiteLedger.open(path: path)
+        let logID = KeyID.of(logKey.publicKey)
+        if try ledger.keys().first(where: { $0.keyID == logID }) == nil {
+            let d = KeyDescriptor(publicKey: logKey.publicKey, name: "Bench log key (demo key)", roles: [.log])
+            let payload = EventPayload(
+                ledger: ledger.origin, id: UUIDv7.make(at: SystemClock().now()), type: EventTypes.keyEnrolled, subject: d.keyID,
+                expects: try ledger.revision(of: d.keyID), signedAt: SystemClock().now().signedTimeText, body: d.json)
+            _ = try ledger.append([Envelope.sign(payload: payload.encoded(), with: adminKey)])
+        }
+        let size = try ledger.size()
+        if try ledger.checkpointNote(size: size) == nil { _ = try ledger.checkpoint(signingKey: logKey) }
+        let bag = keep ?? NSTemporaryDirectory() + "audit-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: bag)
+        let tExport = try ArchiveBench.time { _ = try ledger.export(to: bag, exportTime: Timestamp(microseconds: 1_767_225_600_000_000)) }
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: bag) } }
+        let keys = Dictionary(uniqueKeysWithValues: try ledger.keys().map { ($0.keyID, $0.publicKey) })
+        let trust = ledger.genesisKeyID
+        print(String(format: "bundle of %llu entries exported in %.2f s to %@", size, tExport, bag))
+        let cores = System.activeProcessorCount
+        var bestRaw = Double.infinity
+        var bestAudit = Double.infinity
+        for round in 1...rounds {
+            // Raw limit: strict Ed25519 verification of every entry's PAE message on all cores;
+            // reading and decoding the file are not timed.
+            var raw = 0.0
+            var verified = 0
+            _ = try JSONLinesReader(path: bag + "/" + Bag.entriesPath).read { lines in
+                let envelopes = lines.map { try! EntryLine(bytes: $0).envelope }
+                let messages = envelopes.map { Envelope.pae(type: $0.payloadType, body: $0.payload) }
+                let signers = envelopes.map { keys[$0.keyID]! }
+                let ok = Counter()
+                raw += ArchiveBench.time {
+                    Parallel.forEachChunk(count: messages.count, parallelism: cores) { range in
+                        var n = 0
+                        for j in range where signers[j].isValidSignature(envelopes[j].signature, for: messages[j]) { n += 1 }
+                        ok.add(n)
+                    }
+                }
+                verified += ok.value
+            }
+            precondition(verified == Int(size), "raw loop: \(verified) of \(size) signatures verified")
+            bestRaw = min(bestRaw, raw)
+            var report: BagAudit.Report?
+            let t = try ArchiveBench.time { report = try BagAudit(directory: bag, trust: trust).run() }
+            guard let report, report.ok else { fatalError("audit failed: \(report?.failure?.description ?? "?")") }
+            bestAudit = min(bestAudit, t)
+            print(String(format: "round %d: raw verify %.2f s (%.0f/s), audit %.2f s (%.0f/s)", round, raw, Double(size) / raw, t, Double(size) / t))
+        }
+        let rawRate = Double(size) / bestRaw
+        let auditRate = Double(size) / bestAudit
+        print(String(format: "raw libsodium verify, %d cores: %.0f entries/s", cores, rawRate))
+        print(String(format: "ledger audit (BagIt fixity, entries, checkpoints, claims): %.0f entries/s = %.1f%% of raw (goal 85%%)", auditRate, 100 * auditRate / rawRate))
+        print("trust: \(trust)")
+    }
+}
+
+/// A thread-safe counter.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
