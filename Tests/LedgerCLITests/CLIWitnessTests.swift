@@ -1,0 +1,111 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import Testing
+
+@Suite("witness cosigning, forks, proofs and check-proof")
+struct CLIWitnessTests {
+    /// A ledger with a checkpoint at 15 and 16, a witness state that cosigned 15.
+    func setup() throws -> (AuditFixture, String, String) {
+        let f = try AuditFixture.make()
+        let s = f.s
+        let notes = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--to", "15"])
+        try #require(notes.status == 0, "\(notes)")
+        // The checkpoint of size 15, as stored.
+        let cp15 = s.write("cp15.note", String(decoding: try ConsistencyProofFile(bytes: Array(notes.stdout.utf8)).oldNote, as: UTF8.self))
+        let state = s.path("w2-state")
+        let first = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1764000000"])
+        try #require(first.status == 0, "\(first)")
+        return (f, state, cp15)
+    }
+
+    @Test("a consistent larger checkpoint is cosigned with a proof; audit with two witnesses and quorum 2 passes after attaching")
+    func consistent() throws {
+        let (f, state, _) = try setup()
+        let s = f.s
+        let cp16 = s.write("cp16-latest.note", try s.run(["checkpoint", "--ledger", s.ledger, "--list"]).stdout.components(separatedBy: "\n\n").suffix(2).joined(separator: "\n\n"))
+        let noProof = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16])
+        #expect(noProof.status == 3 && noProof.stderr.contains("--from 15 --to 16"), "\(noProof)")
+        let proof = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--out", s.path("c.proof")])
+        #expect(proof.status == 0, "\(proof)")
+        let check = try s.run(["check-proof", s.path("c.proof"), "--log-key", f.logVKey])
+        #expect(check.status == 0 && check.stdout.contains("extends"), "\(check)")
+        let cosigned = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16, "--proof", s.path("c.proof"), "--time", "1764000100"])
+        #expect(cosigned.status == 0, "\(cosigned)")
+        let attach = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.w2", cosigned.stdout)])
+        #expect(attach.status == 0 && attach.stdout.contains("w2.example/witness"), "\(attach)")
+        let bag = s.path("bag-two-witnesses")
+        #expect(try s.run(["export", "--ledger", s.ledger, "--out", bag]).status == 0)
+        let audit = try s.run(["audit", bag, "--trust", f.trust, "--witness", f.w1VKey, "--witness", f.w2VKey, "--quorum", "2"])
+        #expect(audit.status == 0 && audit.stdout.contains("w1.example/witness") && audit.stdout.contains("w2.example/witness"), "\(audit)")
+        // Inclusion proof of entry 5 against the cosigned checkpoint, checked with both witnesses.
+        let inc = try s.run(["prove", "inclusion", "--ledger", s.ledger, "--index", "5", "--out", s.path("e5.tlog-proof")])
+        #expect(inc.status == 0, "\(inc)")
+        let ok = try s.run(["check-proof", s.path("e5.tlog-proof"), "--log-key", f.logVKey, "--witness", f.w1VKey, "--witness", f.w2VKey])
+        #expect(ok.status == 0 && ok.stdout.contains("entry 5"), "\(ok)")
+    }
+
+    @Test("forks are refused with exit 1 and kept as evidence: same size other root, smaller tree, bad proof")
+    func forks() throws {
+        let (f, state, cp15) = try setup()
+        let s = f.s
+        let evidence = { (n: Int) in FileManager.default.fileExists(atPath: try! self.forkDirectory(state) + "/\(n)/offered") }
+        // Same size, another root, validly signed by the log key.
+        let text = "\(s.origin)\n15\n\(Digest32(hex: String(repeating: "cd", count: 32))!.base64)\n"
+        let forged = s.write("forged15.note", String(decoding: SignedNote.sign(text: Array(text.utf8), name: s.origin, key: f.logKey).encoded(), as: UTF8.self))
+        let r1 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, forged])
+        #expect(r1.status == 1 && r1.stderr.contains("FORK"), "\(r1)")
+        #expect(evidence(1))
+        // A proof that does not verify (a larger forged tree).
+        let text17 = "\(s.origin)\n17\n\(Digest32(hex: String(repeating: "ef", count: 32))!.base64)\n"
+        let forged17 = s.write("forged17.note", String(decoding: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded(), as: UTF8.self))
+        let bad = ConsistencyProofFile(oldSize: 15, proof: [Digest32.zero, Digest32.zero], oldNote: Array(try String(contentsOfFile: cp15, encoding: .utf8).utf8), newNote: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded())
+        let badPath = s.write("bad.proof", String(decoding: bad.encoded(), as: UTF8.self))
+        let r2 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, forged17, "--proof", badPath])
+        #expect(r2.status == 1 && r2.stderr.contains("no valid consistency proof"), "\(r2)")
+        #expect(evidence(2))
+        let check = try s.run(["check-proof", badPath, "--log-key", f.logVKey])
+        #expect(check.status == 1 && check.stderr.contains("NOT consistent"), "\(check)")
+        // After a good cosign at 16, offering 15 again is a smaller tree.
+        let proof = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--out", s.path("c.proof")])
+        #expect(proof.status == 0)
+        let cp16 = s.write("cp16b.note", String(decoding: try ConsistencyProofFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: s.path("c.proof"))))).newNote, as: UTF8.self))
+        #expect(try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16, "--ledger", s.ledger]).status == 0)
+        let r3 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp15])
+        #expect(r3.status == 1 && r3.stderr.contains("smaller"), "\(r3)")
+        #expect(evidence(3))
+        // A checkpoint not signed by a trusted log key is refused outright (not a fork).
+        let stranger = s.write("stranger.note", String(decoding: SignedNote.sign(text: Array(text.utf8), name: s.origin, key: f.strangerKey).encoded(), as: UTF8.self))
+        let r4 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, stranger])
+        #expect(r4.status == 1 && r4.stderr.contains("not signed by any log key"), "\(r4)")
+        #expect(!evidence(4))
+    }
+
+    @Test("check-proof rejects an altered entry line, a wrong index and an altered path hash")
+    func badInclusionProofs() throws {
+        let (f, _, _) = try setup()
+        let s = f.s
+        #expect(try s.run(["prove", "inclusion", "--ledger", s.ledger, "--index", "3", "--size", "15", "--out", s.path("p")]).status == 0)
+        let good = try InclusionProofFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: s.path("p")))))
+        var wrongIndex = good
+        wrongIndex.index = 4
+        var altered = good
+        altered.entryLine![100] ^= 0x01
+        var badHash = good
+        badHash.path[0] = Digest32.zero
+        for (name, proof, expected) in [("wrong index", wrongIndex, "index"), ("altered line", altered, "entry"), ("bad hash", badHash, "does not lead")] {
+            let path = s.write("bad-\(name).proof", String(decoding: proof.encoded(), as: UTF8.self))
+            let r = try s.run(["check-proof", path, "--log-key", f.logVKey])
+            #expect(r.status == 1 && r.stderr.contains(expected), "\(name): \(r)")
+        }
+        let noSuchSize = try s.run(["prove", "inclusion", "--ledger", s.ledger, "--index", "3", "--size", "14"])
+        #expect(noSuchSize.status == 3 && noSuchSize.stderr.contains("no signed checkpoint for tree size 14"), "\(noSuchSize)")
+        let wrongKey = try s.run(["check-proof", s.path("p"), "--log-key", f.w1VKey])
+        #expect(wrongKey.status == 64, "\(wrongKey)")
+    }
+
+    private func forkDirectory(_ state: String) throws -> String {
+        let logs = try FileManager.default.contentsOfDirectory(atPath: state + "/logs")
+        return state + "/logs/" + logs[0] + "/forks"
+    }
+}
