@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test command: the Swift test suite, then the independent Python verifier's tests.
+# The test command: set up what is missing, the Swift test suite, then the independent Python
+# verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash Tools/setup.sh
 swift build --build-tests
 swift test --skip-build
-if [ -f Tools/test_verify_log.py ]; then
-    python3 Tools/test_verify_log.py
-fi
+python3 Tools/test_verify_log.py
+python3 Tools/test_verify.py

@@ -17,12 +17,14 @@ enum ArchiveBench {
     static func run(_ args: [String]) throws {
         var events = 100_000
         var path: String?
+        var onlyGenerate = false
         var i = 0
         while i < args.count {
             let next = i + 1 < args.count ? args[i + 1] : ""
             switch args[i] {
             case "--events": events = Int(next) ?? events; i += 1
             case "--ledger": path = next; i += 1
+            case "--only-generate": onlyGenerate = true
             default:
                 FileHandle.standardError.write(Data("usage: ledger-bench archive [--events N] [--ledger PATH (kept; reused when it exists)]\n".utf8))
                 exit(64)
@@ -50,6 +52,7 @@ enum ArchiveBench {
             ledger = gen
             print(String(format: "generated, signed and appended in %.1f s (%.0f events/s, projections included)", t, Double(events) / t))
         }
+        if onlyGenerate { return }
         let size = try ledger.size()
 
         // Raw limits: a bare scan of the entry lines, and decoding every payload (entry line, base64,

@@ -284,6 +284,13 @@ public struct BagAudit {
                 throw BagAudit.fail(.bagInfo, "\(label) says \(values[0].prefix(100)) but the bag proves \(expected)", file: "bag-info.txt")
             }
         }
+        let known: Set = [
+            "IncidentLedger-Format", "IncidentLedger-Origin", "IncidentLedger-Tree-Size", "IncidentLedger-Root", "IncidentLedger-Genesis-Key-ID",
+            "IncidentLedger-Export-Time",
+        ]
+        if let unknown = info.keys.sorted().first(where: { $0.hasPrefix("IncidentLedger-") && !known.contains($0) }) {
+            throw BagAudit.fail(.bagInfo, "unknown label \(unknown.prefix(100)): format version 1 defines no such claim", file: "bag-info.txt")
+        }
         try claim("IncidentLedger-Format", "1")
         try claim("IncidentLedger-Origin", report.origin ?? "")
         try claim("IncidentLedger-Tree-Size", String(verifier.size))
@@ -294,7 +301,7 @@ public struct BagAudit {
         }
         report.exportTime = times[0]
         if let oxum = info["Payload-Oxum"] {
-            guard oxum == ["\(octets).\(payloadFiles.count)"] else {
+            guard oxum.allSatisfy({ $0 == "\(octets).\(payloadFiles.count)" }) else {
                 throw BagAudit.fail(.bagInfo, "Payload-Oxum says \(oxum.joined(separator: ", ")) but the payload is \(octets).\(payloadFiles.count)", file: "bag-info.txt")
             }
         }
