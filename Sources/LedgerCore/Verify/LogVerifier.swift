@@ -5,8 +5,8 @@ import LedgerCrypto
 /// Streams through a log's entry lines in order and checks everything an auditor needs:
 /// entry shape, index, record-time order, origin, signer rights at that index, `expects`,
 /// unique event ids, signatures (spread over all cores) and the Merkle root at each checkpoint.
-/// Memory is bounded by the batch size plus the key table, one counter per subject and
-/// 16 bytes per event id.
+/// Memory is bounded by the batch size plus the key table and one counter per subject; event
+/// ids seen go to a temporary file beyond the latest 131,072 (EventIDSet).
 public struct LogVerifier {
     /// The genesis key id the auditor pins, if any.
     public let trustedGenesisKeyID: String?
@@ -14,7 +14,7 @@ public struct LogVerifier {
     public private(set) var state = MemoryLogState()
     private var frontier = MerkleFrontier()
     private var lastRecordTime: Timestamp?
-    private var seenIDs = Set<EventIDKey>()
+    private var seenIDs = EventIDSet()
     /// The genesis key id found in entry 0.
     public private(set) var genesisKeyID: String?
     /// Threads used for parsing and signatures.
@@ -155,11 +155,10 @@ public struct LogVerifier {
         }
         guard let idBytes = UUIDv7.parse(p.payload.id) else { throw LedgerError(.malformed, "bad event id") }
         let idKey = EventIDKey(idBytes)
-        guard !seenIDs.contains(idKey) else {
+        guard seenIDs.insert(idKey) else {
             throw LedgerError(.verificationFailed, "event id \(p.payload.id) appears a second time")
         }
         let decision = try EventRules.check(envelope: p.line.envelope, payload: p.payload, index: index, state: state, verifySignature: false)
-        seenIDs.insert(idKey)
         state.apply(p.payload, decision: decision)
         if index == 0 { genesisKeyID = decision.signer.keyID }
         lastRecordTime = p.line.recordedAt
