@@ -116,6 +116,9 @@ public enum Bag {
         guard text.isEmpty || text.hasSuffix("\n") else { throw LedgerError(.verificationFailed, "bag-info.txt: the last line is not ended by a newline") }
         var out: [String: [String]] = [:]
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().enumerated() {
+            guard !line.unicodeScalars.contains("\r") else {
+                throw LedgerError(.verificationFailed, "bag-info.txt line \(n + 1) contains a carriage return (lines end with LF only)")
+            }
             guard let colon = line.firstIndex(of: ":"), line[line.index(after: colon)...].hasPrefix(" ") else {
                 throw LedgerError(.verificationFailed, "bag-info.txt line \(n + 1): expected \"Label: value\"")
             }

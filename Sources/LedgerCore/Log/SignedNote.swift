@@ -80,6 +80,9 @@ public struct SignedNote: Sendable, Equatable {
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw LedgerError(.malformed, "note signature line must be \"— NAME BASE64\"")
             }
+            guard !String(decoding: parts[0], as: UTF8.self).unicodeScalars.contains(where: { $0 == "+" || $0.properties.isWhitespace }) else {
+                throw LedgerError(.malformed, "note signature line: a key name has no + and no white space")
+            }
             guard let blob = Base64.decode(String(decoding: parts[1], as: UTF8.self)), blob.count > 4 else {
                 throw LedgerError(.malformed, "note signature is not valid base64 of key hash and signature")
             }
