@@ -105,9 +105,10 @@ echo "== a witness cosigns the checkpoint; the operator attaches it; the audit t
 logvkey=$("$L" key vkey log.key --name demo.incidentledger.example/syria-health-care)
 "$L" checkpoint --ledger demo.ledger --list > checkpoint.note
 "$L" witness --key witness.key --state witness-state --name witness.demo.example/w1 --log-key "$logvkey" checkpoint.note > cosigned.note
-"$L" checkpoint --ledger demo.ledger --attach cosigned.note
+wvkey=$("$L" key vkey witness.key --name witness.demo.example/w1 --witness)
+"$L" checkpoint --ledger demo.ledger --attach cosigned.note --witness "$wvkey"
 "$L" export --ledger demo.ledger --out bundle-cosigned
-"$L" audit bundle-cosigned --trust "$genesis" --witness "$("$L" key vkey witness.key --name witness.demo.example/w1 --witness)" --quorum 1
+"$L" audit bundle-cosigned --trust "$genesis" --witness "$wvkey" --quorum 1
 echo "== a tampered copy fails, naming the entry"
 cp -r bundle bundle-tampered
 python3 - bundle-tampered/data/entries.jsonl <<'PY'

@@ -20,19 +20,34 @@ extension SQLiteLedger {
         }
     }
 
-    /// Adds the witness cosignature lines of `cosigned` (a copy of a stored checkpoint with
-    /// further signature lines) to the stored note of the same tree size. The checkpoint text must
-    /// be identical to the stored one. A line with the name and key hash of a line already stored
-    /// replaces it (a witness's newer cosignature); lines under the log's own name are not taken.
-    /// Returns the stored note and the names of the lines added or replaced.
-    public func attachCosignatures(_ cosigned: SignedNote) throws(LedgerError) -> (note: SignedNote, added: [String]) {
+    /// Adds the cosignatures of `witnesses` found in `cosigned` (a copy of a stored checkpoint
+    /// with further signature lines, as `ledger witness` prints it) to the stored note of the same
+    /// tree size. The checkpoint text must be identical to the stored one, and each cosignature
+    /// must verify; a witness's stored cosignature is replaced only by a later one. Lines of other
+    /// signers are not taken. Returns the stored note, the witnesses added or updated, and the
+    /// names on lines that were not taken.
+    public func attachCosignatures(_ cosigned: SignedNote, witnesses: [VerifierKey]) throws(LedgerError) -> (note: SignedNote, added: [String], ignored: [String]) {
         let cp = try Checkpoint(text: cosigned.text)
-        guard cp.origin == origin else {
+        guard cp.origin.sameBytes(origin) else {
             throw LedgerError(.refused, "the checkpoint names origin \(cp.origin.prefix(80)), not this ledger's \(origin)")
+        }
+        var offered: [(VerifierKey, UInt64, SignedNote.Signature)] = []
+        for w in witnesses {
+            switch Cosignature.check(cosigned, witness: w) {
+            case nil: continue
+            case .failure(let e)?: throw LedgerError(.refused, "not attached: \(e.message)")
+            case .success(let time)?:
+                let line = cosigned.signatures.last { $0.name.sameBytes(w.name) && $0.keyHash == w.keyHash }!
+                offered.append((w, time, line))
+            }
+        }
+        let ignored = cosigned.signatures.filter { s in !s.name.sameBytes(origin) && !witnesses.contains { $0.name.sameBytes(s.name) && $0.keyHash == s.keyHash } }.map(\.name)
+        guard !offered.isEmpty else {
+            throw LedgerError(.refused, "the file carries no cosignature by the witnesses given (--witness); nothing attached")
         }
         do {
             return try queue.writeWithoutTransaction { db in
-                var result: (SignedNote, [String])!
+                var result: (SignedNote, [String], [String])!
                 try db.inTransaction(.immediate) {
                     guard let row = try Row.fetchOne(db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [Int64(clamping: cp.size)]) else {
                         throw LedgerError(.refused, "this ledger has no stored checkpoint for tree size \(cp.size) to attach cosignatures to")
@@ -44,21 +59,23 @@ extension SQLiteLedger {
                             "the cosigned checkpoint for tree size \(cp.size) has root \(cp.root.hex), but this ledger's checkpoint for that size differs: it is not this log's checkpoint (or the log forked)")
                     }
                     var added: [String] = []
-                    for line in cosigned.signatures where line.name != origin {
-                        if let i = stored.signatures.firstIndex(where: { $0.name == line.name && $0.keyHash == line.keyHash }) {
-                            if stored.signatures[i] != line {
-                                stored.signatures[i] = line
-                                added.append(line.name)
-                            }
+                    for (w, time, line) in offered {
+                        let mine = { (s: SignedNote.Signature) in s.name.sameBytes(w.name) && s.keyHash == w.keyHash }
+                        if let i = stored.signatures.firstIndex(where: mine) {
+                            if case .success(let old)? = Cosignature.check(stored, witness: w), old >= time { continue }
+                            stored.signatures.removeAll(where: mine)
+                            stored.signatures.insert(line, at: min(i, stored.signatures.count))
                         } else {
                             stored.signatures.append(line)
-                            added.append(line.name)
                         }
+                        added.append(w.name)
                     }
+                    let bytes = stored.encoded()
+                    guard bytes.count <= 1 << 20 else { throw LedgerError(.refused, "the checkpoint would grow beyond 1 MiB; nothing attached") }
                     if !added.isEmpty {
-                        try db.execute(sql: "UPDATE checkpoints SET note = ? WHERE size = ?", arguments: [Data(stored.encoded()), Int64(clamping: cp.size)])
+                        try db.execute(sql: "UPDATE checkpoints SET note = ? WHERE size = ?", arguments: [Data(bytes), Int64(clamping: cp.size)])
                     }
-                    result = (stored, added)
+                    result = (stored, added, ignored)
                     return .commit
                 }
                 return result

@@ -200,6 +200,7 @@ struct ImportCommand: ParsableCommand {
                 throw LedgerError(.io, "\(ledger) already exists; choose a new path (an existing ledger is never overwritten)")
             }
             var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
+            audit.keepNotes = true  // the checkpoint bytes stored are the ones audited
             let progress = Progress(label: "audited")
             audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
             let report = try audit.run()

@@ -47,6 +47,10 @@ struct WitnessCommand: ParsableCommand {
         let newLogKeys = try logKeyArgs.map { try readVerifierKey($0, option: "--log-key") }
         try guarded { () throws(LedgerError) in
             let store = WitnessState(directory: state)
+            // One witness run at a time per state directory: two concurrent runs could otherwise
+            // each cosign one side of a fork. The lock is released when the process exits.
+            let lock = try store.lock()
+            defer { close(lock) }
             let witnessName = try store.name(given: name)
             guard let data = FileManager.default.contents(atPath: checkpoint) else { throw LedgerError(.io, "\(checkpoint) cannot be read") }
             let offeredBytes = Array(data)
@@ -107,7 +111,7 @@ struct WitnessCommand: ParsableCommand {
             let now = time ?? UInt64(max(0, SystemClock().now().microseconds / 1_000_000))
             var cosigned = offered
             let mine = Cosignature.sign(text: offered.text, name: witnessName, key: key, time: now)
-            cosigned.signatures.removeAll { $0.name == mine.name && $0.keyHash == mine.keyHash }
+            cosigned.signatures.removeAll { $0.name.sameBytes(mine.name) && $0.keyHash == mine.keyHash }
             cosigned.signatures.append(mine)
             try store.saveLatest(origin: cp.origin, note: cosigned.encoded())
             FileHandle.standardOutput.write(Data(cosigned.encoded()))
@@ -134,11 +138,24 @@ struct WitnessState {
         }
     }
 
+    /// Takes the state directory's exclusive lock (waiting for another run to finish).
+    func lock() throws(LedgerError) -> Int32 {
+        try ensure(directory)
+        let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX) == 0 else {
+            throw LedgerError(.io, "\(directory)/lock cannot be locked: \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
     func name(given: String?) throws(LedgerError) -> String {
         try ensure(directory)
         let file = directory + "/name"
         if let d = FileManager.default.contents(atPath: file) {
             let stored = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .newlines)
+            guard Origin.isValid(stored) else {
+                throw LedgerError(.io, "\(file) does not hold a valid witness name (1–255 printable ASCII bytes without spaces or +): the state directory is damaged")
+            }
             if let given, given != stored {
                 throw LedgerError(.refused, "this witness state belongs to witness \(stored), not \(given) (a witness's name never changes)")
             }
@@ -155,7 +172,11 @@ struct WitnessState {
         let dir = logDirectory(origin)
         var keys: [VerifierKey] = []
         if let d = FileManager.default.contents(atPath: dir + "/log-keys") {
-            for line in String(decoding: d, as: UTF8.self).split(separator: "\n") { keys.append(try VerifierKey(parsing: String(line))) }
+            for line in String(decoding: d, as: UTF8.self).split(separator: "\n") {
+                do throws(LedgerError) { keys.append(try VerifierKey(parsing: String(line))) } catch {
+                    throw LedgerError(.io, "\(dir)/log-keys is damaged: \(error.message)")
+                }
+            }
         }
         let fresh = adding.filter { !keys.contains($0) }
         if !fresh.isEmpty {
@@ -164,7 +185,16 @@ struct WitnessState {
             keys += fresh
             try OutputFile.replace(Array(keys.map { $0.encoded + "\n" }.joined().utf8), at: dir + "/log-keys")
         }
-        return Log(keys: keys, latest: FileManager.default.contents(atPath: dir + "/latest").map { Array($0) })
+        let latest = FileManager.default.contents(atPath: dir + "/latest").map { Array($0) }
+        if let latest {
+            do throws(LedgerError) {
+                let cp = try Checkpoint(text: try SignedNote(bytes: latest).text)
+                guard cp.origin.sameBytes(origin) else { throw LedgerError(.malformed, "it names origin \(cp.origin)") }
+            } catch {
+                throw LedgerError(.io, "\(dir)/latest is damaged (\(error.message)); restore it from a backup: it is this witness's memory of the log")
+            }
+        }
+        return Log(keys: keys, latest: latest)
     }
 
     func saveLatest(origin: String, note: [UInt8]) throws(LedgerError) {

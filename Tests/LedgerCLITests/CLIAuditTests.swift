@@ -32,7 +32,7 @@ struct AuditFixture {
         let w2 = try s.run(["key", "vkey", s.keyPath("w2"), "--name", "w2.example/witness", "--witness"]).stdout.trimmingCharacters(in: .newlines)
         let cosigned = try s.run(["witness", "--key", s.keyPath("w1"), "--state", s.path("w1-state"), "--name", "w1.example/witness", "--log-key", logVKey, cpFile, "--time", "1764000000"])
         try #require(cosigned.status == 0, "\(cosigned)")
-        try #require(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.cosigned", cosigned.stdout)]).status == 0)
+        try #require(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.cosigned", cosigned.stdout), "--witness", w1]).status == 0)
         let bag = s.path("bag")
         let export = try s.run(["export", "--ledger", s.ledger, "--out", bag, "--export-time", "2026-01-02T03:04:05Z"])
         try #require(export.status == 0, "\(export)")
@@ -188,6 +188,8 @@ struct CLIAuditTests {
         Case(name: "trusted witness's cosignature altered", step: "cosignatures", extra: ["--witness", "W1"]),
         Case(name: "cosigned only by a witness not trusted (quorum 1 of w2)", step: "cosignatures", extra: ["--witness", "W2", "--quorum", "1"]),
         Case(name: "pinned genesis key is another key", step: "entries", index: 0, extra: ["--trust-other"]),
+        Case(name: "bag-info claims smuggled in with CRLF, tag manifest resealed", step: "bag-info"),
+        Case(name: "entry 3 altered and a 9 MiB line without newline at the end", step: "entries", index: 3),
     ]
 
     func tamper(_ c: Case, _ f: AuditFixture, _ bag: String) throws {
@@ -265,6 +267,13 @@ struct CLIAuditTests {
                 BagEdit.write(bag, rel, note.encoded())
             }
             try BagEdit.reseal(bag)
+        case "bag-info claims smuggled in with CRLF, tag manifest resealed":
+            BagEdit.replace(bag, "bag-info.txt", "External-Description: ", "External-Description: x\r\nIncidentLedger-Format: 2\r\nY: ")
+            try BagEdit.reseal(bag)
+        case "entry 3 altered and a 9 MiB line without newline at the end":
+            let at = lines[3].count - 150
+            lines[3][at] = lines[3][at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            BagEdit.write(bag, Bag.entriesPath, lines.flatMap { $0 + [0x0A] } + [UInt8](repeating: UInt8(ascii: "x"), count: 9 << 20))
         default:
             break
         }

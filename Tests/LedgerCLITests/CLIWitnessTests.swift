@@ -32,7 +32,7 @@ struct CLIWitnessTests {
         #expect(check.status == 0 && check.stdout.contains("extends"), "\(check)")
         let cosigned = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16, "--proof", s.path("c.proof"), "--time", "1764000100"])
         #expect(cosigned.status == 0, "\(cosigned)")
-        let attach = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.w2", cosigned.stdout)])
+        let attach = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.w2", cosigned.stdout), "--witness", f.w2VKey])
         #expect(attach.status == 0 && attach.stdout.contains("w2.example/witness"), "\(attach)")
         let bag = s.path("bag-two-witnesses")
         #expect(try s.run(["export", "--ledger", s.ledger, "--out", bag]).status == 0)
@@ -102,6 +102,36 @@ struct CLIWitnessTests {
         #expect(noSuchSize.status == 3 && noSuchSize.stderr.contains("no signed checkpoint for tree size 14"), "\(noSuchSize)")
         let wrongKey = try s.run(["check-proof", s.path("p"), "--log-key", f.w1VKey])
         #expect(wrongKey.status == 64, "\(wrongKey)")
+    }
+
+    @Test("attach stores only verified cosignatures of the witnesses named, and never replaces a later one with an earlier one")
+    func attach() throws {
+        let (f, state, cp15) = try setup()
+        let s = f.s
+        let cosigned = try #require(try? String(contentsOfFile: state + "/logs/" + (try FileManager.default.contentsOfDirectory(atPath: state + "/logs"))[0] + "/latest", encoding: .utf8))
+        let file = s.write("cp15.w2", cosigned)
+        // No --witness: refused before anything is read.
+        #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", file]).status == 64)
+        // Only w1 named: w2's line is not taken.
+        let other = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", file, "--witness", f.w1VKey])
+        #expect(other.status == 3 && other.stderr.contains("no cosignature by the witnesses given"), "\(other)")
+        // An altered cosignature is refused.
+        var bad = try SignedNote(bytes: Array(cosigned.utf8))
+        bad.signatures[bad.signatures.count - 1].signature[30] ^= 1
+        let badFile = s.write("cp15.bad", String(decoding: bad.encoded(), as: UTF8.self))
+        let refused = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", badFile, "--witness", f.w2VKey])
+        #expect(refused.status == 3 && refused.stderr.contains("does not verify"), "\(refused)")
+        // The real one is stored; an earlier cosignature by the same witness does not replace it.
+        #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", file, "--witness", f.w2VKey]).status == 0)
+        let earlier = try s.run(["witness", "--key", s.keyPath("w2"), "--state", s.path("w2-other"), "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1000"])
+        #expect(earlier.status == 0, "\(earlier)")
+        let kept = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp15.early", earlier.stdout), "--witness", f.w2VKey])
+        #expect(kept.status == 0 && kept.stdout.contains("nothing new"), "\(kept)")
+        #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--list"]).stdout.contains(cosigned.split(separator: "\n").last.map(String.init) ?? "?"))
+        // A damaged witness state is named, not trusted.
+        try "bad name with spaces\n".write(toFile: state + "/name", atomically: true, encoding: .utf8)
+        let damaged = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp15])
+        #expect(damaged.status == 74 && damaged.stderr.contains("name"), "\(damaged)")
     }
 
     private func forkDirectory(_ state: String) throws -> String {

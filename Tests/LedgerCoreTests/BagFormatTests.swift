@@ -48,6 +48,16 @@ struct BagFormatTests {
         #expect(throws: LedgerError.self) { try Cosignature.check(short, witness: vkey)?.get() }
         let stranger = VerifierKey(name: "w.example/2", kind: .cosigner, publicKey: w.publicKey)
         #expect(Cosignature.check(parsed, witness: stranger) == nil)
+        // Names are bytes: KELVIN SIGN is not K, though Swift's == says they are equal.
+        let kelvin = VerifierKey(name: "K.example", kind: .cosigner, publicKey: w.publicKey)
+        var renamed = SignedNote(text: text, signatures: [Cosignature.sign(text: text, name: "K.example", key: w, time: 9)])
+        renamed.signatures[0].name = "\u{212A}.example"
+        #expect(Cosignature.check(renamed, witness: kelvin) == nil)
+        let logSigned = SignedNote.sign(text: text, name: "K.example", key: w)
+        var kelvinLog = logSigned
+        kelvinLog.signatures[0].name = "\u{212A}.example"
+        #expect(logSigned.isSigned(name: "K.example", publicKey: w.publicKey))
+        #expect(!kelvinLog.isSigned(name: "K.example", publicKey: w.publicKey))
     }
 
     @Test("proof files round-trip; malformed ones are refused")

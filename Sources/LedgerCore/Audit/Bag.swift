@@ -110,19 +110,30 @@ public enum Bag {
         return t
     }
 
-    /// `Label: value` lines of bag-info.txt; values of repeated labels are all kept.
+    /// `Label: value` lines of bag-info.txt; values of repeated labels are all kept. Parsed as
+    /// bytes (CRLF is not one character here): LF line ends only, no byte-order mark, and each
+    /// line is a non-empty label without colons or surrounding white space, `": "`, the value.
     public static func parseInfo(_ bytes: [UInt8]) throws(LedgerError) -> [String: [String]] {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw LedgerError(.verificationFailed, "bag-info.txt is not valid UTF-8") }
-        guard text.isEmpty || text.hasSuffix("\n") else { throw LedgerError(.verificationFailed, "bag-info.txt: the last line is not ended by a newline") }
+        func bad(_ why: String) -> LedgerError { LedgerError(.verificationFailed, "bag-info.txt: \(why)") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw bad("not valid UTF-8") }
+        guard !bytes.starts(with: [0xEF, 0xBB, 0xBF]) else { throw bad("begins with a byte-order mark") }
+        guard bytes.isEmpty || bytes.last == 0x0A else { throw bad("the last line is not ended by a newline") }
         var out: [String: [String]] = [:]
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().enumerated() {
-            guard !line.unicodeScalars.contains("\r") else {
-                throw LedgerError(.verificationFailed, "bag-info.txt line \(n + 1) contains a carriage return (lines end with LF only)")
+        for (n, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().enumerated() {
+            guard !line.contains(0x0D) else { throw bad("line \(n + 1) contains a carriage return (lines end with LF only)") }
+            guard line.first != 0x20, line.first != 0x09 else { throw bad("line \(n + 1) is a continuation line") }
+            var sep: Int?
+            var i = line.startIndex
+            while i + 1 < line.endIndex {
+                if line[i] == 0x3A, line[i + 1] == 0x20 { sep = i; break }
+                i += 1
             }
-            guard let colon = line.firstIndex(of: ":"), line[line.index(after: colon)...].hasPrefix(" ") else {
-                throw LedgerError(.verificationFailed, "bag-info.txt line \(n + 1): expected \"Label: value\"")
-            }
-            out[String(line[..<colon]), default: []].append(String(line[line.index(colon, offsetBy: 2)...]))
+            guard let sep else { throw bad("line \(n + 1) is not \"Label: value\"") }
+            let label = String(decoding: line[line.startIndex..<sep], as: UTF8.self)
+            let scalars = label.unicodeScalars
+            guard let first = scalars.first, let last = scalars.last, !label.contains(":"), !first.properties.isWhitespace, !last.properties.isWhitespace
+            else { throw bad("line \(n + 1) is not \"Label: value\" (a non-empty label without colons or surrounding spaces)") }
+            out[label, default: []].append(String(decoding: line[(sep + 2)...], as: UTF8.self))
         }
         return out
     }

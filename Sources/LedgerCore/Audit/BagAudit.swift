@@ -57,6 +57,8 @@ public struct BagAudit {
     public let witnesses: [VerifierKey]
     public let quorum: Int
     public var parallelism = LogVerifier.defaultParallelism
+    /// Keep each checkpoint's bytes in the report (for `import`); otherwise memory holds one note at a time.
+    public var keepNotes = false
     /// Called now and then with (entries verified, entries file bytes read, file size).
     public var progress: ((UInt64, UInt64, UInt64) -> Void)?
 
@@ -68,6 +70,8 @@ public struct BagAudit {
     }
 
     struct Stop: Error { var failure: Failure }
+    /// A file that exists but cannot be read: an I/O problem on the auditor's side, not a verdict.
+    struct Unreadable: Error { var message: String }
 
     static func fail(_ step: Step, _ reason: String, file: String? = nil, index: UInt64? = nil) -> Stop {
         Stop(failure: Failure(step: step, index: index, file: file, reason: reason))
@@ -85,6 +89,8 @@ public struct BagAudit {
             try audit(into: &report)
         } catch let stop as Stop {
             report.failure = stop.failure
+        } catch let e as Unreadable {
+            throw LedgerError(.io, e.message)
         } catch {
             report.failure = Failure(step: .layout, index: nil, file: nil, reason: "\(error)")
         }
@@ -94,7 +100,9 @@ public struct BagAudit {
     private func path(_ relative: String) -> String { directory + "/" + relative }
 
     private func read(_ relative: String, step: Step = .layout, limit: Int = 64 << 20) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path(relative)) else { throw BagAudit.fail(step, "cannot be read", file: relative) }
+        guard let handle = FileHandle(forReadingAtPath: path(relative)) else {
+            throw Unreadable(message: "\(path(relative)) cannot be read (\(String(cString: strerror(errno)))); nothing was concluded about the bundle")
+        }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
         guard data.count <= limit else { throw BagAudit.fail(step, "is larger than \(limit) bytes", file: relative) }
@@ -173,23 +181,44 @@ public struct BagAudit {
         report.files = payloadFiles.count
 
         // 2. Entries and every checkpoint at its size.
-        var notes: [(size: UInt64, bytes: [UInt8])] = []
-        for size in checkpointSizes { notes.append((size, try read(Bag.checkpointPath(size), step: .entries, limit: 1 << 20))) }
+        // Each note is read when the tree reaches its size, checked, hashed for fixity and its
+        // cosignatures checked at once (the outcome is reported in step 6's turn); only the
+        // latest note's bytes are kept.
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
-        var parsedNotes: [UInt64: SignedNote] = [:]
         var nextNote = 0
         var given: UInt64 = 0
+        var noteDigests: [String: Digest32] = [:]
+        var latestNote: [UInt8] = []
+        var cosignatureFailure: Stop?
         func checkNotes() throws {
-            while nextNote < notes.count, notes[nextNote].size == given {
-                let file = Bag.checkpointPath(notes[nextNote].size)
+            while nextNote < checkpointSizes.count, checkpointSizes[nextNote] == given {
+                let file = Bag.checkpointPath(given)
+                do throws(LedgerError) { try verifier.finish() } catch {
+                    throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
+                }
+                let bytes = try read(file, step: .entries, limit: 1 << 20)
                 do throws(LedgerError) {
-                    try verifier.checkCheckpoint(notes[nextNote].bytes)
+                    try verifier.checkCheckpoint(bytes)
                 } catch {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
-                let note = try? SignedNote(bytes: notes[nextNote].bytes)
-                parsedNotes[notes[nextNote].size] = note
-                report.checkpoints.append(CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: notes[nextNote].bytes))
+                noteDigests[file] = SHA256.hash(bytes)
+                var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
+                if let note = try? SignedNote(bytes: bytes) {
+                    for w in witnesses {
+                        switch Cosignature.check(note, witness: w) {
+                        case .success(let t)?: summary.cosigners.append((w.name, t))
+                        case .failure(let e)?: if cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, e.message, file: file) }
+                        case nil: break
+                        }
+                    }
+                    let known = witnesses.map(\.name) + [verifier.state.origin ?? ""]
+                    for sig in note.signatures where !known.contains(where: { $0.sameBytes(sig.name) }) && !summary.otherSigners.contains(where: { $0.sameBytes(sig.name) }) {
+                        summary.otherSigners.append(sig.name)
+                    }
+                }
+                report.checkpoints.append(summary)
+                latestNote = bytes
                 nextNote += 1
             }
         }
@@ -197,8 +226,8 @@ public struct BagAudit {
             var start = 0
             while start < lines.count {
                 var end = lines.count
-                if nextNote < notes.count, notes[nextNote].size > given, notes[nextNote].size - given < UInt64(end - start) {
-                    end = start + Int(notes[nextNote].size - given)
+                if nextNote < checkpointSizes.count, checkpointSizes[nextNote] > given, checkpointSizes[nextNote] - given < UInt64(end - start) {
+                    end = start + Int(checkpointSizes[nextNote] - given)
                 }
                 do throws(LedgerError) {
                     try verifier.process(Array(lines[start..<end]))
@@ -215,6 +244,9 @@ public struct BagAudit {
             throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
         }
         try checkNotes()
+        if let index = streamed.tooLong {
+            throw BagAudit.fail(.entries, "line \(index + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: index)
+        }
         if !streamed.trailing.isEmpty {
             throw BagAudit.fail(
                 .entries, "the last line is not ended by a newline: the file was truncated (or has stray bytes after the last entry)",
@@ -226,11 +258,11 @@ public struct BagAudit {
         report.origin = verifier.state.origin
         report.genesisKeyID = verifier.genesisKeyID
         report.keys = verifier.state.keys.values.sorted { $0.enrolledAt < $1.enrolledAt }
-        guard verifier.size > 0 else { throw BagAudit.fail(.entries, "holds no entries, not even the genesis", file: Bag.entriesPath) }
-        if nextNote < notes.count {
+        guard verifier.size > 0 else { throw BagAudit.fail(.entries, "holds no entries, not even the genesis", file: Bag.entriesPath, index: 0) }
+        if nextNote < checkpointSizes.count {
             throw BagAudit.fail(
-                .entries, "is for tree size \(notes[nextNote].size) but the bag holds only \(verifier.size) entries: entries were removed",
-                file: Bag.checkpointPath(notes[nextNote].size))
+                .entries, "is for tree size \(checkpointSizes[nextNote]) but the bag holds only \(verifier.size) entries: entries were removed",
+                file: Bag.checkpointPath(checkpointSizes[nextNote]))
         }
 
         // 3. The latest checkpoint covers every entry.
@@ -241,7 +273,7 @@ public struct BagAudit {
                 file: Bag.checkpointPath(verifier.size))
         }
         let latest = try read(Bag.latestPath, step: .latestCheckpoint, limit: 1 << 20)
-        guard latest == notes.last!.bytes else {
+        guard latest == latestNote else {
             throw BagAudit.fail(.latestCheckpoint, "differs from \(Bag.checkpointPath(verifier.size)), the checkpoint for the bag's \(verifier.size) entries", file: Bag.latestPath)
         }
 
@@ -252,6 +284,10 @@ public struct BagAudit {
             let digest: Digest32
             if p == Bag.entriesPath {
                 digest = entriesDigest
+                octets += streamed.bytes
+            } else if let verified = noteDigests[p] {
+                // The digest of the bytes that were verified, not of a second read.
+                digest = verified
                 octets += fileSize(p)
             } else {
                 let bytes = try read(p, step: .fixity, limit: 1 << 20)
@@ -276,11 +312,16 @@ public struct BagAudit {
         // 5. bag-info claims.
         let info: [String: [String]]
         do throws(LedgerError) { info = try Bag.parseInfo(infoBytes) } catch { throw BagAudit.fail(.bagInfo, error.message, file: "bag-info.txt") }
+        // Labels as bytes: a label spelled with canonically equivalent characters is another label.
+        func values(_ label: String) -> [String]? {
+            let v = info.filter { $0.key.sameBytes(label) }.flatMap(\.value)
+            return v.isEmpty ? nil : v
+        }
         func claim(_ label: String, _ expected: String) throws {
-            guard let values = info[label], values.count == 1 else {
+            guard let values = values(label), values.count == 1 else {
                 throw BagAudit.fail(.bagInfo, "label \(label) must appear exactly once", file: "bag-info.txt")
             }
-            guard values[0] == expected else {
+            guard values[0].sameBytes(expected) else {
                 throw BagAudit.fail(.bagInfo, "\(label) says \(values[0].prefix(100)) but the bag proves \(expected)", file: "bag-info.txt")
             }
         }
@@ -288,7 +329,7 @@ public struct BagAudit {
             "IncidentLedger-Format", "IncidentLedger-Origin", "IncidentLedger-Tree-Size", "IncidentLedger-Root", "IncidentLedger-Genesis-Key-ID",
             "IncidentLedger-Export-Time",
         ]
-        if let unknown = info.keys.sorted().first(where: { $0.hasPrefix("IncidentLedger-") && !known.contains($0) }) {
+        if let unknown = info.keys.sorted().first(where: { k in k.utf8.starts(with: "IncidentLedger-".utf8) && !known.contains { $0.sameBytes(k) } }) {
             throw BagAudit.fail(.bagInfo, "unknown label \(unknown.prefix(100)): format version 1 defines no such claim", file: "bag-info.txt")
         }
         try claim("IncidentLedger-Format", "1")
@@ -296,32 +337,18 @@ public struct BagAudit {
         try claim("IncidentLedger-Tree-Size", String(verifier.size))
         try claim("IncidentLedger-Root", verifier.root.hex)
         try claim("IncidentLedger-Genesis-Key-ID", report.genesisKeyID ?? "")
-        guard let times = info["IncidentLedger-Export-Time"], times.count == 1, Bag.parseExportTime(times[0]) != nil else {
+        guard let times = values("IncidentLedger-Export-Time"), times.count == 1, Bag.parseExportTime(times[0]) != nil else {
             throw BagAudit.fail(.bagInfo, "IncidentLedger-Export-Time must appear once, as YYYY-MM-DDTHH:MM:SSZ", file: "bag-info.txt")
         }
         report.exportTime = times[0]
-        if let oxum = info["Payload-Oxum"] {
+        if let oxum = values("Payload-Oxum") {
             guard oxum.allSatisfy({ $0 == "\(octets).\(payloadFiles.count)" }) else {
                 throw BagAudit.fail(.bagInfo, "Payload-Oxum says \(oxum.joined(separator: ", ")) but the payload is \(octets).\(payloadFiles.count)", file: "bag-info.txt")
             }
         }
 
-        // 6. Cosignatures.
-        for i in report.checkpoints.indices {
-            let size = report.checkpoints[i].size
-            guard let note = parsedNotes[size] else { continue }
-            var seen: [(name: String, time: UInt64)] = []
-            for w in witnesses {
-                switch Cosignature.check(note, witness: w) {
-                case .success(let t)?: seen.append((w.name, t))
-                case .failure(let e)?: throw BagAudit.fail(.cosignatures, e.message, file: Bag.checkpointPath(size))
-                case nil: break
-                }
-            }
-            let known = Set(witnesses.map(\.name)).union([report.origin ?? ""])
-            report.checkpoints[i].cosigners = seen
-            report.checkpoints[i].otherSigners = Array(Set(note.signatures.map(\.name)).subtracting(known)).sorted()
-        }
+        // 6. Cosignatures (checked when each note was read).
+        if let cosignatureFailure { throw cosignatureFailure }
         if !witnesses.isEmpty, let last = report.checkpoints.last {
             let distinct = Set(last.cosigners.map(\.name))
             if distinct.count < quorum {
@@ -340,7 +367,16 @@ public struct BagAudit {
     }
 
     /// Streams `data/entries.jsonl` in batches of lines, hashing the whole file; returns its digest.
-    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> JSONLinesReader.Result {
+    struct Streamed {
+        var digest: Digest32
+        var lines: UInt64
+        var trailing: [UInt8]
+        var bytes: UInt64
+        /// The index of a line too long to be an entry, where reading stopped.
+        var tooLong: UInt64?
+    }
+
+    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> Streamed {
         var verified: UInt64 = 0
         let result: JSONLinesReader.Result
         do {
@@ -348,11 +384,12 @@ public struct BagAudit {
                 verified = try body(lines)
             }
         } catch JSONLinesReader.Failure.unreadable(let why) {
-            throw BagAudit.fail(.entries, "cannot be read: \(why)", file: Bag.entriesPath)
+            throw Unreadable(message: "\(path(Bag.entriesPath)) cannot be read (\(why)); nothing was concluded about the bundle")
         } catch JSONLinesReader.Failure.lineTooLong(let index) {
-            throw BagAudit.fail(.entries, "line \(index + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: index)
+            // Reported after the entries before it are checked, so an earlier failure comes first.
+            return Streamed(digest: .zero, lines: index, trailing: [], bytes: 0, tooLong: index)
         }
-        return result
+        return Streamed(digest: result.digest, lines: result.lines, trailing: result.trailing, bytes: result.bytes, tooLong: nil)
     }
 }
 

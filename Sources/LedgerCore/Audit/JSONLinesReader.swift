@@ -65,7 +65,14 @@ public struct JSONLinesReader {
                 }
             }
             carry += buffer[start..<n]
-            guard carry.count <= maxLine else { throw Failure.lineTooLong(lineIndex: delivered + UInt64(lines.count)) }
+            if carry.count > maxLine {
+                // The complete lines before it are delivered first, so a failure among them comes first.
+                if !lines.isEmpty {
+                    try body(lines)
+                    delivered += UInt64(lines.count)
+                }
+                throw Failure.lineTooLong(lineIndex: delivered)
+            }
             progress?(bytes, total)
         }
         if !lines.isEmpty {

@@ -73,7 +73,7 @@ public enum Cosignature {
     public static func check(_ note: SignedNote, witness: VerifierKey) -> Result<UInt64, LedgerError>? {
         let hash = witness.keyHash
         var result: Result<UInt64, LedgerError>?
-        for s in note.signatures where s.name == witness.name && s.keyHash == hash {
+        for s in note.signatures where s.name.sameBytes(witness.name) && s.keyHash == hash {
             guard s.signature.count == 72 else {
                 return .failure(LedgerError(.verificationFailed, "the cosignature line of witness \(witness.name) is \(s.signature.count + 4) bytes, not 76"))
             }

@@ -95,6 +95,12 @@ public struct SignedNote: Sendable, Equatable {
     /// True when some signature line is a valid Ed25519 signature by `publicKey` under `name`.
     public func isSigned(name: String, publicKey: Ed25519.PublicKey) -> Bool {
         let hash = SignedNote.keyHash(name: name, publicKey: publicKey)
-        return signatures.contains { $0.name == name && $0.keyHash == hash && publicKey.isValidSignature($0.signature, for: text) }
+        return signatures.contains { $0.name.sameBytes(name) && $0.keyHash == hash && publicKey.isValidSignature($0.signature, for: text) }
     }
+}
+
+extension String {
+    /// Byte-for-byte equality of the UTF-8 forms. Swift's `==` treats canonically equivalent
+    /// strings as equal (K and U+212A KELVIN SIGN), which a verifier must not.
+    public func sameBytes(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
 }
