@@ -10,10 +10,11 @@ final class EventIDSet {
     private var runs: [(offset: Int64, count: Int)] = []
     private var fd: Int32 = -1
     private var fileSize: Int64 = 0
-    /// 2^27 bits (16 MiB), allocated with the first run; 7 probes.
+    /// 2^27 bits (16 MiB), allocated with the first run; 4 probes (a false "maybe" costs a
+    /// binary search; at 10 million ids about 1 in 400 inserts pays it).
     private var bloom: [UInt64] = []
     private static let bloomBits = 1 << 27
-    private static let probes = 7
+    private static let probes = 4
 
     init(runSize: Int = 1 << 17) {
         self.runSize = max(1, runSize)
@@ -38,14 +39,22 @@ final class EventIDSet {
         return z ^ (z >> 31)
     }
 
-    private func positions(_ key: EventIDKey) -> [Int] {
+    @inline(__always)
+    private func forEachPosition(_ key: EventIDKey, _ body: (Int) -> Bool) {
         let h1 = EventIDSet.mix(key.hi ^ EventIDSet.mix(key.lo))
         let h2 = EventIDSet.mix(h1 ^ key.lo) | 1
-        return (0..<EventIDSet.probes).map { Int((h1 &+ UInt64($0) &* h2) & UInt64(EventIDSet.bloomBits - 1)) }
+        for i in 0..<UInt64(EventIDSet.probes) where !body(Int((h1 &+ i &* h2) & UInt64(EventIDSet.bloomBits - 1))) { return }
     }
 
     private func mayContain(_ key: EventIDKey) -> Bool {
-        positions(key).allSatisfy { bloom[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 }
+        var all = true
+        bloom.withUnsafeBufferPointer { b in
+            forEachPosition(key) { p in
+                all = b[p >> 6] & (1 << UInt64(p & 63)) != 0
+                return all
+            }
+        }
+        return all
     }
 
     /// Binary search of every run on disk.
@@ -85,7 +94,12 @@ final class EventIDSet {
         for k in sorted {
             bytes.append(k.hi)
             bytes.append(k.lo)
-            for p in positions(k) { bloom[p >> 6] |= 1 << UInt64(p & 63) }
+            bloom.withUnsafeMutableBufferPointer { b in
+                forEachPosition(k) { p in
+                    b[p >> 6] |= 1 << UInt64(p & 63)
+                    return true
+                }
+            }
         }
         let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(fileSize)) }
         precondition(written == sorted.count * 16, "event id run file: short write")
