@@ -46,6 +46,13 @@ let package = Package(
             dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
             path: "Sources/LedgerBench"
         ),
+        // Builds the campaign archive's bundle from Ledger/records with demo keys and fixed times:
+        // `bash Tools/build-ledger.sh`.
+        .executableTarget(
+            name: "ledger-build",
+            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
+            path: "Sources/LedgerBuild"
+        ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.
         .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto"], path: "Tests/LedgerTesting"),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
