@@ -44,18 +44,13 @@ extension SQLiteLedger {
                 }
                 if building == nil {
                     let (line0, payload0) = try parsed[0]!.get()
-                    try queue.write { db in
-                        for s in Schema.statements { try db.execute(sql: s) }
-                        try db.execute(
-                            sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
-                            arguments: [payload0.ledger, line0.envelope.keyID, String(interval)])
-                    }
+                    try queue.write { db in try initialize(db, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, interval: interval) }
                     building = SQLiteLedger(unchecked: temp, queue: queue, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, clock: SystemClock(), interval: interval)
                 }
                 try building!.storeVerbatim(parsed.map { try $0!.get() }, tip: &tip)
                 progress?(tip.size, size)
             }
-            guard result.trailing.isEmpty, tip.size == size, tip.frontier.root == root else {
+            guard result.trailing.isEmpty, result.tooLong == nil, tip.size == size, tip.frontier.root == root else {
                 throw LedgerError(
                     .verificationFailed,
                     "the entries read for import (\(tip.size), root \(tip.frontier.root.hex)) are not the \(size) audited ones (root \(root.hex)): the bundle changed during the import; nothing was imported")
@@ -71,13 +66,7 @@ extension SQLiteLedger {
             if let e = error as? LedgerError { throw e }
             throw LedgerError.database(error, path: path)
         }
-        guard link(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            removeDatabaseFiles(temp)
-            throw LedgerError(.io, "\(path) could not be created (\(reason))")
-        }
-        removeDatabaseFiles(temp)
-        DurableFile.syncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        try linkIntoPlace(temp, path)
         return try open(path: path)
     }
 

@@ -122,9 +122,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
             try queue.write { db in
-                for s in Schema.statements { try db.execute(sql: s) }
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
-                    arguments: [payload.ledger, decision.signer.keyID, String(max(1, stateCheckpointInterval))])
+                try initialize(db, origin: payload.ledger, genesisKeyID: decision.signer.keyID, interval: max(1, stateCheckpointInterval))
             }
             let building = SQLiteLedger(
                 unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock, interval: max(1, stateCheckpointInterval))
@@ -134,20 +132,30 @@ public final class SQLiteLedger: @unchecked Sendable {
             removeDatabaseFiles(temp)
             throw LedgerError.database(error, path: path)
         }
+        try linkIntoPlace(temp, path)
+        return try open(path: path, clock: clock)
+    }
+
+    /// The schema and meta rows of a new ledger file.
+    static func initialize(_ db: Database, origin: String, genesisKeyID: String, interval: UInt64) throws {
+        for s in Schema.statements { try db.execute(sql: s) }
+        try db.execute(
+            sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
+            arguments: [origin, genesisKeyID, String(interval)])
+    }
+
+    /// Links a completely built (and closed) database file at `temp` to `path`, removes the
+    /// temporary name and makes the new name durable: a crash leaves no ledger at `path` or a
+    /// whole one. Refuses to replace an existing file.
+    static func linkIntoPlace(_ temp: String, _ path: String) throws(LedgerError) {
         guard link(temp, path) == 0 else {
             let reason = String(cString: strerror(errno))
             removeDatabaseFiles(temp)
             throw LedgerError(.io, "\(path) could not be created (\(reason))")
         }
         removeDatabaseFiles(temp)
-        // Make the new name durable too.
         let directory = (path as NSString).deletingLastPathComponent
-        let fd = Foundation.open(directory.isEmpty ? "." : directory, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            Foundation.close(fd)
-        }
-        return try open(path: path, clock: clock)
+        DurableFile.syncDirectory(directory.isEmpty ? "." : directory)
     }
 
     init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {

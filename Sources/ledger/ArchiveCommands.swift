@@ -303,6 +303,11 @@ struct RebuildCommand: ParsableCommand {
 /// Writes a new file completely under a temporary name, syncs it, then links it into place:
 /// a crash leaves either no file at `path` or the whole one. Refuses to overwrite.
 enum OutputFile {
+    /// Writes `bytes` to the new file `out` (as `write` does), or to standard output when nil.
+    static func emit(_ bytes: [UInt8], out: String?) throws(LedgerError) {
+        if let out { try write(bytes, to: out) } else { FileHandle.standardOutput.write(Data(bytes)) }
+    }
+
     static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
         try write(bytes, to: path, replacing: false)
     }

@@ -77,6 +77,30 @@ struct WitnessPolicyOption: ParsableArguments {
     var effectiveQuorum: Int { quorum ?? witnessArgs.count }
 }
 
+/// The bundle, the trusted genesis key and witnesses: what `audit` and `import` share.
+struct BundleAuditOption: ParsableArguments {
+    @Argument(help: ArgumentHelp("The bundle directory.", valueName: "dir"))
+    var bag: String
+    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band).", valueName: "keyid"))
+    var trust: String
+    @OptionGroup var policy: WitnessPolicyOption
+
+    func validate() throws {
+        guard KeyID.isWellFormed(trust) else { throw ValidationError("--trust must be 64 lowercase hex digits (the genesis key id)") }
+        _ = try policy.witnesses()
+    }
+
+    /// Runs the audit with progress on stderr in a terminal.
+    func audit(witnesses: [VerifierKey], keepNotes: Bool = false) throws(LedgerError) -> BagAudit.Report {
+        var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
+        audit.keepNotes = keepNotes
+        let progress = Progress(label: "audited")
+        audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
+        defer { progress.finish() }
+        return try audit.run()
+    }
+}
+
 /// `ledger audit`: check a bundle with no database.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,29 +113,17 @@ struct AuditCommand: ParsableCommand {
             --json prints a report fit to attach to a chain-of-custody record.
             """)
 
-    @Argument(help: ArgumentHelp("The bundle directory.", valueName: "dir"))
-    var bag: String
-    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band).", valueName: "keyid"))
-    var trust: String
-    @OptionGroup var policy: WitnessPolicyOption
+    @OptionGroup var input: BundleAuditOption
     @OptionGroup var output: JSONOutputOption
 
-    func validate() throws {
-        guard KeyID.isWellFormed(trust) else { throw ValidationError("--trust must be 64 lowercase hex digits (the genesis key id)") }
-        _ = try policy.witnesses()
-    }
-
     func run() throws {
-        let witnesses = try policy.witnesses()
+        let witnesses = try input.policy.witnesses()
         try guarded { () throws(LedgerError) in
-            var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
-            let progress = Progress(label: "audited")
-            audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
             let started = SystemClock().now()
-            let report = try audit.run()
-            progress.finish()
+            let report = try input.audit(witnesses: witnesses)
             if output.json {
-                printJSON(AuditCommand.json(report, bag: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum, auditedAt: started))
+                printJSON(
+                    AuditCommand.json(report, bag: input.bag, trust: input.trust, witnesses: witnesses, quorum: input.policy.effectiveQuorum, auditedAt: started))
             } else if report.ok {
                 AuditCommand.printText(report, witnesses: witnesses)
             }
@@ -180,35 +192,22 @@ struct ImportCommand: ParsableCommand {
             entry breaks an archive rule (the bundle is a valid log, but not one this tool would have written).
             """)
 
-    @Argument(help: ArgumentHelp("The bundle directory.", valueName: "dir"))
-    var bag: String
+    @OptionGroup var input: BundleAuditOption
     @Option(help: ArgumentHelp("Path of the new ledger file.", valueName: "path"))
     var ledger: String
-    @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band).", valueName: "keyid"))
-    var trust: String
-    @OptionGroup var policy: WitnessPolicyOption
-
-    func validate() throws {
-        guard KeyID.isWellFormed(trust) else { throw ValidationError("--trust must be 64 lowercase hex digits (the genesis key id)") }
-        _ = try policy.witnesses()
-    }
 
     func run() throws {
-        let witnesses = try policy.witnesses()
+        let witnesses = try input.policy.witnesses()
         try guarded { () throws(LedgerError) in
             guard !FileManager.default.fileExists(atPath: ledger) else {
                 throw LedgerError(.io, "\(ledger) already exists; choose a new path (an existing ledger is never overwritten)")
             }
-            var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
-            audit.keepNotes = true  // the checkpoint bytes stored are the ones audited
-            let progress = Progress(label: "audited")
-            audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
-            let report = try audit.run()
-            progress.finish()
+            // keepNotes: the checkpoint bytes stored are the ones audited.
+            let report = try input.audit(witnesses: witnesses, keepNotes: true)
             if let failure = report.failure { throw LedgerError(.verificationFailed, "audit failed, nothing imported: \(failure.description)") }
             let building = Progress(label: "imported")
             let store = try SQLiteLedger.importBundle(
-                path: ledger, entries: bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
+                path: ledger, entries: input.bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
                 root: report.root!, progress: building.update)
             building.finish()
             print("imported \(report.treeSize) entries and \(report.checkpoints.count) checkpoints into \(ledger)")

@@ -52,10 +52,10 @@ struct CheckpointCommand: ParsableCommand {
                 return
             }
             if let attach {
-                guard let data = FileManager.default.contents(atPath: attach) else { throw LedgerError(.io, "\(attach) cannot be read") }
+                let data = try Input.read(attach, limit: Limits.note).bytes
                 let store = try ledger.open()
                 let offered: SignedNote
-                do throws(LedgerError) { offered = try SignedNote(bytes: Array(data)) } catch {
+                do throws(LedgerError) { offered = try SignedNote(bytes: data) } catch {
                     throw LedgerError(.malformed, "\(attach) is not a signed checkpoint: \(error.message)")
                 }
                 let (note, added, ignored) = try store.attachCosignatures(offered, witnesses: witnesses)

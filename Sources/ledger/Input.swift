@@ -2,6 +2,15 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 
+/// Size limits of inputs read whole.
+enum Limits {
+    /// A signed note (FORMAT.md §7).
+    static let note = 1 << 20
+    /// A proof file: two notes and up to 64 hashes, or one note and an entry line (a payload of
+    /// up to 1 MiB in base64, twice).
+    static let proof = 8 << 20
+}
+
 /// Reading events and envelopes from files or standard input; errors name file and line.
 enum Input {
     /// The bytes of `path` (a file, pipe or FIFO), or of standard input for `-` or nil; refuses

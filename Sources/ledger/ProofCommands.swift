@@ -32,7 +32,7 @@ struct ProveCommand: ParsableCommand {
                 }
                 let proof = InclusionProofFile(
                     entryLine: try store.entryLine(at: index), index: index, path: try store.inclusionProof(index: index, size: treeSize), note: note)
-                try ProveCommand.emit(proof.encoded(), out: out)
+                try OutputFile.emit(proof.encoded(), out: out)
             }
         }
     }
@@ -57,7 +57,7 @@ struct ProveCommand: ParsableCommand {
                 let (oldSize, oldNote) = try ProveCommand.checkpoint(store, size: from)
                 let proof = ConsistencyProofFile(
                     oldSize: oldSize, proof: try store.consistencyProof(from: oldSize, to: newSize), oldNote: oldNote, newNote: newNote)
-                try ProveCommand.emit(proof.encoded(), out: out)
+                try OutputFile.emit(proof.encoded(), out: out)
             }
         }
     }
@@ -73,10 +73,6 @@ struct ProveCommand: ParsableCommand {
         }
         guard let last = all.last else { throw LedgerError(.refused, "the ledger has no signed checkpoint yet; sign one with `ledger checkpoint --key LOGKEY`") }
         return (last.size, last.note)
-    }
-
-    static func emit(_ bytes: [UInt8], out: String?) throws(LedgerError) {
-        if let out { try OutputFile.write(bytes, to: out) } else { FileHandle.standardOutput.write(Data(bytes)) }
     }
 }
 
@@ -113,16 +109,14 @@ struct CheckProofCommand: ParsableCommand {
         let keys = try logKeys()
         let witnesses = try policy.witnesses()
         try guarded { () throws(LedgerError) in
-            guard let data = FileManager.default.contents(atPath: file) else { throw LedgerError(.io, "\(file) cannot be read") }
-            let bytes = Array(data)
+            let bytes = try Input.read(file, limit: Limits.proof).bytes
             let checker = NoteChecker(logKeys: keys, witnesses: witnesses, quorum: policy.effectiveQuorum)
             if bytes.starts(with: Array(InclusionProofFile.header.utf8)) {
                 let proof = try InclusionProofFile(bytes: bytes)
                 let cp = try checker.check(proof.note, what: "the proof's checkpoint")
                 var line = proof.entryLine
                 if let entry {
-                    guard let d = FileManager.default.contents(atPath: entry) else { throw LedgerError(.io, "\(entry) cannot be read") }
-                    var given = Array(d)
+                    var given = try Input.read(entry, limit: Limits.proof).bytes
                     if given.last == 0x0A { given.removeLast() }
                     if let line, line != given { throw LedgerError(.verificationFailed, "the entry line in \(entry) differs from the one the proof carries") }
                     line = given
@@ -151,8 +145,7 @@ struct CheckProofCommand: ParsableCommand {
                     throw LedgerError(.verificationFailed, "the proof says old size \(proof.oldSize) but its checkpoints are for sizes \(oldCP.size) and \(newCP.size)")
                 }
                 if let old {
-                    guard let d = FileManager.default.contents(atPath: old) else { throw LedgerError(.io, "\(old) cannot be read") }
-                    let saved = try SignedNote(bytes: Array(d))
+                    let saved = try SignedNote(bytes: try Input.read(old, limit: Limits.note).bytes)
                     guard saved.text == (try SignedNote(bytes: proof.oldNote)).text else {
                         throw LedgerError(.verificationFailed, "the proof starts from another checkpoint than the one in \(old)")
                     }
@@ -188,16 +181,10 @@ struct NoteChecker {
         guard logKeys.contains(where: { $0.name == cp.origin && note.isSigned(name: cp.origin, publicKey: $0.publicKey) }) else {
             throw LedgerError(.verificationFailed, "\(what) (origin \(cp.origin.prefix(80)), size \(cp.size)) is not signed by any of the log keys given")
         }
-        var cosigners: Set<String> = []
-        for w in witnesses {
-            switch Cosignature.check(note, witness: w) {
-            case .success?: cosigners.insert(w.name)
-            case .failure(let e)?: throw LedgerError(.verificationFailed, "\(what): \(e.message)")
-            case nil: break
-            }
-        }
-        if requireQuorum, !witnesses.isEmpty, cosigners.count < quorum {
-            throw LedgerError(.verificationFailed, "\(what) carries valid cosignatures of \(cosigners.count) trusted witnesses; the quorum is \(quorum)")
+        let (valid, failure) = Cosignature.cosigners(of: note, among: witnesses)
+        if let failure { throw LedgerError(.verificationFailed, "\(what): \(failure.message)") }
+        if requireQuorum, !witnesses.isEmpty, valid.count < quorum {
+            throw LedgerError(.verificationFailed, "\(what) carries valid cosignatures of \(valid.count) trusted witnesses; the quorum is \(quorum)")
         }
         return cp
     }

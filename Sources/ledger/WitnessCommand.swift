@@ -52,8 +52,7 @@ struct WitnessCommand: ParsableCommand {
             let lock = try store.lock()
             defer { close(lock) }
             let witnessName = try store.name(given: name)
-            guard let data = FileManager.default.contents(atPath: checkpoint) else { throw LedgerError(.io, "\(checkpoint) cannot be read") }
-            let offeredBytes = Array(data)
+            let offeredBytes = try Input.read(checkpoint, limit: Limits.note).bytes
             let offered: SignedNote
             let cp: Checkpoint
             do throws(LedgerError) {
@@ -87,8 +86,7 @@ struct WitnessCommand: ParsableCommand {
                 if cp.size > latest.size {
                     let hashes: [Digest32]
                     if let proof {
-                        guard let d = FileManager.default.contents(atPath: proof) else { throw LedgerError(.io, "\(proof) cannot be read") }
-                        let file = try ConsistencyProofFile(bytes: Array(d))
+                        let file = try ConsistencyProofFile(bytes: try Input.read(proof, limit: Limits.proof).bytes)
                         guard file.oldSize == latest.size, try Checkpoint(text: try SignedNote(bytes: file.newNote).text) == cp else {
                             throw LedgerError(
                                 .refused,

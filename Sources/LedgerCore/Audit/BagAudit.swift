@@ -187,7 +187,7 @@ public struct BagAudit {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         var nextNote = 0
         var given: UInt64 = 0
-        var noteDigests: [String: Digest32] = [:]
+        var noteDigests: [String: (digest: Digest32, count: Int)] = [:]
         var latestNote: [UInt8] = []
         var cosignatureFailure: Stop?
         func checkNotes() throws {
@@ -202,16 +202,12 @@ public struct BagAudit {
                 } catch {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
-                noteDigests[file] = SHA256.hash(bytes)
+                noteDigests[file] = (SHA256.hash(bytes), bytes.count)
                 var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
                 if let note = try? SignedNote(bytes: bytes) {
-                    for w in witnesses {
-                        switch Cosignature.check(note, witness: w) {
-                        case .success(let t)?: summary.cosigners.append((w.name, t))
-                        case .failure(let e)?: if cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, e.message, file: file) }
-                        case nil: break
-                        }
-                    }
+                    let (valid, failure) = Cosignature.cosigners(of: note, among: witnesses)
+                    summary.cosigners = valid
+                    if let failure, cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, failure.message, file: file) }
                     let known = witnesses.map(\.name) + [verifier.state.origin ?? ""]
                     for sig in note.signatures where !known.contains(where: { $0.sameBytes(sig.name) }) && !summary.otherSigners.contains(where: { $0.sameBytes(sig.name) }) {
                         summary.otherSigners.append(sig.name)
@@ -287,8 +283,8 @@ public struct BagAudit {
                 octets += streamed.bytes
             } else if let verified = noteDigests[p] {
                 // The digest of the bytes that were verified, not of a second read.
-                digest = verified
-                octets += fileSize(p)
+                digest = verified.digest
+                octets += UInt64(verified.count)
             } else {
                 let bytes = try read(p, step: .fixity, limit: 1 << 20)
                 digest = SHA256.hash(bytes)
@@ -361,22 +357,8 @@ public struct BagAudit {
         }
     }
 
-    private func fileSize(_ relative: String) -> UInt64 {
-        var st = stat()
-        return stat(path(relative), &st) == 0 ? UInt64(st.st_size) : 0
-    }
-
     /// Streams `data/entries.jsonl` in batches of lines, hashing the whole file; returns its digest.
-    struct Streamed {
-        var digest: Digest32
-        var lines: UInt64
-        var trailing: [UInt8]
-        var bytes: UInt64
-        /// The index of a line too long to be an entry, where reading stopped.
-        var tooLong: UInt64?
-    }
-
-    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> Streamed {
+    private func streamEntries(_ body: ([[UInt8]]) throws -> UInt64) throws -> JSONLinesReader.Result {
         var verified: UInt64 = 0
         let result: JSONLinesReader.Result
         do {
@@ -385,11 +367,9 @@ public struct BagAudit {
             }
         } catch JSONLinesReader.Failure.unreadable(let why) {
             throw Unreadable(message: "\(path(Bag.entriesPath)) cannot be read (\(why)); nothing was concluded about the bundle")
-        } catch JSONLinesReader.Failure.lineTooLong(let index) {
-            // Reported after the entries before it are checked, so an earlier failure comes first.
-            return Streamed(digest: .zero, lines: index, trailing: [], bytes: 0, tooLong: index)
         }
-        return Streamed(digest: result.digest, lines: result.lines, trailing: result.trailing, bytes: result.bytes, tooLong: nil)
+        // A too-long line is reported by the caller after the entries before it are checked.
+        return result
     }
 }
 

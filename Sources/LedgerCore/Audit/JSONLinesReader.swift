@@ -14,7 +14,6 @@ public struct JSONLinesReader {
 
     public enum Failure: Error {
         case unreadable(String)
-        case lineTooLong(lineIndex: UInt64)
     }
 
     /// What is left once every full line was delivered.
@@ -26,6 +25,9 @@ public struct JSONLinesReader {
         /// Bytes after the last `\n` (a truncated line), empty for a well-formed file.
         public var trailing: [UInt8]
         public var bytes: UInt64
+        /// The index of a line longer than `maxLine`, where reading stopped (the complete lines
+        /// before it were delivered; `digest` then covers only what was read).
+        public var tooLong: UInt64?
     }
 
     /// Calls `body` with each batch of lines, and `progress` with (bytes read, file size).
@@ -71,7 +73,7 @@ public struct JSONLinesReader {
                     try body(lines)
                     delivered += UInt64(lines.count)
                 }
-                throw Failure.lineTooLong(lineIndex: delivered)
+                return Result(digest: hasher.finalize(), lines: delivered, trailing: [], bytes: bytes, tooLong: delivered)
             }
             progress?(bytes, total)
         }
@@ -79,6 +81,6 @@ public struct JSONLinesReader {
             try body(lines)
             delivered += UInt64(lines.count)
         }
-        return Result(digest: hasher.finalize(), lines: delivered, trailing: carry, bytes: bytes)
+        return Result(digest: hasher.finalize(), lines: delivered, trailing: carry, bytes: bytes, tooLong: nil)
     }
 }

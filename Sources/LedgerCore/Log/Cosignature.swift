@@ -68,6 +68,21 @@ public enum Cosignature {
         return SignedNote.Signature(name: name, keyHash: witness.keyHash, signature: stamp + sig)
     }
 
+    /// The trusted witnesses whose cosignature on `note` verifies, with their cosigning times,
+    /// and the first line that claims to be a trusted witness's and does not verify.
+    public static func cosigners(of note: SignedNote, among witnesses: [VerifierKey]) -> (valid: [(name: String, time: UInt64)], failure: LedgerError?) {
+        var valid: [(name: String, time: UInt64)] = []
+        var failure: LedgerError?
+        for w in witnesses {
+            switch check(note, witness: w) {
+            case .success(let t)?: valid.append((w.name, t))
+            case .failure(let e)?: if failure == nil { failure = e }
+            case nil: break
+            }
+        }
+        return (valid, failure)
+    }
+
     /// What a note's signature lines say about `witness`: nil when no line claims to be it,
     /// otherwise the cosigning time, or an error when its line does not verify.
     public static func check(_ note: SignedNote, witness: VerifierKey) -> Result<UInt64, LedgerError>? {
