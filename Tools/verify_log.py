@@ -52,7 +52,8 @@ for _t in ("facility.registered", "facility.corrected", "facility.alias-added",
            "facility.deconfliction-recorded", "actor.registered", "source.registered",
            "incident.reported", "incident.corrected", "incident.source-cited",
            "attribution.claimed", "casualties.reported", "incident.merged",
-           "incident.retracted", "incident.reinstated"):
+           "incident.retracted", "incident.reinstated", "aggregate.reported",
+           "aggregate.corrected"):
     ROLE_FOR_TYPE[_t] = "archivist"
 for _t in ("attribution.assessed", "casualties.adopted", "incident.certainty-graded",
            "incident.verification-changed"):

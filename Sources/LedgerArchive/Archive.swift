@@ -32,10 +32,11 @@ public enum Archive {
         "casualties.reported": .incident, "casualties.adopted": .incident,
         "incident.certainty-graded": .incident, "incident.verification-changed": .incident,
         "incident.merged": .incident, "incident.retracted": .incident, "incident.reinstated": .incident,
+        "aggregate.reported": .aggregate, "aggregate.corrected": .aggregate,
     ]
 
     /// The event types that create an entity.
-    static let creating: Set<String> = ["facility.registered", "actor.registered", "source.registered", "incident.reported"]
+    static let creating: Set<String> = ["facility.registered", "actor.registered", "source.registered", "incident.reported", "aggregate.reported"]
 
     /// Checks an archive event's subject and body against its schema, without any state.
     /// Types outside the archive (genesis, key events) pass unchecked.
@@ -95,7 +96,7 @@ public enum Archive {
     static func creatingType(_ kind: EntityKind) -> String {
         switch kind {
         case .incident: return "report"
-        case .facility, .actor, .source: return "register"
+        case .facility, .actor, .source, .aggregate: return "register"
         }
     }
 
@@ -141,6 +142,16 @@ public enum Archive {
             mentions = try correction(body, FacilityFields.all, entity: "facilities")
         case "incident.corrected":
             mentions = try correction(body, IncidentFields.all, entity: "incidents")
+        case "aggregate.reported":
+            mentions = try fields(body, AggregateFields.all, extra: [])
+            if mentions.contains(where: { $0.id == subject }) {
+                throw BodyReader.error("body.partOf", "an aggregate cannot be part of itself")
+            }
+        case "aggregate.corrected":
+            mentions = try correction(body, AggregateFields.all, entity: "aggregates")
+            if mentions.contains(where: { $0.id == subject }) {
+                throw BodyReader.error("body.changes.partOf", "an aggregate cannot be part of itself")
+            }
         case "facility.alias-added":
             let r = try BodyReader(body, path: "body", allowed: ["alias"])
             try alias(try r.value("alias"), path: "body.alias")

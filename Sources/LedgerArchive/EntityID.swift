@@ -1,6 +1,9 @@
-/// The four kinds of archive entity. Each entity is a subject of the log; its id says its kind.
+/// The kinds of archive entity. Each entity is a subject of the log; its id says its kind.
 public enum EntityKind: String, Sendable, CaseIterable {
     case incident, facility, actor, source
+    /// A count published by a monitoring group ("583 attacks since 2011"), recorded as what it is
+    /// rather than split into incidents.
+    case aggregate
 }
 
 /// Entity ids: `KIND:NAME`, e.g. `incident:2019-05-05-kafranabl-surgical`, `facility:m10`.
@@ -54,6 +57,12 @@ public enum Vocabulary {
     ]
     public static let adoptionRules = ["single-source", "highest-credible", "lowest-confirmed", "range-of-sources", "reviewer-judgement"]
     public static let certainties = ["rumor", "possible", "probable", "confirmed"]
+    public static let aggregateMeasures = [
+        "attacks-on-health-care", "health-facilities-attacked", "health-facilities-destroyed", "health-workers-killed",
+        "civilian-facilities-attacked", "other",
+    ]
+    public static let figureUnits = ["count", "percent"]
+    public static let figureQualifiers = ["exact", "about", "at-least", "more-than", "up-to"]
     public static let verificationStates = ["unverified", "in-review", "verified", "disputed"]
     /// Allowed verification transitions: from → the states it may move to.
     public static let verificationTransitions: [String: [String]] = [

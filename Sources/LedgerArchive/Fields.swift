@@ -66,6 +66,46 @@ enum FacilityFields {
     ]
 }
 
+/// A monitoring group's count: what was counted, over which period and where, as the source
+/// states it (docs/EVENTS.md §4, aggregates).
+enum AggregateFields {
+    static let all: [FieldSchema] = [
+        FieldSchema(name: "source", required: true) { v, p throws(LedgerError) in
+            [Mention(id: try Schema.ref(v, .source, path: p), kind: .source, field: p)]
+        },
+        FieldSchema(name: "measure", required: true) { v, p throws(LedgerError) in _ = try Schema.choice(v, Vocabulary.aggregateMeasures, path: p); return [] },
+        FieldSchema(name: "figure", required: true) { v, p throws(LedgerError) in
+            let r = try BodyReader(v, path: p, allowed: ["value", "unit", "qualifier"])
+            let value = try Schema.count(try r.value("value"), path: r.field("value"))
+            let unit = try r.choice("unit", Vocabulary.figureUnits)
+            _ = try r.choice("qualifier", Vocabulary.figureQualifiers)
+            if unit == "percent", value > 100 { throw BodyReader.error(r.field("value"), "a percentage is at most 100, found \(value)") }
+            return []
+        },
+        FieldSchema(name: "period", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
+        FieldSchema(name: "description", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 2000); return [] },
+        FieldSchema(name: "place", required: false) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
+        FieldSchema(name: "perpetrator", required: false) { v, p throws(LedgerError) in try perpetrator(v, path: p) },
+        FieldSchema(name: "statedOn", required: false) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
+        FieldSchema(name: "locator", required: false) { v, p throws(LedgerError) in _ = try Schema.text(v, path: p, max: 300); return [] },
+        FieldSchema(name: "partOf", required: false) { v, p throws(LedgerError) in
+            [Mention(id: try Schema.ref(v, .aggregate, path: p), kind: .aggregate, field: p)]
+        },
+        FieldSchema(name: "includes", required: false) { v, p throws(LedgerError) in
+            let items = try Schema.array(v, path: p, allowEmpty: true, max: 1000)
+            var seen = Set<String>()
+            var out: [Mention] = []
+            for (i, item) in items.enumerated() {
+                let id = try Schema.ref(item, .incident, path: "\(p)[\(i)]")
+                guard seen.insert(id).inserted else { throw BodyReader.error("\(p)[\(i)]", "\(id) is listed twice") }
+                out.append(Mention(id: id, kind: .incident, field: "\(p)[\(i)]"))
+            }
+            return out
+        },
+        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in _ = try Schema.text(v, path: p, max: 2000); return [] },
+    ]
+}
+
 /// Where something happened or stands: administrative areas by name and, optionally,
 /// coordinates with a precision grade. At least one member.
 enum PlaceSchema {

@@ -16,6 +16,9 @@ extension Archive {
             s["deconfliction"] = .array([])
         case "actor.registered", "source.registered":
             copy(body, into: &s)
+        case "aggregate.reported":
+            copy(body, into: &s)
+            if s["includes"] == nil { s["includes"] = .array([]) }
         case "incident.reported":
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where s[key] == nil { s[key] = .array([]) }
@@ -27,7 +30,7 @@ extension Archive {
             s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string("unverified"))]))
             s["status"] = .string("active")
             s["absorbed"] = .array([])
-        case "facility.corrected", "incident.corrected":
+        case "facility.corrected", "incident.corrected", "aggregate.corrected":
             let changes = body["changes"]!.objectValue!
             for m in changes.members {
                 let old = s[m.key]
@@ -42,6 +45,9 @@ extension Archive {
                     }
                     s[m.key] = m.value
                 }
+            }
+            if type == "aggregate.corrected", !replay, let parent = changes["partOf"]?.stringValue {
+                try checkPartOf(parent, subject: subject, lookup: lookup)
             }
         case "facility.alias-added":
             let alias = body["alias"]!.objectValue!
@@ -119,6 +125,21 @@ extension Archive {
     /// A refusal by a rule that needs the archive's state (exit 3), naming the field.
     static func ruleError(_ field: String, _ problem: String) -> LedgerError {
         LedgerError(.refused, "field `\(field)`: \(problem)")
+    }
+
+    /// An aggregate's `partOf` chain must not lead back to it (only a correction can close one).
+    private static func checkPartOf(_ parent: String, subject: String, lookup: some EntityLookup) throws(LedgerError) {
+        var chain = [subject, parent]
+        var next: String? = parent
+        while let id = next, chain.count < 10_000 {
+            guard let state = try lookup.state(of: id) else { return }
+            next = state["partOf"]?.stringValue
+            guard let n = next else { return }
+            chain.append(n)
+            if n == subject {
+                throw ruleError("body.changes.partOf", "part-of cycle: \(chain.joined(separator: " → "))")
+            }
+        }
     }
 
     /// A merge survivor must be an active incident, and merging must not close a cycle.

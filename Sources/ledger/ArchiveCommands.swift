@@ -42,7 +42,7 @@ struct AsOfOption: ParsableArguments {
 /// Refuses an argument that is not an entity id.
 func requireEntityID(_ id: String) throws(LedgerError) {
     guard EntityID.kind(of: id) != nil else {
-        throw LedgerError(.malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME or source:NAME")
+        throw LedgerError(.malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME, source:NAME or aggregate:NAME")
     }
 }
 
@@ -50,7 +50,7 @@ func requireEntityID(_ id: String) throws(LedgerError) {
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show an incident, facility, actor or source: now, or as the archive held it at an earlier moment.")
+        abstract: "Show an incident, facility, actor, source or aggregate count: now, or as the archive held it at an earlier moment.")
 
     @OptionGroup var ledger: LedgerOption
     @Argument(help: ArgumentHelp("Entity id, e.g. incident:2016-09-28-m10 or facility:m10.", valueName: "id"))

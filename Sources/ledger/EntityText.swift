@@ -30,6 +30,7 @@ enum EntityText {
         if let status = s["status"]?.stringValue { head += "  [\(status)]" }
         lines.append(head)
         for key in ["title", "names"] { if let t = s[key]?.objectValue { add(key == "title" ? "title" : "names", languageLines(t)) } }
+        if entity == "aggregate" { try aggregate(s, add: add, named: named, perpetrator: perpetrator) }
         if let a = s["aliases"]?.arrayValue, !a.isEmpty {
             add("aliases", a.map { v in
                 let o = v.objectValue
@@ -40,10 +41,10 @@ enum EntityText {
             if let v = s[key], key != "title" || entity != "source" { add(key, [inline(v)]) }
         }
         if entity == "source", let t = s["title"]?.stringValue { add("title", [Terminal.isolated(t)]) }
-        if let p = s["partOf"]?.stringValue { add("part of", [try named(p)]) }
+        if entity == "actor", let p = s["partOf"]?.stringValue { add("part of", [try named(p)]) }
         if let o = s["operators"]?.arrayValue, !o.isEmpty { add("operators", [o.map { Terminal.isolated($0.stringValue ?? "") }.joined(separator: ", ")]) }
         if let o = s["occurred"]?.stringValue { add("occurred", [o]) }
-        for key in ["place", "location"] { if let p = s[key]?.objectValue { add(key, [place(p)]) } }
+        for key in ["place", "location"] where entity != "aggregate" { if let p = s[key]?.objectValue { add(key, [place(p)]) } }
         if let f = s["facilities"]?.arrayValue, !f.isEmpty {
             var v: [String] = []
             for item in f {
@@ -105,6 +106,36 @@ enum EntityText {
         if let r = s["retraction"]?.objectValue { add("retracted", ["entry \(inline(r["entry"])): \(Terminal.isolated(r["reason"]?.stringValue ?? ""))"]) }
         add("entries", ["created at \(inline(s["created"])), last changed at \(inline(s["updated"]))"])
         return lines.joined(separator: "\n")
+    }
+
+    /// An aggregate's own fields: what was counted, the figure as the source gave it, the period,
+    /// the area and the incidents the archive knows are among those counted.
+    private static func aggregate(
+        _ s: JSONObject, add: (String, [String]) -> Void, named: (String) throws(LedgerError) -> String,
+        perpetrator: (JSONValue?) throws(LedgerError) -> String
+    ) throws(LedgerError) {
+        if let d = s["description"]?.objectValue { add("description", languageLines(d)) }
+        if let f = s["figure"]?.objectValue {
+            let value = inline(f["value"]) + (f["unit"]?.stringValue == "percent" ? " %" : "")
+            let qualifier = (f["qualifier"]?.stringValue ?? "exact").replacingOccurrences(of: "-", with: " ")
+            add("figure", ["\(qualifier == "exact" ? "" : qualifier + " ")\(value) (\(s["measure"]?.stringValue ?? "?"))"])
+        }
+        if let p = s["period"]?.stringValue { add("period", [p]) }
+        if let p = s["place"]?.objectValue { add("place", [place(p)]) }
+        if let p = s["perpetrator"] { add("perpetrator", ["\(try perpetrator(p)) (as the source states it)"]) }
+        if let src = s["source"]?.stringValue {
+            var line = try named(src)
+            if let l = s["locator"]?.stringValue { line += ", \(Terminal.isolated(l))" }
+            if let d = s["statedOn"]?.stringValue { line += ", stated \(d)" }
+            add("source", [line])
+        }
+        if let p = s["partOf"]?.stringValue { add("subset of", [try named(p)]) }
+        if let inc = s["includes"]?.arrayValue, !inc.isEmpty {
+            var v: [String] = []
+            for i in inc { v.append(try named(i.stringValue ?? "?")) }
+            add("includes", v)
+        }
+        if let n = s["note"]?.stringValue { add("note", [Terminal.isolated(n)]) }
     }
 
     static func languageLines(_ texts: JSONObject) -> [String] {

@@ -114,6 +114,38 @@ struct ArchiveTests {
         for (id, st) in before { #expect(Canonical.encode(s.state.entities[id]!) == Canonical.encode(st)) }
     }
 
+    @Test("an aggregate records a source's count as stated; subsets, included incidents and corrections fold; bad ones are refused")
+    func aggregates() throws {
+        var s = try Scenario.base()
+        try s.add("aggregate.reported", "aggregate:ocha-24", #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"period":"2019-04-XX/2019-06","description":{"en":"Health facilities hit in the Idlib region"},"place":{"admin1":"Idlib"},"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"includes":["incident:m10-1"]}"#)
+        try s.add("aggregate.reported", "aggregate:ocha-9", #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":9,"unit":"count","qualifier":"exact"},"period":"2019-04-XX/2019-06","description":{"en":"Of those, facilities whose coordinates had been shared"},"partOf":"aggregate:ocha-24"}"#)
+        let a = try #require(try s.state.state(of: "aggregate:ocha-24"))
+        #expect(a["entity"] == .string("aggregate"))
+        #expect(a["figure"]?.objectValue?["value"] == .number("24"))
+        #expect(a["includes"] == .array([.string("incident:m10-1")]))
+        #expect(try s.state.state(of: "aggregate:ocha-9")?["includes"] == .array([]))
+        // The incident it includes is not changed by being counted.
+        #expect(s.events.last?.concerns.contains("incident:m10-1") == false)
+        try s.add("aggregate.corrected", "aggregate:ocha-9", #"{"changes":{"note":"which nine is not said"},"reason":"clarify"}"#)
+        #expect(try s.state.state(of: "aggregate:ocha-9")?["note"] == .string("which nine is not said"))
+
+        func refusal(_ type: String, _ subject: String, _ json: String) -> String {
+            let before = s.state.entities.mapValues { Canonical.encode($0) }
+            defer { #expect(s.state.entities.mapValues { Canonical.encode($0) } == before) }
+            do { try s.add(type, subject, json); return "accepted" } catch { return error.message }
+        }
+        let base = #""source":"source:sams-2016","measure":"attacks-on-health-care","period":"2015","description":{"en":"d"}"#
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":120,"unit":"percent","qualifier":"about"}}"#).contains("body.figure.value"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"roughly"}}"#).contains("body.figure.qualifier"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base)}"#).contains("body.figure"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"partOf":"aggregate:p"}"#).contains("part of itself"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:none"]}"#).contains("body.includes[0]"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:m10-1","incident:m10-1"]}"#).contains("listed twice"))
+        #expect(refusal("aggregate.reported", "incident:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"}}"#).contains("aggregate:NAME"))
+        #expect(refusal("aggregate.corrected", "aggregate:ocha-9", #"{"changes":{"figure":null},"reason":"r"}"#).contains("required"))
+        #expect(refusal("aggregate.corrected", "aggregate:ocha-24", #"{"changes":{"partOf":"aggregate:ocha-9"},"reason":"r"}"#).contains("aggregate:ocha-24 → aggregate:ocha-9 → aggregate:ocha-24"))
+    }
+
     @Test("merges: the absorbed incident points to the survivor; into retracted, merged, itself or in a cycle is refused")
     func merges() throws {
         var s = try Scenario.base()

@@ -27,6 +27,8 @@ public enum EventTypes {
         "incident.merged": .archivist,
         "incident.retracted": .archivist,
         "incident.reinstated": .archivist,
+        "aggregate.reported": .archivist,
+        "aggregate.corrected": .archivist,
         // Archive domain: judgements made by reviewers.
         "attribution.assessed": .reviewer,
         "casualties.adopted": .reviewer,
