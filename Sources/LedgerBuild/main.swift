@@ -53,7 +53,7 @@ struct Record {
 func readRecords(_ dir: String) throws -> [Record] {
     var out: [Record] = []
     let fm = FileManager.default
-    for (kindOrder, (kind, prefix)) in [("actors", "actor"), ("sources", "source"), ("facilities", "facility"), ("incidents", "incident")].enumerated() {
+    for (kindOrder, (kind, prefix)) in [("actors", "actor"), ("sources", "source"), ("facilities", "facility"), ("incidents", "incident"), ("aggregates", "aggregate")].enumerated() {
         let sub = dir + "/" + kind
         let names = ((try? fm.contentsOfDirectory(atPath: sub)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         for name in names {

@@ -30,6 +30,7 @@ enum EntityText {
         if let status = s["status"]?.stringValue { head += "  [\(status)]" }
         lines.append(head)
         for key in ["title", "names"] { if let t = s[key]?.objectValue { add(key == "title" ? "title" : "names", languageLines(t)) } }
+        if entity == "incident", let t = s["summary"]?.objectValue { add("summary", languageLines(t)) }
         if entity == "aggregate" { try aggregate(s, add: add, named: named, perpetrator: perpetrator) }
         if let a = s["aliases"]?.arrayValue, !a.isEmpty {
             add("aliases", a.map { v in

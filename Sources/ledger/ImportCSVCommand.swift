@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+
+/// `ledger import-csv`: an existing incident spreadsheet as signed `incident.reported` events,
+/// all rows or none (docs/EVENTS.md §8).
+struct ImportCSVCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-csv",
+        abstract: "Import an incident spreadsheet (CSV) as signed incident reports: every row, or none.",
+        discussion: """
+            The mapping file (JSON, docs/EVENTS.md §8) says which column gives the incident id and which \
+            columns give the title, date, place, facility and means. Every row is checked first; if any row \
+            has a problem, each row's first problem is listed (line and column) and nothing is imported. \
+            Otherwise all rows are signed with --key (an archivist key) and appended in one transaction.
+            """)
+
+    @OptionGroup var ledger: LedgerOption
+    @OptionGroup var signing: SigningKeyOption
+    @Option(help: ArgumentHelp("Mapping file (JSON): columns to incident fields.", valueName: "file"))
+    var mapping: String
+    @OptionGroup var output: JSONOutputOption
+    @Argument(help: ArgumentHelp("The spreadsheet, CSV (RFC 4180, UTF-8, a header line); `-` for standard input.", valueName: "file"))
+    var input: String
+
+    /// Row problems listed in one error message at most; the count of the rest follows.
+    static let listed = 100
+
+    func run() throws {
+        try guarded { () throws(LedgerError) in
+            let (mappingName, mappingBytes) = try Input.read(mapping, limit: Limits.note)
+            let map = try CSVMapping.parse(mappingBytes, name: mappingName)
+            let (name, bytes) = try Input.read(input, limit: 1 << 30)
+            let records = try CSVReader.records(bytes, name: name)
+            var (reports, errors) = try CSVImport.reports(records, mapping: map, name: name)
+
+            // The rules that need the archive, for every row: ids not taken, references registered.
+            let store = try ledger.open()
+            try store.requireCurrentProjections()
+            var known: [String: Bool] = [:]
+            func exists(_ id: String) throws(LedgerError) -> Bool {
+                if let k = known[id] { return k }
+                let k = try store.entityState(id) != nil
+                known[id] = k
+                return k
+            }
+            for s in map.sources where try !exists(s) {
+                throw LedgerError(.refused, "\(mappingName): `sources`: \(s) is not in the archive; register it first")
+            }
+            let facilityColumn = map.columns.first { $0.field == "facilities.facility" }?.column ?? "constant facilities.facility"
+            for r in reports {
+                if try exists(r.id) {
+                    errors.append(CSVRowError(line: r.line, column: map.idColumn, message: "\(r.id) already exists in the archive", needsArchive: true))
+                } else if let f = r.body["facilities"]?.arrayValue?.first?.objectValue?["facility"]?.stringValue, try !exists(f) {
+                    errors.append(CSVRowError(line: r.line, column: facilityColumn, message: "\(f) is not in the archive; register the facility first", needsArchive: true))
+                }
+            }
+            if !errors.isEmpty {
+                errors.sort { $0.line < $1.line }
+                var listing = ""
+                for e in errors.prefix(Self.listed) { listing += "\(Terminal.safe(name)):\(e.line): \(Terminal.safe(e.description))\n" }
+                if errors.count > Self.listed { listing += "… and \(errors.count - Self.listed) more\n" }
+                FileHandle.standardError.write(Data(listing.utf8))
+                let bad = Set(errors.map(\.line))
+                let total = bad.union(reports.map(\.line)).count
+                throw LedgerError(
+                    errors.allSatisfy(\.needsArchive) ? .refused : .malformed,
+                    "\(name): \(bad.count) of \(total) rows have problems (listed above, by line); nothing was imported")
+            }
+
+            let key = try signing.load()
+            let now = SystemClock().now()
+            var envelopes: [Envelope] = []
+            envelopes.reserveCapacity(reports.count)
+            for r in reports {
+                guard let body = JSONValue.object(r.body).nfcNormalized()?.objectValue else {
+                    throw LedgerError(.malformed, "\(name):\(r.line): two fields are the same once normalised to Unicode NFC")
+                }
+                envelopes.append(try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: body).sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
+            }
+            let progress = Progress(label: "checked and written")
+            var callback: ((UInt64, UInt64) -> Void)? = nil
+            if envelopes.count >= 10_000 { callback = { done, total in progress.update(done, total) } }
+            let outcomes: [AppendOutcome]
+            do throws(LedgerError) {
+                outcomes = try store.append(envelopes, progress: callback)
+                progress.finish()
+            } catch {
+                progress.finish()
+                let location = error.position.map { "\(name):\(reports[$0].line)" } ?? name
+                throw LedgerError(error.code, "\(location): \(error.message); nothing was imported", index: error.index)
+            }
+            var first: UInt64?, last: UInt64?
+            for (i, o) in outcomes.enumerated() {
+                guard case .appended(let idx) = o else { continue }
+                first = first ?? idx
+                last = idx
+                if output.json { printJSON([("line", .int(UInt64(reports[i].line))), ("id", .string(reports[i].id)), ("index", .int(idx))]) }
+            }
+            if !output.json {
+                print("imported \(reports.count) incidents from \(name)" + (first.map { ": entries \($0)–\(last!)" } ?? ""))
+            }
+        }
+    }
+}
