@@ -70,6 +70,25 @@ echo '{"type": "incident.corrected", "subject": "incident:2019-05-kafr-nabl-surg
 echo "   exit code: $? (stale expects: re-read and retry)"
 set -e
 
+echo "== a spreadsheet from local monitors comes in through a mapping: every row or none"
+cat > sheet.csv <<'CSV'
+Ref,Title,Date,Governorate,Town,Weapons
+17,"Shelling near a clinic, Maarat al-Numan",03/06/2019,Idlib,Maarat al-Numan,shelling
+18,Airstrike on a field hospital,7/6/2019,Idlib,Khan Sheikhoun,Air strike
+CSV
+cat > sheet-mapping.json <<'JSON'
+{"format": "incidentledger-csv-mapping/1", "id": {"column": "Ref", "prefix": "monitors-"}, "dataset": "Local monitors' sheet (demo)",
+ "dates": "DD/MM/YYYY", "columns": {"title.en": "Title", "occurred": "Date", "place.admin1": "Governorate", "place.town": "Town", "means": "Weapons"},
+ "values": {"means": {"Air strike": "airstrike"}}}
+JSON
+printf '19,Bad date,31/02/2019,Idlib,Kafr Nabl,airstrike\n20,Bad means,01/06/2019,Idlib,Kafr Nabl,napalm\n' > bad-sheet.csv
+(head -1 sheet.csv; cat bad-sheet.csv) > bad-with-header.csv
+set +e
+"$L" import-csv bad-with-header.csv --mapping sheet-mapping.json --ledger demo.ledger --key archivist.key
+echo "   exit code: $? (every bad row listed; nothing imported)"
+set -e
+"$L" import-csv sheet.csv --mapping sheet-mapping.json --ledger demo.ledger --key archivist.key
+
 echo "== checkpoint"
 "$L" checkpoint --ledger demo.ledger --key log.key
 
