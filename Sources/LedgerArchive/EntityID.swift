@@ -58,10 +58,11 @@ public enum Vocabulary {
     public static let adoptionRules = ["single-source", "highest-credible", "lowest-confirmed", "range-of-sources", "reviewer-judgement"]
     public static let certainties = ["rumor", "possible", "probable", "confirmed"]
     public static let aggregateMeasures = [
-        "attacks-on-health-care", "health-facilities-attacked", "health-facilities-destroyed", "health-workers-killed",
-        "civilian-facilities-attacked", "other",
+        "attacks-on-health-care", "health-facilities-attacked", "health-facilities-destroyed", "health-facilities-damaged-or-destroyed",
+        "health-workers-killed", "civilian-facilities-attacked", "other",
     ]
-    public static let figureUnits = ["count", "percent"]
+    /// `count` of things, `percent` of a whole, or `hours-between`: one occurrence every N hours (a rate).
+    public static let figureUnits = ["count", "percent", "hours-between"]
     public static let figureQualifiers = ["exact", "about", "at-least", "more-than", "up-to"]
     public static let verificationStates = ["unverified", "in-review", "verified", "disputed"]
     /// Allowed verification transitions: from → the states it may move to.

@@ -117,7 +117,12 @@ enum EntityText {
     ) throws(LedgerError) {
         if let d = s["description"]?.objectValue { add("description", languageLines(d)) }
         if let f = s["figure"]?.objectValue {
-            let value = inline(f["value"]) + (f["unit"]?.stringValue == "percent" ? " %" : "")
+            var value = inline(f["value"])
+            switch f["unit"]?.stringValue {
+            case "percent": value += " %"
+            case "hours-between": value = "one every \(value) hours"
+            default: break
+            }
             let qualifier = (f["qualifier"]?.stringValue ?? "exact").replacingOccurrences(of: "-", with: " ")
             add("figure", ["\(qualifier == "exact" ? "" : qualifier + " ")\(value) (\(s["measure"]?.stringValue ?? "?"))"])
         }
