@@ -215,21 +215,31 @@ struct ArchiveGenerator {
         return out.map { $0! }
     }
 
+    /// The genesis and the enrollments every generated archive starts with: the admin, an
+    /// archivist, a reviewer and, when given, a log key (so checkpoints can be signed).
+    func setup(start: Timestamp, logKey: Ed25519.PrivateKey? = nil) -> (genesis: Envelope, enrollments: [Envelope]) {
+        let adminD = KeyDescriptor(publicKey: admin.publicKey, name: "Synthetic admin (DEMO key)", roles: [.admin])
+        let genesis = sign([Draft(type: EventTypes.genesis, subject: adminD.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(adminD.json))]), reviewer: false)], firstNumber: 0, signedAt: start)[0]
+        let signedGenesis = Envelope.sign(payload: genesis.payload, with: admin)
+        var keys = [(archivist, "Synthetic archivist (DEMO key)", Role.archivist), (reviewer, "Synthetic reviewer (DEMO key)", Role.reviewer)]
+        if let logKey { keys.append((logKey, "Synthetic log key (DEMO key)", Role.log)) }
+        var enroll: [Envelope] = []
+        for (k, name, role) in keys {
+            let d = KeyDescriptor(publicKey: k.publicKey, name: name, roles: [role])
+            let p = EventPayload(ledger: Self.origin, id: UUIDv7.format([0x01, 0x90, 0, 0, 0, UInt8(enroll.count + 1), 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, UInt8(enroll.count + 1)]),
+                type: EventTypes.keyEnrolled, subject: d.keyID, expects: 0, signedAt: start.signedTimeText, body: d.json)
+            enroll.append(Envelope.sign(payload: p.encoded(), with: admin))
+        }
+        return (signedGenesis, enroll)
+    }
+
+    static let start = Timestamp(microseconds: 1_443_657_600_000_000)  // 2015-10-01
+
     /// Creates a ledger at `path` holding `events` archive events (plus genesis and enrollments).
     static func generate(events: Int, path: String, progress: (Int) -> Void) throws -> SQLiteLedger {
         var g = ArchiveGenerator()
-        let start = Timestamp(microseconds: 1_443_657_600_000_000)  // 2015-10-01
-        let adminD = KeyDescriptor(publicKey: g.admin.publicKey, name: "Synthetic admin (DEMO key)", roles: [.admin])
-        let genesis = g.sign([Draft(type: EventTypes.genesis, subject: adminD.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(adminD.json))]), reviewer: false)], firstNumber: 0, signedAt: start)[0]
-        let signedGenesis = Envelope.sign(payload: genesis.payload, with: g.admin)
-        let ledger = try SQLiteLedger.create(path: path, genesis: signedGenesis, clock: SteppingClock(start: start))
-        var enroll: [Envelope] = []
-        for (k, name, role) in [(g.archivist, "Synthetic archivist (DEMO key)", Role.archivist), (g.reviewer, "Synthetic reviewer (DEMO key)", Role.reviewer)] {
-            let d = KeyDescriptor(publicKey: k.publicKey, name: name, roles: [role])
-            let p = EventPayload(ledger: origin, id: UUIDv7.format([0x01, 0x90, 0, 0, 0, UInt8(enroll.count + 1), 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, UInt8(enroll.count + 1)]),
-                type: EventTypes.keyEnrolled, subject: d.keyID, expects: 0, signedAt: start.signedTimeText, body: d.json)
-            enroll.append(Envelope.sign(payload: p.encoded(), with: g.admin))
-        }
+        let (genesis, enroll) = g.setup(start: start)
+        let ledger = try SQLiteLedger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
         _ = try ledger.append(enroll)
         var done = 0
         while done < events {

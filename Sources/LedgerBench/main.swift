@@ -50,6 +50,11 @@ if CommandLine.arguments.dropFirst().first == "audit" {
     exit(0)
 }
 
+if CommandLine.arguments.dropFirst().first == "suite" {
+    try SuiteBench.run(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "archive" {
     try ArchiveBench.run(Array(CommandLine.arguments.dropFirst(2)))
     exit(0)

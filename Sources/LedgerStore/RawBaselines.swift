@@ -5,15 +5,16 @@ import GRDB
 /// machine in the same run: rows of the same size, same journal and sync settings.
 public enum RawBaselines {
     /// Seconds to insert `rows` into a fresh WAL database at `path` in one transaction.
-    /// With `states`, each row also gets a keyed row of its projected state (the same rows an
-    /// import stores: the entry, and the entity's current state).
+    /// With `states`, each row also writes a keyed row of its projected state (the same rows an
+    /// import stores: the entry, and the entity's current state, replaced when the entity
+    /// already has one).
     public static func batchedInsert(rows: [[UInt8]], states: [(id: String, state: [UInt8])]? = nil, path: String) throws -> Double {
         let queue = try open(path)
         defer { try? queue.close() }
         let start = DispatchTime.now()
         try queue.write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO raw (idx, line) VALUES (?, ?)")
-            let state = try db.makeStatement(sql: "INSERT INTO raw_state (id, state) VALUES (?, ?)")
+            let state = try db.makeStatement(sql: "INSERT OR REPLACE INTO raw_state (id, state) VALUES (?, ?)")
             for (i, r) in rows.enumerated() {
                 try stmt.execute(arguments: [i, Data(r)])
                 if let states { try state.execute(arguments: [states[i].id, Data(states[i].state)]) }
@@ -30,7 +31,7 @@ public enum RawBaselines {
         for (i, r) in rows.enumerated() {
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO raw (idx, line) VALUES (?, ?)", arguments: [i, Data(r)])
-                if let states { try db.execute(sql: "INSERT INTO raw_state (id, state) VALUES (?, ?)", arguments: [states[i].id, Data(states[i].state)]) }
+                if let states { try db.execute(sql: "INSERT OR REPLACE INTO raw_state (id, state) VALUES (?, ?)", arguments: [states[i].id, Data(states[i].state)]) }
             }
         }
         return seconds(since: start)
@@ -49,6 +50,28 @@ public enum RawBaselines {
             }
         }
         return (seconds(since: start), n)
+    }
+
+    /// Seconds for each group of primary-key lookups in the `raw` table written by
+    /// `batchedInsert`, one read transaction per group: the bare cost of reading the rows a
+    /// proof or a view needs (a proof reads about log2(size) stored nodes).
+    public static func pointLookups(path: String, groups: [[Int]]) throws -> [Double] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        var out: [Double] = []
+        out.reserveCapacity(groups.count)
+        for keys in groups {
+            let start = DispatchTime.now()
+            try queue.read { db in
+                let stmt = try db.cachedStatement(sql: "SELECT line FROM raw WHERE idx = ?")
+                for k in keys {
+                    guard let row = try Row.fetchOne(stmt, arguments: [k]) else { continue }
+                    try row.withUnsafeData(atIndex: 0) { d in precondition(d != nil) }
+                }
+            }
+            out.append(seconds(since: start))
+        }
+        return out
     }
 
     private static func open(_ path: String) throws -> DatabaseQueue {
