@@ -6,6 +6,7 @@
 #   bash Tools/build-ledger.sh           rebuild Ledger/bundle
 #   bash Tools/build-ledger.sh --check   rebuild into a temporary directory, require it to be
 #                                        byte-identical to Ledger/bundle, and audit Ledger/bundle
+#                                        (ledger audit and the independent Tools/verify.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=0
@@ -20,6 +21,7 @@ if [ "$check" = 1 ]; then
     diff -r "$work/bundle" Ledger/bundle || { echo "build-ledger: Ledger/bundle is not what Ledger/records build (run bash Tools/build-ledger.sh and commit)" >&2; exit 1; }
     echo "build-ledger: rebuilt bundle is byte-identical to Ledger/bundle"
     .build/release/ledger audit Ledger/bundle --trust "$genesis"
+    python3 Tools/verify.py Ledger/bundle --trust "$genesis"
 else
     rm -rf Ledger/bundle
     mv "$work/bundle" Ledger/bundle

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: set up what is missing, the Swift test suite, then the independent Python
-# verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles).
+# The test command: set up what is missing, the Swift test suite, the independent Python
+# verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles), then
+# the reproducibility and audit of the bundled campaign archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Tools/setup.sh
@@ -8,3 +9,5 @@ swift build --build-tests
 swift test --skip-build
 python3 Tools/test_verify_log.py
 python3 Tools/test_verify.py
+# The bundled campaign archive: rebuilt from Ledger/records it must be byte-identical, and audit.
+bash Tools/build-ledger.sh --check

@@ -19,7 +19,8 @@ public struct ArchiveChange: Sendable {
 /// event changes the state of the entities it concerns (docs/EVENTS.md). Pure: no I/O.
 public enum Archive {
     /// Version of the projection the fold produces; stored projections of another version are rebuilt.
-    public static let projectionVersion = 1
+    /// Version 2: removing (null) a field whose state defaults to `[]` puts `[]` back (docs/EVENTS.md §5).
+    public static let projectionVersion = 2
 
     /// The kind of entity each archive event type is about (its subject's kind).
     public static let subjectKind: [String: EntityKind] = [
@@ -117,7 +118,7 @@ public enum Archive {
     private static func parse(type: String, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
         guard let kind = subjectKind[type] else { return nil }
         guard EntityID.kind(of: subject) == kind else {
-            throw LedgerError(.malformed, "field `subject`: a \(type) event is about a \(kind.rawValue); its subject must be `\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
+            throw LedgerError(.malformed, "field `subject`: \(Grammar.a(type)) \(type) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be `\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
         }
         var mentions: [Mention] = []
         switch type {

@@ -104,7 +104,7 @@ enum Schema {
     static func ref(_ v: JSONValue, _ kind: EntityKind, path: String) throws(LedgerError) -> String {
         guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
         guard EntityID.kind(of: s) == kind else {
-            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not a \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -)")
+            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not \(Grammar.a(kind.rawValue)) \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -)")
         }
         return s
     }
@@ -154,16 +154,20 @@ enum Schema {
         return n
     }
 
-    /// A decimal degree: optional minus, 1–3 integer digits, optional fraction of 1–7 digits, within ±limit.
+    /// A decimal degree: optional minus, 1–3 integer digits (`0` or not starting with 0, as JSON
+    /// writes numbers), optional fraction of 1–7 digits, within ±limit.
     static func degrees(_ v: JSONValue, limit: Double, path: String) throws(LedgerError) -> Double {
         guard case .number(let text) = v else { throw BodyReader.error(path, "must be a number, found \(v.kindName)") }
         var bytes = Substring(text).utf8[...]
         if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         let isDigits = { (p: Substring.UTF8View.SubSequence) in !p.isEmpty && p.allSatisfy { $0 >= 48 && $0 <= 57 } }
-        guard parts.count <= 2, isDigits(parts[0]), parts[0].count <= 3, parts.count == 1 || (isDigits(parts[1]) && parts[1].count <= 7),
+        guard parts.count <= 2, isDigits(parts[0]), parts[0].count <= 3, parts[0].count == 1 || parts[0].first != UInt8(ascii: "0"),
+            parts.count == 1 || (isDigits(parts[1]) && parts[1].count <= 7),
             let d = Double(text), abs(d) <= limit
-        else { throw BodyReader.error(path, "must be decimal degrees within ±\(Int(limit)) with at most 7 decimals, found \(Clip.text(text))") }
+        else {
+            throw BodyReader.error(path, "must be decimal degrees within ±\(Int(limit)) with at most 7 decimals and no leading zeros, found \(Clip.text(text))")
+        }
         return d
     }
 
@@ -187,4 +191,13 @@ enum Schema {
 /// Clipping of user-supplied text quoted in error messages.
 enum Clip {
     static func text(_ s: String) -> String { s.unicodeScalars.count <= 64 ? s : String(String.UnicodeScalarView(s.unicodeScalars.prefix(64))) + "…" }
+}
+
+/// English for messages built from names.
+enum Grammar {
+    /// "a" or "an", for the word that follows (`an incident`, `a facility`).
+    static func a(_ word: String) -> String {
+        guard let first = word.unicodeScalars.first else { return "a" }
+        return "aeiouAEIOU".unicodeScalars.contains(first) ? "an" : "a"
+    }
 }

@@ -41,6 +41,10 @@ public struct CSVMapping: Sendable {
         else { throw fail("id", "must be {\"column\": COLUMN, \"prefix\": TEXT}: the column whose value names each incident") }
         let prefix = id["prefix"].map { $0.stringValue } ?? ""
         guard let prefix else { throw fail("id.prefix", "must be a string") }
+        // The prefix is part of every id, so a bad one would fail every row: refused here, once.
+        guard prefix.utf8.count <= maxPrefixBytes, prefix.utf8.allSatisfy(isNameByte) else {
+            throw fail("id.prefix", "must be at most \(maxPrefixBytes) bytes of A–Z a–z 0–9 . _ - (it begins every incident's name), found \"\(Clip.text(prefix))\"")
+        }
         var m = CSVMapping(idColumn: idColumn, idPrefix: prefix, dataset: nil, dates: .edtf, columns: [], constants: [], values: [:], sources: [])
         if let d = o["dataset"] {
             guard let s = d.stringValue, !s.isEmpty, s.unicodeScalars.count <= 200 else { throw fail("dataset", "must be a text of 1–200 characters") }
@@ -57,9 +61,7 @@ public struct CSVMapping: Sendable {
             guard let obj = v.objectValue else { throw fail(key, "must be an object from field to text") }
             var out: [(String, String)] = []
             for member in obj.members {
-                guard isField(member.key) else {
-                    throw fail("\(key).\(member.key)", "is not a field an import can fill; fields: title.LANG, summary.LANG, \(fixedFields.sorted().joined(separator: ", "))")
-                }
+                if let problem = fieldProblem(member.key) { throw fail("\(key).\(Clip.text(member.key))", problem) }
                 guard let s = member.value.stringValue, !s.isEmpty else { throw fail("\(key).\(member.key)", "must be a non-empty text") }
                 out.append((member.key, s))
             }
@@ -67,13 +69,23 @@ public struct CSVMapping: Sendable {
         }
         m.columns = try pairs("columns").map { (field: $0.0, column: $0.1) }
         m.constants = try pairs("constants").map { (field: $0.0, value: $0.1) }
-        for c in m.constants where m.columns.contains(where: { $0.field == c.field }) {
+        // Sets, not list scans: a 1 MiB mapping can name tens of thousands of fields or sources.
+        let columnFields = Set(m.columns.map(\.field))
+        for c in m.constants where columnFields.contains(c.field) {
             throw fail("constants.\(c.field)", "is also mapped to a column; give one or the other")
+        }
+        // Language tags are case-insensitive: `title.en` and `title.EN` would give one language twice in every row.
+        var languages: [String: String] = [:]
+        for (member, field) in m.columns.map({ ("columns.\($0.field)", $0.field) }) + m.constants.map({ ("constants.\($0.field)", $0.field) }) {
+            guard field.hasPrefix("title.") || field.hasPrefix("summary.") else { continue }
+            if let first = languages.updateValue(member, forKey: field.lowercased()) {
+                throw fail(member, "gives the same language as `\(first)` (language tags are case-insensitive)")
+            }
         }
         if let v = o["values"] {
             guard let obj = v.objectValue else { throw fail("values", "must be an object from field to {cell text: value}") }
             for member in obj.members {
-                guard isField(member.key) else { throw fail("values.\(member.key)", "is not a field an import can fill") }
+                if let problem = fieldProblem(member.key) { throw fail("values.\(Clip.text(member.key))", problem) }
                 guard let table = member.value.objectValue else { throw fail("values.\(member.key)", "must be an object from cell text to value") }
                 var t: [String: String] = [:]
                 for e in table.members {
@@ -85,27 +97,60 @@ public struct CSVMapping: Sendable {
         }
         if let s = o["sources"] {
             guard let items = s.arrayValue else { throw fail("sources", "must be an array of source ids") }
+            var seenSources = Set<String>()
             for (i, item) in items.enumerated() {
                 guard let id = item.stringValue, EntityID.kind(of: id) == .source else { throw fail("sources[\(i)]", "must be a source id, source:NAME") }
-                guard !m.sources.contains(id) else { throw fail("sources[\(i)]", "\(id) is listed twice") }
+                guard seenSources.insert(id).inserted else { throw fail("sources[\(i)]", "\(id) is listed twice") }
                 m.sources.append(id)
             }
         }
         for required in ["occurred"] where !m.columns.contains(where: { $0.field == required }) && !m.constants.contains(where: { $0.field == required }) {
             throw fail("columns", "no column gives `\(required)`, which every incident needs")
         }
-        guard m.columns.contains(where: { $0.field.hasPrefix("title.") }) || m.constants.contains(where: { $0.field.hasPrefix("title.") }) else {
+        guard m.gives({ $0.hasPrefix("title.") }) else {
             throw fail("columns", "no column gives a title (title.en, title.ar, …), which every incident needs")
+        }
+        guard m.gives({ $0.hasPrefix("place.") }) else {
+            throw fail("columns", "no column or constant gives a place (place.admin1, place.admin2, place.town, place.coordinates.*), which every incident needs")
+        }
+        // Coordinates need all three members: with one missing from the mapping, every row that gives coordinates would fail.
+        let coordinateFields = ["place.coordinates.lat", "place.coordinates.lon", "place.coordinates.precision"]
+        if coordinateFields.contains(where: { f in m.gives { $0 == f } }) {
+            for f in coordinateFields where !m.gives({ $0 == f }) {
+                throw fail("columns", "no column or constant gives `\(f)`; coordinates need place.coordinates.lat, place.coordinates.lon and place.coordinates.precision")
+            }
         }
         return m
     }
 
-    static func isField(_ f: String) -> Bool {
-        if fixedFields.contains(f) { return true }
-        for p in ["title.", "summary."] where f.hasPrefix(p) {
-            return LanguageTag.problem(String(f.dropFirst(p.count))) == nil
+    /// Whether a column or a constant gives a field matching `test`.
+    func gives(_ test: (String) -> Bool) -> Bool { columns.contains { test($0.field) } || constants.contains { test($0.field) } }
+
+    /// The longest id prefix: it leaves at least 10 bytes of an incident's name to the id cell.
+    static let maxPrefixBytes = 90
+
+    static func isField(_ f: String) -> Bool { fieldProblem(f) == nil }
+
+    /// A byte of an entity id's name (docs/EVENTS.md §1): A–Z a–z 0–9 . _ -
+    static func isNameByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
         }
-        return false
+    }
+
+    /// Why `f` is not a field an import can fill, or nil when it is one.
+    static func fieldProblem(_ f: String) -> String? {
+        if fixedFields.contains(f) { return nil }
+        for p in ["title.", "summary."] where f.hasPrefix(p) {
+            let tag = String(f.dropFirst(p.count))
+            guard let problem = LanguageTag.problem(tag) else { return nil }
+            return "the language tag \"\(Clip.text(tag))\" is not well formed (BCP 47): \(problem)"
+        }
+        return "is not a field an import can fill; fields: title.LANG, summary.LANG, \(fixedFields.sorted().joined(separator: ", "))"
     }
 }
 
@@ -186,14 +231,21 @@ public enum CSVImport {
         }
         if let first = seen[id] { throw CSVRowError(line: r.line, column: m.idColumn, message: "\(id) is also the id of line \(first)") }
         seen[id] = r.line
-        // Each field's value: a column's cell (empty = absent) or a constant, then translated.
-        var values: [(field: String, value: String, column: String)] = []
+        // Each field's value: a column's cell (empty = absent) or a constant.
+        var values: [(field: String, value: String, column: String, constant: Bool)] = []
         for c in m.columns {
             let v = cell(c.column)
-            if !v.isEmpty { values.append((c.field, v, c.column)) }
+            if !v.isEmpty { values.append((c.field, v, c.column, false)) }
         }
-        for c in m.constants { values.append((c.field, c.value, "constant \(c.field)")) }
+        for c in m.constants { values.append((c.field, c.value, "constant \(c.field)", true)) }
         func translated(_ field: String, _ v: String) -> String { m.values[field]?[v] ?? v }
+
+        // Coordinates, like a facility's impact, apply only to rows that give them: when a column
+        // gives lat or lon, a constant coordinate member (typically the precision) applies only to
+        // rows whose lat or lon cell is filled.
+        let latLon: Set<String> = ["place.coordinates.lat", "place.coordinates.lon"]
+        let latLonByColumn = m.columns.contains { latLon.contains($0.field) }
+        let rowGivesCoordinates = !latLonByColumn || values.contains { latLon.contains($0.field) && !$0.constant }
 
         var body = JSONObject()
         var title = JSONObject(), summary = JSONObject(), place = JSONObject(), coordinates = JSONObject()
@@ -202,8 +254,9 @@ public enum CSVImport {
         var columnOf: [String: String] = [:]
         for c in m.columns { columnOf[c.field] = c.column }
         for c in m.constants { columnOf[c.field] = "constant \(c.field)" }
-        for (field, raw, column) in values {
-            let v = translated(field, raw)
+        for (field, raw, column, constant) in values {
+            // `means` is translated item by item (below), never as a whole cell as well.
+            let v = field == "means" ? raw : translated(field, raw)
             switch field {
             case "occurred":
                 body["occurred"] = .string(try date(v, style: m.dates, line: r.line, column: column))
@@ -212,10 +265,13 @@ public enum CSVImport {
                 body["means"] = .array(items)
             case "place.admin1", "place.admin2", "place.town":
                 place[String(field.dropFirst("place.".count))] = .string(v)
-            case "place.coordinates.lat", "place.coordinates.lon":
-                coordinates[String(field.dropFirst("place.coordinates.".count))] = .number(v)
-            case "place.coordinates.precision":
-                coordinates["precision"] = .string(v)
+            case "place.coordinates.lat", "place.coordinates.lon", "place.coordinates.precision":
+                guard rowGivesCoordinates else {
+                    if constant { continue }
+                    throw CSVRowError(line: r.line, column: column, message: "gives a coordinate precision but the row gives no coordinates (lat, lon)")
+                }
+                let member = String(field.dropFirst("place.coordinates.".count))
+                coordinates[member] = member == "precision" ? .string(v) : .number(v)
             case "facilities.facility":
                 facility["facility"] = .string(v)
             case "facilities.impact":
@@ -233,13 +289,19 @@ public enum CSVImport {
         // rows that name one; an impact cell on a row without one is a mistake.
         if facility["facility"] != nil {
             body["facilities"] = .array([.object(facility)])
-        } else if facility["impact"] != nil, let column = columnOf["facilities.impact"], !column.hasPrefix("constant ") {
+        } else if facility["impact"] != nil, !m.constants.contains(where: { $0.field == "facilities.impact" }), let column = columnOf["facilities.impact"] {
             throw CSVRowError(line: r.line, column: column, message: "gives an impact but the row names no facility")
         }
         if let d = m.dataset {
             body["externalIds"] = .array([.object(JSONObject(uniqueMembers: [("dataset", .string(d)), ("id", .string(rawID))]))])
         }
         if !m.sources.isEmpty { body["sources"] = .array(m.sources.map { .string($0) }) }
+        // What is signed is the body in Unicode NFC, so the limits are checked on that form (a
+        // text's length in code points can grow or shrink under NFC).
+        guard let normalized = JSONValue.object(body).nfcNormalized()?.objectValue else {
+            throw CSVRowError(line: r.line, column: nil, message: "two fields are the same once normalised to Unicode NFC")
+        }
+        body = normalized
         // The schema check also validates the coordinate cells, which go in as number literals,
         // before anything encodes them.
         do {

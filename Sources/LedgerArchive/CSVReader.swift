@@ -2,8 +2,9 @@ import LedgerCore
 
 /// An RFC 4180 reader over bytes: records with the physical line each starts on, so errors can
 /// name it. Accepts CRLF or LF line ends, a leading UTF-8 byte order mark and a missing final
-/// line end; refuses invalid UTF-8, a quote inside an unquoted field, text after a closing quote
-/// and an unterminated quoted field, naming the line.
+/// line end; a CRLF inside a quoted field becomes LF. Refuses invalid UTF-8, a quote inside an
+/// unquoted field, text after a closing quote, an unterminated quoted field and a line ended by
+/// CR alone (classic Mac line ends), naming the line.
 public struct CSVRecord: Sendable, Equatable {
     /// The 1-based line the record starts on.
     public var line: Int
@@ -34,6 +35,10 @@ public enum CSVReader {
             fields = []
         }
 
+        func loneCR(_ line: Int) -> LedgerError {
+            LedgerError(.malformed, "\(name):\(line): a line ends with CR alone (classic Mac line ends); save the file with LF or CRLF line ends")
+        }
+
         var atRecordStart = true
         while i < end {
             if atRecordStart { recordLine = line; atRecordStart = false }
@@ -55,6 +60,13 @@ public enum CSVReader {
                         closed = true
                         break
                     }
+                    if q == 0x0D, i + 1 < end, bytes[i + 1] == 0x0A {
+                        // A line end inside the field, written CRLF: kept as LF, as an LF file gives it.
+                        field.append(0x0A)
+                        line += 1
+                        i += 2
+                        continue
+                    }
                     if q == 0x0A { line += 1 }
                     field.append(q)
                     i += 1
@@ -71,7 +83,8 @@ public enum CSVReader {
                     continue
                 }
                 let n = bytes[i]
-                guard n == UInt8(ascii: ",") || n == 0x0A || (n == 0x0D && i + 1 < end && bytes[i + 1] == 0x0A) else {
+                if n == 0x0D, !(i + 1 < end && bytes[i + 1] == 0x0A) { throw loneCR(line) }
+                guard n == UInt8(ascii: ",") || n == 0x0A || n == 0x0D else {
                     throw LedgerError(.malformed, "\(name):\(line): field \(fields.count + 1) has text after its closing quote")
                 }
                 continue
@@ -93,6 +106,8 @@ public enum CSVReader {
                 line += 1
                 i += 2
                 atRecordStart = true
+            case 0x0D:
+                throw loneCR(line)
             case UInt8(ascii: "\""):
                 throw LedgerError(.malformed, "\(name):\(line): field \(fields.count + 1) has a quote inside an unquoted field (quote the whole field and double the quote)")
             default:

@@ -5,6 +5,9 @@ import LedgerCore
 struct FieldSchema: Sendable {
     let name: String
     let required: Bool
+    /// The state holds `[]` while the field is not set (docs/EVENTS.md §5): `[]` counts as not
+    /// set for a removal (null), and a removal puts `[]` back.
+    var defaultsToEmptyArray = false
     /// Validates a value; returns the entity ids it mentions (to be checked and indexed).
     let check: @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
 }
@@ -16,15 +19,33 @@ struct Mention: Sendable {
     let field: String
 }
 
+/// The fields that the state holds as `[]` while they are not set, by correction event type.
+enum EmptyArrayDefaults {
+    static let incident = names(IncidentFields.all)
+    static let facility = names(FacilityFields.all)
+    static let aggregate = names(AggregateFields.all)
+
+    static func fields(for correctionType: String) -> Set<String> {
+        switch correctionType {
+        case "incident.corrected": return incident
+        case "facility.corrected": return facility
+        case "aggregate.corrected": return aggregate
+        default: return []
+        }
+    }
+
+    private static func names(_ schema: [FieldSchema]) -> Set<String> { Set(schema.filter(\.defaultsToEmptyArray).map(\.name)) }
+}
+
 enum IncidentFields {
     static let all: [FieldSchema] = [
         FieldSchema(name: "title", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
         FieldSchema(name: "summary", required: false) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 5000); return [] },
         FieldSchema(name: "occurred", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
         FieldSchema(name: "place", required: true) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
-        FieldSchema(name: "facilities", required: false) { v, p throws(LedgerError) in try facilities(v, path: p) },
-        FieldSchema(name: "means", required: false) { v, p throws(LedgerError) in try uniqueChoices(v, Vocabulary.means, path: p); return [] },
-        FieldSchema(name: "externalIds", required: false) { v, p throws(LedgerError) in try externalIDs(v, path: p); return [] },
+        FieldSchema(name: "facilities", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try facilities(v, path: p) },
+        FieldSchema(name: "means", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try uniqueChoices(v, Vocabulary.means, path: p); return [] },
+        FieldSchema(name: "externalIds", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try externalIDs(v, path: p); return [] },
     ]
 
     static func facilities(_ v: JSONValue, path: String) throws(LedgerError) -> [Mention] {
@@ -56,7 +77,7 @@ enum FacilityFields {
     static let all: [FieldSchema] = [
         FieldSchema(name: "names", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
         FieldSchema(name: "type", required: true) { v, p throws(LedgerError) in _ = try Schema.choice(v, Vocabulary.facilityTypes, path: p); return [] },
-        FieldSchema(name: "operators", required: false) { v, p throws(LedgerError) in
+        FieldSchema(name: "operators", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in
             let items = try Schema.array(v, path: p, allowEmpty: true, max: 50)
             for (i, item) in items.enumerated() { _ = try Schema.text(item, path: "\(p)[\(i)]", max: 200) }
             return []
@@ -78,8 +99,14 @@ enum AggregateFields {
             let r = try BodyReader(v, path: p, allowed: ["value", "unit", "qualifier"])
             let value = try Schema.count(try r.value("value"), path: r.field("value"))
             let unit = try r.choice("unit", Vocabulary.figureUnits)
-            _ = try r.choice("qualifier", Vocabulary.figureQualifiers)
+            let qualifier = try r.choice("qualifier", Vocabulary.figureQualifiers)
             if unit == "percent", value > 100 { throw BodyReader.error(r.field("value"), "a percentage is at most 100, found \(value)") }
+            if unit == "percent", value == 100, qualifier == "more-than" {
+                throw BodyReader.error(r.field("qualifier"), "nothing is more than 100 percent; give at-least, about or exact 100, or a lower value")
+            }
+            if unit == "hours-between", value == 0 {
+                throw BodyReader.error(r.field("value"), "a rate is one occurrence every N hours, so N is at least 1, found 0")
+            }
             return []
         },
         FieldSchema(name: "period", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
@@ -91,7 +118,7 @@ enum AggregateFields {
         FieldSchema(name: "partOf", required: false) { v, p throws(LedgerError) in
             [Mention(id: try Schema.ref(v, .aggregate, path: p), kind: .aggregate, field: p)]
         },
-        FieldSchema(name: "includes", required: false) { v, p throws(LedgerError) in
+        FieldSchema(name: "includes", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in
             let items = try Schema.array(v, path: p, allowEmpty: true, max: 1000)
             var seen = Set<String>()
             var out: [Mention] = []

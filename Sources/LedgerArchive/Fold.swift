@@ -32,13 +32,16 @@ extension Archive {
             s["absorbed"] = .array([])
         case "facility.corrected", "incident.corrected", "aggregate.corrected":
             let changes = body["changes"]!.objectValue!
+            // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
+            let emptyDefaults = EmptyArrayDefaults.fields(for: type)
             for m in changes.members {
                 let old = s[m.key]
                 if m.value == .null {
-                    if old == nil, !replay {
+                    let defaultsToEmpty = emptyDefaults.contains(m.key)
+                    if !replay, old == nil || (defaultsToEmpty && old == .array([])) {
                         throw Archive.ruleError("body.changes.\(m.key)", "is not set, so there is nothing to remove")
                     }
-                    s[m.key] = nil
+                    s[m.key] = defaultsToEmpty ? .array([]) : nil
                 } else {
                     if let old, !replay, Canonical.equal(old, m.value) {
                         throw Archive.ruleError("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")

@@ -401,74 +401,16 @@ extension SQLiteLedger {
 
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
-    ///
-    /// Entry lines are read and decoded on other threads while this one folds the previous
-    /// batch; the rows are written at the end in key order (sequential B-tree appends).
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        let interval = stateCheckpointInterval
         do {
             return try queue.writeWithoutTransaction { db in
                 var report = RebuildReport(events: 0, entities: 0, seconds: 0)
                 try db.inTransaction(.immediate) {
                     for t in Schema.projectionTables { try db.execute(sql: "DROP TABLE \(t)") }
                     for statement in Schema.projectionStatements { try db.execute(sql: statement) }
-                    let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
-                    var state = ArchiveState()
-                    var concerns: [String: [UInt64]] = [:]
-                    var changedSinceCheckpoint = Set<String>()
-                    let insertVersion = try db.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
-                    let batchSize = 8192
-                    func readBatch(from next: Int64) throws -> [(index: UInt64, line: [UInt8])] {
-                        var batch: [(index: UInt64, line: [UInt8])] = []
-                        batch.reserveCapacity(batchSize)
-                        let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", arguments: [next, batchSize])
-                        while let row = try cursor.next() {
-                            batch.append((try row.count(0), try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
-                        }
-                        return batch
-                    }
-                    // Decoding batch k+1 overlaps folding batch k.
-                    var pending = Self.decodeInBackground(try readBatch(from: 0), path: path)
-                    var next: Int64 = 0
-                    while true {
-                        let decoded = try pending.get()
-                        if decoded.isEmpty { break }
-                        next += Int64(decoded.count)
-                        pending = Self.decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
-                        for (index, payload) in decoded {
-                            if index > 0, index % interval == 0 {
-                                let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                                for (id, bytes) in zip(ids, Self.encodeInParallel(ids.map { state.entities[$0]! })) {
-                                    try insertVersion.execute(arguments: [id, Int64(index), Data(bytes)])
-                                }
-                                changedSinceCheckpoint.removeAll(keepingCapacity: true)
-                            }
-                            let change: ArchiveChange?
-                            do throws(LedgerError) {
-                                change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
-                            } catch {
-                                throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
-                            }
-                            guard let change else { continue }
-                            report.events += 1
-                            for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
-                            for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
-                            for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
-                        }
-                        progress?(UInt64(next), size)
-                    }
-                    // Rows in key order: sequential B-tree appends.
-                    let insertConcern = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
-                    for entity in concerns.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                        for index in concerns[entity]! { try insertConcern.execute(arguments: [entity, Int64(index)]) }
-                    }
-                    let ids = state.sortedIDs
-                    let entities = state.entities
-                    let encoded = Self.encodeInParallel(ids.map { entities[$0]! })
-                    for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], db: db, replace: false) }
+                    report = try Self.foldProjections(source: db, target: db, interval: stateCheckpointInterval, path: path, progress: progress)
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
-                    report.entities = ids.count
                     return .commit
                 }
                 report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -477,6 +419,74 @@ extension SQLiteLedger {
         } catch {
             throw LedgerError.database(error, path: path)
         }
+    }
+
+    /// Folds every entry of `source` and writes the projection rows into `target`'s (empty)
+    /// projection tables: the rebuild's work, shared with `verify`, which folds into a scratch
+    /// database and compares. Refuses, naming the entry, an event that breaks an archive rule.
+    ///
+    /// Entry lines are read and decoded on other threads while this one folds the previous
+    /// batch; the rows are written at the end in key order (sequential B-tree appends).
+    static func foldProjections(
+        source db: Database, target: Database, interval: UInt64, path: String, progress: ((UInt64, UInt64) -> Void)?
+    ) throws -> RebuildReport {
+        var report = RebuildReport(events: 0, entities: 0, seconds: 0)
+        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+        var state = ArchiveState()
+        var concerns: [String: [UInt64]] = [:]
+        var changedSinceCheckpoint = Set<String>()
+        let insertVersion = try target.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
+        let batchSize = 8192
+        func readBatch(from next: Int64) throws -> [(index: UInt64, line: [UInt8])] {
+            var batch: [(index: UInt64, line: [UInt8])] = []
+            batch.reserveCapacity(batchSize)
+            let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", arguments: [next, batchSize])
+            while let row = try cursor.next() {
+                batch.append((try row.count(0), try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
+            }
+            return batch
+        }
+        // Decoding batch k+1 overlaps folding batch k.
+        var pending = decodeInBackground(try readBatch(from: 0), path: path)
+        var next: Int64 = 0
+        while true {
+            let decoded = try pending.get()
+            if decoded.isEmpty { break }
+            next += Int64(decoded.count)
+            pending = decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
+            for (index, payload) in decoded {
+                if index > 0, index % interval == 0 {
+                    let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                    for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
+                        try insertVersion.execute(arguments: [id, Int64(index), Data(bytes)])
+                    }
+                    changedSinceCheckpoint.removeAll(keepingCapacity: true)
+                }
+                let change: ArchiveChange?
+                do throws(LedgerError) {
+                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
+                } catch {
+                    throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
+                }
+                guard let change else { continue }
+                report.events += 1
+                for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
+                for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+                for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+            }
+            progress?(UInt64(next), size)
+        }
+        // Rows in key order: sequential B-tree appends.
+        let insertConcern = try target.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
+        for entity in concerns.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for index in concerns[entity]! { try insertConcern.execute(arguments: [entity, Int64(index)]) }
+        }
+        let ids = state.sortedIDs
+        let entities = state.entities
+        let encoded = encodeInParallel(ids.map { entities[$0]! })
+        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], db: target, replace: false) }
+        report.entities = ids.count
+        return report
     }
 
     /// Canonical encodings of states, on all cores.

@@ -24,8 +24,8 @@ extension SQLiteLedger {
         guard !FileManager.default.fileExists(atPath: directory) else {
             throw LedgerError(.io, "\(directory) already exists; give a new directory (an export never overwrites)")
         }
-        let parent = (directory as NSString).deletingLastPathComponent
-        let temp = (parent.isEmpty ? "." : parent) + "/.\((directory as NSString).lastPathComponent).partial-\(getpid())"
+        let (parent, name) = PathParts.split(directory)
+        let temp = parent + "/.\(name).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: temp)
         do {
             let report = try queue.read { db in try self.export(db: db, temp: temp, requested: requested, exportTime: exportTime, progress: progress) }

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 import LedgerCore
+import LedgerArchive
 import LedgerCrypto
 
-/// `PRAGMA quick_check` on a separate read-only connection, on a background thread.
+/// `PRAGMA integrity_check` (pages, cells, and every index against its table) on a separate
+/// read-only connection, on a background thread.
 final class StructureCheck: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: LedgerError?
@@ -14,7 +16,7 @@ final class StructureCheck: @unchecked Sendable {
                 var config = Configuration()
                 config.readonly = true
                 let queue = try DatabaseQueue(path: path, configuration: config)
-                let damage = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(20)") }
+                let damage = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
                 try queue.close()
                 if damage != ["ok"] {
                     result = LedgerError(
@@ -62,14 +64,19 @@ extension SQLiteLedger {
     /// index columns beside each entry, all stored Merkle nodes, keys, subject revisions, the
     /// origin and genesis key in `meta`) against what the entries say. Streams in batches.
     public func verify(
-        trust: String?, parallelism: Int = System.activeProcessorCount, progress: ((UInt64, UInt64) -> Void)? = nil
+        trust: String?, parallelism: Int = System.activeProcessorCount, progress: ((UInt64, UInt64) -> Void)? = nil,
+        projectionProgress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> VerifyReport {
         // SQLite's structural check reads the whole file; it runs on its own read-only
         // connection beside the entry checks, which are bound by signature verification.
         let structure = StructureCheck(path: path)
         let report: VerifyReport
         do {
-            report = try queue.read { db in try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress) }
+            report = try queue.read { db in
+                let report = try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress)
+                try self.checkProjections(db: db, progress: projectionProgress)
+                return report
+            }
         } catch {
             if let damage = structure.damage() { throw damage }
             throw LedgerError.database(error, path: path)
@@ -150,6 +157,54 @@ extension SQLiteLedger {
         return VerifyReport(
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: checkpoints.count,
             lastCheckpointSize: checkpoints.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "")
+    }
+
+    /// The archive's projections (docs/EVENTS.md §5) must be exactly what folding the verified
+    /// entries gives. The fold runs as `rebuild` does, into a scratch database, and every
+    /// projection table is compared with it row by row in key order; the first difference names
+    /// the table and the row. The projections are derived data, but `show`, `list` and the views
+    /// as of a moment read them, so an altered row would mislead a reader without this check.
+    private func checkProjections(db: Database, progress: ((UInt64, UInt64) -> Void)?) throws {
+        let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'projection_version'")
+        guard version == String(Archive.projectionVersion) else {
+            throw LedgerError(
+                .verificationFailed,
+                "meta.projection_version is \(version ?? "missing"), not \(Archive.projectionVersion): the projections were not built by this fold (or the file was altered); `ledger rebuild` recomputes them from the verified log")
+        }
+        let scratch = NSTemporaryDirectory() + "ledger-verify-\(getpid())-\(UUID().uuidString).sqlite"
+        defer { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(scratch + suffix) } }
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+        }
+        let fresh = try DatabaseQueue(path: scratch, configuration: config)
+        defer { try? fresh.close() }
+        try fresh.write { target in
+            for statement in Schema.projectionStatements { try target.execute(sql: statement) }
+            _ = try Self.foldProjections(source: db, target: target, interval: stateCheckpointInterval, path: path, progress: progress)
+        }
+        let tables = [
+            ("entities", "id"), ("incident_index", "id"), ("incident_links", "incident, role, other"), ("concerns", "entity, idx"), ("state_versions", "size, id"),
+        ]
+        try fresh.read { expected in
+            for (table, order) in tables {
+                let storedRows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY \(order)")
+                let expectedRows = try Row.fetchCursor(expected, sql: "SELECT * FROM \(table) ORDER BY \(order)")
+                while true {
+                    let a = try storedRows.next()
+                    let b = try expectedRows.next()
+                    if a == nil, b == nil { break }
+                    if let a, let b, a == b { continue }
+                    let key = String(((a ?? b).map { String(describing: $0[0] as DatabaseValue) } ?? "?").prefix(100))
+                    let what =
+                        a == nil ? "a row the log gives is missing (key \(key))" : b == nil ? "it holds a row the log does not give (key \(key))" : "the row with key \(key) differs from what the log gives"
+                    throw LedgerError(
+                        .verificationFailed,
+                        "the projection table `\(table)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger rebuild` recomputes it")
+                }
+            }
+        }
     }
 
     /// Every Merkle node the verified entries form (levels ≥ 1) must be stored with the same

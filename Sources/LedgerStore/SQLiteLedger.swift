@@ -154,8 +154,7 @@ public final class SQLiteLedger: @unchecked Sendable {
             throw LedgerError(.io, "\(path) could not be created (\(reason))")
         }
         removeDatabaseFiles(temp)
-        let directory = (path as NSString).deletingLastPathComponent
-        DurableFile.syncDirectory(directory.isEmpty ? "." : directory)
+        DurableFile.syncDirectory(PathParts.split(path).directory)
     }
 
     init(unchecked path: String, queue: DatabaseQueue, origin: String, genesisKeyID: String, clock: any LedgerClock, interval: UInt64) {

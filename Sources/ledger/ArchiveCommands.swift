@@ -338,8 +338,7 @@ enum OutputFile {
         guard (replacing ? rename(temp, path) : link(temp, path)) == 0 else {
             throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))")
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        let dir = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        let dir = open(PathParts.split(path).directory, O_RDONLY)
         if dir >= 0 {
             fsync(dir)
             close(dir)

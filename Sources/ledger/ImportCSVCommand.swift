@@ -29,6 +29,12 @@ struct ImportCSVCommand: ParsableCommand {
     /// Row problems listed in one error message at most; the count of the rest follows.
     static let listed = 100
 
+    func validate() throws {
+        if input == "-" && mapping == "-" {
+            throw ValidationError("the spreadsheet and --mapping cannot both be standard input (`-`); give one of them as a file")
+        }
+    }
+
     func run() throws {
         try guarded { () throws(LedgerError) in
             let (mappingName, mappingBytes) = try Input.read(mapping, limit: Limits.note)
@@ -47,8 +53,10 @@ struct ImportCSVCommand: ParsableCommand {
                 known[id] = k
                 return k
             }
-            for s in map.sources where try !exists(s) {
-                throw LedgerError(.refused, "\(mappingName): `sources`: \(s) is not in the archive; register it first")
+            // An unregistered source is a problem of the mapping, reported once and beside the rows' problems.
+            var mappingProblems: [String] = []
+            for (i, s) in map.sources.enumerated() where try !exists(s) {
+                mappingProblems.append("\(mappingName): `sources[\(i)]`: \(s) is not in the archive; register it first")
             }
             let facilityColumn = map.columns.first { $0.field == "facilities.facility" }?.column ?? "constant facilities.facility"
             for r in reports {
@@ -58,17 +66,24 @@ struct ImportCSVCommand: ParsableCommand {
                     errors.append(CSVRowError(line: r.line, column: facilityColumn, message: "\(f) is not in the archive; register the facility first", needsArchive: true))
                 }
             }
-            if !errors.isEmpty {
+            if errors.isEmpty, mappingProblems.count == 1 {
+                throw LedgerError(.refused, mappingProblems[0] + "; nothing was imported")
+            }
+            if !errors.isEmpty || !mappingProblems.isEmpty {
                 errors.sort { $0.line < $1.line }
                 var listing = ""
+                for p in mappingProblems { listing += "\(Terminal.safe(p))\n" }
                 for e in errors.prefix(Self.listed) { listing += "\(Terminal.safe(name)):\(e.line): \(Terminal.safe(e.description))\n" }
                 if errors.count > Self.listed { listing += "… and \(errors.count - Self.listed) more\n" }
                 FileHandle.standardError.write(Data(listing.utf8))
                 let bad = Set(errors.map(\.line))
                 let total = bad.union(reports.map(\.line)).count
+                let mappingNote = mappingProblems.isEmpty ? "" : "the mapping cites \(mappingProblems.count) source\(mappingProblems.count == 1 ? "" : "s") the archive does not hold"
+                let rowNote = errors.isEmpty ? "" : "\(bad.count) of \(total) rows have problems"
+                let what = [rowNote, mappingNote].filter { !$0.isEmpty }.joined(separator: " and ")
                 throw LedgerError(
                     errors.allSatisfy(\.needsArchive) ? .refused : .malformed,
-                    "\(name): \(bad.count) of \(total) rows have problems (listed above, by line); nothing was imported")
+                    "\(errors.isEmpty ? mappingName : name): \(what) (listed above); nothing was imported")
             }
 
             let key = try signing.load()
@@ -76,10 +91,8 @@ struct ImportCSVCommand: ParsableCommand {
             var envelopes: [Envelope] = []
             envelopes.reserveCapacity(reports.count)
             for r in reports {
-                guard let body = JSONValue.object(r.body).nfcNormalized()?.objectValue else {
-                    throw LedgerError(.malformed, "\(name):\(r.line): two fields are the same once normalised to Unicode NFC")
-                }
-                envelopes.append(try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: body).sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
+                // The body is already in Unicode NFC (CSVImport checks the form that is signed).
+                envelopes.append(try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body).sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
             }
             let progress = Progress(label: "checked and written")
             var callback: ((UInt64, UInt64) -> Void)? = nil

@@ -23,12 +23,21 @@ struct VerifyCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open(readOnly: true)
             let progress = Progress(label: "verified")
+            let folding = Progress(label: "projections recomputed and compared")
+            nonisolated(unsafe) var firstPhaseDone = false
             let report: VerifyReport
             do throws(LedgerError) {
-                report = try store.verify(trust: trust, progress: progress.update)
-                progress.finish()
+                report = try store.verify(
+                    trust: trust, progress: progress.update,
+                    projectionProgress: { done, total in
+                        if !firstPhaseDone { progress.finish(); firstPhaseDone = true }
+                        folding.update(done, total)
+                    })
+                if !firstPhaseDone { progress.finish() }
+                folding.finish()
             } catch {
-                progress.finish()
+                if !firstPhaseDone { progress.finish() }
+                folding.finish()
                 if output.json {
                     printJSON([("ok", .bool(false)), ("index", error.index.map { .int($0) } ?? .null), ("reason", .string(error.message))])
                 }

@@ -76,7 +76,47 @@ struct ArchiveTests {
         }
         // Optional fields may be removed with null; required ones may not.
         try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"means":null},"reason":"means unknown after all"}"#)
-        #expect(try s.state.state(of: "incident:m10-1")?["means"] == nil)
+        // A field whose state defaults to [] gets [] back, so the state keeps its shape (EVENTS.md §5) …
+        #expect(try s.state.state(of: "incident:m10-1")?["means"] == .array([]))
+        // … and [] is "not set": removing it again is refused.
+        do {
+            try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"means":null},"reason":"again"}"#)
+            Issue.record("removed means twice")
+        } catch {
+            #expect(error.code == .refused && error.message.contains("body.changes.means") && error.message.contains("nothing to remove"), "\(error.message)")
+        }
+    }
+
+    @Test("every field whose state defaults to [] treats [] as not set for a removal, and gets [] back after one")
+    func emptyArrayDefaults() throws {
+        var s = try Scenario.base()
+        try s.add("aggregate.reported", "aggregate:a", #"{"source":"source:sams-2016","measure":"attacks-on-health-care","figure":{"value":3,"unit":"count","qualifier":"exact"},"period":"2016","description":{"en":"d"}}"#)
+        let cases: [(type: String, subject: String, field: String, value: String)] = [
+            ("incident.corrected", "incident:m10-1", "facilities", #"[{"facility":"facility:m10","impact":"damaged"}]"#),
+            ("incident.corrected", "incident:m10-1", "means", #"["airstrike"]"#),
+            ("incident.corrected", "incident:m10-1", "externalIds", #"[{"dataset":"d","id":"1"}]"#),
+            ("facility.corrected", "facility:m10", "operators", #"["SAMS"]"#),
+            ("aggregate.corrected", "aggregate:a", "includes", #"["incident:m10-1"]"#),
+        ]
+        for c in cases {
+            let subject = c.subject
+            func remove() throws(LedgerError) { try s.add(c.type, subject, #"{"changes":{"\#(c.field)":null},"reason":"r"}"#) }
+            // Set (or already set) → removed → [] in the state.
+            if try s.state.state(of: subject)?[c.field] == .array([]) {
+                try s.add(c.type, subject, #"{"changes":{"\#(c.field)":\#(c.value)},"reason":"r"}"#)
+            }
+            try remove()
+            #expect(try s.state.state(of: subject)?[c.field] == .array([]), "\(c.field)")
+            // [] is not set: nothing to remove, nothing changed.
+            let before = s.state.entities.mapValues { Canonical.encode($0) }
+            do {
+                try remove()
+                Issue.record("removed an unset \(c.field)")
+            } catch {
+                #expect(error.code == .refused && error.message.contains("body.changes.\(c.field)") && error.message.contains("is not set, so there is nothing to remove"), "\(error.message)")
+            }
+            #expect(s.state.entities.mapValues { Canonical.encode($0) } == before)
+        }
     }
 
     static let refusals: [(String, String, String, [String])] = [
@@ -142,6 +182,19 @@ struct ArchiveTests {
         #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:none"]}"#).contains("body.includes[0]"))
         #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:m10-1","incident:m10-1"]}"#).contains("listed twice"))
         #expect(refusal("aggregate.reported", "incident:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"}}"#).contains("aggregate:NAME"))
+        // Nothing is more than 100 percent; a rate needs at least one hour between occurrences.
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":100,"unit":"percent","qualifier":"more-than"}}"#).contains("body.figure.qualifier"))
+        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":0,"unit":"hours-between","qualifier":"exact"}}"#).contains("body.figure.value"))
+        let accepted = [#"{"value":100,"unit":"percent","qualifier":"at-least"}"#, #"{"value":99,"unit":"percent","qualifier":"more-than"}"#, #"{"value":1,"unit":"hours-between","qualifier":"about"}"#]
+        for (i, figure) in accepted.enumerated() {
+            #expect(throws: Never.self, "\(figure)") { try s.add("aggregate.reported", "aggregate:ok-\(i)", #"{\#(base),"figure":\#(figure)}"#) }
+        }
+        // The article before a kind name agrees with it: "an aggregate", "an incident".
+        let subjectMessage = refusal("aggregate.reported", "incident:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"}}"#)
+        #expect(subjectMessage.contains("an aggregate.reported event is about an aggregate;"), "\(subjectMessage)")
+        let refMessage = refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["facility:m10"]}"#)
+        #expect(refMessage.contains("is not an incident id"), "\(refMessage)")
+        #expect(refusal("incident.reported", "incident:p", #"{"title":{"en":"t"},"occurred":"2016","place":{"town":"x"},"facilities":[{"facility":"actor:x","impact":"damaged"}]}"#).contains("is not a facility id"))
         #expect(refusal("aggregate.corrected", "aggregate:ocha-9", #"{"changes":{"figure":null},"reason":"r"}"#).contains("required"))
         #expect(refusal("aggregate.corrected", "aggregate:ocha-24", #"{"changes":{"partOf":"aggregate:ocha-9"},"reason":"r"}"#).contains("aggregate:ocha-24 → aggregate:ocha-9 → aggregate:ocha-24"))
     }

@@ -69,4 +69,94 @@ struct CLIImportCSVTests {
         #expect(k.status == 3 && k.stderr.contains("lacks the archivist role") && k.stderr.contains("nothing was imported"), "\(k)")
         #expect(FileSnapshot(s.ledger) == enrolled, "\(FileSnapshot(s.ledger).difference(to: enrolled))")
     }
+
+    static let eventsDoc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/EVENTS.md").standardized.path
+
+    /// The mapping shown in docs/EVENTS.md §8, exactly as documented.
+    static func documentedMapping() throws -> String {
+        let doc = try String(contentsOfFile: eventsDoc, encoding: .utf8)
+        let section = try #require(doc.range(of: "## 8. Importing a spreadsheet"))
+        let start = try #require(doc.range(of: "```json\n", range: section.upperBound..<doc.endIndex))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        return String(doc[start.upperBound..<end.lowerBound])
+    }
+
+    @Test("the mapping documented in EVENTS.md §8 imports rows with and without coordinates")
+    func documentedExample() throws {
+        let s = Sandbox()
+        try s.standardSetup()
+        try s.append([
+            EventJSON.make(type: "facility.registered", subject: "facility:tarmala", body: ["names": ["en": "Tarmala hospital"], "type": "hospital"]),
+            EventJSON.make(type: "source.registered", subject: "source:monitors-sheet", body: ["publisher": "Local monitors", "title": "Incident sheet", "lang": "en", "type": "dataset"]),
+        ])
+        s.write("map.json", try Self.documentedMapping())
+        s.write("sheet.csv", """
+            Ref,Title,Arabic title,Notes,Date,Governorate,Town,Latitude,Longitude,Facility,Impact,Weapons
+            1,Strike on Tarmala hospital,قصف مستشفى التمانعة,"Two strikes,
+            minutes apart",10/02/2019,Idlib,Tarmala,,,Tarmala hospital,destroyed,Barrel bomb; Air strike
+            2,Shelling of Khan Sheikhoun,,,3/6/2019,Idlib,Khan Sheikhoun,35.4385,36.6502,,,shelling
+
+            """)
+        let r = try importCSV(s, "sheet.csv", json: true)
+        #expect(r.status == 0, "\(r)")
+        #expect(try r.jsonLines().map { $0["id"] as? String } == ["incident:monitors-1", "incident:monitors-2"])
+        let first = try s.run(["show", "--ledger", s.ledger, "incident:monitors-1", "--json"])
+        #expect(first.stdout.contains(#""place":{"admin1":"Idlib","town":"Tarmala"}"#), "\(first.stdout)")
+        #expect(first.stdout.contains(#""means":["barrel-bomb","airstrike"]"#) && first.stdout.contains(#""facility":"facility:tarmala""#), "\(first.stdout)")
+        let second = try s.run(["show", "--ledger", s.ledger, "incident:monitors-2", "--json"])
+        #expect(second.stdout.contains(#""coordinates":{"lat":35.4385,"lon":36.6502,"precision":"town"}"#), "\(second.stdout)")
+    }
+
+    @Test("an unregistered source in the mapping is listed once, first, with the rows' problems; the exit code follows the rows")
+    func unregisteredSource() throws {
+        let s = try sandbox()
+        s.write("map.json", Self.mapping.replacingOccurrences(of: #"["source:sheet"]"#, with: #"["source:sheet","source:nope"]"#))
+        let header = "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\n"
+        let before = FileSnapshot(s.ledger)
+        // A schema problem in a row: exit 65, the mapping's problem listed first.
+        s.write("bad.csv", header + "1,Fine,,25/07/2016,Aleppo,,\n2,Bad date,,31/02/2016,Aleppo,,\n3,Bad means,,01/01/2016,Aleppo,,napalm\n")
+        let r = try importCSV(s, "bad.csv")
+        #expect(r.status == 65, "\(r)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(s.path("map.json")): `sources[1]`: source:nope is not in the archive; register it first", "\(r.stderr)")
+        #expect(r.stderr.contains("bad.csv:3: column \"Date\"") && r.stderr.contains("bad.csv:4: column \"Weapons\""), "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "source:nope").count == 2, "listed once: \(r.stderr)")
+        // Only problems that need the archive: exit 3.
+        s.write("archive.csv", header + "5,Unknown facility,,25/07/2016,Aleppo,facility:m10,\n")
+        let a = try importCSV(s, "archive.csv")
+        #expect(a.status == 3 && a.stderr.contains("`sources[1]`: source:nope") && a.stderr.contains("archive.csv:2: column \"Facility\""), "\(a)")
+        // The mapping's problem alone: exit 3.
+        s.write("good.csv", header + "6,Fine,,25/07/2016,Aleppo,,\n")
+        let g = try importCSV(s, "good.csv")
+        #expect(g.status == 3 && g.stderr.contains("`sources[1]`: source:nope is not in the archive; register it first"), "\(g)")
+        #expect(FileSnapshot(s.ledger) == before, "\(FileSnapshot(s.ledger).difference(to: before))")
+    }
+
+    @Test("the spreadsheet and the mapping cannot both come from standard input")
+    func bothFromStandardInput() throws {
+        let s = try sandbox()
+        let r = try s.run(["import-csv", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--mapping", "-", "-"], stdin: Data(Self.mapping.utf8))
+        #expect(r.status == 64 && r.stderr.contains("standard input"), "\(r)")
+    }
+}
+
+@Suite("one-character relative paths")
+struct CLIShortPathTests {
+    @Test("init, export and import with one-character relative names work (Foundation's path helpers trap on them)")
+    func oneCharacterPaths() throws {
+        let s = Sandbox()
+        try s.newKey("admin")
+        try s.newKey("log")
+        let dir = s.dir.path
+        let genesis = try CLI.run(["init", "--ledger", "L", "--origin", "t.example/short", "--admin-key", s.keyPath("admin")], in: dir)
+        #expect(genesis.status == 0, "\(genesis)")
+        #expect(try CLI.run(["key", "enroll", "--ledger", "L", "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("log"), "--roles", "log"], in: dir).status == 0)
+        #expect(try CLI.run(["checkpoint", "--ledger", "L", "--key", s.keyPath("log")], in: dir).status == 0)
+        let export = try CLI.run(["export", "--ledger", "L", "--out", "B"], in: dir)
+        #expect(export.status == 0, "\(export)")
+        let trust = try #require(Sandbox.field("genesis key id", in: genesis.stdout))
+        let imported = try CLI.run(["import", "B", "--ledger", "M", "--trust", String(trust.prefix(64))], in: dir)
+        #expect(imported.status == 0, "\(imported)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/M"))
+    }
 }

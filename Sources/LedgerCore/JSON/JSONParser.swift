@@ -143,7 +143,7 @@ public struct JSONParser {
             let keyOffset = pos
             let key = try parseString()
             if members.count < 16 {
-                for m in members where m.key.utf8.elementsEqual(key.utf8) { throw error(.duplicateKey(key), at: keyOffset) }
+                for m in members where m.key.sameBytes(key) { throw error(.duplicateKey(key), at: keyOffset) }
             } else {
                 if names.isEmpty { names = Set(members.map { Array($0.key.utf8) }) }
                 guard names.insert(Array(key.utf8)).inserted else { throw error(.duplicateKey(key), at: keyOffset) }

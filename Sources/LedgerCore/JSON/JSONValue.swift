@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed JSON value. Numbers keep their literal text so nothing is lost or re-rounded.
 public enum JSONValue: Sendable, Equatable {
     case null
@@ -62,11 +68,11 @@ public struct JSONObject: Sendable, Equatable {
     /// The member named `key`.
     public subscript(key: String) -> JSONValue? {
         get {
-            for m in members where m.key == key { return m.value }
+            for m in members where m.key.sameBytes(key) { return m.value }
             return nil
         }
         set {
-            if let i = members.firstIndex(where: { $0.key == key }) {
+            if let i = members.firstIndex(where: { $0.key.sameBytes(key) }) {
                 if let newValue { members[i].value = newValue } else { members.remove(at: i) }
             } else if let newValue {
                 members.append((key, newValue))
@@ -112,5 +118,20 @@ extension JSONValue {
             return .object(JSONObject(uniqueMembers: members))
         default: return self
         }
+    }
+}
+
+extension String {
+    /// Byte-for-byte equality of the UTF-8 forms. Swift's `==` treats canonically equivalent
+    /// strings as equal (K and U+212A KELVIN SIGN), which a verifier must not; object members
+    /// are looked up by their exact bytes too. Compares lengths first, then the bytes.
+    @inline(__always)
+    public func sameBytes(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        let fast = utf8.withContiguousStorageIfAvailable { x in
+            other.utf8.withContiguousStorageIfAvailable { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+        }
+        if let r = fast ?? nil { return r }
+        return utf8.elementsEqual(other.utf8)
     }
 }

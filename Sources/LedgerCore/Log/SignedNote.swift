@@ -99,8 +99,4 @@ public struct SignedNote: Sendable, Equatable {
     }
 }
 
-extension String {
-    /// Byte-for-byte equality of the UTF-8 forms. Swift's `==` treats canonically equivalent
-    /// strings as equal (K and U+212A KELVIN SIGN), which a verifier must not.
-    public func sameBytes(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
-}
+
