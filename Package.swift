@@ -53,6 +53,12 @@ let package = Package(
             dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
             path: "Sources/LedgerBuild"
         ),
+        // Seeded mutation fuzzer of every decoder of untrusted input: `bash Tools/fuzz.sh`.
+        .executableTarget(
+            name: "ledger-fuzz",
+            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto"],
+            path: "Sources/LedgerFuzz"
+        ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.
         .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto"], path: "Tests/LedgerTesting"),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),

@@ -17,3 +17,4 @@ bash Tools/build-ledger.sh --check
 python3 Tools/crash.py --quick
 python3 Tools/tamper.py --quick
 python3 Tools/concurrency.py --quick
+bash Tools/fuzz.sh --quick
