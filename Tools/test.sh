@@ -18,3 +18,5 @@ python3 Tools/crash.py --quick
 python3 Tools/tamper.py --quick
 python3 Tools/concurrency.py --quick
 bash Tools/fuzz.sh --quick
+# The README's first command, end to end (audit, import and views of the bundled archive).
+bash Tools/archive.sh > /dev/null
