@@ -40,19 +40,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evidence_common import log_argv, parse_log_page, uuid7  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGIN = "test.example/concurrency"
 SHARED = "incident:shared"
 MAX_RETRIES = 500
-
-
-def uuid7():
-    """A lowercase canonical UUIDv7 (RFC 9562): 48-bit Unix ms, version 7, variant 10."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
-    h = "%032x" % value
-    return "%s-%s-%s-%s-%s" % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
 
 
 def report(subject, eid, title):
@@ -115,16 +109,14 @@ class Test:
     def log_entries(self, who="final"):
         """Every entry of `ledger log --json` (paged: --limit defaults to 1000)."""
         entries = []
-        page = 100000
         while True:
-            argv = ["log", "--ledger", self.ledger, "--json", "--from", str(len(entries)), "--limit", str(page)]
-            rc, out, err, _ = self.run(argv)
+            rc, out, err, _ = self.run(log_argv(self.ledger, len(entries)))
             if rc != 0:
                 self.classify(who, rc, err, "ledger log")
                 return None
-            got = [json.loads(l) for l in out.splitlines() if l.strip()]
+            got, last = parse_log_page(out)
             entries.extend(got)
-            if len(got) < page:
+            if last:
                 return entries
 
     def setup(self):

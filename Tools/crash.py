@@ -47,19 +47,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evidence_common import log_argv, parse_log_page, uuid7  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGIN = "test.example/crash"
-
-
-def uuid7(rng_bytes=os.urandom):
-    """A lowercase canonical UUIDv7 (RFC 9562): 48-bit Unix ms, version 7, variant 10."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(rng_bytes(10), "big")
-    rand_a = rand >> 68 & 0xFFF
-    rand_b = rand & ((1 << 62) - 1)
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-    h = "%032x" % value
-    return "%s-%s-%s-%s-%s" % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
 
 
 def report_event(subject, eid):
@@ -127,25 +119,19 @@ class Harness:
 
     def log_ids(self):
         """Every entry's event id -> list of indexes, plus the entry count."""
-        # `ledger log` lists at most --limit entries (default 1000): page through the whole log
         ids = collections.defaultdict(list)
         n = 0
-        page = 100000
         while True:
-            p, _ = self.run("log", "--ledger", self.ledger, "--json", "--from", str(n), "--limit", str(page), check=False)
+            p, _ = self.run(*log_argv(self.ledger, n), check=False)
             if p.returncode != 0:
                 raise Failure("`ledger log --json` exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace").strip()))
-            got = 0
-            for line in p.stdout.decode().splitlines():
-                if not line.strip():
-                    continue
-                o = json.loads(line)
+            entries, last = parse_log_page(p.stdout.decode())
+            for o in entries:
                 ids[o["id"]].append(o["index"])
                 if o["index"] != n:
                     raise Failure("`ledger log --json` line %d has index %s" % (n, o["index"]))
                 n += 1
-                got += 1
-            if got < page:
+            if last:
                 return ids, n
 
     def verify(self):

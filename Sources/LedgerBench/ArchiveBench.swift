@@ -110,7 +110,7 @@ enum ArchiveBench {
         }
 
         // One incident as of a moment.
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         var ids: [String] = []
         var f = IncidentFilter()
         f.status = "active"

@@ -4,18 +4,6 @@ import LedgerCore
 import LedgerCrypto
 import LedgerStore
 
-/// A small deterministic PRNG (SplitMix64), so a generated archive is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A clock that moves one hour forward each time the ledger asks (once per append batch), so
 /// record times spread over years and `--as-of` moments select real prefixes.
 final class SteppingClock: LedgerClock, @unchecked Sendable {
@@ -38,7 +26,7 @@ struct ArchiveGenerator {
     let archivist = key(2)
     let reviewer = key(3)
 
-    var rng = SplitMix64(state: 2015)
+    var rng = SplitMix64(seed: 2015)
     var n = 0
     var revisions: [String: UInt64] = [:]
     var actors: [String] = []
@@ -199,14 +187,9 @@ struct ArchiveGenerator {
                 for i in r {
                     let d = drafts[i]
                     let number = UInt64(firstNumber + i)
-                    var idBytes = [UInt8](repeating: 0, count: 16)
-                    let ms = UInt64(signedAt.microseconds / 1000) + number
-                    for j in 0..<6 { idBytes[j] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(j)))) }
-                    idBytes[6] = 0x70
-                    for j in 0..<8 { idBytes[8 + j] = UInt8(truncatingIfNeeded: number >> (8 * (7 - UInt64(j)))) }
-                    idBytes[8] = 0x80 | (idBytes[8] & 0x3F)
+                    let id = UUIDv7.deterministic(milliseconds: UInt64(signedAt.microseconds / 1000) + number, sequence: number)
                     let payload = EventPayload(
-                        ledger: Self.origin, id: UUIDv7.format(idBytes), type: d.type, subject: d.subject, expects: d.expects,
+                        ledger: Self.origin, id: id, type: d.type, subject: d.subject, expects: d.expects,
                         signedAt: signedAt.signedTimeText, body: d.body)
                     buf[i] = Envelope.sign(payload: payload.encoded(), with: d.reviewer ? reviewer : archivist)
                 }

@@ -261,7 +261,7 @@ enum SuiteBench {
         }
 
         // One incident as of a moment, and proofs, against bare primary-key lookups.
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         var f = IncidentFilter()
         f.status = "active"
         // Each incident with the entry that created it, so a moment is drawn from its lifetime.

@@ -72,14 +72,8 @@ let cores = System.activeProcessorCount
 let base = Timestamp(microseconds: 1_767_225_600_000_000)
 
 func envelope(type: String, subject: String, expects: UInt64, body: JSONObject, signer: Ed25519.PrivateKey, n: Int) -> Envelope {
-    var idBytes = [UInt8](repeating: 0, count: 16)
-    let ms = UInt64(base.microseconds / 1000) + UInt64(n)
-    for i in 0..<6 { idBytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-    idBytes[6] = 0x70
-    for i in 0..<8 { idBytes[8 + i] = UInt8(truncatingIfNeeded: UInt64(n) >> (8 * (7 - UInt64(i)))) }
-    idBytes[8] = 0x80 | (idBytes[8] & 0x3F)
     let payload = EventPayload(
-        ledger: origin, id: UUIDv7.format(idBytes), type: type, subject: subject, expects: expects,
+        ledger: origin, id: UUIDv7.deterministic(milliseconds: UInt64(base.microseconds / 1000) + UInt64(n), sequence: UInt64(n)), type: type, subject: subject, expects: expects,
         signedAt: base.signedTimeText, body: body)
     return Envelope.sign(payload: payload.encoded(), with: signer)
 }

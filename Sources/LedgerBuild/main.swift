@@ -91,16 +91,6 @@ func readRecords(_ dir: String) throws -> [Record] {
     }.map(\.element)
 }
 
-/// A deterministic UUIDv7: the record time's milliseconds and the event's sequence number.
-func eventID(_ t: Timestamp, _ n: UInt64) -> String {
-    var b = [UInt8](repeating: 0, count: 16)
-    let ms = UInt64(t.microseconds / 1000)
-    for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-    b[6] = 0x70
-    for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: n >> (8 * (7 - UInt64(i)))) }
-    b[8] = 0x80 | (b[8] & 0x3F)
-    return UUIDv7.format(b)
-}
 
 func build(records dir: String, out: String, ledgerPath: String?) throws {
     let records = try readRecords(dir)
@@ -116,7 +106,7 @@ func build(records dir: String, out: String, ledgerPath: String?) throws {
     func envelope(_ type: String, _ subject: String, _ body: JSONObject, _ key: Ed25519.PrivateKey, _ at: Timestamp) -> Envelope {
         let expects = revisions[subject, default: 0]
         revisions[subject] = expects + 1
-        let payload = EventPayload(ledger: Demo.origin, id: eventID(at, seq), type: type, subject: subject, expects: expects, signedAt: at.signedTimeText, body: body)
+        let payload = EventPayload(ledger: Demo.origin, id: UUIDv7.deterministic(milliseconds: UInt64(at.microseconds / 1000), sequence: seq), type: type, subject: subject, expects: expects, signedAt: at.signedTimeText, body: body)
         seq += 1
         return Envelope.sign(payload: payload.encoded(), with: key)
     }

@@ -60,13 +60,7 @@ final class Corpus {
     }()
 
     func eventID(_ n: UInt64) -> String {
-        var b = [UInt8](repeating: 0, count: 16)
-        let ms = UInt64(epoch.microseconds / 1000) + n
-        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-        b[6] = 0x70
-        for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: n >> (8 * (7 - UInt64(i)))) }
-        b[8] = 0x80 | (b[8] & 0x3F)
-        return UUIDv7.format(b)
+        UUIDv7.deterministic(milliseconds: UInt64(epoch.microseconds / 1000) + n, sequence: n)
     }
 
     func payload(type: String, subject: String, expects: UInt64, body: JSONObject, n: UInt64) -> EventPayload {

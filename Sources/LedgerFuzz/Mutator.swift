@@ -1,20 +1,9 @@
+import LedgerCore
 import LedgerCrypto
 
-/// SplitMix64: small, fast and fully determined by its seed, so a run is reproducible from
-/// `--seed` alone.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Draws for the mutator; the generator is LedgerCore's seeded SplitMix64, so a run is
+/// reproducible from `--seed` alone.
+extension SplitMix64 {
     /// Uniform in 0..<n (n > 0).
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
 

@@ -55,15 +55,9 @@ struct AppendCommand: ParsableCommand {
                 }
             }
             let outcomes: [AppendOutcome]
-            let progress = Progress(label: "checked and written")
-            var callback: ((UInt64, UInt64) -> Void)? = nil
-            if envelopes.count >= 10_000 { callback = { done, total in progress.update(done, total) } }
             do throws(LedgerError) {
-                outcomes = try store.append(envelopes, progress: callback)
-                callback?(UInt64(envelopes.count), UInt64(envelopes.count))
-                progress.finish()
+                outcomes = try store.appendShowingProgress(envelopes)
             } catch {
-                progress.finish()
                 let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
                 throw LedgerError(error.code, "\(location): \(error.message)\(batch && !error.message.contains("nothing was") ? "; nothing was appended" : "")", index: error.index)
             }
@@ -82,6 +76,19 @@ struct AppendCommand: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension SQLiteLedger {
+    /// Appends in one transaction (`append`), with a progress bar on standard error in a
+    /// terminal when there are 10,000 envelopes or more.
+    func appendShowingProgress(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
+        guard envelopes.count >= 10_000 else { return try append(envelopes) }
+        let progress = Progress(label: "checked and written")
+        defer { progress.finish() }
+        let outcomes = try append(envelopes) { done, total in progress.update(done, total) }
+        progress.update(UInt64(envelopes.count), UInt64(envelopes.count))
+        return outcomes
     }
 }
 

@@ -94,15 +94,10 @@ struct ImportCSVCommand: ParsableCommand {
                 // The body is already in Unicode NFC (CSVImport checks the form that is signed).
                 envelopes.append(try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body).sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
             }
-            let progress = Progress(label: "checked and written")
-            var callback: ((UInt64, UInt64) -> Void)? = nil
-            if envelopes.count >= 10_000 { callback = { done, total in progress.update(done, total) } }
             let outcomes: [AppendOutcome]
             do throws(LedgerError) {
-                outcomes = try store.append(envelopes, progress: callback)
-                progress.finish()
+                outcomes = try store.appendShowingProgress(envelopes)
             } catch {
-                progress.finish()
                 let location = error.position.map { "\(name):\(reports[$0].line)" } ?? name
                 throw LedgerError(error.code, "\(location): \(error.message); nothing was imported", index: error.index)
             }

@@ -7,7 +7,7 @@ struct EventIDSetTests {
     @Test("repeats are found in memory and across spilled runs; distinct ids never collide", arguments: [1, 7, 64, 1 << 17])
     func repeats(runSize: Int) {
         let set = EventIDSet(runSize: runSize)
-        var rng = MerkleSplitMix64(seed: UInt64(runSize))
+        var rng = SplitMix64(seed: UInt64(runSize))
         var keys: [EventIDKey] = []
         for i in 0..<3000 {
             // Counter-like ids (as UUIDv7 made in one millisecond) and random ones.

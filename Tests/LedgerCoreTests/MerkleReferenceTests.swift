@@ -46,7 +46,7 @@ struct MerkleReferenceTests {
 
     @Test("randomized sizes up to 10,000")
     func randomizedLargeTrees() throws {
-        var rng = MerkleSplitMix64(seed: 0x1ede_9e12)
+        var rng = SplitMix64(seed: 0x1ede_9e12)
         for _ in 0..<24 {
             let size = Int.random(in: 1...MerkleFixtures.largeLeaves.count, using: &rng)
             let leaves = MerkleFixtures.largeLeaves[0..<size]

@@ -12,6 +12,18 @@ public enum UUIDv7 {
         return format(b)
     }
 
+    /// A reproducible UUIDv7 for generated data (demo archives, benchmarks, fuzz seeds): the
+    /// 48-bit milliseconds, then `sequence` in the last 64 bits instead of random bits (with the
+    /// RFC 9562 variant bits set). Never for real events: their ids must be unpredictable.
+    public static func deterministic(milliseconds ms: UInt64, sequence n: UInt64) -> String {
+        var b = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
+        b[6] = 0x70
+        for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: n >> (8 * (7 - UInt64(i)))) }
+        b[8] = 0x80 | (b[8] & 0x3F)
+        return format(b)
+    }
+
     /// Canonical 8-4-4-4-12 lowercase text of 16 bytes.
     public static func format(_ b: [UInt8]) -> String {
         let h = Hex.encode(b)
