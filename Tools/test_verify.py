@@ -158,18 +158,22 @@ class Log:
         self.lines: list[bytes] = []
         self.revs: dict[str, int] = {}
 
-    def event(self, signer: Key, typ: str, subject: str, body: dict) -> None:
+    @staticmethod
+    def record_time(i: int) -> str:
+        """The record time entry i gets: one second apart, from 2026-01-02T03:04:00."""
+        t = 3 * 3600 + 4 * 60 + i
+        return "2026-01-02T%02d:%02d:%02d.%06dZ" % (t // 3600, t // 60 % 60, t % 60, i)
+
+    def event(self, signer: Key, typ: str, subject: str, body: dict, signed_at: str | None = None) -> None:
         i = len(self.lines)
         head = {"ledger": self.origin, "id": "019b76da-a800-7000-8000-%012x" % (i + 1), "type": typ,
                 "subject": subject, "expects": self.revs.get(subject, 0),
-                "signedAt": "2026-01-01T00:00:%02d.000Z" % (i % 60)}
+                "signedAt": signed_at or "2026-01-01T00:00:%02d.000Z" % (i % 60)}
         payload = (compact(head)[:-1] + ',"body":' + compact(body, True) + "}").encode()
         sig = signer.sk.sign(b"DSSEv1 %d %s %d %s" % (len(PT), PT, len(payload), payload))
-        t = 3 * 3600 + 4 * 60 + i            # one second apart, from 03:04:00
-        line = ('{"index":%d,"recordedAt":"2026-01-02T%02d:%02d:%02d.%06dZ","envelope":{"payloadType":"%s",'
+        line = ('{"index":%d,"recordedAt":"%s","envelope":{"payloadType":"%s",'
                 '"payload":"%s","signatures":[{"keyid":"%s","sig":"%s"}]}}' % (
-                    i, t // 3600, t // 60 % 60, t % 60, i, PT.decode(), b64(payload), signer.kid,
-                    b64(sig))).encode()
+                    i, self.record_time(i), PT.decode(), b64(payload), signer.kid, b64(sig))).encode()
         self.lines.append(line)
         self.revs[subject] = self.revs.get(subject, 0) + 1
 
@@ -322,10 +326,12 @@ def expect_ok(name: str, d: str, extra=(), **want) -> dict | None:
     return obj
 
 
-def expect_fail(name: str, d: str, step: str, file: str | None = None, index=None, extra=(), trust=ADMIN.kid):
+def expect_fail(name: str, d: str, step: str, file: str | None = None, index=None, extra=(), trust=ADMIN.kid,
+                reason: str | None = None):
     rc, obj, err = audit(d, trust=trust, extra=extra)
     good = (rc == 1 and obj is not None and obj.get("ok") is False and obj.get("step") == step
             and obj.get("index") == index and (file is None or obj.get("file") == file)
+            and (reason is None or reason in (obj.get("reason") or ""))
             and err.startswith(f"FAIL [{step}]") and "\n" not in err)
     check(name, good, f"-> rc={rc} {obj} {err}" if not good else f"-> {err}")
 
@@ -679,6 +685,117 @@ def example_test() -> None:
           and obj["treeSize"] == 4 and obj["checkpoints"] == 1, f"-> rc={rc} {obj} {err}")
 
 
+# ---------------------------------------------------------------------------
+# log rules of FORMAT.md §6: usable keys only, signedAt not more than 1 hour after the record time
+
+ED_P = 2 ** 255 - 19
+ED_L = 2 ** 252 + 27742317777372353535851937790883648493
+ED_D = -121665 * pow(121666, -1, ED_P) % ED_P
+
+
+def ed_decode(b: bytes):
+    """RFC 8032 §5.1.3 decoding (y reduced mod p); None when there is no x."""
+    n = int.from_bytes(b, "little")
+    sign, y = n >> 255, (n & ((1 << 255) - 1)) % ED_P
+    x2 = (y * y - 1) * pow(ED_D * y * y + 1, -1, ED_P) % ED_P
+    x = pow(x2, (ED_P + 3) // 8, ED_P)
+    if (x * x - x2) % ED_P:
+        x = x * pow(2, (ED_P - 1) // 4, ED_P) % ED_P
+    if (x * x - x2) % ED_P:
+        return None
+    return (-x % ED_P if x & 1 != sign else x), y
+
+
+def ed_encode(pt) -> bytes:
+    return (pt[1] | (pt[0] & 1) << 255).to_bytes(32, "little")
+
+
+def ed_add(p1, p2):
+    (x1, y1), (x2, y2) = p1, p2
+    t = ED_D * x1 * x2 * y1 * y2 % ED_P
+    return ((x1 * y2 + x2 * y1) * pow(1 + t, -1, ED_P) % ED_P,
+            (y1 * y2 + x1 * x2) * pow(1 - t, -1, ED_P) % ED_P)
+
+
+def ed_mul(k: int, pt):
+    r = (0, 1)
+    while k:
+        if k & 1:
+            r = ed_add(r, pt)
+        pt = ed_add(pt, pt)
+        k >>= 1
+    return r
+
+
+def at_offset(record_time: str, micros: int) -> str:
+    """An RFC 3339 time `micros` microseconds after a 27-byte record time (6 fraction digits)."""
+    import datetime
+    t = datetime.datetime.strptime(record_time, "%Y-%m-%dT%H:%M:%S.%fZ") + datetime.timedelta(microseconds=micros)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rules_tests() -> None:
+    # --- usable keys only: refused at the enrolling entry, reported by the entries step
+    t8 = next(t for t in (ed_mul(ED_L, q) for q in (ed_decode(y.to_bytes(32, "little")) for y in range(2, 200))
+                          if q is not None) if ed_mul(4, t) != (0, 1))
+    a_pt = ed_decode(ROGUE.pub)
+    cases = [
+        ("all-zero 32 bytes (small order)", bytes(32)),
+        ("the identity, y = 1 (small order)", b"\x01" + bytes(31)),
+        ("non-canonical: y = p + 1", (ED_P + 1).to_bytes(32, "little")),
+        ("non-canonical: y = p + 3", (ED_P + 3).to_bytes(32, "little")),
+        ("a valid key plus a point of order 8 (outside the prime-order subgroup)", ed_encode(ed_add(a_pt, t8))),
+        ("not on the curve (y = 2)", (2).to_bytes(32, "little")),
+    ]
+    for label, pub in cases:
+        log = demo_log(4)
+        log.event(ADMIN, "key.enrolled", sha(pub).hex(), {"name": "weak", "publicKey": b64(pub), "roles": ["reviewer"]})
+        for i in range(5, 9):
+            log.event(ARCHIVIST, "incident.reported", "incident:x%d" % i, {"title": {"en": "E"}})
+        expect_fail(f"usable keys: key.enrolled at entry 4 with {label}", Bag(log, sizes=(3, 4, 9)).write(),
+                    "entries", "data/entries.jsonl", 4,
+                    reason="body.publicKey is not a usable Ed25519 public key")
+    log = demo_log(4)
+    log.event(ADMIN, "key.enrolled", ROGUE.kid, {"name": "ok", "publicKey": b64(ROGUE.pub), "roles": ["reviewer"]})
+    expect_ok("usable keys: key.enrolled with a key made from a seed", Bag(log, sizes=(3, 5)).write())
+    zero = Key(0x12, "Zero", ["admin"])
+    zero.pub, zero.kid = bytes(32), sha(bytes(32)).hex()
+    log = Log()
+    log.event(zero, "ledger.genesis", zero.kid, {"admin": zero.descriptor()})
+    b = Bag(log, sizes=(1,))
+    b.set_info("IncidentLedger-Genesis-Key-ID", zero.kid)
+    rc, obj, err = audit(b.write(), trust=zero.kid)
+    check("usable keys: genesis admin key of 32 zero bytes refused at entry 0",
+          rc == 1 and obj is not None and obj["step"] == "entries" and obj["index"] == 0
+          and "body.admin.publicKey is not a usable Ed25519 public key" in obj["reason"], f"-> rc={rc} {obj} {err}")
+
+    # --- signedAt at most 3600 s after the record time
+    for label, at, k, ok in (
+            ("exactly 3600 s after the record time", 3600_000_000, 5, True),
+            ("3600.000001 s after the record time", 3600_000_001, 5, False),
+            ("ten years before the record time", -10 * 365 * 86400_000_000, 5, True),
+            ("3600.000001 s after, on the genesis", 3600_000_001, 0, False),
+            ("exactly 3600 s after, on the genesis", 3600_000_000, 0, True)):
+        log = Log()
+        for i in range(9):
+            signed = at_offset(Log.record_time(i), at) if i == k else None
+            if i == 0:
+                log.event(ADMIN, "ledger.genesis", ADMIN.kid, {"admin": ADMIN.descriptor()}, signed_at=signed)
+            elif i == 1:
+                log.event(ADMIN, "key.enrolled", ARCHIVIST.kid, ARCHIVIST.descriptor(), signed_at=signed)
+            elif i == 2:
+                log.event(ADMIN, "key.enrolled", LOGKEY.kid, LOGKEY.descriptor(), signed_at=signed)
+            else:
+                log.event(ARCHIVIST, "incident.reported", "incident:%d" % i, {"title": {"en": "E"}},
+                          signed_at=signed)
+        d = Bag(log).write()
+        if ok:
+            expect_ok(f"signedAt {label} accepted", d)
+        else:
+            expect_fail(f"signedAt {label} refused at entry {k}", d, "entries", "data/entries.jsonl", k,
+                        reason="is more than 1 hour after the entry's record time")
+
+
 def large_test() -> None:
     """1,500 entries, a checkpoint every 97 entries and at n, cosigned: streaming and many sizes."""
     log = demo_log(1500)
@@ -852,6 +969,7 @@ def main() -> int:
     try:
         example_test()
         bundle_tests()
+        rules_tests()
         large_test()
         proof_tests()
     finally:

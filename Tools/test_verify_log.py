@@ -78,9 +78,10 @@ def expect_ok(name, *a, **kw):
     return out
 
 
-def expect_entry_fail(name, index, *a, **kw):
+def expect_entry_fail(name, index, *a, reason: str | None = None, **kw):
     rc, out = run(*a, **kw)
-    check(name, rc == 1 and out.startswith(f"FAIL at entry {index}:"), f"-> rc={rc} {out!r}")
+    check(name, rc == 1 and out.startswith(f"FAIL at entry {index}:") and (reason is None or reason in out),
+          f"-> rc={rc} {out!r}")
 
 
 def expect_cp_fail(name, size, *a, **kw):
@@ -570,10 +571,11 @@ def ed25519_tests() -> None:
         kid = hashlib.sha256(pub).hexdigest()
         g.event(g.admin, "key.enrolled", kid,
                 {"name": "weak", "publicKey": base64.b64encode(pub).decode(), "roles": ["archivist"]})
-        expect_ok(f"enrolling a {label} is itself valid", g.entries())
-        bad = g.add_payload(None, g.payload("incident.reported", "inc-1", {}), "inc-1",
-                            keyid=kid, sig=identity + bytes(32))
-        expect_entry_fail(f"signature under a {label} (R = identity, S = 0)", bad, g.entries())
+        g.add_payload(None, g.payload("incident.reported", "inc-1", {}), "inc-1",
+                      keyid=kid, sig=identity + bytes(32))
+        # §6 usable keys only: the enrollment itself is refused, before the key could sign
+        expect_entry_fail(f"enrolling a {label} is refused (before its signature R = identity, S = 0)",
+                          4, g.entries(), reason="body.publicKey is not a usable Ed25519 public key")
     # S + L (malleated signature)
     g = base()
     i = g.incident(ARCH)
@@ -594,6 +596,213 @@ def ed25519_tests() -> None:
     expect_entry_fail("signature with small-order R (nonce 0)", bad, g.entries())
 
 
+# --- Ed25519 point arithmetic for building unusable keys (RFC 8032 §5.1, affine, a = -1)
+
+ED_D = -121665 * pow(121666, -1, ED_P) % ED_P
+ED_SQRT_M1 = pow(2, (ED_P - 1) // 4, ED_P)
+ED_IDENTITY = (0, 1)
+
+
+def ed_decode(b: bytes):
+    """RFC 8032 §5.1.3 (without the y < p check: y is reduced); None when x does not exist."""
+    n = int.from_bytes(b, "little")
+    sign, y = n >> 255, (n & ((1 << 255) - 1)) % ED_P
+    u, v = (y * y - 1) % ED_P, (ED_D * y * y + 1) % ED_P
+    x2 = u * pow(v, -1, ED_P) % ED_P
+    x = pow(x2, (ED_P + 3) // 8, ED_P)
+    if (x * x - x2) % ED_P:
+        x = x * ED_SQRT_M1 % ED_P
+    if (x * x - x2) % ED_P:
+        return None
+    if x & 1 != sign:
+        x = -x % ED_P
+    return x, y
+
+
+def ed_encode(pt) -> bytes:
+    x, y = pt
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def ed_add(p1, p2):
+    (x1, y1), (x2, y2) = p1, p2
+    t = ED_D * x1 * x2 * y1 * y2 % ED_P
+    return ((x1 * y2 + x2 * y1) * pow(1 + t, -1, ED_P) % ED_P,
+            (y1 * y2 + x1 * x2) * pow(1 - t, -1, ED_P) % ED_P)
+
+
+def ed_mul(k: int, pt):
+    r = ED_IDENTITY
+    while k:
+        if k & 1:
+            r = ed_add(r, pt)
+        pt = ed_add(pt, pt)
+        k >>= 1
+    return r
+
+
+ED_B = ed_decode((4 * pow(5, -1, ED_P) % ED_P).to_bytes(32, "little"))
+T2 = (0, ED_P - 1)                                   # the point of order 2
+
+
+def order8_point():
+    """A point of order 8: [L]Q for a curve point Q with a torsion part of order 8."""
+    for y in range(2, 1000):
+        q = ed_decode(y.to_bytes(32, "little"))
+        if q is None:
+            continue
+        t = ed_mul(ED_L, q)
+        if ed_mul(4, t) != ED_IDENTITY:
+            return t
+    raise AssertionError("no order-8 point found")
+
+
+class MixedKey:
+    """A key A' = [a]B + T2 (a torsion point of order 2 added): canonical, on the curve, not of
+    small order, but outside the prime-order subgroup.  It still signs messages whose
+    challenge k is even, which cofactorless verifiers accept: [k]T2 is the identity."""
+
+    def __init__(self, seed_byte: int, name: str, roles: list[str]):
+        h = hashlib.sha512(bytes([seed_byte]) * 32).digest()
+        self.a = int.from_bytes(h[:32], "little") & ((1 << 254) - 8) | (1 << 254)
+        self.pub = ed_encode(ed_add(ed_mul(self.a, ED_B), T2))
+        self.kid = hashlib.sha256(self.pub).hexdigest()
+        self.name = name
+        self.roles = roles
+        self.sk = self
+
+    def sign(self, msg: bytes) -> bytes:
+        for r in range(1, 1000):
+            rb = ed_encode(ed_mul(r, ED_B))
+            k = int.from_bytes(hashlib.sha512(rb + self.pub + msg).digest(), "little") % ED_L
+            if k % 2 == 0:
+                return rb + ((r + k * self.a) % ED_L).to_bytes(32, "little")
+        raise AssertionError("no even challenge found")
+
+    def descriptor(self) -> dict:
+        return {"name": self.name, "publicKey": base64.b64encode(self.pub).decode(), "roles": self.roles}
+
+
+def usable_key_tests() -> None:
+    """§6: the key of the genesis admin descriptor and of every key.enrolled body is usable
+    (libsodium's crypto_core_ed25519_is_valid_point)."""
+    usable = "not a usable Ed25519 public key"
+    good = Key(0x0B, "Fresh", ["archivist"])
+    a_pt = ed_decode(good.pub)
+    t8 = order8_point()
+    check("test helper: order-8 point has order 8",
+          ed_mul(8, t8) == ED_IDENTITY and ed_mul(4, t8) != ED_IDENTITY)
+    check("test helper: decoded key is [a]B", ed_encode(a_pt) == good.pub)
+    off_curve = next(y for y in range(2, 100) if ed_decode(y.to_bytes(32, "little")) is None)
+    cases = [
+        ("all-zero 32 bytes (y = 0, small order)", bytes(32)),
+        ("identity (y = 1)", b"\x01" + bytes(31)),
+        ("identity with the sign bit set", b"\x01" + bytes(30) + b"\x80"),
+        ("point of order 2 (y = p - 1)", (ED_P - 1).to_bytes(32, "little")),
+        ("a point of order 8", ed_encode(t8)),
+        ("non-canonical identity (y = p + 1)", (ED_P + 1).to_bytes(32, "little")),
+        ("non-canonical y = p + 3 (y = 3 is a curve point of large order)", (ED_P + 3).to_bytes(32, "little")),
+        ("non-canonical y = 2^255 - 1 with sign bit", b"\xff" * 32),
+        (f"not on the curve (y = {off_curve})", off_curve.to_bytes(32, "little")),
+        ("valid key + point of order 8", ed_encode(ed_add(a_pt, t8))),
+        ("valid key + point of order 2", ed_encode(ed_add(a_pt, T2))),
+        ("valid key + point of order 4", ed_encode(ed_add(a_pt, ed_mul(2, t8)))),
+    ]
+    for label, pub in cases:
+        g = base()
+        kid = hashlib.sha256(pub).hexdigest()
+        bad = g.event(g.admin, "key.enrolled", kid,
+                      {"name": "weak", "publicKey": base64.b64encode(pub).decode(), "roles": ["archivist"]})
+        g.incident(ARCH)
+        expect_entry_fail(f"usable keys: key.enrolled with {label} refused", bad, g.entries(),
+                          reason=f"body.publicKey is {usable}")
+    g = base(); g.enroll(good); g.incident(good)
+    expect_ok("usable keys: a key made from a seed is usable", g.entries())
+
+    # a mixed-order key can sign (even challenges): before this rule such a log verified
+    mixed = MixedKey(0x0C, "Mixed", ["archivist"])
+    g = base()
+    bad = g.enroll(mixed)
+    g.incident(mixed)
+    expect_entry_fail("usable keys: mixed-order key refused at its enrollment, not at its signature",
+                      bad, g.entries(), reason=f"body.publicKey is {usable}")
+    madmin = MixedKey(0x0D, "Mixed admin", ["admin"])
+    g = Ledger(admin=madmin); g.genesis(); g.enroll(ARCH); g.incident(ARCH)
+    expect_entry_fail("usable keys: genesis admin key outside the prime-order subgroup", 0, g.entries(),
+                      reason=f"body.admin.publicKey is {usable}")
+    zero = Key(0x0E, "Zero", ["admin"])
+    zero.pub, zero.kid = bytes(32), hashlib.sha256(bytes(32)).hexdigest()
+    g = Ledger(admin=zero); g.genesis()
+    expect_entry_fail("usable keys: genesis admin key of 32 zero bytes", 0, g.entries(),
+                      reason=f"body.admin.publicKey is {usable}")
+    # revoking the last admin still counts the (usable) admin keys
+    g = base(); g.enroll(ADMIN2); g.revoke(ADMIN2)
+    bad = g.revoke(g.admin)
+    expect_entry_fail("usable keys: revoking the last usable admin refused", bad, g.entries())
+
+
+def rec_text(i: int) -> str:
+    """The record time Ledger.add_payload gives entry i by default."""
+    return f"2026-01-02T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.{i % 1000000:06d}Z"
+
+
+def plus_seconds(text: str, seconds: int, frac: str) -> str:
+    """`text` (a 2026-01-02 record time of rec_text) plus whole seconds, with fraction `frac`."""
+    import datetime
+    t = datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S") + datetime.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def signed_at_tests() -> None:
+    """§6: signedAt <= recordedAt + 3600 s, at microsecond precision (extra digits truncated)."""
+    cases = [
+        # (label, signedAt for entry 4 given its record time 2026-01-02T00:00:04.000004Z, ok)
+        ("exactly 3600 s after the record time", plus_seconds(rec_text(4), 3600, ".000004"), True),
+        ("3600.000001 s after", plus_seconds(rec_text(4), 3600, ".000005"), False),
+        ("3600.0000009 s after (digits past the sixth are dropped)",
+         plus_seconds(rec_text(4), 3600, ".0000049"), True),
+        ("3600.000001 s after, written with 9 digits", plus_seconds(rec_text(4), 3600, ".000005000"), False),
+        ("whole seconds, 3601 s after", plus_seconds(rec_text(4), 3601, ""), False),
+        ("whole seconds, 3600 s after (fraction 0 < record .000004)", plus_seconds(rec_text(4), 3600, ""), True),
+        ("one day after", plus_seconds(rec_text(4), 86400, ".000004"), False),
+        ("equal to the record time", rec_text(4), True),
+        ("ten years before (signed offline)", "2016-01-02T00:00:00Z", True),
+        ("year 0000", "0000-01-01T00:00:00Z", True),
+    ]
+    for label, signed, ok in cases:
+        g = base()
+        i = g.incident(ARCH, signedAt=signed)
+        g.incident(ARCH, subject="inc-2")
+        if ok:
+            expect_ok(f"signedAt {label}: accepted", g.entries())
+        else:
+            expect_entry_fail(f"signedAt {label}: refused", i, g.entries(),
+                              reason="is more than 1 hour after the entry's record time")
+    # genesis too
+    g = Ledger(); g.genesis(signedAt=plus_seconds(rec_text(0), 3600, ".000001")); g.enroll(ARCH)
+    expect_entry_fail("signedAt of the genesis 3600.000001 s after its record time", 0, g.entries(),
+                      reason="more than 1 hour after")
+    g = Ledger(); g.genesis(signedAt=plus_seconds(rec_text(0), 3600, ".000000")); g.enroll(ARCH)
+    expect_ok("signedAt of the genesis exactly 3600 s after its record time", g.entries())
+    # across a year boundary (and a leap day), and in year 0000 (proleptic Gregorian)
+    for rec, signed, ok in (
+            ("2026-12-31T23:30:00.000000Z", "2027-01-01T00:30:00Z", True),
+            ("2026-12-31T23:30:00.000000Z", "2027-01-01T00:30:00.000001Z", False),
+            ("2024-02-28T23:59:59.999999Z", "2024-02-29T00:59:59.999999Z", True),
+            ("2024-02-28T23:59:59.999999Z", "2024-02-29T01:00:00Z", False),
+            ("0000-02-28T23:30:00.000000Z", "0000-02-29T00:30:00Z", True),
+            ("0000-12-31T23:59:59.999999Z", "0001-01-01T00:59:59.999999999Z", True),
+            ("0000-12-31T23:59:59.999999Z", "0001-01-01T01:00:00Z", False)):
+        g = Ledger()
+        g.add_payload(g.admin, g.payload("ledger.genesis", g.admin.kid, {"admin": g.admin.descriptor()},
+                                         signedAt=signed), g.admin.kid, recorded=rec)
+        name = f"signedAt {signed} with record time {rec}"
+        if ok:
+            expect_ok(name + ": accepted", g.entries())
+        else:
+            expect_entry_fail(name + ": refused", 0, g.entries(), reason="more than 1 hour after")
+
+
 def notes_file_tests() -> None:
     g = base()
     g.incident(ARCH)
@@ -612,6 +821,8 @@ def main() -> int:
     example_tests()
     generated_tests()
     ed25519_tests()
+    usable_key_tests()
+    signed_at_tests()
     notes_file_tests()
     shutil.rmtree(TMP, ignore_errors=True)
     print(f"{PASSED} passed, {FAILED} failed")

@@ -191,6 +191,65 @@ def strict_point_ok(b: bytes) -> bool:
     return pt is not None and not _small_order(pt)
 
 
+# §6 rule "usable keys only": libsodium's crypto_core_ed25519_is_valid_point.
+_L = 2 ** 252 + 27742317777372353535851937790883648493   # order of the prime-order subgroup
+
+
+def _ext_add(P, Q):
+    """Extended twisted Edwards coordinates (a = -1), complete addition (RFC 8032 §5.1.4)."""
+    X1, Y1, Z1, T1 = P
+    X2, Y2, Z2, T2 = Q
+    A = (Y1 - X1) * (Y2 - X2) % _P
+    B = (Y1 + X1) * (Y2 + X2) % _P
+    C = 2 * _D * T1 * T2 % _P
+    D = 2 * Z1 * Z2 % _P
+    E, F, G, H = B - A, D - C, D + C, B + A
+    return E * F % _P, G * H % _P, F * G % _P, E * H % _P
+
+
+def _in_prime_order_subgroup(pt) -> bool:
+    """[L]P == identity (double-and-add over the bits of L)."""
+    x, y = pt
+    P = (x, y, 1, x * y % _P)
+    R = (0, 1, 1, 0)
+    for bit in bin(_L)[2:]:
+        R = _ext_add(R, R)
+        if bit == "1":
+            R = _ext_add(R, P)
+    X, Y, Z, _ = R
+    return X % _P == 0 and (Y - Z) % _P == 0
+
+
+@lru_cache(maxsize=4096)
+def unusable_key_reason(b: bytes) -> str | None:
+    """None when `b` is a usable Ed25519 public key (FORMAT.md §6), else why not.
+
+    Exactly libsodium's crypto_core_ed25519_is_valid_point: the encoding is canonical
+    (y, the low 255 bits, < p), it decodes to a curve point, the point is not of small
+    order (one of the 8 torsion points) and [L]P is the identity.
+    """
+    if len(b) != 32:
+        return f"{len(b)} bytes, not 32"
+    y = int.from_bytes(b, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        return "non-canonical encoding: y is not below p = 2^255 - 19"
+    pt = _decode_point(b)
+    if pt is None:
+        if y in (1, _P - 1):
+            # x = 0 with the sign bit set: the encoding of a torsion point with the wrong sign
+            return "a point of small order"
+        return "not the encoding of a point on the curve"
+    if _small_order(pt):
+        return "a point of small order"
+    if not _in_prime_order_subgroup(pt):
+        return "not in the prime-order subgroup"
+    return None
+
+
+def usable_public_key(b: bytes) -> bool:
+    return unusable_key_reason(b) is None
+
+
 def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     # CHOICE: FORMAT.md only says "RFC 8032".  RFC 8032 decoding is applied to
     # the public key A and to R (canonical y < p, on the curve), S must be < L
@@ -257,6 +316,30 @@ def valid_calendar(y: int, mo: int, d: int, h: int, mi: int, s: int) -> bool:
     leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
     days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]
     return 1 <= d <= days
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 in the proleptic Gregorian calendar (any year, 0000 included)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def timestamp_micros(text: str) -> int:
+    """Microseconds since the Unix epoch of a valid RFC 3339 UTC time (§2 signedAt form or
+    the §4 record-time form).  A fraction of more than 6 digits is truncated (digits after the
+    sixth are dropped, never rounded), as §6 says."""
+    m = SIGNED_AT_RE.match(text)
+    y, mo, d, h, mi, s = (int(m.group(k)) for k in range(1, 7))
+    frac = (m.group(7) or ".")[1:]
+    micro = int((frac + "000000")[:6])
+    return ((_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1_000_000) + micro
+
+
+MAX_SIGNED_AT_LEAD = 3600 * 1_000_000            # §6: signedAt <= recordedAt + 3600 s
 
 
 def check_timestamp(text: str, regex: re.Pattern) -> bool:
@@ -586,7 +669,7 @@ def log_keyhash(name: str, public_key: bytes) -> bytes:
 # the log (§6, §8)
 
 class KeyInfo:
-    __slots__ = ("public_key", "roles", "enrolled_at", "revoked_at", "name")
+    __slots__ = ("public_key", "roles", "enrolled_at", "revoked_at", "name", "usable")
 
     def __init__(self, public_key, roles, enrolled_at, name):
         self.public_key = public_key
@@ -594,6 +677,8 @@ class KeyInfo:
         self.enrolled_at = enrolled_at
         self.revoked_at = None
         self.name = name
+        # §6: always true for an enrolled key (an unusable one makes its entry invalid)
+        self.usable = usable_public_key(public_key)
 
 
 class Verifier:
@@ -641,6 +726,9 @@ class Verifier:
         if self.prev_recorded is not None and rec_b < self.prev_recorded:
             fail(f"record time {rec} is earlier than the previous entry's")
         self.prev_recorded = rec_b
+        # §6: signedAt at most 1 hour after the record time (every entry, genesis included)
+        if timestamp_micros(ev["signedAt"]) > timestamp_micros(rec) + MAX_SIGNED_AT_LEAD:
+            fail(f"signedAt {ev['signedAt']} is more than 1 hour after the entry's record time {rec}")
         keyid = keyid_b.decode("ascii")
         msg = pae(PAYLOAD_TYPE_B, payload)
 
@@ -665,6 +753,9 @@ class Verifier:
             name, pub, roles = check_key_descriptor(body["admin"])
         except BadInput as e:
             fail(f"genesis admin key: {e}")
+        why = unusable_key_reason(pub)
+        if why:
+            fail(f"body.admin.publicKey is not a usable Ed25519 public key ({why})")
         if "admin" not in roles:
             fail("genesis key does not hold the admin role")
         kid = key_id(pub)
@@ -709,6 +800,9 @@ class Verifier:
                 name, pub, roles = check_key_descriptor(body)
             except BadInput as e:
                 fail(f"key.enrolled: {e}")
+            why = unusable_key_reason(pub)
+            if why:
+                fail(f"body.publicKey is not a usable Ed25519 public key ({why})")
             kid = key_id(pub)
             if subj != kid:
                 fail("key.enrolled subject is not the enrolled key's key id")
@@ -725,11 +819,14 @@ class Verifier:
                 fail(f"key.revoked subject {subj} is not an enrolled key")
             if target.revoked_at is not None:
                 fail(f"key {subj} is already revoked")
-            if "admin" in target.roles:
+            # §6: only usable admin keys count (with the usable-keys rule every enrolled key
+            # is usable, so this is the plain count of unrevoked admin keys).
+            if "admin" in target.roles and target.usable:
                 others = sum(1 for kid, kk in self.keys.items()
-                             if kid != subj and kk.revoked_at is None and "admin" in kk.roles)
+                             if kid != subj and kk.revoked_at is None and "admin" in kk.roles
+                             and kk.usable)
                 if others == 0:
-                    fail("revokes the last unrevoked admin key")
+                    fail("revokes the last unrevoked usable admin key")
             target.revoked_at = i
 
     # -- checkpoints -----------------------------------------------------

@@ -52,10 +52,14 @@ public enum Archive {
     /// being rebuilt (a view as of an earlier moment): mentioned entities are not looked up, and
     /// an entity the lookup does not hold is folded from an empty placeholder, for the caller to
     /// discard.
+    ///
+    /// `recordDay` (yyyymmdd, the UTC day of the entry's record time), when given, refuses any
+    /// date field (`datedFields`) that begins after it (docs/EVENTS.md §2).
     public static func apply(
-        type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false
+        type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, recordDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
         guard let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
+        if let recordDay { try checkDates(body, recordDay: recordDay) }
         if !replay {
             for m in parsed.mentions {
                 guard let s = try lookup.state(of: m.id) else {
@@ -92,6 +96,27 @@ public enum Archive {
         var concerns = [subject]
         for m in parsed.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
+    }
+
+    /// The EDTF fields that say when something happened or was said, at the top of a body or in
+    /// a correction's `changes`.
+    public static let datedFields = ["occurred", "period", "statedOn", "sharedOn", "published", "claimedOn", "asOf"]
+
+    /// Refuses a date field whose earliest possible day is after `recordDay` (yyyymmdd): an event
+    /// cannot report what had not begun when it was recorded. An open or unknown start passes.
+    static func checkDates(_ body: JSONObject, recordDay: Int) throws(LedgerError) {
+        var containers = [(body, "body")]
+        if case .object(let changes)? = body["changes"] { containers.append((changes, "body.changes")) }
+        for (object, path) in containers {
+            for name in datedFields {
+                guard let text = object[name]?.stringValue, let date = EDTF(text), let earliest = date.earliest, earliest > recordDay else { continue }
+                func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+                let day = "\(recordDay / 10_000)-\(two(recordDay / 100 % 100))-\(two(recordDay % 100))"
+                throw BodyReader.error(
+                    "\(path).\(name)",
+                    "\"\(Clip.text(text))\" begins after \(day), the day this event is recorded: a date cannot lie in the future of its record (check the year)")
+            }
+        }
     }
 
     static func creatingType(_ kind: EntityKind) -> String {

@@ -20,8 +20,9 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// Applies one event. Full replays check every rule (and fail at the first event that breaks
     /// one); partial replays (`only`) trust the log.
     @discardableResult
-    public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64) throws(LedgerError) -> ArchiveChange? {
-        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil) else {
+    /// `recordDay` (yyyymmdd of the entry's record time), when given, also checks the date rule.
+    public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64, recordDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
+        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, recordDay: recordDay) else {
             return nil
         }
         for (id, state) in change.changed where only?.contains(id) ?? true { entities[id] = state }
@@ -60,13 +61,31 @@ public enum History {
         return out
     }
 
+    /// Walks both objects' members in key order side by side: O(n log n) in the member count
+    /// (a member looked up by name is a linear scan, so lookups per key would be quadratic).
     private static func diffObjects(_ a: JSONObject, _ b: JSONObject, prefix: String, into out: inout [FieldChange]) {
-        var keys = a.keys
-        for k in b.keys where a[k] == nil { keys.append(k) }
-        keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for k in keys where !(prefix.isEmpty && ignored.contains(k)) {
-            let path = prefix.isEmpty ? k : "\(prefix).\(k)"
-            diffValues(a[k], b[k], path: path, into: &out)
+        let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let x = a.members.sorted(by: order)
+        let y = b.members.sorted(by: order)
+        var i = 0
+        var j = 0
+        while i < x.count || j < y.count {
+            let key: String
+            var old: JSONValue?
+            var new: JSONValue?
+            if j == y.count || (i < x.count && x[i].key.utf8.lexicographicallyPrecedes(y[j].key.utf8)) {
+                (key, old) = (x[i].key, x[i].value)
+                i += 1
+            } else if i == x.count || y[j].key.utf8.lexicographicallyPrecedes(x[i].key.utf8) {
+                (key, new) = (y[j].key, y[j].value)
+                j += 1
+            } else {
+                (key, old, new) = (x[i].key, x[i].value, y[j].value)
+                i += 1
+                j += 1
+            }
+            if prefix.isEmpty, ignored.contains(key) { continue }
+            diffValues(old, new, path: prefix.isEmpty ? key : "\(prefix).\(key)", into: &out)
         }
     }
 

@@ -194,5 +194,57 @@ extension Archive {
 public enum Canonical {
     public static func encode(_ v: JSONValue) -> [UInt8] { JSONWriter.encode(v, sortedKeys: true) }
     public static func encode(_ o: JSONObject) -> [UInt8] { JSONWriter.encode(.object(o), sortedKeys: true) }
-    public static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool { a == b || encode(a) == encode(b) }
+    /// True when the two values mean the same: members compared by name whatever their order,
+    /// numbers by value (`35.1`, `35.10` and `3.51e1` are one number), the rest exactly.
+    public static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)):
+            return x == y || NumberValue(x) == NumberValue(y)
+        case (.array(let x), .array(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+        case (.object(let x), .object(let y)):
+            guard x.count == y.count else { return false }
+            let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return zip(x.members.sorted(by: order), y.members.sorted(by: order)).allSatisfy { $0.key.sameBytes($1.key) && equal($0.value, $1.value) }
+        default:
+            return a == b
+        }
+    }
+}
+
+/// A JSON number literal reduced to sign, significant digits and exponent, so that two
+/// spellings of one value compare equal (`-0` equals `0`).
+struct NumberValue: Equatable {
+    var negative = false
+    var digits: [UInt8] = []
+    var exponent = 0
+
+    init(_ literal: String) {
+        var bytes = Array(literal.utf8)
+        if bytes.first == UInt8(ascii: "-") {
+            negative = true
+            bytes.removeFirst()
+        }
+        var mantissa = bytes
+        if let e = bytes.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            mantissa = Array(bytes[..<e])
+            // RFC 8259 exponents are short in any payload the parser accepts; clamp for safety.
+            exponent = Int(String(decoding: bytes[(e + 1)...], as: UTF8.self).prefix(18)) ?? 0
+        }
+        if let dot = mantissa.firstIndex(of: UInt8(ascii: ".")) {
+            exponent -= mantissa.count - dot - 1
+            mantissa.remove(at: dot)
+        }
+        var start = 0
+        while start < mantissa.count, mantissa[start] == UInt8(ascii: "0") { start += 1 }
+        digits = Array(mantissa[start...])
+        while digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            exponent += 1
+        }
+        if digits.isEmpty {
+            negative = false
+            exponent = 0
+        }
+    }
 }

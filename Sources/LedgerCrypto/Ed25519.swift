@@ -13,6 +13,14 @@ public enum Ed25519 {
             self.bytes = bytes
         }
 
+        /// True when the key can verify signatures at all: a canonical encoding of a point on the
+        /// curve, not of small order, in the prime-order subgroup (`crypto_core_ed25519_is_valid_point`).
+        /// A key failing this (the all-zero bytes, say) matches no honest signer's secret.
+        public var isUsable: Bool {
+            Sodium.ensure()
+            return crypto_core_ed25519_is_valid_point(bytes) == 1
+        }
+
         /// True when `signature` is a valid signature by this key over `message`.
         @inline(__always)
         public func isValidSignature(_ signature: UnsafeRawBufferPointer, for message: UnsafeRawBufferPointer) -> Bool {

@@ -29,8 +29,10 @@ struct SQLLogState: LogState {
 
     func activeAdminCount() throws(LedgerError) -> Int {
         do {
-            let rows = try String.fetchAll(db, sql: "SELECT roles FROM keys WHERE revoked_at IS NULL")
-            return rows.filter { $0.split(separator: ",").contains("admin") }.count
+            let rows = try Row.fetchAll(db, sql: "SELECT roles, public_key FROM keys WHERE revoked_at IS NULL")
+            return try rows.filter { row in
+                try row.text(0).split(separator: ",").contains("admin") && Ed25519.PublicKey(bytes: Array(try row.blob(1)))?.isUsable == true
+            }.count
         } catch {
             throw LedgerError.database(error, path: path)
         }

@@ -44,11 +44,12 @@ final class ProjectionWriter: EntityLookup {
     /// records the state of every entity changed since the previous boundary.
     /// `subjectIsNew` says the log has no earlier event on the subject (its revision is 0), so
     /// there is no state to look up.
-    func apply(_ payload: EventPayload, index: UInt64, subjectIsNew: Bool) throws(LedgerError) {
+    func apply(_ payload: EventPayload, index: UInt64, recordTime: Timestamp, subjectIsNew: Bool) throws(LedgerError) {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
         absent = subjectIsNew ? payload.subject : nil
         defer { absent = nil }
-        guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self) else {
+        guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self, recordDay: recordTime.day)
+        else {
             return
         }
         if subjectIsNew, overlay[payload.subject] == nil { created.insert(payload.subject) }
@@ -132,16 +133,19 @@ enum ProjectionRows {
 }
 
 /// A decoding running on another thread.
+/// An entry's index, payload and record day (yyyymmdd), decoded for a fold.
+typealias DecodedEntry = (index: UInt64, payload: EventPayload, recordDay: Int)
+
 final class PendingDecode: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<[(index: UInt64, payload: EventPayload)], LedgerError>?
+    private var result: Result<[DecodedEntry], LedgerError>?
 
-    func finish(_ r: Result<[(index: UInt64, payload: EventPayload)], LedgerError>) {
+    func finish(_ r: Result<[DecodedEntry], LedgerError>) {
         result = r
         done.signal()
     }
 
-    func get() throws(LedgerError) -> [(index: UInt64, payload: EventPayload)] {
+    func get() throws(LedgerError) -> [DecodedEntry] {
         done.wait()
         return try result!.get()
     }
@@ -312,12 +316,12 @@ extension SQLiteLedger {
             }
         }
         // The entries after the checkpoint, and the entities they change.
-        var payloads: [(index: UInt64, payload: EventPayload)] = []
+        var payloads: [DecodedEntry] = []
         try forEachBatch(batchSize: 8192, from: checkpoint, upTo: size) { (batch) throws(LedgerError) in
             payloads += try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path)
         }
         var touched = Set<String>()
-        for (_, p) in payloads where EntityID.kind(of: p.subject) != nil {
+        for (_, p, _) in payloads where EntityID.kind(of: p.subject) != nil {
             touched.insert(p.subject)
             if p.type == "incident.merged", let into = p.body["into"]?.stringValue { touched.insert(into) }
         }
@@ -328,7 +332,7 @@ extension SQLiteLedger {
             if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(Data(s.state), id: s.id, path: path) } else { untouched.append(s) }
         }
         var state = ArchiveState(only: touched, states: seed)
-        for (index, p) in payloads {
+        for (index, p, _) in payloads {
             do throws(LedgerError) { try state.apply(type: p.type, subject: p.subject, body: p.body, index: index) } catch { throw error.at(index) }
         }
         return (untouched, state.entities)
@@ -365,23 +369,26 @@ extension SQLiteLedger {
         return ArchiveState(only: Set(all.keys), states: all)
     }
 
-    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [(index: UInt64, payload: EventPayload)] {
-        var results = [Result<EventPayload, LedgerError>?](repeating: nil, count: batch.count)
+    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [DecodedEntry] {
+        var results = [Result<(EventPayload, Int), LedgerError>?](repeating: nil, count: batch.count)
         results.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             Parallel.forEachChunk(count: batch.count, parallelism: System.activeProcessorCount) { range in
                 for i in range {
                     do throws(LedgerError) {
                         let line = try EntryLine(bytes: batch[i].line)
-                        out[i] = .success(try EventPayload(bytes: line.envelope.payload, requireNFC: false))
+                        out[i] = .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), line.recordedAt.day))
                     } catch { out[i] = .failure(error) }
                 }
             }
         }
-        var payloads: [(index: UInt64, payload: EventPayload)] = []
+        var payloads: [DecodedEntry] = []
         payloads.reserveCapacity(batch.count)
         for (i, r) in results.enumerated() {
-            do throws(LedgerError) { payloads.append((batch[i].index, try r!.get())) } catch {
+            do throws(LedgerError) {
+                let (payload, day) = try r!.get()
+                payloads.append((batch[i].index, payload, day))
+            } catch {
                 throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
             }
         }
@@ -454,7 +461,7 @@ extension SQLiteLedger {
             if decoded.isEmpty { break }
             next += Int64(decoded.count)
             pending = decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
-            for (index, payload) in decoded {
+            for (index, payload, recordDay) in decoded {
                 if index > 0, index % interval == 0 {
                     let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                     for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
@@ -464,7 +471,7 @@ extension SQLiteLedger {
                 }
                 let change: ArchiveChange?
                 do throws(LedgerError) {
-                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index)
+                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, recordDay: recordDay)
                 } catch {
                     throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
                 }
@@ -505,7 +512,7 @@ extension SQLiteLedger {
     static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], path: String) -> PendingDecode {
         let pending = PendingDecode()
         DispatchQueue.global().async {
-            let result: Result<[(index: UInt64, payload: EventPayload)], LedgerError>
+            let result: Result<[DecodedEntry], LedgerError>
             do throws(LedgerError) { result = .success(try parsePayloads(batch, path: path)) } catch { result = .failure(error) }
             pending.finish(result)
         }

@@ -62,8 +62,8 @@ extension SQLiteLedger {
         guard latestCP.root == root, latestCP.origin == origin else {
             throw LedgerError(.verificationFailed, "the stored checkpoint at size \(size) does not match the stored tree; run `ledger verify`")
         }
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: temp + "/data/checkpoints", withIntermediateDirectories: true)
+        // The bundle holds every payload, sensitive fields included: owner-only, whatever the umask.
+        for d in ["", "/data", "/data/checkpoints"] { try PrivateFiles.createDirectory(temp + d) }
         var digests: [(path: String, digest: Digest32)] = []
         var octets: UInt64 = 0
 
@@ -118,15 +118,16 @@ extension SQLiteLedger {
     }
 }
 
-/// A file written and fsynced; refuses to replace an existing file.
+/// A file written and fsynced, mode 0600; refuses to replace an existing file.
 final class DurableFile {
     let path: String
     private var fd: Int32
 
     init(path: String) throws(LedgerError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, PrivateFiles.fileMode)
         guard fd >= 0 else { throw LedgerError(.io, "\(path): \(String(cString: strerror(errno)))") }
+        try PrivateFiles.restrict(fd, path: path)
     }
 
     func write(_ bytes: [UInt8]) throws(LedgerError) {

@@ -20,6 +20,7 @@ extension SQLiteLedger {
         }
         let temp = path + ".importing-\(getpid())"
         removeDatabaseFiles(temp)
+        try PrivateFiles.createEmpty(temp)
         do {
             let queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
@@ -56,9 +57,10 @@ extension SQLiteLedger {
                     "the entries read for import (\(tip.size), root \(tip.frontier.root.hex)) are not the \(size) audited ones (root \(root.hex)): the bundle changed during the import; nothing was imported")
             }
             try queue.write { db in
-                for cp in checkpoints where cp.size <= size {
+                for cp in checkpoints.sorted(by: { $0.size < $1.size }) where cp.size <= size {
                     try db.execute(sql: "INSERT INTO checkpoints (size, note) VALUES (?, ?)", arguments: [Int64(cp.size), Data(cp.note)])
                 }
+                try CheckpointRecord.write(db, try CheckpointRecord.computed(db, path: path))
             }
             try queue.close()
         } catch {
@@ -87,8 +89,8 @@ extension SQLiteLedger {
                             throw LedgerError(.verificationFailed, "record time \(line.recordedAt) is earlier than the previous entry's")
                         }
                         let state = SQLLogState(db: db, origin: origin, path: path)
-                        let decision = try EventRules.check(envelope: line.envelope, payload: payload, index: index, state: state, verifySignature: false)
-                        if index > 0 { try projection.apply(payload, index: index, subjectIsNew: payload.expects == 0) }
+                        let decision = try EventRules.check(envelope: line.envelope, payload: payload, index: index, recordTime: line.recordedAt, state: state, verifySignature: false)
+                        if index > 0 { try projection.apply(payload, index: index, recordTime: line.recordedAt, subjectIsNew: payload.expects == 0) }
                         do {
                             _ = try insert(db: db, envelope: line.envelope, payload: payload, decision: decision, tip: &local, recordTime: line.recordedAt)
                         } catch {

@@ -54,6 +54,10 @@ public struct VerifyReport: Sendable {
     public var keys: Int
     /// The ledger's origin.
     public var origin: String
+    /// False for a version 2 file, which has no checkpoint record yet (added at its next write).
+    public var checkpointRecordChecked: Bool = true
+    /// The tree size of the outsider's checkpoint (`verify --checkpoint`) confirmed, if one was given.
+    public var confirmedCheckpointSize: UInt64?
 }
 
 extension SQLiteLedger {
@@ -63,9 +67,13 @@ extension SQLiteLedger {
     /// the Merkle root against every stored checkpoint; and every derived table (leaf hashes and
     /// index columns beside each entry, all stored Merkle nodes, keys, subject revisions, the
     /// origin and genesis key in `meta`) against what the entries say. Streams in batches.
+    ///
+    /// `outside`, a signed checkpoint note someone outside kept (`verify --checkpoint`), must be
+    /// signed by a log key of this ledger, match the verified tree at its size (so the log is
+    /// consistent with it), and still be held among the stored checkpoints.
     public func verify(
-        trust: String?, parallelism: Int = System.activeProcessorCount, progress: ((UInt64, UInt64) -> Void)? = nil,
-        projectionProgress: ((UInt64, UInt64) -> Void)? = nil
+        trust: String?, outside: (note: [UInt8], name: String)? = nil, parallelism: Int = System.activeProcessorCount,
+        progress: ((UInt64, UInt64) -> Void)? = nil, projectionProgress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> VerifyReport {
         // SQLite's structural check reads the whole file; it runs on its own read-only
         // connection beside the entry checks, which are bound by signature verification.
@@ -73,7 +81,8 @@ extension SQLiteLedger {
         let report: VerifyReport
         do {
             report = try queue.read { db in
-                let report = try self.verify(db: db, trust: trust, parallelism: parallelism, progress: progress)
+                try Schema.check(db, path: self.path, code: .verificationFailed)
+                let report = try self.verify(db: db, trust: trust, outside: outside, parallelism: parallelism, progress: progress)
                 try self.checkProjections(db: db, progress: projectionProgress)
                 return report
             }
@@ -85,18 +94,37 @@ extension SQLiteLedger {
         return report
     }
 
-    private func verify(db: Database, trust: String?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?) throws -> VerifyReport {
+    private func verify(
+        db: Database, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?
+    ) throws -> VerifyReport {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         verifier.collectsNodes = true
         var nodesChecked: UInt64 = 0
         var nodeCursors: [Int: RowCursor] = [:]
         let total = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")?.count(0) ?? 0
-        let checkpoints = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
+        let stored = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map {
+            (size: try $0.count(0), note: Array(try $0.blob(1)), outside: false)
+        }
+        var checkpoints = stored
+        if let outside {
+            let size = try Self.outsideCheckpointSize(outside, origin: origin, total: total)
+            checkpoints.append((size, outside.note, true))
+            checkpoints.sort { $0.size < $1.size }
+        }
+        var record = CheckpointRecord()
         var nextCheckpoint = 0
         var given: UInt64 = 0  // entries handed to the verifier (it checks them a batch behind)
         func checkCheckpoints() throws(LedgerError) {
             while nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].size == given {
-                try verifier.checkCheckpoint(checkpoints[nextCheckpoint].note)  // finishes pending work first
+                let c = checkpoints[nextCheckpoint]
+                if c.outside {
+                    do throws(LedgerError) { _ = try verifier.checkCheckpoint(c.note) } catch {
+                        throw LedgerError(.verificationFailed, "the checkpoint in \(outside!.name): \(error.message)")
+                    }
+                } else {
+                    let cp = try verifier.checkCheckpoint(c.note)  // finishes pending work first
+                    record.add(size: cp.size, root: cp.root)
+                }
                 nextCheckpoint += 1
             }
         }
@@ -154,9 +182,57 @@ extension SQLiteLedger {
             throw LedgerError(.verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
         }
         try checkDerivedTables(db: db, verifier: verifier)
+        let recordChecked = try checkCheckpointRecord(db: db, computed: record)
+        var confirmed: UInt64?
+        if let outside, let kept = checkpoints.first(where: \.outside) {
+            guard stored.contains(where: { $0.size == kept.size }) else {
+                throw LedgerError(
+                    .verificationFailed,
+                    "the log is consistent with the checkpoint in \(outside.name) (tree size \(kept.size)), but the ledger file no longer holds that checkpoint: it was deleted from the file; find out who removed it, and restore the file from a backup or by importing an export that holds it")
+            }
+            confirmed = kept.size
+        }
         return VerifyReport(
-            size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: checkpoints.count,
-            lastCheckpointSize: checkpoints.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "")
+            size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: stored.count,
+            lastCheckpointSize: stored.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "",
+            checkpointRecordChecked: recordChecked, confirmedCheckpointSize: confirmed)
+    }
+
+    /// The outsider's note's tree size, after checking it is a checkpoint of this ledger that
+    /// the log is long enough to hold.
+    private static func outsideCheckpointSize(_ outside: (note: [UInt8], name: String), origin: String, total: UInt64) throws(LedgerError) -> UInt64 {
+        let cp: Checkpoint
+        do throws(LedgerError) { cp = try Checkpoint(text: SignedNote(bytes: outside.note).text) } catch {
+            throw LedgerError(.malformed, "\(outside.name) is not a signed checkpoint note: \(error.message)")
+        }
+        guard cp.origin == origin else {
+            throw LedgerError(.verificationFailed, "the checkpoint in \(outside.name) is for the log \"\(cp.origin.prefix(80))\", not \"\(origin)\"")
+        }
+        guard cp.size <= total, cp.size > 0 else {
+            throw LedgerError(
+                .verificationFailed,
+                "the checkpoint in \(outside.name) covers \(cp.size) entries but the ledger holds \(total): entries were removed since it was signed (or it is not from this copy of the ledger)")
+        }
+        return cp.size
+    }
+
+    /// The checkpoint record in `meta` must be exactly what the stored checkpoints give. False
+    /// when the file is version 2 (no record yet; it is added at the next write).
+    private func checkCheckpointRecord(db: Database, computed: CheckpointRecord) throws -> Bool {
+        let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let stored = try CheckpointRecord.stored(db)
+        if version < Schema.version, stored == nil { return false }
+        guard let stored, let record = stored else {
+            throw LedgerError(
+                .verificationFailed,
+                "meta.\(CheckpointRecord.metaKey) is \(stored == nil ? "missing" : "malformed"), so the file cannot show that no checkpoint was deleted from it; restore it from a backup or an export")
+        }
+        guard record == computed else {
+            throw LedgerError(
+                .verificationFailed,
+                "the file records \(record.count) checkpoints up to tree size \(record.latestSize), but its checkpoints table holds \(computed.count) up to size \(computed.latestSize)\(record.count == computed.count ? " with other roots" : ""): checkpoints were deleted or replaced (the log itself verified); restore the file from a backup or by importing an export, and check it against the notes witnesses hold (verify --checkpoint)")
+        }
+        return true
     }
 
     /// The archive's projections (docs/EVENTS.md §5) must be exactly what folding the verified
@@ -173,6 +249,7 @@ extension SQLiteLedger {
         }
         let scratch = NSTemporaryDirectory() + "ledger-verify-\(getpid())-\(UUID().uuidString).sqlite"
         defer { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(scratch + suffix) } }
+        try PrivateFiles.createEmpty(scratch)  // it holds every projected field, sensitive ones included
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = OFF")

@@ -49,6 +49,9 @@ public final class SQLiteLedger: @unchecked Sendable {
     private let clock: any LedgerClock
     /// The tip after this object's last committed append (see `loadTip`).
     private let tipCache = Mutex<Tip?>(nil)
+    /// Opened read-only with no `-wal`/`-shm` beside the file: `close` removes the empty ones
+    /// the read-only connection had to create.
+    private var tidiesSidecars = false
 
     static func configuration(readOnly: Bool) -> Configuration {
         var config = Configuration()
@@ -93,13 +96,36 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// Opens an existing ledger; refuses foreign, truncated or other-version files untouched.
     public static func open(path: String, readOnly: Bool = false, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> SQLiteLedger {
         try FileHeader.check(path: path)
+        let hadSidecars = FileManager.default.fileExists(atPath: path + "-wal") || FileManager.default.fileExists(atPath: path + "-shm")
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: readOnly))
+            if !readOnly { try prepareForWriting(queue, path: path) }
         } catch {
             throw LedgerError.database(error, path: path)
         }
-        return try SQLiteLedger(path: path, queue: queue, clock: clock)
+        let ledger = try SQLiteLedger(path: path, queue: queue, clock: clock)
+        ledger.tidiesSidecars = readOnly && !hadSidecars
+        return ledger
+    }
+
+    /// Before any write: refuses a file whose schema was altered (a planted trigger would act on
+    /// every append), and upgrades a version 2 file to version 3 by adding its checkpoint record
+    /// (docs/FORMAT.md §15) from the stored checkpoints, in one transaction.
+    private static func prepareForWriting(_ queue: DatabaseQueue, path: String) throws {
+        let version = try queue.read { db in
+            try Schema.check(db, path: path, code: .notALedger)
+            return try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        }
+        guard version < Schema.version else { return }
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                guard try Int32.fetchOne(db, sql: "PRAGMA user_version") == Schema.oldestReadable else { return .rollback }
+                try CheckpointRecord.write(db, try CheckpointRecord.computed(db, path: path))
+                try db.execute(sql: "PRAGMA user_version = \(Schema.version)")
+                return .commit
+            }
+        }
     }
 
     /// Creates a new ledger file whose entry 0 is `genesis`; refuses if the file exists.
@@ -112,10 +138,12 @@ public final class SQLiteLedger: @unchecked Sendable {
             throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
         }
         let payload = try EventPayload(bytes: genesis.payload)
-        let decision = try EventRules.check(envelope: genesis, payload: payload, index: 0, state: MemoryLogState())
+        let decision = try EventRules.check(envelope: genesis, payload: payload, index: 0, recordTime: clock.now(), state: MemoryLogState())
         // Build the complete ledger, genesis included, under a temporary name, then link it into
         // place: a crash leaves either no ledger at `path` or a whole one.
         let temp = path + ".creating-\(getpid())"
+        removeDatabaseFiles(temp)
+        try PrivateFiles.createEmpty(temp)
         do {
             let queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
             try queue.writeWithoutTransaction { db in
@@ -139,6 +167,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// The schema and meta rows of a new ledger file.
     static func initialize(_ db: Database, origin: String, genesisKeyID: String, interval: UInt64) throws {
         for s in Schema.statements { try db.execute(sql: s) }
+        try CheckpointRecord.write(db, CheckpointRecord())
         try db.execute(
             sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
             arguments: [origin, genesisKeyID, String(interval)])
@@ -171,9 +200,11 @@ public final class SQLiteLedger: @unchecked Sendable {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(p + suffix) }
     }
 
-    /// Closes the database; later calls fail.
+    /// Closes the database; later calls fail. A read-only opening that found no `-wal`/`-shm`
+    /// files leaves none behind (when no other connection has the file open).
     public func close() throws(LedgerError) {
         do { try queue.close() } catch { throw LedgerError.database(error, path: path) }
+        if tidiesSidecars { FileHeader.removeUnusedSidecars(path: path) }
     }
 
     // MARK: - Append
@@ -303,9 +334,12 @@ public final class SQLiteLedger: @unchecked Sendable {
                     continue
                 }
                 let state = SQLLogState(db: db, origin: origin, path: path)
-                let decision = try EventRules.check(envelope: envelope, payload: payload, index: tip.size, state: state, verifySignature: false)
+                // The record time `insert` gives this entry (record times never decrease).
+                let time = max(recordTime, tip.lastRecordTime ?? recordTime)
+                let decision = try EventRules.check(
+                    envelope: envelope, payload: payload, index: tip.size, recordTime: time, state: state, verifySignature: false)
                 // `expects` equals the subject's revision (checked above): 0 means no earlier event.
-                try projection.apply(payload, index: tip.size, subjectIsNew: payload.expects == 0)
+                try projection.apply(payload, index: tip.size, recordTime: time, subjectIsNew: payload.expects == 0)
                 if known[envelope.keyID] == nil {
                     deferredPositions.append(i)
                     deferredKeys.append(decision.signer.publicKey)
@@ -361,20 +395,24 @@ public final class SQLiteLedger: @unchecked Sendable {
         guard let row else { return nil }
         let idx = try row.count(0)
         let line = try EntryLine(bytes: Array(try row.blob(1)))
+        // The signature first: an envelope that is not validly signed by an enrolled key learns
+        // nothing about which ids are in use (it gets the answer any forged envelope gets).
+        if line.envelope.payload != envelope.payload || line.envelope.signature != envelope.signature {
+            guard let signer = try SQLLogState(db: db, origin: origin, path: path).key(envelope.keyID) else {
+                throw LedgerError(.refused, "unknown key \(envelope.keyID): it is not enrolled in this ledger")
+            }
+            guard envelope.hasValidSignature(by: signer.publicKey) else {
+                throw LedgerError(.refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")
+            }
+        }
+        guard payload.ledger == origin else {
+            throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
+        }
         let old = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
         // Only the same event, validly signed for this ledger, counts as a re-submission.
         guard old.type == payload.type, old.subject == payload.subject, old.body == payload.body, line.envelope.keyID == envelope.keyID
         else {
             throw LedgerError(.conflict, "event id \(payload.id) is already used at entry \(idx) by a different event; give this event a new id")
-        }
-        guard payload.ledger == origin else {
-            throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
-        }
-        if line.envelope.payload != envelope.payload || line.envelope.signature != envelope.signature {
-            let signer = try SQLLogState(db: db, origin: origin, path: path).key(envelope.keyID)
-            guard let signer, envelope.hasValidSignature(by: signer.publicKey) else {
-                throw LedgerError(.refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")
-            }
         }
         return idx
     }
@@ -568,6 +606,7 @@ public final class SQLiteLedger: @unchecked Sendable {
                     let cp = Checkpoint(origin: origin, size: size, root: root)
                     note = SignedNote.sign(text: cp.text, name: origin, key: signingKey)
                     try db.execute(sql: "INSERT INTO checkpoints (size, note) VALUES (?, ?)", arguments: [Int64(size), Data(note.encoded())])
+                    try CheckpointRecord.append(db, size: size, root: root, path: path)
                     return .commit
                 }
                 return note

@@ -1,11 +1,15 @@
 import GRDB
+import LedgerCore
 
 /// The SQLite schema of a ledger file (format version 1).
 enum Schema {
     /// `PRAGMA application_id`: "ILDG".
     static let applicationID: Int32 = 0x494C_4447
-    /// `PRAGMA user_version`: the schema version this code reads and writes.
-    static let version: Int32 = 2
+    /// `PRAGMA user_version`: the schema version this code writes. Version 3 adds the
+    /// checkpoint record in `meta` (docs/FORMAT.md §15) to version 2's tables, which are the same.
+    static let version: Int32 = 3
+    /// The oldest version this code opens: read as it is, upgraded when opened for writing.
+    static let oldestReadable: Int32 = 2
 
     static let statements = [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
@@ -59,4 +63,57 @@ enum Schema {
         "CREATE TABLE state_versions (id TEXT NOT NULL, size INTEGER NOT NULL, state BLOB NOT NULL, UNIQUE (id, size))",
         "CREATE INDEX state_versions_by_size ON state_versions (size, id)",
     ]
+
+    /// Every schema object a ledger file holds (tables, indexes, triggers, views), as
+    /// `type name on table: normalised SQL`, built once from `statements` in memory.
+    static let expectedObjects: [String] = {
+        do {
+            let queue = try DatabaseQueue()
+            return try queue.write { db in
+                for s in statements { try db.execute(sql: s) }
+                return try objects(db)
+            }
+        } catch {
+            fatalError("the ledger schema does not build in memory: \(error)")
+        }
+    }()
+
+    /// The schema objects of `db`, sorted; SQLite's statistics tables (`sqlite_stat*`, made by
+    /// ANALYZE) are left out: they only steer query plans.
+    static func objects(_ db: Database) throws -> [String] {
+        try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").compactMap { row -> String? in
+            let name: String = row[1] ?? ""
+            if name.hasPrefix("sqlite_stat") { return nil }
+            let sql: String = row[3] ?? ""
+            let normalised = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+            return "\(row[0] as String? ?? "?") \(name) on \(row[2] as String? ?? "?"): \(normalised)"
+        }.sorted()
+    }
+
+    /// Refuses a file whose schema differs in any way from the one this code creates: a
+    /// planted trigger or view, an added or dropped table or index, an altered definition.
+    static func check(_ db: Database, path: String, code: LedgerError.Code) throws {
+        let found = try objects(db)
+        guard found != expectedObjects else { return }
+        let expected = Set(expectedObjects)
+        let present = Set(found)
+        func describe(_ object: String) -> String {
+            let head = object.prefix(while: { $0 != ":" })
+            let parts = head.split(separator: " ")
+            return parts.count >= 4 ? "\(parts[0]) `\(parts[1].prefix(80))` on `\(parts[3].prefix(80))`" : String(head.prefix(120))
+        }
+        var problems: [String] = []
+        for o in found where !expected.contains(o) {
+            let altered = expectedObjects.contains { $0.prefix(while: { $0 != ":" }) == o.prefix(while: { $0 != ":" }) }
+            problems.append(altered ? "altered \(describe(o))" : "unexpected \(describe(o))")
+        }
+        for o in expectedObjects where !present.contains(o) {
+            let altered = found.contains { $0.prefix(while: { $0 != ":" }) == o.prefix(while: { $0 != ":" }) }
+            if !altered { problems.append("missing \(describe(o))") }
+        }
+        let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
+        throw LedgerError(
+            code,
+            "\(path) does not have the ledger schema: \(shown). Someone changed the file's structure (a trigger could silently alter or delete rows on every append); restore it from a backup or an export")
+    }
 }

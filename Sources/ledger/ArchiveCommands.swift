@@ -9,7 +9,7 @@ import LedgerStore
 struct AsOfOption: ParsableArguments {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Show the archive as it stood at this moment (RFC 3339, e.g. 2019-06-01T00:00:00Z).", valueName: "time"))
     var asOf: String?
-    @Option(name: .customLong("at-size"), help: ArgumentHelp("Show the archive as it stood when the log had this many entries.", valueName: "n"))
+    @Option(name: .customLong("at-size"), parsing: .unconditional, help: ArgumentHelp("Show the archive as it stood when the log had this many entries.", valueName: "n"))
     var atSize: UInt64?
 
     func validate() throws {
@@ -61,29 +61,40 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
+            defer { try? store.close() }
             try requireEntityID(id)
             let (size, when) = try moment.resolve(store)
             let view = ArchiveView(store: store, size: moment.isSet ? size : nil)
             var shown = id
             var notes: [String] = []
-            var state = try view.state(id)
-            // A merged incident resolves to the incident that absorbed it.
-            var hops = 0
-            while let s = state, s["status"]?.stringValue == "merged", let into = s["mergedInto"]?.stringValue, hops < 1000 {
-                notes.append("\(shown) was merged into \(into) (entry \(EntityText.inline(s["merge"]?.objectValue?["entry"])))")
-                shown = into
-                state = try view.state(into)
-                hops += 1
+            var state: JSONObject?
+            var facilityHistory: [JSONObject] = []
+            // The current view is read in several transactions; it belongs to one tree size when
+            // the size is the same before and after (appends only ever grow it), else read again.
+            var treeSize = size
+            for _ in 0..<100 {
+                let before = moment.isSet ? size : try store.size()
+                (shown, notes, state, facilityHistory) = (id, [], try view.state(id), [])
+                // A merged incident resolves to the incident that absorbed it.
+                var hops = 0
+                while let s = state, s["status"]?.stringValue == "merged", let into = s["mergedInto"]?.stringValue, hops < 1000 {
+                    notes.append("\(shown) was merged into \(into) (entry \(EntityText.inline(s["merge"]?.objectValue?["entry"])))")
+                    shown = into
+                    state = try view.state(into)
+                    hops += 1
+                }
+                if let state, state["entity"]?.stringValue == "facility" { facilityHistory = try view.attacks(on: shown) }
+                treeSize = before
+                if moment.isSet { break }
+                if try store.size() == before { break }
             }
             guard let state else {
                 let at = moment.isSet ? " as of \(when.isEmpty ? "tree size \(size)" : when) (tree size \(size))" : ""
                 throw LedgerError(.malformed, "\(id) is not in the archive\(at)")
             }
-            var facilityHistory: [JSONObject] = []
-            if state["entity"]?.stringValue == "facility" { facilityHistory = try view.attacks(on: shown) }
             if output.json {
                 var members: [(key: String, value: JSONValue)] = [
-                    ("id", .string(shown)), ("requested", .string(id)), ("treeSize", .int(moment.isSet ? size : try store.size())),
+                    ("id", .string(shown)), ("requested", .string(id)), ("treeSize", .int(treeSize)),
                     ("state", .object(state)),
                 ]
                 if moment.isSet { members.append(("asOf", .string(when))) }
@@ -112,6 +123,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
+            defer { try? store.close() }
             try requireEntityID(id)
             let entries = try store.entries(concerning: id)
             var state = ArchiveState(only: [id])
@@ -224,6 +236,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
+            defer { try? store.close() }
             let f = try filter()
             var incidents: [JSONObject]
             if moment.isSet {
@@ -268,13 +281,14 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
+            defer { try? store.close() }
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
             var requested: UInt64?
             var when: String?
             if moment.isSet { (requested, when) = try moment.resolve(store) }
             let (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when)
             let root = try store.root(size: size)
-            try OutputFile.write(bytes, to: out)
+            try OutputFile.write(bytes, to: out, private: true)  // every field, sensitive ones included
             print("\(SHA256.hash(bytes).hex)  \(out)")
             Terminal.note("snapshot of \(store.origin) at tree size \(size) (as of \(asOf.isEmpty ? "the start" : asOf)), root \(root.base64)")
         }
@@ -304,25 +318,31 @@ struct RebuildCommand: ParsableCommand {
 /// a crash leaves either no file at `path` or the whole one. Refuses to overwrite.
 enum OutputFile {
     /// Writes `bytes` to the new file `out` (as `write` does), or to standard output when nil.
-    static func emit(_ bytes: [UInt8], out: String?) throws(LedgerError) {
-        if let out { try write(bytes, to: out) } else { FileHandle.standardOutput.write(Data(bytes)) }
+    static func emit(_ bytes: [UInt8], out: String?, private isPrivate: Bool = false) throws(LedgerError) {
+        if let out { try write(bytes, to: out, private: isPrivate) } else { FileHandle.standardOutput.write(Data(bytes)) }
     }
 
-    static func write(_ bytes: [UInt8], to path: String) throws(LedgerError) {
-        try write(bytes, to: path, replacing: false)
+    /// Writes a new file; `private` (for output holding sensitive fields) makes it mode 0600
+    /// whatever the umask, otherwise it is 0644 less the umask.
+    static func write(_ bytes: [UInt8], to path: String, private isPrivate: Bool = false) throws(LedgerError) {
+        try write(bytes, to: path, replacing: false, private: isPrivate)
     }
 
     /// Like `write`, but atomically replaces an existing file (rename over it).
     static func replace(_ bytes: [UInt8], at path: String) throws(LedgerError) {
-        try write(bytes, to: path, replacing: true)
+        try write(bytes, to: path, replacing: true, private: false)
     }
 
-    private static func write(_ bytes: [UInt8], to path: String, replacing: Bool) throws(LedgerError) {
+    private static func write(_ bytes: [UInt8], to path: String, replacing: Bool, private isPrivate: Bool) throws(LedgerError) {
         guard replacing || !FileManager.default.fileExists(atPath: path) else { throw LedgerError(.io, "\(path) already exists; choose another name") }
         let temp = path + ".writing-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, isPrivate ? PrivateFiles.fileMode : 0o644)
         guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
         defer { unlink(temp) }
+        if isPrivate, fchmod(fd, PrivateFiles.fileMode) != 0 {
+            close(fd)
+            throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))")
+        }
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }

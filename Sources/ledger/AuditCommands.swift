@@ -18,7 +18,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOption
     @Option(help: ArgumentHelp("Directory to create.", valueName: "dir"))
     var out: String
-    @Option(help: ArgumentHelp("Export only entries 0 to SIZE-1 (a checkpointed size). Default: the whole log.", valueName: "size"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Export only entries 0 to SIZE-1 (a checkpointed size). Default: the whole log.", valueName: "size"))
     var upto: UInt64?
     @Option(name: .customLong("export-time"), help: ArgumentHelp("Export time recorded in bag-info.txt, YYYY-MM-DDTHH:MM:SSZ. Default: now.", valueName: "time"))
     var exportTime: String?

@@ -52,7 +52,7 @@ struct CheckpointCommand: ParsableCommand {
                 return
             }
             if let attach {
-                let data = try Input.read(attach, limit: Limits.note).bytes
+                let data = try Input.read(attach, limit: Limits.note, what: Limits.noteName).bytes
                 let store = try ledger.open()
                 let offered: SignedNote
                 do throws(LedgerError) { offered = try SignedNote(bytes: data) } catch {

@@ -37,7 +37,7 @@ struct ImportCSVCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
-            let (mappingName, mappingBytes) = try Input.read(mapping, limit: Limits.note)
+            let (mappingName, mappingBytes) = try Input.read(mapping, limit: Limits.note, what: "a CSV mapping (at most 1 MiB)")
             let map = try CSVMapping.parse(mappingBytes, name: mappingName)
             let (name, bytes) = try Input.read(input, limit: 1 << 30)
             let records = try CSVReader.records(bytes, name: name)

@@ -9,13 +9,17 @@ enum Limits {
     /// A proof file: two notes and up to 64 hashes, or one note and an entry line (a payload of
     /// up to 1 MiB in base64, twice).
     static let proof = 8 << 20
+    /// How a too-large note or proof is named in the error.
+    static let noteName = "a signed note (at most 1 MiB, docs/FORMAT.md §7)"
+    static let proofName = "a proof file (at most 8 MiB, docs/FORMAT.md §13)"
 }
 
 /// Reading events and envelopes from files or standard input; errors name file and line.
 enum Input {
     /// The bytes of `path` (a file, pipe or FIFO), or of standard input for `-` or nil; refuses
     /// inputs larger than `limit` bytes without reading past it.
-    static func read(_ path: String?, limit: Int) throws(LedgerError) -> (name: String, bytes: [UInt8]) {
+    /// `what` names the kind of input in the too-large message (nil: events, which can be split).
+    static func read(_ path: String?, limit: Int, what: String? = nil) throws(LedgerError) -> (name: String, bytes: [UInt8]) {
         let name = path == nil || path == "-" ? "<stdin>" : path!
         let handle: FileHandle
         if name == "<stdin>" {
@@ -36,7 +40,10 @@ enum Input {
             do { chunk = try handle.read(upToCount: 1 << 20) } catch { throw LedgerError(.io, "cannot read \(name): \(error.localizedDescription)") }
             guard let chunk, !chunk.isEmpty else { break }
             bytes += chunk
-            if bytes.count > limit { throw LedgerError(.malformed, "\(name) is larger than \(limit) bytes; split it into smaller inputs") }
+            if bytes.count > limit {
+                let hint = what.map { "\($0) is never that large, so this is not one (check the file name)" } ?? "split it into smaller inputs"
+                throw LedgerError(.malformed, "\(name) is larger than \(limit) bytes; \(hint)")
+            }
         }
         return (name, bytes)
     }

@@ -129,8 +129,29 @@ struct KeyFile {
         }
     }
 
-    /// The private key, asking for the passphrase when the file is encrypted.
+    /// The environment variable that lets a key file readable by others be used anyway
+    /// (`LEDGER_ALLOW_SHARED_KEY_FILE=1`, for a deliberately shared read-only demo key).
+    static let allowSharedVariable = "LEDGER_ALLOW_SHARED_KEY_FILE"
+
+    /// Refuses a key file whose permissions let group or others read or write it (as ssh does):
+    /// its secret may already be copied, and using it would hide that.
+    func requirePrivatePermissions() throws(LedgerError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw LedgerError(.io, "key file \(path) cannot be examined: \(String(cString: strerror(errno)))")
+        }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 != 0 else { return }
+        if ProcessInfo.processInfo.environment[KeyFile.allowSharedVariable] == "1" { return }
+        throw LedgerError(
+            .keyFile,
+            "key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))): a private key must be readable by its owner alone; run `chmod 600 \(path)` (and consider the key exposed if others could read it)")
+    }
+
+    /// The private key, asking for the passphrase when the file is encrypted. Refuses a file
+    /// others can read (`requirePrivatePermissions`).
     func unlock(passphrase: () throws(LedgerError) -> [UInt8]) throws(LedgerError) -> Ed25519.PrivateKey {
+        try requirePrivatePermissions()
         let seed: SecureBytes
         if let sealed {
             var pass = try passphrase()

@@ -10,9 +10,9 @@ struct LogCommand: ParsableCommand {
         abstract: "List entries: index, record time, type, subject and signer.")
 
     @OptionGroup var ledger: LedgerOption
-    @Option(help: "First entry index to list.")
+    @Option(parsing: .unconditional, help: "First entry index to list.")
     var from: UInt64 = 0
-    @Option(help: "Most entries to list (default 1000, or all with --raw).")
+    @Option(parsing: .unconditional, help: "Most entries to list (default 1000, or all with --raw).")
     var limit: Int?
     @Flag(help: "Print the stored entry lines themselves (JSON Lines, the exact Merkle leaf bytes) from --from on; --limit applies.")
     var raw = false

@@ -16,9 +16,9 @@ struct ProveCommand: ParsableCommand {
             abstract: "Prove that entry N is in the tree of a signed checkpoint (C2SP tlog-proof, with the entry line as extra data).")
 
         @OptionGroup var ledger: LedgerOption
-        @Option(help: "The entry's index.")
+        @Option(parsing: .unconditional, help: "The entry's index.")
         var index: UInt64
-        @Option(help: "Tree size of the signed checkpoint to prove against (default: the latest checkpoint).")
+        @Option(parsing: .unconditional, help: "Tree size of the signed checkpoint to prove against (default: the latest checkpoint).")
         var size: UInt64?
         @Option(help: ArgumentHelp("Write the proof to this new file instead of standard output.", valueName: "file"))
         var out: String?
@@ -42,9 +42,9 @@ struct ProveCommand: ParsableCommand {
             abstract: "Prove that the signed checkpoint of size --to extends the one of size --from (nothing rewritten).")
 
         @OptionGroup var ledger: LedgerOption
-        @Option(help: "Tree size of the older signed checkpoint.")
+        @Option(parsing: .unconditional, help: "Tree size of the older signed checkpoint.")
         var from: UInt64
-        @Option(help: "Tree size of the newer signed checkpoint (default: the latest).")
+        @Option(parsing: .unconditional, help: "Tree size of the newer signed checkpoint (default: the latest).")
         var to: UInt64?
         @Option(help: ArgumentHelp("Write the proof to this new file instead of standard output.", valueName: "file"))
         var out: String?
@@ -109,14 +109,14 @@ struct CheckProofCommand: ParsableCommand {
         let keys = try logKeys()
         let witnesses = try policy.witnesses()
         try guarded { () throws(LedgerError) in
-            let bytes = try Input.read(file, limit: Limits.proof).bytes
+            let bytes = try Input.read(file, limit: Limits.proof, what: Limits.proofName).bytes
             let checker = NoteChecker(logKeys: keys, witnesses: witnesses, quorum: policy.effectiveQuorum)
             if bytes.starts(with: Array(InclusionProofFile.header.utf8)) {
                 let proof = try InclusionProofFile(bytes: bytes)
                 let cp = try checker.check(proof.note, what: "the proof's checkpoint")
                 var line = proof.entryLine
                 if let entry {
-                    var given = try Input.read(entry, limit: Limits.proof).bytes
+                    var given = try Input.read(entry, limit: Limits.proof, what: "an entry line (at most 8 MiB)").bytes
                     if given.last == 0x0A { given.removeLast() }
                     if let line, line != given { throw LedgerError(.verificationFailed, "the entry line in \(entry) differs from the one the proof carries") }
                     line = given
@@ -145,7 +145,7 @@ struct CheckProofCommand: ParsableCommand {
                     throw LedgerError(.verificationFailed, "the proof says old size \(proof.oldSize) but its checkpoints are for sizes \(oldCP.size) and \(newCP.size)")
                 }
                 if let old {
-                    let saved = try SignedNote(bytes: try Input.read(old, limit: Limits.note).bytes)
+                    let saved = try SignedNote(bytes: try Input.read(old, limit: Limits.note, what: Limits.noteName).bytes)
                     guard saved.text == (try SignedNote(bytes: proof.oldNote)).text else {
                         throw LedgerError(.verificationFailed, "the proof starts from another checkpoint than the one in \(old)")
                     }

@@ -13,6 +13,11 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOption
     @Option(help: ArgumentHelp("The genesis key id you trust (obtained out of band). Without it the key in entry 0 is taken and printed.", valueName: "keyid"))
     var trust: String?
+    @Option(
+        help: ArgumentHelp(
+            "A signed checkpoint note you kept (from `ledger checkpoint`, a witness or an export): confirm the log is consistent with it and the file still holds it.",
+            valueName: "file"))
+    var checkpoint: String?
     @OptionGroup var output: JSONOutputOption
 
     func validate() throws {
@@ -21,14 +26,16 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try guarded { () throws(LedgerError) in
+            let outside = try checkpoint.map { path throws(LedgerError) in try Input.read(path, limit: Limits.note, what: Limits.noteName) }
             let store = try ledger.open(readOnly: true)
+            defer { try? store.close() }
             let progress = Progress(label: "verified")
             let folding = Progress(label: "projections recomputed and compared")
             nonisolated(unsafe) var firstPhaseDone = false
             let report: VerifyReport
             do throws(LedgerError) {
                 report = try store.verify(
-                    trust: trust, progress: progress.update,
+                    trust: trust, outside: outside.map { ($0.bytes, $0.name) }, progress: progress.update,
                     projectionProgress: { done, total in
                         if !firstPhaseDone { progress.finish(); firstPhaseDone = true }
                         folding.update(done, total)
@@ -48,10 +55,16 @@ struct VerifyCommand: ParsableCommand {
                     ("ok", .bool(true)), ("origin", .string(report.origin)), ("size", .int(report.size)), ("root", .string(report.root.hex)),
                     ("genesisKeyID", .string(report.genesisKeyID)), ("trusted", .bool(trust != nil)), ("checkpoints", .int(UInt64(report.checkpoints))),
                     ("keys", .int(UInt64(report.keys))), ("lastCheckpointSize", .int(report.lastCheckpointSize)),
+                    ("checkpointRecordChecked", .bool(report.checkpointRecordChecked)),
+                    ("confirmedCheckpointSize", report.confirmedCheckpointSize.map { .int($0) } ?? .null),
                 ])
                 return
             }
             print("ok: \(report.size) entries, \(report.checkpoints) checkpoints, \(report.keys) keys verified")
+            print("checkpoints:    \(report.checkpoints), the latest at tree size \(report.lastCheckpointSize)\(report.checkpointRecordChecked ? " (matching the file's checkpoint record)" : " (a version 2 file: no checkpoint record yet; the next write adds one)")")
+            if let size = report.confirmedCheckpointSize {
+                print("your checkpoint: tree size \(size), signed by the log key, consistent with the log and still held by the file")
+            }
             print("origin:         \(report.origin)")
             print("root:           \(report.root.hex)")
             print("genesis key id: \(report.genesisKeyID)\(trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)")")

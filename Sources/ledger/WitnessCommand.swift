@@ -31,7 +31,7 @@ struct WitnessCommand: ParsableCommand {
     var proof: String?
     @Option(help: ArgumentHelp("Ledger file to compute the consistency proof from (it is checked like any proof).", valueName: "path"))
     var ledger: String?
-    @Option(help: ArgumentHelp("Cosigning time as POSIX seconds (for reproducible tests). Default: now.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cosigning time as POSIX seconds (for reproducible tests). Default: now.", valueName: "seconds"))
     var time: UInt64?
 
     func validate() throws {
@@ -52,7 +52,7 @@ struct WitnessCommand: ParsableCommand {
             let lock = try store.lock()
             defer { close(lock) }
             let witnessName = try store.name(given: name)
-            let offeredBytes = try Input.read(checkpoint, limit: Limits.note).bytes
+            let offeredBytes = try Input.read(checkpoint, limit: Limits.note, what: Limits.noteName).bytes
             let offered: SignedNote
             let cp: Checkpoint
             do throws(LedgerError) {
@@ -86,7 +86,7 @@ struct WitnessCommand: ParsableCommand {
                 if cp.size > latest.size {
                     let hashes: [Digest32]
                     if let proof {
-                        let file = try ConsistencyProofFile(bytes: try Input.read(proof, limit: Limits.proof).bytes)
+                        let file = try ConsistencyProofFile(bytes: try Input.read(proof, limit: Limits.proof, what: Limits.proofName).bytes)
                         guard file.oldSize == latest.size, try Checkpoint(text: try SignedNote(bytes: file.newNote).text) == cp else {
                             throw LedgerError(
                                 .refused,

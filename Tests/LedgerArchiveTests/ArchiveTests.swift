@@ -87,6 +87,36 @@ struct ArchiveTests {
         }
     }
 
+    @Test("a correction that only respells a number changes nothing and is refused; numbers compare by value")
+    func numberRespelling() throws {
+        var s = try Scenario.base()
+        for respelt in [#"{"lat":36.20,"lon":37.150,"precision":"facility"}"#, #"{"lat":3.62e1,"lon":37.15,"precision":"facility"}"#, #"{"precision":"facility","lon":37.15,"lat":36.2}"#] {
+            do {
+                try s.add("facility.corrected", "facility:m10", #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":\#(respelt)}},"reason":"r"}"#)
+                Issue.record("\(respelt) accepted as a change")
+            } catch {
+                #expect(error.message.contains("body.changes.location"), "\(error.message)")
+            }
+        }
+        try s.add("facility.corrected", "facility:m10", #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.21,"lon":37.15,"precision":"facility"}}},"reason":"r"}"#)
+        for (a, b, same) in [("35.1", "35.10", true), ("0", "-0", true), ("1e2", "100", true), ("1E+2", "100.0", true), ("0.001", "1e-3", true),
+            ("35.1", "35.01", false), ("10", "1", false), ("-1", "1", false), ("100", "1e3", false)] {
+            #expect(Canonical.equal(.number(a), .number(b)) == same, "\(a) vs \(b)")
+        }
+    }
+
+    @Test("History.diff of objects with 30,000 members lists every change (member lookups are not quadratic)")
+    func wideDiff() {
+        let n = 30_000
+        let old = JSONObject(uniqueMembers: (0..<n).map { ("k\($0)", JSONValue.string("a")) })
+        let new = JSONObject(uniqueMembers: (0..<n).reversed().map { ("k\($0)", JSONValue.string($0 % 2 == 0 ? "a" : "b")) } + [("extra", .string("x"))])
+        let changes = History.diff(JSONObject(uniqueMembers: [("t", .object(old))]), JSONObject(uniqueMembers: [("t", .object(new))]))
+        #expect(changes.count == n / 2 + 1)
+        #expect(changes.first == FieldChange(path: "t.extra", old: nil, new: .string("x")))
+        #expect(changes.contains(FieldChange(path: "t.k1", old: .string("a"), new: .string("b"))))
+        #expect(!changes.contains { $0.path == "t.k2" })
+    }
+
     @Test("every field whose state defaults to [] treats [] as not set for a removal, and gets [] back after one")
     func emptyArrayDefaults() throws {
         var s = try Scenario.base()

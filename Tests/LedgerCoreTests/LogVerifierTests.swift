@@ -105,6 +105,19 @@ struct LogVerifierTests {
         }
     }
 
+    @Test("signedAt more than one hour after the entry's record time is refused at that entry")
+    func signedAtLead() throws {
+        // Fixture events are signed at epoch + n ms; entries are recorded at epoch + index µs.
+        var es = log(reports: 3)
+        es[5] = Fixtures.report(subject: "inc-late", n: 3_600_000)  // exactly one hour ahead: allowed
+        _ = try verify(Fixtures.lines(es))
+        es[5] = Fixtures.report(subject: "inc-late", n: 3_600_006)  // 1 h + 1 ms after entry 5's record time
+        do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
+            #expect(error.index == 5, "\(error)")
+            #expect(error.message.contains("more than 1 hour after"), "\(error)")
+        }
+    }
+
     @Test("a revoked key's later events are refused; earlier ones stay valid")
     func revoked() throws {
         var es = Fixtures.standardPrefix()

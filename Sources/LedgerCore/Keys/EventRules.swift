@@ -11,11 +11,17 @@ public enum EventRules {
         public var keyEffect: KeyEffect?
     }
 
-    /// Checks `payload` (signed in `envelope`) as the entry at `index`. With `verifySignature`
-    /// false the caller promises to check the signature against `Decision.signer` itself.
+    /// How far an event's `signedAt` may lie after its entry's record time: one hour, for an
+    /// author's clock running fast. Signing long before the record time (offline) is fine.
+    public static let maxSignedAtLead: Int64 = 3_600_000_000  // microseconds
+
+    /// Checks `payload` (signed in `envelope`) as the entry at `index`, recorded at `recordTime`.
+    /// With `verifySignature` false the caller promises to check the signature against
+    /// `Decision.signer` itself.
     public static func check(
-        envelope: Envelope, payload: EventPayload, index: UInt64, state: some LogState, verifySignature: Bool = true
+        envelope: Envelope, payload: EventPayload, index: UInt64, recordTime: Timestamp, state: some LogState, verifySignature: Bool = true
     ) throws(LedgerError) -> Decision {
+        try checkSignedAt(payload.signedAt, recordTime: recordTime)
         if index == 0 { return try checkGenesis(envelope: envelope, payload: payload, verifySignature: verifySignature) }
         guard let origin = state.origin else { throw LedgerError(.refused, "the log has no genesis entry") }
         guard payload.ledger == origin else {
@@ -68,7 +74,8 @@ public enum EventRules {
                 throw LedgerError(.refused, "cannot revoke \(payload.subject): no such key is enrolled")
             }
             if let at = target.revokedAt { throw LedgerError(.refused, "key \(target.keyID) (\(target.name)) is already revoked at entry \(at)") }
-            if target.roles.contains(.admin), try state.activeAdminCount() <= 1 {
+            // Only usable keys count: an unusable one could never sign an admin action.
+            if target.roles.contains(.admin), target.publicKey.isUsable, try state.activeAdminCount() <= 1 {
                 throw LedgerError(.refused, "refusing to revoke the last active admin key \(target.keyID); enroll another admin first")
             }
             effect = .revoke(keyID: target.keyID, at: index)
@@ -76,6 +83,18 @@ public enum EventRules {
             break
         }
         return Decision(signer: signer, keyEffect: effect)
+    }
+
+    /// Refuses a `signedAt` more than `maxSignedAtLead` after the record time.
+    static func checkSignedAt(_ signedAt: String, recordTime: Timestamp) throws(LedgerError) {
+        guard let signed = Timestamp.parseRFC3339(signedAt) else {
+            throw .malformed("signedAt", "must be an RFC 3339 UTC time such as 2026-11-25T17:28:15Z")
+        }
+        if signed.microseconds > recordTime.microseconds + maxSignedAtLead {
+            throw LedgerError(
+                .refused,
+                "signedAt \(signedAt.prefix(40)) is more than 1 hour after the entry's record time \(recordTime.recordTimeText): the signer's clock is wrong; fix it and sign again")
+        }
     }
 
     private static func checkGenesis(envelope: Envelope, payload: EventPayload, verifySignature: Bool) throws(LedgerError) -> Decision {

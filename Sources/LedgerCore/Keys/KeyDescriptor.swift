@@ -42,6 +42,11 @@ public struct KeyDescriptor: Sendable, Equatable {
         guard let pkBytes = Base64.decode(pkText), let pk = Ed25519.PublicKey(bytes: pkBytes) else {
             throw .malformed("\(field).publicKey", "must be the base64 of a 32-byte Ed25519 public key")
         }
+        guard pk.isUsable else {
+            throw .malformed(
+                "\(field).publicKey",
+                "is not a usable Ed25519 public key (small order, non-canonical, or outside the prime-order group): no signature could ever be checked against it")
+        }
         guard case .array(let items)? = json["roles"], !items.isEmpty else {
             throw .malformed("\(field).roles", "must be a non-empty array of role names")
         }

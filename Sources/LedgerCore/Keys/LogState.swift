@@ -7,7 +7,7 @@ public protocol LogState {
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord?
     /// Number of entries so far about `subject`.
     func revision(of subject: String) throws(LedgerError) -> UInt64
-    /// Number of keys holding the admin role and not revoked.
+    /// Number of usable keys (`Ed25519.PublicKey.isUsable`) holding the admin role and not revoked.
     func activeAdminCount() throws(LedgerError) -> Int
 }
 

@@ -21,12 +21,12 @@ public struct MemoryLogState: LogState, Sendable {
         switch decision.keyEffect {
         case .enroll(let record)?:
             keys[record.keyID] = record
-            if record.roles.contains(.admin) { admins += 1 }
+            if record.roles.contains(.admin), record.publicKey.isUsable { admins += 1 }
         case .revoke(let keyID, let at)?:
             if var r = keys[keyID] {
                 r.revokedAt = at
                 keys[keyID] = r
-                if r.roles.contains(.admin) { admins -= 1 }
+                if r.roles.contains(.admin), r.publicKey.isUsable { admins -= 1 }
             }
         case nil:
             break

@@ -18,6 +18,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { recordTimeText }
 
+    /// The UTC calendar day as yyyymmdd (e.g. 20190505), the form EDTF bounds use.
+    public var day: Int {
+        let days = microseconds >= 0 ? microseconds / 86_400_000_000 : (microseconds + 1) / 86_400_000_000 - 1
+        let (y, m, d) = Civil.date(fromDays: days)
+        return Int(y) * 10_000 + Int(m) * 100 + Int(d)
+    }
+
     private func format(fractionDigits: Int) -> String {
         var us = microseconds
         var days = us / 86_400_000_000

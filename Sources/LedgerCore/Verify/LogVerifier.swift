@@ -158,7 +158,7 @@ public struct LogVerifier {
         guard seenIDs.insert(idKey) else {
             throw LedgerError(.verificationFailed, "event id \(p.payload.id) appears a second time")
         }
-        let decision = try EventRules.check(envelope: p.line.envelope, payload: p.payload, index: index, state: state, verifySignature: false)
+        let decision = try EventRules.check(envelope: p.line.envelope, payload: p.payload, index: index, recordTime: p.line.recordedAt, state: state, verifySignature: false)
         state.apply(p.payload, decision: decision)
         if index == 0 { genesisKeyID = decision.signer.keyID }
         lastRecordTime = p.line.recordedAt

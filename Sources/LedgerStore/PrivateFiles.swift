@@ -1,0 +1,37 @@
+import Foundation
+import LedgerCore
+
+/// Files and folders that hold the archive's sensitive fields (ledger files, bundles, snapshots,
+/// scratch databases) are created readable by their owner alone: files 0600, folders 0700,
+/// whatever the umask (docs/DECISIONS.md, "Private files").
+public enum PrivateFiles {
+    /// Mode of a new private file.
+    public static let fileMode: mode_t = 0o600
+    /// Mode of a new private folder.
+    public static let directoryMode: mode_t = 0o700
+
+    /// Creates an empty file at `path` with mode 0600, refusing an existing one, so that SQLite
+    /// opens it (and gives its `-wal` and `-shm` files the same mode) instead of creating it.
+    public static func createEmpty(_ path: String) throws(LedgerError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+        guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fchmod(fd, fileMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Creates a folder (and missing parents) with mode 0700.
+    public static func createDirectory(_ path: String) throws(LedgerError) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: NSNumber(value: Int(directoryMode))])
+        } catch {
+            throw LedgerError(.io, "\(path) cannot be created: \(error.localizedDescription)")
+        }
+        guard chmod(path, directoryMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0700: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Sets mode 0600 on an open file descriptor (the umask only ever narrows `open`'s mode).
+    static func restrict(_ fd: Int32, path: String) throws(LedgerError) {
+        guard fchmod(fd, fileMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))") }
+    }
+}
