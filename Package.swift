@@ -43,20 +43,29 @@ let package = Package(
         // Benchmarks against the raw limits (not tests): `swift run -c release ledger-bench`.
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
+            dependencies: [
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/LedgerBench"
         ),
         // Builds the campaign archive's bundle from Ledger/records with demo keys and fixed times:
         // `bash Tools/build-ledger.sh`.
         .executableTarget(
             name: "ledger-build",
-            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore"],
+            dependencies: [
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/LedgerBuild"
         ),
         // Seeded mutation fuzzer of every decoder of untrusted input: `bash Tools/fuzz.sh`.
         .executableTarget(
             name: "ledger-fuzz",
-            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto"],
+            dependencies: [
+                "LedgerCore", "LedgerArchive", "LedgerCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/LedgerFuzz"
         ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.

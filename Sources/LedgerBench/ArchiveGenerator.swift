@@ -216,7 +216,8 @@ struct ArchiveGenerator {
         return (signedGenesis, enroll)
     }
 
-    static let start = Timestamp(microseconds: 1_443_657_600_000_000)  // 2015-10-01
+    /// After every date the generator draws (up to 2024-12-28), so none begins after its record day.
+    static let start = Timestamp(microseconds: 1_735_689_600_000_000)  // 2025-01-01
 
     /// Creates a ledger at `path` holding `events` archive events (plus genesis and enrollments).
     static func generate(events: Int, path: String, progress: (Int) -> Void) throws -> SQLiteLedger {

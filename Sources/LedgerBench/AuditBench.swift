@@ -1,38 +1,53 @@
+import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
 
-/// `ledger-bench audit --ledger PATH [--rounds R] [--keep DIR]`: exports the ledger as a bundle
-/// (enrolling a demo log key and signing a checkpoint first if needed), then times the full
-/// offline audit beside the raw limit measured in the same run: the bare libsodium verify loop
-/// over the same signed messages on all cores. Peak memory is measured by Tools/bench-audit.sh
-/// around `ledger audit` in its own process.
-enum AuditBench {
+/// `ledger-bench audit`: the offline audit of an export, beside the bare libsodium verify loop.
+///
+/// Exports the ledger as a bundle (enrolling a demo log key and signing a checkpoint first if needed),
+/// then times the full offline audit beside the raw limit measured in the same run: the bare libsodium
+/// verify loop over the same signed messages on all cores. Peak memory is measured by
+/// Tools/bench-audit.sh around `ledger audit` in its own process.
+struct AuditBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "The offline audit of an export (`ledger audit`) against the bare libsodium verify loop (Tools/bench-audit.sh).",
+        discussion: """
+            Opens the ledger at --ledger PATH (e.g. one made by `ledger-bench archive --only-generate` or \
+            Tools/bench-archive.sh), enrolls a demo log key and signs a checkpoint at its current size if either is missing \
+            (so the ledger may be changed), exports it as a BagIt bundle, then in each round times the raw limit (strict Ed25519 \
+            verification of every entry's signed message on all cores; reading and decoding not timed) and the full \
+            offline audit of the bundle. Prints the best rates, their ratio (goal 85 %) and, last, `trust: KEYID`, the \
+            genesis key id Tools/bench-audit.sh reads to run `ledger audit` in its own process.
+            """)
+
+    /// The demo log key enrolled (if missing) to sign the checkpoint.
     static let logKey = try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: 9, count: 32)))
+    /// The synthetic archive's demo admin key, which enrolls the log key.
     static let adminKey = try! Ed25519.PrivateKey(seed: SecureBytes([UInt8](repeating: 1, count: 32)))
 
-    static func run(_ args: [String]) throws {
-        var path: String?
-        var rounds = 3
-        var keep: String?
-        var i = 0
-        while i < args.count {
-            let next = i + 1 < args.count ? args[i + 1] : ""
-            switch args[i] {
-            case "--ledger": path = next
-            case "--rounds": rounds = max(1, Int(next) ?? rounds)
-            case "--keep": keep = next
-            default:
-                FileHandle.standardError.write(Data("usage: ledger-bench audit --ledger PATH [--rounds R] [--keep BAGDIR]\n".utf8))
-                exit(64)
-            }
-            i += 2
-        }
-        guard let path else {
-            FileHandle.standardError.write(Data("ledger-bench audit: --ledger PATH is required (e.g. one made by Tools/bench-archive.sh)\n".utf8))
-            exit(64)
-        }
+    @Option(
+        name: .customLong("ledger"),
+        help: ArgumentHelp("The ledger to export and audit (e.g. one made by Tools/bench-archive.sh); it must exist.", valueName: "path"))
+    var path: String
+    @Option(help: ArgumentHelp("Rounds of each measurement; the best time is kept.", valueName: "r"))
+    var rounds = 3
+    @Option(
+        help: ArgumentHelp(
+            "Export the bundle to this directory and keep it (replaced if it exists). Default: a temporary directory, removed at the end.",
+            valueName: "bagdir"))
+    var keep: String?
+
+    func validate() throws {
+        guard !path.isEmpty else { throw ValidationError("--ledger must not be empty") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        if let keep, keep.isEmpty { throw ValidationError("--keep must not be empty") }
+    }
+
+    func run() throws {
+        let (logKey, adminKey) = (Self.logKey, Self.adminKey)
         let ledger = try SQLiteLedger.open(path: path)
         let logID = KeyID.of(logKey.publicKey)
         if try ledger.keys().first(where: { $0.keyID == logID }) == nil {

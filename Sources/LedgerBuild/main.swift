@@ -5,6 +5,7 @@
 //
 //   ledger-build RECORDS_DIR --out BUNDLE_DIR [--ledger PATH]
 
+import ArgumentParser
 import Foundation
 import LedgerArchive
 import LedgerCore
@@ -153,28 +154,42 @@ func build(records dir: String, out: String, ledgerPath: String?) throws {
     print("genesis key id: \(ledger.genesisKeyID)")
 }
 
-var args = Array(CommandLine.arguments.dropFirst())
-var out: String?
-var ledgerPath: String?
-var dir: String?
-while !args.isEmpty {
-    let a = args.removeFirst()
-    switch a {
-    case "--out": out = args.isEmpty ? nil : args.removeFirst()
-    case "--ledger": ledgerPath = args.isEmpty ? nil : args.removeFirst()
-    default: dir = a
+/// `ledger-build`: builds the campaign archive's signed ledger and BagIt bundle from its records, reproducibly.
+struct LedgerBuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-build",
+        abstract: "Build the campaign archive's signed ledger and BagIt bundle from its human-readable records, byte for byte.",
+        discussion: """
+            Reads <records-dir>/{actors,sources,facilities,incidents,aggregates}/*.json (each file {"id": ..., "events": \
+            [{"recorded", "by", "type", "body"}, ...]}), checks every body against the archive's schemas, and appends the \
+            events in record-time order to a new ledger signed with the DEMO keys (derived from published seeds: never use \
+            them for real evidence), with event ids and signing times derived from the record times, a checkpoint at the \
+            end of each year with records and one at the end. Then exports the bundle with the last record time as its \
+            export time and prints its size, root and genesis key id. The same records always give a byte-identical \
+            bundle: Tools/build-ledger.sh runs `ledger-build Ledger/records --out DIR` and compares DIR with Ledger/bundle. \
+            Exit status 0 on success, 1 when a record or the build fails (the file and event are named), 64 on a usage error.
+            """)
+
+    @Argument(help: ArgumentHelp("Directory of the records, e.g. Ledger/records.", valueName: "records-dir"))
+    var records: String
+    @Option(help: ArgumentHelp("Directory to write the BagIt bundle to; it must not exist.", valueName: "bundle-dir"))
+    var out: String
+    @Option(
+        help: ArgumentHelp(
+            "Also keep the signed ledger file at this path (it must not exist). Default: a temporary file, removed at the end.", valueName: "path"))
+    var ledger: String?
+
+    func run() throws {
+        do {
+            try build(records: records, out: out, ledgerPath: ledger)
+        } catch let e as LedgerError {
+            FileHandle.standardError.write(Data("ledger-build: error: \(e.description)\n".utf8))
+            throw ExitCode.failure
+        } catch {
+            FileHandle.standardError.write(Data("ledger-build: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }
-guard let dir, let out else {
-    FileHandle.standardError.write(Data("usage: ledger-build RECORDS_DIR --out BUNDLE_DIR [--ledger PATH]\n".utf8))
-    exit(64)
-}
-do {
-    try build(records: dir, out: out, ledgerPath: ledgerPath)
-} catch let e as LedgerError {
-    FileHandle.standardError.write(Data("ledger-build: error: \(e.description)\n".utf8))
-    exit(1)
-} catch {
-    FileHandle.standardError.write(Data("ledger-build: error: \(error)\n".utf8))
-    exit(1)
-}
+
+LedgerBuildCommand.main()

@@ -3,7 +3,7 @@
 // dates, language tags, CSV sheets and mappings, archive bodies, the streaming log verifier).
 //
 //   swift run -c release ledger-fuzz [--target NAME[,NAME…]|all] [--inputs N] [--seed S]
-//                                    [--save-crashes DIR] [--bundle DIR] [--hang-seconds H]
+//                                    [--save-crashes DIR] [--bundle DIR] [--hang-seconds H] [--slow-seconds S]
 //   ledger-fuzz --list
 //   ledger-fuzz --target NAME --replay FILE…     run saved inputs once, printing each outcome
 //   ledger-fuzz --write-corpus DIR               the seed inputs, one directory per target
@@ -15,22 +15,82 @@
 // the same inputs (Tools/fuzz.sh runs it; the libFuzzer build of this target is described there).
 
 #if !LIBFUZZER
+import ArgumentParser
 import Foundation
 import LedgerCore
 
+/// `ledger-fuzz`: the seeded mutation fuzzer of every decoder of untrusted input.
 @main
-enum LedgerFuzzCommand {
-    static func usage() -> Never {
-        FileHandle.standardError.write(
-            Data(
-                """
-                usage: ledger-fuzz [--target NAME[,NAME...]|all] [--inputs N] [--seed S] [--save-crashes DIR]
-                                   [--bundle DIR] [--hang-seconds H] [--slow-seconds S]
-                       ledger-fuzz --list | --write-corpus DIR | --target NAME --replay FILE...
-                --inputs N is per target; the slow targets (jsonl-reader, log) run a fifth of N.
+struct LedgerFuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-fuzz",
+        abstract: "A seeded mutation fuzzer for every decoder of untrusted input (Tools/fuzz.sh runs it).",
+        discussion: """
+            Targets: envelopes, payloads, entry lines, checkpoint notes, proof files, bag manifests and bag-info, verifier \
+            keys, EDTF dates, language tags, CSV sheets and mappings, archive bodies, the JSON Lines reader and the \
+            streaming log verifier (--list names them). Each target replays its regression inputs, then runs its seed \
+            inputs (built in code with fixed keys, plus entries, checkpoints, manifests and bag-info of --bundle) and \
+            mutants of a growing corpus; the same seed always gives the same inputs.
 
-                """.utf8))
-        exit(64)
+            Each decoder must return or throw: a crash (any fatal signal) saves the input (with --save-crashes) and \
+            re-raises; an input running longer than --hang-seconds is saved and the process exits 3; one whose decoding \
+            takes more than --slow-seconds is reported and counted; a broken round-trip property is a "violation". Exit \
+            status 0 only when none of these happened, 1 otherwise, 64 on a usage error.
+
+            Modes: the default fuzzes; --list prints the targets; --write-corpus DIR writes the seed inputs, one \
+            directory per target (the libFuzzer build's seeds, see Tools/fuzz.sh); --target NAME --replay FILE... runs \
+            saved inputs once, printing each outcome (exit 1 when one is a violation, unreadable or slow).
+            """)
+
+    @Option(
+        name: .customLong("target"),
+        help: ArgumentHelp("The targets to run: names from --list, comma-separated, or all.", valueName: "name[,name...]|all"))
+    var targetNames = "all"
+    @Option(help: ArgumentHelp("Inputs per target (the slow targets, jsonl-reader and log, run a fifth of N).", valueName: "n"))
+    var inputs = RunOptions().inputs
+    @Option(help: ArgumentHelp("The seed of the mutations; the same seed gives the same inputs.", valueName: "s"))
+    var seed = RunOptions().seed
+    @Option(
+        name: .customLong("save-crashes"),
+        help: ArgumentHelp("Save crashing, hanging, slow and violating inputs to this directory (created if needed).", valueName: "dir"))
+    var saveDir: String?
+    @Option(help: ArgumentHelp("A BagIt bundle (e.g. Ledger/bundle) whose entries, checkpoints, manifests and bag-info join the seeds.", valueName: "dir"))
+    var bundle: String?
+    @Option(
+        name: .customLong("hang-seconds"),
+        help: ArgumentHelp("An input running longer than this is saved and the process exits 3.", valueName: "h"))
+    var hangSeconds = 10.0
+    @Option(
+        name: .customLong("slow-seconds"),
+        help: ArgumentHelp("An input whose decoding takes longer than this is reported and counted as slow.", valueName: "s"))
+    var slowSeconds = RunOptions().slowSeconds
+    @Option(
+        name: .customLong("write-corpus"),
+        help: ArgumentHelp("Write the seed inputs of the chosen targets to DIR/TARGET/seed-N, then exit.", valueName: "dir"))
+    var writeCorpus: String?
+    @Flag(help: "Print the targets, one a line with what each decodes, then exit.")
+    var list = false
+    @Option(
+        parsing: .remaining,
+        help: ArgumentHelp("Run these saved inputs once through the one --target and print each outcome; takes every argument after it.", valueName: "file"))
+    var replay: [String] = []
+
+    func validate() throws {
+        guard !targetNames.isEmpty, !targetNames.split(separator: ",").isEmpty else {
+            throw ValidationError("--target needs target names (--list shows them) or all")
+        }
+        guard (0...1_000_000_000_000).contains(inputs) else { throw ValidationError("--inputs must be between 0 and 1000000000000") }
+        guard hangSeconds > 0, hangSeconds <= 1_000_000 else { throw ValidationError("--hang-seconds must be more than 0 and at most 1000000") }
+        guard slowSeconds > 0, slowSeconds <= 1_000_000 else { throw ValidationError("--slow-seconds must be more than 0 and at most 1000000") }
+        let modes = [list ? "--list" : nil, writeCorpus.map { _ in "--write-corpus" }, replay.isEmpty ? nil : "--replay"].compactMap { $0 }
+        guard modes.count <= 1 else { throw ValidationError("\(modes.joined(separator: " and ")) cannot be used together") }
+        // `.remaining` gives no files and no `--replay` alike: look for the option itself.
+        if replay.isEmpty, CommandLine.arguments.dropFirst().contains(where: { $0 == "--replay" || $0.hasPrefix("--replay=") }) {
+            throw ValidationError("--replay needs at least one FILE (a saved input)")
+        }
+        if !replay.isEmpty, targetNames == "all" || targetNames.contains(",") {
+            throw ValidationError("--replay needs exactly one --target NAME (the target the inputs were saved from)")
+        }
     }
 
     /// Unoptimised recursion (so not turned into a loop): it ends only by overflowing the stack.
@@ -54,49 +114,23 @@ enum LedgerFuzzCommand {
         }
     }
 
-    static func main() {
+    func run() throws {
         var options = RunOptions()
-        var targetNames = "all"
-        var bundle: String?
-        var hangSeconds = 10.0
-        var replay: [String] = []
-        var writeCorpus: String?
-        var list = false
-
-        var args = Array(CommandLine.arguments.dropFirst())
-        while !args.isEmpty {
-            let a = args.removeFirst()
-            func value() -> String {
-                guard !args.isEmpty else { usage() }
-                return args.removeFirst()
-            }
-            switch a {
-            case "--target": targetNames = value()
-            case "--inputs": guard let n = Int(value()), n >= 0 else { usage() }; options.inputs = n
-            case "--seed": guard let s = UInt64(value()) else { usage() }; options.seed = s
-            case "--save-crashes": options.saveDir = value()
-            case "--bundle": bundle = value()
-            case "--hang-seconds": guard let h = Double(value()), h > 0 else { usage() }; hangSeconds = h
-            case "--slow-seconds": guard let s = Double(value()), s > 0 else { usage() }; options.slowSeconds = s
-            case "--write-corpus": writeCorpus = value()
-            case "--list": list = true
-            case "--replay":
-                replay = args
-                args = []
-            default: usage()
-            }
-        }
+        options.inputs = inputs
+        options.seed = seed
+        options.saveDir = saveDir
+        options.slowSeconds = slowSeconds
 
         let corpus = Corpus()
         if let bundle { corpus.loadBundle(bundle) }
         var all = makeTargets(corpus)
         // Hidden targets that check the harness itself: a trap, a stack overflow and a hang on
         // an input holding "boom", each of which must be caught, saved and reported.
-        if targetNames.hasPrefix("selftest-") { all.append(selfTest(targetNames)) }
+        if targetNames.hasPrefix("selftest-") { all.append(Self.selfTest(targetNames)) }
 
         if list {
             for t in all { print(t.name.padding(toLength: 18, withPad: " ", startingAt: 0) + t.about) }
-            exit(0)
+            return
         }
 
         let chosen: [FuzzTarget]
@@ -105,10 +139,7 @@ enum LedgerFuzzCommand {
         } else {
             var picked: [FuzzTarget] = []
             for name in targetNames.split(separator: ",") {
-                guard let t = all.first(where: { $0.name == name }) else {
-                    FileHandle.standardError.write(Data("ledger-fuzz: no target \(name); --list shows them\n".utf8))
-                    exit(64)
-                }
+                guard let t = all.first(where: { $0.name == name }) else { throw ValidationError("no target \(name); --list shows them") }
                 picked.append(t)
             }
             chosen = picked
@@ -121,7 +152,7 @@ enum LedgerFuzzCommand {
                 for (i, s) in t.seeds.enumerated() { _ = FileManager.default.createFile(atPath: "\(d)/seed-\(i)", contents: Data(s)) }
             }
             print("wrote the seeds of \(chosen.count) targets to \(dir)")
-            exit(0)
+            return
         }
 
         if let dir = options.saveDir { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
@@ -129,7 +160,7 @@ enum LedgerFuzzCommand {
         startWatchdog(limitSeconds: hangSeconds)
 
         if !replay.isEmpty {
-            guard chosen.count == 1 else { usage() }
+            guard chosen.count == 1 else { throw ValidationError("--replay needs exactly one --target NAME") }
             let t = chosen[0]
             copyCString(t.name, into: crash.target, capacity: 256)
             var bad = false
@@ -158,7 +189,8 @@ enum LedgerFuzzCommand {
                 }
                 if dt > options.slowSeconds { bad = true }
             }
-            exit(bad ? 1 : 0)
+            if bad { throw ExitCode.failure }
+            return
         }
 
         print("ledger-fuzz: seed \(options.seed), \(options.inputs) inputs per target, targets: \(chosen.map(\.name).joined(separator: " "))")
@@ -166,7 +198,7 @@ enum LedgerFuzzCommand {
         var seedProblems: [String] = []
         for t in chosen {
             let count = options.inputs * t.share / 10
-            let s = run(t, count: count, options: options)
+            let s = fuzz(t, count: count, options: options)
             print(format(t.name, s))
             fflush(nil)  // so the lines so far survive an exit on a hang
             if s.seedsAccepted < min(s.seeds, count), t.name != "log" {
@@ -177,8 +209,15 @@ enum LedgerFuzzCommand {
         print(format("TOTAL", total))
         for p in seedProblems { print("note: \(p)") }
         let failed = total.violations + total.slow
-        if failed > 0 { print("FAILED: \(total.violations) violations, \(total.slow) slow inputs") }
-        exit(failed > 0 ? 1 : 0)
+        if failed > 0 {
+            print("FAILED: \(total.violations) violations, \(total.slow) slow inputs")
+            throw ExitCode.failure
+        }
     }
+}
+
+/// Runs `count` inputs through `target` (the harness's `run`, which the command's own `run()` hides).
+private func fuzz(_ target: FuzzTarget, count: Int, options: RunOptions) -> Stats {
+    run(target, count: count, options: options)
 }
 #endif
