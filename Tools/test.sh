@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The test command: set up what is missing, the Swift test suite, the independent Python
-# verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles), then
-# the reproducibility and audit of the bundled campaign archive, then short runs of the crash,
+# The test command: set up what is missing, the style lint, the Swift test suite, the independent
+# Python verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles),
+# then the reproducibility and audit of the bundled campaign archive, then short runs of the crash,
 # tamper, concurrency and fuzz evidence scripts (docs/EVIDENCE.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Tools/setup.sh
+# Style lint with the toolchain's swift-format and .swift-format: any finding fails the run.
+swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build
 python3 Tools/test_verify_log.py

@@ -114,7 +114,8 @@ public enum Archive {
                 let day = "\(recordDay / 10_000)-\(two(recordDay / 100 % 100))-\(two(recordDay % 100))"
                 throw BodyReader.error(
                     "\(path).\(name)",
-                    "\"\(Clip.text(text))\" begins after \(day), the day this event is recorded: a date cannot lie in the future of its record (check the year)")
+                    "\"\(Clip.text(text))\" begins after \(day), the day this event is recorded: a date cannot lie in the future of its record (check the year)"
+                )
             }
         }
     }
@@ -143,7 +144,10 @@ public enum Archive {
     private static func parse(type: String, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
         guard let kind = subjectKind[type] else { return nil }
         guard EntityID.kind(of: subject) == kind else {
-            throw LedgerError(.malformed, "field `subject`: \(Grammar.a(type)) \(type) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be `\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
+            throw LedgerError(
+                .malformed,
+                "field `subject`: \(Grammar.a(type)) \(type) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be "
+                    + "`\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
         }
         var mentions: [Mention] = []
         switch type {
@@ -217,7 +221,8 @@ public enum Archive {
             _ = try r.text("locator", max: 300, required: false)
             _ = try r.text("note", max: 2000, required: false)
         case "attribution.claimed":
-            let r = try BodyReader(body, path: "body", allowed: ["claimant", "perpetrator", "stance", "basis", "source", "claimedOn", "statement", "alternative"])
+            let r = try BodyReader(
+                body, path: "body", allowed: ["claimant", "perpetrator", "stance", "basis", "source", "claimedOn", "statement", "alternative"])
             let claimant = try r.value("claimant")
             guard let c = claimant.stringValue, let k = EntityID.kind(of: c), k == .actor || k == .source else {
                 throw BodyReader.error("body.claimant", "must be the id of a registered actor or source (`actor:…` or `source:…`)")
@@ -262,8 +267,8 @@ public enum Archive {
             let r = try BodyReader(body, path: "body", allowed: ["into", "reason"])
             let into = try r.ref("into", .incident)!
             guard into != subject else { throw BodyReader.error("body.into", "an incident cannot be merged into itself") }
-            _ = try r.text("reason", max: 2000)
             // The survivor is checked in `fold`, which names a merge cycle precisely.
+            _ = try r.text("reason", max: 2000)
         case "incident.retracted", "incident.reinstated":
             let r = try BodyReader(body, path: "body", allowed: ["reason"])
             _ = try r.text("reason", max: 2000)
@@ -297,7 +302,8 @@ public enum Archive {
         for m in changes.members {
             let p = "body.changes.\(Clip.text(m.key))"
             guard let f = schema.first(where: { $0.name == m.key }) else {
-                throw BodyReader.error(p, "\(entity) have no field \"\(Clip.text(m.key))\"; the fields a correction may change are \(schema.map(\.name).joined(separator: ", "))")
+                throw BodyReader.error(
+                    p, "\(entity) have no field \"\(Clip.text(m.key))\"; the fields a correction may change are \(schema.map(\.name).joined(separator: ", "))")
             }
             if m.value == .null {
                 guard !f.required else { throw BodyReader.error(p, "is required and cannot be removed (null); give a new value") }

@@ -22,7 +22,8 @@ public struct ArchiveState: EntityLookup, Sendable {
     @discardableResult
     /// `recordDay` (yyyymmdd of the entry's record time), when given, also checks the date rule.
     public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64, recordDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
-        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, recordDay: recordDay) else {
+        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, recordDay: recordDay)
+        else {
             return nil
         }
         for (id, state) in change.changed where only?.contains(id) ?? true { entities[id] = state }

@@ -104,7 +104,10 @@ enum Schema {
     static func ref(_ v: JSONValue, _ kind: EntityKind, path: String) throws(LedgerError) -> String {
         guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
         guard EntityID.kind(of: s) == kind else {
-            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not \(Grammar.a(kind.rawValue)) \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -)")
+            throw BodyReader.error(
+                path,
+                "\"\(Clip.text(s))\" is not \(Grammar.a(kind.rawValue)) \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) "
+                    + "of A–Z a–z 0–9 . _ -)")
         }
         return s
     }
@@ -166,7 +169,10 @@ enum Schema {
             parts.count == 1 || (isDigits(parts[1]) && parts[1].count <= 7),
             let d = Double(text), abs(d) <= limit
         else {
-            throw BodyReader.error(path, "must be decimal degrees within ±\(Int(limit)) with at most 7 decimals and no leading zeros, found \(Clip.text(text))")
+            throw BodyReader.error(
+                path,
+                "must be decimal degrees within ±\(Int(limit)) with at most 7 decimals and no leading zeros, found "
+                    + "\(Clip.text(text))")
         }
         return d
     }

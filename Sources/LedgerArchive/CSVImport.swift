@@ -43,7 +43,10 @@ public struct CSVMapping: Sendable {
         guard let prefix else { throw fail("id.prefix", "must be a string") }
         // The prefix is part of every id, so a bad one would fail every row: refused here, once.
         guard prefix.utf8.count <= maxPrefixBytes, prefix.utf8.allSatisfy(isNameByte) else {
-            throw fail("id.prefix", "must be at most \(maxPrefixBytes) bytes of A–Z a–z 0–9 . _ - (it begins every incident's name), found \"\(Clip.text(prefix))\"")
+            throw fail(
+                "id.prefix",
+                "must be at most \(maxPrefixBytes) bytes of A–Z a–z 0–9 . _ - (it begins every incident's name), found "
+                    + "\"\(Clip.text(prefix))\"")
         }
         var m = CSVMapping(idColumn: idColumn, idPrefix: prefix, dataset: nil, dates: .edtf, columns: [], constants: [], values: [:], sources: [])
         if let d = o["dataset"] {
@@ -111,13 +114,16 @@ public struct CSVMapping: Sendable {
             throw fail("columns", "no column gives a title (title.en, title.ar, …), which every incident needs")
         }
         guard m.gives({ $0.hasPrefix("place.") }) else {
-            throw fail("columns", "no column or constant gives a place (place.admin1, place.admin2, place.town, place.coordinates.*), which every incident needs")
+            throw fail(
+                "columns", "no column or constant gives a place (place.admin1, place.admin2, place.town, place.coordinates.*), which every incident needs")
         }
         // Coordinates need all three members: with one missing from the mapping, every row that gives coordinates would fail.
         let coordinateFields = ["place.coordinates.lat", "place.coordinates.lon", "place.coordinates.precision"]
         if coordinateFields.contains(where: { f in m.gives { $0 == f } }) {
             for f in coordinateFields where !m.gives({ $0 == f }) {
-                throw fail("columns", "no column or constant gives `\(f)`; coordinates need place.coordinates.lat, place.coordinates.lon and place.coordinates.precision")
+                throw fail(
+                    "columns",
+                    "no column or constant gives `\(f)`; coordinates need place.coordinates.lat, place.coordinates.lon and place.coordinates.precision")
             }
         }
         return m
@@ -185,7 +191,8 @@ public enum CSVImport {
     /// Turns a spreadsheet's records (the first one the header) into incident reports, checking
     /// each body against its schema. Returns every row's first problem rather than stopping at
     /// the first row.
-    public static func reports(_ records: [CSVRecord], mapping m: CSVMapping, name: String) throws(LedgerError) -> (reports: [CSVReport], errors: [CSVRowError]) {
+    public static func reports(_ records: [CSVRecord], mapping m: CSVMapping, name: String) throws(LedgerError) -> (reports: [CSVReport], errors: [CSVRowError])
+    {
         guard let header = records.first else { throw LedgerError(.malformed, "\(name): empty; expected a header line and one line per incident") }
         var columnIndex: [String: Int] = [:]
         for (i, h) in header.fields.enumerated() {
@@ -197,8 +204,8 @@ public enum CSVImport {
         for c in [(field: "id", column: m.idColumn)] + m.columns where columnIndex[c.column] == nil {
             throw LedgerError(
                 .malformed,
-                "\(name): the mapping's `\(c.field == "id" ? "id.column" : "columns.\(c.field)")` names column \"\(Clip.text(c.column))\", which the header does not have; it has \(header.fields.map { "\"\(Clip.text(trim($0)))\"" }.joined(separator: ", "))"
-            )
+                "\(name): the mapping's `\(c.field == "id" ? "id.column" : "columns.\(c.field)")` names column \"\(Clip.text(c.column))\", which the "
+                    + "header does not have; it has \(header.fields.map { "\"\(Clip.text(trim($0)))\"" }.joined(separator: ", "))")
         }
         var reports: [CSVReport] = []
         var errors: [CSVRowError] = []
@@ -227,7 +234,8 @@ public enum CSVImport {
         guard EntityID.kind(of: id) == .incident else {
             throw CSVRowError(
                 line: r.line, column: m.idColumn,
-                message: "\"\(Clip.text(rawID))\" cannot name an incident: with the prefix it must be 1–\(EntityID.maxNameBytes) bytes of A–Z a–z 0–9 . _ -")
+                message: "\"\(Clip.text(rawID))\" cannot name an incident: with the prefix it must be 1–\(EntityID.maxNameBytes) bytes of A–Z "
+                    + "a–z 0–9 . _ -")
         }
         if let first = seen[id] { throw CSVRowError(line: r.line, column: m.idColumn, message: "\(id) is also the id of line \(first)") }
         seen[id] = r.line

@@ -109,7 +109,8 @@ public enum CSVReader {
             case 0x0D:
                 throw loneCR(line)
             case UInt8(ascii: "\""):
-                throw LedgerError(.malformed, "\(name):\(line): field \(fields.count + 1) has a quote inside an unquoted field (quote the whole field and double the quote)")
+                throw LedgerError(
+                    .malformed, "\(name):\(line): field \(fields.count + 1) has a quote inside an unquoted field (quote the whole field and double the quote)")
             default:
                 field.append(c)
                 i += 1

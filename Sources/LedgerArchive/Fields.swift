@@ -39,13 +39,25 @@ enum EmptyArrayDefaults {
 
 enum IncidentFields {
     static let all: [FieldSchema] = [
-        FieldSchema(name: "title", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
-        FieldSchema(name: "summary", required: false) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 5000); return [] },
-        FieldSchema(name: "occurred", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
-        FieldSchema(name: "place", required: true) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
+        FieldSchema(name: "title", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.languageTexts(v, path: p, max: 300); return []
+        },
+        FieldSchema(name: "summary", required: false) { v, p throws(LedgerError) in
+            _ = try Schema.languageTexts(v, path: p, max: 5000); return []
+        },
+        FieldSchema(name: "occurred", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.edtf(v, path: p); return []
+        },
+        FieldSchema(name: "place", required: true) { v, p throws(LedgerError) in
+            try PlaceSchema.check(v, path: p); return []
+        },
         FieldSchema(name: "facilities", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try facilities(v, path: p) },
-        FieldSchema(name: "means", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try uniqueChoices(v, Vocabulary.means, path: p); return [] },
-        FieldSchema(name: "externalIds", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in try externalIDs(v, path: p); return [] },
+        FieldSchema(name: "means", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in
+            try uniqueChoices(v, Vocabulary.means, path: p); return []
+        },
+        FieldSchema(name: "externalIds", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in
+            try externalIDs(v, path: p); return []
+        },
     ]
 
     static func facilities(_ v: JSONValue, path: String) throws(LedgerError) -> [Mention] {
@@ -75,15 +87,23 @@ enum IncidentFields {
 
 enum FacilityFields {
     static let all: [FieldSchema] = [
-        FieldSchema(name: "names", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 300); return [] },
-        FieldSchema(name: "type", required: true) { v, p throws(LedgerError) in _ = try Schema.choice(v, Vocabulary.facilityTypes, path: p); return [] },
+        FieldSchema(name: "names", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.languageTexts(v, path: p, max: 300); return []
+        },
+        FieldSchema(name: "type", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.choice(v, Vocabulary.facilityTypes, path: p); return []
+        },
         FieldSchema(name: "operators", required: false, defaultsToEmptyArray: true) { v, p throws(LedgerError) in
             let items = try Schema.array(v, path: p, allowEmpty: true, max: 50)
             for (i, item) in items.enumerated() { _ = try Schema.text(item, path: "\(p)[\(i)]", max: 200) }
             return []
         },
-        FieldSchema(name: "location", required: false) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
-        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 5000); return [] },
+        FieldSchema(name: "location", required: false) { v, p throws(LedgerError) in
+            try PlaceSchema.check(v, path: p); return []
+        },
+        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in
+            _ = try Schema.languageTexts(v, path: p, max: 5000); return []
+        },
     ]
 }
 
@@ -94,7 +114,9 @@ enum AggregateFields {
         FieldSchema(name: "source", required: true) { v, p throws(LedgerError) in
             [Mention(id: try Schema.ref(v, .source, path: p), kind: .source, field: p)]
         },
-        FieldSchema(name: "measure", required: true) { v, p throws(LedgerError) in _ = try Schema.choice(v, Vocabulary.aggregateMeasures, path: p); return [] },
+        FieldSchema(name: "measure", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.choice(v, Vocabulary.aggregateMeasures, path: p); return []
+        },
         FieldSchema(name: "figure", required: true) { v, p throws(LedgerError) in
             let r = try BodyReader(v, path: p, allowed: ["value", "unit", "qualifier"])
             let value = try Schema.count(try r.value("value"), path: r.field("value"))
@@ -109,12 +131,22 @@ enum AggregateFields {
             }
             return []
         },
-        FieldSchema(name: "period", required: true) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
-        FieldSchema(name: "description", required: true) { v, p throws(LedgerError) in _ = try Schema.languageTexts(v, path: p, max: 2000); return [] },
-        FieldSchema(name: "place", required: false) { v, p throws(LedgerError) in try PlaceSchema.check(v, path: p); return [] },
+        FieldSchema(name: "period", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.edtf(v, path: p); return []
+        },
+        FieldSchema(name: "description", required: true) { v, p throws(LedgerError) in
+            _ = try Schema.languageTexts(v, path: p, max: 2000); return []
+        },
+        FieldSchema(name: "place", required: false) { v, p throws(LedgerError) in
+            try PlaceSchema.check(v, path: p); return []
+        },
         FieldSchema(name: "perpetrator", required: false) { v, p throws(LedgerError) in try perpetrator(v, path: p) },
-        FieldSchema(name: "statedOn", required: false) { v, p throws(LedgerError) in _ = try Schema.edtf(v, path: p); return [] },
-        FieldSchema(name: "locator", required: false) { v, p throws(LedgerError) in _ = try Schema.text(v, path: p, max: 300); return [] },
+        FieldSchema(name: "statedOn", required: false) { v, p throws(LedgerError) in
+            _ = try Schema.edtf(v, path: p); return []
+        },
+        FieldSchema(name: "locator", required: false) { v, p throws(LedgerError) in
+            _ = try Schema.text(v, path: p, max: 300); return []
+        },
         FieldSchema(name: "partOf", required: false) { v, p throws(LedgerError) in
             [Mention(id: try Schema.ref(v, .aggregate, path: p), kind: .aggregate, field: p)]
         },
@@ -129,7 +161,9 @@ enum AggregateFields {
             }
             return out
         },
-        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in _ = try Schema.text(v, path: p, max: 2000); return [] },
+        FieldSchema(name: "note", required: false) { v, p throws(LedgerError) in
+            _ = try Schema.text(v, path: p, max: 2000); return []
+        },
     ]
 }
 

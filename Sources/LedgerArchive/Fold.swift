@@ -55,9 +55,11 @@ extension Archive {
         case "facility.alias-added":
             let alias = body["alias"]!.objectValue!
             var aliases = s["aliases"]?.arrayValue ?? []
-            if !replay, aliases.contains(where: {
-                $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias["lang"]?.stringValue?.lowercased()
-            }) {
+            if !replay,
+                aliases.contains(where: {
+                    $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias["lang"]?.stringValue?.lowercased()
+                })
+            {
                 throw Archive.ruleError("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
             }
             aliases.append(.object(alias))
@@ -158,13 +160,17 @@ extension Archive {
                 chain.append(next)
                 if next == absorbed {
                     throw LedgerError(
-                        .refused, "field `body.into`: merge cycle: \(chain.joined(separator: " → ")); \(into) already resolves to \(absorbed), so \(absorbed) cannot be merged into it")
+                        .refused,
+                        "field `body.into`: merge cycle: \(chain.joined(separator: " → ")); \(into) already resolves to \(absorbed), so "
+                            + "\(absorbed) cannot be merged into it")
                 }
                 guard let n = try lookup.state(of: next) else { break }
                 current = n
             }
             throw LedgerError(
-                .refused, "field `body.into`: \(into) was already merged into \(survivor["mergedInto"]?.stringValue ?? "another incident"); merge into \(chain.last!) instead")
+                .refused,
+                "field `body.into`: \(into) was already merged into \(survivor["mergedInto"]?.stringValue ?? "another incident"); merge into "
+                    + "\(chain.last!) instead")
         default:
             return
         }

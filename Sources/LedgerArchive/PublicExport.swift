@@ -104,21 +104,33 @@ public enum PublicExport {
                     props.append((name, .string(value)))
                 }
                 props.append(("precision", .string(precision)))
-                features.append(.object(JSONObject(uniqueMembers: [("type", .string("Feature")), ("id", .string(id)), ("geometry", geometry), ("properties", .object(JSONObject(uniqueMembers: props)))])))
+                features.append(
+                    .object(
+                        JSONObject(uniqueMembers: [
+                            ("type", .string("Feature")), ("id", .string(id)), ("geometry", geometry),
+                            ("properties", .object(JSONObject(uniqueMembers: props))),
+                        ])))
             } else if includeSensitive, id.hasPrefix("facility:") {
                 guard let c = object(object(s["location"])?["coordinates"]), let geometry = point(c) else { continue }
                 var props: [(key: String, value: JSONValue)] = [("kind", .string("facility"))]
                 if let names = s["names"] { props.append(("names", names)) }
                 if let type = s["type"] { props.append(("type", type)) }
                 if let d = s["deconfliction"], !array(d).isEmpty { props.append(("deconfliction", d)) }
-                features.append(.object(JSONObject(uniqueMembers: [("type", .string("Feature")), ("id", .string(id)), ("geometry", geometry), ("properties", .object(JSONObject(uniqueMembers: props)))])))
+                features.append(
+                    .object(
+                        JSONObject(uniqueMembers: [
+                            ("type", .string("Feature")), ("id", .string(id)), ("geometry", geometry),
+                            ("properties", .object(JSONObject(uniqueMembers: props))),
+                        ])))
             }
         }
-        let meta: JSONValue = .object(JSONObject(uniqueMembers: [
-            ("origin", .string(origin)), ("treeSize", .number(String(treeSize))), ("root", .string(root)), ("asOf", .string(asOf)),
-            ("includesSensitive", .bool(includeSensitive)),
-        ]))
-        let collection = JSONValue.object(JSONObject(uniqueMembers: [("type", .string("FeatureCollection")), ("incidentledger", meta), ("features", .array(features))]))
+        let meta: JSONValue = .object(
+            JSONObject(uniqueMembers: [
+                ("origin", .string(origin)), ("treeSize", .number(String(treeSize))), ("root", .string(root)), ("asOf", .string(asOf)),
+                ("includesSensitive", .bool(includeSensitive)),
+            ]))
+        let collection = JSONValue.object(
+            JSONObject(uniqueMembers: [("type", .string("FeatureCollection")), ("incidentledger", meta), ("features", .array(features))]))
         return JSONWriter.encode(collection) + [0x0A]
     }
 }

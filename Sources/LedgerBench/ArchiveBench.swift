@@ -93,24 +93,34 @@ struct ArchiveBench: ParsableCommand {
         }
         // The in-memory fold alone (no SQLite), one thread, over decoded payloads.
         var payloads: [(UInt64, EventPayload)] = []
-        for (j, l) in all.enumerated() { if let e = try? EntryLine(bytes: l), let p = try? EventPayload(bytes: e.envelope.payload, requireNFC: false) { payloads.append((UInt64(j), p)) } }
+        for (j, l) in all.enumerated() {
+            if let e = try? EntryLine(bytes: l), let p = try? EventPayload(bytes: e.envelope.payload, requireNFC: false) { payloads.append((UInt64(j), p)) }
+        }
         var folded = ArchiveState()
         let tFold = try Self.time { for (j, p) in payloads { try folded.apply(type: p.type, subject: p.subject, body: p.body, index: j) } }
         var replayed = ArchiveState(only: [])
         let tReplay = try Self.time { for (j, p) in payloads { try replayed.apply(type: p.type, subject: p.subject, body: p.body, index: j) } }
         var encodedBytes = 0
         let tEncode = Self.time { for id in folded.sortedIDs { encodedBytes += Canonical.encode(folded.entities[id]!).count } }
-        print(String(format: "fold in memory, one thread: %.0f entries/s checked, %.0f entries/s trusted replay; canonical encoding of all states %.3f s", Double(size) / tFold, Double(size) / tReplay, tEncode))
+        print(
+            String(
+                format: "fold in memory, one thread: %.0f entries/s checked, %.0f entries/s trusted replay; canonical encoding of all states %.3f s",
+                Double(size) / tFold, Double(size) / tReplay, tEncode))
         payloads = []
         lines = []
-        print(String(format: "raw: scan %.0f entries/s; decode (entry line + base64 + JSON, %d cores) %.0f entries/s [%d]", Double(size) / tScan, cores, Double(size) / tDecode, decoded & 1))
+        print(
+            String(
+                format: "raw: scan %.0f entries/s; decode (entry line + base64 + JSON, %d cores) %.0f entries/s [%d]", Double(size) / tScan, cores,
+                Double(size) / tDecode, decoded & 1))
 
         // Rebuild.
         var report: RebuildReport!
         let tRebuild = try Self.time { report = try ledger.rebuildProjections() }
         let rebuildRate = Double(size) / tRebuild
-        print(String(format: "rebuild: %.2f s, %.0f entries/s (%d entities) = %.0f %% of the decode rate; goal ≥ 200000/s: %@",
-            tRebuild, rebuildRate, report.entities, rebuildRate / (Double(size) / tDecode) * 100, rebuildRate >= 200_000 ? "meets" : "MISSES"))
+        print(
+            String(
+                format: "rebuild: %.2f s, %.0f entries/s (%d entities) = %.0f %% of the decode rate; goal ≥ 200000/s: %@",
+                tRebuild, rebuildRate, report.entities, rebuildRate / (Double(size) / tDecode) * 100, rebuildRate >= 200_000 ? "meets" : "MISSES"))
 
         // Whole-archive snapshots.
         var bytes = 0
@@ -120,8 +130,10 @@ struct ArchiveBench: ParsableCommand {
             let at = UInt64(Double(size) * fraction)
             var b = 0
             let t = try Self.time { b = try ledger.snapshot(atSize: at, asOf: nil).bytes.count }
-            print(String(format: "snapshot as of size %llu (%.1f %%): %.3f s, %.1f MB, %.2f× the snapshot now (goal ≤ 1.5×, < 1 s): %@",
-                at, fraction * 100, t, Double(b) / 1e6, t / tNow, t / tNow <= 1.5 && t < 1 ? "meets" : "MISSES"))
+            print(
+                String(
+                    format: "snapshot as of size %llu (%.1f %%): %.3f s, %.1f MB, %.2f× the snapshot now (goal ≤ 1.5×, < 1 s): %@",
+                    at, fraction * 100, t, Double(b) / 1e6, t / tNow, t / tNow <= 1.5 && t < 1 ? "meets" : "MISSES"))
         }
 
         // One incident as of a moment.
@@ -141,8 +153,11 @@ struct ArchiveBench: ParsableCommand {
             times.append(try Self.time { _ = try ledger.entityState(id, atSize: at) })
         }
         times.sort()
-        print(String(format: "one incident as of a size: mean %.2f ms, p99 %.2f ms, max %.2f ms over 500 (goal < 5 ms): %@",
-            times.reduce(0, +) / Double(times.count) * 1000, times[times.count * 99 / 100] * 1000, times.last! * 1000, times[times.count * 99 / 100] < 0.005 ? "meets" : "MISSES"))
+        print(
+            String(
+                format: "one incident as of a size: mean %.2f ms, p99 %.2f ms, max %.2f ms over 500 (goal < 5 ms): %@",
+                times.reduce(0, +) / Double(times.count) * 1000, times[times.count * 99 / 100] * 1000, times.last! * 1000,
+                times[times.count * 99 / 100] < 0.005 ? "meets" : "MISSES"))
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(String(format: "peak RSS of the whole run: %.0f MiB", Double(usage.ru_maxrss) / 1024))

@@ -87,24 +87,31 @@ struct ArchiveGenerator {
         if actors.count < 40 {
             let id = "actor:a\(actors.count)"
             actors.append(id)
-            return draft("actor.registered", id, [("names", lang("Armed actor \(actors.count)")), ("type", text(pick(["state-forces", "state", "non-state-armed-group"])))])
+            return draft(
+                "actor.registered", id,
+                [("names", lang("Armed actor \(actors.count)")), ("type", text(pick(["state-forces", "state", "non-state-armed-group"])))])
         }
         if facilities.count < 20 || chance(0.005) {
             let id = "facility:f\(facilities.count)"
             facilities.append(id)
-            return draft("facility.registered", id, [
-                ("names", lang("Hospital \(facilities.count)", ar: "مستشفى \(facilities.count)")), ("type", text(pick(["hospital", "maternity", "underground", "field", "clinic"]))),
-                ("operators", .array([text(pick(["SAMS", "MSF", "UOSSM"]))])), ("location", place()),
-            ])
+            return draft(
+                "facility.registered", id,
+                [
+                    ("names", lang("Hospital \(facilities.count)", ar: "مستشفى \(facilities.count)")),
+                    ("type", text(pick(["hospital", "maternity", "underground", "field", "clinic"]))),
+                    ("operators", .array([text(pick(["SAMS", "MSF", "UOSSM"]))])), ("location", place()),
+                ])
         }
         if sources.count < 20 || chance(0.02) {
             let id = "source:s\(sources.count)"
             sources.append(id)
-            return draft("source.registered", id, [
-                ("publisher", text(pick(["SAMS", "PHR", "UN OCHA", "Amnesty International", "The New York Times", "UOSSM"]))),
-                ("title", text("Report number \(sources.count) on attacks on health care")), ("lang", text("en")),
-                ("type", text(pick(["report", "news", "investigation", "statement"]))), ("published", text(date())),
-            ])
+            return draft(
+                "source.registered", id,
+                [
+                    ("publisher", text(pick(["SAMS", "PHR", "UN OCHA", "Amnesty International", "The New York Times", "UOSSM"]))),
+                    ("title", text("Report number \(sources.count) on attacks on health care")), ("lang", text("en")),
+                    ("type", text(pick(["report", "news", "investigation", "statement"]))), ("published", text(date())),
+                ])
         }
         if active.count < 10 || chance(0.066) {
             let id = "incident:i\(n)"
@@ -112,7 +119,10 @@ struct ArchiveGenerator {
             verification[id] = "unverified"
             var body: [(String, JSONValue)] = [
                 ("title", lang("Strike on a hospital, event \(n)", ar: "غارة على مستشفى \(n)")), ("occurred", text(date())), ("place", place()),
-                ("facilities", .array([obj([("facility", text(pick(facilities))), ("impact", text(pick(["destroyed", "damaged", "out-of-service", "unknown"])))])])),
+                (
+                    "facilities",
+                    .array([obj([("facility", text(pick(facilities))), ("impact", text(pick(["destroyed", "damaged", "out-of-service", "unknown"])))])])
+                ),
                 ("means", .array([text(pick(["airstrike", "barrel-bomb", "missile", "shelling"]))])),
                 ("summary", lang("A synthetic incident for benchmarks:\(String(repeating: " details", count: 12))")),
             ]
@@ -139,19 +149,28 @@ struct ArchiveGenerator {
             return draft("attribution.claimed", id, body)
         case 42..<60:
             let lo = Int.random(in: 0...20, using: &rng)
-            return draft("casualties.reported", id, [
-                ("source", text(pick(sources))), ("category", text(pick(["killed", "injured", "health-workers-killed"]))),
-                ("min", .number(String(lo))), ("max", .number(String(lo + Int.random(in: 0...5, using: &rng)))),
-            ])
+            return draft(
+                "casualties.reported", id,
+                [
+                    ("source", text(pick(sources))), ("category", text(pick(["killed", "injured", "health-workers-killed"]))),
+                    ("min", .number(String(lo))), ("max", .number(String(lo + Int.random(in: 0...5, using: &rng)))),
+                ])
         case 60..<72:
             corrections[id, default: 0] += 1
-            return draft("incident.corrected", id, [
-                ("changes", obj([("title", lang("Strike on a hospital, event \(n), corrected \(corrections[id]!)"))])), ("reason", text("a better source")),
-            ])
+            return draft(
+                "incident.corrected", id,
+                [
+                    ("changes", obj([("title", lang("Strike on a hospital, event \(n), corrected \(corrections[id]!)"))])), ("reason", text("a better source")),
+                ])
         case 72..<78:
-            return draft("casualties.adopted", id, [("category", text("killed")), ("min", .number("1")), ("max", .number("3")), ("rule", text("range-of-sources"))], reviewer: true)
+            return draft(
+                "casualties.adopted", id, [("category", text("killed")), ("min", .number("1")), ("max", .number("3")), ("rule", text("range-of-sources"))],
+                reviewer: true)
         case 78..<85:
-            return draft("attribution.assessed", id, [("perpetrator", text(pick(actors))), ("confidence", text(pick(["low", "moderate", "high"]))), ("rationale", text("weighing the claims"))], reviewer: true)
+            return draft(
+                "attribution.assessed", id,
+                [("perpetrator", text(pick(actors))), ("confidence", text(pick(["low", "moderate", "high"]))), ("rationale", text("weighing the claims"))],
+                reviewer: true)
         case 85..<91:
             let grades = Vocabulary.certainties.filter { $0 != certainty[id] }
             let g = pick(grades)
@@ -202,14 +221,21 @@ struct ArchiveGenerator {
     /// archivist, a reviewer and, when given, a log key (so checkpoints can be signed).
     func setup(start: Timestamp, logKey: Ed25519.PrivateKey? = nil) -> (genesis: Envelope, enrollments: [Envelope]) {
         let adminD = KeyDescriptor(publicKey: admin.publicKey, name: "Synthetic admin (DEMO key)", roles: [.admin])
-        let genesis = sign([Draft(type: EventTypes.genesis, subject: adminD.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(adminD.json))]), reviewer: false)], firstNumber: 0, signedAt: start)[0]
+        let genesis = sign(
+            [
+                Draft(
+                    type: EventTypes.genesis, subject: adminD.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(adminD.json))]),
+                    reviewer: false)
+            ], firstNumber: 0, signedAt: start)[0]
         let signedGenesis = Envelope.sign(payload: genesis.payload, with: admin)
         var keys = [(archivist, "Synthetic archivist (DEMO key)", Role.archivist), (reviewer, "Synthetic reviewer (DEMO key)", Role.reviewer)]
         if let logKey { keys.append((logKey, "Synthetic log key (DEMO key)", Role.log)) }
         var enroll: [Envelope] = []
         for (k, name, role) in keys {
             let d = KeyDescriptor(publicKey: k.publicKey, name: name, roles: [role])
-            let p = EventPayload(ledger: Self.origin, id: UUIDv7.format([0x01, 0x90, 0, 0, 0, UInt8(enroll.count + 1), 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, UInt8(enroll.count + 1)]),
+            let p = EventPayload(
+                ledger: Self.origin,
+                id: UUIDv7.format([0x01, 0x90, 0, 0, 0, UInt8(enroll.count + 1), 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, UInt8(enroll.count + 1)]),
                 type: EventTypes.keyEnrolled, subject: d.keyID, expects: 0, signedAt: start.signedTimeText, body: d.json)
             enroll.append(Envelope.sign(payload: p.encoded(), with: admin))
         }

@@ -99,7 +99,10 @@ struct AuditBench: ParsableCommand {
         let rawRate = Double(size) / bestRaw
         let auditRate = Double(size) / bestAudit
         print(String(format: "raw libsodium verify, %d cores: %.0f entries/s", cores, rawRate))
-        print(String(format: "ledger audit (BagIt fixity, entries, checkpoints, claims): %.0f entries/s = %.1f%% of raw (goal 85%%)", auditRate, 100 * auditRate / rawRate))
+        print(
+            String(
+                format: "ledger audit (BagIt fixity, entries, checkpoints, claims): %.0f entries/s = %.1f%% of raw (goal 85%%)", auditRate,
+                100 * auditRate / rawRate))
         print("trust: \(trust)")
     }
 }

@@ -63,7 +63,13 @@ struct LogBench: ParsableCommand {
     /// The `n`th benchmark report: a new incident with English and Arabic titles and a 140-character summary.
     static func reportEvent(_ n: Int) -> Envelope {
         let body = JSONObject(uniqueMembers: [
-            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Airstrike on hospital \(n)")), ("ar", .string("غارة على مستشفى \(n)"))]))),
+            (
+                "title",
+                .object(
+                    JSONObject(uniqueMembers: [
+                        ("en", .string("Airstrike on hospital \(n)")), ("ar", .string("غارة على مستشفى \(n)")),
+                    ]))
+            ),
             ("occurred", .string("2019-05-05")),
             ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib")), ("town", .string("Kafr Nabl"))]))),
             ("summary", .object(JSONObject(uniqueMembers: [("en", .string(String(repeating: "n", count: 140)))]))),
@@ -125,11 +131,13 @@ struct LogBench: ParsableCommand {
         for round in 1...rounds {
             // Raw: bare libsodium verify over the same PAE messages, one core and all cores.
             keep("verify1", seconds { for i in 0..<n { precondition(pk.isValidSignature(sigs[i], for: messages[i])) } })
-            keep("verifyAll", seconds {
-                Parallel.forEachChunk(count: n, parallelism: cores) { r in
-                    for i in r { precondition(pk.isValidSignature(sigs[i], for: messages[i])) }
-                }
-            })
+            keep(
+                "verifyAll",
+                seconds {
+                    Parallel.forEachChunk(count: n, parallelism: cores) { r in
+                        for i in r { precondition(pk.isValidSignature(sigs[i], for: messages[i])) }
+                    }
+                })
             // Raw: bare SQLite insert of rows of the entry-line size, one transaction.
             keep("insert", try RawBaselines.batchedInsert(rows: rows, states: states, path: dir + "/raw-insert-\(round).sqlite"))
             let scan = try RawBaselines.scan(path: dir + "/raw-insert-\(round).sqlite")
@@ -140,13 +148,15 @@ struct LogBench: ParsableCommand {
             path = dir + "/bench-\(round).ledger"
             ledger = try SQLiteLedger.create(path: path, genesis: genesis)
             _ = try ledger.append([enrollment])
-            keep("import", try seconds {
-                var i = 0
-                while i < n {
-                    _ = try ledger.append(Array(events[i..<min(n, i + 10_000)]))
-                    i += 10_000
-                }
-            })
+            keep(
+                "import",
+                try seconds {
+                    var i = 0
+                    while i < n {
+                        _ = try ledger.append(Array(events[i..<min(n, i + 10_000)]))
+                        i += 10_000
+                    }
+                })
             // Full verify of the ledger file.
             keep("verify", try seconds { verifyReport = try ledger.verify(trust: adminDescriptor.keyID) })
             FileHandle.standardError.write(Data("round \(round) of \(rounds) done\n".utf8))
@@ -156,13 +166,15 @@ struct LogBench: ParsableCommand {
         let durableRows = Array(rows.prefix(m))
         for round in 1...rounds {
             keep("durableRaw", try RawBaselines.durableCommits(rows: durableRows, states: Array(states.prefix(m)), path: dir + "/raw-durable-\(round).sqlite"))
-            keep("single", try seconds {
-                for j in 0..<m {
-                    let e = Self.reportEvent(n + 1000 + round * m + j)
-                    let outcome = try ledger.append([e])
-                    precondition(outcome.count == 1)
-                }
-            })
+            keep(
+                "single",
+                try seconds {
+                    for j in 0..<m {
+                        let e = Self.reportEvent(n + 1000 + round * m + j)
+                        let outcome = try ledger.append([e])
+                        precondition(outcome.count == 1)
+                    }
+                })
         }
         let rawVerify1 = Double(n) / best["verify1"]!
         let rawVerifyAll = Double(n) / best["verifyAll"]!

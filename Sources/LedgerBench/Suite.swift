@@ -154,7 +154,10 @@ struct SuiteBench: ParsableCommand {
         let signers = Dictionary(uniqueKeysWithValues: [g.archivist, g.reviewer].map { (KeyID.of($0.publicKey), $0.publicKey) })
         let keys = events.map { signers[$0.keyID]! }
         let bytes = rows.reduce(0) { $0 + $1.count }
-        print(String(format: "generated and signed %d events in %.1f s; entry lines %.1f MB (%.0f bytes each on average)", n, tSign, Double(bytes) / 1e6, Double(bytes) / Double(n)))
+        print(
+            String(
+                format: "generated and signed %d events in %.1f s; entry lines %.1f MB (%.0f bytes each on average)", n, tSign, Double(bytes) / 1e6,
+                Double(bytes) / Double(n)))
 
         func rawVerify() -> Double {
             ArchiveBench.time {
@@ -185,21 +188,25 @@ struct SuiteBench: ParsableCommand {
             path = dir + "/suite-\(round).ledger"
             ledger = try SQLiteLedger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
             _ = try ledger.append(enrollments)
-            keep("append", try ArchiveBench.time {
-                var k = 0
-                while k < n {
-                    _ = try ledger.append(Array(events[k..<min(n, k + 10_000)]))
-                    k += 10_000
-                }
-            })
+            keep(
+                "append",
+                try ArchiveBench.time {
+                    var k = 0
+                    while k < n {
+                        _ = try ledger.append(Array(events[k..<min(n, k + 10_000)]))
+                        k += 10_000
+                    }
+                })
             FileHandle.standardError.write(Data("[\(n)] bulk append round \(round) done\n".utf8))
         }
         let bulkRaw = rate(n, best["rawVerify"]! + best["rawInsert"]!)
         var table: [Row] = []
         let appendRate = rate(n, best["append"]!)
-        table.append(Row(operation: "bulk append (batches of 10,000; projections included)", measured: "\(fmt(appendRate)) events/s",
-            raw: "\(fmt(bulkRaw)) /s (2-core verify \(fmt(rate(n, best["rawVerify"]!)))/s + bare insert \(fmt(rate(n, best["rawInsert"]!)))/s)",
-            ratio: pct(appendRate / bulkRaw), goal: "≥ 60 %", verdict: appendRate / bulkRaw >= 0.6 ? "met" : "**missed**"))
+        table.append(
+            Row(
+                operation: "bulk append (batches of 10,000; projections included)", measured: "\(fmt(appendRate)) events/s",
+                raw: "\(fmt(bulkRaw)) /s (2-core verify \(fmt(rate(n, best["rawVerify"]!)))/s + bare insert \(fmt(rate(n, best["rawInsert"]!)))/s)",
+                ratio: pct(appendRate / bulkRaw), goal: "≥ 60 %", verdict: appendRate / bulkRaw >= 0.6 ? "met" : "**missed**"))
 
         // Checkpoint the bulk-appended tree (the older size of the consistency proofs).
         let sizeA = try ledger.size()
@@ -210,23 +217,30 @@ struct SuiteBench: ParsableCommand {
         for round in 1...o.rounds {
             let rawDurable = dir + "/raw-durable-\(round).sqlite"
             keep("rawDurable", try RawBaselines.durableCommits(rows: Array(rows.prefix(m)), states: Array(states.prefix(m)), path: rawDurable))
-            keep("durable", try ArchiveBench.time {
-                for j in 0..<m {
-                    let number = 10_000_000 + round * m + j
-                    let body = JSONObject(uniqueMembers: [
-                        ("title", .object(JSONObject(uniqueMembers: [("en", .string("Durable report \(number)"))]))), ("occurred", .string("2019-05-05")),
-                        ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
-                    ])
-                    let e = g.sign([ArchiveGenerator.Draft(type: "incident.reported", subject: "incident:d\(number)", expects: 0, body: body, reviewer: false)], firstNumber: number, signedAt: start)
-                    let outcome = try ledger.append(e)
-                    precondition(outcome.count == 1)
-                }
-            })
+            keep(
+                "durable",
+                try ArchiveBench.time {
+                    for j in 0..<m {
+                        let number = 10_000_000 + round * m + j
+                        let body = JSONObject(uniqueMembers: [
+                            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Durable report \(number)"))]))), ("occurred", .string("2019-05-05")),
+                            ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
+                        ])
+                        let e = g.sign(
+                            [ArchiveGenerator.Draft(type: "incident.reported", subject: "incident:d\(number)", expects: 0, body: body, reviewer: false)],
+                            firstNumber: number, signedAt: start)
+                        let outcome = try ledger.append(e)
+                        precondition(outcome.count == 1)
+                    }
+                })
         }
         let durableRate = rate(m, best["durable"]!)
         let durableRaw = rate(m, best["rawDurable"]!)
-        table.append(Row(operation: "durable single append (sign, verify, commit)", measured: "\(fmt(durableRate)) /s", raw: "\(fmt(durableRaw)) /s (bare one-row durable commits)",
-            ratio: pct(durableRate / durableRaw), goal: "≥ 50 %", verdict: durableRate / durableRaw >= 0.5 ? "met" : "**missed**"))
+        table.append(
+            Row(
+                operation: "durable single append (sign, verify, commit)", measured: "\(fmt(durableRate)) /s",
+                raw: "\(fmt(durableRaw)) /s (bare one-row durable commits)",
+                ratio: pct(durableRate / durableRaw), goal: "≥ 50 %", verdict: durableRate / durableRaw >= 0.5 ? "met" : "**missed**"))
         let sizeB = try ledger.size()
         _ = try ledger.checkpoint(signingKey: logKey)
 
@@ -238,8 +252,11 @@ struct SuiteBench: ParsableCommand {
         }
         let verifyRate = rate(Int(sizeB), best["verify"]!)
         let verifyRaw = rate(n, best["rawVerify2"]!)
-        table.append(Row(operation: "full verify (`ledger verify`: entries, checkpoints, derived tables)", measured: "\(fmt(verifyRate)) entries/s",
-            raw: "\(fmt(verifyRaw)) /s (2-core libsodium verify)", ratio: pct(verifyRate / verifyRaw), goal: "≥ 85 %", verdict: verifyRate / verifyRaw >= 0.85 ? "met" : "**missed**"))
+        table.append(
+            Row(
+                operation: "full verify (`ledger verify`: entries, checkpoints, derived tables)", measured: "\(fmt(verifyRate)) entries/s",
+                raw: "\(fmt(verifyRaw)) /s (2-core libsodium verify)", ratio: pct(verifyRate / verifyRaw), goal: "≥ 85 %",
+                verdict: verifyRate / verifyRaw >= 0.85 ? "met" : "**missed**"))
 
         // Export and the offline audit of the bundle.
         let bag = dir + "/bundle"
@@ -247,17 +264,25 @@ struct SuiteBench: ParsableCommand {
         let rawScanT = try RawBaselines.scan(path: rawDB).seconds
         for _ in 1...o.rounds {
             keep("rawVerify3", rawVerify())
-            keep("audit", try ArchiveBench.time {
-                let report = try BagAudit(directory: bag, trust: trust).run()
-                precondition(report.ok, report.failure?.description ?? "audit failed")
-            })
+            keep(
+                "audit",
+                try ArchiveBench.time {
+                    let report = try BagAudit(directory: bag, trust: trust).run()
+                    precondition(report.ok, report.failure?.description ?? "audit failed")
+                })
         }
         let auditRate = rate(Int(sizeB), best["audit"]!)
         let auditRaw = rate(n, best["rawVerify3"]!)
-        table.append(Row(operation: "offline audit of the export (`ledger audit`)", measured: "\(fmt(auditRate)) entries/s",
-            raw: "\(fmt(auditRaw)) /s (2-core libsodium verify)", ratio: pct(auditRate / auditRaw), goal: "≥ 85 %", verdict: auditRate / auditRaw >= 0.85 ? "met" : "**missed**"))
-        table.append(Row(operation: "export (BagIt bundle, fsynced)", measured: String(format: "%.2f s, %@ entries/s", tExport, fmt(rate(Int(sizeB), tExport))),
-            raw: "bare scan of the same rows \(fmt(rate(n, rawScanT)))/s", ratio: pct(rate(Int(sizeB), tExport) / rate(n, rawScanT)), goal: "—", verdict: "—"))
+        table.append(
+            Row(
+                operation: "offline audit of the export (`ledger audit`)", measured: "\(fmt(auditRate)) entries/s",
+                raw: "\(fmt(auditRaw)) /s (2-core libsodium verify)", ratio: pct(auditRate / auditRaw), goal: "≥ 85 %",
+                verdict: auditRate / auditRaw >= 0.85 ? "met" : "**missed**"))
+        table.append(
+            Row(
+                operation: "export (BagIt bundle, fsynced)", measured: String(format: "%.2f s, %@ entries/s", tExport, fmt(rate(Int(sizeB), tExport))),
+                raw: "bare scan of the same rows \(fmt(rate(n, rawScanT)))/s", ratio: pct(rate(Int(sizeB), tExport) / rate(n, rawScanT)), goal: "—",
+                verdict: "—"))
 
         // Rebuild vs decoding every entry on all cores.
         var lines: [[UInt8]] = []
@@ -266,22 +291,29 @@ struct SuiteBench: ParsableCommand {
         let all = lines
         lines = []
         for _ in 1...o.rounds {
-            keep("decode", ArchiveBench.time {
-                let ok = Counter()
-                Parallel.forEachChunk(count: all.count, parallelism: cores) { r in
-                    var c = 0
-                    for j in r {
-                        if let e = try? EntryLine(bytes: all[j]), let p = try? EventPayload(bytes: e.envelope.payload, requireNFC: false) { c += p.body.count > 0 ? 1 : 0 }
+            keep(
+                "decode",
+                ArchiveBench.time {
+                    let ok = Counter()
+                    Parallel.forEachChunk(count: all.count, parallelism: cores) { r in
+                        var c = 0
+                        for j in r {
+                            if let e = try? EntryLine(bytes: all[j]), let p = try? EventPayload(bytes: e.envelope.payload, requireNFC: false) {
+                                c += p.body.count > 0 ? 1 : 0
+                            }
+                        }
+                        ok.add(c)
                     }
-                    ok.add(c)
-                }
-            })
+                })
             keep("rebuild", try ArchiveBench.time { _ = try ledger.rebuildProjections() })
         }
         let rebuildRate = rate(Int(sizeB), best["rebuild"]!)
         let decodeRate = rate(Int(sizeB), best["decode"]!)
-        table.append(Row(operation: "rebuild of every projection", measured: "\(fmt(rebuildRate)) events/s", raw: "\(fmt(decodeRate)) /s (decode every entry, \(cores) cores)",
-            ratio: pct(rebuildRate / decodeRate), goal: "≥ 200,000 events/s", verdict: rebuildRate >= 200_000 ? "met" : "**missed**"))
+        table.append(
+            Row(
+                operation: "rebuild of every projection", measured: "\(fmt(rebuildRate)) events/s",
+                raw: "\(fmt(decodeRate)) /s (decode every entry, \(cores) cores)",
+                ratio: pct(rebuildRate / decodeRate), goal: "≥ 200,000 events/s", verdict: rebuildRate >= 200_000 ? "met" : "**missed**"))
 
         // Whole-archive snapshots: now, and as of the middle and the very end of the log.
         for _ in 1...o.rounds { keep("snapNow", try ArchiveBench.time { _ = try ledger.snapshot(atSize: nil, asOf: nil) }) }
@@ -289,9 +321,12 @@ struct SuiteBench: ParsableCommand {
             var snapBytes = 0
             for _ in 1...o.rounds { keep("snap-\(label)", try ArchiveBench.time { snapBytes = try ledger.snapshot(atSize: at, asOf: nil).bytes.count }) }
             let t = best["snap-\(label)"]!
-            table.append(Row(operation: "whole-archive snapshot as of size \(fmt(Double(at))) (\(label); \(String(format: "%.1f", Double(snapBytes) / 1e6)) MB)",
-                measured: String(format: "%.3f s", t), raw: String(format: "snapshot now %.3f s", best["snapNow"]!), ratio: String(format: "%.2f×", t / best["snapNow"]!),
-                goal: n >= 1_000_000 ? "< 1 s at 1 M events" : "< 1 s (goal set at 1 M)", verdict: t < 1 ? "met" : "**missed**"))
+            table.append(
+                Row(
+                    operation: "whole-archive snapshot as of size \(fmt(Double(at))) (\(label); \(String(format: "%.1f", Double(snapBytes) / 1e6)) MB)",
+                    measured: String(format: "%.3f s", t), raw: String(format: "snapshot now %.3f s", best["snapNow"]!),
+                    ratio: String(format: "%.2f×", t / best["snapNow"]!),
+                    goal: n >= 1_000_000 ? "< 1 s at 1 M events" : "< 1 s (goal set at 1 M)", verdict: t < 1 ? "met" : "**missed**"))
         }
 
         // One incident as of a moment, and proofs, against bare primary-key lookups.
@@ -313,9 +348,12 @@ struct SuiteBench: ParsableCommand {
             precondition(found, "\(pick.id) as of \(at)")
         }
         let one = try RawBaselines.pointLookups(path: rawDB, groups: (0..<samples).map { _ in [Int.random(in: 0..<n, using: &rng)] })
-        table.append(Row(operation: "one incident as of a moment (\(samples) random)", measured: "p50 \(ms(percentile(tIncident, 0.5))), p99 \(ms(percentile(tIncident, 0.99)))",
-            raw: "one bare lookup p50 \(ms(percentile(one, 0.5)))", ratio: String(format: "%.0f×", percentile(tIncident, 0.5) / percentile(one, 0.5)),
-            goal: "< 5 ms", verdict: percentile(tIncident, 0.99) < 0.005 ? "met (p99)" : "**missed** (p99)"))
+        table.append(
+            Row(
+                operation: "one incident as of a moment (\(samples) random)",
+                measured: "p50 \(ms(percentile(tIncident, 0.5))), p99 \(ms(percentile(tIncident, 0.99)))",
+                raw: "one bare lookup p50 \(ms(percentile(one, 0.5)))", ratio: String(format: "%.0f×", percentile(tIncident, 0.5) / percentile(one, 0.5)),
+                goal: "< 5 ms", verdict: percentile(tIncident, 0.99) < 0.005 ? "met (p99)" : "**missed** (p99)"))
         let depth = Int(ceil(log2(Double(sizeB))))
         let lookups = try RawBaselines.pointLookups(path: rawDB, groups: (0..<samples).map { _ in (0..<depth).map { _ in Int.random(in: 0..<n, using: &rng) } })
         var tIncl: [Double] = []
@@ -328,9 +366,12 @@ struct SuiteBench: ParsableCommand {
             tCons.append(try ArchiveBench.time { _ = try ledger.consistencyProof(from: from, to: size) })
         }
         for (name, t) in [("inclusion proof", tIncl), ("consistency proof", tCons)] {
-            table.append(Row(operation: "\(name) (\(samples) random sizes and indexes)", measured: "p50 \(ms(percentile(t, 0.5))), p99 \(ms(percentile(t, 0.99)))",
-                raw: "\(depth) bare lookups p50 \(ms(percentile(lookups, 0.5)))", ratio: String(format: "%.1f×", percentile(t, 0.5) / percentile(lookups, 0.5)),
-                goal: "< 1 ms", verdict: percentile(t, 0.99) < 0.001 ? "met (p99)" : "**missed** (p99)"))
+            table.append(
+                Row(
+                    operation: "\(name) (\(samples) random sizes and indexes)", measured: "p50 \(ms(percentile(t, 0.5))), p99 \(ms(percentile(t, 0.99)))",
+                    raw: "\(depth) bare lookups p50 \(ms(percentile(lookups, 0.5)))",
+                    ratio: String(format: "%.1f×", percentile(t, 0.5) / percentile(lookups, 0.5)),
+                    goal: "< 1 ms", verdict: percentile(t, 0.99) < 0.001 ? "met (p99)" : "**missed** (p99)"))
         }
 
         print("| operation | measured | raw limit in the same run | ratio | goal | verdict |")
@@ -338,9 +379,15 @@ struct SuiteBench: ParsableCommand {
         for r in table { print("| \(r.operation) | \(r.measured) | \(r.raw) | \(r.ratio) | \(r.goal) | \(r.verdict) |") }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(String(format: "\nbench process peak RSS so far: %.0f MiB (it holds every signed event, entry line and state in memory)", Double(usage.ru_maxrss) / 1024))
+        print(
+            String(
+                format: "\nbench process peak RSS so far: %.0f MiB (it holds every signed event, entry line and state in memory)",
+                Double(usage.ru_maxrss) / 1024))
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        print(String(format: "ledger file: %.1f MB, %@ entries; checkpoints at %@ and %@", Double(fileSize) / 1e6, fmt(Double(sizeB)), fmt(Double(sizeA)), fmt(Double(sizeB))))
+        print(
+            String(
+                format: "ledger file: %.1f MB, %@ entries; checkpoints at %@ and %@", Double(fileSize) / 1e6, fmt(Double(sizeB)), fmt(Double(sizeA)),
+                fmt(Double(sizeB))))
         try ledger.close()
         guard o.cli else { return }
 
@@ -353,7 +400,10 @@ struct SuiteBench: ParsableCommand {
             ("ledger verify", [bin, "verify", "--ledger", path, "--trust", trust]),
             ("ledger audit", [bin, "audit", bag, "--trust", trust]),
             ("ledger rebuild", [bin, "rebuild", "--ledger", path]),
-            ("ledger snapshot --at-size (end − 0.1 %)", [bin, "snapshot", "--ledger", path, "--at-size", String(sizeB - max(1, sizeB / 1000)), "--out", dir + "/snap.json"]),
+            (
+                "ledger snapshot --at-size (end − 0.1 %)",
+                [bin, "snapshot", "--ledger", path, "--at-size", String(sizeB - max(1, sizeB / 1000)), "--out", dir + "/snap.json"]
+            ),
             ("ledger show ID --at-size (middle)", [bin, "show", "--ledger", path, someID, "--at-size", String(sizeB / 2)]),
             ("ledger prove inclusion", [bin, "prove", "inclusion", "--ledger", path, "--index", String(sizeA / 3)]),
             ("ledger prove consistency", [bin, "prove", "consistency", "--ledger", path, "--from", String(sizeA)]),

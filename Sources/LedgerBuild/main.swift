@@ -54,7 +54,9 @@ struct Record {
 func readRecords(_ dir: String) throws -> [Record] {
     var out: [Record] = []
     let fm = FileManager.default
-    for (kindOrder, (kind, prefix)) in [("actors", "actor"), ("sources", "source"), ("facilities", "facility"), ("incidents", "incident"), ("aggregates", "aggregate")].enumerated() {
+    for (kindOrder, (kind, prefix)) in [
+        ("actors", "actor"), ("sources", "source"), ("facilities", "facility"), ("incidents", "incident"), ("aggregates", "aggregate"),
+    ].enumerated() {
         let sub = dir + "/" + kind
         let names = ((try? fm.contentsOfDirectory(atPath: sub)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         for name in names {
@@ -92,7 +94,6 @@ func readRecords(_ dir: String) throws -> [Record] {
     }.map(\.element)
 }
 
-
 func build(records dir: String, out: String, ledgerPath: String?) throws {
     let records = try readRecords(dir)
     guard !records.isEmpty else { throw BuildError("\(dir): no records found") }
@@ -107,7 +108,9 @@ func build(records dir: String, out: String, ledgerPath: String?) throws {
     func envelope(_ type: String, _ subject: String, _ body: JSONObject, _ key: Ed25519.PrivateKey, _ at: Timestamp) -> Envelope {
         let expects = revisions[subject, default: 0]
         revisions[subject] = expects + 1
-        let payload = EventPayload(ledger: Demo.origin, id: UUIDv7.deterministic(milliseconds: UInt64(at.microseconds / 1000), sequence: seq), type: type, subject: subject, expects: expects, signedAt: at.signedTimeText, body: body)
+        let payload = EventPayload(
+            ledger: Demo.origin, id: UUIDv7.deterministic(milliseconds: UInt64(at.microseconds / 1000), sequence: seq), type: type, subject: subject,
+            expects: expects, signedAt: at.signedTimeText, body: body)
         seq += 1
         return Envelope.sign(payload: payload.encoded(), with: key)
     }

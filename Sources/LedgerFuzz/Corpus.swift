@@ -22,25 +22,68 @@ final class Corpus {
 
     /// (type, subject, body JSON) of archive events, as in the archive tests.
     static let archiveEvents: [(String, String, String)] = [
-        ("facility.registered", "facility:m10", #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.2,"lon":37.15,"precision":"facility"}}}"#),
-        ("actor.registered", "actor:ru-af", #"{"names":{"en":"Russian Aerospace Forces","ru":"Воздушно-космические силы"},"type":"state-forces","country":"RU"}"#),
+        (
+            "facility.registered", "facility:m10",
+            #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","#
+                + #""town":"Aleppo","coordinates":{"lat":36.2,"lon":37.15,"precision":"facility"}}}"#
+        ),
+        (
+            "actor.registered", "actor:ru-af",
+            #"{"names":{"en":"Russian Aerospace Forces","ru":"Воздушно-космические силы"},"type":"state-forces","country":"RU"}"#
+        ),
         ("actor.registered", "actor:sy-af", #"{"names":{"en":"Syrian Arab Air Force"},"type":"state-forces","country":"SY"}"#),
-        ("source.registered", "source:sams-2016", #"{"publisher":"SAMS","title":"Attacks on M10","lang":"en","type":"report","published":"2016-10","url":"https://example.org/m10"}"#),
-        ("source.registered", "source:ru-mod", #"{"publisher":"Ministry of Defence","title":"Briefing","lang":"ru","type":"statement","published":"2016-10-03"}"#),
-        ("incident.reported", "incident:m10-1", #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["airstrike","bunker-buster"],"sources":["source:sams-2016"]}"#),
+        (
+            "source.registered", "source:sams-2016",
+            #"{"publisher":"SAMS","title":"Attacks on M10","lang":"en","type":"report","published":"2016-10","url":"https://example.org/m10"}"#
+        ),
+        (
+            "source.registered", "source:ru-mod",
+            #"{"publisher":"Ministry of Defence","title":"Briefing","lang":"ru","type":"statement","published":"2016-10-03"}"#
+        ),
+        (
+            "incident.reported", "incident:m10-1",
+            #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"#
+                + #""facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["airstrike","bunker-buster"],"#
+                + #""sources":["source:sams-2016"]}"#
+        ),
         ("incident.source-cited", "incident:m10-1", #"{"source":"source:ru-mod","locator":"p. 2"}"#),
-        ("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony","flight-observations"]}"#),
-        ("attribution.claimed", "incident:m10-1", #"{"claimant":"actor:ru-af","perpetrator":"actor:ru-af","stance":"denies","basis":["official-statement"],"alternative":"says it struck other targets"}"#),
+        (
+            "attribution.claimed", "incident:m10-1",
+            #"{"claimant":"source:sams-2016","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","#
+                + #""basis":["witness-testimony","flight-observations"]}"#
+        ),
+        (
+            "attribution.claimed", "incident:m10-1",
+            #"{"claimant":"actor:ru-af","perpetrator":"actor:ru-af","stance":"denies","basis":["official-statement"],"#
+                + #""alternative":"says it struck other targets"}"#
+        ),
         ("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":2,"max":4}"#),
         ("casualties.adopted", "incident:m10-1", #"{"category":"killed","min":2,"max":4,"rule":"single-source"}"#),
-        ("attribution.assessed", "incident:m10-1", #"{"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"confidence":"moderate","rationale":"Only those two air forces flew over Aleppo then."}"#),
+        (
+            "attribution.assessed", "incident:m10-1",
+            #"{"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"confidence":"moderate","#
+                + #""rationale":"Only those two air forces flew over Aleppo then."}"#
+        ),
         ("incident.certainty-graded", "incident:m10-1", #"{"certainty":"confirmed","reason":"several independent sources"}"#),
         ("incident.verification-changed", "incident:m10-1", #"{"to":"in-review","reason":"started"}"#),
-        ("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016-09-29","place":{"admin1":"Aleppo","town":"Aleppo","admin2":"Jabal Saman"}},"reason":"a second source gives the 29th"}"#),
+        (
+            "incident.corrected", "incident:m10-1",
+            #"{"changes":{"occurred":"2016-09-29","place":{"admin1":"Aleppo","town":"Aleppo","admin2":"Jabal Saman"}},"#
+                + #""reason":"a second source gives the 29th"}"#
+        ),
         ("incident.corrected", "incident:m10-1", #"{"changes":{"means":null},"reason":"means unknown after all"}"#),
-        ("aggregate.reported", "aggregate:ocha-24", #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"period":"2019-04-XX/2019-06","description":{"en":"Health facilities hit in the Idlib region"},"place":{"admin1":"Idlib"},"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"includes":["incident:m10-1"]}"#),
+        (
+            "aggregate.reported", "aggregate:ocha-24",
+            #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"#
+                + #""period":"2019-04-XX/2019-06","description":{"en":"Health facilities hit in the Idlib region"},"place":{"admin1":"Idlib"},"#
+                + #""perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"includes":["incident:m10-1"]}"#
+        ),
         ("aggregate.corrected", "aggregate:ocha-24", #"{"changes":{"note":"which nine is not said"},"reason":"clarify"}"#),
-        ("incident.reported", "incident:m10-2", #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"out-of-service"}]}"#),
+        (
+            "incident.reported", "incident:m10-2",
+            #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","#
+                + #""impact":"out-of-service"}]}"#
+        ),
         ("incident.merged", "incident:m10-2", #"{"into":"incident:m10-1","reason":"same attack"}"#),
         ("incident.retracted", "incident:m10-1", #"{"reason":"a hoax"}"#),
         ("incident.reinstated", "incident:m10-1", #"{"reason":"the hoax claim was itself false"}"#),
@@ -73,7 +116,8 @@ final class Corpus {
     lazy var payloads: [(payload: EventPayload, key: Ed25519.PrivateKey)] = {
         var out: [(EventPayload, Ed25519.PrivateKey)] = []
         let d = KeyDescriptor(publicKey: admin.publicKey, name: "Fuzz admin", roles: [.admin])
-        out.append((payload(type: EventTypes.genesis, subject: d.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(d.json))]), n: 0), admin))
+        out.append(
+            (payload(type: EventTypes.genesis, subject: d.keyID, expects: 0, body: JSONObject(uniqueMembers: [("admin", .object(d.json))]), n: 0), admin))
         for (k, name, role) in [(archivist, "Fuzz archivist", Role.archivist), (reviewer, "Fuzz reviewer", .reviewer), (logKey, "Fuzz log", .log)] {
             let e = KeyDescriptor(publicKey: k.publicKey, name: name, roles: [role])
             out.append((payload(type: EventTypes.keyEnrolled, subject: e.keyID, expects: 0, body: e.json, n: UInt64(out.count)), admin))
@@ -83,10 +127,17 @@ final class Corpus {
             let body = try! JSONParser.parseObject(Array(json.utf8))
             let expects = revisions[subject, default: 0]
             revisions[subject] = expects + 1
-            let signer = ["attribution.assessed", "incident.certainty-graded", "incident.verification-changed", "casualties.adopted"].contains(type) ? reviewer : archivist
+            let signer =
+                ["attribution.assessed", "incident.certainty-graded", "incident.verification-changed", "casualties.adopted"].contains(type)
+                ? reviewer : archivist
             out.append((payload(type: type, subject: subject, expects: expects, body: body, n: UInt64(out.count)), signer))
         }
-        out.append((payload(type: EventTypes.keyRevoked, subject: KeyID.of(reviewer.publicKey), expects: 1, body: JSONObject(uniqueMembers: [("reason", .string("rotated"))]), n: UInt64(out.count)), admin))
+        out.append(
+            (
+                payload(
+                    type: EventTypes.keyRevoked, subject: KeyID.of(reviewer.publicKey), expects: 1,
+                    body: JSONObject(uniqueMembers: [("reason", .string("rotated"))]), n: UInt64(out.count)), admin
+            ))
         return out
     }()
 
@@ -139,7 +190,9 @@ final class Corpus {
         var out: [[UInt8]] = []
         for (a, b) in [(1, 4), (4, lines.count), (7, lines.count), (lines.count, lines.count)] {
             let proof = (try? MerkleTree.consistencyProof(from: UInt64(a), to: UInt64(b), source: tree)) ?? []
-            out.append(ConsistencyProofFile(oldSize: UInt64(a), proof: proof, oldNote: note(size: a, cosigned: false), newNote: note(size: b, cosigned: true)).encoded())
+            out.append(
+                ConsistencyProofFile(oldSize: UInt64(a), proof: proof, oldNote: note(size: a, cosigned: false), newNote: note(size: b, cosigned: true))
+                    .encoded())
         }
         return out
     }()
@@ -196,9 +249,14 @@ final class Corpus {
     ]
 
     static let csvMappings: [String] = [
-        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"s-"},"dataset":"sheet","dates":"DD/MM/YYYY","columns":{"title.en":"Title","occurred":"Date","place.town":"Town","facilities.facility":"Facility","facilities.impact":"Impact","means":"Weapons"},"values":{"means":{"Barrel bomb":"barrel-bomb"},"facilities.facility":{"M2":"facility:m2"}}}"#,
-        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"dates":"MM/DD/YYYY","columns":{"title.ar":"Title","occurred":"Date","place.admin1":"Town"},"constants":{"facilities.impact":"damaged","summary.en":"Imported"},"sources":["source:sheet"]}"#,
-        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":""},"dates":"edtf","columns":{"title.en-GB":"Title","occurred":"Date","place.coordinates.lat":"Town"},"constants":{"place.coordinates.lon":"36.5","place.coordinates.precision":"town"}}"#,
+        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"s-"},"dataset":"sheet","dates":"DD/MM/YYYY","#
+            + #""columns":{"title.en":"Title","occurred":"Date","place.town":"Town","facilities.facility":"Facility","facilities.impact":"Impact","#
+            + #""means":"Weapons"},"values":{"means":{"Barrel bomb":"barrel-bomb"},"facilities.facility":{"M2":"facility:m2"}}}"#,
+        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"dates":"MM/DD/YYYY","columns":{"title.ar":"Title","occurred":"Date","#
+            + #""place.admin1":"Town"},"constants":{"facilities.impact":"damaged","summary.en":"Imported"},"sources":["source:sheet"]}"#,
+        #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":""},"dates":"edtf","columns":{"title.en-GB":"Title","#
+            + #""occurred":"Date","place.coordinates.lat":"Town"},"constants":{"place.coordinates.lon":"36.5","#
+            + #""place.coordinates.precision":"town"}}"#,
     ]
 
     /// Parsed mappings the CSV target imports through.
@@ -263,7 +321,8 @@ final class Corpus {
         let cols = [#""title.en":"Title""#, #""occurred":"Date""#, #""place.town":"Town""#] + columns
         let cons = constants.isEmpty ? "" : #","constants":{"# + constants.joined(separator: ",") + "}"
         let srcs = sources.isEmpty ? "" : #","sources":["# + sources.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-        return Array((#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"# + cols.joined(separator: ",") + "}" + cons + srcs + "}").utf8)
+        return Array(
+            (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"# + cols.joined(separator: ",") + "}" + cons + srcs + "}").utf8)
     }
 
     /// Mappings that hung CSVMapping.parse: 69,000 sources (9 s), and 16,000 title columns beside

@@ -19,8 +19,12 @@ struct CrashState {
 
 nonisolated(unsafe) var crash = CrashState(
     buffer: .allocate(capacity: 1 << 22), capacity: 1 << 22,
-    target: { let p = UnsafeMutablePointer<CChar>.allocate(capacity: 256); p.initialize(to: 0); return p }(),
-    path: { let p = UnsafeMutablePointer<CChar>.allocate(capacity: 4096); p.initialize(to: 0); return p }(),
+    target: {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 256); p.initialize(to: 0); return p
+    }(),
+    path: {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 4096); p.initialize(to: 0); return p
+    }(),
     oldActions: .allocate(capacity: 65))
 
 /// When the current input's decoding ended (see `decoded()`); 0 when not marked.
@@ -51,8 +55,11 @@ func noteInput(_ b: [UInt8], index: Int) {
 private func sigWrite(_ s: StaticString) { _ = write(2, s.utf8Start, s.utf8CodeUnitCount) }
 private func sigWrite(cString p: UnsafePointer<CChar>) { _ = write(2, p, strlen(p)) }
 private func sigWrite(int value: Int) {
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var digits:
+        (
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+        ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     if value < 0 { sigWrite("-") }
     withUnsafeMutableBytes(of: &digits) { buf in
         var v = value.magnitude
@@ -222,7 +229,10 @@ func run(_ target: FuzzTarget, count: Int, options: RunOptions) -> Stats {
         if dt > slowNs {
             stats.slow += 1
             let path = save(input, dir: options.saveDir, name: "slow-\(target.name)-seed\(options.seed)-\(i).bin")
-            FileHandle.standardError.write(Data("ledger-fuzz: SLOW: \(target.name) input #\(i) (\(input.count) bytes) took \(Double(dt) / 1e9) s\(path.map { "; saved to \($0)" } ?? "")\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "ledger-fuzz: SLOW: \(target.name) input #\(i) (\(input.count) bytes) took \(Double(dt) / 1e9) s\(path.map { "; saved to \($0)" } ?? "")\n"
+                        .utf8))
         }
         switch outcome {
         case .accepted:
@@ -241,7 +251,8 @@ func run(_ target: FuzzTarget, count: Int, options: RunOptions) -> Stats {
             stats.violations += 1
             let path = save(input, dir: options.saveDir, name: "violation-\(target.name)-seed\(options.seed)-\(i).bin")
             if stats.violations <= 5 {
-                FileHandle.standardError.write(Data("ledger-fuzz: VIOLATION: \(target.name) input #\(i): \(why)\(path.map { "; saved to \($0)" } ?? "")\n".utf8))
+                FileHandle.standardError.write(
+                    Data("ledger-fuzz: VIOLATION: \(target.name) input #\(i): \(why)\(path.map { "; saved to \($0)" } ?? "")\n".utf8))
             }
         }
         stats.inputs += 1

@@ -65,287 +65,319 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
 
     // MARK: JSON
 
-    let jsonSeeds = c.payloads.map { $0.payload.encoded() } + Corpus.csvMappings.map(bytes) + [
-        bytes(#"{"a":[1,-0.5e+10,true,false,null,"\u00e9\n"],"b":{"c":{}},"d":[]}"#), bytes("[]"), bytes("\"x\""), bytes("0"),
-        bytes(#"{"name":"Fuzz admin","publicKey":"\#(Base64.encode(c.admin.publicKey.bytes))","roles":["admin","log"]}"#),
-    ]
-    targets.append(FuzzTarget(name: "json", about: "JSONParser.parse / parseObject, KeyDescriptor(json:)", seeds: jsonSeeds) { b in
-        decode {
-            let v = try JSONParser.parse(b)
-            decoded()
-            // The relaxed parse (no NFC rule) accepts a superset.
-            guard (try? JSONParser.parse(b, limits: JSONParser.Limits(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false))) != nil else {
-                return .violation("accepted with the NFC rule but refused without it")
+    let jsonSeeds =
+        c.payloads.map { $0.payload.encoded() } + Corpus.csvMappings.map(bytes) + [
+            bytes(#"{"a":[1,-0.5e+10,true,false,null,"\u00e9\n"],"b":{"c":{}},"d":[]}"#), bytes("[]"), bytes("\"x\""), bytes("0"),
+            bytes(#"{"name":"Fuzz admin","publicKey":"\#(Base64.encode(c.admin.publicKey.bytes))","roles":["admin","log"]}"#),
+        ]
+    targets.append(
+        FuzzTarget(name: "json", about: "JSONParser.parse / parseObject, KeyDescriptor(json:)", seeds: jsonSeeds) { b in
+            decode {
+                let v = try JSONParser.parse(b)
+                decoded()
+                // The relaxed parse (no NFC rule) accepts a superset.
+                guard (try? JSONParser.parse(b, limits: JSONParser.Limits(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false))) != nil else {
+                    return .violation("accepted with the NFC rule but refused without it")
+                }
+                let e1 = JSONWriter.encode(v)
+                guard let v2 = try? JSONParser.parse(e1) else { return .violation("re-encoded JSON does not parse: \(str(e1).prefix(200))") }
+                guard JSONWriter.encode(v2) == e1 else { return .violation("JSON encoding is not stable") }
+                if case .object(let o) = v {
+                    _ = try? KeyDescriptor(json: o, field: "fuzz")
+                    _ = try? JSONParser.parseObject(b, limits: JSONParser.Limits(maxBytes: 4096, maxDepth: 8))
+                }
+                return .accepted
             }
-            let e1 = JSONWriter.encode(v)
-            guard let v2 = try? JSONParser.parse(e1) else { return .violation("re-encoded JSON does not parse: \(str(e1).prefix(200))") }
-            guard JSONWriter.encode(v2) == e1 else { return .violation("JSON encoding is not stable") }
-            if case .object(let o) = v {
-                _ = try? KeyDescriptor(json: o, field: "fuzz")
-                _ = try? JSONParser.parseObject(b, limits: JSONParser.Limits(maxBytes: 4096, maxDepth: 8))
-            }
-            return .accepted
-        }
-    })
+        })
 
     // MARK: Payloads, envelopes, entry lines
 
-    targets.append(FuzzTarget(name: "payload", about: "EventPayload(bytes:requireNFC:)", maxLength: (1 << 20) + 64, seeds: c.payloads.map { $0.payload.encoded() } + c.bundlePayloads) { b in
-        decode {
-            guard let p = try? EventPayload(bytes: b) else {
-                _ = try? EventPayload(bytes: b, requireNFC: false)
-                return .rejected
+    targets.append(
+        FuzzTarget(
+            name: "payload", about: "EventPayload(bytes:requireNFC:)", maxLength: (1 << 20) + 64,
+            seeds: c.payloads.map { $0.payload.encoded() } + c.bundlePayloads
+        ) { b in
+            decode {
+                guard let p = try? EventPayload(bytes: b) else {
+                    _ = try? EventPayload(bytes: b, requireNFC: false)
+                    return .rejected
+                }
+                decoded()
+                guard (try? EventPayload(bytes: b, requireNFC: false)) != nil else { return .violation("accepted with the NFC rule but refused without it") }
+                let e1 = p.encoded()
+                guard let p2 = try? EventPayload(bytes: e1) else { return .violation("re-encoded payload does not parse: \(str(e1).prefix(200))") }
+                guard p2.encoded() == e1 else { return .violation("payload encoding is not stable") }
+                guard p2.ledger.sameBytes(p.ledger), p2.id == p.id, p2.type == p.type, p2.subject == p.subject, p2.expects == p.expects else {
+                    return .violation("payload members changed in a round trip")
+                }
+                return .accepted
             }
-            decoded()
-            guard (try? EventPayload(bytes: b, requireNFC: false)) != nil else { return .violation("accepted with the NFC rule but refused without it") }
-            let e1 = p.encoded()
-            guard let p2 = try? EventPayload(bytes: e1) else { return .violation("re-encoded payload does not parse: \(str(e1).prefix(200))") }
-            guard p2.encoded() == e1 else { return .violation("payload encoding is not stable") }
-            guard p2.ledger.sameBytes(p.ledger), p2.id == p.id, p2.type == p.type, p2.subject == p.subject, p2.expects == p.expects else {
-                return .violation("payload members changed in a round trip")
-            }
-            return .accepted
-        }
-    })
+        })
 
     let envelopeSeeds = c.envelopes.map { $0.encoded() } + c.bundleLines.compactMap { try? EntryLine(bytes: $0).envelope.encoded() }
     let signers = [c.admin, c.archivist, c.reviewer]
-    targets.append(FuzzTarget(name: "envelope", about: "Envelope(json:), its payload, signature check", maxLength: (1 << 21), seeds: envelopeSeeds) { b in
-        decode {
-            let e = try Envelope(json: b)
-            decoded()
-            let e1 = e.encoded()
-            guard let e2 = try? Envelope(json: e1) else { return .violation("re-encoded envelope does not parse") }
-            guard e2 == e, e2.encoded() == e1 else { return .violation("envelope changed in a round trip") }
-            _ = try? EventPayload(bytes: e.payload, requireNFC: false)
-            if b.count & 15 == 0 { _ = signers.contains { e.hasValidSignature(by: $0.publicKey) } }
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(name: "envelope", about: "Envelope(json:), its payload, signature check", maxLength: (1 << 21), seeds: envelopeSeeds) { b in
+            decode {
+                let e = try Envelope(json: b)
+                decoded()
+                let e1 = e.encoded()
+                guard let e2 = try? Envelope(json: e1) else { return .violation("re-encoded envelope does not parse") }
+                guard e2 == e, e2.encoded() == e1 else { return .violation("envelope changed in a round trip") }
+                _ = try? EventPayload(bytes: e.payload, requireNFC: false)
+                if b.count & 15 == 0 { _ = signers.contains { e.hasValidSignature(by: $0.publicKey) } }
+                return .accepted
+            }
+        })
 
-    targets.append(FuzzTarget(name: "entry-line", about: "EntryLine(bytes:) then its payload, as the verifier reads a line", maxLength: (1 << 21), seeds: c.lines + c.bundleLines) { b in
-        decode {
-            let line = try EntryLine(bytes: b)
-            let payload = Result { try EventPayload(bytes: line.envelope.payload, requireNFC: false) }
-            decoded()
-            guard line.encoded() == b else { return .violation("an accepted entry line is not its own canonical encoding") }
-            _ = try payload.get()
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(
+            name: "entry-line", about: "EntryLine(bytes:) then its payload, as the verifier reads a line", maxLength: (1 << 21), seeds: c.lines + c.bundleLines
+        ) { b in
+            decode {
+                let line = try EntryLine(bytes: b)
+                let payload = Result { try EventPayload(bytes: line.envelope.payload, requireNFC: false) }
+                decoded()
+                guard line.encoded() == b else { return .violation("an accepted entry line is not its own canonical encoding") }
+                _ = try payload.get()
+                return .accepted
+            }
+        })
 
     // MARK: Checkpoints, notes, keys
 
     let logKey = c.logVerifierKey, witness = c.witnessVerifierKey, origin = c.origin
     let noteSeeds = c.notes + c.bundleNotes + [c.note(size: 2, cosigned: false)]
-    targets.append(FuzzTarget(name: "note", about: "SignedNote(bytes:), Checkpoint(text:), signature and cosignature checks", seeds: noteSeeds) { b in
-        decode {
-            let n = try SignedNote(bytes: b)
-            let cp = try? Checkpoint(text: n.text)
-            _ = n.isSigned(name: origin, publicKey: logKey.publicKey)
-            _ = Cosignature.cosigners(of: n, among: [witness, logKey])
-            decoded()
-            guard n.encoded() == b else { return .violation("an accepted note does not re-encode to its bytes") }
-            guard let again = try? SignedNote(bytes: n.encoded()), again == n else { return .violation("a note's encoding does not parse back to it") }
-            if let cp {
-                guard cp.text == n.text else { return .violation("checkpoint text does not re-encode to itself") }
+    targets.append(
+        FuzzTarget(name: "note", about: "SignedNote(bytes:), Checkpoint(text:), signature and cosignature checks", seeds: noteSeeds) { b in
+            decode {
+                let n = try SignedNote(bytes: b)
+                let cp = try? Checkpoint(text: n.text)
+                _ = n.isSigned(name: origin, publicKey: logKey.publicKey)
+                _ = Cosignature.cosigners(of: n, among: [witness, logKey])
+                decoded()
+                guard n.encoded() == b else { return .violation("an accepted note does not re-encode to its bytes") }
+                guard let again = try? SignedNote(bytes: n.encoded()), again == n else { return .violation("a note's encoding does not parse back to it") }
+                if let cp {
+                    guard cp.text == n.text else { return .violation("checkpoint text does not re-encode to itself") }
+                }
+                return .accepted
             }
-            return .accepted
-        }
-    })
+        })
 
-    targets.append(FuzzTarget(name: "checkpoint", about: "Checkpoint(text:)", seeds: c.notes.compactMap { try? SignedNote(bytes: $0).text }) { b in
-        decode {
-            let cp = try Checkpoint(text: b)
-            decoded()
-            guard cp.text == b else { return .violation("checkpoint text does not re-encode to itself") }
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(name: "checkpoint", about: "Checkpoint(text:)", seeds: c.notes.compactMap { try? SignedNote(bytes: $0).text }) { b in
+            decode {
+                let cp = try Checkpoint(text: b)
+                decoded()
+                guard cp.text == b else { return .violation("checkpoint text does not re-encode to itself") }
+                return .accepted
+            }
+        })
 
-    targets.append(FuzzTarget(name: "vkey", about: "VerifierKey(parsing:)", maxLength: 1 << 16, seeds: c.verifierKeys) { b in
-        decode {
-            let s = str(b)
-            let k = try VerifierKey(parsing: s)
-            decoded()
-            guard k.encoded.sameBytes(s) else { return .violation("verifier key does not re-encode to its text") }
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(name: "vkey", about: "VerifierKey(parsing:)", maxLength: 1 << 16, seeds: c.verifierKeys) { b in
+            decode {
+                let s = str(b)
+                let k = try VerifierKey(parsing: s)
+                decoded()
+                guard k.encoded.sameBytes(s) else { return .violation("verifier key does not re-encode to its text") }
+                return .accepted
+            }
+        })
 
     // MARK: Proof files
 
-    targets.append(FuzzTarget(name: "inclusion-proof", about: "InclusionProofFile(bytes:), its note, entry line and path", seeds: c.inclusionProofs) { b in
-        decode {
-            let f = try InclusionProofFile(bytes: b)
-            decoded()
-            guard f.encoded() == b else { return .violation("inclusion proof file does not re-encode to its bytes") }
-            let leaf = f.entryLine.map { l in l.withUnsafeBytes { MerkleHash.leaf($0) } } ?? Digest32.zero
-            if let line = f.entryLine { _ = try? EntryLine(bytes: line) }
-            if let n = try? SignedNote(bytes: f.note), let cp = try? Checkpoint(text: n.text) {
-                _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: cp.size, proof: f.path, root: cp.root)
+    targets.append(
+        FuzzTarget(name: "inclusion-proof", about: "InclusionProofFile(bytes:), its note, entry line and path", seeds: c.inclusionProofs) { b in
+            decode {
+                let f = try InclusionProofFile(bytes: b)
+                decoded()
+                guard f.encoded() == b else { return .violation("inclusion proof file does not re-encode to its bytes") }
+                let leaf = f.entryLine.map { l in l.withUnsafeBytes { MerkleHash.leaf($0) } } ?? Digest32.zero
+                if let line = f.entryLine { _ = try? EntryLine(bytes: line) }
+                if let n = try? SignedNote(bytes: f.note), let cp = try? Checkpoint(text: n.text) {
+                    _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: cp.size, proof: f.path, root: cp.root)
+                }
+                // Sizes straight from the file, to reach the path-shape arithmetic at its extremes.
+                _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: f.index &+ UInt64(f.path.count), proof: f.path, root: leaf)
+                _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: .max, proof: f.path, root: leaf)
+                return .accepted
             }
-            // Sizes straight from the file, to reach the path-shape arithmetic at its extremes.
-            _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: f.index &+ UInt64(f.path.count), proof: f.path, root: leaf)
-            _ = MerkleTree.verifyInclusion(leaf: leaf, index: f.index, size: .max, proof: f.path, root: leaf)
-            return .accepted
-        }
-    })
+        })
 
-    targets.append(FuzzTarget(name: "consistency-proof", about: "ConsistencyProofFile(bytes:), its two notes and the proof", seeds: c.consistencyProofs) { b in
-        decode {
-            let f = try ConsistencyProofFile(bytes: b)
-            decoded()
-            guard f.encoded() == b else { return .violation("consistency proof file does not re-encode to its bytes") }
-            let old = (try? SignedNote(bytes: f.oldNote)).flatMap { try? Checkpoint(text: $0.text) }
-            let new = (try? SignedNote(bytes: f.newNote)).flatMap { try? Checkpoint(text: $0.text) }
-            if let new {
-                _ = MerkleTree.verifyConsistency(from: f.oldSize, to: new.size, fromRoot: old?.root ?? .zero, toRoot: new.root, proof: f.proof)
+    targets.append(
+        FuzzTarget(name: "consistency-proof", about: "ConsistencyProofFile(bytes:), its two notes and the proof", seeds: c.consistencyProofs) { b in
+            decode {
+                let f = try ConsistencyProofFile(bytes: b)
+                decoded()
+                guard f.encoded() == b else { return .violation("consistency proof file does not re-encode to its bytes") }
+                let old = (try? SignedNote(bytes: f.oldNote)).flatMap { try? Checkpoint(text: $0.text) }
+                let new = (try? SignedNote(bytes: f.newNote)).flatMap { try? Checkpoint(text: $0.text) }
+                if let new {
+                    _ = MerkleTree.verifyConsistency(from: f.oldSize, to: new.size, fromRoot: old?.root ?? .zero, toRoot: new.root, proof: f.proof)
+                }
+                _ = MerkleTree.verifyConsistency(from: f.oldSize, to: f.oldSize &+ UInt64(f.proof.count) &* 7, fromRoot: .zero, toRoot: .zero, proof: f.proof)
+                _ = MerkleTree.verifyConsistency(from: f.oldSize, to: .max, fromRoot: .zero, toRoot: .zero, proof: f.proof)
+                return .accepted
             }
-            _ = MerkleTree.verifyConsistency(from: f.oldSize, to: f.oldSize &+ UInt64(f.proof.count) &* 7, fromRoot: .zero, toRoot: .zero, proof: f.proof)
-            _ = MerkleTree.verifyConsistency(from: f.oldSize, to: .max, fromRoot: .zero, toRoot: .zero, proof: f.proof)
-            return .accepted
-        }
-    })
+        })
 
     // MARK: Bag files
 
-    targets.append(FuzzTarget(name: "manifest", about: "Bag.parseManifest", seeds: c.manifests + c.bundleManifests) { b in
-        decode {
-            let m = try Bag.parseManifest(b, file: "manifest-sha256.txt")
-            decoded()
-            let again = Bag.manifest(m.map { (path: $0.key, digest: $0.value) })
-            guard let m2 = try? Bag.parseManifest(again, file: "again"), m2 == m else { return .violation("manifest does not survive re-rendering") }
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(name: "manifest", about: "Bag.parseManifest", seeds: c.manifests + c.bundleManifests) { b in
+            decode {
+                let m = try Bag.parseManifest(b, file: "manifest-sha256.txt")
+                decoded()
+                let again = Bag.manifest(m.map { (path: $0.key, digest: $0.value) })
+                guard let m2 = try? Bag.parseManifest(again, file: "again"), m2 == m else { return .violation("manifest does not survive re-rendering") }
+                return .accepted
+            }
+        })
 
-    targets.append(FuzzTarget(name: "bag-info", about: "Bag.parseInfo and the labels' values", seeds: c.bagInfos + c.bundleInfos) { b in
-        decode {
-            let info = try Bag.parseInfo(b)
-            decoded()
-            var again: [UInt8] = []
-            for (label, values) in info.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-                for v in values { again += bytes("\(label): \(v)\n") }
+    targets.append(
+        FuzzTarget(name: "bag-info", about: "Bag.parseInfo and the labels' values", seeds: c.bagInfos + c.bundleInfos) { b in
+            decode {
+                let info = try Bag.parseInfo(b)
+                decoded()
+                var again: [UInt8] = []
+                for (label, values) in info.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    for v in values { again += bytes("\(label): \(v)\n") }
+                }
+                guard let info2 = try? Bag.parseInfo(again), info2 == info else { return .violation("bag-info does not survive re-rendering") }
+                for t in info["IncidentLedger-Export-Time"] ?? [] {
+                    if let time = Bag.parseExportTime(t), Bag.exportTimeText(time) != t { return .violation("export time \(t) re-encodes differently") }
+                }
+                for s in info["IncidentLedger-Tree-Size"] ?? [] { _ = Bag.checkpointSize(fileName: s) }
+                for r in info["IncidentLedger-Root"] ?? [] { _ = Digest32(hex: r) }
+                return .accepted
             }
-            guard let info2 = try? Bag.parseInfo(again), info2 == info else { return .violation("bag-info does not survive re-rendering") }
-            for t in info["IncidentLedger-Export-Time"] ?? [] {
-                if let time = Bag.parseExportTime(t), Bag.exportTimeText(time) != t { return .violation("export time \(t) re-encodes differently") }
-            }
-            for s in info["IncidentLedger-Tree-Size"] ?? [] { _ = Bag.checkpointSize(fileName: s) }
-            for r in info["IncidentLedger-Root"] ?? [] { _ = Digest32(hex: r) }
-            return .accepted
-        }
-    })
+        })
 
     let scratch = ScratchFile()
     let jsonlSeeds = [Array(c.lines.joined(separator: [0x0A])) + [0x0A], Array(c.lines.prefix(3).joined(separator: [0x0A])), [], [0x0A, 0x0A]]
-    targets.append(FuzzTarget(name: "jsonl-reader", about: "JSONLinesReader over a file (small chunks and line limits)", share: 2, seeds: jsonlSeeds) { b in
-        decode {
-            guard scratch.write(b) else { return .rejected }
-            defer { unlink(scratch.path) }  // the process exits without running deinitialisers
-            // Chunk size and line limit from the input itself, so a replay is exact.
-            let h = Int(truncatingIfNeeded: fnv1a(str(Array(b.prefix(16)))))
-            var reader = JSONLinesReader(path: scratch.path)
-            reader.chunkSize = 1 + (h & 0xFFF) % 700
-            reader.batchSize = 1 + (h >> 12 & 0xFF) % 5
-            reader.maxLine = (h >> 20 & 1) == 0 ? 8 << 20 : 1 + (h >> 21 & 0xFFF) % 2000
-            var lines: [[UInt8]] = []
-            let r = try reader.read { lines += $0 }
-            decoded()
-            guard r.bytes == UInt64(b.count) || r.tooLong != nil else { return .violation("reader read \(r.bytes) of \(b.count) bytes") }
-            guard r.lines == UInt64(lines.count) else { return .violation("reader counted \(r.lines) lines but delivered \(lines.count)") }
-            if r.tooLong == nil {
-                var joined: [UInt8] = []
-                for l in lines { joined += l; joined.append(0x0A) }
-                joined += r.trailing
-                guard joined == b else { return .violation("lines and trailing bytes do not rebuild the file") }
-                guard r.digest == SHA256.hash(b) else { return .violation("digest differs from SHA-256 of the file") }
-            } else {
-                // The limit is checked once per chunk, so a delivered line may exceed it by less than a chunk.
-                guard lines.allSatisfy({ $0.count <= reader.maxLine + reader.chunkSize }) else { return .violation("a delivered line is longer than maxLine plus a chunk") }
+    targets.append(
+        FuzzTarget(name: "jsonl-reader", about: "JSONLinesReader over a file (small chunks and line limits)", share: 2, seeds: jsonlSeeds) { b in
+            decode {
+                guard scratch.write(b) else { return .rejected }
+                defer { unlink(scratch.path) }  // the process exits without running deinitialisers
+                // Chunk size and line limit from the input itself, so a replay is exact.
+                let h = Int(truncatingIfNeeded: fnv1a(str(Array(b.prefix(16)))))
+                var reader = JSONLinesReader(path: scratch.path)
+                reader.chunkSize = 1 + (h & 0xFFF) % 700
+                reader.batchSize = 1 + (h >> 12 & 0xFF) % 5
+                reader.maxLine = (h >> 20 & 1) == 0 ? 8 << 20 : 1 + (h >> 21 & 0xFFF) % 2000
+                var lines: [[UInt8]] = []
+                let r = try reader.read { lines += $0 }
+                decoded()
+                guard r.bytes == UInt64(b.count) || r.tooLong != nil else { return .violation("reader read \(r.bytes) of \(b.count) bytes") }
+                guard r.lines == UInt64(lines.count) else { return .violation("reader counted \(r.lines) lines but delivered \(lines.count)") }
+                if r.tooLong == nil {
+                    var joined: [UInt8] = []
+                    for l in lines { joined += l; joined.append(0x0A) }
+                    joined += r.trailing
+                    guard joined == b else { return .violation("lines and trailing bytes do not rebuild the file") }
+                    guard r.digest == SHA256.hash(b) else { return .violation("digest differs from SHA-256 of the file") }
+                } else {
+                    // The limit is checked once per chunk, so a delivered line may exceed it by less than a chunk.
+                    guard lines.allSatisfy({ $0.count <= reader.maxLine + reader.chunkSize }) else {
+                        return .violation("a delivered line is longer than maxLine plus a chunk")
+                    }
+                }
+                return .accepted
             }
-            return .accepted
-        }
-    })
+        })
 
     // MARK: Archive
 
-    targets.append(FuzzTarget(name: "edtf", about: "EDTF(_:) and EDTF.problem", seeds: Corpus.edtf.map(bytes)) { b in
-        let s = str(b)
-        let e = EDTF(s)
-        let problem = EDTF.problem(s)
-        decoded()
-        guard (e == nil) == (problem != nil) else { return .violation("EDTF(_:) and EDTF.problem disagree on \(s.debugDescription)") }
-        guard let e else { return .rejected }
-        if let lo = e.earliest, let hi = e.latest, lo > hi { return .violation("earliest after latest for \(s.debugDescription)") }
-        guard e.text == s, e.earliest != nil || e.latest != nil else { return .violation("EDTF lost its text or both bounds") }
-        return .accepted
-    })
-
-    targets.append(FuzzTarget(name: "language-tag", about: "LanguageTag.problem", seeds: Corpus.languageTags.map(bytes), regressions: [Corpus.languageTagHang]) { b in
-        let s = str(b)
-        let p = LanguageTag.problem(s)
-        decoded()
-        let lower = String(decoding: b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
-        guard (LanguageTag.problem(lower) == nil) == (p == nil) else { return .violation("verdict depends on ASCII case for \(s.debugDescription)") }
-        return p == nil ? .accepted : .rejected
-    })
-
-    targets.append(FuzzTarget(name: "csv", about: "CSVReader.records", seeds: Corpus.csvSheets.map(bytes)) { b in
-        decode {
-            let records = try CSVReader.records(b, name: "f.csv")
+    targets.append(
+        FuzzTarget(name: "edtf", about: "EDTF(_:) and EDTF.problem", seeds: Corpus.edtf.map(bytes)) { b in
+            let s = str(b)
+            let e = EDTF(s)
+            let problem = EDTF.problem(s)
             decoded()
-            var again: [UInt8] = []
-            for r in records {
-                again += bytes(r.fields.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") + "\n")
-            }
-            guard let back = try? CSVReader.records(again, name: "again.csv"), back.map(\.fields) == records.map(\.fields) else {
-                return .violation("records do not survive re-quoting")
-            }
+            guard (e == nil) == (problem != nil) else { return .violation("EDTF(_:) and EDTF.problem disagree on \(s.debugDescription)") }
+            guard let e else { return .rejected }
+            if let lo = e.earliest, let hi = e.latest, lo > hi { return .violation("earliest after latest for \(s.debugDescription)") }
+            guard e.text == s, e.earliest != nil || e.latest != nil else { return .violation("EDTF lost its text or both bounds") }
             return .accepted
-        }
-    })
+        })
 
-    targets.append(FuzzTarget(name: "csv-mapping", about: "CSVMapping.parse", seeds: Corpus.csvMappings.map(bytes), regressions: Corpus.mappingHangs) { b in
-        decode {
-            _ = try CSVMapping.parse(b, name: "m.json")
-            return .accepted
-        }
-    })
+    targets.append(
+        FuzzTarget(name: "language-tag", about: "LanguageTag.problem", seeds: Corpus.languageTags.map(bytes), regressions: [Corpus.languageTagHang]) { b in
+            let s = str(b)
+            let p = LanguageTag.problem(s)
+            decoded()
+            let lower = String(decoding: b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+            guard (LanguageTag.problem(lower) == nil) == (p == nil) else { return .violation("verdict depends on ASCII case for \(s.debugDescription)") }
+            return p == nil ? .accepted : .rejected
+        })
+
+    targets.append(
+        FuzzTarget(name: "csv", about: "CSVReader.records", seeds: Corpus.csvSheets.map(bytes)) { b in
+            decode {
+                let records = try CSVReader.records(b, name: "f.csv")
+                decoded()
+                var again: [UInt8] = []
+                for r in records {
+                    again += bytes(r.fields.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") + "\n")
+                }
+                guard let back = try? CSVReader.records(again, name: "again.csv"), back.map(\.fields) == records.map(\.fields) else {
+                    return .violation("records do not survive re-quoting")
+                }
+                return .accepted
+            }
+        })
+
+    targets.append(
+        FuzzTarget(name: "csv-mapping", about: "CSVMapping.parse", seeds: Corpus.csvMappings.map(bytes), regressions: Corpus.mappingHangs) { b in
+            decode {
+                _ = try CSVMapping.parse(b, name: "m.json")
+                return .accepted
+            }
+        })
 
     // The import behind the decoders: a mutated mapping over a fixed sheet, or a mutated sheet
     // through the fixed mappings (an input starting with `{` is a mapping).
     let mappings = c.parsedMappings
     let sheet = (try? CSVReader.records(bytes(Corpus.csvSheets[2]), name: "s.csv")) ?? []
-    targets.append(FuzzTarget(name: "csv-import", about: "CSVImport.reports: a mapping over a fixed sheet, or a sheet through fixed mappings", seeds: Corpus.csvMappings.map(bytes) + Corpus.csvSheets.map(bytes)) { b in
-        decode {
-            // The decoders are held to the time budget; the import after them only to the hang limit.
-            if b.first == UInt8(ascii: "{") {
-                let m = try CSVMapping.parse(b, name: "m.json")
-                decoded()
-                _ = try CSVImport.reports(sheet, mapping: m, name: "s.csv")
-            } else {
-                let records = try CSVReader.records(b, name: "f.csv")
-                decoded()
-                _ = try CSVImport.reports(records, mapping: mappings[b.count % mappings.count], name: "f.csv")
+    targets.append(
+        FuzzTarget(
+            name: "csv-import", about: "CSVImport.reports: a mapping over a fixed sheet, or a sheet through fixed mappings",
+            seeds: Corpus.csvMappings.map(bytes) + Corpus.csvSheets.map(bytes)
+        ) { b in
+            decode {
+                // The decoders are held to the time budget; the import after them only to the hang limit.
+                if b.first == UInt8(ascii: "{") {
+                    let m = try CSVMapping.parse(b, name: "m.json")
+                    decoded()
+                    _ = try CSVImport.reports(sheet, mapping: m, name: "s.csv")
+                } else {
+                    let records = try CSVReader.records(b, name: "f.csv")
+                    decoded()
+                    _ = try CSVImport.reports(records, mapping: mappings[b.count % mappings.count], name: "f.csv")
+                }
+                return .accepted
             }
-            return .accepted
-        }
-    })
+        })
 
     let base = c.baseArchive
-    targets.append(FuzzTarget(name: "archive-body", about: "EventPayload then Archive.checkBody and ArchiveState.apply", maxLength: (1 << 20) + 64, seeds: c.archivePayloads + c.bundlePayloads) { b in
-        decode {
-            let p = try EventPayload(bytes: b)
-            try Archive.checkBody(type: p.type, subject: p.subject, body: p.body)
-            var state = base
-            if let change = try? state.apply(type: p.type, subject: p.subject, body: p.body, index: 100) {
-                for (_, s) in change.changed where s["entity"]?.stringValue == "incident" { _ = IncidentIndexRow(s) }
+    targets.append(
+        FuzzTarget(
+            name: "archive-body", about: "EventPayload then Archive.checkBody and ArchiveState.apply", maxLength: (1 << 20) + 64,
+            seeds: c.archivePayloads + c.bundlePayloads
+        ) { b in
+            decode {
+                let p = try EventPayload(bytes: b)
+                try Archive.checkBody(type: p.type, subject: p.subject, body: p.body)
+                var state = base
+                if let change = try? state.apply(type: p.type, subject: p.subject, body: p.body, index: 100) {
+                    for (_, s) in change.changed where s["entity"]?.stringValue == "incident" { _ = IncidentIndexRow(s) }
+                }
+                return .accepted
             }
-            return .accepted
-        }
-    })
+        })
 
     // MARK: Small scalar decoders
 
@@ -354,39 +386,42 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
         Base64.encode(c.admin.publicKey.bytes), c.tree.root.hex, "archivist,reviewer", " admin , log ", "2024-12-12T09:14:00Z", "209",
         "incident.reported", "incident:m10-1", "fuzz.example/ledger", "",
     ]
-    targets.append(FuzzTarget(name: "scalars", about: "Timestamp, UUIDv7, Base64, Hex, Digest32, Role lists, export times, ids", maxLength: 4096, seeds: scalarSeeds.map(bytes)) { b in
-        let s = str(b)
-        var any = false
-        if let t = Timestamp.parseRecordTime(s) {
-            any = true
-            guard t.recordTimeText == s else { return .violation("record time \(s) re-encodes as \(t.recordTimeText)") }
-        }
-        if Timestamp.parseRFC3339(s) != nil { any = true }
-        if let t = Bag.parseExportTime(s) {
-            any = true
-            guard Bag.exportTimeText(t) == s else { return .violation("export time \(s) re-encodes differently") }
-        }
-        if let u = UUIDv7.parse(s) {
-            any = true
-            guard UUIDv7.format(u) == s else { return .violation("UUIDv7 \(s) re-encodes differently") }
-        }
-        if let d = Base64.decode(s) {
-            any = true
-            guard Base64.encode(d) == s else { return .violation("base64 \(s) re-encodes differently") }
-        }
-        b.withUnsafeBytes { raw in _ = Base64.decode(raw) }
-        if let h = Hex.decode(s) {
-            any = true
-            guard Hex.encode(h) == s else { return .violation("hex \(s) re-encodes differently") }
-        }
-        if let d = Digest32(hex: s), d.hex != s { return .violation("digest hex \(s) re-encodes differently") }
-        if (try? Role.parseList(s)) != nil { any = true }
-        if Bag.checkpointSize(fileName: s) != nil { any = true }
-        if EventPayload.isValidType(s) || EntityID.kind(of: s) != nil || KeyID.isWellFormed(s) { any = true }
-        _ = Origin.isValid(s)
-        _ = EventPayload.isValidSubject(s)
-        return any ? .accepted : .rejected
-    })
+    targets.append(
+        FuzzTarget(
+            name: "scalars", about: "Timestamp, UUIDv7, Base64, Hex, Digest32, Role lists, export times, ids", maxLength: 4096, seeds: scalarSeeds.map(bytes)
+        ) { b in
+            let s = str(b)
+            var any = false
+            if let t = Timestamp.parseRecordTime(s) {
+                any = true
+                guard t.recordTimeText == s else { return .violation("record time \(s) re-encodes as \(t.recordTimeText)") }
+            }
+            if Timestamp.parseRFC3339(s) != nil { any = true }
+            if let t = Bag.parseExportTime(s) {
+                any = true
+                guard Bag.exportTimeText(t) == s else { return .violation("export time \(s) re-encodes differently") }
+            }
+            if let u = UUIDv7.parse(s) {
+                any = true
+                guard UUIDv7.format(u) == s else { return .violation("UUIDv7 \(s) re-encodes differently") }
+            }
+            if let d = Base64.decode(s) {
+                any = true
+                guard Base64.encode(d) == s else { return .violation("base64 \(s) re-encodes differently") }
+            }
+            b.withUnsafeBytes { raw in _ = Base64.decode(raw) }
+            if let h = Hex.decode(s) {
+                any = true
+                guard Hex.encode(h) == s else { return .violation("hex \(s) re-encodes differently") }
+            }
+            if let d = Digest32(hex: s), d.hex != s { return .violation("digest hex \(s) re-encodes differently") }
+            if (try? Role.parseList(s)) != nil { any = true }
+            if Bag.checkpointSize(fileName: s) != nil { any = true }
+            if EventPayload.isValidType(s) || EntityID.kind(of: s) != nil || KeyID.isWellFormed(s) { any = true }
+            _ = Origin.isValid(s)
+            _ = EventPayload.isValidSubject(s)
+            return any ? .accepted : .rejected
+        })
 
     // MARK: The streaming verifier
 
@@ -395,24 +430,27 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
     let prefix = Array(c.lines.prefix(4))
     let corpus = c
     let logSeeds = c.payloads.dropFirst(4).map { $0.payload.encoded() } + [c.notes[0], c.note(size: 4, cosigned: true)]
-    targets.append(FuzzTarget(name: "log", about: "LogVerifier: a mutated, re-signed 5th entry, or a checkpoint note", share: 2, maxLength: 1 << 14, seeds: logSeeds) { b in
-        decode {
-            var v = LogVerifier(trustedGenesisKeyID: KeyID.of(corpus.admin.publicKey), parallelism: 1)
-            if b.first != UInt8(ascii: "{") {
-                try v.process(prefix)
+    targets.append(
+        FuzzTarget(name: "log", about: "LogVerifier: a mutated, re-signed 5th entry, or a checkpoint note", share: 2, maxLength: 1 << 14, seeds: logSeeds) {
+            b in
+            decode {
+                var v = LogVerifier(trustedGenesisKeyID: KeyID.of(corpus.admin.publicKey), parallelism: 1)
+                if b.first != UInt8(ascii: "{") {
+                    try v.process(prefix)
+                    try v.finish()
+                    _ = try v.checkCheckpoint(b)
+                    return .accepted
+                }
+                let type =
+                    (try? JSONParser.parseObject(b, limits: JSONParser.Limits(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false)))?["type"]?.stringValue ?? ""
+                let e = Envelope.sign(payload: b, with: corpus.signer(for: type))
+                let line = EntryLine(index: 4, recordedAt: Timestamp(microseconds: corpus.epoch.microseconds + 4), envelope: e).encoded()
+                try v.process(prefix + [line])
                 try v.finish()
-                _ = try v.checkCheckpoint(b)
+                guard v.size == 5 else { return .violation("verifier accepted 5 lines but reports size \(v.size)") }
                 return .accepted
             }
-            let type = (try? JSONParser.parseObject(b, limits: JSONParser.Limits(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false)))?["type"]?.stringValue ?? ""
-            let e = Envelope.sign(payload: b, with: corpus.signer(for: type))
-            let line = EntryLine(index: 4, recordedAt: Timestamp(microseconds: corpus.epoch.microseconds + 4), envelope: e).encoded()
-            try v.process(prefix + [line])
-            try v.finish()
-            guard v.size == 5 else { return .violation("verifier accepted 5 lines but reports size \(v.size)") }
-            return .accepted
-        }
-    })
+        })
 
     return targets
 }

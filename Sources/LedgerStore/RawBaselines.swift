@@ -31,7 +31,9 @@ public enum RawBaselines {
         for (i, r) in rows.enumerated() {
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO raw (idx, line) VALUES (?, ?)", arguments: [i, Data(r)])
-                if let states { try db.execute(sql: "INSERT OR REPLACE INTO raw_state (id, state) VALUES (?, ?)", arguments: [states[i].id, Data(states[i].state)]) }
+                if let states {
+                    try db.execute(sql: "INSERT OR REPLACE INTO raw_state (id, state) VALUES (?, ?)", arguments: [states[i].id, Data(states[i].state)])
+                }
             }
         }
         return seconds(since: start)

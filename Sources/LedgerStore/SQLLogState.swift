@@ -11,7 +11,9 @@ struct SQLLogState: LogState {
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
         do {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?"), arguments: [keyID])
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?"), arguments: [keyID])
             else { return nil }
             return try SQLLogState.keyRecord(row)
         } catch {

@@ -48,7 +48,9 @@ final class ProjectionWriter: EntityLookup {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
         absent = subjectIsNew ? payload.subject : nil
         defer { absent = nil }
-        guard let change = try Archive.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self, recordDay: recordTime.day)
+        guard
+            let change = try Archive.apply(
+                type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self, recordDay: recordTime.day)
         else {
             return
         }
@@ -113,8 +115,10 @@ enum ProjectionRows {
 
     static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, db: Database, replace: Bool) throws {
         let kind = state["entity"]?.stringValue ?? ""
-        try db.cachedStatement(sql: replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)")
-            .execute(arguments: [id, kind, Data(encoded ?? Canonical.encode(state))])
+        try db.cachedStatement(
+            sql: replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)"
+        )
+        .execute(arguments: [id, kind, Data(encoded ?? Canonical.encode(state))])
         guard kind == EntityKind.incident.rawValue else { return }
         let row = IncidentIndexRow(state)
         try db.cachedStatement(
@@ -280,7 +284,9 @@ extension SQLiteLedger {
         // The last state checkpoint written at or below `size` (one is written when the entry at
         // its size is appended, so the latest boundary may have none yet).
         let checkpoint: UInt64 = try read { db in
-            UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions WHERE size <= ?", arguments: [Int64(min(size, UInt64(Int64.max)))]) ?? 0)
+            UInt64(
+                try Int64.fetchOne(
+                    db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions WHERE size <= ?", arguments: [Int64(min(size, UInt64(Int64.max)))]) ?? 0)
         }
         try read { db in
             // Entities changed since the checkpoint: those with a later state version, and the
@@ -346,7 +352,9 @@ extension SQLiteLedger {
         if let to = filter.to { clauses.append("(i.earliest IS NULL OR i.earliest <= ?)"); args.append(to) }
         if let p = filter.place { clauses.append("(lower(i.admin1) = lower(?) OR lower(i.admin2) = lower(?) OR lower(i.town) = lower(?))"); args += [p, p, p] }
         if let f = filter.facility { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'facility')"); args.append(f) }
-        if let a = filter.perpetrator { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a) }
+        if let a = filter.perpetrator {
+            clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a)
+        }
         if let s = filter.status { clauses.append("i.status = ?"); args.append(s) }
         if let c = filter.certainty { clauses.append("i.certainty = ?"); args.append(c) }
         if let v = filter.verification { clauses.append("i.verification = ?"); args.append(v) }
@@ -417,7 +425,8 @@ extension SQLiteLedger {
                     for t in Schema.projectionTables { try db.execute(sql: "DROP TABLE \(t)") }
                     for statement in Schema.projectionStatements { try db.execute(sql: statement) }
                     report = try Self.foldProjections(source: db, target: db, interval: stateCheckpointInterval, path: path, progress: progress)
-                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
                     return .commit
                 }
                 report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -565,7 +574,9 @@ public struct ArchiveView {
         }
         var out: [(Int, String, JSONObject)] = []
         for s in incidents {
-            guard let hit = (s["facilities"]?.arrayValue ?? []).first(where: { $0.objectValue?["facility"]?.stringValue == facility })?.objectValue else { continue }
+            guard let hit = (s["facilities"]?.arrayValue ?? []).first(where: { $0.objectValue?["facility"]?.stringValue == facility })?.objectValue else {
+                continue
+            }
             let id = s["id"]?.stringValue ?? ""
             var item = JSONObject(uniqueMembers: [("incident", .string(id)), ("impact", hit["impact"] ?? .null), ("status", s["status"] ?? .null)])
             if let o = s["occurred"] { item["occurred"] = o }

@@ -52,10 +52,14 @@ extension SQLiteLedger {
         }
         guard let latest = stored.first(where: { $0.size == size }) else {
             let sizes = stored.map { String($0.size) }
-            let known = sizes.isEmpty ? "there are none yet" : "stored checkpoints: " + (sizes.count > 8 ? sizes.suffix(8).joined(separator: ", ") + " (latest 8)" : sizes.joined(separator: ", "))
+            let known =
+                sizes.isEmpty
+                ? "there are none yet"
+                : "stored checkpoints: " + (sizes.count > 8 ? sizes.suffix(8).joined(separator: ", ") + " (latest 8)" : sizes.joined(separator: ", "))
             throw LedgerError(
                 .refused,
-                "no signed checkpoint covers exactly \(size) entries, so the export could not prove them (\(known)); sign one with `ledger checkpoint --key LOGKEY`, or pass --upto with a checkpointed size")
+                "no signed checkpoint covers exactly \(size) entries, so the export could not prove them (\(known)); sign one with `ledger "
+                    + "checkpoint --key LOGKEY`, or pass --upto with a checkpointed size")
         }
         let root = try MerkleTree.root(size: size, source: SQLMerkleNodes(db: db))
         let latestCP = try Checkpoint(text: SignedNote(bytes: latest.note).text)
@@ -75,7 +79,9 @@ extension SQLiteLedger {
         let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx < ? ORDER BY idx", arguments: [Int64(size)])
         var expected: UInt64 = 0
         while let row = try cursor.next() {
-            guard try row.count(0) == expected else { throw LedgerError(.verificationFailed, "entry \(expected) is missing from the ledger file; run `ledger verify`") }
+            guard try row.count(0) == expected else {
+                throw LedgerError(.verificationFailed, "entry \(expected) is missing from the ledger file; run `ledger verify`")
+            }
             try row.withUnsafeData(atIndex: 1) { d in if let d { buffer.append(contentsOf: d) } }
             buffer.append(0x0A)
             expected += 1

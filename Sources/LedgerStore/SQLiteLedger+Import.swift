@@ -46,7 +46,8 @@ extension SQLiteLedger {
                 if building == nil {
                     let (line0, payload0) = try parsed[0]!.get()
                     try queue.write { db in try initialize(db, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, interval: interval) }
-                    building = SQLiteLedger(unchecked: temp, queue: queue, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, clock: SystemClock(), interval: interval)
+                    building = SQLiteLedger(
+                        unchecked: temp, queue: queue, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, clock: SystemClock(), interval: interval)
                 }
                 try building!.storeVerbatim(parsed.map { try $0!.get() }, tip: &tip)
                 progress?(tip.size, size)
@@ -54,7 +55,8 @@ extension SQLiteLedger {
             guard result.trailing.isEmpty, result.tooLong == nil, tip.size == size, tip.frontier.root == root else {
                 throw LedgerError(
                     .verificationFailed,
-                    "the entries read for import (\(tip.size), root \(tip.frontier.root.hex)) are not the \(size) audited ones (root \(root.hex)): the bundle changed during the import; nothing was imported")
+                    "the entries read for import (\(tip.size), root \(tip.frontier.root.hex)) are not the \(size) audited ones (root \(root.hex)): "
+                        + "the bundle changed during the import; nothing was imported")
             }
             try queue.write { db in
                 for cp in checkpoints.sorted(by: { $0.size < $1.size }) where cp.size <= size {
@@ -89,7 +91,8 @@ extension SQLiteLedger {
                             throw LedgerError(.verificationFailed, "record time \(line.recordedAt) is earlier than the previous entry's")
                         }
                         let state = SQLLogState(db: db, origin: origin, path: path)
-                        let decision = try EventRules.check(envelope: line.envelope, payload: payload, index: index, recordTime: line.recordedAt, state: state, verifySignature: false)
+                        let decision = try EventRules.check(
+                            envelope: line.envelope, payload: payload, index: index, recordTime: line.recordedAt, state: state, verifySignature: false)
                         if index > 0 { try projection.apply(payload, index: index, recordTime: line.recordedAt, subjectIsNew: payload.expects == 0) }
                         do {
                             _ = try insert(db: db, envelope: line.envelope, payload: payload, decision: decision, tip: &local, recordTime: line.recordedAt)

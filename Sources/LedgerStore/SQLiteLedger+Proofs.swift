@@ -26,7 +26,9 @@ extension SQLiteLedger {
     /// must verify; a witness's stored cosignature is replaced only by a later one. Lines of other
     /// signers are not taken. Returns the stored note, the witnesses added or updated, and the
     /// names on lines that were not taken.
-    public func attachCosignatures(_ cosigned: SignedNote, witnesses: [VerifierKey]) throws(LedgerError) -> (note: SignedNote, added: [String], ignored: [String]) {
+    public func attachCosignatures(_ cosigned: SignedNote, witnesses: [VerifierKey]) throws(LedgerError) -> (
+        note: SignedNote, added: [String], ignored: [String]
+    ) {
         let cp = try Checkpoint(text: cosigned.text)
         guard cp.origin.sameBytes(origin) else {
             throw LedgerError(.refused, "the checkpoint names origin \(cp.origin.prefix(80)), not this ledger's \(origin)")
@@ -41,7 +43,9 @@ extension SQLiteLedger {
                 offered.append((w, time, line))
             }
         }
-        let ignored = cosigned.signatures.filter { s in !s.name.sameBytes(origin) && !witnesses.contains { $0.name.sameBytes(s.name) && $0.keyHash == s.keyHash } }.map(\.name)
+        let ignored = cosigned.signatures.filter { s in
+            !s.name.sameBytes(origin) && !witnesses.contains { $0.name.sameBytes(s.name) && $0.keyHash == s.keyHash }
+        }.map(\.name)
         guard !offered.isEmpty else {
             throw LedgerError(.refused, "the file carries no cosignature by the witnesses given (--witness); nothing attached")
         }
@@ -56,7 +60,8 @@ extension SQLiteLedger {
                     guard stored.text == cosigned.text else {
                         throw LedgerError(
                             .verificationFailed,
-                            "the cosigned checkpoint for tree size \(cp.size) has root \(cp.root.hex), but this ledger's checkpoint for that size differs: it is not this log's checkpoint (or the log forked)")
+                            "the cosigned checkpoint for tree size \(cp.size) has root \(cp.root.hex), but this ledger's checkpoint for that size "
+                                + "differs: it is not this log's checkpoint (or the log forked)")
                     }
                     var added: [String] = []
                     for (w, time, line) in offered {

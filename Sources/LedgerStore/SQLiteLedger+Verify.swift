@@ -179,7 +179,8 @@ extension SQLiteLedger {
         try checkNodes(db: db, verifier.takeNodes(), cursors: &nodeCursors, count: &nodesChecked)
         let storedNodes = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle")?.count(0) ?? 0
         if storedNodes != nodesChecked {
-            throw LedgerError(.verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
+            throw LedgerError(
+                .verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
         }
         try checkDerivedTables(db: db, verifier: verifier)
         let recordChecked = try checkCheckpointRecord(db: db, computed: record)
@@ -188,7 +189,9 @@ extension SQLiteLedger {
             guard stored.contains(where: { $0.size == kept.size }) else {
                 throw LedgerError(
                     .verificationFailed,
-                    "the log is consistent with the checkpoint in \(outside.name) (tree size \(kept.size)), but the ledger file no longer holds that checkpoint: it was deleted from the file; find out who removed it, and restore the file from a backup or by importing an export that holds it")
+                    "the log is consistent with the checkpoint in \(outside.name) (tree size \(kept.size)), but the ledger file no longer holds that "
+                        + "checkpoint: it was deleted from the file; find out who removed it, and restore the file from a backup or by importing an "
+                        + "export that holds it")
             }
             confirmed = kept.size
         }
@@ -211,7 +214,8 @@ extension SQLiteLedger {
         guard cp.size <= total, cp.size > 0 else {
             throw LedgerError(
                 .verificationFailed,
-                "the checkpoint in \(outside.name) covers \(cp.size) entries but the ledger holds \(total): entries were removed since it was signed (or it is not from this copy of the ledger)")
+                "the checkpoint in \(outside.name) covers \(cp.size) entries but the ledger holds \(total): entries were removed since it was signed "
+                    + "(or it is not from this copy of the ledger)")
         }
         return cp.size
     }
@@ -225,12 +229,16 @@ extension SQLiteLedger {
         guard let stored, let record = stored else {
             throw LedgerError(
                 .verificationFailed,
-                "meta.\(CheckpointRecord.metaKey) is \(stored == nil ? "missing" : "malformed"), so the file cannot show that no checkpoint was deleted from it; restore it from a backup or an export")
+                "meta.\(CheckpointRecord.metaKey) is \(stored == nil ? "missing" : "malformed"), so the file cannot show that no checkpoint was "
+                    + "deleted from it; restore it from a backup or an export")
         }
         guard record == computed else {
             throw LedgerError(
                 .verificationFailed,
-                "the file records \(record.count) checkpoints up to tree size \(record.latestSize), but its checkpoints table holds \(computed.count) up to size \(computed.latestSize)\(record.count == computed.count ? " with other roots" : ""): checkpoints were deleted or replaced (the log itself verified); restore the file from a backup or by importing an export, and check it against the notes witnesses hold (verify --checkpoint)")
+                "the file records \(record.count) checkpoints up to tree size \(record.latestSize), but its checkpoints table holds "
+                    + "\(computed.count) up to size \(computed.latestSize)\(record.count == computed.count ? " with other roots" : ""): checkpoints "
+                    + "were deleted or replaced (the log itself verified); restore the file from a backup or by importing an export, and check it "
+                    + "against the notes witnesses hold (verify --checkpoint)")
         }
         return true
     }
@@ -245,7 +253,8 @@ extension SQLiteLedger {
         guard version == String(Archive.projectionVersion) else {
             throw LedgerError(
                 .verificationFailed,
-                "meta.projection_version is \(version ?? "missing"), not \(Archive.projectionVersion): the projections were not built by this fold (or the file was altered); `ledger rebuild` recomputes them from the verified log")
+                "meta.projection_version is \(version ?? "missing"), not \(Archive.projectionVersion): the projections were not built by this fold "
+                    + "(or the file was altered); `ledger rebuild` recomputes them from the verified log")
         }
         let scratch = NSTemporaryDirectory() + "ledger-verify-\(getpid())-\(UUID().uuidString).sqlite"
         defer { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(scratch + suffix) } }
@@ -262,7 +271,8 @@ extension SQLiteLedger {
             _ = try Self.foldProjections(source: db, target: target, interval: stateCheckpointInterval, path: path, progress: progress)
         }
         let tables = [
-            ("entities", "id"), ("incident_index", "id"), ("incident_links", "incident, role, other"), ("concerns", "entity, idx"), ("state_versions", "size, id"),
+            ("entities", "id"), ("incident_index", "id"), ("incident_links", "incident, role, other"), ("concerns", "entity, idx"),
+            ("state_versions", "size, id"),
         ]
         try fresh.read { expected in
             for (table, order) in tables {
@@ -275,10 +285,13 @@ extension SQLiteLedger {
                     if let a, let b, a == b { continue }
                     let key = String(((a ?? b).map { String(describing: $0[0] as DatabaseValue) } ?? "?").prefix(100))
                     let what =
-                        a == nil ? "a row the log gives is missing (key \(key))" : b == nil ? "it holds a row the log does not give (key \(key))" : "the row with key \(key) differs from what the log gives"
+                        a == nil
+                        ? "a row the log gives is missing (key \(key))"
+                        : b == nil ? "it holds a row the log does not give (key \(key))" : "the row with key \(key) differs from what the log gives"
                     throw LedgerError(
                         .verificationFailed,
-                        "the projection table `\(table)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger rebuild` recomputes it")
+                        "the projection table `\(table)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger "
+                            + "rebuild` recomputes it")
                 }
             }
         }
@@ -302,13 +315,16 @@ extension SQLiteLedger {
     private func merkleDamage(_ level: Int, _ index: UInt64) -> LedgerError {
         LedgerError(
             .verificationFailed,
-            "the stored Merkle node at level \(level), index \(index) does not match the entries (the entries themselves verified); the file's derived data was altered: restore it from a backup or an export")
+            "the stored Merkle node at level \(level), index \(index) does not match the entries (the entries themselves verified); the file's "
+                + "derived data was altered: restore it from a backup or an export")
     }
 
     /// Keys, subject revisions and meta must say what the verified entries say.
     private func checkDerivedTables(db: Database, verifier: LogVerifier) throws {
         func fail(_ what: String) -> LedgerError {
-            LedgerError(.verificationFailed, "the \(what) stored in the ledger file differs from what the verified entries say: the file was edited; restore it from a backup or an export")
+            LedgerError(
+                .verificationFailed,
+                "the \(what) stored in the ledger file differs from what the verified entries say: the file was edited; restore it from a backup or an export")
         }
         let keys = try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys").map(SQLLogState.keyRecord)
         guard keys.count == verifier.state.keys.count, keys.allSatisfy({ verifier.state.keys[$0.keyID] == $0 }) else { throw fail("key table") }
@@ -320,7 +336,8 @@ extension SQLiteLedger {
             guard revisions[try row.text(0)] == (try row.count(1)) else { throw fail("subject revision of \((try? row.text(0)) ?? "?")") }
         }
         guard subjects == revisions.count else { throw fail("subject table") }
-        let meta = Dictionary(try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (try $0.text(0), try $0.text(1)) }, uniquingKeysWith: { a, _ in a })
+        let meta = Dictionary(
+            try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (try $0.text(0), try $0.text(1)) }, uniquingKeysWith: { a, _ in a })
         guard meta["origin"] == verifier.state.origin, meta["genesis_keyid"] == verifier.genesisKeyID else { throw fail("origin or genesis key") }
     }
 }

@@ -153,7 +153,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                 try initialize(db, origin: payload.ledger, genesisKeyID: decision.signer.keyID, interval: max(1, stateCheckpointInterval))
             }
             let building = SQLiteLedger(
-                unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock, interval: max(1, stateCheckpointInterval))
+                unchecked: temp, queue: queue, origin: payload.ledger, genesisKeyID: decision.signer.keyID, clock: clock,
+                interval: max(1, stateCheckpointInterval))
             _ = try building.appendGenesis(genesis, payload: payload, decision: decision)
             try queue.close()
         } catch {
@@ -169,7 +170,9 @@ public final class SQLiteLedger: @unchecked Sendable {
         for s in Schema.statements { try db.execute(sql: s) }
         try CheckpointRecord.write(db, CheckpointRecord())
         try db.execute(
-            sql: "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', '\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
+            sql:
+                "INSERT INTO meta (key, value) VALUES ('format', 'incidentledger/1'), ('origin', ?), ('genesis_keyid', ?), ('projection_version', "
+                + "'\(Archive.projectionVersion)'), ('state_checkpoint_interval', ?)",
             arguments: [origin, genesisKeyID, String(interval)])
     }
 
@@ -360,7 +363,9 @@ public final class SQLiteLedger: @unchecked Sendable {
                 if let bad = firstBadSignature {
                     throw BatchError(
                         position: bad, count: envelopes.count,
-                        error: LedgerError(.refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
+                        error: LedgerError(
+                            .refused,
+                            "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
                     ).ledgerError
                 }
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
@@ -377,7 +382,8 @@ public final class SQLiteLedger: @unchecked Sendable {
         if let bad = (background.failures() + late).filter({ appended[$0] }).min() {
             throw BatchError(
                 position: bad, count: envelopes.count,
-                error: LedgerError(.refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
+                error: LedgerError(
+                    .refused, "signature does not verify for key \(envelopes[bad].keyID): the payload was altered after signing or signed by another key")
             ).ledgerError
         }
         return (outcomes, tip)
@@ -402,7 +408,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                 throw LedgerError(.refused, "unknown key \(envelope.keyID): it is not enrolled in this ledger")
             }
             guard envelope.hasValidSignature(by: signer.publicKey) else {
-                throw LedgerError(.refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")
+                throw LedgerError(
+                    .refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")
             }
         }
         guard payload.ledger == origin else {
@@ -423,7 +430,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     ) throws -> AppendOutcome {
         let index = tip.size
         let time = max(recordTime, tip.lastRecordTime ?? recordTime)
-        let entry = prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
+        let entry =
+            prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
             ?? PreparedEntry(index: index, recordedAt: time, envelope: envelope)
         let line = entry.line
         let leaf = entry.leaf
@@ -461,7 +469,8 @@ public final class SQLiteLedger: @unchecked Sendable {
         guard storedProjectionVersion == Archive.projectionVersion else {
             throw LedgerError(
                 .notALedger,
-                "\(path) holds projections of version \(storedProjectionVersion); this tool builds version \(Archive.projectionVersion): run `ledger rebuild --ledger \(path)` first (the log itself is unchanged)")
+                "\(path) holds projections of version \(storedProjectionVersion); this tool builds version \(Archive.projectionVersion): run `ledger "
+                    + "rebuild --ledger \(path)` first (the log itself is unchanged)")
         }
     }
 
@@ -501,7 +510,8 @@ public final class SQLiteLedger: @unchecked Sendable {
     /// Every key ever enrolled, in enrollment order.
     public func keys() throws(LedgerError) -> [KeyRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(SQLLogState.keyRecord)
+            try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(
+                SQLLogState.keyRecord)
         }
     }
 
@@ -521,7 +531,8 @@ public final class SQLiteLedger: @unchecked Sendable {
                     """, arguments: [Int64(start), limit]
             ).map { r in
                 LogRow(
-                    index: try r.count(0), recordedAt: try r.text(1), type: try r.text(2), subject: try r.text(3), signerKeyID: try r.text(4), signerName: (try? r.text(5)) ?? "?",
+                    index: try r.count(0), recordedAt: try r.text(1), type: try r.text(2), subject: try r.text(3), signerKeyID: try r.text(4),
+                    signerName: (try? r.text(5)) ?? "?",
                     eventID: UUIDv7.format(Array(try r.blob(6))))
             }
         }
@@ -589,14 +600,15 @@ public final class SQLiteLedger: @unchecked Sendable {
                         let prevSize = try prev.count(0)
                         let prevCP = try Checkpoint(text: SignedNote(bytes: Array(try prev.blob(1))).text)
                         guard prevSize <= size else {
-                            throw LedgerError(.verificationFailed, "the tree has \(size) entries but the last checkpoint covers \(prevSize): the log lost entries")
+                            throw LedgerError(
+                                .verificationFailed, "the tree has \(size) entries but the last checkpoint covers \(prevSize): the log lost entries")
                         }
                         let proof = try MerkleTree.consistencyProof(from: prevSize, to: size, source: nodes)
                         guard MerkleTree.verifyConsistency(from: prevSize, to: size, fromRoot: prevCP.root, toRoot: root, proof: proof) else {
                             throw LedgerError(
                                 .verificationFailed,
-                                "refusing to sign: the tree of \(size) entries is not consistent with the checkpoint at size \(prevSize) (the log was rewritten); run `ledger verify`"
-                            )
+                                "refusing to sign: the tree of \(size) entries is not consistent with the checkpoint at size \(prevSize) (the log "
+                                    + "was rewritten); run `ledger verify`")
                         }
                         if prevSize == size {
                             note = try SignedNote(bytes: Array(try prev.blob(1)))

@@ -11,36 +11,37 @@ enum Schema {
     /// The oldest version this code opens: read as it is, upgraded when opened for writing.
     static let oldestReadable: Int32 = 2
 
-    static let statements = [
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-        """
-        CREATE TABLE entries (
-            idx INTEGER PRIMARY KEY,
-            recorded_at TEXT NOT NULL,
-            event_id BLOB NOT NULL UNIQUE,
-            type TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            signer TEXT NOT NULL,
-            leaf BLOB NOT NULL,
-            line BLOB NOT NULL)
-        """,
-        // Perfect-subtree hashes at levels 1 and up; level 0 (leaf hashes) is entries.leaf.
-        "CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
-        "CREATE TABLE subjects (subject TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID",
-        """
-        CREATE TABLE keys (
-            keyid TEXT PRIMARY KEY,
-            public_key BLOB NOT NULL,
-            name TEXT NOT NULL,
-            roles TEXT NOT NULL,
-            enrolled_at INTEGER NOT NULL,
-            revoked_at INTEGER) WITHOUT ROWID
-        """,
-        "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
-    ] + projectionStatements + [
-        "PRAGMA application_id = \(applicationID)",
-        "PRAGMA user_version = \(version)",
-    ]
+    static let statements =
+        [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+            """
+            CREATE TABLE entries (
+                idx INTEGER PRIMARY KEY,
+                recorded_at TEXT NOT NULL,
+                event_id BLOB NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                signer TEXT NOT NULL,
+                leaf BLOB NOT NULL,
+                line BLOB NOT NULL)
+            """,
+            // Perfect-subtree hashes at levels 1 and up; level 0 (leaf hashes) is entries.leaf.
+            "CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            "CREATE TABLE subjects (subject TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID",
+            """
+            CREATE TABLE keys (
+                keyid TEXT PRIMARY KEY,
+                public_key BLOB NOT NULL,
+                name TEXT NOT NULL,
+                roles TEXT NOT NULL,
+                enrolled_at INTEGER NOT NULL,
+                revoked_at INTEGER) WITHOUT ROWID
+            """,
+            "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+        ] + projectionStatements + [
+            "PRAGMA application_id = \(applicationID)",
+            "PRAGMA user_version = \(version)",
+        ]
 
     /// The archive's projections: derived from the log, updated in each append's transaction,
     /// recomputed by `ledger rebuild` (docs/EVENTS.md §5).
@@ -114,6 +115,7 @@ enum Schema {
         let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
         throw LedgerError(
             code,
-            "\(path) does not have the ledger schema: \(shown). Someone changed the file's structure (a trigger could silently alter or delete rows on every append); restore it from a backup or an export")
+            "\(path) does not have the ledger schema: \(shown). Someone changed the file's structure (a trigger could silently alter or delete rows "
+                + "on every append); restore it from a backup or an export")
     }
 }

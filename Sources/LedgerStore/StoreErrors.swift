@@ -28,7 +28,9 @@ extension LedgerError {
             return LedgerError(.io, "\(path) cannot be opened (missing directory or no permission)")
         case .SQLITE_ERROR where (db.message ?? "").hasPrefix("no such table") || (db.message ?? "").hasPrefix("no such column"):
             // The tables the ledger format defines are not there as defined: an altered schema.
-            return LedgerError(.notALedger, "\(path) is damaged or not a ledger of this format (SQLite reports: \(db.message ?? "")); restore it from a backup or re-import an export")
+            return LedgerError(
+                .notALedger,
+                "\(path) is damaged or not a ledger of this format (SQLite reports: \(db.message ?? "")); restore it from a backup or re-import an export")
         case .SQLITE_IOERR:
             return LedgerError(.io, "\(path): input/output error (\(db.message ?? "unknown")); nothing was written")
         default:

@@ -59,7 +59,9 @@ struct AppendCommand: ParsableCommand {
                 outcomes = try store.appendShowingProgress(envelopes)
             } catch {
                 let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
-                throw LedgerError(error.code, "\(location): \(error.message)\(batch && !error.message.contains("nothing was") ? "; nothing was appended" : "")", index: error.index)
+                throw LedgerError(
+                    error.code, "\(location): \(error.message)\(batch && !error.message.contains("nothing was") ? "; nothing was appended" : "")",
+                    index: error.index)
             }
             for (i, o) in outcomes.enumerated() {
                 let id = (try? EventPayload(bytes: envelopes[i].payload).id) ?? ""

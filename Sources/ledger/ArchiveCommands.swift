@@ -7,9 +7,12 @@ import LedgerStore
 
 /// `--as-of TIME` or `--at-size N`: the moment a view is taken at.
 struct AsOfOption: ParsableArguments {
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show the archive as it stood at this moment (RFC 3339, e.g. 2019-06-01T00:00:00Z).", valueName: "time"))
+    @Option(
+        name: .customLong("as-of"), help: ArgumentHelp("Show the archive as it stood at this moment (RFC 3339, e.g. 2019-06-01T00:00:00Z).", valueName: "time"))
     var asOf: String?
-    @Option(name: .customLong("at-size"), parsing: .unconditional, help: ArgumentHelp("Show the archive as it stood when the log had this many entries.", valueName: "n"))
+    @Option(
+        name: .customLong("at-size"), parsing: .unconditional,
+        help: ArgumentHelp("Show the archive as it stood when the log had this many entries.", valueName: "n"))
     var atSize: UInt64?
 
     func validate() throws {
@@ -42,7 +45,8 @@ struct AsOfOption: ParsableArguments {
 /// Refuses an argument that is not an entity id.
 func requireEntityID(_ id: String) throws(LedgerError) {
     guard EntityID.kind(of: id) != nil else {
-        throw LedgerError(.malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME, source:NAME or aggregate:NAME")
+        throw LedgerError(
+            .malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME, source:NAME or aggregate:NAME")
     }
 }
 
@@ -145,12 +149,14 @@ struct HistoryCommand: ParsableCommand {
                         ("subject", .string(r.entry.payload.subject)), ("signer", .string(r.entry.signerKeyID)), ("signerName", .string(r.entry.signerName)),
                     ]
                     if let reason = r.entry.payload.body["reason"] { members.append(("reason", reason)) }
-                    members.append((
-                        "changes",
-                        .array(r.changes.map { c in
-                            .object(JSONObject(uniqueMembers: [("field", .string(c.path)), ("old", c.old ?? .null), ("new", c.new ?? .null)]))
-                        })
-                    ))
+                    members.append(
+                        (
+                            "changes",
+                            .array(
+                                r.changes.map { c in
+                                    .object(JSONObject(uniqueMembers: [("field", .string(c.path)), ("old", c.old ?? .null), ("new", c.new ?? .null)]))
+                                })
+                        ))
                     printJSON(members)
                 }
                 return
@@ -177,7 +183,9 @@ struct ListCommand: ParsableCommand {
         abstract: "List incidents, filtered by when they occurred, place, facility, perpetrator, status; now or as of a moment.")
 
     @OptionGroup var ledger: LedgerOption
-    @Option(name: .customLong("occurred-from"), help: ArgumentHelp("Incidents that may have occurred on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).", valueName: "date"))
+    @Option(
+        name: .customLong("occurred-from"),
+        help: ArgumentHelp("Incidents that may have occurred on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).", valueName: "date"))
     var occurredFrom: String?
     @Option(name: .customLong("occurred-to"), help: ArgumentHelp("Incidents that may have occurred on or before this day.", valueName: "date"))
     var occurredTo: String?

@@ -20,7 +20,8 @@ struct ExportCommand: ParsableCommand {
     var out: String
     @Option(parsing: .unconditional, help: ArgumentHelp("Export only entries 0 to SIZE-1 (a checkpointed size). Default: the whole log.", valueName: "size"))
     var upto: UInt64?
-    @Option(name: .customLong("export-time"), help: ArgumentHelp("Export time recorded in bag-info.txt, YYYY-MM-DDTHH:MM:SSZ. Default: now.", valueName: "time"))
+    @Option(
+        name: .customLong("export-time"), help: ArgumentHelp("Export time recorded in bag-info.txt, YYYY-MM-DDTHH:MM:SSZ. Default: now.", valueName: "time"))
     var exportTime: String?
 
     func validate() throws {
@@ -58,7 +59,9 @@ func readVerifierKey(_ arg: String, option: String) throws -> VerifierKey {
 
 /// Trusted witnesses and a quorum, shared by `audit` and `check-proof`.
 struct WitnessPolicyOption: ParsableArguments {
-    @Option(name: .customLong("witness"), help: ArgumentHelp("A trusted witness's verifier key (NAME+HASH+BASE64, or a file holding it); repeat for each.", valueName: "vkey"))
+    @Option(
+        name: .customLong("witness"),
+        help: ArgumentHelp("A trusted witness's verifier key (NAME+HASH+BASE64, or a file holding it); repeat for each.", valueName: "vkey"))
     var witnessArgs: [String] = []
     @Option(help: ArgumentHelp("How many trusted witnesses must have cosigned the latest checkpoint (default: all given).", valueName: "k"))
     var quorum: Int?
@@ -69,7 +72,9 @@ struct WitnessPolicyOption: ParsableArguments {
         guard Set(keys.map(\.name)).count == keys.count else { throw ValidationError("--witness: two keys have the same name") }
         if let quorum {
             guard !keys.isEmpty else { throw ValidationError("--quorum needs at least one --witness") }
-            guard quorum >= 1, quorum <= keys.count else { throw ValidationError("--quorum must be between 1 and the number of --witness keys (\(keys.count))") }
+            guard quorum >= 1, quorum <= keys.count else {
+                throw ValidationError("--quorum must be between 1 and the number of --witness keys (\(keys.count))")
+            }
         }
         return keys
     }
@@ -123,7 +128,8 @@ struct AuditCommand: ParsableCommand {
             let report = try input.audit(witnesses: witnesses)
             if output.json {
                 printJSON(
-                    AuditCommand.json(report, bag: input.bag, trust: input.trust, witnesses: witnesses, quorum: input.policy.effectiveQuorum, auditedAt: started))
+                    AuditCommand.json(
+                        report, bag: input.bag, trust: input.trust, witnesses: witnesses, quorum: input.policy.effectiveQuorum, auditedAt: started))
             } else if report.ok {
                 AuditCommand.printText(report, witnesses: witnesses)
             }
@@ -149,25 +155,31 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
-    static func json(_ r: BagAudit.Report, bag: String, trust: String, witnesses: [VerifierKey], quorum: Int, auditedAt: Timestamp) -> [(key: String, value: JSONValue)] {
-        let failure: JSONValue = r.failure.map { f in
-            .object(JSONObject(uniqueMembers: [
-                ("step", .string(f.step.rawValue)), ("index", f.index.map { .int($0) } ?? .null), ("file", f.file.map { .string($0) } ?? .null),
-                ("reason", .string(f.reason)),
-            ]))
-        } ?? .null
+    static func json(_ r: BagAudit.Report, bag: String, trust: String, witnesses: [VerifierKey], quorum: Int, auditedAt: Timestamp) -> [(
+        key: String, value: JSONValue
+    )] {
+        let failure: JSONValue =
+            r.failure.map { f in
+                .object(
+                    JSONObject(uniqueMembers: [
+                        ("step", .string(f.step.rawValue)), ("index", f.index.map { .int($0) } ?? .null), ("file", f.file.map { .string($0) } ?? .null),
+                        ("reason", .string(f.reason)),
+                    ]))
+            } ?? .null
         let keys: [JSONValue] = r.keys.map { k in
-            .object(JSONObject(uniqueMembers: [
-                ("keyID", .string(k.keyID)), ("name", .string(k.name)), ("roles", .array(k.roles.map { .string($0.rawValue) })),
-                ("enrolledAt", .int(k.enrolledAt)), ("revokedAt", k.revokedAt.map { .int($0) } ?? .null),
-            ]))
+            .object(
+                JSONObject(uniqueMembers: [
+                    ("keyID", .string(k.keyID)), ("name", .string(k.name)), ("roles", .array(k.roles.map { .string($0.rawValue) })),
+                    ("enrolledAt", .int(k.enrolledAt)), ("revokedAt", k.revokedAt.map { .int($0) } ?? .null),
+                ]))
         }
         let checkpoints: [JSONValue] = r.checkpoints.map { c in
-            .object(JSONObject(uniqueMembers: [
-                ("size", .int(c.size)), ("root", .string(c.root.hex)),
-                ("cosigners", .array(c.cosigners.map { .object(JSONObject(uniqueMembers: [("name", .string($0.name)), ("time", .int($0.time))])) })),
-                ("otherSigners", .array(c.otherSigners.map { .string($0) })),
-            ]))
+            .object(
+                JSONObject(uniqueMembers: [
+                    ("size", .int(c.size)), ("root", .string(c.root.hex)),
+                    ("cosigners", .array(c.cosigners.map { .object(JSONObject(uniqueMembers: [("name", .string($0.name)), ("time", .int($0.time))])) })),
+                    ("otherSigners", .array(c.otherSigners.map { .string($0) })),
+                ]))
         }
         return [
             ("ok", .bool(r.ok)), ("tool", .string("ledger audit (IncidentLedger format 1)")), ("auditedAt", .string(Bag.exportTimeText(auditedAt))),

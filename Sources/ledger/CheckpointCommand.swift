@@ -21,7 +21,10 @@ struct CheckpointCommand: ParsableCommand {
     var list = false
     @Option(help: ArgumentHelp("A cosigned checkpoint from a witness: store its cosignatures with the checkpoint (needs --witness).", valueName: "file"))
     var attach: String?
-    @Option(name: .customLong("witness"), help: ArgumentHelp("With --attach: a witness whose cosignature to store (its verifier key, or a file holding it); repeat for several.", valueName: "vkey"))
+    @Option(
+        name: .customLong("witness"),
+        help: ArgumentHelp(
+            "With --attach: a witness whose cosignature to store (its verifier key, or a file holding it); repeat for several.", valueName: "vkey"))
     var witnessArgs: [String] = []
 
     func validate() throws {
@@ -60,8 +63,10 @@ struct CheckpointCommand: ParsableCommand {
                 }
                 let (note, added, ignored) = try store.attachCosignatures(offered, witnesses: witnesses)
                 let size = (try? Checkpoint(text: note.text).size).map(String.init) ?? "?"
-                print(added.isEmpty ? "nothing new: the stored checkpoint for tree size \(size) already carries these cosignatures (or later ones)"
-                    : "attached cosignatures of \(added.map { Terminal.safe($0) }.joined(separator: ", ")) to the checkpoint for tree size \(size)")
+                print(
+                    added.isEmpty
+                        ? "nothing new: the stored checkpoint for tree size \(size) already carries these cosignatures (or later ones)"
+                        : "attached cosignatures of \(added.map { Terminal.safe($0) }.joined(separator: ", ")) to the checkpoint for tree size \(size)")
                 if !ignored.isEmpty { Terminal.note("not attached (not a --witness given): \(ignored.map { Terminal.safe($0) }.joined(separator: ", "))") }
                 return
             }

@@ -33,10 +33,12 @@ enum EntityText {
         if entity == "incident", let t = s["summary"]?.objectValue { add("summary", languageLines(t)) }
         if entity == "aggregate" { try aggregate(s, add: add, named: named, perpetrator: perpetrator) }
         if let a = s["aliases"]?.arrayValue, !a.isEmpty {
-            add("aliases", a.map { v in
-                let o = v.objectValue
-                return "\(Terminal.isolated(o?["name"]?.stringValue ?? "")) (\(o?["kind"]?.stringValue ?? ""), \(o?["lang"]?.stringValue ?? ""))"
-            })
+            add(
+                "aliases",
+                a.map { v in
+                    let o = v.objectValue
+                    return "\(Terminal.isolated(o?["name"]?.stringValue ?? "")) (\(o?["kind"]?.stringValue ?? ""), \(o?["lang"]?.stringValue ?? ""))"
+                })
         }
         for key in ["type", "publisher", "lang", "url", "published", "country", "archivedSha256"] {
             if let v = s[key], key != "title" || entity != "source" { add(key, [inline(v)]) }
@@ -55,13 +57,17 @@ enum EntityText {
             add("facilities", v)
         }
         if let m = s["means"]?.arrayValue, !m.isEmpty { add("means", [m.compactMap(\.stringValue).joined(separator: ", ")]) }
-        if let c = s["certainty"]?.objectValue { add("certainty", ["\(c["grade"]?.stringValue ?? "?") (entry \(inline(c["entry"]))): \(Terminal.isolated(c["reason"]?.stringValue ?? ""))"]) }
+        if let c = s["certainty"]?.objectValue {
+            add("certainty", ["\(c["grade"]?.stringValue ?? "?") (entry \(inline(c["entry"]))): \(Terminal.isolated(c["reason"]?.stringValue ?? ""))"])
+        }
         if let v = s["verification"]?.objectValue { add("verification", [v["state"]?.stringValue ?? "?"]) }
         if let claims = s["claims"]?.arrayValue, !claims.isEmpty {
             var v: [String] = []
             for c in claims {
                 let o = c.objectValue ?? JSONObject()
-                var line = "entry \(inline(o["entry"])): \(try named(o["claimant"]?.stringValue ?? "?")) \(o["stance"]?.stringValue ?? "?") \(try perpetrator(o["perpetrator"]))"
+                var line =
+                    "entry \(inline(o["entry"])): \(try named(o["claimant"]?.stringValue ?? "?")) \(o["stance"]?.stringValue ?? "?") "
+                    + "\(try perpetrator(o["perpetrator"]))"
                 if let basis = o["basis"]?.arrayValue { line += " [\(basis.compactMap(\.stringValue).joined(separator: ", "))]" }
                 if let alt = o["alternative"]?.stringValue { line += "; instead: \(Terminal.isolated(alt))" }
                 v.append(line)
@@ -69,16 +75,25 @@ enum EntityText {
             add("claims", v)
         }
         if let a = s["assessment"]?.objectValue {
-            add("assessment", ["\(try perpetrator(a["perpetrator"])), \(a["confidence"]?.stringValue ?? "?") confidence (entry \(inline(a["entry"])))", Terminal.isolated(a["rationale"]?.stringValue ?? "")])
+            add(
+                "assessment",
+                [
+                    "\(try perpetrator(a["perpetrator"])), \(a["confidence"]?.stringValue ?? "?") confidence (entry \(inline(a["entry"])))",
+                    Terminal.isolated(a["rationale"]?.stringValue ?? ""),
+                ])
         }
         if let r = s["casualtyReports"]?.arrayValue, !r.isEmpty {
-            add("casualties", r.map { v in
-                let o = v.objectValue ?? JSONObject()
-                return "\(o["category"]?.stringValue ?? "?") \(range(o)) per \(o["source"]?.stringValue ?? "?")"
-            })
+            add(
+                "casualties",
+                r.map { v in
+                    let o = v.objectValue ?? JSONObject()
+                    return "\(o["category"]?.stringValue ?? "?") \(range(o)) per \(o["source"]?.stringValue ?? "?")"
+                })
         }
         if let adopted = s["casualties"]?.objectValue, adopted.count > 0 {
-            add("adopted", adopted.members.map { m in "\(m.key) \(range(m.value.objectValue ?? JSONObject())) (\(m.value.objectValue?["rule"]?.stringValue ?? "?"))" })
+            add(
+                "adopted",
+                adopted.members.map { m in "\(m.key) \(range(m.value.objectValue ?? JSONObject())) (\(m.value.objectValue?["rule"]?.stringValue ?? "?"))" })
         }
         if let src = s["sources"]?.arrayValue, !src.isEmpty {
             var v: [String] = []
@@ -91,16 +106,20 @@ enum EntityText {
             add("sources", v)
         }
         if let d = s["deconfliction"]?.arrayValue, !d.isEmpty {
-            add("deconfliction", d.map { v in
-                let o = v.objectValue ?? JSONObject()
-                return "shared with \(Terminal.isolated(o["sharedWith"]?.stringValue ?? "?")) on \(o["sharedOn"]?.stringValue ?? "?") (sensitive)"
-            })
+            add(
+                "deconfliction",
+                d.map { v in
+                    let o = v.objectValue ?? JSONObject()
+                    return "shared with \(Terminal.isolated(o["sharedWith"]?.stringValue ?? "?")) on \(o["sharedOn"]?.stringValue ?? "?") (sensitive)"
+                })
         }
         if !attacks.isEmpty {
-            add("attacks", attacks.map { a in
-                "\(a["occurred"]?.stringValue ?? "?")  \(a["incident"]?.stringValue ?? "?")  \(a["impact"]?.stringValue ?? "?")"
-                    + (a["status"]?.stringValue == "active" ? "" : " [\(a["status"]?.stringValue ?? "")]")
-            })
+            add(
+                "attacks",
+                attacks.map { a in
+                    "\(a["occurred"]?.stringValue ?? "?")  \(a["incident"]?.stringValue ?? "?")  \(a["impact"]?.stringValue ?? "?")"
+                        + (a["status"]?.stringValue == "active" ? "" : " [\(a["status"]?.stringValue ?? "")]")
+                })
         }
         if let a = s["absorbed"]?.arrayValue, !a.isEmpty { add("absorbed", a.compactMap(\.stringValue)) }
         if let m = s["mergedInto"]?.stringValue { add("merged into", [m]) }
@@ -145,7 +164,9 @@ enum EntityText {
     }
 
     static func languageLines(_ texts: JSONObject) -> [String] {
-        texts.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\($0.key.rightPad(3)) \(Terminal.isolated($0.value.stringValue ?? ""))" }
+        texts.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map {
+            "\($0.key.rightPad(3)) \(Terminal.isolated($0.value.stringValue ?? ""))"
+        }
     }
 
     static func place(_ p: JSONObject) -> String {

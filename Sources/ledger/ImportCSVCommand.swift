@@ -63,7 +63,9 @@ struct ImportCSVCommand: ParsableCommand {
                 if try exists(r.id) {
                     errors.append(CSVRowError(line: r.line, column: map.idColumn, message: "\(r.id) already exists in the archive", needsArchive: true))
                 } else if let f = r.body["facilities"]?.arrayValue?.first?.objectValue?["facility"]?.stringValue, try !exists(f) {
-                    errors.append(CSVRowError(line: r.line, column: facilityColumn, message: "\(f) is not in the archive; register the facility first", needsArchive: true))
+                    errors.append(
+                        CSVRowError(
+                            line: r.line, column: facilityColumn, message: "\(f) is not in the archive; register the facility first", needsArchive: true))
                 }
             }
             if errors.isEmpty, mappingProblems.count == 1 {
@@ -78,7 +80,9 @@ struct ImportCSVCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(listing.utf8))
                 let bad = Set(errors.map(\.line))
                 let total = bad.union(reports.map(\.line)).count
-                let mappingNote = mappingProblems.isEmpty ? "" : "the mapping cites \(mappingProblems.count) source\(mappingProblems.count == 1 ? "" : "s") the archive does not hold"
+                let mappingNote =
+                    mappingProblems.isEmpty
+                    ? "" : "the mapping cites \(mappingProblems.count) source\(mappingProblems.count == 1 ? "" : "s") the archive does not hold"
                 let rowNote = errors.isEmpty ? "" : "\(bad.count) of \(total) rows have problems"
                 let what = [rowNote, mappingNote].filter { !$0.isEmpty }.joined(separator: " and ")
                 throw LedgerError(
@@ -92,7 +96,9 @@ struct ImportCSVCommand: ParsableCommand {
             envelopes.reserveCapacity(reports.count)
             for r in reports {
                 // The body is already in Unicode NFC (CSVImport checks the form that is signed).
-                envelopes.append(try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body).sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
+                envelopes.append(
+                    try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body).sign(
+                        origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
             }
             let outcomes: [AppendOutcome]
             do throws(LedgerError) {

@@ -150,7 +150,8 @@ struct KeyCommand: ParsableCommand {
                 let descriptor = KeyDescriptor(publicKey: pk, name: NFC.normalize(holder!), roles: roleList)
                 let store = try ledger.open()
                 let key = try signer.load()
-                let draft = EventDraft(type: EventTypes.keyEnrolled, subject: descriptor.keyID, expects: try store.revision(of: descriptor.keyID), body: descriptor.json)
+                let draft = EventDraft(
+                    type: EventTypes.keyEnrolled, subject: descriptor.keyID, expects: try store.revision(of: descriptor.keyID), body: descriptor.json)
                 let envelope = try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "key enroll")
                 let outcome = try store.append([envelope])[0]
                 print("enrolled \(descriptor.keyID) (\(descriptor.name)) as \(roleList.map(\.rawValue).joined(separator: ",")) at entry \(outcome.index)")
@@ -205,7 +206,9 @@ struct KeyCommand: ParsableCommand {
                         printJSON(m)
                     } else {
                         let status = k.revokedAt.map { "revoked at \($0)" } ?? "active"
-                        print("\(k.keyID)  \(k.roles.map(\.rawValue).joined(separator: ",").padding(toLength: 24, withPad: " ", startingAt: 0)) \(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(Terminal.safe(k.name))")
+                        print(
+                            "\(k.keyID)  \(k.roles.map(\.rawValue).joined(separator: ",").padding(toLength: 24, withPad: " ", startingAt: 0)) "
+                                + "\(status.padding(toLength: 18, withPad: " ", startingAt: 0)) \(Terminal.safe(k.name))")
                     }
                 }
             }

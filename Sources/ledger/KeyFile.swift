@@ -42,14 +42,16 @@ struct KeyFile {
                 throw LedgerError(.keyFile, "could not encrypt the key: \(error)")
             }
             members.append(("encryption", .string(sealedScheme)))
-            members.append((
-                "kdf",
-                .object(JSONObject(uniqueMembers: [
-                    ("opslimit", .number(String(sealed.cost.opsLimit))),
-                    ("memlimit", .number(String(sealed.cost.memLimit))),
-                    ("salt", .string(Base64.encode(sealed.salt))),
-                ]))
-            ))
+            members.append(
+                (
+                    "kdf",
+                    .object(
+                        JSONObject(uniqueMembers: [
+                            ("opslimit", .number(String(sealed.cost.opsLimit))),
+                            ("memlimit", .number(String(sealed.cost.memLimit))),
+                            ("salt", .string(Base64.encode(sealed.salt))),
+                        ]))
+                ))
             members.append(("nonce", .string(Base64.encode(sealed.nonce))))
             members.append(("ciphertext", .string(Base64.encode(sealed.ciphertext))))
         } else {
@@ -145,7 +147,8 @@ struct KeyFile {
         if ProcessInfo.processInfo.environment[KeyFile.allowSharedVariable] == "1" { return }
         throw LedgerError(
             .keyFile,
-            "key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))): a private key must be readable by its owner alone; run `chmod 600 \(path)` (and consider the key exposed if others could read it)")
+            "key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))): a private key must be readable by its owner alone; "
+                + "run `chmod 600 \(path)` (and consider the key exposed if others could read it)")
     }
 
     /// The private key, asking for the passphrase when the file is encrypted. Refuses a file

@@ -17,7 +17,8 @@ struct LedgerCommand: ParsableCommand {
             KeyCommand.self, InitCommand.self, AppendCommand.self, SignCommand.self, CheckpointCommand.self,
             VerifyCommand.self, LogCommand.self, ShowCommand.self, HistoryCommand.self, ListCommand.self, SnapshotCommand.self,
             RebuildCommand.self, ExportCommand.self, AuditCommand.self,
-            ImportCommand.self, ImportCSVCommand.self, ExportCSVCommand.self, ExportGeoJSONCommand.self, ProveCommand.self, CheckProofCommand.self, WitnessCommand.self,
+            ImportCommand.self, ImportCSVCommand.self, ExportCSVCommand.self, ExportGeoJSONCommand.self, ProveCommand.self, CheckProofCommand.self,
+            WitnessCommand.self,
         ]
     )
 }

@@ -8,7 +8,9 @@ enum Passphrase {
     /// The passphrase for unlocking an existing key.
     static func forUnlocking(_ path: String) throws(LedgerError) -> [UInt8] {
         if let env = ProcessInfo.processInfo.environment[environmentVariable] {
-            guard !env.isEmpty else { throw LedgerError(.keyFile, "\(environmentVariable) is set but empty; set it to the key's passphrase or unset it to be asked") }
+            guard !env.isEmpty else {
+                throw LedgerError(.keyFile, "\(environmentVariable) is set but empty; set it to the key's passphrase or unset it to be asked")
+            }
             return Array(env.utf8)
         }
         return try prompt("Passphrase for \(path): ")

@@ -19,7 +19,8 @@ final class Progress: @unchecked Sendable {
         last = now
         let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
         let pct = total > 0 ? Double(done) * 100 / Double(total) : 100
-        FileHandle.standardError.write(Data(String(format: "\r%@ %llu / %llu %@ (%.0f%%, %.0f/s)%@", label, done, total, unit, pct, rate, detail.map { ", " + $0 } ?? "").utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "\r%@ %llu / %llu %@ (%.0f%%, %.0f/s)%@", label, done, total, unit, pct, rate, detail.map { ", " + $0 } ?? "").utf8))
         shown = true
     }
 

@@ -71,7 +71,9 @@ struct ProveCommand: ParsableCommand {
             }
             return (size, note)
         }
-        guard let last = all.last else { throw LedgerError(.refused, "the ledger has no signed checkpoint yet; sign one with `ledger checkpoint --key LOGKEY`") }
+        guard let last = all.last else {
+            throw LedgerError(.refused, "the ledger has no signed checkpoint yet; sign one with `ledger checkpoint --key LOGKEY`")
+        }
         return (last.size, last.note)
     }
 }
@@ -85,7 +87,9 @@ struct CheckProofCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The proof file.", valueName: "file"))
     var file: String
-    @Option(name: .customLong("log-key"), help: ArgumentHelp("The log's verifier key (ORIGIN+HASH+BASE64, or a file holding it); repeat for several.", valueName: "vkey"))
+    @Option(
+        name: .customLong("log-key"),
+        help: ArgumentHelp("The log's verifier key (ORIGIN+HASH+BASE64, or a file holding it); repeat for several.", valueName: "vkey"))
     var logKeyArgs: [String] = []
     @OptionGroup var policy: WitnessPolicyOption
     @Option(help: ArgumentHelp("For a consistency proof: the older checkpoint as you saved it; the proof must start from it.", valueName: "file"))
@@ -123,7 +127,9 @@ struct CheckProofCommand: ParsableCommand {
                 }
                 guard let line else { throw LedgerError(.malformed, "the proof carries no entry line (no extra line); give it with --entry") }
                 let parsed: EntryLine
-                do throws(LedgerError) { parsed = try EntryLine(bytes: line) } catch { throw LedgerError(.verificationFailed, "the proof's entry line is not a valid entry: \(error.message)") }
+                do throws(LedgerError) { parsed = try EntryLine(bytes: line) } catch {
+                    throw LedgerError(.verificationFailed, "the proof's entry line is not a valid entry: \(error.message)")
+                }
                 guard parsed.index == proof.index else {
                     throw LedgerError(.verificationFailed, "the entry line says index \(parsed.index) but the proof is for index \(proof.index)")
                 }
@@ -133,7 +139,9 @@ struct CheckProofCommand: ParsableCommand {
                     throw LedgerError(.verificationFailed, "the inclusion path does not lead from entry \(proof.index) to the root of tree size \(cp.size)")
                 }
                 let payload = try? EventPayload(bytes: parsed.envelope.payload, requireNFC: false)
-                print("ok: entry \(proof.index) (\(payload.map { "\($0.type) \(Terminal.safe($0.subject))" } ?? "?"), recorded \(parsed.recordedAt)) is in the tree of size \(cp.size)")
+                print(
+                    "ok: entry \(proof.index) (\(payload.map { "\($0.type) \(Terminal.safe($0.subject))" } ?? "?"), recorded \(parsed.recordedAt)) "
+                        + "is in the tree of size \(cp.size)")
                 print("root:   \(cp.root.hex)")
                 print("origin: \(cp.origin)")
             } else if bytes.starts(with: Array(ConsistencyProofFile.header.utf8)) {
@@ -142,7 +150,8 @@ struct CheckProofCommand: ParsableCommand {
                 let newCP = try checker.check(proof.newNote, what: "the newer checkpoint")
                 guard oldCP.origin == newCP.origin else { throw LedgerError(.verificationFailed, "the two checkpoints name different origins") }
                 guard oldCP.size == proof.oldSize, oldCP.size >= 1, oldCP.size <= newCP.size else {
-                    throw LedgerError(.verificationFailed, "the proof says old size \(proof.oldSize) but its checkpoints are for sizes \(oldCP.size) and \(newCP.size)")
+                    throw LedgerError(
+                        .verificationFailed, "the proof says old size \(proof.oldSize) but its checkpoints are for sizes \(oldCP.size) and \(newCP.size)")
                 }
                 if let old {
                     let saved = try SignedNote(bytes: try Input.read(old, limit: Limits.note, what: Limits.noteName).bytes)
@@ -151,7 +160,10 @@ struct CheckProofCommand: ParsableCommand {
                     }
                 }
                 guard MerkleTree.verifyConsistency(from: oldCP.size, to: newCP.size, fromRoot: oldCP.root, toRoot: newCP.root, proof: proof.proof) else {
-                    throw LedgerError(.verificationFailed, "the tree of size \(newCP.size) is NOT consistent with the checkpoint of size \(oldCP.size): the log was rewritten (or the proof altered)")
+                    throw LedgerError(
+                        .verificationFailed,
+                        "the tree of size \(newCP.size) is NOT consistent with the checkpoint of size \(oldCP.size): the log was rewritten (or the "
+                            + "proof altered)")
                 }
                 print("ok: the checkpoint of size \(newCP.size) extends the one of size \(oldCP.size) (append-only)")
                 print("old root: \(oldCP.root.hex)")

@@ -62,7 +62,8 @@ struct ExportGeoJSONCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let (store, states, size, root, when) = try publicExportInput(ledger, moment)
-            let bytes = PublicExport.geojson(states: states, origin: store.origin, treeSize: size, root: root.hex, asOf: when, includeSensitive: includeSensitive)
+            let bytes = PublicExport.geojson(
+                states: states, origin: store.origin, treeSize: size, root: root.hex, asOf: when, includeSensitive: includeSensitive)
             try OutputFile.emit(bytes, out: out, private: includeSensitive)
             if out != nil { Terminal.note("\(SHA256.hash(bytes).hex)  \(out!)  (tree size \(size), root \(root.hex))") }
         }

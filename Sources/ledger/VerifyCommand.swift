@@ -15,7 +15,8 @@ struct VerifyCommand: ParsableCommand {
     var trust: String?
     @Option(
         help: ArgumentHelp(
-            "A signed checkpoint note you kept (from `ledger checkpoint`, a witness or an export): confirm the log is consistent with it and the file still holds it.",
+            "A signed checkpoint note you kept (from `ledger checkpoint`, a witness or an export): confirm the log is consistent with it and the "
+                + "file still holds it.",
             valueName: "file"))
     var checkpoint: String?
     @OptionGroup var output: JSONOutputOption
@@ -61,17 +62,22 @@ struct VerifyCommand: ParsableCommand {
                 return
             }
             print("ok: \(report.size) entries, \(report.checkpoints) checkpoints, \(report.keys) keys verified")
-            print("checkpoints:    \(report.checkpoints), the latest at tree size \(report.lastCheckpointSize)\(report.checkpointRecordChecked ? " (matching the file's checkpoint record)" : " (a version 2 file: no checkpoint record yet; the next write adds one)")")
+            print(
+                "checkpoints:    \(report.checkpoints), the latest at tree size \(report.lastCheckpointSize)"
+                    + (report.checkpointRecordChecked
+                        ? " (matching the file's checkpoint record)" : " (a version 2 file: no checkpoint record yet; the next write adds one)"))
             if let size = report.confirmedCheckpointSize {
                 print("your checkpoint: tree size \(size), signed by the log key, consistent with the log and still held by the file")
             }
             print("origin:         \(report.origin)")
             print("root:           \(report.root.hex)")
-            print("genesis key id: \(report.genesisKeyID)\(trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)")")
+            print(
+                "genesis key id: \(report.genesisKeyID)"
+                    + (trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)"))
             if report.size > report.lastCheckpointSize {
                 print(
-                    "note: entries \(report.lastCheckpointSize) to \(report.size - 1) are not yet committed by a signed checkpoint; until one covers them (ledger checkpoint) and someone outside holds it, they could be rewritten without detection"
-                )
+                    "note: entries \(report.lastCheckpointSize) to \(report.size - 1) are not yet committed by a signed checkpoint; until one covers "
+                        + "them (ledger checkpoint) and someone outside holds it, they could be rewritten without detection")
             }
         }
     }

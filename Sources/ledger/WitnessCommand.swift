@@ -25,7 +25,9 @@ struct WitnessCommand: ParsableCommand {
     var checkpoint: String
     @Option(help: ArgumentHelp("The witness's name (key name in cosignature lines), e.g. witness.example.org/w1; fixed on first use.", valueName: "name"))
     var name: String?
-    @Option(name: .customLong("log-key"), help: ArgumentHelp("A verifier key of the log (ORIGIN+HASH+BASE64 or a file); adds it to the keys trusted for that origin.", valueName: "vkey"))
+    @Option(
+        name: .customLong("log-key"),
+        help: ArgumentHelp("A verifier key of the log (ORIGIN+HASH+BASE64 or a file); adds it to the keys trusted for that origin.", valueName: "vkey"))
     var logKeyArgs: [String] = []
     @Option(help: ArgumentHelp("Consistency proof file from the last size this witness saw to the new checkpoint.", valueName: "file"))
     var proof: String?
@@ -66,7 +68,8 @@ struct WitnessCommand: ParsableCommand {
             }
             let log = try store.log(origin: cp.origin, adding: newLogKeys)
             guard !log.keys.isEmpty else {
-                throw LedgerError(.refused, "this witness has not seen origin \(cp.origin) before: give the log's verifier key with --log-key (see `ledger key vkey`)")
+                throw LedgerError(
+                    .refused, "this witness has not seen origin \(cp.origin) before: give the log's verifier key with --log-key (see `ledger key vkey`)")
             }
             guard log.keys.contains(where: { offered.isSigned(name: cp.origin, publicKey: $0.publicKey) }) else {
                 throw LedgerError(.verificationFailed, "the checkpoint is not signed by any log key this witness trusts for \(cp.origin); nothing cosigned")
@@ -78,7 +81,8 @@ struct WitnessCommand: ParsableCommand {
                     throw LedgerError(.verificationFailed, "FORK: \(reason); refused to cosign. Both signed checkpoints are kept as evidence in \(evidence)")
                 }
                 if cp.size < latest.size {
-                    try fork("the checkpoint is for tree size \(cp.size), smaller than the \(latest.size) this witness already cosigned (root \(latest.root.hex))")
+                    try fork(
+                        "the checkpoint is for tree size \(cp.size), smaller than the \(latest.size) this witness already cosigned (root \(latest.root.hex))")
                 }
                 if cp.size == latest.size, cp.root != latest.root {
                     try fork("the checkpoint has root \(cp.root.hex) for tree size \(cp.size), but this witness cosigned root \(latest.root.hex) for that size")
@@ -90,7 +94,8 @@ struct WitnessCommand: ParsableCommand {
                         guard file.oldSize == latest.size, try Checkpoint(text: try SignedNote(bytes: file.newNote).text) == cp else {
                             throw LedgerError(
                                 .refused,
-                                "the proof in \(proof) is from size \(file.oldSize); this witness needs one from \(latest.size) (the last size it cosigned) to \(cp.size)")
+                                "the proof in \(proof) is from size \(file.oldSize); this witness needs one from \(latest.size) (the last size it "
+                                    + "cosigned) to \(cp.size)")
                         }
                         hashes = file.proof
                     } else if let ledger {
@@ -98,10 +103,13 @@ struct WitnessCommand: ParsableCommand {
                     } else {
                         throw LedgerError(
                             .refused,
-                            "this witness last cosigned tree size \(latest.size) of \(cp.origin); give a consistency proof to size \(cp.size) with --proof (ledger prove consistency --from \(latest.size) --to \(cp.size)) or --ledger")
+                            "this witness last cosigned tree size \(latest.size) of \(cp.origin); give a consistency proof to size \(cp.size) with "
+                                + "--proof (ledger prove consistency --from \(latest.size) --to \(cp.size)) or --ledger")
                     }
                     guard MerkleTree.verifyConsistency(from: latest.size, to: cp.size, fromRoot: latest.root, toRoot: cp.root, proof: hashes) else {
-                        try fork("no valid consistency proof from tree size \(latest.size) (root \(latest.root.hex)) to \(cp.size) (root \(cp.root.hex)): the log may have been rewritten")
+                        try fork(
+                            "no valid consistency proof from tree size \(latest.size) (root \(latest.root.hex)) to \(cp.size) (root \(cp.root.hex)): "
+                                + "the log may have been rewritten")
                     }
                 }
             }
@@ -114,7 +122,8 @@ struct WitnessCommand: ParsableCommand {
             try store.saveLatest(origin: cp.origin, note: cosigned.encoded())
             FileHandle.standardOutput.write(Data(cosigned.encoded()))
             Terminal.note(
-                "cosigned \(cp.origin) at tree size \(cp.size) as \(witnessName); verifier key: \(VerifierKey(name: witnessName, kind: .cosigner, publicKey: key.publicKey).encoded)")
+                "cosigned \(cp.origin) at tree size \(cp.size) as \(witnessName); verifier key: "
+                    + "\(VerifierKey(name: witnessName, kind: .cosigner, publicKey: key.publicKey).encoded)")
         }
     }
 }
@@ -152,7 +161,8 @@ struct WitnessState {
         if let d = FileManager.default.contents(atPath: file) {
             let stored = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .newlines)
             guard Origin.isValid(stored) else {
-                throw LedgerError(.io, "\(file) does not hold a valid witness name (1–255 printable ASCII bytes without spaces or +): the state directory is damaged")
+                throw LedgerError(
+                    .io, "\(file) does not hold a valid witness name (1–255 printable ASCII bytes without spaces or +): the state directory is damaged")
             }
             if let given, given != stored {
                 throw LedgerError(.refused, "this witness state belongs to witness \(stored), not \(given) (a witness's name never changes)")

@@ -23,12 +23,25 @@ struct Scenario {
     /// The campaign's basic cast: a facility, two actors, two sources and one incident.
     static func base() throws(LedgerError) -> Scenario {
         var s = Scenario()
-        try s.add("facility.registered", "facility:m10", #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.2,"lon":37.15,"precision":"facility"}}}"#)
-        try s.add("actor.registered", "actor:ru-af", #"{"names":{"en":"Russian Aerospace Forces","ru":"Воздушно-космические силы"},"type":"state-forces","country":"RU"}"#)
+        try s.add(
+            "facility.registered", "facility:m10",
+            #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","#
+                + #""town":"Aleppo","coordinates":{"lat":36.2,"lon":37.15,"precision":"facility"}}}"#)
+        try s.add(
+            "actor.registered", "actor:ru-af",
+            #"{"names":{"en":"Russian Aerospace Forces","ru":"Воздушно-космические силы"},"type":"state-forces","country":"RU"}"#)
         try s.add("actor.registered", "actor:sy-af", #"{"names":{"en":"Syrian Arab Air Force"},"type":"state-forces","country":"SY"}"#)
-        try s.add("source.registered", "source:sams-2016", #"{"publisher":"SAMS","title":"Attacks on M10","lang":"en","type":"report","published":"2016-10","url":"https://example.org/m10"}"#)
-        try s.add("source.registered", "source:ru-mod", #"{"publisher":"Ministry of Defence","title":"Briefing","lang":"ru","type":"statement","published":"2016-10-03"}"#)
-        try s.add("incident.reported", "incident:m10-1", #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["airstrike","bunker-buster"],"sources":["source:sams-2016"]}"#)
+        try s.add(
+            "source.registered", "source:sams-2016",
+            #"{"publisher":"SAMS","title":"Attacks on M10","lang":"en","type":"report","published":"2016-10","url":"https://example.org/m10"}"#)
+        try s.add(
+            "source.registered", "source:ru-mod",
+            #"{"publisher":"Ministry of Defence","title":"Briefing","lang":"ru","type":"statement","published":"2016-10-03"}"#)
+        try s.add(
+            "incident.reported", "incident:m10-1",
+            #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"#
+                + #""facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["airstrike","bunker-buster"],"#
+                + #""sources":["source:sams-2016"]}"#)
         return s
     }
 }
@@ -39,11 +52,20 @@ struct ArchiveTests {
     func fold() throws {
         var s = try Scenario.base()
         try s.add("incident.source-cited", "incident:m10-1", #"{"source":"source:ru-mod","locator":"p. 2"}"#)
-        try s.add("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony","flight-observations"]}"#)
-        try s.add("attribution.claimed", "incident:m10-1", #"{"claimant":"actor:ru-af","perpetrator":"actor:ru-af","stance":"denies","basis":["official-statement"],"alternative":"says it struck other targets"}"#)
+        try s.add(
+            "attribution.claimed", "incident:m10-1",
+            #"{"claimant":"source:sams-2016","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","#
+                + #""basis":["witness-testimony","flight-observations"]}"#)
+        try s.add(
+            "attribution.claimed", "incident:m10-1",
+            #"{"claimant":"actor:ru-af","perpetrator":"actor:ru-af","stance":"denies","basis":["official-statement"],"#
+                + #""alternative":"says it struck other targets"}"#)
         try s.add("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":2,"max":4}"#)
         try s.add("casualties.adopted", "incident:m10-1", #"{"category":"killed","min":2,"max":4,"rule":"single-source"}"#)
-        try s.add("attribution.assessed", "incident:m10-1", #"{"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"confidence":"moderate","rationale":"Only those two air forces flew over Aleppo then."}"#)
+        try s.add(
+            "attribution.assessed", "incident:m10-1",
+            #"{"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"confidence":"moderate","#
+                + #""rationale":"Only those two air forces flew over Aleppo then."}"#)
         try s.add("incident.certainty-graded", "incident:m10-1", #"{"certainty":"confirmed","reason":"several independent sources"}"#)
         try s.add("incident.verification-changed", "incident:m10-1", #"{"to":"in-review","reason":"started"}"#)
         try s.add("incident.verification-changed", "incident:m10-1", #"{"to":"verified","reason":"two reviewers agree"}"#)
@@ -65,7 +87,10 @@ struct ArchiveTests {
     func correction() throws {
         var s = try Scenario.base()
         let before = try s.state.state(of: "incident:m10-1")
-        try s.add("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016-09-29","place":{"admin1":"Aleppo","town":"Aleppo","admin2":"Jabal Saman"}},"reason":"a second source gives the 29th"}"#)
+        try s.add(
+            "incident.corrected", "incident:m10-1",
+            #"{"changes":{"occurred":"2016-09-29","place":{"admin1":"Aleppo","town":"Aleppo","admin2":"Jabal Saman"}},"#
+                + #""reason":"a second source gives the 29th"}"#)
         let after = try s.state.state(of: "incident:m10-1")
         let diff = History.diff(before, after)
         #expect(diff.contains(FieldChange(path: "occurred", old: .string("2016-09-28"), new: .string("2016-09-29"))))
@@ -90,17 +115,26 @@ struct ArchiveTests {
     @Test("a correction that only respells a number changes nothing and is refused; numbers compare by value")
     func numberRespelling() throws {
         var s = try Scenario.base()
-        for respelt in [#"{"lat":36.20,"lon":37.150,"precision":"facility"}"#, #"{"lat":3.62e1,"lon":37.15,"precision":"facility"}"#, #"{"precision":"facility","lon":37.15,"lat":36.2}"#] {
+        for respelt in [
+            #"{"lat":36.20,"lon":37.150,"precision":"facility"}"#, #"{"lat":3.62e1,"lon":37.15,"precision":"facility"}"#,
+            #"{"precision":"facility","lon":37.15,"lat":36.2}"#,
+        ] {
             do {
-                try s.add("facility.corrected", "facility:m10", #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":\#(respelt)}},"reason":"r"}"#)
+                try s.add(
+                    "facility.corrected", "facility:m10",
+                    #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":\#(respelt)}},"reason":"r"}"#)
                 Issue.record("\(respelt) accepted as a change")
             } catch {
                 #expect(error.message.contains("body.changes.location"), "\(error.message)")
             }
         }
-        try s.add("facility.corrected", "facility:m10", #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.21,"lon":37.15,"precision":"facility"}}},"reason":"r"}"#)
-        for (a, b, same) in [("35.1", "35.10", true), ("0", "-0", true), ("1e2", "100", true), ("1E+2", "100.0", true), ("0.001", "1e-3", true),
-            ("35.1", "35.01", false), ("10", "1", false), ("-1", "1", false), ("100", "1e3", false)] {
+        try s.add(
+            "facility.corrected", "facility:m10",
+            #"{"changes":{"location":{"admin1":"Aleppo","town":"Aleppo","coordinates":{"lat":36.21,"lon":37.15,"precision":"facility"}}},"reason":"r"}"#)
+        for (a, b, same) in [
+            ("35.1", "35.10", true), ("0", "-0", true), ("1e2", "100", true), ("1E+2", "100.0", true), ("0.001", "1e-3", true),
+            ("35.1", "35.01", false), ("10", "1", false), ("-1", "1", false), ("100", "1e3", false),
+        ] {
             #expect(Canonical.equal(.number(a), .number(b)) == same, "\(a) vs \(b)")
         }
     }
@@ -120,7 +154,10 @@ struct ArchiveTests {
     @Test("every field whose state defaults to [] treats [] as not set for a removal, and gets [] back after one")
     func emptyArrayDefaults() throws {
         var s = try Scenario.base()
-        try s.add("aggregate.reported", "aggregate:a", #"{"source":"source:sams-2016","measure":"attacks-on-health-care","figure":{"value":3,"unit":"count","qualifier":"exact"},"period":"2016","description":{"en":"d"}}"#)
+        try s.add(
+            "aggregate.reported", "aggregate:a",
+            #"{"source":"source:sams-2016","measure":"attacks-on-health-care","figure":{"value":3,"unit":"count","qualifier":"exact"},"#
+                + #""period":"2016","description":{"en":"d"}}"#)
         let cases: [(type: String, subject: String, field: String, value: String)] = [
             ("incident.corrected", "incident:m10-1", "facilities", #"[{"facility":"facility:m10","impact":"damaged"}]"#),
             ("incident.corrected", "incident:m10-1", "means", #"["airstrike"]"#),
@@ -143,24 +180,38 @@ struct ArchiveTests {
                 try remove()
                 Issue.record("removed an unset \(c.field)")
             } catch {
-                #expect(error.code == .refused && error.message.contains("body.changes.\(c.field)") && error.message.contains("is not set, so there is nothing to remove"), "\(error.message)")
+                #expect(
+                    error.code == .refused && error.message.contains("body.changes.\(c.field)")
+                        && error.message.contains("is not set, so there is nothing to remove"), "\(error.message)")
             }
             #expect(s.state.entities.mapValues { Canonical.encode($0) } == before)
         }
     }
 
     static let refusals: [(String, String, String, [String])] = [
-        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2016-09-28","place":{"admin1":"A"},"means":["bomb"]}"#, ["body.means[0]", "bomb", "barrel-bomb"]),
+        (
+            "incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2016-09-28","place":{"admin1":"A"},"means":["bomb"]}"#,
+            ["body.means[0]", "bomb", "barrel-bomb"]
+        ),
         ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2019-02-29","place":{"admin1":"A"}}"#, ["body.occurred", "EDTF"]),
         ("incident.reported", "incident:x", #"{"title":{"english":"x"},"occurred":"2019","place":{"admin1":"A"}}"#, ["body.title.english", "BCP 47"]),
         ("incident.reported", "incident:x", #"{"title":{"en":"x"},"place":{"admin1":"A"}}"#, ["body.occurred", "missing"]),
-        ("incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"A"},"colour":"red"}"#, ["body.colour", "unknown member"]),
+        (
+            "incident.reported", "incident:x", #"{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"A"},"colour":"red"}"#,
+            ["body.colour", "unknown member"]
+        ),
         ("incident.reported", "facility:x", #"{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"A"}}"#, ["subject", "incident:NAME"]),
         ("incident.corrected", "incident:m10-1", #"{"changes":{"occurred":"2016"}}"#, ["body.reason", "missing"]),
         ("incident.corrected", "incident:m10-1", #"{"changes":{"colour":"red"},"reason":"r"}"#, ["body.changes.colour", "no field"]),
         ("incident.corrected", "incident:m10-1", #"{"changes":{"title":null},"reason":"r"}"#, ["body.changes.title", "required"]),
-        ("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:nobody","stance":"asserts","basis":["video"]}"#, ["body.perpetrator", "actor:nobody", "not in the archive"]),
-        ("attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:ru-af","stance":"suggests","basis":["video"]}"#, ["body.stance", "asserts, denies"]),
+        (
+            "attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:nobody","stance":"asserts","basis":["video"]}"#,
+            ["body.perpetrator", "actor:nobody", "not in the archive"]
+        ),
+        (
+            "attribution.claimed", "incident:m10-1", #"{"claimant":"source:sams-2016","perpetrator":"actor:ru-af","stance":"suggests","basis":["video"]}"#,
+            ["body.stance", "asserts, denies"]
+        ),
         ("incident.source-cited", "incident:m10-1", #"{"source":"source:unknown"}"#, ["body.source", "source:unknown", "not in the archive"]),
         ("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":5,"max":3}"#, ["body.min", "greater than max"]),
         ("incident.verification-changed", "incident:m10-1", #"{"to":"verified","reason":"r"}"#, ["body.to", "unverified", "in-review"]),
@@ -187,8 +238,16 @@ struct ArchiveTests {
     @Test("an aggregate records a source's count as stated; subsets, included incidents and corrections fold; bad ones are refused")
     func aggregates() throws {
         var s = try Scenario.base()
-        try s.add("aggregate.reported", "aggregate:ocha-24", #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"period":"2019-04-XX/2019-06","description":{"en":"Health facilities hit in the Idlib region"},"place":{"admin1":"Idlib"},"perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"includes":["incident:m10-1"]}"#)
-        try s.add("aggregate.reported", "aggregate:ocha-9", #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":9,"unit":"count","qualifier":"exact"},"period":"2019-04-XX/2019-06","description":{"en":"Of those, facilities whose coordinates had been shared"},"partOf":"aggregate:ocha-24"}"#)
+        try s.add(
+            "aggregate.reported", "aggregate:ocha-24",
+            #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"#
+                + #""period":"2019-04-XX/2019-06","description":{"en":"Health facilities hit in the Idlib region"},"place":{"admin1":"Idlib"},"#
+                + #""perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"includes":["incident:m10-1"]}"#)
+        try s.add(
+            "aggregate.reported", "aggregate:ocha-9",
+            #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":9,"unit":"count","qualifier":"exact"},"#
+                + #""period":"2019-04-XX/2019-06","description":{"en":"Of those, facilities whose coordinates had been shared"},"#
+                + #""partOf":"aggregate:ocha-24"}"#)
         let a = try #require(try s.state.state(of: "aggregate:ocha-24"))
         #expect(a["entity"] == .string("aggregate"))
         #expect(a["figure"]?.objectValue?["value"] == .number("24"))
@@ -205,28 +264,54 @@ struct ArchiveTests {
             do { try s.add(type, subject, json); return "accepted" } catch { return error.message }
         }
         let base = #""source":"source:sams-2016","measure":"attacks-on-health-care","period":"2015","description":{"en":"d"}"#
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":120,"unit":"percent","qualifier":"about"}}"#).contains("body.figure.value"))
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"roughly"}}"#).contains("body.figure.qualifier"))
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":120,"unit":"percent","qualifier":"about"}}"#).contains(
+                "body.figure.value"))
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"roughly"}}"#).contains(
+                "body.figure.qualifier"))
         #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base)}"#).contains("body.figure"))
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"partOf":"aggregate:p"}"#).contains("part of itself"))
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:none"]}"#).contains("body.includes[0]"))
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:m10-1","incident:m10-1"]}"#).contains("listed twice"))
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"partOf":"aggregate:p"}"#)
+                .contains("part of itself"))
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:none"]}"#)
+                .contains("body.includes[0]"))
+        #expect(
+            refusal(
+                "aggregate.reported", "aggregate:p",
+                #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["incident:m10-1","incident:m10-1"]}"#
+            ).contains("listed twice"))
         #expect(refusal("aggregate.reported", "incident:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"}}"#).contains("aggregate:NAME"))
         // Nothing is more than 100 percent; a rate needs at least one hour between occurrences.
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":100,"unit":"percent","qualifier":"more-than"}}"#).contains("body.figure.qualifier"))
-        #expect(refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":0,"unit":"hours-between","qualifier":"exact"}}"#).contains("body.figure.value"))
-        let accepted = [#"{"value":100,"unit":"percent","qualifier":"at-least"}"#, #"{"value":99,"unit":"percent","qualifier":"more-than"}"#, #"{"value":1,"unit":"hours-between","qualifier":"about"}"#]
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":100,"unit":"percent","qualifier":"more-than"}}"#).contains(
+                "body.figure.qualifier"))
+        #expect(
+            refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":0,"unit":"hours-between","qualifier":"exact"}}"#).contains(
+                "body.figure.value"))
+        let accepted = [
+            #"{"value":100,"unit":"percent","qualifier":"at-least"}"#, #"{"value":99,"unit":"percent","qualifier":"more-than"}"#,
+            #"{"value":1,"unit":"hours-between","qualifier":"about"}"#,
+        ]
         for (i, figure) in accepted.enumerated() {
             #expect(throws: Never.self, "\(figure)") { try s.add("aggregate.reported", "aggregate:ok-\(i)", #"{\#(base),"figure":\#(figure)}"#) }
         }
         // The article before a kind name agrees with it: "an aggregate", "an incident".
         let subjectMessage = refusal("aggregate.reported", "incident:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"}}"#)
         #expect(subjectMessage.contains("an aggregate.reported event is about an aggregate;"), "\(subjectMessage)")
-        let refMessage = refusal("aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["facility:m10"]}"#)
+        let refMessage = refusal(
+            "aggregate.reported", "aggregate:p", #"{\#(base),"figure":{"value":3,"unit":"count","qualifier":"exact"},"includes":["facility:m10"]}"#)
         #expect(refMessage.contains("is not an incident id"), "\(refMessage)")
-        #expect(refusal("incident.reported", "incident:p", #"{"title":{"en":"t"},"occurred":"2016","place":{"town":"x"},"facilities":[{"facility":"actor:x","impact":"damaged"}]}"#).contains("is not a facility id"))
+        #expect(
+            refusal(
+                "incident.reported", "incident:p",
+                #"{"title":{"en":"t"},"occurred":"2016","place":{"town":"x"},"facilities":[{"facility":"actor:x","impact":"damaged"}]}"#
+            ).contains("is not a facility id"))
         #expect(refusal("aggregate.corrected", "aggregate:ocha-9", #"{"changes":{"figure":null},"reason":"r"}"#).contains("required"))
-        #expect(refusal("aggregate.corrected", "aggregate:ocha-24", #"{"changes":{"partOf":"aggregate:ocha-9"},"reason":"r"}"#).contains("aggregate:ocha-24 → aggregate:ocha-9 → aggregate:ocha-24"))
+        #expect(
+            refusal("aggregate.corrected", "aggregate:ocha-24", #"{"changes":{"partOf":"aggregate:ocha-9"},"reason":"r"}"#).contains(
+                "aggregate:ocha-24 → aggregate:ocha-9 → aggregate:ocha-24"))
     }
 
     @Test("merges: the absorbed incident points to the survivor; into retracted, merged, itself or in a cycle is refused")
@@ -255,7 +340,10 @@ struct ArchiveTests {
     @Test("replaying only the entries that concern an entity gives the same state as the full fold")
     func partialReplay() throws {
         var s = try Scenario.base()
-        try s.add("incident.reported", "incident:m10-2", #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"out-of-service"}]}"#)
+        try s.add(
+            "incident.reported", "incident:m10-2",
+            #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","#
+                + #""impact":"out-of-service"}]}"#)
         try s.add("incident.merged", "incident:m10-2", #"{"into":"incident:m10-1","reason":"same attack"}"#)
         try s.add("facility.alias-added", "facility:m10", #"{"alias":{"name":"M10","lang":"en","kind":"codename"}}"#)
         try s.add("facility.deconfliction-recorded", "facility:m10", #"{"sharedWith":"UN OCHA","sharedOn":"2016-07"}"#)

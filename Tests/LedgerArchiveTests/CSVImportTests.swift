@@ -9,25 +9,28 @@ struct CSVImportTests {
     @Test("RFC 4180: quoted commas, doubled quotes, line ends inside quotes, CRLF or LF, BOM, no final line end")
     func reader() throws {
         let r = try read("\u{FEFF}a,b,c\r\n1,\"x, \"\"y\"\"\",\"two\nlines\"\n2,,\"\"\r\n3,last,z")
-        #expect(r == [
-            CSVRecord(line: 1, fields: ["a", "b", "c"]),
-            CSVRecord(line: 2, fields: ["1", "x, \"y\"", "two\nlines"]),
-            CSVRecord(line: 4, fields: ["2", "", ""]),
-            CSVRecord(line: 5, fields: ["3", "last", "z"]),
-        ])
+        #expect(
+            r == [
+                CSVRecord(line: 1, fields: ["a", "b", "c"]),
+                CSVRecord(line: 2, fields: ["1", "x, \"y\"", "two\nlines"]),
+                CSVRecord(line: 4, fields: ["2", "", ""]),
+                CSVRecord(line: 5, fields: ["3", "last", "z"]),
+            ])
         #expect(try read("a,b,\n") == [CSVRecord(line: 1, fields: ["a", "b", ""])])
         #expect(try read("a,b,") == [CSVRecord(line: 1, fields: ["a", "b", ""])])
     }
 
-    @Test("malformed CSV is refused naming the line", arguments: [
-        ("a\nb,\"open\nnever closed", "t.csv:2", "never closed"),
-        ("a\nx\"y", "t.csv:2", "quote inside an unquoted field"),
-        ("a\n\"q\"z", "t.csv:2", "after its closing quote"),
-        ("a\n\u{1}ok\n\u{FF}", "", ""),
-        ("a,b\rc,d\n", "t.csv:1", "a line ends with CR alone (classic Mac line ends); save the file with LF or CRLF line ends"),
-        ("a,b\n\"c\",d\r", "t.csv:2", "CR alone"),
-        ("a,b\n\"c\"\rd,e\n", "t.csv:2", "CR alone"),
-    ])
+    @Test(
+        "malformed CSV is refused naming the line",
+        arguments: [
+            ("a\nb,\"open\nnever closed", "t.csv:2", "never closed"),
+            ("a\nx\"y", "t.csv:2", "quote inside an unquoted field"),
+            ("a\n\"q\"z", "t.csv:2", "after its closing quote"),
+            ("a\n\u{1}ok\n\u{FF}", "", ""),
+            ("a,b\rc,d\n", "t.csv:1", "a line ends with CR alone (classic Mac line ends); save the file with LF or CRLF line ends"),
+            ("a,b\n\"c\",d\r", "t.csv:2", "CR alone"),
+            ("a,b\n\"c\"\rd,e\n", "t.csv:2", "CR alone"),
+        ])
     func malformed(_ text: String, _ location: String, _ problem: String) throws {
         guard !location.isEmpty else {
             // Invalid UTF-8: built from bytes, since a Swift string cannot hold it.
@@ -70,8 +73,10 @@ struct CSVImportTests {
         let (reports, errors) = try CSVImport.reports(try read(csv), mapping: m, name: "t.csv")
         #expect(reports.map(\.id) == ["incident:s-1", "incident:s-9"])
         let first = try #require(reports.first)
-        #expect(String(decoding: Canonical.encode(first.body), as: UTF8.self)
-            == #"{"externalIds":[{"dataset":"sheet","id":"1"}],"facilities":[{"facility":"facility:m2","impact":"damaged"}],"means":["barrel-bomb","airstrike"],"occurred":"2016-07-25","place":{"town":"Aleppo"},"title":{"en":"Strike on M2"}}"#)
+        #expect(
+            String(decoding: Canonical.encode(first.body), as: UTF8.self)
+                == #"{"externalIds":[{"dataset":"sheet","id":"1"}],"facilities":[{"facility":"facility:m2","impact":"damaged"}],"#
+                + #""means":["barrel-bomb","airstrike"],"occurred":"2016-07-25","place":{"town":"Aleppo"},"title":{"en":"Strike on M2"}}"#)
         #expect(reports.last?.body["occurred"] == .string("2017-02-01"))
         let found = errors.map { "\($0.line) \($0.column ?? "-")" }
         #expect(found == ["3 Date", "4 Weapons", "5 Impact", "6 Ref", "7 Ref", "8 Date", "9 -"], "\(errors)")
@@ -79,25 +84,64 @@ struct CSVImportTests {
         #expect(errors[3].message.contains("line 2"))
     }
 
-    @Test("mapping mistakes name the member", arguments: [
-        (#"{"format":"x"}"#, "`format`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D","colour":"C"}}"#, "`columns.colour`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T"}}"#, "`occurred`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"dates":"YYYY"}"#, "`dates`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"constants":{"occurred":"2016"}}"#, "`constants.occurred`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"sources":["facility:x"]}"#, "`sources[0]`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"extra":1}"#, "`extra`"),
-        // Mistakes that would otherwise fail every row are refused once, at the mapping.
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","title.EN":"U","occurred":"D","place.town":"P"}}"#, "`columns.title.EN`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"summary.ar":"S","title.en":"T","occurred":"D","place.town":"P"},"constants":{"summary.AR":"x"}}"#, "`constants.summary.AR`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"a b"},"columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#, "`id.prefix`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"s:"},"columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#, "`id.prefix`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"\#(String(repeating: "p", count: 91))"},"columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#, "`id.prefix`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"}}"#, "`columns`: no column or constant gives a place"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.english":"T","occurred":"D","place.town":"P"}}"#, "`columns.title.english`: the language tag \"english\" is not well formed"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D","place.coordinates.lat":"La","place.coordinates.lon":"Lo"}}"#, "`place.coordinates.precision`"),
-        (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"constants":{"place.coordinates.precision":"town"}}"#, "`place.coordinates.lat`"),
-    ])
+    @Test(
+        "mapping mistakes name the member",
+        arguments: [
+            (#"{"format":"x"}"#, "`format`"),
+            (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D","colour":"C"}}"#, "`columns.colour`"),
+            (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T"}}"#, "`occurred`"),
+            (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"dates":"YYYY"}"#, "`dates`"),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"constants":{"occurred":"2016"}}"#,
+                "`constants.occurred`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"sources":["facility:x"]}"#,
+                "`sources[0]`"
+            ),
+            (#"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"extra":1}"#, "`extra`"),
+            // Mistakes that would otherwise fail every row are refused once, at the mapping.
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","title.EN":"U","occurred":"D","place.town":"P"}}"#,
+                "`columns.title.EN`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"summary.ar":"S","title.en":"T","occurred":"D","#
+                    + #""place.town":"P"},"constants":{"summary.AR":"x"}}"#,
+                "`constants.summary.AR`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"a b"},"columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#,
+                "`id.prefix`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"s:"},"columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#,
+                "`id.prefix`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"\#(String(repeating: "p", count: 91))"},"#
+                    + #""columns":{"title.en":"T","occurred":"D","place.town":"P"}}"#,
+                "`id.prefix`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"}}"#,
+                "`columns`: no column or constant gives a place"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.english":"T","occurred":"D","place.town":"P"}}"#,
+                "`columns.title.english`: the language tag \"english\" is not well formed"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D","#
+                    + #""place.coordinates.lat":"La","place.coordinates.lon":"Lo"}}"#,
+                "`place.coordinates.precision`"
+            ),
+            (
+                #"{"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"T","occurred":"D"},"#
+                    + #""constants":{"place.coordinates.precision":"town"}}"#,
+                "`place.coordinates.lat`"
+            ),
+        ])
     func badMapping(_ json: String, _ member: String) throws {
         do {
             _ = try CSVMapping.parse(Array(json.utf8), name: "map.json")
@@ -127,7 +171,8 @@ struct CSVImportTests {
     @Test("`values` translates each item of `means` once, never the whole cell as well")
     func meansTranslatedOnce() throws {
         let mapping = #"""
-            {"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"Title","occurred":"Date","place.town":"Town","means":"Weapons"},
+            {"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"Title","occurred":"Date",\#
+            "place.town":"Town","means":"Weapons"},
              "values":{"means":{"X":"airstrike","airstrike":"barrel-bomb"}}}
             """#
         let (reports, errors) = try run(mapping, "Ref,Title,Date,Town,Weapons\n1,t,2016,Aleppo,X\n2,t,2016,Aleppo,X; shelling\n")
@@ -144,7 +189,8 @@ struct CSVImportTests {
         let (reports, errors) = try run(mapping, "Ref,Title,Date,Town,Lat,Lon\n1,t,2016,Aleppo,,\n2,t,2016,Aleppo,36.2,37.15\n3,t,2016,Aleppo,36.2,\n")
         #expect(reports.map(\.id) == ["incident:1", "incident:2"])
         #expect(reports.first?.body["place"] == .object(JSONObject(uniqueMembers: [("town", .string("Aleppo"))])))
-        #expect(encoded(reports.last).contains(#""place":{"coordinates":{"lat":36.2,"lon":37.15,"precision":"town"},"town":"Aleppo"}"#), "\(encoded(reports.last))")
+        #expect(
+            encoded(reports.last).contains(#""place":{"coordinates":{"lat":36.2,"lon":37.15,"precision":"town"},"town":"Aleppo"}"#), "\(encoded(reports.last))")
         // A row giving lat without lon is the row's problem, named at the lon column's field.
         #expect(errors.map(\.line) == [4] && errors.first?.message.contains("body.place.coordinates.lon") == true, "\(errors)")
         // A precision cell on a row without coordinates is a mistake, as an impact without a facility is.
@@ -201,13 +247,15 @@ struct CSVImportTests {
 
     @Test("a CRLF inside a quoted field becomes LF, so a multi-line cell from a CRLF file is accepted")
     func crlfInsideQuotes() throws {
-        #expect(try read("a,b\r\n\"x\r\ny\",z\r\n\"\r\n\",w\r\n") == [
-            CSVRecord(line: 1, fields: ["a", "b"]),
-            CSVRecord(line: 2, fields: ["x\ny", "z"]),
-            CSVRecord(line: 4, fields: ["\n", "w"]),
-        ])
+        #expect(
+            try read("a,b\r\n\"x\r\ny\",z\r\n\"\r\n\",w\r\n") == [
+                CSVRecord(line: 1, fields: ["a", "b"]),
+                CSVRecord(line: 2, fields: ["x\ny", "z"]),
+                CSVRecord(line: 4, fields: ["\n", "w"]),
+            ])
         let mapping = #"""
-            {"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"Title","summary.en":"Notes","occurred":"Date","place.town":"Town"}}
+            {"format":"incidentledger-csv-mapping/1","id":{"column":"Ref"},"columns":{"title.en":"Title","summary.en":"Notes",\#
+            "occurred":"Date","place.town":"Town"}}
             """#
         let (reports, errors) = try run(mapping, "Ref,Title,Notes,Date,Town\r\n1,t,\"first line\r\nsecond line\",2016,Aleppo\r\n2,t,,2016,Idlib\r\n")
         #expect(errors.isEmpty, "\(errors)")

@@ -6,10 +6,15 @@ import Testing
 @Suite("ledger CLI: archive views")
 struct CLIArchiveTests {
     static let registry = [
-        #"{"type":"facility.registered","subject":"facility:tarmala","expects":0,"body":{"names":{"en":"Tarmala maternity hospital","ar":"مشفى الترملا للنسائية والأطفال"},"type":"maternity","location":{"admin1":"Idlib","town":"Tarmala"}}}"#,
-        #"{"type":"actor.registered","subject":"actor:sy-gov","expects":0,"body":{"names":{"en":"Syrian government forces"},"type":"state-forces","country":"SY"}}"#,
+        #"{"type":"facility.registered","subject":"facility:tarmala","expects":0,"body":{"names":{"en":"Tarmala maternity hospital","#
+            + #""ar":"مشفى الترملا للنسائية والأطفال"},"type":"maternity","location":{"admin1":"Idlib","#
+            + #""town":"Tarmala"}}}"#,
+        #"{"type":"actor.registered","subject":"actor:sy-gov","expects":0,"body":{"names":{"en":"Syrian government forces"},"type":"state-forces","#
+            + #""country":"SY"}}"#,
         #"{"type":"source.registered","subject":"source:uossm","expects":0,"body":{"publisher":"UOSSM","title":"Statement","lang":"en","type":"statement"}}"#,
-        #"{"type":"incident.reported","subject":"incident:tarmala","expects":0,"body":{"title":{"en":"Bombing of Tarmala maternity hospital"},"occurred":"2019-05","place":{"admin1":"Idlib","town":"Tarmala"},"facilities":[{"facility":"facility:tarmala","impact":"destroyed"}]}}"#,
+        #"{"type":"incident.reported","subject":"incident:tarmala","expects":0,"body":{"title":{"en":"Bombing of Tarmala maternity hospital"},"#
+            + #""occurred":"2019-05","place":{"admin1":"Idlib","town":"Tarmala"},"facilities":[{"facility":"facility:tarmala","#
+            + #""impact":"destroyed"}]}}"#,
     ]
 
     func setUp() throws -> Sandbox {
@@ -27,7 +32,8 @@ struct CLIArchiveTests {
         let sizeBefore = try s.verifiedSize()
         try s.append([
             #"{"type":"incident.corrected","subject":"incident:tarmala","expects":1,"body":{"changes":{"occurred":"2019-05-15"},"reason":"the day is known"}}"#,
-            #"{"type":"attribution.claimed","subject":"incident:tarmala","expects":2,"body":{"claimant":"source:uossm","perpetrator":"actor:sy-gov","stance":"asserts","basis":["witness-testimony"]}}"#,
+            #"{"type":"attribution.claimed","subject":"incident:tarmala","expects":2,"body":{"claimant":"source:uossm","perpetrator":"actor:sy-gov","#
+                + #""stance":"asserts","basis":["witness-testimony"]}}"#,
         ])
         let now = try s.run(["show", "--ledger", s.ledger, "incident:tarmala", "--json"])
         try #require(now.status == 0, "\(now)")
@@ -59,18 +65,51 @@ struct CLIArchiveTests {
     func badEvents() throws {
         let s = try setUp()
         let cases: [(String, Int32, [String])] = [
-            (#"{"type":"incident.corrected","subject":"incident:tarmala","expects":1,"body":{"changes":{"colour":"red"},"reason":"x"}}"#, 65, ["body.changes.colour"]),
-            (#"{"type":"attribution.claimed","subject":"incident:tarmala","expects":1,"body":{"claimant":"source:uossm","perpetrator":"actor:ghost","stance":"asserts","basis":["video"]}}"#, 3, ["body.perpetrator", "actor:ghost"]),
-            (#"{"type":"incident.source-cited","subject":"incident:tarmala","expects":1,"body":{"source":"source:ghost"}}"#, 3, ["body.source", "source:ghost"]),
-            (#"{"type":"casualties.reported","subject":"incident:tarmala","expects":1,"body":{"source":"source:uossm","category":"killed","min":4,"max":2}}"#, 65, ["body.min", "greater than max"]),
-            (#"{"type":"incident.reported","subject":"incident:x","expects":0,"body":{"title":{"en":"x"},"occurred":"2019-13","place":{"admin1":"Idlib"}}}"#, 65, ["body.occurred", "2019-13"]),
-            (#"{"type":"incident.merged","subject":"incident:tarmala","expects":1,"body":{"into":"incident:tarmala","reason":"x"}}"#, 65, ["body.into", "itself"]),
+            (
+                #"{"type":"incident.corrected","subject":"incident:tarmala","expects":1,"body":{"changes":{"colour":"red"},"reason":"x"}}"#, 65,
+                ["body.changes.colour"]
+            ),
+            (
+                #"{"type":"attribution.claimed","subject":"incident:tarmala","expects":1,"body":{"claimant":"source:uossm","#
+                    + #""perpetrator":"actor:ghost","stance":"asserts","basis":["video"]}}"#,
+                3, ["body.perpetrator", "actor:ghost"]
+            ),
+            (
+                #"{"type":"incident.source-cited","subject":"incident:tarmala","expects":1,"body":{"source":"source:ghost"}}"#, 3,
+                ["body.source", "source:ghost"]
+            ),
+            (
+                #"{"type":"casualties.reported","subject":"incident:tarmala","expects":1,"body":{"source":"source:uossm","category":"killed","#
+                    + #""min":4,"max":2}}"#,
+                65, ["body.min", "greater than max"]
+            ),
+            (
+                #"{"type":"incident.reported","subject":"incident:x","expects":0,"body":{"title":{"en":"x"},"occurred":"2019-13","place":{"admin1":"Idlib"}}}"#,
+                65, ["body.occurred", "2019-13"]
+            ),
+            (
+                #"{"type":"incident.merged","subject":"incident:tarmala","expects":1,"body":{"into":"incident:tarmala","reason":"x"}}"#, 65,
+                ["body.into", "itself"]
+            ),
             // Rules that need the archive's state exit 3, like the log's rules.
-            (#"{"type":"incident.corrected","subject":"incident:tarmala","expects":1,"body":{"changes":{"occurred":"2019-05"},"reason":"x"}}"#, 3, ["body.changes.occurred", "equals the current"]),
-            (#"{"type":"incident.reported","subject":"incident:tarmala","expects":1,"body":{"title":{"en":"x"},"occurred":"2019","place":{"admin1":"Idlib"}}}"#, 3, ["already exists"]),
+            (
+                #"{"type":"incident.corrected","subject":"incident:tarmala","expects":1,"body":{"changes":{"occurred":"2019-05"},"reason":"x"}}"#, 3,
+                ["body.changes.occurred", "equals the current"]
+            ),
+            (
+                #"{"type":"incident.reported","subject":"incident:tarmala","expects":1,"body":{"title":{"en":"x"},"occurred":"2019","#
+                    + #""place":{"admin1":"Idlib"}}}"#,
+                3, ["already exists"]
+            ),
             (#"{"type":"facility.alias-added","subject":"facility:tarmala","expects":1,"body":{"alias":{"name":"T","lang":"en","kind":"codename"}}}"#, 0, []),
-            (#"{"type":"facility.alias-added","subject":"facility:tarmala","expects":2,"body":{"alias":{"name":"T","lang":"EN","kind":"codename"}}}"#, 3, ["already has the alias"]),
-            (#"{"type":"facility.registered","subject":"facility:x","expects":0,"body":{"names":{"en":"a","EN":"b"},"type":"clinic"}}"#, 65, ["body.names.", "given twice"]),
+            (
+                #"{"type":"facility.alias-added","subject":"facility:tarmala","expects":2,"body":{"alias":{"name":"T","lang":"EN","kind":"codename"}}}"#, 3,
+                ["already has the alias"]
+            ),
+            (
+                #"{"type":"facility.registered","subject":"facility:x","expects":0,"body":{"names":{"en":"a","EN":"b"},"type":"clinic"}}"#, 65,
+                ["body.names.", "given twice"]
+            ),
         ]
         for (event, status, mentions) in cases {
             let before = FileSnapshot(s.ledger)
@@ -83,7 +122,8 @@ struct CLIArchiveTests {
             if status != 0 { #expect(before == after, "\(before.difference(to: after))") }
         }
         // A reviewer's judgement signed by an archivist is refused by role.
-        let graded = s.write("g.json", #"{"type":"incident.certainty-graded","subject":"incident:tarmala","expects":1,"body":{"certainty":"confirmed","reason":"x"}}"#)
+        let graded = s.write(
+            "g.json", #"{"type":"incident.certainty-graded","subject":"incident:tarmala","expects":1,"body":{"certainty":"confirmed","reason":"x"}}"#)
         let r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), graded])
         #expect(r.status == 3 && r.stderr.contains("reviewer"), "\(r)")
         let ok = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("reviewer"), graded])
@@ -101,8 +141,10 @@ struct CLIArchiveTests {
         let first = try s.run(["snapshot", "--ledger", s.ledger, "--at-size", String(size), "--out", s.path("a.json")])
         try #require(first.status == 0, "\(first)")
         try s.append([
-            #"{"type":"incident.reported","subject":"incident:other","expects":0,"body":{"title":{"en":"Other"},"occurred":"2020-02","place":{"admin1":"Aleppo","town":"Darat Izza"}}}"#,
-            #"{"type":"attribution.claimed","subject":"incident:tarmala","expects":1,"body":{"claimant":"source:uossm","perpetrator":"actor:sy-gov","stance":"asserts","basis":["witness-testimony"]}}"#,
+            #"{"type":"incident.reported","subject":"incident:other","expects":0,"body":{"title":{"en":"Other"},"occurred":"2020-02","#
+                + #""place":{"admin1":"Aleppo","town":"Darat Izza"}}}"#,
+            #"{"type":"attribution.claimed","subject":"incident:tarmala","expects":1,"body":{"claimant":"source:uossm","perpetrator":"actor:sy-gov","#
+                + #""stance":"asserts","basis":["witness-testimony"]}}"#,
         ])
         let second = try s.run(["snapshot", "--ledger", s.ledger, "--at-size", String(size), "--out", s.path("b.json")])
         #expect(second.stdout.split(separator: " ").first == first.stdout.split(separator: " ").first)
@@ -146,7 +188,8 @@ struct CLIArchiveTests {
     func mergeResolves() throws {
         let s = try setUp()
         try s.append([
-            #"{"type":"incident.reported","subject":"incident:tarmala-dup","expects":0,"body":{"title":{"en":"Maternity hospital hit"},"occurred":"2019-05-15","place":{"admin1":"Idlib"}}}"#,
+            #"{"type":"incident.reported","subject":"incident:tarmala-dup","expects":0,"body":{"title":{"en":"Maternity hospital hit"},"#
+                + #""occurred":"2019-05-15","place":{"admin1":"Idlib"}}}"#,
             #"{"type":"incident.merged","subject":"incident:tarmala-dup","expects":1,"body":{"into":"incident:tarmala","reason":"same strike"}}"#,
         ])
         let r = try s.run(["show", "--ledger", s.ledger, "incident:tarmala-dup"])
@@ -165,7 +208,10 @@ struct CLIArchiveTests {
         _ = try SQLTool.run(s.ledger, "UPDATE meta SET value = '0' WHERE key = 'projection_version'; DELETE FROM entities;")
         let show = try s.run(["show", "--ledger", s.ledger, "incident:tarmala"])
         #expect(show.status == 5 && show.stderr.contains("ledger rebuild"), "\(show)")
-        let append = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("c.json", #"{"type":"incident.retracted","subject":"incident:tarmala","expects":1,"body":{"reason":"x"}}"#)])
+        let append = try s.run([
+            "append", "--ledger", s.ledger, "--key", s.keyPath("archivist"),
+            s.write("c.json", #"{"type":"incident.retracted","subject":"incident:tarmala","expects":1,"body":{"reason":"x"}}"#),
+        ])
         #expect(append.status == 5 && append.stderr.contains("ledger rebuild"), "\(append)")
         let rebuild = try s.run(["rebuild", "--ledger", s.ledger])
         #expect(rebuild.status == 0, "\(rebuild)")

@@ -18,7 +18,10 @@ struct AuditFixture {
     static func make() throws -> AuditFixture {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append((0..<12).map { EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event \($0)", "ar": "قصف مستشفى \($0)"])) })
+        try s.append(
+            (0..<12).map {
+                EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event \($0)", "ar": "قصف مستشفى \($0)"]))
+            })
         try #require(try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")]).status == 0)
         try s.append([EventJSON.make(type: "incident.corrected", subject: "incident:inc-0", expects: 1, body: EventJSON.correctionBody(title: "A correction"))])
         let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
@@ -30,7 +33,10 @@ struct AuditFixture {
         let logVKey = try s.run(["key", "vkey", s.keyPath("log"), "--name", s.origin]).stdout.trimmingCharacters(in: .newlines)
         let w1 = try s.run(["key", "vkey", s.keyPath("w1"), "--name", "w1.example/witness", "--witness"]).stdout.trimmingCharacters(in: .newlines)
         let w2 = try s.run(["key", "vkey", s.keyPath("w2"), "--name", "w2.example/witness", "--witness"]).stdout.trimmingCharacters(in: .newlines)
-        let cosigned = try s.run(["witness", "--key", s.keyPath("w1"), "--state", s.path("w1-state"), "--name", "w1.example/witness", "--log-key", logVKey, cpFile, "--time", "1764000000"])
+        let cosigned = try s.run([
+            "witness", "--key", s.keyPath("w1"), "--state", s.path("w1-state"), "--name", "w1.example/witness", "--log-key", logVKey, cpFile, "--time",
+            "1764000000",
+        ])
         try #require(cosigned.status == 0, "\(cosigned)")
         try #require(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp16.cosigned", cosigned.stdout), "--witness", w1]).status == 0)
         let bag = s.path("bag")
@@ -66,7 +72,8 @@ enum BagEdit {
     static func reseal(_ bag: String) throws {
         var files: [(path: String, digest: Digest32)] = []
         let fm = FileManager.default
-        for rel in ["data/entries.jsonl", "data/checkpoint"] + (try fm.contentsOfDirectory(atPath: bag + "/data/checkpoints")).map({ "data/checkpoints/" + $0 }) {
+        for rel in ["data/entries.jsonl", "data/checkpoint"] + (try fm.contentsOfDirectory(atPath: bag + "/data/checkpoints")).map({ "data/checkpoints/" + $0 })
+        {
             files.append((rel, SHA256.hash(read(bag, rel))))
         }
         write(bag, "manifest-sha256.txt", Bag.manifest(files))
@@ -131,7 +138,10 @@ struct CLIAuditTests {
         // Same prefix, same export time: byte-identical files.
         let again = f.s.path("bag-again")
         #expect(try f.s.run(["export", "--ledger", f.s.ledger, "--out", again, "--export-time", "2026-01-02T03:04:05Z"]).status == 0)
-        for rel in ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", Bag.entriesPath, Bag.latestPath, "data/checkpoints/15", "data/checkpoints/16"] {
+        for rel in [
+            "bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", Bag.entriesPath, Bag.latestPath, "data/checkpoints/15",
+            "data/checkpoints/16",
+        ] {
             #expect(BagEdit.read(f.bag, rel) == BagEdit.read(again, rel), "\(rel) differs between two exports")
         }
         // An existing directory is never overwritten.
@@ -200,10 +210,13 @@ struct CLIAuditTests {
             BagEdit.write(bag, Bag.entriesPath, Array(bytes.dropLast(40)))
         case "manifest line missing":
             let text = String(decoding: BagEdit.read(bag, "manifest-sha256.txt"), as: UTF8.self)
-            BagEdit.write(bag, "manifest-sha256.txt", Array(text.split(separator: "\n").filter { !$0.hasSuffix("data/checkpoint") }.map { $0 + "\n" }.joined().utf8))
+            BagEdit.write(
+                bag, "manifest-sha256.txt", Array(text.split(separator: "\n").filter { !$0.hasSuffix("data/checkpoint") }.map { $0 + "\n" }.joined().utf8))
         case "manifest digest wrong":
             var m = BagEdit.read(bag, "manifest-sha256.txt")
-            let at = try #require(String(decoding: m, as: UTF8.self).range(of: "  data/entries.jsonl")).lowerBound.utf16Offset(in: String(decoding: m, as: UTF8.self)) - 1
+            let at =
+                try #require(String(decoding: m, as: UTF8.self).range(of: "  data/entries.jsonl")).lowerBound.utf16Offset(
+                    in: String(decoding: m, as: UTF8.self)) - 1
             m[at] = m[at] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
             BagEdit.write(bag, "manifest-sha256.txt", m)
         case "extra file in data/":

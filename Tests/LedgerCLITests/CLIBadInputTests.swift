@@ -52,13 +52,22 @@ struct CLIBadInputTests {
         let e = s.write("bad.env", "{\"payloadType\": \"application/vnd.incidentledger.event+json\",, }")
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", e], status: 65, mentions: ["bad.env", "line 1, column 61"])
         // A duplicate key, text not in NFC, two documents without --batch, a batch with no events.
-        let dup = s.write("dup.json", #"{"type":"incident.reported","type":"incident.corrected","subject":"incident:x","expects":0,"body":{"title":{"en":"x"},"occurred":"2019-05-05","place":{"admin1":"Idlib"}}}"#)
+        let dup = s.write(
+            "dup.json",
+            #"{"type":"incident.reported","type":"incident.corrected","subject":"incident:x","expects":0,"body":{"title":{"en":"x"},"#
+                + #""occurred":"2019-05-05","place":{"admin1":"Idlib"}}}"#)
         try expectRefusal(s, appendArgs(s, dup), status: 65, mentions: ["dup.json", "duplicate key \"type\"", "line 1, column"])
         // Names that collide once normalised to NFC ("é" precomposed and decomposed).
-        let collide = s.write("collide.json", "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"x\"},\"occurred\":\"2019-05-05\",\"place\":{\"admin1\":\"Idlib\"},\"\u{E9}\":1,\"e\u{301}\":2}}")
+        let collide = s.write(
+            "collide.json",
+            "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"x\"},\"occurred\":\"2019-05-05\","
+                + "\"place\":{\"admin1\":\"Idlib\"},\"\u{E9}\":1,\"e\u{301}\":2}}")
         try expectRefusal(s, appendArgs(s, collide), status: 65, mentions: ["collide.json", "NFC"])
         // An envelope signed elsewhere whose payload is not NFC is refused at the door.
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, s.write("cafe.json", EventJSON.make(subject: "incident:cafe", body: EventJSON.reportBody(title: ["en": "Cafe"])))])
+        let signed = try s.run([
+            "sign", "--key", s.keyPath("archivist"), "--origin", s.origin,
+            s.write("cafe.json", EventJSON.make(subject: "incident:cafe", body: EventJSON.reportBody(title: ["en": "Cafe"]))),
+        ])
         try #require(signed.status == 0, "\(signed)")
         let payload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Cafe", with: "Cafe\u{301}")
         let nfdEnvelope = s.write("nfd.env", try Envelopes.replacingPayload(signed.lines[0], with: Data(payload.utf8)) + "\n")
@@ -73,8 +82,13 @@ struct CLIBadInputTests {
     @Test("a batch whose line 1 has a forged signature and line 2 a stale expects: line 1 is reported")
     func firstFailureFirst() throws {
         let s = try sandbox()
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("two.jsonl",
-            EventJSON.make(subject: "incident:f1", body: EventJSON.reportBody(title: ["en": "Forged"])) + "\n" + EventJSON.make(subject: "incident:inc-1", expects: 0) + "\n")])
+        let signed = try s.run([
+            "sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch",
+            s.write(
+                "two.jsonl",
+                EventJSON.make(subject: "incident:f1", body: EventJSON.reportBody(title: ["en": "Forged"])) + "\n"
+                    + EventJSON.make(subject: "incident:inc-1", expects: 0) + "\n"),
+        ])
         try #require(signed.status == 0, "\(signed)")
         let forgedPayload = String(decoding: try Envelopes.payload(signed.lines[0]), as: UTF8.self).replacingOccurrences(of: "Forged", with: "Forgex")
         let forged = try Envelopes.replacingPayload(signed.lines[0], with: Data(forgedPayload.utf8))
@@ -85,7 +99,10 @@ struct CLIBadInputTests {
     @Test("an event drafted in decomposed Unicode is signed in NFC")
     func draftsAreNormalised() throws {
         let s = try sandbox()
-        let nfd = s.write("nfd.json", "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"Cafe\u{301}\"},\"occurred\":\"2019-05-05\",\"place\":{\"admin1\":\"Idlib\"}}}")
+        let nfd = s.write(
+            "nfd.json",
+            "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"Cafe\u{301}\"},"
+                + "\"occurred\":\"2019-05-05\",\"place\":{\"admin1\":\"Idlib\"}}}")
         let r = try s.run(appendArgs(s, nfd))
         #expect(r.status == 0, "\(r)")
         let raw = try s.run(["log", "--ledger", s.ledger, "--raw", "--from", "4"])
@@ -104,7 +121,10 @@ struct CLIBadInputTests {
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "`expects`"])
         let g = s.write("g.json", #"{"type":"incident.reported","subject":"incident:inc-2","expects":0,"body":"not an object"}"#)
         try expectRefusal(s, appendArgs(s, g), status: 65, mentions: ["`body`"])
-        let h = s.write("h.json", #"{"type":"incident.reported","subject":"incident:inc-2","expects":-1,"body":{"title":{"en":"x"},"occurred":"2019-05-05","place":{"admin1":"Idlib"}}}"#)
+        let h = s.write(
+            "h.json",
+            #"{"type":"incident.reported","subject":"incident:inc-2","expects":-1,"body":{"title":{"en":"x"},"occurred":"2019-05-05","#
+                + #""place":{"admin1":"Idlib"}}}"#)
         try expectRefusal(s, appendArgs(s, h), status: 65, mentions: ["`expects`"])
         let i = s.write("i.json", EventJSON.make(subject: "incident:inc-2", id: "0190b3d8-1111-4111-8111-111111111111"))  // a UUIDv4-shaped id
         try expectRefusal(s, appendArgs(s, i), status: 65, mentions: ["`id`"])
@@ -130,7 +150,9 @@ struct CLIBadInputTests {
         let skeleton = EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding(0, parts: parts)))
         let edge = s.write(
             "edge.json",
-            EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding((1 << 20) - skeleton.utf8.count - 1, fill: "y", parts: parts))))
+            EventJSON.make(
+                subject: "incident:inc-2", body: EventJSON.reportBody(summary: EventJSON.padding((1 << 20) - skeleton.utf8.count - 1, fill: "y", parts: parts)))
+        )
         #expect(FileManager.default.contents(atPath: edge)!.count == (1 << 20) - 1)
         try expectRefusal(s, appendArgs(s, edge), status: 65, mentions: ["edge.json", "payload is", "1048576"])
         // Envelopes carrying a payload just over 1 MiB, and one of 1.5 MiB (the envelope itself is then too large).
@@ -236,12 +258,16 @@ struct CLIBadInputTests {
         let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
         try expectRefusal(s, appendArgs(s, "--batch", f), status: 65, mentions: ["batch.jsonl:3", "`expects`"])
         // The same for signed envelopes: line 3 is not an envelope.
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("good.jsonl", (0..<5).map { EventJSON.make(subject: "incident:c-\($0)") }.joined(separator: "\n"))])
+        let signed = try s.run([
+            "sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch",
+            s.write("good.jsonl", (0..<5).map { EventJSON.make(subject: "incident:c-\($0)") }.joined(separator: "\n")),
+        ])
         #expect(signed.status == 0, "\(signed)")
         var envs = signed.lines
         #expect(envs.count == 5)
         envs[2] = #"{"payloadType":"application/vnd.incidentledger.event+json","payload":"!!","signatures":[]}"#
-        try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", "--batch", s.write("b.env", envs.joined(separator: "\n"))], status: 65, mentions: ["b.env:3"])
+        try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--signed", "--batch", s.write("b.env", envs.joined(separator: "\n"))], status: 65, mentions: ["b.env:3"])
         #expect(try s.verifiedSize() == 4)
     }
 
@@ -257,7 +283,10 @@ struct CLIBadInputTests {
         _ = try s.newKey("stranger")
         var envs: [String] = []
         for i in 0..<5 {
-            let r = try s.run(["sign", "--key", s.keyPath(i == 2 ? "stranger" : "archivist"), "--origin", s.origin, s.write("s\(i).json", EventJSON.make(subject: "incident:s-\(i)"))])
+            let r = try s.run([
+                "sign", "--key", s.keyPath(i == 2 ? "stranger" : "archivist"), "--origin", s.origin,
+                s.write("s\(i).json", EventJSON.make(subject: "incident:s-\(i)")),
+            ])
             envs.append(r.stdout.trimmingCharacters(in: .newlines))
         }
         let r2 = try expectRefusal(
@@ -271,14 +300,22 @@ struct CLIBadInputTests {
     func batchRefusedLineAfterBlankLine() throws {
         let s = try sandbox()
         // Line 2 is blank, so the bad event on line 4 is the batch's third event.
-        let text = [EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"), EventJSON.make(type: "incident.exploded", subject: "incident:b-2"), EventJSON.make(subject: "incident:b-3")]
+        let text =
+            [
+                EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"),
+                EventJSON.make(type: "incident.exploded", subject: "incident:b-2"), EventJSON.make(subject: "incident:b-3"),
+            ]
             .joined(separator: "\n") + "\n"
         let r = try expectRefusal(s, appendArgs(s, "--batch", s.write("batch.jsonl", text)), status: 3, mentions: ["incident.exploded"])
         #expect(
             r.stderr.contains("batch.jsonl:4") || r.stderr.contains("line 4"),
             "a refusal in a batch should name the file line (4) like parse errors do, not only the event's position: \(r.stderr)")
         // Parse errors do name the file line.
-        let bad = [EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"), EventJSON.make(subject: "incident:b-2", expects: "0"), EventJSON.make(subject: "incident:b-3")]
+        let bad =
+            [
+                EventJSON.make(subject: "incident:b-0"), "", EventJSON.make(subject: "incident:b-1"), EventJSON.make(subject: "incident:b-2", expects: "0"),
+                EventJSON.make(subject: "incident:b-3"),
+            ]
             .joined(separator: "\n") + "\n"
         try expectRefusal(s, appendArgs(s, "--batch", s.write("bad.jsonl", bad)), status: 65, mentions: ["bad.jsonl:4", "`expects`"])
     }
@@ -286,7 +323,8 @@ struct CLIBadInputTests {
     @Test("a truncated database: exit 5, the file untouched")
     func truncatedDatabase() throws {
         let s = try sandbox()
-        try s.append((0..<30).map { EventJSON.make(subject: "incident:pad-\($0)", body: EventJSON.reportBody(summary: ["en": String(repeating: "p", count: 500)])) })
+        try s.append(
+            (0..<30).map { EventJSON.make(subject: "incident:pad-\($0)", body: EventJSON.reportBody(summary: ["en": String(repeating: "p", count: 500)])) })
         let copy = s.path("copy.ledger")
         try FileManager.default.copyItem(atPath: s.ledger, toPath: copy)
         let full = try #require(FileManager.default.contents(atPath: copy))
@@ -332,7 +370,10 @@ struct CLIBadInputTests {
     func missingLedger() throws {
         let s = try sandbox()
         let missing = s.path("nowhere.ledger")
-        for args in [["verify", "--ledger", missing], ["log", "--ledger", missing], ["append", "--ledger", missing, "--key", s.keyPath("archivist"), s.write("e.json", EventJSON.make(subject: "incident:x"))]] {
+        for args in [
+            ["verify", "--ledger", missing], ["log", "--ledger", missing],
+            ["append", "--ledger", missing, "--key", s.keyPath("archivist"), s.write("e.json", EventJSON.make(subject: "incident:x"))],
+        ] {
             try expectRefusal(s, args, status: 5, mentions: ["nowhere.ledger", "does not exist"], ledger: missing)
             #expect(!FileManager.default.fileExists(atPath: missing))
             #expect(!FileManager.default.fileExists(atPath: missing + "-wal"))

@@ -36,7 +36,9 @@ struct CLICrashTests {
                 subject: "incident:\(tag)-\($0)",
                 body: EventJSON.reportBody(title: ["en": "Event \($0)"], summary: EventJSON.padding(padding, fill: "n")))
         }
-        let signed = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("\(tag).jsonl", events.joined(separator: "\n"))])
+        let signed = try s.run([
+            "sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch", s.write("\(tag).jsonl", events.joined(separator: "\n")),
+        ])
         try #require(signed.status == 0, "\(signed)")
         return s.write("\(tag).env", signed.stdout)
     }
@@ -80,7 +82,8 @@ struct CLICrashTests {
             let n = batchSize
             let batch = batchFile(n)
             sizes.append(n)
-            let child = try Child(arguments: ["append", "--ledger", s.ledger, "--signed", "--batch", batch], stdin: nil, passphrase: CLI.passphrase, directory: s.dir.path)
+            let child = try Child(
+                arguments: ["append", "--ledger", s.ledger, "--signed", "--batch", batch], stdin: nil, passphrase: CLI.passphrase, directory: s.dir.path)
             let delay = Int.random(in: 50...500)
             usleep(useconds_t(delay * 1000))
             if child.process.isRunning { child.kill9() }
@@ -91,7 +94,9 @@ struct CLICrashTests {
             let v = try s.run(["verify", "--ledger", s.ledger, "--json"])
             #expect(v.status == 0, "trial \(trial) (kill after \(delay) ms): verify after the kill failed: \(v)")
             guard v.status == 0, let after = (try v.jsonLines().first?["size"] as? NSNumber)?.uint64Value else { continue }
-            #expect(after == size || after == size + UInt64(n), "trial \(trial): \(size) entries before, \(after) after a batch of \(n): a partial batch is visible")
+            #expect(
+                after == size || after == size + UInt64(n), "trial \(trial): \(size) entries before, \(after) after a batch of \(n): a partial batch is visible"
+            )
             let outcome: String
             if r.signaled {
                 #expect(r.status == SIGKILL, "\(r)")
@@ -128,7 +133,9 @@ struct CLICrashTests {
                 batchSize = min(pool.count, max(300, Int(Double(n) * 0.47 / max(r.duration, 0.05))))
             }
         }
-        let summary = "CLICrashTests: \(Self.trials) kill -9 trials of \(sizes.map(String.init).joined(separator: "/"))-event batches (calibration: 1000 events in \(calibrations.map { "\(Int($0 * 1000)) ms" }.joined(separator: ", "))): "
+        let summary =
+            "CLICrashTests: \(Self.trials) kill -9 trials of \(sizes.map(String.init).joined(separator: "/"))-event batches (calibration: 1000 "
+            + "events in \(calibrations.map { "\(Int($0 * 1000)) ms" }.joined(separator: ", "))): "
             + "\(killedMidTransaction) killed mid-transaction, \(killedBeforeWrites) killed before writing, "
             + "\(killedAfterCommit) killed after commit, \(finished) finished\n  " + notes.joined(separator: "\n  ")
         print(summary)
@@ -148,7 +155,8 @@ struct CLICrashTests {
         for _ in 0..<5 where !caught {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: s.ledger + suffix) }
             try FileManager.default.copyItem(atPath: template, toPath: s.ledger)
-            let child = try Child(arguments: ["append", "--ledger", s.ledger, "--signed", "--batch", batch], stdin: nil, passphrase: CLI.passphrase, directory: s.dir.path)
+            let child = try Child(
+                arguments: ["append", "--ledger", s.ledger, "--signed", "--batch", batch], stdin: nil, passphrase: CLI.passphrase, directory: s.dir.path)
             // In WAL mode the main file only grows when the committed WAL is copied back into it.
             while child.process.isRunning {
                 let bytes = ((try? FileManager.default.attributesOfItem(atPath: s.ledger)[.size]) as? NSNumber)?.intValue ?? 0
@@ -171,7 +179,9 @@ struct CLICrashTests {
         if v.status == 0 {
             #expect((try v.jsonLines().first?["size"] as? NSNumber)?.uint64Value == before + UInt64(count), "the committed batch survived")
         }
-        let more = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("after.json", EventJSON.make(subject: "incident:after"))])
+        let more = try s.run([
+            "append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("after.json", EventJSON.make(subject: "incident:after")),
+        ])
         #expect(more.status == 0, "the ledger accepts appends after the crash: \(more)")
     }
 
@@ -202,39 +212,43 @@ struct CLICrashTests {
         var threads: [Thread] = []
         for w in 0..<writers {
             group.enter()
-            threads.append(Thread {
-                for i in 0..<perWriter {
-                    do {
-                        let r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.path("big-\(w)-\(i).json")], timeout: 90)
-                        if r.status != 0 {
-                            failures.withLock { $0.append("writer \(w) event \(i): exit \(r.status): \(r.stderr)") }
-                            break
-                        }
-                    } catch { failures.withLock { $0.append("writer \(w): \(error)") }; break }
-                }
-                writing.withLock { $0 -= 1 }
-                group.leave()
-            })
+            threads.append(
+                Thread {
+                    for i in 0..<perWriter {
+                        do {
+                            let r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.path("big-\(w)-\(i).json")], timeout: 90)
+                            if r.status != 0 {
+                                failures.withLock { $0.append("writer \(w) event \(i): exit \(r.status): \(r.stderr)") }
+                                break
+                            }
+                        } catch { failures.withLock { $0.append("writer \(w): \(error)") }; break }
+                    }
+                    writing.withLock { $0 -= 1 }
+                    group.leave()
+                })
         }
         for rd in 0..<2 {
             let count = Locked(0)
             reads.append(count)
             group.enter()
-            threads.append(Thread {
-                while writing.withLock({ $0 }) > 0, count.withLock({ $0 }) < 300 {
-                    count.withLock { $0 += 1 }
-                    do {
-                        let r = try s.run(["log", "--ledger", s.ledger, "--limit", "1"], timeout: 60)
-                        if r.status != 0 { failures.withLock { $0.append("reader \(rd): exit \(r.status): \(r.stderr)") } }
-                    } catch { failures.withLock { $0.append("reader \(rd): \(error)") } }
-                }
-                group.leave()
-            })
+            threads.append(
+                Thread {
+                    while writing.withLock({ $0 }) > 0, count.withLock({ $0 }) < 300 {
+                        count.withLock { $0 += 1 }
+                        do {
+                            let r = try s.run(["log", "--ledger", s.ledger, "--limit", "1"], timeout: 60)
+                            if r.status != 0 { failures.withLock { $0.append("reader \(rd): exit \(r.status): \(r.stderr)") } }
+                        } catch { failures.withLock { $0.append("reader \(rd): \(error)") } }
+                    }
+                    group.leave()
+                })
         }
         threads.forEach { $0.start() }
         #expect(group.wait(timeout: .now() + 120) == .success)
         let found = failures.withLock { $0 }
-        #expect(found.isEmpty, "\(found.count) commands failed while other processes wrote (\(reads.map { $0.withLock { $0 } }) reads):\n\(found.joined(separator: "\n"))")
+        #expect(
+            found.isEmpty,
+            "\(found.count) commands failed while other processes wrote (\(reads.map { $0.withLock { $0 } }) reads):\n\(found.joined(separator: "\n"))")
         if found.isEmpty { #expect(try s.verifiedSize() == start + UInt64(writers * perWriter)) }
     }
 

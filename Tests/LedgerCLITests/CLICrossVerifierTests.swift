@@ -8,7 +8,10 @@ struct CLICrossVerifierTests {
     private func sandbox() throws -> Sandbox {
         let s = Sandbox()
         try s.standardSetup()
-        try s.append((0..<12).map { EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event \($0)", "ar": "قصف مستشفى \($0)"])) })
+        try s.append(
+            (0..<12).map {
+                EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event \($0)", "ar": "قصف مستشفى \($0)"]))
+            })
         let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
         try #require(cp.status == 0, "\(cp)")
         try s.append([EventJSON.make(type: "incident.corrected", subject: "incident:inc-0", expects: 1, body: EventJSON.correctionBody(title: "A correction"))])

@@ -20,7 +20,9 @@ struct CLIHappyPathTests {
         #expect(try s.enroll("log", roles: "log") == 2)
 
         // 3: an event file.
-        let file = s.write("event.json", EventJSON.make(subject: "incident:inc-aleppo-1", body: EventJSON.reportBody(title: ["en": "Strike on hospital", "ar": "قصف مشفى"])))
+        let file = s.write(
+            "event.json",
+            EventJSON.make(subject: "incident:inc-aleppo-1", body: EventJSON.reportBody(title: ["en": "Strike on hospital", "ar": "قصف مشفى"])))
         var r = try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), file])
         #expect(r.status == 0, "\(r)")
         #expect(r.lines == ["appended 3"])
@@ -54,7 +56,8 @@ struct CLIHappyPathTests {
         #expect(r.lines == ["appended 5", "appended 6", "appended 7", "appended 8"])
 
         // 9: signed offline with `ledger sign`, appended with --signed.
-        let toSign = s.write("offline.json", EventJSON.make(type: "actor.registered", subject: "actor:actor-1", body: ["names": ["en": "Unknown"], "type": "other"]))
+        let toSign = s.write(
+            "offline.json", EventJSON.make(type: "actor.registered", subject: "actor:actor-1", body: ["names": ["en": "Unknown"], "type": "other"]))
         r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--out", s.path("offline.env"), toSign])
         #expect(r.status == 0, "\(r)")
         let envelope = try #require(FileManager.default.contents(atPath: s.path("offline.env")).map { String(decoding: $0, as: UTF8.self) })
@@ -85,7 +88,8 @@ struct CLIHappyPathTests {
                 "ledger.genesis", "key.enrolled", "key.enrolled", "incident.reported", "facility.registered", "incident.reported",
                 "source.registered", "incident.corrected", "casualties.reported", "actor.registered",
             ])
-        #expect(rows.map { $0["signerName"] as? String ?? "" } == ["Admin A.", "Admin A.", "Admin A."] + Array(repeating: "Archivist B. (Aleppo desk)", count: 7))
+        #expect(
+            rows.map { $0["signerName"] as? String ?? "" } == ["Admin A.", "Admin A.", "Admin A."] + Array(repeating: "Archivist B. (Aleppo desk)", count: 7))
         #expect(rows.map { $0["signer"] as? String ?? "" } == Array(repeating: adminID, count: 3) + Array(repeating: archivistID, count: 7))
         #expect(rows[1]["subject"] as? String == archivistID)
         #expect(rows[2]["subject"] as? String == logID)

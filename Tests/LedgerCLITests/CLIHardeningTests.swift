@@ -31,7 +31,8 @@ struct CLIHardeningTests {
         let event = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         for m in [0o644, 0o640, 0o604, 0o666, 0o660] {
             chmod(s.keyPath("archivist"), mode_t(m))
-            let r = try expectRefusal(s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), event], status: 6, mentions: ["chmod 600", s.keyPath("archivist")])
+            let r = try expectRefusal(
+                s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), event], status: 6, mentions: ["chmod 600", s.keyPath("archivist")])
             #expect(r.stderr.contains(String(m, radix: 8)), "\(r.stderr)")
         }
         try s.newKey("sealed", encrypted: true)
@@ -41,7 +42,9 @@ struct CLIHardeningTests {
         let allowed = try runShell(s, env: ["LEDGER_ALLOW_SHARED_KEY_FILE=1"], ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), event])
         #expect(allowed.status == 0, "\(allowed)")
         chmod(s.keyPath("archivist"), 0o600)
-        #expect(try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("f.json", EventJSON.make(subject: "incident:inc-3"))]).status == 0)
+        #expect(
+            try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), s.write("f.json", EventJSON.make(subject: "incident:inc-3"))]).status
+                == 0)
     }
 
     @Test("ledger files, their -wal/-shm, bundles, snapshots and sensitive GeoJSON are owner-only whatever the umask; public CSV is not forced")
@@ -162,7 +165,8 @@ struct CLIHardeningTests {
     func impossibleDates() throws {
         let s = try sandbox()
         let future = s.write("f.json", EventJSON.make(subject: "incident:inc-2", extra: ["signedAt": "9999-12-31T23:59:59Z"]))
-        try expectRefusal(s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), future], status: 3, mentions: ["signedAt", "more than 1 hour after"])
+        try expectRefusal(
+            s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), future], status: 3, mentions: ["signedAt", "more than 1 hour after"])
         var body = EventJSON.defaultBody(type: "incident.reported")
         body["occurred"] = "2999-05"
         let late = s.write("o.json", EventJSON.make(subject: "incident:inc-3", body: body))

@@ -43,7 +43,8 @@ struct CLIResult: CustomStringConvertible {
     }
 
     var description: String {
-        "ledger \(arguments.joined(separator: " ")) → \(signaled ? "signal" : "exit") \(status)\n--- stdout ---\n\(stdout.prefix(2000))\n--- stderr ---\n\(stderr.prefix(2000))"
+        "ledger \(arguments.joined(separator: " ")) → \(signaled ? "signal" : "exit") \(status)\n--- stdout ---\n\(stdout.prefix(2000))\n--- "
+            + "stderr ---\n\(stderr.prefix(2000))"
     }
 }
 

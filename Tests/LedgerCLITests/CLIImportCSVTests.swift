@@ -5,7 +5,8 @@ import Testing
 struct CLIImportCSVTests {
     static let mapping = #"""
         {"format":"incidentledger-csv-mapping/1","id":{"column":"Ref","prefix":"sheet-"},"dataset":"monitors","dates":"DD/MM/YYYY",
-         "columns":{"title.en":"Title","title.ar":"Arabic title","occurred":"Date","place.admin1":"Governorate","facilities.facility":"Facility","means":"Weapons"},
+         "columns":{"title.en":"Title","title.ar":"Arabic title","occurred":"Date","place.admin1":"Governorate",\#
+        "facilities.facility":"Facility","means":"Weapons"},
          "constants":{"facilities.impact":"damaged"},
          "values":{"facilities.facility":{"M2":"facility:m2"},"means":{"Barrel bomb":"barrel-bomb"}},
          "sources":["source:sheet"]}
@@ -16,27 +17,34 @@ struct CLIImportCSVTests {
         try s.standardSetup()
         try s.append([
             EventJSON.make(type: "facility.registered", subject: "facility:m2", body: ["names": ["en": "M2 Hospital"], "type": "hospital"]),
-            EventJSON.make(type: "source.registered", subject: "source:sheet", body: ["publisher": "Monitors", "title": "Sheet", "lang": "en", "type": "dataset"]),
+            EventJSON.make(
+                type: "source.registered", subject: "source:sheet", body: ["publisher": "Monitors", "title": "Sheet", "lang": "en", "type": "dataset"]),
         ])
         s.write("map.json", Self.mapping)
         return s
     }
 
     func importCSV(_ s: Sandbox, _ file: String, json: Bool = false) throws -> CLIResult {
-        try s.run(["import-csv", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--mapping", s.path("map.json")] + (json ? ["--json"] : []) + [s.path(file)])
+        try s.run(
+            ["import-csv", "--ledger", s.ledger, "--key", s.keyPath("archivist"), "--mapping", s.path("map.json")] + (json ? ["--json"] : []) + [s.path(file)])
     }
 
     @Test("good rows become signed reports in one transaction; a second import of the same rows is refused, changing nothing")
     func imports() throws {
         let s = try sandbox()
-        s.write("good.csv", "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\r\n1,\"Strike on M2, Aleppo\",قصف مستشفى,25/07/2016,Aleppo,M2,Barrel bomb\r\n2,Strike in Idlib,,3/6/2019,Idlib,,airstrike\r\n")
+        s.write(
+            "good.csv",
+            "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\r\n1,\"Strike on M2, Aleppo\",قصف مستشفى,25/07/2016,Aleppo,M2,Barrel "
+                + "bomb\r\n2,Strike in Idlib,,3/6/2019,Idlib,,airstrike\r\n")
         let r = try importCSV(s, "good.csv", json: true)
         #expect(r.status == 0, "\(r)")
         let rows = try r.jsonLines()
         #expect(rows.map { $0["id"] as? String } == ["incident:sheet-1", "incident:sheet-2"])
         #expect(rows.map { $0["line"] as? Int } == [2, 3])
         let shown = try s.run(["show", "--ledger", s.ledger, "incident:sheet-1", "--json"])
-        #expect(shown.stdout.contains(#""occurred":"2016-07-25""#) && shown.stdout.contains("facility:m2") && shown.stdout.contains("barrel-bomb"), "\(shown.stdout)")
+        #expect(
+            shown.stdout.contains(#""occurred":"2016-07-25""#) && shown.stdout.contains("facility:m2") && shown.stdout.contains("barrel-bomb"),
+            "\(shown.stdout)")
         #expect(try s.verifiedSize() > 0)
         let before = FileSnapshot(s.ledger)
         let again = try importCSV(s, "good.csv")
@@ -47,7 +55,10 @@ struct CLIImportCSVTests {
     @Test("one bad row anywhere: every problem listed by line and column, exit 65, the ledger byte-for-byte unchanged")
     func allOrNothing() throws {
         let s = try sandbox()
-        s.write("bad.csv", "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\n1,Fine,,25/07/2016,Aleppo,M2,airstrike\n2,Bad date,,31/02/2016,Aleppo,,\n3,Bad means,,01/01/2016,Aleppo,,napalm\n")
+        s.write(
+            "bad.csv",
+            "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\n1,Fine,,25/07/2016,Aleppo,M2,airstrike\n2,Bad "
+                + "date,,31/02/2016,Aleppo,,\n3,Bad means,,01/01/2016,Aleppo,,napalm\n")
         let before = FileSnapshot(s.ledger)
         let r = try importCSV(s, "bad.csv")
         #expect(r.status == 65, "\(r)")
@@ -56,7 +67,9 @@ struct CLIImportCSVTests {
         #expect(r.stderr.contains("2 of 3 rows have problems") && r.stderr.contains("nothing was imported"))
         #expect(FileSnapshot(s.ledger) == before, "\(FileSnapshot(s.ledger).difference(to: before))")
         // A facility the archive does not hold is a refusal by the archive's rules (exit 3), also all-or-nothing.
-        s.write("unknown.csv", "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\n5,Fine,,25/07/2016,Aleppo,,\n6,Unknown facility,,25/07/2016,Aleppo,facility:m10,\n")
+        s.write(
+            "unknown.csv",
+            "Ref,Title,Arabic title,Date,Governorate,Facility,Weapons\n5,Fine,,25/07/2016,Aleppo,,\n6,Unknown facility,,25/07/2016,Aleppo,facility:m10,\n")
         let u = try importCSV(s, "unknown.csv")
         #expect(u.status == 3 && u.stderr.contains("unknown.csv:3: column \"Facility\": facility:m10 is not in the archive"), "\(u)")
         #expect(FileSnapshot(s.ledger) == before, "\(FileSnapshot(s.ledger).difference(to: before))")
@@ -87,10 +100,14 @@ struct CLIImportCSVTests {
         try s.standardSetup()
         try s.append([
             EventJSON.make(type: "facility.registered", subject: "facility:tarmala", body: ["names": ["en": "Tarmala hospital"], "type": "hospital"]),
-            EventJSON.make(type: "source.registered", subject: "source:monitors-sheet", body: ["publisher": "Local monitors", "title": "Incident sheet", "lang": "en", "type": "dataset"]),
+            EventJSON.make(
+                type: "source.registered", subject: "source:monitors-sheet",
+                body: ["publisher": "Local monitors", "title": "Incident sheet", "lang": "en", "type": "dataset"]),
         ])
         s.write("map.json", try Self.documentedMapping())
-        s.write("sheet.csv", """
+        s.write(
+            "sheet.csv",
+            """
             Ref,Title,Arabic title,Notes,Date,Governorate,Town,Latitude,Longitude,Facility,Impact,Weapons
             1,Strike on Tarmala hospital,قصف مستشفى التمانعة,"Two strikes,
             minutes apart",10/02/2019,Idlib,Tarmala,,,Tarmala hospital,destroyed,Barrel bomb; Air strike
@@ -150,7 +167,9 @@ struct CLIShortPathTests {
         let dir = s.dir.path
         let genesis = try CLI.run(["init", "--ledger", "L", "--origin", "t.example/short", "--admin-key", s.keyPath("admin")], in: dir)
         #expect(genesis.status == 0, "\(genesis)")
-        #expect(try CLI.run(["key", "enroll", "--ledger", "L", "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("log"), "--roles", "log"], in: dir).status == 0)
+        #expect(
+            try CLI.run(["key", "enroll", "--ledger", "L", "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("log"), "--roles", "log"], in: dir)
+                .status == 0)
         #expect(try CLI.run(["checkpoint", "--ledger", "L", "--key", s.keyPath("log")], in: dir).status == 0)
         let export = try CLI.run(["export", "--ledger", "L", "--out", "B"], in: dir)
         #expect(export.status == 0, "\(export)")

@@ -134,7 +134,9 @@ struct CLIKeyTests {
             s, ["key", "revoke", "--ledger", s.ledger, "--key", s.keyPath("admin2"), "--reason", "again", adminID], status: 3,
             mentions: [adminID, "already revoked at entry 2"])
         // Enrolling the same key twice is refused.
-        r = try s.run(["key", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin2"), "--public-key-file", s.keyPath("archivist"), "--roles", "archivist"])
+        r = try s.run([
+            "key", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin2"), "--public-key-file", s.keyPath("archivist"), "--roles", "archivist",
+        ])
         #expect(r.status == 0, "\(r)")
         try expectRefusal(
             s, ["key", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin2"), "--public-key-file", s.keyPath("archivist"), "--roles", "reviewer"],

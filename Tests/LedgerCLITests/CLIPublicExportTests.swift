@@ -7,19 +7,25 @@ struct CLIPublicExportTests {
         let s = Sandbox()
         try s.standardSetup()
         try s.append([
-            EventJSON.make(type: "facility.registered", subject: "facility:m2", body: [
-                "names": ["en": "M2 Hospital"], "type": "hospital",
-                "location": ["town": "Aleppo", "coordinates": ["lat": 36.2, "lon": 37.15, "precision": "facility"]],
-            ]),
-            EventJSON.make(subject: "incident:a-town", body: [
-                "title": ["en": "Strike, \"quoted\" title", "ar": "قصف مستشفى"], "occurred": "2016-07",
-                "place": ["admin1": "Aleppo", "town": "Aleppo", "coordinates": ["lat": 36.2, "lon": 37.1, "precision": "town"]],
-                "facilities": [["facility": "facility:m2", "impact": "damaged"]], "means": ["airstrike", "barrel-bomb"],
-            ]),
-            EventJSON.make(subject: "incident:b-exact", body: [
-                "title": ["en": "Exact place"], "occurred": "2019-05-05/2019-05-06",
-                "place": ["admin1": "Idlib", "coordinates": ["lat": 35.5, "lon": 36.6, "precision": "exact"]],
-            ]),
+            EventJSON.make(
+                type: "facility.registered", subject: "facility:m2",
+                body: [
+                    "names": ["en": "M2 Hospital"], "type": "hospital",
+                    "location": ["town": "Aleppo", "coordinates": ["lat": 36.2, "lon": 37.15, "precision": "facility"]],
+                ]),
+            EventJSON.make(
+                subject: "incident:a-town",
+                body: [
+                    "title": ["en": "Strike, \"quoted\" title", "ar": "قصف مستشفى"], "occurred": "2016-07",
+                    "place": ["admin1": "Aleppo", "town": "Aleppo", "coordinates": ["lat": 36.2, "lon": 37.1, "precision": "town"]],
+                    "facilities": [["facility": "facility:m2", "impact": "damaged"]], "means": ["airstrike", "barrel-bomb"],
+                ]),
+            EventJSON.make(
+                subject: "incident:b-exact",
+                body: [
+                    "title": ["en": "Exact place"], "occurred": "2019-05-05/2019-05-06",
+                    "place": ["admin1": "Idlib", "coordinates": ["lat": 35.5, "lon": 36.6, "precision": "exact"]],
+                ]),
             EventJSON.make(subject: "incident:c-none", body: EventJSON.reportBody(title: ["en": "No coordinates"])),
         ])
         return s
@@ -31,9 +37,17 @@ struct CLIPublicExportTests {
         let r = try s.run(["export-csv", "--ledger", s.ledger])
         #expect(r.status == 0, "\(r)")
         let rows = r.stdout.components(separatedBy: "\r\n")
-        #expect(rows.first == "id,status,merged_into,title_en,title_ar,occurred,earliest,latest,admin1,admin2,town,facilities,means,assessed_perpetrator,assessment_confidence,claims,certainty,verification,killed_min,killed_max,injured_min,injured_max,health_workers_killed_min,health_workers_killed_max,sources,tree_size,root")
+        #expect(
+            rows.first
+                == "id,status,merged_into,title_en,title_ar,occurred,earliest,latest,admin1,admin2,town,facilities,means,assessed_perpetrator,"
+                + "assessment_confidence,claims,certainty,verification,killed_min,killed_max,injured_min,injured_max,"
+                + "health_workers_killed_min,health_workers_killed_max,sources,tree_size,root")
         #expect(rows.count == 5 && rows.last == "", "three incidents, CRLF after each: \(rows)")
-        #expect(rows[1].hasPrefix("incident:a-town,active,,\"Strike, \"\"quoted\"\" title\",قصف مستشفى,2016-07,2016-07-01,2016-07-31,Aleppo,,Aleppo,facility:m2 (damaged),airstrike; barrel-bomb,"), "\(rows[1])")
+        #expect(
+            rows[1].hasPrefix(
+                "incident:a-town,active,,\"Strike, \"\"quoted\"\" title\",قصف مستشفى,2016-07,2016-07-01,2016-07-31,Aleppo,,Aleppo,"
+                    + "facility:m2 (damaged),airstrike; barrel-bomb,"
+            ), "\(rows[1])")
         #expect(rows[2].hasPrefix("incident:b-exact,active,,Exact place,,2019-05-05/2019-05-06,2019-05-05,2019-05-06,Idlib,"), "\(rows[2])")
         let size = try s.run(["log", "--ledger", s.ledger, "--json"]).jsonLines().count
         #expect(rows[1].contains(",\(size),"), "tree size \(size) in \(rows[1])")
@@ -60,7 +74,9 @@ struct CLIPublicExportTests {
         #expect(meta["treeSize"] as? Int == 7 && (meta["root"] as? String)?.count == 64 && meta["includesSensitive"] as? Bool == false)
         #expect(!pub.stdout.contains("36.6") && !pub.stdout.contains("37.15"), "no exact or facility coordinates in the public export")
         let all = try s.run(["export-geojson", "--ledger", s.ledger, "--include-sensitive"])
-        let ids = ((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["features"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        let ids = ((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["features"] as? [[String: Any]])?.compactMap {
+            $0["id"] as? String
+        }
         #expect(ids == ["facility:m2", "incident:a-town", "incident:b-exact"])
     }
 }

@@ -37,7 +37,9 @@ struct CLITamperTests {
     private func expectVerifyFails(_ s: Sandbox, at index: UInt64, mentioning extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let r = try s.run(["verify", "--ledger", s.ledger])
         #expect(r.status == 1, "verify must fail: \(r)", sourceLocation: sourceLocation)
-        #expect(r.stderr.contains("entry \(index):") || r.stderr.contains("entry \(index) "), "stderr names entry \(index): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            r.stderr.contains("entry \(index):") || r.stderr.contains("entry \(index) "), "stderr names entry \(index): \(r.stderr)",
+            sourceLocation: sourceLocation)
         for m in extra { #expect(r.stderr.contains(m), "stderr mentions \(m): \(r.stderr)", sourceLocation: sourceLocation) }
         let j = try s.run(["verify", "--ledger", s.ledger, "--json"])
         #expect(j.status == 1, "\(j)", sourceLocation: sourceLocation)
@@ -84,7 +86,8 @@ struct CLITamperTests {
         let envelope = try #require(line.range(of: "\"envelope\":").map { String(line[$0.upperBound...].dropLast()) })
         let payload = String(decoding: try Envelopes.payload(envelope), as: UTF8.self)
         #expect(payload.contains("Event number 8"))
-        let forgedEnvelope = try Envelopes.replacingPayload(envelope, with: Data(payload.replacingOccurrences(of: "Event number 8", with: "Event number 9").utf8))
+        let forgedEnvelope = try Envelopes.replacingPayload(
+            envelope, with: Data(payload.replacingOccurrences(of: "Event number 8", with: "Event number 9").utf8))
         let forged = line.replacingOccurrences(of: envelope, with: forgedEnvelope)
         #expect(forged != line)
         try storeLine(s, Self.k, forged)

@@ -8,22 +8,26 @@ struct CLIVerifyProjectionsTests {
         try s.standardSetup()
         try s.append([
             EventJSON.make(type: "facility.registered", subject: "facility:m2", body: ["names": ["en": "M2 Hospital"], "type": "hospital"]),
-            EventJSON.make(subject: "incident:a", body: [
-                "title": ["en": "Strike"], "occurred": "2016-07", "place": ["admin1": "Aleppo"],
-                "facilities": [["facility": "facility:m2", "impact": "damaged"]],
-            ]),
+            EventJSON.make(
+                subject: "incident:a",
+                body: [
+                    "title": ["en": "Strike"], "occurred": "2016-07", "place": ["admin1": "Aleppo"],
+                    "facilities": [["facility": "facility:m2", "impact": "damaged"]],
+                ]),
         ])
         #expect(try s.run(["verify", "--ledger", s.ledger]).status == 0)
         return s
     }
 
-    @Test("an altered row in each projection table fails verify naming the table; rebuild repairs it", arguments: [
-        ("entities", "UPDATE entities SET state = replace(state, '2016-07', '2016-08') WHERE id = 'incident:a'", "incident:a"),
-        ("incident_index", "UPDATE incident_index SET admin1 = 'Idlib' WHERE id = 'incident:a'", "incident:a"),
-        ("incident_links", "DELETE FROM incident_links WHERE incident = 'incident:a'", "incident:a"),
-        ("concerns", "INSERT INTO concerns (entity, idx) VALUES ('incident:a', 1)", "incident:a"),
-        ("meta", "UPDATE meta SET value = '7' WHERE key = 'projection_version'", "projection_version"),
-    ])
+    @Test(
+        "an altered row in each projection table fails verify naming the table; rebuild repairs it",
+        arguments: [
+            ("entities", "UPDATE entities SET state = replace(state, '2016-07', '2016-08') WHERE id = 'incident:a'", "incident:a"),
+            ("incident_index", "UPDATE incident_index SET admin1 = 'Idlib' WHERE id = 'incident:a'", "incident:a"),
+            ("incident_links", "DELETE FROM incident_links WHERE incident = 'incident:a'", "incident:a"),
+            ("concerns", "INSERT INTO concerns (entity, idx) VALUES ('incident:a', 1)", "incident:a"),
+            ("meta", "UPDATE meta SET value = '7' WHERE key = 'projection_version'", "projection_version"),
+        ])
     func altered(_ table: String, _ sql: String, _ key: String) throws {
         let s = try sandbox()
         try SQLTool.run(s.ledger, sql)

@@ -14,7 +14,9 @@ struct CLIWitnessTests {
         // The checkpoint of size 15, as stored.
         let cp15 = s.write("cp15.note", String(decoding: try ConsistencyProofFile(bytes: Array(notes.stdout.utf8)).oldNote, as: UTF8.self))
         let state = s.path("w2-state")
-        let first = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1764000000"])
+        let first = try s.run([
+            "witness", "--key", s.keyPath("w2"), "--state", state, "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1764000000",
+        ])
         try #require(first.status == 0, "\(first)")
         return (f, state, cp15)
     }
@@ -23,7 +25,9 @@ struct CLIWitnessTests {
     func consistent() throws {
         let (f, state, _) = try setup()
         let s = f.s
-        let cp16 = s.write("cp16-latest.note", try s.run(["checkpoint", "--ledger", s.ledger, "--list"]).stdout.components(separatedBy: "\n\n").suffix(2).joined(separator: "\n\n"))
+        let cp16 = s.write(
+            "cp16-latest.note",
+            try s.run(["checkpoint", "--ledger", s.ledger, "--list"]).stdout.components(separatedBy: "\n\n").suffix(2).joined(separator: "\n\n"))
         let noProof = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16])
         #expect(noProof.status == 3 && noProof.stderr.contains("--from 15 --to 16"), "\(noProof)")
         let proof = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--out", s.path("c.proof")])
@@ -58,8 +62,11 @@ struct CLIWitnessTests {
         #expect(evidence(1))
         // A proof that does not verify (a larger forged tree).
         let text17 = "\(s.origin)\n17\n\(Digest32(hex: String(repeating: "ef", count: 32))!.base64)\n"
-        let forged17 = s.write("forged17.note", String(decoding: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded(), as: UTF8.self))
-        let bad = ConsistencyProofFile(oldSize: 15, proof: [Digest32.zero, Digest32.zero], oldNote: Array(try String(contentsOfFile: cp15, encoding: .utf8).utf8), newNote: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded())
+        let forged17 = s.write(
+            "forged17.note", String(decoding: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded(), as: UTF8.self))
+        let bad = ConsistencyProofFile(
+            oldSize: 15, proof: [Digest32.zero, Digest32.zero], oldNote: Array(try String(contentsOfFile: cp15, encoding: .utf8).utf8),
+            newNote: SignedNote.sign(text: Array(text17.utf8), name: s.origin, key: f.logKey).encoded())
         let badPath = s.write("bad.proof", String(decoding: bad.encoded(), as: UTF8.self))
         let r2 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, forged17, "--proof", badPath])
         #expect(r2.status == 1 && r2.stderr.contains("no valid consistency proof"), "\(r2)")
@@ -69,13 +76,16 @@ struct CLIWitnessTests {
         // After a good cosign at 16, offering 15 again is a smaller tree.
         let proof = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--out", s.path("c.proof")])
         #expect(proof.status == 0)
-        let cp16 = s.write("cp16b.note", String(decoding: try ConsistencyProofFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: s.path("c.proof"))))).newNote, as: UTF8.self))
+        let cp16 = s.write(
+            "cp16b.note",
+            String(decoding: try ConsistencyProofFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: s.path("c.proof"))))).newNote, as: UTF8.self))
         #expect(try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp16, "--ledger", s.ledger]).status == 0)
         let r3 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, cp15])
         #expect(r3.status == 1 && r3.stderr.contains("smaller"), "\(r3)")
         #expect(evidence(3))
         // A checkpoint not signed by a trusted log key is refused outright (not a fork).
-        let stranger = s.write("stranger.note", String(decoding: SignedNote.sign(text: Array(text.utf8), name: s.origin, key: f.strangerKey).encoded(), as: UTF8.self))
+        let stranger = s.write(
+            "stranger.note", String(decoding: SignedNote.sign(text: Array(text.utf8), name: s.origin, key: f.strangerKey).encoded(), as: UTF8.self))
         let r4 = try s.run(["witness", "--key", s.keyPath("w2"), "--state", state, stranger])
         #expect(r4.status == 1 && r4.stderr.contains("not signed by any log key"), "\(r4)")
         #expect(!evidence(4))
@@ -108,7 +118,9 @@ struct CLIWitnessTests {
     func attach() throws {
         let (f, state, cp15) = try setup()
         let s = f.s
-        let cosigned = try #require(try? String(contentsOfFile: state + "/logs/" + (try FileManager.default.contentsOfDirectory(atPath: state + "/logs"))[0] + "/latest", encoding: .utf8))
+        let cosigned = try #require(
+            try? String(
+                contentsOfFile: state + "/logs/" + (try FileManager.default.contentsOfDirectory(atPath: state + "/logs"))[0] + "/latest", encoding: .utf8))
         let file = s.write("cp15.w2", cosigned)
         // No --witness: refused before anything is read.
         #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", file]).status == 64)
@@ -123,7 +135,9 @@ struct CLIWitnessTests {
         #expect(refused.status == 3 && refused.stderr.contains("does not verify"), "\(refused)")
         // The real one is stored; an earlier cosignature by the same witness does not replace it.
         #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--attach", file, "--witness", f.w2VKey]).status == 0)
-        let earlier = try s.run(["witness", "--key", s.keyPath("w2"), "--state", s.path("w2-other"), "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1000"])
+        let earlier = try s.run([
+            "witness", "--key", s.keyPath("w2"), "--state", s.path("w2-other"), "--name", "w2.example/witness", "--log-key", f.logVKey, cp15, "--time", "1000",
+        ])
         #expect(earlier.status == 0, "\(earlier)")
         let kept = try s.run(["checkpoint", "--ledger", s.ledger, "--attach", s.write("cp15.early", earlier.stdout), "--witness", f.w2VKey])
         #expect(kept.status == 0 && kept.stdout.contains("nothing new"), "\(kept)")

@@ -23,7 +23,9 @@ struct BagFormatTests {
         #expect(throws: LedgerError.self) { try VerifierKey(parsing: "other.example+" + parts[1] + "+" + parts[2]) }  // hash of another name
         #expect(throws: LedgerError.self) { try VerifierKey(parsing: "w example+" + parts[1] + "+" + parts[2]) }
         #expect(throws: LedgerError.self) { try VerifierKey(parsing: parts[0] + "+" + parts[1]) }
-        #expect(throws: LedgerError.self) { try VerifierKey(parsing: parts[0] + "+" + parts[1] + "+" + Base64.encode([0x02] + Fixtures.key(1).publicKey.bytes)) }
+        #expect(throws: LedgerError.self) {
+            try VerifierKey(parsing: parts[0] + "+" + parts[1] + "+" + Base64.encode([0x02] + Fixtures.key(1).publicKey.bytes))
+        }
     }
 
     @Test("a cosignature verifies over cosignature/v1 + time + text; altering its time, signature or the text fails it")
@@ -79,7 +81,8 @@ struct BagFormatTests {
             encoded.replacingOccurrences(of: "index 3", with: "index -3"),
             encoded.replacingOccurrences(of: hashes[1].base64, with: "AAAA"),
             String(encoded.prefix(80)),
-            "c2sp.org/tlog-proof@v1\nindex 1\n" + String(repeating: hashes[0].base64 + "\n", count: 65) + "\n" + String(decoding: note.encoded(), as: UTF8.self),
+            "c2sp.org/tlog-proof@v1\nindex 1\n" + String(repeating: hashes[0].base64 + "\n", count: 65) + "\n"
+                + String(decoding: note.encoded(), as: UTF8.self),
         ] {
             #expect(throws: LedgerError.self, "accepted: \(bad.prefix(60))") { try InclusionProofFile(bytes: Array(bad.utf8)) }
         }

@@ -26,15 +26,50 @@ struct EventFormatTests {
         "payload validation names the field",
         arguments: [
             (#"{"ledger":"o","id":"x","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`id`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"A","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`type`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`subject`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":"0","signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`expects`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":-1,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`expects`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"signedAt":"2026-02-30T00:00:00Z","body":{}}"#, "`signedAt`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00+01:00","body":{}}"#, "`signedAt`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":[]}"#, "`body`"),
-            (#"{"ledger":"o o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`ledger`"),
-            (#"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{},"extra":1}"#, "extra"),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"A","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`type`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`subject`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":"0","#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`expects`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":-1,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`expects`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-02-30T00:00:00Z","body":{}}"#,
+                "`signedAt`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00+01:00","body":{}}"#,
+                "`signedAt`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":[]}"#,
+                "`body`"
+            ),
+            (
+                #"{"ledger":"o o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`ledger`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{},"extra":1}"#,
+                "extra"
+            ),
             (#"{"ledger":"o","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`payload.id` is missing"),
         ])
     func payloadValidation(_ json: String, _ field: String) {
@@ -58,7 +93,8 @@ struct EventFormatTests {
         let e = Fixtures.report(subject: "inc-1", n: 5)
         let again = try Envelope(json: e.encoded())
         #expect(again == e)
-        let twoSigs = String(decoding: e.encoded(), as: UTF8.self).replacingOccurrences(of: "}]}", with: "},{\"keyid\":\"\(e.keyID)\",\"sig\":\"\(Base64.encode(e.signature))\"}]}")
+        let twoSigs = String(decoding: e.encoded(), as: UTF8.self).replacingOccurrences(
+            of: "}]}", with: "},{\"keyid\":\"\(e.keyID)\",\"sig\":\"\(Base64.encode(e.signature))\"}]}")
         #expect(throws: LedgerError.self) { try Envelope(json: Array(twoSigs.utf8)) }
         let wrongType = String(decoding: e.encoded(), as: UTF8.self).replacingOccurrences(of: EventPayload.payloadType, with: "application/json")
         #expect(throws: LedgerError.self) { try Envelope(json: Array(wrongType.utf8)) }
@@ -78,8 +114,10 @@ struct EventFormatTests {
         let text = String(decoding: line.encoded(), as: UTF8.self)
         for variant in [
             text.replacingOccurrences(of: #"{"index":7,"#, with: #"{"index": 7,"#),
-            text.replacingOccurrences(of: #"{"index":7,"recordedAt":"2026-01-01T00:00:00.000000Z","#, with: #"{"recordedAt":"2026-01-01T00:00:00.000000Z","index":7,"#),
-            text.replacingOccurrences(of: #""payloadType":"application/vnd.incidentledger.event+json""#, with: #""payloadType":"application\/vnd.incidentledger.event+json""#),
+            text.replacingOccurrences(
+                of: #"{"index":7,"recordedAt":"2026-01-01T00:00:00.000000Z","#, with: #"{"recordedAt":"2026-01-01T00:00:00.000000Z","index":7,"#),
+            text.replacingOccurrences(
+                of: #""payloadType":"application/vnd.incidentledger.event+json""#, with: #""payloadType":"application\/vnd.incidentledger.event+json""#),
         ] {
             #expect(variant != text)
             do { _ = try EntryLine(bytes: Array(variant.utf8)); Issue.record("accepted \(variant.prefix(60))") } catch {

@@ -11,7 +11,9 @@ struct EventIDSetTests {
         var keys: [EventIDKey] = []
         for i in 0..<3000 {
             // Counter-like ids (as UUIDv7 made in one millisecond) and random ones.
-            let k = i % 2 == 0 ? EventIDKey(hi: 0x0190_0000_7000 + UInt64(i / 100), lo: 0x8000_0000_0000_0000 | UInt64(i)) : EventIDKey(hi: rng.next(), lo: rng.next())
+            let k =
+                i % 2 == 0
+                ? EventIDKey(hi: 0x0190_0000_7000 + UInt64(i / 100), lo: 0x8000_0000_0000_0000 | UInt64(i)) : EventIDKey(hi: rng.next(), lo: rng.next())
             keys.append(k)
             #expect(set.insert(k), "distinct id \(i) reported as a repeat")
         }

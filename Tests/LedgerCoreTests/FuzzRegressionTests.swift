@@ -16,8 +16,8 @@ struct FuzzRegressionTests {
     /// A valid payload whose `body` is `body` (raw JSON text).
     static func payload(body: String, expects: String = "0") -> [UInt8] {
         bytes(
-            #"{"ledger":"fuzz.example/ledger","id":"019b7784-bc00-7000-8000-000000000007","type":"incident.reported","subject":"incident:a","expects":\#(expects),"signedAt":"2026-01-01T00:00:00.007Z","body":\#(body)}"#
-        )
+            #"{"ledger":"fuzz.example/ledger","id":"019b7784-bc00-7000-8000-000000000007","type":"incident.reported","subject":"incident:a","#
+                + #""expects":\#(expects),"signedAt":"2026-01-01T00:00:00.007Z","body":\#(body)}"#)
     }
 
     func reason(_ b: [UInt8]) -> JSONError.Reason? {
@@ -61,7 +61,9 @@ struct FuzzRegressionTests {
     @Test("huge and odd numbers parse as text and are refused where an integer is needed")
     func hugeNumbers() throws {
         let big = "1" + String(repeating: "0", count: 400)
-        #expect(try JSONParser.parse(Self.bytes("[\(big),1e400,-0,0.0000000000000000001]")) == .array([.number(big), .number("1e400"), .number("-0"), .number("0.0000000000000000001")]))
+        #expect(
+            try JSONParser.parse(Self.bytes("[\(big),1e400,-0,0.0000000000000000001]"))
+                == .array([.number(big), .number("1e400"), .number("-0"), .number("0.0000000000000000001")]))
         for expects in ["18446744073709551616", "18446744073709551615", "9007199254740992", "-1", "1e3", "1.0", big] {
             #expect(message { _ = try EventPayload(bytes: Self.payload(body: "{}", expects: expects)) }?.contains("expects") == true, "\(expects)")
         }
@@ -96,7 +98,9 @@ struct FuzzRegressionTests {
     @Test("envelopes: non-canonical base64, oversized payloads, extra signatures")
     func envelopes() {
         func env(_ payload: String, _ sig: String = String(repeating: "A", count: 86) + "==", extra: String = "") -> [UInt8] {
-            Self.bytes(#"{"payloadType":"application/vnd.incidentledger.event+json","payload":"\#(payload)","signatures":[{"keyid":"\#(String(repeating: "a", count: 64))","sig":"\#(sig)"}\#(extra)]}"#)
+            Self.bytes(
+                #"{"payloadType":"application/vnd.incidentledger.event+json","payload":"\#(payload)","#
+                    + #""signatures":[{"keyid":"\#(String(repeating: "a", count: 64))","sig":"\#(sig)"}\#(extra)]}"#)
         }
         #expect(message { _ = try Envelope(json: env("e30=")) } == nil)
         #expect(message { _ = try Envelope(json: env("e31=")) }?.contains("base64") == true)  // unused bits set
@@ -208,7 +212,10 @@ struct FuzzRegressionTests {
     @Test("bag manifests and bag-info: dot segments, CR, BOM, short lines, continuation lines")
     func bagFiles() throws {
         let hex = Digest32.zero.hex
-        for bad in ["\(hex)  ../x\n", "\(hex)  a/./b\n", "\(hex)  /abs\n", "\(hex)  a%20b\n", "\(hex)  a\\b\n", "\(hex)  a\r\n", "\(hex)  \n", "\(hex)\n", "\(hex)  a", "\(hex) a\n\(hex) a\n"] {
+        for bad in [
+            "\(hex)  ../x\n", "\(hex)  a/./b\n", "\(hex)  /abs\n", "\(hex)  a%20b\n", "\(hex)  a\\b\n", "\(hex)  a\r\n", "\(hex)  \n", "\(hex)\n", "\(hex)  a",
+            "\(hex) a\n\(hex) a\n",
+        ] {
             #expect(message { _ = try Bag.parseManifest(Self.bytes(bad), file: "m") } != nil, "\(bad.debugDescription)")
         }
         #expect(message { _ = try Bag.parseManifest(Self.bytes(String(repeating: "AB", count: 32) + "  a\n"), file: "m") } != nil)  // uppercase hex

@@ -145,7 +145,8 @@ struct LogVerifierTests {
             #expect(error.index == 4)
             #expect(error.message.contains("archivist role"))
         }
-        es[4] = Fixtures.envelope(type: "incident.reported", subject: "inc-a", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 10, origin: "other.example/x")
+        es[4] = Fixtures.envelope(
+            type: "incident.reported", subject: "inc-a", expects: 0, body: JSONObject(), key: Fixtures.archivist, n: 10, origin: "other.example/x")
         do { _ = try verify(Fixtures.lines(es)); Issue.record("accepted") } catch {
             #expect(error.index == 4)
             #expect(error.message.contains("other.example/x"))
@@ -201,7 +202,9 @@ struct LogVerifierTests {
         let byArchivist = SignedNote.sign(text: cp.text, name: Fixtures.origin, key: Fixtures.archivist).encoded()
         #expect(throws: LedgerError.self) { try v.checkCheckpoint(byArchivist) }
         let wrongRoot = Checkpoint(origin: Fixtures.origin, size: v.size, root: .zero)
-        #expect(throws: LedgerError.self) { try v.checkCheckpoint(SignedNote.sign(text: wrongRoot.text, name: Fixtures.origin, key: Fixtures.logKey).encoded()) }
+        #expect(throws: LedgerError.self) {
+            try v.checkCheckpoint(SignedNote.sign(text: wrongRoot.text, name: Fixtures.origin, key: Fixtures.logKey).encoded())
+        }
         var flipped = good
         flipped[flipped.count - 10] ^= 1
         #expect(throws: LedgerError.self) { try v.checkCheckpoint(flipped) }

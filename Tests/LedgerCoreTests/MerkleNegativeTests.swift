@@ -20,8 +20,10 @@ struct MerkleNegativeTests {
             let leaf = MerkleFixtures.largeLeaves[index]
             let proof = try MerkleTree.inclusionProof(index: i, size: n, source: MerkleFixtures.largeStore)
             #expect(MerkleTree.verifyInclusion(leaf: leaf, index: i, size: n, proof: proof, root: root))
-            func rejects(_ what: String, leaf l: Digest32 = leaf, index x: UInt64 = i, size s: UInt64 = n,
-                         proof p: [Digest32] = proof, root r: Digest32 = root) {
+            func rejects(
+                _ what: String, leaf l: Digest32 = leaf, index x: UInt64 = i, size s: UInt64 = n,
+                proof p: [Digest32] = proof, root r: Digest32 = root
+            ) {
                 #expect(!MerkleTree.verifyInclusion(leaf: l, index: x, size: s, proof: p, root: r), "\(what): index \(index), size \(size)")
             }
             // A flipped bit in any element.
@@ -69,8 +71,10 @@ struct MerkleNegativeTests {
             let fromRoot = Self.roots[from]
             let proof = try MerkleTree.consistencyProof(from: m, to: n, source: MerkleFixtures.largeStore)
             #expect(MerkleTree.verifyConsistency(from: m, to: n, fromRoot: fromRoot, toRoot: toRoot, proof: proof))
-            func rejects(_ what: String, from f: UInt64 = m, to t: UInt64 = n, fromRoot r1: Digest32 = fromRoot,
-                         toRoot r2: Digest32 = toRoot, proof p: [Digest32] = proof) {
+            func rejects(
+                _ what: String, from f: UInt64 = m, to t: UInt64 = n, fromRoot r1: Digest32 = fromRoot,
+                toRoot r2: Digest32 = toRoot, proof p: [Digest32] = proof
+            ) {
                 #expect(!MerkleTree.verifyConsistency(from: f, to: t, fromRoot: r1, toRoot: r2, proof: p), "\(what): \(from) -> \(to)")
             }
             for k in proof.indices {

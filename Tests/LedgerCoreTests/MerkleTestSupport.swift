@@ -107,7 +107,6 @@ enum MerkleFixtures {
     }
 }
 
-
 // MARK: - Published vectors
 
 /// Tests/LedgerCoreTests/Vectors/rfc6962-merkle.json (see its "source" field).

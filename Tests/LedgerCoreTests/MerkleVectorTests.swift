@@ -141,9 +141,10 @@ struct MerkleVectorTests {
             let expected = vector.proof.map(MerkleFixtures.digest)
             let proof = try MerkleTree.consistencyProof(from: vector.from, to: vector.to, source: store)
             #expect(proof == expected, "\(vector.from) -> \(vector.to)")
-            #expect(MerkleTree.verifyConsistency(
-                from: vector.from, to: vector.to,
-                fromRoot: vectors.root(vector.from), toRoot: vectors.root(vector.to), proof: expected))
+            #expect(
+                MerkleTree.verifyConsistency(
+                    from: vector.from, to: vector.to,
+                    fromRoot: vectors.root(vector.from), toRoot: vectors.root(vector.to), proof: expected))
         }
     }
 

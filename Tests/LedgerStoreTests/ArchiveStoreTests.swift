@@ -29,19 +29,30 @@ struct ArchiveWriter {
 
     /// The campaign-shaped scenario used by several tests; returns the indexes of its entries.
     mutating func scenario() throws {
-        try add("facility.registered", "facility:m10", #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","location":{"admin1":"Aleppo","town":"Aleppo"}}"#)
+        try add(
+            "facility.registered", "facility:m10",
+            #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","location":{"admin1":"Aleppo","town":"Aleppo"}}"#)
         try add("facility.registered", "facility:m2", #"{"names":{"en":"M2 hospital"},"type":"hospital","location":{"admin1":"Aleppo"}}"#)
         try add("actor.registered", "actor:ru-af", #"{"names":{"en":"Russian Aerospace Forces"},"type":"state-forces","country":"RU"}"#)
         try add("actor.registered", "actor:sy-af", #"{"names":{"en":"Syrian Arab Air Force"},"type":"state-forces","country":"SY"}"#)
         try add("source.registered", "source:sams", #"{"publisher":"SAMS","title":"Report","lang":"en","type":"report"}"#)
-        try add("incident.reported", "incident:m10-a", #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["barrel-bomb"]}"#)
-        try add("incident.reported", "incident:m10-b", #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","impact":"out-of-service"},{"facility":"facility:m2","impact":"damaged"}]}"#)
+        try add(
+            "incident.reported", "incident:m10-a",
+            #"{"title":{"en":"Strike on M10"},"occurred":"2016-09-28","place":{"admin1":"Aleppo","town":"Aleppo"},"#
+                + #""facilities":[{"facility":"facility:m10","impact":"damaged"}],"means":["barrel-bomb"]}"#)
+        try add(
+            "incident.reported", "incident:m10-b",
+            #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","#
+                + #""impact":"out-of-service"},{"facility":"facility:m2","impact":"damaged"}]}"#)
         try add("incident.reported", "incident:dup", #"{"title":{"en":"Duplicate report"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"}}"#)
-        try add("attribution.claimed", "incident:m10-a", #"{"claimant":"source:sams","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony"]}"#)
+        try add(
+            "attribution.claimed", "incident:m10-a",
+            #"{"claimant":"source:sams","perpetrator":{"eitherOf":["actor:ru-af","actor:sy-af"]},"stance":"asserts","basis":["witness-testimony"]}"#)
         try add("casualties.reported", "incident:m10-b", #"{"source":"source:sams","category":"killed","min":2,"max":3}"#)
         try add("incident.corrected", "incident:m10-a", #"{"changes":{"occurred":"2016-09-29"},"reason":"hospital records"}"#)
         try add("incident.merged", "incident:dup", #"{"into":"incident:m10-b","reason":"same strike"}"#)
-        try add("attribution.assessed", "incident:m10-b", #"{"perpetrator":"actor:ru-af","confidence":"high","rationale":"flight logs"}"#, key: Fixtures.reviewer)
+        try add(
+            "attribution.assessed", "incident:m10-b", #"{"perpetrator":"actor:ru-af","confidence":"high","rationale":"flight logs"}"#, key: Fixtures.reviewer)
         try add("incident.certainty-graded", "incident:m10-b", #"{"certainty":"confirmed","reason":"video and witnesses"}"#, key: Fixtures.reviewer)
     }
 }
@@ -84,7 +95,8 @@ struct ArchiveStoreTests {
         let path = w.ledger.path
         let before = fingerprint(path)
         let good = w.envelope("incident.source-cited", "incident:m10-a", #"{"source":"source:sams","locator":"p. 1"}"#)
-        let bad = w.envelope("attribution.claimed", "incident:m10-b", #"{"claimant":"source:sams","perpetrator":"actor:unknown","stance":"asserts","basis":["video"]}"#)
+        let bad = w.envelope(
+            "attribution.claimed", "incident:m10-b", #"{"claimant":"source:sams","perpetrator":"actor:unknown","stance":"asserts","basis":["video"]}"#)
         do {
             _ = try w.ledger.append([good, bad])
             Issue.record("accepted")
@@ -102,8 +114,9 @@ struct ArchiveStoreTests {
         #expect(try w.ledger.entityState("incident:new")?["sources"]?.arrayValue?.count == 1)
     }
 
-    @Test("every entity, and the whole archive, as of every earlier tree size equals its state when the log had that size",
-          arguments: [1, 3, 5, 1000] as [UInt64])
+    @Test(
+        "every entity, and the whole archive, as of every earlier tree size equals its state when the log had that size",
+        arguments: [1, 3, 5, 1000] as [UInt64])
     func asOfEverySize(interval: UInt64) throws {
         var w = try makeLedger(interval: interval)
         try w.scenario()
@@ -170,7 +183,9 @@ struct ArchiveStoreTests {
         let expectedCounts = [3, 2, 1, 2, 1, 2, 1]
         for (filter, count) in zip(filters, expectedCounts) {
             let sql = try w.ledger.incidents(matching: filter).map { $0["id"]!.stringValue! }
-            let replay = archive.sortedIDs.filter { archive.entities[$0]!["entity"] == .string("incident") && filter.matches(IncidentIndexRow(archive.entities[$0]!)) }
+            let replay = archive.sortedIDs.filter {
+                archive.entities[$0]!["entity"] == .string("incident") && filter.matches(IncidentIndexRow(archive.entities[$0]!))
+            }
             #expect(sql == replay)
             #expect(sql.count == count, "\(filter) → \(sql)")
         }

@@ -91,7 +91,11 @@ struct HardeningTests {
         // The envelope cannot be signed by the all-zero key; the rule refuses the descriptor first.
         let zero = [UInt8](repeating: 0, count: 32)
         let body = JSONObject(uniqueMembers: [
-            ("admin", .object(JSONObject(uniqueMembers: [("name", .string("Zero")), ("publicKey", .string(Base64.encode(zero))), ("roles", .array([.string("admin")]))]))),
+            (
+                "admin",
+                .object(
+                    JSONObject(uniqueMembers: [("name", .string("Zero")), ("publicKey", .string(Base64.encode(zero))), ("roles", .array([.string("admin")]))]))
+            )
         ])
         let g = Fixtures.envelope(type: EventTypes.genesis, subject: SHA256.hash(zero).hex, expects: 0, body: body, key: Fixtures.admin, n: 0)
         do {

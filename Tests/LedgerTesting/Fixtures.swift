@@ -126,7 +126,8 @@ public enum Fixtures {
         if expects == 0 {
             return envelope(type: "incident.reported", subject: incidentID(subject), expects: 0, body: reportBody(n: n, padding: padding), key: key, n: n)
         }
-        return envelope(type: "incident.corrected", subject: incidentID(subject), expects: expects, body: correctionBody(n: n, padding: padding), key: key, n: n)
+        return envelope(
+            type: "incident.corrected", subject: incidentID(subject), expects: expects, body: correctionBody(n: n, padding: padding), key: key, n: n)
     }
 
     /// The standard prefix of a fixture log: genesis, then archivist, reviewer and log keys enrolled.

@@ -135,7 +135,11 @@ public struct BagAudit {
         // 1. Layout.
         let top = try list("")
         for name in top.files + top.directories where !Bag.topLevel.contains(name) {
-            throw BagAudit.fail(.layout, "unexpected \(top.directories.contains(name) ? "directory" : "file") at the top of the bag (an export holds only bagit.txt, bag-info.txt, the two manifests and data/)", file: name)
+            throw BagAudit.fail(
+                .layout,
+                "unexpected \(top.directories.contains(name) ? "directory" : "file") at the top of the bag (an export holds only bagit.txt, "
+                    + "bag-info.txt, the two manifests and data/)",
+                file: name)
         }
         for name in ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"] where !top.files.contains(name) {
             throw BagAudit.fail(.layout, "is missing", file: name)
@@ -146,7 +150,11 @@ public struct BagAudit {
         }
         let dataListing = try list("data")
         for name in dataListing.files + dataListing.directories where !["entries.jsonl", "checkpoint", "checkpoints"].contains(name) {
-            throw BagAudit.fail(.layout, "unexpected \(dataListing.directories.contains(name) ? "directory" : "file") in the payload (data/ holds entries.jsonl, checkpoint and checkpoints/)", file: "data/" + name)
+            throw BagAudit.fail(
+                .layout,
+                "unexpected \(dataListing.directories.contains(name) ? "directory" : "file") in the payload (data/ holds entries.jsonl, checkpoint "
+                    + "and checkpoints/)",
+                file: "data/" + name)
         }
         for name in ["entries.jsonl", "checkpoint"] where !dataListing.files.contains(name) {
             throw BagAudit.fail(.layout, "is missing", file: "data/" + name)
@@ -157,7 +165,8 @@ public struct BagAudit {
         var checkpointSizes: [UInt64] = []
         for name in cpListing.files {
             guard let size = Bag.checkpointSize(fileName: name) else {
-                throw BagAudit.fail(.layout, "a checkpoint file is named by its tree size (decimal, no leading zeros, at least 1)", file: "\(Bag.checkpointsDirectory)/\(name)")
+                throw BagAudit.fail(
+                    .layout, "a checkpoint file is named by its tree size (decimal, no leading zeros, at least 1)", file: "\(Bag.checkpointsDirectory)/\(name)")
             }
             checkpointSizes.append(size)
         }
@@ -209,7 +218,8 @@ public struct BagAudit {
                     summary.cosigners = valid
                     if let failure, cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, failure.message, file: file) }
                     let known = witnesses.map(\.name) + [verifier.state.origin ?? ""]
-                    for sig in note.signatures where !known.contains(where: { $0.sameBytes(sig.name) }) && !summary.otherSigners.contains(where: { $0.sameBytes(sig.name) }) {
+                    for sig in note.signatures
+                    where !known.contains(where: { $0.sameBytes(sig.name) }) && !summary.otherSigners.contains(where: { $0.sameBytes(sig.name) }) {
                         summary.otherSigners.append(sig.name)
                     }
                 }
@@ -270,7 +280,9 @@ public struct BagAudit {
         }
         let latest = try read(Bag.latestPath, step: .latestCheckpoint, limit: 1 << 20)
         guard latest == latestNote else {
-            throw BagAudit.fail(.latestCheckpoint, "differs from \(Bag.checkpointPath(verifier.size)), the checkpoint for the bag's \(verifier.size) entries", file: Bag.latestPath)
+            throw BagAudit.fail(
+                .latestCheckpoint, "differs from \(Bag.checkpointPath(verifier.size)), the checkpoint for the bag's \(verifier.size) entries",
+                file: Bag.latestPath)
         }
 
         // 4. Fixity.
@@ -339,7 +351,8 @@ public struct BagAudit {
         report.exportTime = times[0]
         if let oxum = values("Payload-Oxum") {
             guard oxum.allSatisfy({ $0 == "\(octets).\(payloadFiles.count)" }) else {
-                throw BagAudit.fail(.bagInfo, "Payload-Oxum says \(oxum.joined(separator: ", ")) but the payload is \(octets).\(payloadFiles.count)", file: "bag-info.txt")
+                throw BagAudit.fail(
+                    .bagInfo, "Payload-Oxum says \(oxum.joined(separator: ", ")) but the payload is \(octets).\(payloadFiles.count)", file: "bag-info.txt")
             }
         }
 
@@ -348,7 +361,9 @@ public struct BagAudit {
         if !witnesses.isEmpty, let last = report.checkpoints.last {
             let distinct = Set(last.cosigners.map(\.name))
             if distinct.count < quorum {
-                var reason = "the latest checkpoint (tree size \(last.size)) carries valid cosignatures of \(distinct.count) trusted witness\(distinct.count == 1 ? "" : "es")"
+                var reason =
+                    "the latest checkpoint (tree size \(last.size)) carries valid cosignatures of \(distinct.count) trusted "
+                    + "witness\(distinct.count == 1 ? "" : "es")"
                 reason += distinct.isEmpty ? "" : " (\(distinct.sorted().joined(separator: ", ")))"
                 reason += "; the quorum is \(quorum)"
                 if !last.otherSigners.isEmpty { reason += "; cosigned also by witnesses not trusted here: \(last.otherSigners.joined(separator: ", "))" }

@@ -38,7 +38,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         switch reason {
         case .unexpectedEnd: what = "unexpected end of input"
         case .unexpectedByte(let b):
-            what = (0x20..<0x7f).contains(b)
+            what =
+                (0x20..<0x7f).contains(b)
                 ? "unexpected character '\(Character(Unicode.Scalar(b)))'" : "unexpected byte 0x\(String(b, radix: 16))"
         case .invalidUTF8: what = "invalid UTF-8"
         case .invalidEscape: what = "invalid escape sequence in string"

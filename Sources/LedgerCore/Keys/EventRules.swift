@@ -42,8 +42,8 @@ public enum EventRules {
         guard signer.roles.contains(role) else {
             throw LedgerError(
                 .refused,
-                "key \(signer.keyID) (\(signer.name)) lacks the \(role.rawValue) role that \(payload.type) needs (it has: \(signer.roles.map(\.rawValue).joined(separator: ", ")))"
-            )
+                "key \(signer.keyID) (\(signer.name)) lacks the \(role.rawValue) role that \(payload.type) needs (it has: "
+                    + "\(signer.roles.map(\.rawValue).joined(separator: ", ")))")
         }
         if verifySignature, !envelope.hasValidSignature(by: signer.publicKey) {
             throw LedgerError(.refused, "signature does not verify for key \(signer.keyID) (\(signer.name)): payload altered or wrong key")
@@ -52,8 +52,8 @@ public enum EventRules {
         guard payload.expects == revision else {
             throw LedgerError(
                 .conflict,
-                "stale expects: subject \(payload.subject) is at revision \(revision) but the event expects \(payload.expects); re-read the subject and sign again"
-            )
+                "stale expects: subject \(payload.subject) is at revision \(revision) but the event expects \(payload.expects); re-read the subject "
+                    + "and sign again")
         }
         var effect: KeyEffect?
         switch payload.type {
@@ -93,7 +93,8 @@ public enum EventRules {
         if signed.microseconds > recordTime.microseconds + maxSignedAtLead {
             throw LedgerError(
                 .refused,
-                "signedAt \(signedAt.prefix(40)) is more than 1 hour after the entry's record time \(recordTime.recordTimeText): the signer's clock is wrong; fix it and sign again")
+                "signedAt \(signedAt.prefix(40)) is more than 1 hour after the entry's record time \(recordTime.recordTimeText): the signer's clock "
+                    + "is wrong; fix it and sign again")
         }
     }
 

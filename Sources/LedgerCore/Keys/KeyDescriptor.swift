@@ -45,7 +45,8 @@ public struct KeyDescriptor: Sendable, Equatable {
         guard pk.isUsable else {
             throw .malformed(
                 "\(field).publicKey",
-                "is not a usable Ed25519 public key (small order, non-canonical, or outside the prime-order group): no signature could ever be checked against it")
+                "is not a usable Ed25519 public key (small order, non-canonical, or outside the prime-order group): no signature could ever be "
+                    + "checked against it")
         }
         guard case .array(let items)? = json["roles"], !items.isEmpty else {
             throw .malformed("\(field).roles", "must be a non-empty array of role names")

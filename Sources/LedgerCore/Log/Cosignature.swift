@@ -98,7 +98,9 @@ public enum Cosignature {
                 return .failure(LedgerError(.verificationFailed, "the cosignature of witness \(witness.name) has a timestamp of 2^63 or more"))
             }
             guard witness.publicKey.isValidSignature(Array(s.signature[8...]), for: message(text: note.text, time: time)) else {
-                return .failure(LedgerError(.verificationFailed, "the cosignature of trusted witness \(witness.name) does not verify: the line or the checkpoint was altered"))
+                return .failure(
+                    LedgerError(
+                        .verificationFailed, "the cosignature of trusted witness \(witness.name) does not verify: the line or the checkpoint was altered"))
             }
             result = .success(time)
         }

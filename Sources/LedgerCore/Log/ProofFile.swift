@@ -86,7 +86,9 @@ public struct ConsistencyProofFile: Sendable, Equatable {
         var k = 4
         while k + 1 < lineStarts.count, lineStarts[k] < rest.count, rest[lineStarts[k]] != 0x0A { k += 1 }
         end = lineStarts[k]
-        guard end < rest.count, rest[end] == 0x0A else { throw ProofLines.bad("the first checkpoint note must be followed by an empty line and the second note") }
+        guard end < rest.count, rest[end] == 0x0A else {
+            throw ProofLines.bad("the first checkpoint note must be followed by an empty line and the second note")
+        }
         oldNote = Array(rest[0..<end])
         newNote = Array(rest[(end + 1)...])
     }

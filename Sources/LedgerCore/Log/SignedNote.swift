@@ -98,5 +98,3 @@ public struct SignedNote: Sendable, Equatable {
         return signatures.contains { $0.name.sameBytes(name) && $0.keyHash == hash && publicKey.isValidSignature($0.signature, for: text) }
     }
 }
-
-

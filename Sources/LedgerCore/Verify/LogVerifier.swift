@@ -143,12 +143,14 @@ public struct LogVerifier {
     /// Applies the sequential checks for one entry; returns the key its signature must verify under.
     private mutating func applyRules(_ p: ParsedEntry, index: UInt64, leaf: Digest32) throws(LedgerError) -> Ed25519.PublicKey {
         guard p.line.index == index else {
-            throw LedgerError(.verificationFailed, "entry says it is index \(p.line.index) but stands at position \(index): entries reordered, missing or duplicated")
+            throw LedgerError(
+                .verificationFailed, "entry says it is index \(p.line.index) but stands at position \(index): entries reordered, missing or duplicated")
         }
         if let last = lastRecordTime, p.line.recordedAt < last {
             throw LedgerError(
                 .verificationFailed,
-                "record time \(p.line.recordedAt) is earlier than entry \(index - 1)'s \(last) (record times are not signed: this entry's or the previous one's was altered)")
+                "record time \(p.line.recordedAt) is earlier than entry \(index - 1)'s \(last) (record times are not signed: this entry's or the "
+                    + "previous one's was altered)")
         }
         if index == 0, let pin = trustedGenesisKeyID, p.line.envelope.keyID != pin {
             throw LedgerError(.verificationFailed, "genesis is signed by key \(p.line.envelope.keyID), not by the trusted genesis key \(pin)")
@@ -158,7 +160,8 @@ public struct LogVerifier {
         guard seenIDs.insert(idKey) else {
             throw LedgerError(.verificationFailed, "event id \(p.payload.id) appears a second time")
         }
-        let decision = try EventRules.check(envelope: p.line.envelope, payload: p.payload, index: index, recordTime: p.line.recordedAt, state: state, verifySignature: false)
+        let decision = try EventRules.check(
+            envelope: p.line.envelope, payload: p.payload, index: index, recordTime: p.line.recordedAt, state: state, verifySignature: false)
         state.apply(p.payload, decision: decision)
         if index == 0 { genesisKeyID = decision.signer.keyID }
         lastRecordTime = p.line.recordedAt
