@@ -53,13 +53,13 @@ public enum Archive {
     /// an entity the lookup does not hold is folded from an empty placeholder, for the caller to
     /// discard.
     ///
-    /// `recordDay` (yyyymmdd, the UTC day of the entry's record time), when given, refuses any
+    /// `latestDay` (yyyymmdd, `latestDay(recordedAt:)` of the entry's record time), when given, refuses any
     /// date field (`datedFields`) that begins after it (docs/EVENTS.md §2).
     public static func apply(
-        type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, recordDay: Int? = nil
+        type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
         guard let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
-        if let recordDay { try checkDates(body, recordDay: recordDay) }
+        if let latestDay { try checkDates(body, latestDay: latestDay) }
         if !replay {
             for m in parsed.mentions {
                 guard let s = try lookup.state(of: m.id) else {
@@ -102,20 +102,27 @@ public enum Archive {
     /// a correction's `changes`.
     public static let datedFields = ["occurred", "period", "statedOn", "sharedOn", "published", "claimedOn", "asOf"]
 
-    /// Refuses a date field whose earliest possible day is after `recordDay` (yyyymmdd): an event
+    /// The last day a date in an event recorded at `t` may begin on: the UTC day after the
+    /// record's, because where the event was witnessed the calendar may already be a day ahead of
+    /// UTC (up to 14 hours), as yyyymmdd.
+    public static func latestDay(recordedAt t: Timestamp) -> Int {
+        Timestamp(microseconds: t.microseconds + 86_400_000_000).day
+    }
+
+    /// Refuses a date field whose earliest possible day is after `latestDay` (yyyymmdd): an event
     /// cannot report what had not begun when it was recorded. An open or unknown start passes.
-    static func checkDates(_ body: JSONObject, recordDay: Int) throws(LedgerError) {
+    static func checkDates(_ body: JSONObject, latestDay: Int) throws(LedgerError) {
         var containers = [(body, "body")]
         if case .object(let changes)? = body["changes"] { containers.append((changes, "body.changes")) }
         for (object, path) in containers {
             for name in datedFields {
-                guard let text = object[name]?.stringValue, let date = EDTF(text), let earliest = date.earliest, earliest > recordDay else { continue }
+                guard let text = object[name]?.stringValue, let date = EDTF(text), let earliest = date.earliest, earliest > latestDay else { continue }
                 func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-                let day = "\(recordDay / 10_000)-\(two(recordDay / 100 % 100))-\(two(recordDay % 100))"
+                let day = "\(latestDay / 10_000)-\(two(latestDay / 100 % 100))-\(two(latestDay % 100))"
                 throw BodyReader.error(
                     "\(path).\(name)",
-                    "\"\(Clip.text(text))\" begins after \(day), the day this event is recorded: a date cannot lie in the future of its record (check the year)"
-                )
+                    "\"\(Clip.text(text))\" begins after \(day), the day after this event's record day (UTC): a date cannot lie in the future of "
+                        + "its record (check the year)")
             }
         }
     }

@@ -20,9 +20,9 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// Applies one event. Full replays check every rule (and fail at the first event that breaks
     /// one); partial replays (`only`) trust the log.
     @discardableResult
-    /// `recordDay` (yyyymmdd of the entry's record time), when given, also checks the date rule.
-    public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64, recordDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
-        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, recordDay: recordDay)
+    /// `latestDay` (`Archive.latestDay(recordedAt:)` of the entry's record time), when given, also checks the date rule.
+    public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64, latestDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
+        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, latestDay: latestDay)
         else {
             return nil
         }

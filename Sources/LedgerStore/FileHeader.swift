@@ -66,6 +66,8 @@ enum FileHeader {
         guard fd >= 0 else { return }
         defer { close(fd) }
         guard ofdLock(fd, type: F_WRLCK, attempts: 1) else { return }
+        // Again under the lock: a writer may have committed between the first look and the lock.
+        guard stat(path + "-wal", &walInfo) == 0, walInfo.st_size == 0 else { return }
         unlink(path + "-wal")
         unlink(path + "-shm")
         #endif

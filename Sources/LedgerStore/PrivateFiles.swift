@@ -19,13 +19,19 @@ public enum PrivateFiles {
         guard fchmod(fd, fileMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))") }
     }
 
-    /// Creates a folder (and missing parents) with mode 0700.
+    /// Creates a folder (and missing parents) with mode 0700: each is made by `mkdir` with that
+    /// mode (the umask can only narrow it, so it is never open to others, not even briefly) and
+    /// then set to exactly 0700. An existing folder is left as it is.
     public static func createDirectory(_ path: String) throws(LedgerError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: NSNumber(value: Int(directoryMode))])
-        } catch {
-            throw LedgerError(.io, "\(path) cannot be created: \(error.localizedDescription)")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw LedgerError(.io, "\(path) exists and is not a folder") }
+            return
+        }
+        let parent = PathParts.split(path).directory
+        if !parent.isEmpty, parent != path { try createDirectory(parent) }
+        guard mkdir(path, directoryMode) == 0 || errno == EEXIST else {
+            throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))")
         }
         guard chmod(path, directoryMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0700: \(String(cString: strerror(errno)))") }
     }

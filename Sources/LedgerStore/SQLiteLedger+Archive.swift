@@ -50,7 +50,8 @@ final class ProjectionWriter: EntityLookup {
         defer { absent = nil }
         guard
             let change = try Archive.apply(
-                type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self, recordDay: recordTime.day)
+                type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self,
+                latestDay: Archive.latestDay(recordedAt: recordTime))
         else {
             return
         }
@@ -137,8 +138,8 @@ enum ProjectionRows {
 }
 
 /// A decoding running on another thread.
-/// An entry's index, payload and record day (yyyymmdd), decoded for a fold.
-typealias DecodedEntry = (index: UInt64, payload: EventPayload, recordDay: Int)
+/// An entry's index, payload and the last day its dates may begin on (yyyymmdd), decoded for a fold.
+typealias DecodedEntry = (index: UInt64, payload: EventPayload, latestDay: Int)
 
 final class PendingDecode: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
@@ -385,7 +386,7 @@ extension SQLiteLedger {
                 for i in range {
                     do throws(LedgerError) {
                         let line = try EntryLine(bytes: batch[i].line)
-                        out[i] = .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), line.recordedAt.day))
+                        out[i] = .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), Archive.latestDay(recordedAt: line.recordedAt)))
                     } catch { out[i] = .failure(error) }
                 }
             }
@@ -470,7 +471,7 @@ extension SQLiteLedger {
             if decoded.isEmpty { break }
             next += Int64(decoded.count)
             pending = decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
-            for (index, payload, recordDay) in decoded {
+            for (index, payload, latestDay) in decoded {
                 if index > 0, index % interval == 0 {
                     let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                     for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
@@ -480,7 +481,7 @@ extension SQLiteLedger {
                 }
                 let change: ArchiveChange?
                 do throws(LedgerError) {
-                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, recordDay: recordDay)
+                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
                 } catch {
                     throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
                 }

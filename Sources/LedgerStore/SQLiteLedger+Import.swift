@@ -15,9 +15,7 @@ extension SQLiteLedger {
         path: String, entries: String, checkpoints: [(size: UInt64, note: [UInt8])], size: UInt64, root: Digest32,
         stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> SQLiteLedger {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
-        }
+        try requireNewPath(path)
         let temp = path + ".importing-\(getpid())"
         removeDatabaseFiles(temp)
         try PrivateFiles.createEmpty(temp)

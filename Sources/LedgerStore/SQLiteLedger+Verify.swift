@@ -211,7 +211,10 @@ extension SQLiteLedger {
         guard cp.origin == origin else {
             throw LedgerError(.verificationFailed, "the checkpoint in \(outside.name) is for the log \"\(cp.origin.prefix(80))\", not \"\(origin)\"")
         }
-        guard cp.size <= total, cp.size > 0 else {
+        guard cp.size > 0 else {
+            throw LedgerError(.verificationFailed, "the checkpoint in \(outside.name) is for an empty tree, which no ledger has (its genesis is entry 0)")
+        }
+        guard cp.size <= total else {
             throw LedgerError(
                 .verificationFailed,
                 "the checkpoint in \(outside.name) covers \(cp.size) entries but the ledger holds \(total): entries were removed since it was signed "

@@ -134,9 +134,7 @@ public final class SQLiteLedger: @unchecked Sendable {
     public static func create(
         path: String, genesis: Envelope, clock: any LedgerClock = SystemClock(), stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval
     ) throws(LedgerError) -> SQLiteLedger {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
-        }
+        try requireNewPath(path)
         let payload = try EventPayload(bytes: genesis.payload)
         let decision = try EventRules.check(envelope: genesis, payload: payload, index: 0, recordTime: clock.now(), state: MemoryLogState())
         // Build the complete ledger, genesis included, under a temporary name, then link it into
@@ -163,6 +161,19 @@ public final class SQLiteLedger: @unchecked Sendable {
         }
         try linkIntoPlace(temp, path)
         return try open(path: path, clock: clock)
+    }
+
+    /// Refuses a path where a ledger file, or a `-wal`, `-shm` or `-journal` file left by an
+    /// earlier one, exists: SQLite would read a leftover write-ahead log into the new file.
+    static func requireNewPath(_ path: String) throws(LedgerError) {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(.io, "\(path) already exists; choose a new path (an existing ledger is never overwritten)")
+        }
+        for suffix in ["-wal", "-shm", "-journal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            throw LedgerError(
+                .io,
+                "\(path + suffix) exists, left by an earlier ledger at that path; SQLite would read it into the new one: move it away or choose a new path")
+        }
     }
 
     /// The schema and meta rows of a new ledger file.
@@ -332,7 +343,7 @@ public final class SQLiteLedger: @unchecked Sendable {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]
             do throws(LedgerError) {
-                if let existing = try existingIndex(db: db, envelope: envelope, payload: payload) {
+                if let existing = try existingIndex(db: db, envelope: envelope, payload: payload, index: tip.size) {
                     outcomes.append(.existing(existing))
                     continue
                 }
@@ -391,7 +402,7 @@ public final class SQLiteLedger: @unchecked Sendable {
 
     /// If this event id is already logged: its index when the event is the same (same signer,
     /// type, subject and body), a conflict error when the id was used for another event.
-    private func existingIndex(db: Database, envelope: Envelope, payload: EventPayload) throws(LedgerError) -> UInt64? {
+    private func existingIndex(db: Database, envelope: Envelope, payload: EventPayload, index: UInt64) throws(LedgerError) -> UInt64? {
         let row: Row?
         do {
             row = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, line FROM entries WHERE event_id = ?"), arguments: [Data(UUIDv7.parse(payload.id)!)])
@@ -401,12 +412,12 @@ public final class SQLiteLedger: @unchecked Sendable {
         guard let row else { return nil }
         let idx = try row.count(0)
         let line = try EntryLine(bytes: Array(try row.blob(1)))
-        // The signature first: an envelope that is not validly signed by an enrolled key learns
-        // nothing about which ids are in use (it gets the answer any forged envelope gets).
+        // The signer's rights and signature first: an envelope that could not be appended as a new
+        // event (unknown, revoked or under-privileged key, bad signature) learns nothing about
+        // which ids are in use; it gets the answer it would get with a fresh id. Only the exact
+        // bytes already logged are answered with their index whatever the key's state now.
         if line.envelope.payload != envelope.payload || line.envelope.signature != envelope.signature {
-            guard let signer = try SQLLogState(db: db, origin: origin, path: path).key(envelope.keyID) else {
-                throw LedgerError(.refused, "unknown key \(envelope.keyID): it is not enrolled in this ledger")
-            }
+            let signer = try EventRules.authorize(envelope: envelope, payload: payload, index: index, state: SQLLogState(db: db, origin: origin, path: path))
             guard envelope.hasValidSignature(by: signer.publicKey) else {
                 throw LedgerError(
                     .refused, "signature does not verify for key \(envelope.keyID): the payload was altered after signing or signed by another key")

@@ -79,15 +79,22 @@ enum Schema {
         }
     }()
 
-    /// The schema objects of `db`, sorted; SQLite's statistics tables (`sqlite_stat*`, made by
-    /// ANALYZE) are left out: they only steer query plans.
+    /// The statistics tables ANALYZE makes, exactly as SQLite defines them: left out of the
+    /// comparison, since they only steer query plans. Anything else with a `sqlite_` name counts.
+    static let statisticsTables: Set<String> = [
+        "table sqlite_stat1 on sqlite_stat1: CREATE TABLE sqlite_stat1(tbl,idx,stat)",
+        "table sqlite_stat4 on sqlite_stat4: CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)",
+    ]
+
+    /// The schema objects of `db` as `type name on table: SQL` (white space runs collapsed),
+    /// sorted, without SQLite's statistics tables (`statisticsTables`).
     static func objects(_ db: Database) throws -> [String] {
         try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").compactMap { row -> String? in
             let name: String = row[1] ?? ""
-            if name.hasPrefix("sqlite_stat") { return nil }
             let sql: String = row[3] ?? ""
             let normalised = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
-            return "\(row[0] as String? ?? "?") \(name) on \(row[2] as String? ?? "?"): \(normalised)"
+            let object = "\(row[0] as String? ?? "?") \(name) on \(row[2] as String? ?? "?"): \(normalised)"
+            return statisticsTables.contains(object) ? nil : object
         }.sorted()
     }
 

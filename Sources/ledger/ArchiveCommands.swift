@@ -65,7 +65,6 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
-            defer { try? store.close() }
             try requireEntityID(id)
             let (size, when) = try moment.resolve(store)
             let view = ArchiveView(store: store, size: moment.isSet ? size : nil)
@@ -127,7 +126,6 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
-            defer { try? store.close() }
             try requireEntityID(id)
             let entries = try store.entries(concerning: id)
             var state = ArchiveState(only: [id])
@@ -244,7 +242,6 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
-            defer { try? store.close() }
             let f = try filter()
             var incidents: [JSONObject]
             if moment.isSet {
@@ -289,7 +286,6 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
-            defer { try? store.close() }
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
             var requested: UInt64?
             var when: String?

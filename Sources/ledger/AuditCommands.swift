@@ -63,7 +63,9 @@ struct WitnessPolicyOption: ParsableArguments {
         name: .customLong("witness"),
         help: ArgumentHelp("A trusted witness's verifier key (NAME+HASH+BASE64, or a file holding it); repeat for each.", valueName: "vkey"))
     var witnessArgs: [String] = []
-    @Option(help: ArgumentHelp("How many trusted witnesses must have cosigned the latest checkpoint (default: all given).", valueName: "k"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("How many trusted witnesses must have cosigned the latest checkpoint (default: all given).", valueName: "k"))
     var quorum: Int?
 
     func witnesses() throws -> [VerifierKey] {

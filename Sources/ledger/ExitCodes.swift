@@ -29,6 +29,7 @@ enum Exit {
 
 /// Runs a command body, turning a `LedgerError` into a message on stderr and its exit code.
 func guarded(_ body: () throws(LedgerError) -> Void) throws {
+    defer { OpenLedgers.closeAll() }
     do {
         try body()
     } catch {

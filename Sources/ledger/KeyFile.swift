@@ -16,6 +16,8 @@ struct KeyFile {
     /// The sealed seed, or nil when the file is unencrypted.
     var sealed: PassphraseSealing.Sealed?
     private var clearSeed: [UInt8]?
+    /// The permission bits of the file as read (from the descriptor the bytes came through).
+    private var mode: mode_t = 0
 
     var isEncrypted: Bool { sealed != nil }
 
@@ -81,8 +83,19 @@ struct KeyFile {
     /// Reads and checks a key file (does not decrypt it).
     init(path: String) throws(LedgerError) {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Mode and bytes from one descriptor, so the file checked is the file read.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw LedgerError(.keyFile, "key file \(path) cannot be read (missing or no permission)")
+        }
+        defer { try? handle.close() }
+        var info = stat()
+        guard fstat(handle.fileDescriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw LedgerError(.keyFile, "key file \(path) is not a regular file")
+        }
+        mode = info.st_mode & 0o777
+        let data: Data
+        do { data = try handle.read(upToCount: 65537) ?? Data() } catch {
+            throw LedgerError(.keyFile, "key file \(path) cannot be read: \(error.localizedDescription)")
         }
         let object: JSONObject
         do { object = try JSONParser.parseObject(Array(data), limits: .init(maxBytes: 65536, maxDepth: 4, requireNFC: false)) } catch {
@@ -138,11 +151,6 @@ struct KeyFile {
     /// Refuses a key file whose permissions let group or others read or write it (as ssh does):
     /// its secret may already be copied, and using it would hide that.
     func requirePrivatePermissions() throws(LedgerError) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw LedgerError(.io, "key file \(path) cannot be examined: \(String(cString: strerror(errno)))")
-        }
-        let mode = info.st_mode & 0o777
         guard mode & 0o077 != 0 else { return }
         if ProcessInfo.processInfo.environment[KeyFile.allowSharedVariable] == "1" { return }
         throw LedgerError(

@@ -21,6 +21,7 @@ struct LogCommand: ParsableCommand {
     func validate() throws {
         if raw && output.json { throw ValidationError("--raw and --json are alternatives") }
         if from > UInt64(Int64.max) { throw ValidationError("--from must be at most \(Int64.max)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, not \(limit)") }
     }
 
     func run() throws {

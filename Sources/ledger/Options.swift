@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import Synchronization
 import LedgerCrypto
 import LedgerStore
 
@@ -9,7 +10,7 @@ struct LedgerOption: ParsableArguments {
     var ledger: String
 
     func open(readOnly: Bool = false) throws(LedgerError) -> SQLiteLedger {
-        try SQLiteLedger.open(path: ledger, readOnly: readOnly)
+        try OpenLedgers.open(path: ledger, readOnly: readOnly)
     }
 
     /// Opens the ledger read-only for archive views, refusing projections of another version.
@@ -44,4 +45,26 @@ func printJSON(_ members: [(key: String, value: JSONValue)]) {
 
 extension JSONValue {
     static func int(_ v: UInt64) -> JSONValue { .number(String(v)) }
+}
+
+/// Every ledger a command opened, closed when the command ends (`guarded`), so that a read-only
+/// opening removes the `-wal`/`-shm` files it had to create (DECISIONS 50).
+enum OpenLedgers {
+    private static let opened = Mutex<[SQLiteLedger]>([])
+
+    /// Opens a ledger and remembers it for `closeAll`.
+    static func open(path: String, readOnly: Bool) throws(LedgerError) -> SQLiteLedger {
+        let store = try SQLiteLedger.open(path: path, readOnly: readOnly)
+        opened.withLock { $0.append(store) }
+        return store
+    }
+
+    /// Closes every ledger opened so far (errors on close are of no use to the user any more).
+    static func closeAll() {
+        let stores = opened.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        for s in stores { try? s.close() }
+    }
 }

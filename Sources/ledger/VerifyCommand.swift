@@ -29,7 +29,6 @@ struct VerifyCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let outside = try checkpoint.map { path throws(LedgerError) in try Input.read(path, limit: Limits.note, what: Limits.noteName) }
             let store = try ledger.open(readOnly: true)
-            defer { try? store.close() }
             let progress = Progress(label: "verified")
             let folding = Progress(label: "projections recomputed and compared")
             nonisolated(unsafe) var firstPhaseDone = false

@@ -99,7 +99,7 @@ struct WitnessCommand: ParsableCommand {
                         }
                         hashes = file.proof
                     } else if let ledger {
-                        hashes = try SQLiteLedger.open(path: ledger, readOnly: true).consistencyProof(from: latest.size, to: cp.size)
+                        hashes = try OpenLedgers.open(path: ledger, readOnly: true).consistencyProof(from: latest.size, to: cp.size)
                     } else {
                         throw LedgerError(
                             .refused,
@@ -139,10 +139,9 @@ struct WitnessState {
         var latest: [UInt8]?
     }
 
+    /// A state folder, owner-only: whoever could write it could make the witness cosign a fork.
     private func ensure(_ path: String) throws(LedgerError) {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw LedgerError(.io, "\(path) cannot be created: \(error.localizedDescription)")
-        }
+        try PrivateFiles.createDirectory(path)
     }
 
     /// Takes the state directory's exclusive lock (waiting for another run to finish).

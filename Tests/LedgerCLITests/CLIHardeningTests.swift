@@ -76,6 +76,14 @@ struct CLIHardeningTests {
         #expect(mode(s.path("all.geojson")) == 0o600)
         #expect(try runShell(s, umask: "022", ["export-csv", "--ledger", ledger, "--out", s.path("public.csv")]).status == 0)
         #expect(mode(s.path("public.csv")) == 0o644)
+        // A witness's state: whoever could write it could make the witness cosign a fork.
+        try s.newKey("witness")
+        let vkey = try s.run(["key", "vkey", s.keyPath("log"), "--name", s.origin]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let note = s.write("latest.note", try s.run(["checkpoint", "--ledger", ledger, "--list"]).stdout)
+        let w = try runShell(
+            s, umask: "000", ["witness", "--key", s.keyPath("witness"), "--state", s.path("wstate/a"), "--name", "w.example/w1", "--log-key", vkey, note])
+        #expect(w.status == 0, "\(w)")
+        for d in ["wstate", "wstate/a"] { #expect(mode(s.path(d)) == 0o700, "witness folder \(d)") }
         // An imported ledger is owner-only too.
         #expect(try runShell(s, umask: "000", ["import", bag, "--ledger", s.path("copy.ledger"), "--trust", s.keyID("admin")]).status == 0)
         #expect(mode(s.path("copy.ledger")) == 0o600)
@@ -88,12 +96,22 @@ struct CLIHardeningTests {
         ("view", "CREATE VIEW v AS SELECT * FROM entries", "unexpected view `v`"),
         ("index", "CREATE INDEX extra ON entries (type)", "unexpected index `extra`"),
         ("altered table", "ALTER TABLE meta ADD COLUMN extra TEXT", "altered table `meta`"),
+        // SQLite refuses `sqlite_` names in CREATE, but loads whatever the schema table holds.
+        (
+            "trigger named like a statistics table",
+            "PRAGMA writable_schema=ON;\nINSERT INTO sqlite_master VALUES('trigger', 'sqlite_stat_forget', 'entries', 0, "
+                + "'CREATE TRIGGER sqlite_stat_forget AFTER INSERT ON entries BEGIN DELETE FROM checkpoints; END')",
+            "unexpected trigger `sqlite_stat_forget` on `entries`"
+        ),
     ]
 
     @Test("an altered schema fails verify naming the object (exit 1) and refuses writes (exit 5), changing nothing", arguments: schemaTampers.map(\.0))
     func schema(name: String) throws {
         let (_, sql, named) = Self.schemaTampers.first { $0.0 == name }!
         let s = try sandbox()
+        // ANALYZE's statistics tables are no tampering.
+        try SQLTool.run(s.ledger, "ANALYZE")
+        #expect(try s.run(["verify", "--ledger", s.ledger]).status == 0)
         try SQLTool.run(s.ledger, sql)
         let v = try s.run(["verify", "--ledger", s.ledger])
         #expect(v.status == 1 && v.stderr.contains(named) && v.stderr.contains("does not have the ledger schema"), "\(v)")
@@ -177,8 +195,14 @@ struct CLIHardeningTests {
     func noSidecars() throws {
         let s = try sandbox()
         for suffix in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: s.ledger + suffix), "\(suffix) after append") }
-        for args in [["verify"], ["show", "incident:inc-1"], ["history", "incident:inc-1"], ["list"]] {
-            let r = try s.run([args[0], "--ledger", s.ledger] + args.dropFirst())
+        #expect(try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")]).status == 0)
+        let l = ["--ledger", s.ledger]
+        let commands = [
+            ["verify"] + l, ["show", "incident:inc-1"] + l, ["history", "incident:inc-1"] + l, ["list"] + l, ["log"] + l, ["checkpoint", "--list"] + l,
+            ["prove", "inclusion", "--index", "1"] + l, ["export-csv"] + l, ["export-geojson"] + l, ["export", "--out", s.path("bag")] + l,
+        ]
+        for args in commands {
+            let r = try s.run(args)
             #expect(r.status == 0, "\(r)")
             for suffix in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: s.ledger + suffix), "\(suffix) left by \(args[0])") }
         }
@@ -187,6 +211,7 @@ struct CLIHardeningTests {
     @Test("a negative number for a numeric option names the bad value (exit 64)")
     func negativeNumbers() throws {
         let s = try sandbox()
+        let witness = try s.run(["key", "vkey", s.keyPath("log"), "--name", "w.example/w", "--witness"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         for (args, option) in [
             (["prove", "inclusion", "--ledger", s.ledger, "--index", "-1"], "--index"), (["log", "--ledger", s.ledger, "--from", "-5"], "--from"),
             (["show", "--ledger", s.ledger, "incident:inc-1", "--at-size", "-1"], "--at-size"),
@@ -194,6 +219,10 @@ struct CLIHardeningTests {
             let r = try s.run(args)
             #expect(r.status == 64 && r.stderr.contains("is invalid for '\(option)"), "\(r)")
         }
+        let r = try s.run(["log", "--ledger", s.ledger, "--limit", "-1"])
+        #expect(r.status == 64 && r.stderr.contains("--limit must be at least 1"), "\(r)")
+        let q = try s.run(["audit", s.path("bag"), "--trust", String(repeating: "a", count: 64), "--witness", witness, "--quorum", "-1"])
+        #expect(q.status == 64 && q.stderr.contains("--quorum must be between 1"), "\(q)")
     }
 
     @Test("show --json names the tree size its state belongs to while appends run (bounded: 60 views)")

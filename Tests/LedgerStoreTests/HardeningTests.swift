@@ -140,6 +140,38 @@ struct HardeningTests {
             #expect(error.code == .conflict && error.message.contains("already used"), "\(error)")
         }
         #expect(try l.append([original]) == [.existing(4)])
+        // A key without the role, and a revoked key, get the answer a fresh id would get.
+        let roleless = Fixtures.report(subject: "incident:inc-7", n: 10, key: Fixtures.logKey)
+        do {
+            _ = try l.append([roleless])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .refused && error.message.contains("lacks the archivist role"), "\(error)")
+        }
+        _ = try l.append([Fixtures.revoke(Fixtures.archivist, n: 11)])
+        do {
+            _ = try l.append([Fixtures.report(subject: "incident:inc-8", n: 10)])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .refused && error.message.contains("was revoked"), "\(error)")
+        }
+        // The exact bytes logged are still answered with their index (an honest retry).
+        #expect(try l.append([original]) == [.existing(4)])
+    }
+
+    @Test("a new ledger is refused where a -wal, -shm or -journal of an earlier one is left")
+    func leftoverSidecars() throws {
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let path = dir.file("n\(suffix).ledger")
+            _ = FileManager.default.createFile(atPath: path + suffix, contents: Data("left over".utf8))
+            do {
+                _ = try SQLiteLedger.create(path: path, genesis: Fixtures.genesis(), clock: ManualClock())
+                Issue.record("\(suffix): created")
+            } catch {
+                #expect(error.code == .io && error.message.contains("\(suffix) exists"), "\(error)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
     }
 
     /// An incident report signed at `signedAt` with `occurred`.
@@ -172,22 +204,22 @@ struct HardeningTests {
         #expect(try l.size() == 6)
     }
 
-    @Test("a date that begins after the event's record day is refused; ranges by their earliest day")
+    @Test("a date that begins after the day after the event's record day (UTC) is refused; ranges by their earliest day")
     func futureDates() throws {
         let clock = ManualClock()  // 2026-01-01
         let l = try makeLedger(clock: clock)
         let at = clock.now()
-        for ok in ["2026-01-01", "2025/2027", "2026", "2026-01", "../2030", "2026-01-XX"] {
+        for ok in ["2026-01-01", "2026-01-02", "2025/2027", "2026", "2026-01", "../2030", "2026-01-XX"] {
             do { _ = try l.append([Self.report(n: 100 + UInt64(l.size()), signedAt: at, occurred: ok)]) } catch {
                 Issue.record("\(ok) refused: \(error)")
             }
         }
-        for bad in ["2026-01-02", "2027", "2026-02", "2030/2031", "9999-12-31"] {
+        for bad in ["2026-01-03", "2027", "2026-02", "2030/2031", "9999-12-31"] {
             do {
                 _ = try l.append([Self.report(n: 200 + UInt64(l.size()), signedAt: at, occurred: bad)])
                 Issue.record("\(bad) accepted")
             } catch {
-                #expect(error.code == .malformed && error.message.contains("body.occurred") && error.message.contains("begins after 2026-01-01"), "\(error)")
+                #expect(error.code == .malformed && error.message.contains("body.occurred") && error.message.contains("begins after 2026-01-02"), "\(error)")
             }
         }
         // A correction's new date is checked too.

@@ -23,6 +23,17 @@ public enum EventRules {
     ) throws(LedgerError) -> Decision {
         try checkSignedAt(payload.signedAt, recordTime: recordTime)
         if index == 0 { return try checkGenesis(envelope: envelope, payload: payload, verifySignature: verifySignature) }
+        let signer = try authorize(envelope: envelope, payload: payload, index: index, state: state)
+        if verifySignature, !envelope.hasValidSignature(by: signer.publicKey) {
+            throw LedgerError(.refused, "signature does not verify for key \(signer.keyID) (\(signer.name)): payload altered or wrong key")
+        }
+        return try checkEffects(payload: payload, index: index, signer: signer, state: state)
+    }
+
+    /// The signer's rights for an event after the genesis at `index`: the log's origin, a known
+    /// type other than genesis, an enrolled key not revoked before `index`, holding the type's
+    /// role. Returns the signer (whose signature the caller checks).
+    public static func authorize(envelope: Envelope, payload: EventPayload, index: UInt64, state: some LogState) throws(LedgerError) -> KeyRecord {
         guard let origin = state.origin else { throw LedgerError(.refused, "the log has no genesis entry") }
         guard payload.ledger == origin else {
             throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
@@ -45,9 +56,11 @@ public enum EventRules {
                 "key \(signer.keyID) (\(signer.name)) lacks the \(role.rawValue) role that \(payload.type) needs (it has: "
                     + "\(signer.roles.map(\.rawValue).joined(separator: ", ")))")
         }
-        if verifySignature, !envelope.hasValidSignature(by: signer.publicKey) {
-            throw LedgerError(.refused, "signature does not verify for key \(signer.keyID) (\(signer.name)): payload altered or wrong key")
-        }
+        return signer
+    }
+
+    /// `expects` and the key events' own rules, once the signer is authorized.
+    private static func checkEffects(payload: EventPayload, index: UInt64, signer: KeyRecord, state: some LogState) throws(LedgerError) -> Decision {
         let revision = try state.revision(of: payload.subject)
         guard payload.expects == revision else {
             throw LedgerError(
