@@ -46,6 +46,7 @@ not verify).
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -60,7 +61,7 @@ import time
 sys.dont_write_bytecode = True
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CLASSES = ["bundle-entries", "bundle-checkpoints", "bundle-tags", "db-file", "db-checkpoint-rows", "db-entry-rows"]
+CLASSES = ["bundle-entries", "bundle-checkpoints", "bundle-tags", "db-file", "db-checkpoint-rows", "db-entry-rows", "db-structure"]
 TAG_FILES = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"]
 DEFAULT_COUNT = 250  # per class: 1,500 changes, of which well over 1,000 change content
 QUICK_COUNT = 17  # per class: 102 changes
@@ -365,6 +366,60 @@ class LedgerSweep:
             t.expected_index = key
         return self.judge(t)
 
+    # --- db-structure: the file's schema and checkpoints changed with SQL (issue 16); a fixed list,
+    # judged by `verify --checkpoint` with the latest checkpoint note kept outside the file
+    def structure_changes(self):
+        latest = self.base_dump["checkpoints"][-1]
+        size, note = latest[1], bytes(latest[2])
+        # The record the remaining checkpoints give once the latest is deleted (FORMAT.md §15).
+        chain = bytes(32)
+        for row in self.base_dump["checkpoints"][:-1]:
+            root = base64.b64decode(bytes(row[2]).split(b"\n")[2])
+            chain = hashlib.sha256(chain + row[1].to_bytes(8, "big") + root).digest()
+        others = len(self.base_dump["checkpoints"]) - 1
+        return [
+            ("trigger deleting checkpoints on every append", "CREATE TRIGGER t AFTER INSERT ON entries BEGIN DELETE FROM checkpoints; END"),
+            ("trigger on a projection table", "CREATE TRIGGER t AFTER UPDATE ON entities BEGIN SELECT 1; END"),
+            ("trigger named like a statistics table", "PRAGMA writable_schema=ON; INSERT INTO sqlite_master VALUES('trigger', 'sqlite_stat_t', "
+             "'entries', 0, 'CREATE TRIGGER sqlite_stat_t AFTER INSERT ON entries BEGIN DELETE FROM checkpoints; END')"),
+            ("view", "CREATE VIEW v AS SELECT * FROM entries"),
+            ("added table", "CREATE TABLE extra (x)"),
+            ("added index", "CREATE INDEX extra ON entries (signer)"),
+            ("dropped index", "DROP INDEX incident_links_by_other"),
+            ("added column", "ALTER TABLE keys ADD COLUMN note TEXT"),
+            ("one checkpoint deleted", f"DELETE FROM checkpoints WHERE size = {self.checkpoint_sizes[0]}"),
+            ("every checkpoint deleted", "DELETE FROM checkpoints"),
+            ("checkpoint record deleted", "DELETE FROM meta WHERE key = 'checkpoint_record'"),
+            ("checkpoint record altered", "UPDATE meta SET value = '0 0 ' || hex(zeroblob(32)) WHERE key = 'checkpoint_record'"),
+            ("latest checkpoint deleted, record count and size adjusted",
+             f"DELETE FROM checkpoints WHERE size = {size}; UPDATE meta SET value = '{others} {self.checkpoint_sizes[-2] if others else 0} ' || "
+             f"'forged' WHERE key = 'checkpoint_record'"),
+            ("latest checkpoint deleted, record recomputed consistently",
+             f"DELETE FROM checkpoints WHERE size = {size}; UPDATE meta SET value = '{others} {self.checkpoint_sizes[-2] if others else 0} "
+             f"{chain.hex()}' WHERE key = 'checkpoint_record'"),
+            ("downgraded to version 2 with checkpoints and record deleted",
+             "DELETE FROM checkpoints; DELETE FROM meta WHERE key = 'checkpoint_record'; PRAGMA user_version = 2"),
+        ], note
+
+    def structure_trial(self, name, sql, kept):
+        self.write(self.base)
+        c = sqlite3.connect(self.path)
+        try:
+            c.executescript(sql)
+            c.commit()
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            c.close()
+        t = Trial("db-structure", name, 0, 0, 0)
+        rc, out, err = run([self.ctx.bin, "verify", "--ledger", self.path, "--trust", self.ctx.trust, "--json", "--checkpoint", kept])
+        report = parse_json(out)
+        t.rc = rc
+        t.detected = rc in (1, 5)
+        reason = report.get("reason") if isinstance(report, dict) and report.get("reason") else last_line(err)
+        t.said = "verify passed (ok: true)" if rc == 0 else f"exit {rc}: {str(reason)[:180]}"
+        t.step = "damaged" if rc == 5 else ("verify" if rc == 1 else f"exit {rc}")
+        return t
+
     def value_len(self, cls, key):
         table, col, keycol = ("entries", "line", "idx") if cls == "db-entry-rows" else ("checkpoints", "note", "size")
         c = sqlite3.connect(f"file:{self.base_path}?immutable=1", uri=True)
@@ -391,6 +446,13 @@ def sweep(ctx, cls, count, bundle, ledger):
     elif cls == "db-file":
         for offset in rng.sample(range(len(ledger.base)), count):
             trials.append(ledger.file_trial(offset, None))
+    elif cls == "db-structure":
+        changes, note = ledger.structure_changes()
+        kept = os.path.join(ctx.work, "kept.note")
+        with open(kept, "wb") as f:
+            f.write(note)
+        for name, sql in changes:
+            trials.append(ledger.structure_trial(name, sql, kept))
     else:
         keys = ledger.entry_indexes if cls == "db-entry-rows" else ledger.checkpoint_sizes
         lengths = {k: ledger.value_len(cls, k) for k in keys}
@@ -413,6 +475,9 @@ def summarize(cls, trials):
     indexed = [t for t in must if t.expected_index is not None]
     right = [t for t in indexed if t.index_ok]
     idx = f" (at the right index: {len(right)} of {len(indexed)})" if indexed or cls in ("bundle-entries", "db-entry-rows") else ""
+    if cls == "db-structure":
+        for t in trials:
+            print(f"    {'detected' if t.detected else 'MISSED'}: {t.target}: {t.said[:140]}")
     if cls == "db-file":
         slack = len(trials) - len(must)
         print(f"{cls}: detected {len(det)} of {len(must)}{idx}; tried {len(trials)}, content-changing {len(must)}, no content changed (slack) {slack}")
@@ -482,6 +547,9 @@ def main():
         ledger = LedgerSweep(ctx) if any(c.startswith("db-") for c in classes) else None
         if args.replay:
             cls, target, offset, new = args.replay
+            if cls == "db-structure":
+                print("tamper: db-structure is a fixed list; run it with --classes db-structure", file=sys.stderr)
+                return 2
             offset, new = int(offset, 0), int(new, 0)
             if cls.startswith("bundle-"):
                 t = bundle.trial(cls, target, offset, new)
