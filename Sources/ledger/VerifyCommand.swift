@@ -29,6 +29,8 @@ struct VerifyCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let outside = try checkpoint.map { path throws(LedgerError) in try Input.read(path, limit: Limits.note, what: Limits.noteName) }
             let store = try ledger.open(readOnly: true)
+            var info = stat()
+            let fileMode = stat(ledger.ledger, &info) == 0 ? info.st_mode & 0o777 : 0
             let progress = Progress(label: "verified")
             let folding = Progress(label: "projections recomputed and compared")
             nonisolated(unsafe) var firstPhaseDone = false
@@ -57,6 +59,7 @@ struct VerifyCommand: ParsableCommand {
                     ("keys", .int(UInt64(report.keys))), ("lastCheckpointSize", .int(report.lastCheckpointSize)),
                     ("checkpointRecordChecked", .bool(report.checkpointRecordChecked)),
                     ("confirmedCheckpointSize", report.confirmedCheckpointSize.map { .int($0) } ?? .null),
+                    ("fileMode", .string(String(fileMode, radix: 8))),
                 ])
                 return
             }
@@ -73,6 +76,11 @@ struct VerifyCommand: ParsableCommand {
             print(
                 "genesis key id: \(report.genesisKeyID)"
                     + (trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)"))
+            if fileMode & 0o077 != 0 {
+                print(
+                    "note: \(ledger.ledger) is accessible by group or others (mode \(String(fileMode, radix: 8))) and holds sensitive fields; "
+                        + "unless that is deliberate, `chmod 600` it (new ledgers are created 0600)")
+            }
             if report.size > report.lastCheckpointSize {
                 print(
                     "note: entries \(report.lastCheckpointSize) to \(report.size - 1) are not yet committed by a signed checkpoint; until one covers "

@@ -208,6 +208,19 @@ struct CLIHardeningTests {
         }
     }
 
+    @Test("verify points out a ledger file others can read, and reports its mode")
+    func ledgerMode() throws {
+        let s = try sandbox()
+        chmod(s.ledger, 0o644)
+        var r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 0 && r.stdout.contains("accessible by group or others (mode 644)"), "\(r)")
+        r = try s.run(["verify", "--ledger", s.ledger, "--json"])
+        #expect(try r.jsonLines().first?["fileMode"] as? String == "644", "\(r)")
+        chmod(s.ledger, 0o600)
+        r = try s.run(["verify", "--ledger", s.ledger])
+        #expect(r.status == 0 && !r.stdout.contains("accessible by group"), "\(r)")
+    }
+
     @Test("a negative number for a numeric option names the bad value (exit 64)")
     func negativeNumbers() throws {
         let s = try sandbox()
