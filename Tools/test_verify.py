@@ -688,43 +688,7 @@ def example_test() -> None:
 # ---------------------------------------------------------------------------
 # log rules of FORMAT.md §6: usable keys only, signedAt not more than 1 hour after the record time
 
-ED_P = 2 ** 255 - 19
-ED_L = 2 ** 252 + 27742317777372353535851937790883648493
-ED_D = -121665 * pow(121666, -1, ED_P) % ED_P
-
-
-def ed_decode(b: bytes):
-    """RFC 8032 §5.1.3 decoding (y reduced mod p); None when there is no x."""
-    n = int.from_bytes(b, "little")
-    sign, y = n >> 255, (n & ((1 << 255) - 1)) % ED_P
-    x2 = (y * y - 1) * pow(ED_D * y * y + 1, -1, ED_P) % ED_P
-    x = pow(x2, (ED_P + 3) // 8, ED_P)
-    if (x * x - x2) % ED_P:
-        x = x * pow(2, (ED_P - 1) // 4, ED_P) % ED_P
-    if (x * x - x2) % ED_P:
-        return None
-    return (-x % ED_P if x & 1 != sign else x), y
-
-
-def ed_encode(pt) -> bytes:
-    return (pt[1] | (pt[0] & 1) << 255).to_bytes(32, "little")
-
-
-def ed_add(p1, p2):
-    (x1, y1), (x2, y2) = p1, p2
-    t = ED_D * x1 * x2 * y1 * y2 % ED_P
-    return ((x1 * y2 + x2 * y1) * pow(1 + t, -1, ED_P) % ED_P,
-            (y1 * y2 + x1 * x2) * pow(1 - t, -1, ED_P) % ED_P)
-
-
-def ed_mul(k: int, pt):
-    r = (0, 1)
-    while k:
-        if k & 1:
-            r = ed_add(r, pt)
-        pt = ed_add(pt, pt)
-        k >>= 1
-    return r
+from ed25519_points import ED_P, ed_add, ed_decode, ed_encode, order8_point  # noqa: E402
 
 
 def at_offset(record_time: str, micros: int) -> str:
@@ -736,8 +700,7 @@ def at_offset(record_time: str, micros: int) -> str:
 
 def rules_tests() -> None:
     # --- usable keys only: refused at the enrolling entry, reported by the entries step
-    t8 = next(t for t in (ed_mul(ED_L, q) for q in (ed_decode(y.to_bytes(32, "little")) for y in range(2, 200))
-                          if q is not None) if ed_mul(4, t) != (0, 1))
+    t8 = order8_point()
     a_pt = ed_decode(ROGUE.pub)
     cases = [
         ("all-zero 32 bytes (small order)", bytes(32)),

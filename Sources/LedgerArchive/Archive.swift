@@ -117,11 +117,9 @@ public enum Archive {
         for (object, path) in containers {
             for name in datedFields {
                 guard let text = object[name]?.stringValue, let date = EDTF(text), let earliest = date.earliest, earliest > latestDay else { continue }
-                func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-                let day = "\(latestDay / 10_000)-\(two(latestDay / 100 % 100))-\(two(latestDay % 100))"
                 throw BodyReader.error(
                     "\(path).\(name)",
-                    "\"\(Clip.text(text))\" begins after \(day), the day after this event's record day (UTC): a date cannot lie in the future of "
+                    "\"\(Clip.text(text))\" begins after \(PublicExport.day(latestDay)), the day after this event's record day (UTC): a date cannot lie in the future of "
                         + "its record (check the year)")
             }
         }

@@ -53,20 +53,17 @@ struct CheckpointRecord: Equatable, Sendable {
         return record
     }
 
-    /// The record stored in `meta`, nil when absent.
-    static func stored(_ db: Database) throws -> CheckpointRecord?? {
-        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [metaKey]) else { return .none }
-        return .some(CheckpointRecord(text: text))
+    /// The record stored in `meta`, nil when absent; throws `malformed` when it cannot be read.
+    static func stored(_ db: Database, malformed: @autoclosure () -> LedgerError) throws -> CheckpointRecord? {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [metaKey]) else { return nil }
+        guard let record = CheckpointRecord(text: text) else { throw malformed() }
+        return record
     }
 
     /// Adds a newly stored checkpoint to the record in `meta` (same transaction as its row).
     static func append(_ db: Database, size: UInt64, root: Digest32, path: String) throws {
-        var record: CheckpointRecord
-        switch try stored(db) {
-        case .some(.some(let r)): record = r
-        case .some(.none): throw LedgerError(.notALedger, "\(path): meta.\(metaKey) is malformed; run `ledger verify`")
-        case .none: record = CheckpointRecord()
-        }
+        var record =
+            try stored(db, malformed: LedgerError(.notALedger, "\(path): meta.\(metaKey) is malformed; run `ledger verify`")) ?? CheckpointRecord()
         record.add(size: size, root: root)
         try write(db, record)
     }

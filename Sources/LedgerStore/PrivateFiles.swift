@@ -16,7 +16,10 @@ public enum PrivateFiles {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        guard fchmod(fd, fileMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))") }
+        do { try restrict(fd, path: path) } catch {
+            unlink(path)
+            throw error
+        }
     }
 
     /// Creates a folder (and missing parents) with mode 0700: each is made by `mkdir` with that
@@ -37,7 +40,7 @@ public enum PrivateFiles {
     }
 
     /// Sets mode 0600 on an open file descriptor (the umask only ever narrows `open`'s mode).
-    static func restrict(_ fd: Int32, path: String) throws(LedgerError) {
+    public static func restrict(_ fd: Int32, path: String) throws(LedgerError) {
         guard fchmod(fd, fileMode) == 0 else { throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))") }
     }
 }

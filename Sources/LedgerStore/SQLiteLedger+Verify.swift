@@ -106,9 +106,9 @@ extension SQLiteLedger {
             (size: try $0.count(0), note: Array(try $0.blob(1)), outside: false)
         }
         var checkpoints = stored
-        if let outside {
-            let size = try Self.outsideCheckpointSize(outside, origin: origin, total: total)
-            checkpoints.append((size, outside.note, true))
+        let outsideSize = try outside.map { (o) throws(LedgerError) in try Self.outsideCheckpointSize(o, origin: origin, total: total) }
+        if let outside, let outsideSize {
+            checkpoints.append((outsideSize, outside.note, true))
             checkpoints.sort { $0.size < $1.size }
         }
         var record = CheckpointRecord()
@@ -184,21 +184,19 @@ extension SQLiteLedger {
         }
         try checkDerivedTables(db: db, verifier: verifier)
         let recordChecked = try checkCheckpointRecord(db: db, computed: record)
-        var confirmed: UInt64?
-        if let outside, let kept = checkpoints.first(where: \.outside) {
-            guard stored.contains(where: { $0.size == kept.size }) else {
+        if let outside, let outsideSize {
+            guard stored.contains(where: { $0.size == outsideSize }) else {
                 throw LedgerError(
                     .verificationFailed,
-                    "the log is consistent with the checkpoint in \(outside.name) (tree size \(kept.size)), but the ledger file no longer holds that "
+                    "the log is consistent with the checkpoint in \(outside.name) (tree size \(outsideSize)), but the ledger file no longer holds that "
                         + "checkpoint: it was deleted from the file; find out who removed it, and restore the file from a backup or by importing an "
                         + "export that holds it")
             }
-            confirmed = kept.size
         }
         return VerifyReport(
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: stored.count,
             lastCheckpointSize: stored.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "",
-            checkpointRecordChecked: recordChecked, confirmedCheckpointSize: confirmed)
+            checkpointRecordChecked: recordChecked, confirmedCheckpointSize: outsideSize)
     }
 
     /// The outsider's note's tree size, after checking it is a checkpoint of this ledger that
@@ -226,14 +224,15 @@ extension SQLiteLedger {
     /// The checkpoint record in `meta` must be exactly what the stored checkpoints give. False
     /// when the file is version 2 (no record yet; it is added at the next write).
     private func checkCheckpointRecord(db: Database, computed: CheckpointRecord) throws -> Bool {
-        let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-        let stored = try CheckpointRecord.stored(db)
-        if version < Schema.version, stored == nil { return false }
-        guard let stored, let record = stored else {
-            throw LedgerError(
+        func unusable(_ how: String) -> LedgerError {
+            LedgerError(
                 .verificationFailed,
-                "meta.\(CheckpointRecord.metaKey) is \(stored == nil ? "missing" : "malformed"), so the file cannot show that no checkpoint was "
-                    + "deleted from it; restore it from a backup or an export")
+                "meta.\(CheckpointRecord.metaKey) is \(how), so the file cannot show that no checkpoint was deleted from it; restore it from a "
+                    + "backup or an export")
+        }
+        guard let record = try CheckpointRecord.stored(db, malformed: unusable("malformed")) else {
+            if try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < Schema.version { return false }
+            throw unusable("missing")
         }
         guard record == computed else {
             throw LedgerError(

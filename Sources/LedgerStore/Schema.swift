@@ -65,9 +65,27 @@ enum Schema {
         "CREATE INDEX state_versions_by_size ON state_versions (size, id)",
     ]
 
-    /// Every schema object a ledger file holds (tables, indexes, triggers, views), as
-    /// `type name on table: normalised SQL`, built once from `statements` in memory.
-    static let expectedObjects: [String] = {
+    /// One row of `sqlite_master`: what it is, its name, its table, and its SQL with runs of
+    /// white space collapsed (SQLite keeps the statement text as written).
+    struct Object: Hashable, Comparable {
+        var type: String
+        var name: String
+        var table: String
+        var sql: String
+
+        /// Type, name and table: what an object is, whatever its definition.
+        var identity: [String] { [type, name, table] }
+        /// How a message names it.
+        var label: String { "\(type.prefix(20)) `\(name.prefix(80))` on `\(table.prefix(80))`" }
+
+        static func < (a: Object, b: Object) -> Bool {
+            (a.identity + [a.sql]).lexicographicallyPrecedes(b.identity + [b.sql])
+        }
+    }
+
+    /// Every schema object a ledger file holds (tables, indexes, triggers, views), built once
+    /// from `statements` in memory.
+    static let expectedObjects: [Object] = {
         do {
             let queue = try DatabaseQueue()
             return try queue.write { db in
@@ -81,19 +99,18 @@ enum Schema {
 
     /// The statistics tables ANALYZE makes, exactly as SQLite defines them: left out of the
     /// comparison, since they only steer query plans. Anything else with a `sqlite_` name counts.
-    static let statisticsTables: Set<String> = [
-        "table sqlite_stat1 on sqlite_stat1: CREATE TABLE sqlite_stat1(tbl,idx,stat)",
-        "table sqlite_stat4 on sqlite_stat4: CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)",
+    static let statisticsTables: Set<Object> = [
+        Object(type: "table", name: "sqlite_stat1", table: "sqlite_stat1", sql: "CREATE TABLE sqlite_stat1(tbl,idx,stat)"),
+        Object(type: "table", name: "sqlite_stat4", table: "sqlite_stat4", sql: "CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)"),
     ]
 
-    /// The schema objects of `db` as `type name on table: SQL` (white space runs collapsed),
-    /// sorted, without SQLite's statistics tables (`statisticsTables`).
-    static func objects(_ db: Database) throws -> [String] {
-        try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").compactMap { row -> String? in
-            let name: String = row[1] ?? ""
+    /// The schema objects of `db`, sorted, without SQLite's statistics tables.
+    static func objects(_ db: Database) throws -> [Object] {
+        try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master").compactMap { row -> Object? in
             let sql: String = row[3] ?? ""
-            let normalised = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
-            let object = "\(row[0] as String? ?? "?") \(name) on \(row[2] as String? ?? "?"): \(normalised)"
+            let object = Object(
+                type: row[0] ?? "?", name: row[1] ?? "", table: row[2] ?? "?",
+                sql: sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " "))
             return statisticsTables.contains(object) ? nil : object
         }.sorted()
     }
@@ -103,22 +120,14 @@ enum Schema {
     static func check(_ db: Database, path: String, code: LedgerError.Code) throws {
         let found = try objects(db)
         guard found != expectedObjects else { return }
-        let expected = Set(expectedObjects)
-        let present = Set(found)
-        func describe(_ object: String) -> String {
-            let head = object.prefix(while: { $0 != ":" })
-            let parts = head.split(separator: " ")
-            return parts.count >= 4 ? "\(parts[0]) `\(parts[1].prefix(80))` on `\(parts[3].prefix(80))`" : String(head.prefix(120))
-        }
+        let expected = Dictionary(expectedObjects.map { ($0.identity, $0) }, uniquingKeysWith: { a, _ in a })
+        let present = Dictionary(found.map { ($0.identity, $0) }, uniquingKeysWith: { a, _ in a })
         var problems: [String] = []
-        for o in found where !expected.contains(o) {
-            let altered = expectedObjects.contains { $0.prefix(while: { $0 != ":" }) == o.prefix(while: { $0 != ":" }) }
-            problems.append(altered ? "altered \(describe(o))" : "unexpected \(describe(o))")
+        for o in found where expected[o.identity] != o {
+            problems.append((expected[o.identity] == nil ? "unexpected " : "altered ") + o.label)
         }
-        for o in expectedObjects where !present.contains(o) {
-            let altered = found.contains { $0.prefix(while: { $0 != ":" }) == o.prefix(while: { $0 != ":" }) }
-            if !altered { problems.append("missing \(describe(o))") }
-        }
+        for o in expectedObjects where present[o.identity] == nil { problems.append("missing \(o.label)") }
+        if problems.isEmpty { problems.append("an object listed twice in sqlite_master") }
         let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
         throw LedgerError(
             code,

@@ -343,9 +343,11 @@ enum OutputFile {
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, isPrivate ? PrivateFiles.fileMode : 0o644)
         guard fd >= 0 else { throw LedgerError(.io, "\(path) cannot be created: \(String(cString: strerror(errno)))") }
         defer { unlink(temp) }
-        if isPrivate, fchmod(fd, PrivateFiles.fileMode) != 0 {
-            close(fd)
-            throw LedgerError(.io, "\(path): cannot set mode 0600: \(String(cString: strerror(errno)))")
+        if isPrivate {
+            do { try PrivateFiles.restrict(fd, path: path) } catch {
+                close(fd)
+                throw error
+            }
         }
         var written = 0
         while written < bytes.count {

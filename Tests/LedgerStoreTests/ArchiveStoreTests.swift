@@ -63,14 +63,10 @@ struct ArchiveStoreTests {
 
     /// A small state-checkpoint interval, so views as of a moment start from checkpoints.
     func makeLedger(clock: ManualClock = ManualClock(), interval: UInt64 = 5) throws -> ArchiveWriter {
-        let l = try SQLiteLedger.create(path: dir.file("a.ledger"), genesis: Fixtures.genesis(), clock: clock, stateCheckpointInterval: interval)
-        _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
-        return ArchiveWriter(ledger: l)
+        ArchiveWriter(ledger: try StoreFixtures.standardLedger(at: dir.file("a.ledger"), clock: clock, interval: interval))
     }
 
-    func fingerprint(_ path: String) -> [String] {
-        ["", "-wal"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }
-    }
+    func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
 
     @Test("projections maintained on append equal the ones `rebuild` computes from the log")
     func rebuildEqualsIncremental() throws {

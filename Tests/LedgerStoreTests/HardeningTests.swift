@@ -11,14 +11,10 @@ struct HardeningTests {
     let dir = TemporaryDirectory()
 
     func makeLedger(clock: ManualClock = ManualClock()) throws -> SQLiteLedger {
-        let l = try SQLiteLedger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis(), clock: clock)
-        _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
-        return l
+        try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
     }
 
-    func fingerprint(_ path: String) -> [String] {
-        ["", "-wal"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }
-    }
+    func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
 
     /// `key.enrolled` for raw public-key bytes, signed by the fixture admin.
     static func enrollRaw(_ bytes: [UInt8], roles: [String], n: UInt64) -> Envelope {

@@ -10,17 +10,10 @@ struct SQLiteLedgerTests {
     let dir = TemporaryDirectory()
 
     func makeLedger(clock: ManualClock = ManualClock()) throws -> SQLiteLedger {
-        let l = try SQLiteLedger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis(), clock: clock)
-        _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
-        return l
+        try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
     }
 
-    /// SHA-256 of the ledger file and its WAL, to prove a refusal changed nothing.
-    func fingerprint(_ path: String) -> [String] {
-        ["", "-wal"].map { s in
-            FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent"
-        }
-    }
+    func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
 
     @Test("append, idempotent resubmission, log rows and verify")
     func appendAndVerify() throws {

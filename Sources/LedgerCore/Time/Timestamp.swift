@@ -20,19 +20,23 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The UTC calendar day as yyyymmdd (e.g. 20190505), the form EDTF bounds use.
     public var day: Int {
-        let days = microseconds >= 0 ? microseconds / 86_400_000_000 : (microseconds + 1) / 86_400_000_000 - 1
-        let (y, m, d) = Civil.date(fromDays: days)
+        let (y, m, d) = Civil.date(fromDays: dayAndTime.days)
         return Int(y) * 10_000 + Int(m) * 100 + Int(d)
     }
 
-    private func format(fractionDigits: Int) -> String {
-        var us = microseconds
-        var days = us / 86_400_000_000
-        us -= days * 86_400_000_000
+    /// Days since the epoch (rounded down) and microseconds into that day.
+    private var dayAndTime: (days: Int64, us: Int64) {
+        var days = microseconds / 86_400_000_000
+        var us = microseconds - days * 86_400_000_000
         if us < 0 {
             us += 86_400_000_000
             days -= 1
         }
+        return (days, us)
+    }
+
+    private func format(fractionDigits: Int) -> String {
+        let (days, us) = dayAndTime
         let (y, m, d) = Civil.date(fromDays: days)
         let secs = us / 1_000_000
         let frac = us % 1_000_000
