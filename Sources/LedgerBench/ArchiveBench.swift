@@ -53,12 +53,12 @@ struct ArchiveBench: ParsableCommand {
         let cores = System.activeProcessorCount
         print("ledger-bench archive: \(events) synthetic archive events, \(cores) cores, machine \(ProcessInfo.processInfo.hostName)")
 
-        let ledger: SQLiteLedger
+        let ledger: Ledger
         if FileManager.default.fileExists(atPath: file) {
-            ledger = try SQLiteLedger.open(path: file)
+            ledger = try Ledger.open(path: file)
             print("reusing \(file): \(try ledger.size()) entries")
         } else {
-            var gen: SQLiteLedger!
+            var gen: Ledger!
             let t = try Self.time {
                 gen = try ArchiveGenerator.generate(events: events, path: file) { done in
                     if done % 100_000 == 0 { FileHandle.standardError.write(Data("generated \(done)\n".utf8)) }

@@ -246,10 +246,10 @@ struct ArchiveGenerator {
     static let start = Timestamp(microseconds: 1_735_689_600_000_000)  // 2025-01-01
 
     /// Creates a ledger at `path` holding `events` archive events (plus genesis and enrollments).
-    static func generate(events: Int, path: String, progress: (Int) -> Void) throws -> SQLiteLedger {
+    static func generate(events: Int, path: String, progress: (Int) -> Void) throws -> Ledger {
         var g = ArchiveGenerator()
         let (genesis, enroll) = g.setup(start: start)
-        let ledger = try SQLiteLedger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
+        let ledger = try Ledger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
         _ = try ledger.append(enroll)
         var done = 0
         while done < events {

@@ -48,7 +48,7 @@ struct AuditBench: ParsableCommand {
 
     func run() throws {
         let (logKey, adminKey) = (Self.logKey, Self.adminKey)
-        let ledger = try SQLiteLedger.open(path: path)
+        let ledger = try Ledger.open(path: path)
         let logID = KeyID.of(logKey.publicKey)
         if try ledger.keys().first(where: { $0.keyID == logID }) == nil {
             let d = KeyDescriptor(publicKey: logKey.publicKey, name: "Bench log key (demo key)", roles: [.log])

@@ -125,7 +125,7 @@ struct LogBench: ParsableCommand {
 
         var best: [String: Double] = [:]
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
-        var ledger: SQLiteLedger!
+        var ledger: Ledger!
         var path = ""
         var verifyReport: VerifyReport!
         for round in 1...rounds {
@@ -146,7 +146,7 @@ struct LogBench: ParsableCommand {
             // subject rows, in transactions of 10,000.
             if ledger != nil { try ledger.close() }
             path = dir + "/bench-\(round).ledger"
-            ledger = try SQLiteLedger.create(path: path, genesis: genesis)
+            ledger = try Ledger.create(path: path, genesis: genesis)
             _ = try ledger.append([enrollment])
             keep(
                 "import",

@@ -173,7 +173,7 @@ struct SuiteBench: ParsableCommand {
 
         var best: [String: Double] = [:]
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
-        var ledger: SQLiteLedger!
+        var ledger: Ledger!
         var path = ""
         let rawDB = dir + "/raw.sqlite"
         for round in 1...o.rounds {
@@ -186,7 +186,7 @@ struct SuiteBench: ParsableCommand {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             }
             path = dir + "/suite-\(round).ledger"
-            ledger = try SQLiteLedger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
+            ledger = try Ledger.create(path: path, genesis: genesis, clock: SteppingClock(start: start))
             _ = try ledger.append(enrollments)
             keep(
                 "append",

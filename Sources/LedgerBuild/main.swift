@@ -125,7 +125,7 @@ func build(records dir: String, out: String, ledgerPath: String?) throws {
     let adminD = KeyDescriptor(publicKey: Demo.admin.publicKey, name: "DEMO admin (published seed, never for real use)", roles: [.admin])
     clock.set(time(start))
     let genesis = envelope(EventTypes.genesis, adminD.keyID, JSONObject(uniqueMembers: [("admin", .object(adminD.json))]), Demo.admin, lastTime)
-    let ledger = try SQLiteLedger.create(path: path, genesis: genesis, clock: clock)
+    let ledger = try Ledger.create(path: path, genesis: genesis, clock: clock)
     for (key, name, role) in [
         (Demo.archivist, "DEMO archivist (published seed, never for real use)", Role.archivist),
         (Demo.reviewer, "DEMO reviewer (published seed, never for real use)", Role.reviewer),

@@ -1,4 +1,3 @@
-import GRDB
 import LedgerCore
 import LedgerCrypto
 
@@ -41,12 +40,12 @@ struct CheckpointRecord: Equatable, Sendable {
     }
 
     /// The record the stored checkpoint notes give (each note's size and root, in size order).
-    static func computed(_ db: Database, path: String) throws -> CheckpointRecord {
+    static func computed(_ rows: any StorageReader, location: String) throws(LedgerError) -> CheckpointRecord {
         var record = CheckpointRecord()
-        for row in try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size") {
+        for (size, note) in try rows.checkpoints() {
             let cp: Checkpoint
-            do { cp = try Checkpoint(text: SignedNote(bytes: Array(try row.blob(1))).text) } catch {
-                throw LedgerError(.notALedger, "\(path): the stored checkpoint at size \((try? row.count(0)) ?? 0) cannot be read; run `ledger verify`")
+            do throws(LedgerError) { cp = try Checkpoint(text: SignedNote(bytes: note).text) } catch {
+                throw LedgerError(.notALedger, "\(location): the stored checkpoint at size \(size) cannot be read; run `ledger verify`")
             }
             record.add(size: cp.size, root: cp.root)
         }
@@ -54,21 +53,21 @@ struct CheckpointRecord: Equatable, Sendable {
     }
 
     /// The record stored in `meta`, nil when absent; throws `malformed` when it cannot be read.
-    static func stored(_ db: Database, malformed: @autoclosure () -> LedgerError) throws -> CheckpointRecord? {
-        guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [metaKey]) else { return nil }
+    static func stored(_ rows: any StorageReader, malformed: @autoclosure () -> LedgerError) throws(LedgerError) -> CheckpointRecord? {
+        guard let text = try rows.meta()[metaKey] else { return nil }
         guard let record = CheckpointRecord(text: text) else { throw malformed() }
         return record
     }
 
     /// Adds a newly stored checkpoint to the record in `meta` (same transaction as its row).
-    static func append(_ db: Database, size: UInt64, root: Digest32, path: String) throws {
+    static func append(_ rows: any StorageWriter, size: UInt64, root: Digest32, location: String) throws(LedgerError) {
         var record =
-            try stored(db, malformed: LedgerError(.notALedger, "\(path): meta.\(metaKey) is malformed; run `ledger verify`")) ?? CheckpointRecord()
+            try stored(rows, malformed: LedgerError(.notALedger, "\(location): meta.\(metaKey) is malformed; run `ledger verify`")) ?? CheckpointRecord()
         record.add(size: size, root: root)
-        try write(db, record)
+        try write(rows, record)
     }
 
-    static func write(_ db: Database, _ record: CheckpointRecord) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [metaKey, record.text])
+    static func write(_ rows: any StorageWriter, _ record: CheckpointRecord) throws(LedgerError) {
+        try rows.setMeta(metaKey, record.text)
     }
 }

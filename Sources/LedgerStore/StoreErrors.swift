@@ -38,3 +38,11 @@ extension LedgerError {
         }
     }
 }
+
+extension LedgerError {
+    /// Maps any failure below the front end (a storage's own error, a Merkle error over stored
+    /// nodes) to a ledger error naming the ledger's location.
+    static func storage(_ error: any Error, location: String) -> LedgerError {
+        database(error, path: location)
+    }
+}

@@ -81,7 +81,7 @@ struct AppendCommand: ParsableCommand {
     }
 }
 
-extension SQLiteLedger {
+extension Ledger {
     /// Appends in one transaction (`append`), with a progress bar on standard error in a
     /// terminal when there are 10,000 envelopes or more.
     func appendShowingProgress(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {

@@ -25,7 +25,7 @@ struct AsOfOption: ParsableArguments {
     var isSet: Bool { asOf != nil || atSize != nil }
 
     /// The tree size the view is taken at, and the moment it names (RFC 3339 with microseconds).
-    func resolve(_ store: SQLiteLedger) throws(LedgerError) -> (size: UInt64, moment: String) {
+    func resolve(_ store: Ledger) throws(LedgerError) -> (size: UInt64, moment: String) {
         let current = try store.size()
         if let asOf, let t = Timestamp.parseRFC3339(asOf) {
             // A moment still to come is not fixed yet: later appends would fall before it.
@@ -129,7 +129,7 @@ struct HistoryCommand: ParsableCommand {
             try requireEntityID(id)
             let entries = try store.entries(concerning: id)
             var state = ArchiveState(only: [id])
-            var revisions: [(entry: SQLiteLedger.ConcerningEntry, changes: [FieldChange])] = []
+            var revisions: [(entry: Ledger.ConcerningEntry, changes: [FieldChange])] = []
             for e in entries {
                 let before = try state.state(of: id)
                 do throws(LedgerError) {

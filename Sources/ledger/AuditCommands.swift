@@ -220,7 +220,7 @@ struct ImportCommand: ParsableCommand {
             let report = try input.audit(witnesses: witnesses, keepNotes: true)
             if let failure = report.failure { throw LedgerError(.verificationFailed, "audit failed, nothing imported: \(failure.description)") }
             let building = Progress(label: "imported")
-            let store = try SQLiteLedger.importBundle(
+            let store = try Ledger.importBundle(
                 path: ledger, entries: input.bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
                 root: report.root!, progress: building.update)
             building.finish()

@@ -9,12 +9,12 @@ struct LedgerOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Path of the ledger file (SQLite).", valueName: "path"))
     var ledger: String
 
-    func open(readOnly: Bool = false) throws(LedgerError) -> SQLiteLedger {
+    func open(readOnly: Bool = false) throws(LedgerError) -> Ledger {
         try OpenLedgers.open(path: ledger, readOnly: readOnly)
     }
 
     /// Opens the ledger read-only for archive views, refusing projections of another version.
-    func openArchive() throws(LedgerError) -> SQLiteLedger {
+    func openArchive() throws(LedgerError) -> Ledger {
         let store = try open(readOnly: true)
         try store.requireCurrentProjections()
         return store
@@ -50,11 +50,11 @@ extension JSONValue {
 /// Every ledger a command opened, closed when the command ends (`guarded`), so that a read-only
 /// opening removes the `-wal`/`-shm` files it had to create (DECISIONS 50).
 enum OpenLedgers {
-    private static let opened = Mutex<[SQLiteLedger]>([])
+    private static let opened = Mutex<[Ledger]>([])
 
     /// Opens a ledger and remembers it for `closeAll`.
-    static func open(path: String, readOnly: Bool) throws(LedgerError) -> SQLiteLedger {
-        let store = try SQLiteLedger.open(path: path, readOnly: readOnly)
+    static func open(path: String, readOnly: Bool) throws(LedgerError) -> Ledger {
+        let store = try Ledger.open(path: path, readOnly: readOnly)
         opened.withLock { $0.append(store) }
         return store
     }

@@ -62,7 +62,7 @@ struct ProveCommand: ParsableCommand {
         }
     }
 
-    static func checkpoint(_ store: SQLiteLedger, size: UInt64?) throws(LedgerError) -> (UInt64, [UInt8]) {
+    static func checkpoint(_ store: Ledger, size: UInt64?) throws(LedgerError) -> (UInt64, [UInt8]) {
         let all = try store.checkpoints()
         if let size {
             guard let note = try store.checkpointNote(size: size) else {

@@ -6,7 +6,7 @@ import LedgerCrypto
 import LedgerStore
 
 /// The states, size, root and moment a public export is built from.
-func publicExportInput(_ ledger: LedgerOption, _ moment: AsOfOption) throws(LedgerError) -> (SQLiteLedger, ArchiveState, UInt64, Digest32, String) {
+func publicExportInput(_ ledger: LedgerOption, _ moment: AsOfOption) throws(LedgerError) -> (Ledger, ArchiveState, UInt64, Digest32, String) {
     let store = try ledger.openArchive()
     let size: UInt64
     let when: String

@@ -8,7 +8,7 @@ import Testing
 
 /// Signs archive events for a test ledger, tracking each subject's revision.
 struct ArchiveWriter {
-    let ledger: SQLiteLedger
+    let ledger: Ledger
     var revisions: [String: UInt64] = [:]
     var n: UInt64 = 1000
 
@@ -118,7 +118,7 @@ struct ArchiveStoreTests {
         try w.scenario()
         let ids = ["facility:m10", "facility:m2", "incident:m10-a", "incident:m10-b", "incident:dup", "actor:ru-af", "source:sams"]
         // Append the same envelopes one at a time to a second ledger, noting its current states after each.
-        let replica = try SQLiteLedger.create(path: dir.file("b.ledger"), genesis: Fixtures.genesis(), clock: ManualClock())
+        let replica = try Ledger.create(path: dir.file("b.ledger"), genesis: Fixtures.genesis(), clock: ManualClock())
         _ = try replica.append(Array(Fixtures.standardPrefix().dropFirst()))
         var checked = 0
         for line in try lines(w.ledger).dropFirst(4) {
@@ -137,7 +137,7 @@ struct ArchiveStoreTests {
         #expect(checked == 14 * ids.count)
     }
 
-    func lines(_ l: SQLiteLedger) throws -> [[UInt8]] {
+    func lines(_ l: Ledger) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         try l.forEachBatch { (batch) throws(LedgerError) in out += batch.map(\.line) }
         return out

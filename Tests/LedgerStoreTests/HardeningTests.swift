@@ -10,7 +10,7 @@ import Testing
 struct HardeningTests {
     let dir = TemporaryDirectory()
 
-    func makeLedger(clock: ManualClock = ManualClock()) throws -> SQLiteLedger {
+    func makeLedger(clock: ManualClock = ManualClock()) throws -> Ledger {
         try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
     }
 
@@ -70,7 +70,7 @@ struct HardeningTests {
         try l.close()
         let path = dir.file("t.ledger")
         let before = fingerprint(path)
-        let reopened = try SQLiteLedger.open(path: path, clock: ManualClock())
+        let reopened = try Ledger.open(path: path, clock: ManualClock())
         do {
             _ = try reopened.append([Self.enrollRaw(bytes, roles: ["admin"], n: 60)])
             Issue.record("\(name): accepted")
@@ -95,7 +95,7 @@ struct HardeningTests {
         ])
         let g = Fixtures.envelope(type: EventTypes.genesis, subject: SHA256.hash(zero).hex, expects: 0, body: body, key: Fixtures.admin, n: 0)
         do {
-            _ = try SQLiteLedger.create(path: dir.file("g.ledger"), genesis: g, clock: ManualClock())
+            _ = try Ledger.create(path: dir.file("g.ledger"), genesis: g, clock: ManualClock())
             Issue.record("accepted")
         } catch {
             #expect(error.message.contains("not a usable Ed25519 public key"), "\(error)")
@@ -161,7 +161,7 @@ struct HardeningTests {
             let path = dir.file("n\(suffix).ledger")
             _ = FileManager.default.createFile(atPath: path + suffix, contents: Data("left over".utf8))
             do {
-                _ = try SQLiteLedger.create(path: path, genesis: Fixtures.genesis(), clock: ManualClock())
+                _ = try Ledger.create(path: path, genesis: Fixtures.genesis(), clock: ManualClock())
                 Issue.record("\(suffix): created")
             } catch {
                 #expect(error.code == .io && error.message.contains("\(suffix) exists"), "\(error)")

@@ -9,7 +9,7 @@ import Testing
 struct SQLiteLedgerTests {
     let dir = TemporaryDirectory()
 
-    func makeLedger(clock: ManualClock = ManualClock()) throws -> SQLiteLedger {
+    func makeLedger(clock: ManualClock = ManualClock()) throws -> Ledger {
         try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
     }
 
@@ -72,7 +72,7 @@ struct SQLiteLedgerTests {
             ("bad signature inside a batch", [Fixtures.report(subject: "incident:inc-3", n: 30), tampered], .refused),
         ]
         for (name, batch, code) in cases {
-            let reopened = try SQLiteLedger.open(path: path, clock: ManualClock())
+            let reopened = try Ledger.open(path: path, clock: ManualClock())
             do {
                 _ = try reopened.append(batch)
                 Issue.record("\(name): accepted")
@@ -82,14 +82,14 @@ struct SQLiteLedgerTests {
             try reopened.close()
             #expect(fingerprint(path) == before, "\(name) changed the file")
         }
-        let reopened = try SQLiteLedger.open(path: path)
+        let reopened = try Ledger.open(path: path)
         #expect(try reopened.size() == 5)
     }
 
     @Test("durability: WAL journal and synchronous FULL on every connection")
     func durability() throws {
         let l = try makeLedger()
-        let settings = try l.durabilitySettings()
+        let settings = try #require(l.storage as? SQLiteStorage).durabilitySettings()
         #expect(settings.journalMode == "wal")
         #expect(settings.synchronous == 2)  // FULL
     }
@@ -225,11 +225,11 @@ struct SQLiteLedgerTests {
         try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: truncated))
         for path in [text, truncated] {
             let before = fingerprint(path)
-            do { _ = try SQLiteLedger.open(path: path); Issue.record("opened \(path)") } catch { #expect(error.code == .notALedger, "\(error)") }
+            do { _ = try Ledger.open(path: path); Issue.record("opened \(path)") } catch { #expect(error.code == .notALedger, "\(error)") }
             #expect(fingerprint(path) == before)
         }
-        do { _ = try SQLiteLedger.open(path: dir.file("absent.ledger")); Issue.record("opened") } catch { #expect(error.code == .notALedger) }
+        do { _ = try Ledger.open(path: dir.file("absent.ledger")); Issue.record("opened") } catch { #expect(error.code == .notALedger) }
         #expect(!FileManager.default.fileExists(atPath: dir.file("absent.ledger")))
-        #expect(throws: LedgerError.self) { try SQLiteLedger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis()) }
+        #expect(throws: LedgerError.self) { try Ledger.create(path: dir.file("t.ledger"), genesis: Fixtures.genesis()) }
     }
 }

@@ -6,10 +6,10 @@ import LedgerTesting
 /// Ledgers and file fingerprints shared by the store tests.
 enum StoreFixtures {
     /// A new ledger at `path` holding the fixture genesis and the standard enrollments (4 entries).
-    static func standardLedger(at path: String, clock: ManualClock = ManualClock(), interval: UInt64 = SQLiteLedger.defaultStateCheckpointInterval)
-        throws -> SQLiteLedger
+    static func standardLedger(at path: String, clock: ManualClock = ManualClock(), interval: UInt64 = Ledger.defaultStateCheckpointInterval)
+        throws -> Ledger
     {
-        let l = try SQLiteLedger.create(path: path, genesis: Fixtures.genesis(), clock: clock, stateCheckpointInterval: interval)
+        let l = try Ledger.create(path: path, genesis: Fixtures.genesis(), clock: clock, stateCheckpointInterval: interval)
         _ = try l.append(Array(Fixtures.standardPrefix().dropFirst()))
         return l
     }

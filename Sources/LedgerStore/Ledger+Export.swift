@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LedgerCore
 import LedgerCrypto
 
@@ -12,7 +11,7 @@ public struct ExportReport: Sendable {
     public var payloadOctets: UInt64
 }
 
-extension SQLiteLedger {
+extension Ledger {
     /// Writes entries `0 … size-1` and every stored checkpoint up to `size` as a BagIt bundle
     /// (FORMAT.md §11) at `directory`, which must not exist. `size` defaults to the log's size and
     /// must be the size of a stored checkpoint (an export never carries entries that no signed
@@ -27,8 +26,9 @@ extension SQLiteLedger {
         let (parent, name) = PathParts.split(directory)
         let temp = parent + "/.\(name).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: temp)
-        do {
-            let report = try queue.read { db in try self.export(db: db, temp: temp, requested: requested, exportTime: exportTime, progress: progress) }
+        do throws(LedgerError) {
+            let report = try read { (r) throws(LedgerError) in try self.export(r, temp: temp, requested: requested, exportTime: exportTime, progress: progress)
+            }
             guard rename(temp, directory) == 0 else {
                 throw LedgerError(.io, "\(directory) could not be created (\(String(cString: strerror(errno))))")
             }
@@ -38,14 +38,15 @@ extension SQLiteLedger {
             return r
         } catch {
             try? FileManager.default.removeItem(atPath: temp)
-            if let e = error as? LedgerError { throw e }
-            throw LedgerError.database(error, path: path)
+            throw error
         }
     }
 
-    private func export(db: Database, temp: String, requested: UInt64?, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)?) throws -> ExportReport {
-        let logSize = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
-        let stored = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { (size: try $0.count(0), note: Array(try $0.blob(1))) }
+    private func export(
+        _ r: any StorageReader, temp: String, requested: UInt64?, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)?
+    ) throws(LedgerError) -> ExportReport {
+        let logSize = try r.size()
+        let stored = try r.checkpoints()
         let size = requested ?? logSize
         guard size >= 1, size <= logSize else {
             throw LedgerError(.refused, "--upto \(size) is outside the log, which holds \(logSize) entries")
@@ -61,7 +62,7 @@ extension SQLiteLedger {
                 "no signed checkpoint covers exactly \(size) entries, so the export could not prove them (\(known)); sign one with `ledger "
                     + "checkpoint --key LOGKEY`, or pass --upto with a checkpointed size")
         }
-        let root = try MerkleTree.root(size: size, source: SQLMerkleNodes(db: db))
+        let root = try Self.merkle(path) { () throws in try MerkleTree.root(size: size, source: r) }
         let latestCP = try Checkpoint(text: SignedNote(bytes: latest.note).text)
         guard latestCP.root == root, latestCP.origin == origin else {
             throw LedgerError(.verificationFailed, "the stored checkpoint at size \(size) does not match the stored tree; run `ledger verify`")
@@ -76,15 +77,18 @@ extension SQLiteLedger {
         var hasher = SHA256.Hasher()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 << 20)
-        let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx < ? ORDER BY idx", arguments: [Int64(size)])
         var expected: UInt64 = 0
-        while let row = try cursor.next() {
-            guard try row.count(0) == expected else {
-                throw LedgerError(.verificationFailed, "entry \(expected) is missing from the ledger file; run `ledger verify`")
+        while expected < size {
+            let batch = try r.entryLines(from: expected, below: size, limit: 8192)
+            if batch.isEmpty { break }
+            for (index, line) in batch {
+                guard index == expected else {
+                    throw LedgerError(.verificationFailed, "entry \(expected) is missing from the ledger file; run `ledger verify`")
+                }
+                buffer.append(contentsOf: line)
+                buffer.append(0x0A)
+                expected += 1
             }
-            try row.withUnsafeData(atIndex: 1) { d in if let d { buffer.append(contentsOf: d) } }
-            buffer.append(0x0A)
-            expected += 1
             if buffer.count >= 8 << 20 {
                 hasher.update(buffer)
                 try entries.write(buffer)

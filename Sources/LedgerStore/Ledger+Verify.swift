@@ -1,31 +1,16 @@
 import Foundation
-import GRDB
 import LedgerCore
 import LedgerArchive
 import LedgerCrypto
 
-/// `PRAGMA integrity_check` (pages, cells, and every index against its table) on a separate
-/// read-only connection, on a background thread.
+/// A storage's own structural check (`LedgerStorage.structuralDamage`) on a background thread.
 final class StructureCheck: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: LedgerError?
 
-    init(path: String) {
+    init(_ storage: any LedgerStorage) {
         Thread.detachNewThread { [self] in
-            do {
-                var config = Configuration()
-                config.readonly = true
-                let queue = try DatabaseQueue(path: path, configuration: config)
-                let damage = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
-                try queue.close()
-                if damage != ["ok"] {
-                    result = LedgerError(
-                        .notALedger,
-                        "\(path) is damaged at the SQLite level: \(damage.prefix(5).joined(separator: "; ")); restore it from a backup or an export")
-                }
-            } catch {
-                result = LedgerError.database(error, path: path)
-            }
+            result = storage.structuralDamage()
             done.signal()
         }
     }
@@ -60,7 +45,7 @@ public struct VerifyReport: Sendable {
     public var confirmedCheckpointSize: UInt64?
 }
 
-extension SQLiteLedger {
+extension Ledger {
     /// Re-checks the whole file inside one read transaction, trusting none of the derived
     /// tables: SQLite's own page structure (`quick_check`); every entry from its stored bytes
     /// (signatures, signer rights at each index, origin, record-time order, `expects`, ids);
@@ -77,34 +62,31 @@ extension SQLiteLedger {
     ) throws(LedgerError) -> VerifyReport {
         // SQLite's structural check reads the whole file; it runs on its own read-only
         // connection beside the entry checks, which are bound by signature verification.
-        let structure = StructureCheck(path: path)
+        let structure = StructureCheck(storage)
         let report: VerifyReport
-        do {
-            report = try queue.read { db in
-                try Schema.check(db, path: self.path, code: .verificationFailed)
-                let report = try self.verify(db: db, trust: trust, outside: outside, parallelism: parallelism, progress: progress)
-                try self.checkProjections(db: db, progress: projectionProgress)
+        do throws(LedgerError) {
+            report = try read { (r) throws(LedgerError) in
+                let report = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, progress: progress)
+                try self.checkProjections(r, progress: projectionProgress)
                 return report
             }
         } catch {
             if let damage = structure.damage() { throw damage }
-            throw LedgerError.database(error, path: path)
+            throw error
         }
         if let damage = structure.damage() { throw damage }
         return report
     }
 
     private func verify(
-        db: Database, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?
-    ) throws -> VerifyReport {
+        _ r: any StorageReader, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?
+    ) throws(LedgerError) -> VerifyReport {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         verifier.collectsNodes = true
         var nodesChecked: UInt64 = 0
-        var nodeCursors: [Int: RowCursor] = [:]
-        let total = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM entries")?.count(0) ?? 0
-        let stored = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map {
-            (size: try $0.count(0), note: Array(try $0.blob(1)), outside: false)
-        }
+        var nodeReader = StoredNodeReader(rows: r)
+        let total = try r.entryCount()
+        let stored = try r.checkpoints().map { (size: $0.size, note: $0.note, outside: false) }
         var checkpoints = stored
         let outsideSize = try outside.map { (o) throws(LedgerError) in try Self.outsideCheckpointSize(o, origin: origin, total: total) }
         if let outside, let outsideSize {
@@ -129,21 +111,12 @@ extension SQLiteLedger {
             }
         }
         try checkCheckpoints()
-        let statement = try db.makeStatement(
-            sql: "SELECT idx, line, leaf, recorded_at, type, subject, signer, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT 8192")
         while true {
-            var lines: [[UInt8]] = []
-            var stored: [StoredEntry] = []
-            var indexes: [UInt64] = []
-            let cursor = try Row.fetchCursor(statement, arguments: [Int64(given)])
-            while let row = try cursor.next() {
-                indexes.append(try row.count(0))
-                lines.append(try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] })
-                let leaf: Digest32? = try row.withUnsafeData(atIndex: 2) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }
-                stored.append(
-                    StoredEntry(
-                        leaf: leaf, recordedAt: try row.text(3), type: try row.text(4), subject: try row.text(5), signer: try row.text(6),
-                        eventID: Array(try row.blob(7))))
+            let rows = try r.entries(from: given, below: UInt64.max, limit: 8192)
+            let lines = rows.map(\.line)
+            let indexes = rows.map(\.index)
+            let stored = rows.map {
+                StoredEntry(leaf: $0.leaf, recordedAt: $0.recordedAt, type: $0.type, subject: $0.subject, signer: $0.signer, eventID: $0.eventID)
             }
             if lines.isEmpty { break }
             // Split the batch so that every checkpoint size falls on a boundary.
@@ -159,7 +132,7 @@ extension SQLiteLedger {
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
                 try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
-                try checkNodes(db: db, verifier.takeNodes(), cursors: &nodeCursors, count: &nodesChecked)
+                try nodeReader.check(verifier.takeNodes(), count: &nodesChecked, damage: merkleDamage)
                 given += UInt64(end - start)
                 try checkCheckpoints()
                 start = end
@@ -176,14 +149,14 @@ extension SQLiteLedger {
                 .verificationFailed,
                 "checkpoint for tree size \(checkpoints[nextCheckpoint].size) is larger than the log (\(verifier.size) entries): entries were removed")
         }
-        try checkNodes(db: db, verifier.takeNodes(), cursors: &nodeCursors, count: &nodesChecked)
-        let storedNodes = try Row.fetchOne(db, sql: "SELECT COUNT(*) FROM merkle")?.count(0) ?? 0
+        try nodeReader.check(verifier.takeNodes(), count: &nodesChecked, damage: merkleDamage)
+        let storedNodes = try r.merkleNodeCount()
         if storedNodes != nodesChecked {
             throw LedgerError(
                 .verificationFailed, "the Merkle table holds \(storedNodes) nodes but the log forms \(nodesChecked): the file's derived data was altered")
         }
-        try checkDerivedTables(db: db, verifier: verifier)
-        let recordChecked = try checkCheckpointRecord(db: db, computed: record)
+        try checkDerivedTables(r, verifier: verifier)
+        let recordChecked = try checkCheckpointRecord(r, computed: record)
         if let outside, let outsideSize {
             guard stored.contains(where: { $0.size == outsideSize }) else {
                 throw LedgerError(
@@ -223,15 +196,15 @@ extension SQLiteLedger {
 
     /// The checkpoint record in `meta` must be exactly what the stored checkpoints give. False
     /// when the file is version 2 (no record yet; it is added at the next write).
-    private func checkCheckpointRecord(db: Database, computed: CheckpointRecord) throws -> Bool {
+    private func checkCheckpointRecord(_ r: any StorageReader, computed: CheckpointRecord) throws(LedgerError) -> Bool {
         func unusable(_ how: String) -> LedgerError {
             LedgerError(
                 .verificationFailed,
                 "meta.\(CheckpointRecord.metaKey) is \(how), so the file cannot show that no checkpoint was deleted from it; restore it from a "
                     + "backup or an export")
         }
-        guard let record = try CheckpointRecord.stored(db, malformed: unusable("malformed")) else {
-            if try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < Schema.version { return false }
+        guard let record = try CheckpointRecord.stored(r, malformed: unusable("malformed")) else {
+            if try r.schemaVersion() < Int(Schema.version) { return false }
             throw unusable("missing")
         }
         guard record == computed else {
@@ -250,67 +223,31 @@ extension SQLiteLedger {
     /// projection table is compared with it row by row in key order; the first difference names
     /// the table and the row. The projections are derived data, but `show`, `list` and the views
     /// as of a moment read them, so an altered row would mislead a reader without this check.
-    private func checkProjections(db: Database, progress: ((UInt64, UInt64) -> Void)?) throws {
-        let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'projection_version'")
+    private func checkProjections(_ r: any StorageReader, progress: ((UInt64, UInt64) -> Void)?) throws(LedgerError) {
+        let version = try r.meta()["projection_version"]
         guard version == String(Archive.projectionVersion) else {
             throw LedgerError(
                 .verificationFailed,
                 "meta.projection_version is \(version ?? "missing"), not \(Archive.projectionVersion): the projections were not built by this fold "
                     + "(or the file was altered); `ledger rebuild` recomputes them from the verified log")
         }
-        let scratch = NSTemporaryDirectory() + "ledger-verify-\(getpid())-\(UUID().uuidString).sqlite"
-        defer { for suffix in ["", "-journal", "-wal", "-shm"] { unlink(scratch + suffix) } }
-        try PrivateFiles.createEmpty(scratch)  // it holds every projected field, sensitive ones included
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = OFF")
-            try db.execute(sql: "PRAGMA synchronous = OFF")
+        let scratch = try SQLiteStorage.scratch()
+        defer { scratch.discard() }
+        try scratch.write { (target) throws(LedgerError) in
+            _ = try Self.foldProjections(source: r, target: target, interval: stateCheckpointInterval, path: path, progress: progress)
         }
-        let fresh = try DatabaseQueue(path: scratch, configuration: config)
-        defer { try? fresh.close() }
-        try fresh.write { target in
-            for statement in Schema.projectionStatements { try target.execute(sql: statement) }
-            _ = try Self.foldProjections(source: db, target: target, interval: stateCheckpointInterval, path: path, progress: progress)
-        }
-        let tables = [
-            ("entities", "id"), ("incident_index", "id"), ("incident_links", "incident, role, other"), ("concerns", "entity, idx"),
-            ("state_versions", "size, id"),
-        ]
-        try fresh.read { expected in
-            for (table, order) in tables {
-                let storedRows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY \(order)")
-                let expectedRows = try Row.fetchCursor(expected, sql: "SELECT * FROM \(table) ORDER BY \(order)")
-                while true {
-                    let a = try storedRows.next()
-                    let b = try expectedRows.next()
-                    if a == nil, b == nil { break }
-                    if let a, let b, a == b { continue }
-                    let key = String(((a ?? b).map { String(describing: $0[0] as DatabaseValue) } ?? "?").prefix(100))
-                    let what =
-                        a == nil
-                        ? "a row the log gives is missing (key \(key))"
-                        : b == nil ? "it holds a row the log does not give (key \(key))" : "the row with key \(key) differs from what the log gives"
-                    throw LedgerError(
-                        .verificationFailed,
-                        "the projection table `\(table)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger "
-                            + "rebuild` recomputes it")
-                }
+        for table in ProjectionTable.allCases {
+            try scratch.compare(table, with: r) { (stored, expected) in
+                let key = String(((stored ?? expected)?.first?.description ?? "?").prefix(100))
+                let what =
+                    stored == nil
+                    ? "a row the log gives is missing (key \(key))"
+                    : expected == nil ? "it holds a row the log does not give (key \(key))" : "the row with key \(key) differs from what the log gives"
+                return LedgerError(
+                    .verificationFailed,
+                    "the projection table `\(table.rawValue)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger "
+                        + "rebuild` recomputes it")
             }
-        }
-    }
-
-    /// Every Merkle node the verified entries form (levels ≥ 1) must be stored with the same
-    /// hash; `nodesChecked` counts them, so that afterwards no other node may be stored. Nodes
-    /// of each level form in index order, so each level is read with one sequential cursor.
-    private func checkNodes(db: Database, _ nodes: [MerkleNode], cursors: inout [Int: RowCursor], count nodesChecked: inout UInt64) throws {
-        for node in nodes {
-            if cursors[node.level] == nil {
-                cursors[node.level] = try Row.fetchCursor(db, sql: "SELECT idx, hash FROM merkle WHERE level = ? ORDER BY idx", arguments: [node.level])
-            }
-            guard let row = try cursors[node.level]!.next(), try row.count(0) == node.index,
-                try row.withUnsafeData(atIndex: 1, { $0?.withUnsafeBytes { Digest32(raw: $0) } }) == node.hash
-            else { throw merkleDamage(node.level, node.index) }
-            nodesChecked += 1
         }
     }
 
@@ -322,24 +259,45 @@ extension SQLiteLedger {
     }
 
     /// Keys, subject revisions and meta must say what the verified entries say.
-    private func checkDerivedTables(db: Database, verifier: LogVerifier) throws {
+    private func checkDerivedTables(_ r: any StorageReader, verifier: LogVerifier) throws(LedgerError) {
         func fail(_ what: String) -> LedgerError {
             LedgerError(
                 .verificationFailed,
                 "the \(what) stored in the ledger file differs from what the verified entries say: the file was edited; restore it from a backup or an export")
         }
-        let keys = try Row.fetchAll(db, sql: "SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys").map(SQLLogState.keyRecord)
+        let keys = try r.keys()
         guard keys.count == verifier.state.keys.count, keys.allSatisfy({ verifier.state.keys[$0.keyID] == $0 }) else { throw fail("key table") }
         let revisions = verifier.state.subjectRevisions
-        var subjects = 0
-        let cursor = try Row.fetchCursor(db, sql: "SELECT subject, revision FROM subjects")
-        while let row = try cursor.next() {
-            subjects += 1
-            guard revisions[try row.text(0)] == (try row.count(1)) else { throw fail("subject revision of \((try? row.text(0)) ?? "?")") }
-        }
-        guard subjects == revisions.count else { throw fail("subject table") }
-        let meta = Dictionary(
-            try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { (try $0.text(0), try $0.text(1)) }, uniquingKeysWith: { a, _ in a })
+        let stored = try r.revisions()
+        for (subject, revision) in stored where revisions[subject] != revision { throw fail("subject revision of \(subject)") }
+        guard stored.count == revisions.count else { throw fail("subject table") }
+        let meta = try r.meta()
         guard meta["origin"] == verifier.state.origin, meta["genesis_keyid"] == verifier.genesisKeyID else { throw fail("origin or genesis key") }
+    }
+}
+
+/// Reads the stored Merkle nodes of each level in index order, a batch at a time, for `verify`:
+/// every node the verified entries form must be stored with the same hash, and nodes of each
+/// level form in index order.
+struct StoredNodeReader {
+    let rows: any StorageReader
+    private var buffered: [Int: (nodes: [(index: UInt64, hash: Digest32?)], position: Int, next: UInt64)] = [:]
+
+    init(rows: any StorageReader) { self.rows = rows }
+
+    mutating func check(_ nodes: [MerkleNode], count: inout UInt64, damage: (Int, UInt64) -> LedgerError) throws(LedgerError) {
+        for node in nodes {
+            var level = buffered[node.level] ?? ([], 0, 0)
+            if level.position == level.nodes.count {
+                level = (try rows.merkleNodes(level: node.level, from: level.next, limit: 4096), 0, level.next)
+                if let last = level.nodes.last { level.next = last.index + 1 }
+            }
+            guard level.position < level.nodes.count, level.nodes[level.position].index == node.index, level.nodes[level.position].hash == node.hash else {
+                throw damage(node.level, node.index)
+            }
+            level.position += 1
+            buffered[node.level] = level
+            count += 1
+        }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LedgerArchive
 import LedgerCore
 import LedgerCrypto
@@ -7,7 +6,7 @@ import LedgerCrypto
 /// Reads entity states inside a write transaction and collects the projection rows each
 /// appended event changes; `flush` writes them before the transaction commits.
 final class ProjectionWriter: EntityLookup {
-    private let db: Database
+    private let rows: any StorageWriter
     private let path: String
     private let interval: UInt64
     private var overlay: [String: JSONObject] = [:]
@@ -20,20 +19,16 @@ final class ProjectionWriter: EntityLookup {
     /// A subject known to have no events before the one being applied (so no state).
     private var absent: String?
 
-    init(db: Database, path: String, interval: UInt64) {
-        self.db = db
-        self.path = path
+    init(rows: any StorageWriter, location: String, interval: UInt64) {
+        self.rows = rows
+        self.path = location
         self.interval = interval
     }
 
     func state(of id: String) throws(LedgerError) -> JSONObject? {
         if let s = overlay[id] { return s }
         if absent == id { return nil }
-        let blob: Data?
-        do {
-            blob = try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM entities WHERE id = ?"), arguments: [id])
-        } catch { throw LedgerError.database(error, path: path) }
-        guard let blob else { return nil }
+        guard let blob = try rows.entityState(id) else { return nil }
         let s = try ProjectionRows.decodeState(blob, id: id, path: path)
         overlay[id] = s
         return s
@@ -67,8 +62,7 @@ final class ProjectionWriter: EntityLookup {
     /// The states after entries 0…size−1 of the entities changed by entries size−interval…size−1
     /// (those entries are already inserted in this transaction).
     private func checkpoint(at size: UInt64) throws(LedgerError) {
-        let ids: Set<String>
-        do { ids = try ProjectionRows.changedEntities(db, from: size - interval, below: size) } catch { throw LedgerError.database(error, path: path) }
+        let ids = try ProjectionRows.changedEntities(rows, from: size - interval, below: size)
         for id in ids where EntityID.kind(of: id) != nil {
             guard let s = try state(of: id) else { continue }
             versions.append((id, size, Canonical.encode(s)))
@@ -76,23 +70,21 @@ final class ProjectionWriter: EntityLookup {
     }
 
     /// Writes the changed entities, their index rows, the concerns and any state checkpoint.
-    func flush() throws {
+    func flush() throws(LedgerError) {
         // Encode the changed states on all cores, then write them in this transaction.
         let states = dirty.map { overlay[$0]! }
-        let encoded = states.count < 64 ? states.map { Canonical.encode($0) } : SQLiteLedger.encodeInParallel(states)
+        let encoded = states.count < 64 ? states.map { Canonical.encode($0) } : Ledger.encodeInParallel(states)
         for (i, id) in dirty.enumerated() {
-            try ProjectionRows.write(id: id, state: states[i], encoded: encoded[i], db: db, replace: !created.contains(id))
+            try ProjectionRows.write(id: id, state: states[i], encoded: encoded[i], rows: rows, replace: !created.contains(id))
         }
-        let insert = try db.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
-        for c in concerns { try insert.execute(arguments: [c.entity, Int64(c.index)]) }
-        let version = try db.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
-        for v in versions { try version.execute(arguments: [v.id, Int64(v.size), Data(v.state)]) }
+        for c in concerns { try rows.insertConcern(entity: c.entity, index: c.index) }
+        for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: v.state) }
     }
 }
 
 /// Writing and reading projection rows; the same code serves appends and rebuilds.
 enum ProjectionRows {
-    static func decodeState(_ blob: Data, id: String, path: String) throws(LedgerError) -> JSONObject {
+    static func decodeState(_ blob: [UInt8], id: String, path: String) throws(LedgerError) -> JSONObject {
         do {
             return try blob.withUnsafeBytes { raw throws(JSONError) in
                 try JSONParser.parseObject(raw, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 64, requireNFC: false))
@@ -104,36 +96,20 @@ enum ProjectionRows {
 
     /// The subjects of entries `from`…`below`−1 (to the end when nil) and the survivor of each
     /// merge among them: the entities those entries changed (plus key ids, which are no entities).
-    static func changedEntities(_ db: Database, from: UInt64, below: UInt64?) throws -> Set<String> {
-        let range: StatementArguments = [Int64(from), Int64(min(below ?? UInt64(Int64.max), UInt64(Int64.max)))]
-        var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM entries WHERE idx >= ? AND idx < ?", arguments: range))
-        for line in try Data.fetchAll(db, sql: "SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = 'incident.merged'", arguments: range) {
-            let entry = try EntryLine(bytes: Array(line))
+    static func changedEntities(_ rows: any StorageReader, from: UInt64, below: UInt64?) throws(LedgerError) -> Set<String> {
+        var ids = try rows.subjects(from: from, below: below ?? UInt64.max)
+        for line in try rows.entryLines(type: "incident.merged", from: from, below: below ?? UInt64.max) {
+            let entry = try EntryLine(bytes: line)
             if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
         }
         return ids
     }
 
-    static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, db: Database, replace: Bool) throws {
+    static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, rows: any StorageWriter, replace: Bool) throws(LedgerError) {
         let kind = state["entity"]?.stringValue ?? ""
-        try db.cachedStatement(
-            sql: replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)"
-        )
-        .execute(arguments: [id, kind, Data(encoded ?? Canonical.encode(state))])
+        try rows.putEntity(id: id, kind: kind, state: encoded ?? Canonical.encode(state), replace: replace)
         guard kind == EntityKind.incident.rawValue else { return }
-        let row = IncidentIndexRow(state)
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO incident_index (id, earliest, latest, admin1, admin2, town, status, certainty, verification)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [id, row.earliest, row.latest, row.admin1, row.admin2, row.town, row.status, row.certainty, row.verification])
-        if replace {
-            try db.cachedStatement(sql: "DELETE FROM incident_links WHERE incident = ?").execute(arguments: [id])
-        }
-        let link = try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_links (incident, role, other) VALUES (?, ?, ?)")
-        for f in row.facilities { try link.execute(arguments: [id, "facility", f]) }
-        for a in row.perpetrators { try link.execute(arguments: [id, "perpetrator", a]) }
+        try rows.putIncidentIndex(id: id, row: IncidentIndexRow(state), replace: replace)
     }
 }
 
@@ -163,61 +139,25 @@ public struct RebuildReport: Sendable {
     public var seconds: Double
 }
 
-/// A filter for `ledger list`; nil members do not filter.
-public struct IncidentFilter: Sendable {
-    /// Occurred on or after / on or before (yyyymmdd): incidents whose possible dates overlap.
-    public var from: Int?
-    public var to: Int?
-    /// Matches admin1, admin2 or town exactly (case-insensitively for ASCII).
-    public var place: String?
-    public var facility: String?
-    public var perpetrator: String?
-    public var status: String?
-    public var certainty: String?
-    public var verification: String?
-    public init() {}
-
-    /// The same predicate as the SQL query, over an index row (for views as of a moment).
-    public func matches(_ r: IncidentIndexRow) -> Bool {
-        if let from, let latest = r.latest, latest < from { return false }
-        if let to, let earliest = r.earliest, earliest > to { return false }
-        if let place {
-            // ASCII case folding only, exactly as SQLite's lower() does for the SQL query.
-            let fold = { (s: String) in String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self) }
-            let p = fold(place)
-            guard [r.admin1, r.admin2, r.town].contains(where: { $0.map(fold) == p }) else { return false }
-        }
-        if let facility, !r.facilities.contains(facility) { return false }
-        if let perpetrator, !r.perpetrators.contains(perpetrator) { return false }
-        if let status, r.status != status { return false }
-        if let certainty, r.certainty != certainty { return false }
-        if let verification, r.verification != verification { return false }
-        return true
-    }
-}
-
-extension SQLiteLedger {
+extension Ledger {
     /// The current state of an entity, or nil when the archive has no such entity.
     public func entityState(_ id: String) throws(LedgerError) -> JSONObject? {
-        let blob: Data? = try read { db in try Data.fetchOne(db, sql: "SELECT state FROM entities WHERE id = ?", arguments: [id]) }
-        guard let blob else { return nil }
+        guard let blob = try read({ (r) throws(LedgerError) in try r.entityState(id) }) else { return nil }
         return try ProjectionRows.decodeState(blob, id: id, path: path)
     }
 
     /// The tree size the log had at moment `time`: the number of entries recorded at or before it.
     public func size(asOf time: Timestamp) throws(LedgerError) -> UInt64 {
         let text = time.recordTimeText
-        return try read { db in
+        return try read { (r) throws(LedgerError) in
             // Record times never decrease: binary search over the entries.
-            var lo: Int64 = 0
-            var hi = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0
-            let stmt = try db.cachedStatement(sql: "SELECT recorded_at FROM entries WHERE idx = ?")
+            var lo: UInt64 = 0
+            var hi = try r.size()
             while lo < hi {
                 let mid = (lo + hi) / 2
-                let t = try String.fetchOne(stmt, arguments: [mid]) ?? ""
-                if t <= text { lo = mid + 1 } else { hi = mid }
+                if (try r.recordedAt(mid) ?? "") <= text { lo = mid + 1 } else { hi = mid }
             }
-            return UInt64(lo)
+            return lo
         }
     }
 
@@ -232,26 +172,23 @@ extension SQLiteLedger {
 
     /// The entries below `size` that concern `entity`, in log order.
     public func entries(concerning entity: String, from first: UInt64 = 0, below size: UInt64? = nil) throws(LedgerError) -> [ConcerningEntry] {
-        let rows: [(UInt64, String, String, String, [UInt8])] = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.idx, e.recorded_at, e.signer, COALESCE(k.name, '?'), e.line FROM concerns c
-                    JOIN entries e ON e.idx = c.idx LEFT JOIN keys k ON k.keyid = e.signer
-                    WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx
-                    """, arguments: [entity, Int64(min(first, UInt64(Int64.max))), Int64(min(size ?? UInt64(Int64.max), UInt64(Int64.max)))]
-            ).map { r in (try r.count(0), try r.text(1), try r.text(2), try r.text(3), Array(try r.blob(4))) }
+        let (rows, names) = try read { (r) throws(LedgerError) in
+            (
+                try r.concerning(entity, from: first, below: size ?? UInt64.max),
+                Dictionary(try r.keys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
+            )
         }
         var out: [ConcerningEntry] = []
         out.reserveCapacity(rows.count)
-        for (index, time, signer, name, line) in rows {
+        for row in rows {
             let entry: EntryLine
             let payload: EventPayload
             do throws(LedgerError) {
-                entry = try EntryLine(bytes: line)
+                entry = try EntryLine(bytes: row.line)
                 payload = try EventPayload(bytes: entry.envelope.payload, requireNFC: false)
-            } catch { throw LedgerError(.notALedger, "\(path) is damaged at entry \(index): \(error.message); run `ledger verify`", index: index) }
-            out.append(ConcerningEntry(index: index, recordedAt: time, signerKeyID: signer, signerName: name, payload: payload))
+            } catch { throw LedgerError(.notALedger, "\(path) is damaged at entry \(row.index): \(error.message); run `ledger verify`", index: row.index) }
+            out.append(
+                ConcerningEntry(index: row.index, recordedAt: row.recordedAt, signerKeyID: row.signer, signerName: names[row.signer] ?? "?", payload: payload))
         }
         return out
     }
@@ -260,14 +197,9 @@ extension SQLiteLedger {
     /// (nil: it did not exist yet): its last state checkpoint at or below `size`, then the
     /// entries from there that concern it.
     public func entityState(_ id: String, atSize size: UInt64) throws(LedgerError) -> JSONObject? {
-        let base: (size: UInt64, blob: Data)? = try read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT size, state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1",
-                arguments: [id, Int64(min(size, UInt64(Int64.max)))]
-            ).map { (try $0.count(0), try $0.blob(1)) }
-        }
+        let base = try read { (r) throws(LedgerError) in try r.stateVersion(id, atMost: size) }
         var seed: [String: JSONObject] = [:]
-        if let base { seed[id] = try ProjectionRows.decodeState(base.blob, id: id, path: path) }
+        if let base { seed[id] = try ProjectionRows.decodeState(base.state, id: id, path: path) }
         var state = ArchiveState(only: [id], states: seed)
         for e in try entries(concerning: id, from: base?.size ?? 0, below: size) {
             do throws(LedgerError) {
@@ -284,41 +216,28 @@ extension SQLiteLedger {
         var stored: [(id: String, state: [UInt8])] = []
         // The last state checkpoint written at or below `size` (one is written when the entry at
         // its size is appended, so the latest boundary may have none yet).
-        let checkpoint: UInt64 = try read { db in
-            UInt64(
-                try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions WHERE size <= ?", arguments: [Int64(min(size, UInt64(Int64.max)))]) ?? 0)
-        }
-        try read { db in
+        let checkpoint = try read { (r) throws(LedgerError) in try r.latestStateVersionSize(atMost: size) }
+        try read { (r) throws(LedgerError) in
             // Entities changed since the checkpoint: those with a later state version, and the
             // subjects (and merge survivors) of the entries after the last version written.
-            let lastWritten = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(size), 0) FROM state_versions") ?? 0)
-            var changed = Set(try String.fetchAll(db, sql: "SELECT DISTINCT id FROM state_versions WHERE size > ?", arguments: [Int64(checkpoint)]))
-            changed.formUnion(try ProjectionRows.changedEntities(db, from: max(lastWritten, checkpoint), below: nil))
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entities") ?? 0
-            let version = try db.cachedStatement(sql: "SELECT state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1")
-            if checkpoint > 0, changed.count * 2 < count {
+            let lastWritten = try r.latestStateVersionSize(atMost: UInt64.max)
+            var changed = try r.stateVersionIDs(after: checkpoint)
+            changed.formUnion(try ProjectionRows.changedEntities(r, from: max(lastWritten, checkpoint), below: nil))
+            if checkpoint > 0, changed.count * 2 < (try r.entityCount()) {
                 // Most entities have not changed since the checkpoint: their current state is
                 // their state then; look up versions for the others only.
-                let cursor = try Row.fetchCursor(db, sql: "SELECT id, state FROM entities ORDER BY id")
-                while let row = try cursor.next() {
-                    let id = try row.text(0)
+                try r.forEachEntity { (id, state) throws(LedgerError) in
                     if !changed.contains(id) {
-                        stored.append((id, try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
-                    } else if let blob = try Data.fetchOne(version, arguments: [id, Int64(checkpoint)]) {
-                        stored.append((id, Array(blob)))
+                        stored.append((id, state))
+                    } else if let v = try r.stateVersion(id, atMost: checkpoint) {
+                        stored.append((id, v.state))
                     }
                 }
-            } else {
-                let cursor = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT e.id, (SELECT v.state FROM state_versions v WHERE v.id = e.id AND v.size <= ? ORDER BY v.size DESC LIMIT 1)
-                        FROM entities e ORDER BY e.id
-                        """, arguments: [Int64(checkpoint)])
-                while let row = try cursor.next() {
-                    let blob: [UInt8]? = try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } }
-                    if let blob { stored.append((try row.text(0), blob)) }
+            } else if checkpoint > 0 {
+                var ids: [String] = []
+                try r.forEachEntity { (id, _) throws(LedgerError) in ids.append(id) }
+                for id in ids {
+                    if let v = try r.stateVersion(id, atMost: checkpoint) { stored.append((id, v.state)) }
                 }
             }
         }
@@ -336,7 +255,7 @@ extension SQLiteLedger {
         var untouched: [(id: String, state: [UInt8])] = []
         untouched.reserveCapacity(stored.count)
         for s in stored {
-            if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(Data(s.state), id: s.id, path: path) } else { untouched.append(s) }
+            if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) } else { untouched.append(s) }
         }
         var state = ArchiveState(only: touched, states: seed)
         for (index, p, _) in payloads {
@@ -345,28 +264,12 @@ extension SQLiteLedger {
         return (untouched, state.entities)
     }
 
-    /// Current incident index rows matching `filter`, in id order.
+    /// Current incidents matching `filter`, in id order.
     public func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [JSONObject] {
-        var clauses: [String] = []
-        var args: [(any DatabaseValueConvertible)?] = []
-        if let from = filter.from { clauses.append("(i.latest IS NULL OR i.latest >= ?)"); args.append(from) }
-        if let to = filter.to { clauses.append("(i.earliest IS NULL OR i.earliest <= ?)"); args.append(to) }
-        if let p = filter.place { clauses.append("(lower(i.admin1) = lower(?) OR lower(i.admin2) = lower(?) OR lower(i.town) = lower(?))"); args += [p, p, p] }
-        if let f = filter.facility { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'facility')"); args.append(f) }
-        if let a = filter.perpetrator {
-            clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = ? AND role = 'perpetrator')"); args.append(a)
-        }
-        if let s = filter.status { clauses.append("i.status = ?"); args.append(s) }
-        if let c = filter.certainty { clauses.append("i.certainty = ?"); args.append(c) }
-        if let v = filter.verification { clauses.append("i.verification = ?"); args.append(v) }
-        var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
-        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-        sql += " ORDER BY i.id"
-        let rows: [(String, Data)] = try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map { $0?.databaseValue ?? .null })).map { (try $0.text(0), try $0.blob(1)) }
-        }
         var out: [JSONObject] = []
-        for (id, blob) in rows { out.append(try ProjectionRows.decodeState(blob, id: id, path: path)) }
+        for (id, blob) in try read({ (r) throws(LedgerError) in try r.incidents(matching: filter) }) {
+            out.append(try ProjectionRows.decodeState(blob, id: id, path: path))
+        }
         return out
     }
 
@@ -374,7 +277,7 @@ extension SQLiteLedger {
     public func archive(atSize size: UInt64) throws(LedgerError) -> ArchiveState {
         let (stored, replayed) = try statesAsOf(size: size)
         var all = replayed
-        for s in stored { all[s.id] = try ProjectionRows.decodeState(Data(s.state), id: s.id, path: path) }
+        for s in stored { all[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) }
         return ArchiveState(only: Set(all.keys), states: all)
     }
 
@@ -406,36 +309,21 @@ extension SQLiteLedger {
 
     /// Calls `body` with each current entity's canonical state, in id order (UTF-8 byte order).
     public func forEachEntityState(_ body: ([UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT state FROM entities ORDER BY id")
-            while let row = try cursor.next() {
-                let bytes: [UInt8] = try row.withUnsafeData(atIndex: 0) { d in d.map { Array($0) } ?? [] }
-                do { try body(bytes) } catch let e as LedgerError { throw e }
-            }
-        }
+        try read { (r) throws(LedgerError) in try r.forEachEntity { (_, state) throws(LedgerError) in try body(state) } }
     }
 
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        do {
-            return try queue.writeWithoutTransaction { db in
-                var report = RebuildReport(events: 0, entities: 0, seconds: 0)
-                try db.inTransaction(.immediate) {
-                    for t in Schema.projectionTables { try db.execute(sql: "DROP TABLE \(t)") }
-                    for statement in Schema.projectionStatements { try db.execute(sql: statement) }
-                    report = try Self.foldProjections(source: db, target: db, interval: stateCheckpointInterval, path: path, progress: progress)
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('projection_version', ?)", arguments: [String(Archive.projectionVersion)])
-                    return .commit
-                }
-                report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                return report
-            }
-        } catch {
-            throw LedgerError.database(error, path: path)
+        var report = try storage.write { (w) throws(LedgerError) in
+            try w.clearProjections()
+            let report = try Self.foldProjections(source: w, target: w, interval: stateCheckpointInterval, path: path, progress: progress)
+            try w.setMeta("projection_version", String(Archive.projectionVersion))
+            return report
         }
+        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return report
     }
 
     /// Folds every entry of `source` and writes the projection rows into `target`'s (empty)
@@ -445,37 +333,27 @@ extension SQLiteLedger {
     /// Entry lines are read and decoded on other threads while this one folds the previous
     /// batch; the rows are written at the end in key order (sequential B-tree appends).
     static func foldProjections(
-        source db: Database, target: Database, interval: UInt64, path: String, progress: ((UInt64, UInt64) -> Void)?
-    ) throws -> RebuildReport {
+        source: any StorageReader, target: any StorageWriter, interval: UInt64, path: String, progress: ((UInt64, UInt64) -> Void)?
+    ) throws(LedgerError) -> RebuildReport {
         var report = RebuildReport(events: 0, entities: 0, seconds: 0)
-        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+        let size = try source.size()
         var state = ArchiveState()
         var concerns: [String: [UInt64]] = [:]
         var changedSinceCheckpoint = Set<String>()
-        let insertVersion = try target.cachedStatement(sql: "INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)")
         let batchSize = 8192
-        func readBatch(from next: Int64) throws -> [(index: UInt64, line: [UInt8])] {
-            var batch: [(index: UInt64, line: [UInt8])] = []
-            batch.reserveCapacity(batchSize)
-            let cursor = try Row.fetchCursor(db, sql: "SELECT idx, line FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", arguments: [next, batchSize])
-            while let row = try cursor.next() {
-                batch.append((try row.count(0), try row.withUnsafeData(atIndex: 1) { d in d.map { Array($0) } ?? [] }))
-            }
-            return batch
-        }
         // Decoding batch k+1 overlaps folding batch k.
-        var pending = decodeInBackground(try readBatch(from: 0), path: path)
-        var next: Int64 = 0
+        var pending = decodeInBackground(try source.entryLines(from: 0, below: UInt64.max, limit: batchSize), path: path)
+        var next: UInt64 = 0
         while true {
             let decoded = try pending.get()
             if decoded.isEmpty { break }
-            next += Int64(decoded.count)
-            pending = decodeInBackground(decoded.count < batchSize ? [] : try readBatch(from: next), path: path)
+            next += UInt64(decoded.count)
+            pending = decodeInBackground(decoded.count < batchSize ? [] : try source.entryLines(from: next, below: UInt64.max, limit: batchSize), path: path)
             for (index, payload, latestDay) in decoded {
                 if index > 0, index % interval == 0 {
                     let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                     for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
-                        try insertVersion.execute(arguments: [id, Int64(index), Data(bytes)])
+                        try target.insertStateVersion(id: id, size: index, state: bytes)
                     }
                     changedSinceCheckpoint.removeAll(keepingCapacity: true)
                 }
@@ -491,17 +369,16 @@ extension SQLiteLedger {
                 for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
                 for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
             }
-            progress?(UInt64(next), size)
+            progress?(next, size)
         }
         // Rows in key order: sequential B-tree appends.
-        let insertConcern = try target.cachedStatement(sql: "INSERT INTO concerns (entity, idx) VALUES (?, ?)")
         for entity in concerns.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            for index in concerns[entity]! { try insertConcern.execute(arguments: [entity, Int64(index)]) }
+            for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
         }
         let ids = state.sortedIDs
         let entities = state.entities
         let encoded = encodeInParallel(ids.map { entities[$0]! })
-        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], db: target, replace: false) }
+        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], rows: target, replace: false) }
         report.entities = ids.count
         return report
     }
@@ -529,13 +406,19 @@ extension SQLiteLedger {
         return pending
     }
 
-    /// The rows of every projection table, as text, in a fixed order: for comparing a rebuilt
-    /// archive with one maintained by appends.
+    /// The rows of every projection table, as text, in key order: for comparing a rebuilt
+    /// archive with one maintained by appends, or one storage with another.
     public func projectionDump() throws(LedgerError) -> [String: [String]] {
-        try read { db in
+        try read { (r) throws(LedgerError) in
             var out: [String: [String]] = [:]
-            for t in Schema.projectionTables {
-                out[t] = try Row.fetchAll(db, sql: "SELECT * FROM \(t)").map { $0.description }.sorted()
+            for t in ProjectionTable.allCases {
+                var rows: [String] = []
+                try r.forEachProjectionRow(t) { (values) throws(LedgerError) in
+                    rows.append(
+                        values.map { v in if case .blob(let b) = v { return String(decoding: b, as: UTF8.self) } else { return v.description } }.joined(
+                            separator: "|"))
+                }
+                out[t.rawValue] = rows
             }
             return out
         }
@@ -545,10 +428,10 @@ extension SQLiteLedger {
 /// Entity views at one moment: the current projections (`size` nil) or a replay of the entries
 /// below `size`. Both give the same states for the same log.
 public struct ArchiveView {
-    public let store: SQLiteLedger
+    public let store: Ledger
     public let size: UInt64?
 
-    public init(store: SQLiteLedger, size: UInt64?) {
+    public init(store: Ledger, size: UInt64?) {
         self.store = store
         self.size = size
     }
@@ -600,17 +483,16 @@ public struct ArchiveView {
     }
 }
 
-extension SQLiteLedger {
+extension Ledger {
     /// The snapshot (docs/EVENTS.md §6) of the archive when the log had `size` entries (nil: now),
     /// naming `asOf` in its header (nil: the record time of the last entry included).
     public func snapshot(atSize requested: UInt64?, asOf: String?) throws(LedgerError) -> (bytes: [UInt8], size: UInt64, asOf: String) {
         // The current states and the size they belong to, read in one transaction.
-        let current: (size: UInt64, states: [[UInt8]])? = try read { db in
-            let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM entries") ?? 0)
+        let current: (size: UInt64, states: [[UInt8]])? = try read { (r) throws(LedgerError) in
+            let size = try r.size()
             guard requested == nil || requested == size else { return nil }
             var states: [[UInt8]] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT state FROM entities ORDER BY id")
-            while let row = try cursor.next() { states.append(try row.withUnsafeData(atIndex: 0) { d in d.map { Array($0) } ?? [] }) }
+            try r.forEachEntity { (_, state) throws(LedgerError) in states.append(state) }
             return (size, states)
         }
         let size = current?.size ?? requested!

@@ -1,0 +1,170 @@
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+
+/// Where a ledger's rows live. `Ledger` (the front end) owns every rule, the append pipeline,
+/// the fold, verification, views and exports; a storage only keeps and returns rows, inside
+/// transactions it runs. The SQLite file (`SQLiteStorage`) is the first; every implementation
+/// stores the same rows, so the same events give the same bytes whichever holds them
+/// (docs/DECISIONS.md 53).
+///
+/// Like swift-log's `Logger` holding `any LogHandler`, `Ledger` holds `any LedgerStorage`.
+public protocol LedgerStorage: AnyObject, Sendable {
+    /// Where the ledger lives, as messages name it (a file path; never a password).
+    var location: String { get }
+    /// Runs `body` in one read transaction: a consistent view of every table.
+    func read<T>(_ body: (any StorageReader) throws(LedgerError) -> T) throws(LedgerError) -> T
+    /// Runs `body` in one write transaction, serialised against every other writer of the same
+    /// ledger (other processes included): committed durably when `body` returns, rolled back
+    /// when it throws. Nothing `body` wrote is visible to anyone before the commit.
+    func write<T>(_ body: (any StorageWriter) throws(LedgerError) -> T) throws(LedgerError) -> T
+    /// Checks what only the storage can check (its own page structure, its schema) while
+    /// `verify` checks the rows; nil when it holds.
+    func structuralDamage() -> LedgerError?
+    /// Releases the storage; later calls fail.
+    func close() throws(LedgerError)
+}
+
+/// One stored entry: its line, its leaf hash and the columns indexed beside it.
+public struct EntryRow: Sendable {
+    public var index: UInt64
+    public var recordedAt: String
+    /// The event id's 16 bytes.
+    public var eventID: [UInt8]
+    public var type: String
+    public var subject: String
+    public var signer: String
+    /// nil when the stored leaf is not 32 bytes (damage, reported by `verify`).
+    public var leaf: Digest32?
+    public var line: [UInt8]
+}
+
+/// A value of a projection row, for comparing stored rows with recomputed ones.
+public enum StorageValue: Hashable, Sendable, CustomStringConvertible {
+    case null
+    case integer(Int64)
+    case text(String)
+    case blob([UInt8])
+
+    public var description: String {
+        switch self {
+        case .null: return "NULL"
+        case .integer(let i): return String(i)
+        case .text(let s): return s
+        case .blob(let b): return "<\(b.count) bytes>"
+        }
+    }
+}
+
+/// Reads inside a transaction. Rows are returned in the orders stated, which every storage
+/// must follow exactly (text keys in UTF-8 byte order).
+public protocol StorageReader: MerkleNodeSource {
+    /// Every `meta` row.
+    func meta() throws(LedgerError) -> [String: String]
+    /// The storage's schema version (docs/FORMAT.md §15).
+    func schemaVersion() throws(LedgerError) -> Int
+    /// Number of entries (highest index + 1).
+    func size() throws(LedgerError) -> UInt64
+    /// Number of entry rows (differs from `size` only when rows were deleted).
+    func entryCount() throws(LedgerError) -> UInt64
+    /// At most `limit` entries with index ≥ `from` and < `below`, in index order.
+    func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow]
+    /// The same, index and line only (the fold's and the export's read).
+    func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])]
+    /// The record time stored beside entry `index`.
+    func recordedAt(_ index: UInt64) throws(LedgerError) -> String?
+    /// The last entry's index and record time.
+    func lastEntry() throws(LedgerError) -> (index: UInt64, recordedAt: String)?
+    /// The entry holding this event id.
+    func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])?
+    /// The distinct subjects of entries `from` ≤ index < `below`.
+    func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String>
+    /// The lines of entries of `type` with `from` ≤ index < `below`.
+    func entryLines(type: String, from: UInt64, below: UInt64) throws(LedgerError) -> [[UInt8]]
+    /// Stored Merkle nodes of `level` (≥ 1) with index ≥ `from`, in index order, at most `limit`.
+    func merkleNodes(level: Int, from: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, hash: Digest32?)]
+    /// Number of stored Merkle nodes (levels ≥ 1).
+    func merkleNodeCount() throws(LedgerError) -> UInt64
+    /// The key with this id.
+    func key(_ keyID: String) throws(LedgerError) -> KeyRecord?
+    /// Every key, in enrollment order.
+    func keys() throws(LedgerError) -> [KeyRecord]
+    /// The subject's revision (0 when no entry names it).
+    func revision(of subject: String) throws(LedgerError) -> UInt64
+    /// Every subject and its revision.
+    func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)]
+    /// Stored checkpoints, ascending by size.
+    func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])]
+    /// The stored checkpoint of this size.
+    func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]?
+    /// The entity's current state (canonical JSON).
+    func entityState(_ id: String) throws(LedgerError) -> [UInt8]?
+    /// Number of entities.
+    func entityCount() throws(LedgerError) -> Int
+    /// Every entity's id and state, in id order.
+    func forEachEntity(_ body: (String, [UInt8]) throws(LedgerError) -> Void) throws(LedgerError)
+    /// Entries with `from` ≤ index < `below` that concern `entity`, in index order.
+    func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow]
+    /// The entity's latest state version with size ≤ `atMost`.
+    func stateVersion(_ id: String, atMost: UInt64) throws(LedgerError) -> (size: UInt64, state: [UInt8])?
+    /// The largest state-version size ≤ `atMost` (0 when none).
+    func latestStateVersionSize(atMost: UInt64) throws(LedgerError) -> UInt64
+    /// Ids with a state version of size > `size`.
+    func stateVersionIDs(after size: UInt64) throws(LedgerError) -> Set<String>
+    /// Current incidents matching `filter` (id and state), in id order.
+    func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])]
+    /// Every row of a projection table (`Projection.tables`), in its key order.
+    func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
+}
+
+/// Writes inside a write transaction.
+public protocol StorageWriter: StorageReader {
+    func insertEntry(_ row: EntryRow) throws(LedgerError)
+    /// A Merkle node at `level` ≥ 1.
+    func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError)
+    /// Adds one to the subject's revision.
+    func bumpRevision(of subject: String) throws(LedgerError)
+    func insertKey(_ key: KeyRecord) throws(LedgerError)
+    func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError)
+    func insertCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError)
+    func replaceCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError)
+    func setMeta(_ key: String, _ value: String) throws(LedgerError)
+    /// An entity's state; `replace` when it may exist already.
+    func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError)
+    /// An incident's index row and links; `replace` when it may exist already.
+    func putIncidentIndex(id: String, row: IncidentIndexRow, replace: Bool) throws(LedgerError)
+    func insertConcern(entity: String, index: UInt64) throws(LedgerError)
+    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
+    /// Empties every projection table.
+    func clearProjections() throws(LedgerError)
+}
+
+/// The projection tables, with the key order `verify` compares them in.
+public enum ProjectionTable: String, CaseIterable, Sendable {
+    case entities
+    case incidentIndex = "incident_index"
+    case incidentLinks = "incident_links"
+    case concerns
+    case stateVersions = "state_versions"
+
+    /// The columns, in stored order.
+    public var columns: [String] {
+        switch self {
+        case .entities: return ["id", "kind", "state"]
+        case .incidentIndex: return ["id", "earliest", "latest", "admin1", "admin2", "town", "status", "certainty", "verification"]
+        case .incidentLinks: return ["incident", "role", "other"]
+        case .concerns: return ["entity", "idx"]
+        case .stateVersions: return ["id", "size", "state"]
+        }
+    }
+
+    /// The key order rows are compared in.
+    public var order: [String] {
+        switch self {
+        case .entities, .incidentIndex: return ["id"]
+        case .incidentLinks: return ["incident", "role", "other"]
+        case .concerns: return ["entity", "idx"]
+        case .stateVersions: return ["size", "id"]
+        }
+    }
+}
