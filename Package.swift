@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // The only C library binding for libsodium; imported by LedgerCrypto alone.
@@ -32,11 +33,16 @@ let package = Package(
             name: "LedgerStore",
             dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The PostgreSQL storage on postgres-nio: the only module importing PostgresNIO.
+        .target(
+            name: "LedgerPostgres",
+            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore",
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,7 +79,7 @@ let package = Package(
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
-        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerCore", "LedgerTesting"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerPostgres", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerTesting"]),
     ]
 )

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what IncidentLedger needs on a fresh Debian machine (run as root, or with sudo
-# available): libsodium, SQLite headers, pkg-config; and Python's `cryptography` (for the
+# available): libsodium, SQLite headers, pkg-config, PostgreSQL 15 (server binaries for the
+# throwaway test clusters of Tools/pg.sh); and Python's `cryptography` (for the
 # independent verifiers) and `bagit` (the Library of Congress BagIt validator, used by the tests). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need=()
-for pkg in libsodium-dev libsqlite3-dev pkg-config; do
+for pkg in libsodium-dev libsqlite3-dev pkg-config postgresql-15; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -16,6 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
 fi
 pkg-config --exists libsodium || { echo "setup: pkg-config cannot find libsodium" >&2; exit 1; }
+[ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "setup: PostgreSQL 15's initdb is missing (/usr/lib/postgresql/15/bin)" >&2; exit 1; }
 
 if ! python3 -c "import cryptography" >/dev/null 2>&1; then
     echo "setup: installing the Python cryptography package" >&2

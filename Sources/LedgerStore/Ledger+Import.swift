@@ -14,12 +14,22 @@ extension Ledger {
         path: String, entries: String, checkpoints: [(size: UInt64, note: [UInt8])], size: UInt64, root: Digest32,
         stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> Ledger {
-        try SQLiteStorage.create(path: path) { (storage) throws(LedgerError) in
+        try importBundle(
+            at: SQLiteLocation(path: path), entries: entries, checkpoints: checkpoints, size: size, root: root,
+            stateCheckpointInterval: stateCheckpointInterval, progress: progress)
+    }
+
+    /// The same at any location (a file or a PostgreSQL database).
+    public static func importBundle(
+        at location: any LedgerLocation, entries: String, checkpoints: [(size: UInt64, note: [UInt8])], size: UInt64, root: Digest32,
+        stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval, progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws(LedgerError) -> Ledger {
+        try location.create { (storage) throws(LedgerError) in
             try importEntries(
                 into: storage, entries: entries, checkpoints: checkpoints, size: size, root: root, stateCheckpointInterval: stateCheckpointInterval,
                 progress: progress)
         }
-        return try open(path: path)
+        return try open(at: location)
     }
 
     /// Fills new, empty storage from an audited bundle's entry lines (one transaction per read

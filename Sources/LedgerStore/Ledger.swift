@@ -70,7 +70,12 @@ public final class Ledger: @unchecked Sendable {
 
     /// Opens an existing ledger file; refuses foreign, truncated or other-version files untouched.
     public static func open(path: String, readOnly: Bool = false, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> Ledger {
-        let storage = try SQLiteStorage.open(path: path, readOnly: readOnly)
+        try open(at: SQLiteLocation(path: path), readOnly: readOnly, clock: clock)
+    }
+
+    /// Opens the ledger at `location` (a file or a PostgreSQL database).
+    public static func open(at location: any LedgerLocation, readOnly: Bool = false, clock: any LedgerClock = SystemClock()) throws(LedgerError) -> Ledger {
+        let storage = try location.open(readOnly: readOnly)
         do throws(LedgerError) { return try Ledger(storage: storage, clock: clock) } catch {
             try? storage.close()
             throw error
@@ -83,11 +88,20 @@ public final class Ledger: @unchecked Sendable {
     public static func create(
         path: String, genesis: Envelope, clock: any LedgerClock = SystemClock(), stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval
     ) throws(LedgerError) -> Ledger {
+        try create(at: SQLiteLocation(path: path), genesis: genesis, clock: clock, stateCheckpointInterval: stateCheckpointInterval)
+    }
+
+    /// Creates a new ledger at `location` whose entry 0 is `genesis`; refuses a location that
+    /// holds a ledger already.
+    public static func create(
+        at location: any LedgerLocation, genesis: Envelope, clock: any LedgerClock = SystemClock(),
+        stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval
+    ) throws(LedgerError) -> Ledger {
         let (payload, decision) = try checkGenesis(genesis, clock: clock)
-        try SQLiteStorage.create(path: path) { (storage) throws(LedgerError) in
+        try location.create { (storage) throws(LedgerError) in
             try initialize(storage, genesis: genesis, payload: payload, decision: decision, clock: clock, interval: stateCheckpointInterval)
         }
-        return try open(path: path, clock: clock)
+        return try open(at: location, clock: clock)
     }
 
     /// The genesis envelope checked against the log rules for entry 0.
@@ -98,7 +112,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Writes the meta rows and entry 0 into new, empty storage, in one transaction.
-    public static func initialize(
+    static func initialize(
         _ storage: any LedgerStorage, genesis: Envelope, payload: EventPayload, decision: EventRules.Decision, clock: any LedgerClock, interval: UInt64
     ) throws(LedgerError) {
         try storage.write { (w) throws(LedgerError) in

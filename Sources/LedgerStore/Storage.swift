@@ -37,6 +37,17 @@ public struct EntryRow: Sendable {
     /// nil when the stored leaf is not 32 bytes (damage, reported by `verify`).
     public var leaf: Digest32?
     public var line: [UInt8]
+
+    public init(index: UInt64, recordedAt: String, eventID: [UInt8], type: String, subject: String, signer: String, leaf: Digest32?, line: [UInt8]) {
+        self.index = index
+        self.recordedAt = recordedAt
+        self.eventID = eventID
+        self.type = type
+        self.subject = subject
+        self.signer = signer
+        self.leaf = leaf
+        self.line = line
+    }
 }
 
 /// A value of a projection row, for comparing stored rows with recomputed ones.
@@ -166,5 +177,33 @@ public enum ProjectionTable: String, CaseIterable, Sendable {
         case .concerns: return ["entity", "idx"]
         case .stateVersions: return ["size", "id"]
         }
+    }
+}
+
+/// Where a ledger lives, before it is opened: a SQLite file path (`SQLiteLocation`) or a
+/// PostgreSQL database (`PostgresLocation` in LedgerPostgres).
+public protocol LedgerLocation: Sendable {
+    /// As messages name it (never a password).
+    var description: String { get }
+    /// Opens the existing ledger's storage.
+    func open(readOnly: Bool) throws(LedgerError) -> any LedgerStorage
+    /// Makes a new ledger: refuses a location that holds one already, makes the schema, lets
+    /// `build` fill the new storage, and makes the result visible all at once: a failure or
+    /// crash leaves no ledger there.
+    func create(_ build: (any LedgerStorage) throws(LedgerError) -> Void) throws(LedgerError)
+}
+
+/// A ledger file.
+public struct SQLiteLocation: LedgerLocation {
+    public let path: String
+    public init(path: String) { self.path = path }
+    public var description: String { path }
+
+    public func open(readOnly: Bool) throws(LedgerError) -> any LedgerStorage {
+        try SQLiteStorage.open(path: path, readOnly: readOnly)
+    }
+
+    public func create(_ build: (any LedgerStorage) throws(LedgerError) -> Void) throws(LedgerError) {
+        try SQLiteStorage.create(path: path) { (storage) throws(LedgerError) in try build(storage) }
     }
 }

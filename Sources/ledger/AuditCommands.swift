@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerPostgres
 import LedgerStore
 
 /// `ledger export`: write a BagIt bundle an auditor can check with no database.
@@ -207,24 +208,26 @@ struct ImportCommand: ParsableCommand {
             """)
 
     @OptionGroup var input: BundleAuditOption
-    @Option(help: ArgumentHelp("Path of the new ledger file.", valueName: "path"))
+    @Option(help: ArgumentHelp("Path of the new ledger file, or a postgres:// URL of a database holding no ledger.", valueName: "path|url"))
     var ledger: String
 
     func run() throws {
         let witnesses = try input.policy.witnesses()
         try guarded { () throws(LedgerError) in
-            guard !FileManager.default.fileExists(atPath: ledger) else {
+            let location = try Locations.parse(ledger)
+            guard location is PostgresLocation || !FileManager.default.fileExists(atPath: ledger) else {
                 throw LedgerError(.io, "\(ledger) already exists; choose a new path (an existing ledger is never overwritten)")
             }
             // keepNotes: the checkpoint bytes stored are the ones audited.
             let report = try input.audit(witnesses: witnesses, keepNotes: true)
             if let failure = report.failure { throw LedgerError(.verificationFailed, "audit failed, nothing imported: \(failure.description)") }
             let building = Progress(label: "imported")
-            let store = try Ledger.importBundle(
-                path: ledger, entries: input.bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
-                root: report.root!, progress: building.update)
+            let store = try OpenLedgers.adopt(
+                Ledger.importBundle(
+                    at: location, entries: input.bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
+                    root: report.root!, progress: building.update))
             building.finish()
-            print("imported \(report.treeSize) entries and \(report.checkpoints.count) checkpoints into \(ledger)")
+            print("imported \(report.treeSize) entries and \(report.checkpoints.count) checkpoints into \(location.description)")
             print("root:           \(try store.root(size: try store.size()).hex)")
             print("genesis key id: \(store.genesisKeyID)  (pinned)")
         }

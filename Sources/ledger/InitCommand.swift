@@ -31,9 +31,9 @@ struct InitCommand: ParsableCommand {
                 type: EventTypes.genesis, subject: admin.keyID, expects: 0,
                 body: JSONObject(uniqueMembers: [("admin", .object(admin.json))]))
             let envelope = try draft.sign(origin: origin, key: key, now: SystemClock().now(), where: "genesis")
-            let store = try Ledger.create(path: ledger.ledger, genesis: envelope)
+            let store = try OpenLedgers.adopt(Ledger.create(at: ledger.location, genesis: envelope))
             try store.close()
-            print("created ledger \(ledger.ledger) for origin \(origin)")
+            print("created ledger \(try ledger.location.description) for origin \(origin)")
             print("genesis key id: \(admin.keyID)")
         }
     }

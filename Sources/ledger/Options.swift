@@ -1,16 +1,34 @@
 import ArgumentParser
+import Foundation
 import LedgerCore
 import Synchronization
 import LedgerCrypto
+import LedgerPostgres
 import LedgerStore
 
-/// `--ledger PATH`, shared by every command that opens a ledger.
+/// `--ledger PATH|URL`, shared by every command that opens a ledger: a file path is a SQLite
+/// ledger, a `postgres://` or `postgresql://` URL a PostgreSQL one; without the option,
+/// `LEDGER_DATABASE_URL` names it.
 struct LedgerOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Path of the ledger file (SQLite).", valueName: "path"))
-    var ledger: String
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
+    var ledger: String?
+
+    /// The ledger named by the option or the environment.
+    var value: String { ledger ?? ProcessInfo.processInfo.environment["LEDGER_DATABASE_URL"] ?? "" }
+
+    func validate() throws {
+        if value.isEmpty { throw ValidationError("Missing expected argument '--ledger <path|url>' (or set LEDGER_DATABASE_URL)") }
+    }
+
+    var location: any LedgerLocation {
+        get throws(LedgerError) { try Locations.parse(value) }
+    }
 
     func open(readOnly: Bool = false) throws(LedgerError) -> Ledger {
-        try OpenLedgers.open(path: ledger, readOnly: readOnly)
+        try OpenLedgers.open(path: value, readOnly: readOnly)
     }
 
     /// Opens the ledger read-only for archive views, refusing projections of another version.
@@ -18,6 +36,14 @@ struct LedgerOption: ParsableArguments {
         let store = try open(readOnly: true)
         try store.requireCurrentProjections()
         return store
+    }
+}
+
+/// Where a `--ledger` value points.
+enum Locations {
+    static func parse(_ value: String) throws(LedgerError) -> any LedgerLocation {
+        if PostgresLocation.isURL(value) { return try PostgresLocation(url: value) }
+        return SQLiteLocation(path: value)
     }
 }
 
@@ -54,7 +80,13 @@ enum OpenLedgers {
 
     /// Opens a ledger and remembers it for `closeAll`.
     static func open(path: String, readOnly: Bool) throws(LedgerError) -> Ledger {
-        let store = try Ledger.open(path: path, readOnly: readOnly)
+        let store = try Ledger.open(at: Locations.parse(path), readOnly: readOnly)
+        opened.withLock { $0.append(store) }
+        return store
+    }
+
+    /// Remembers a ledger opened otherwise (created or imported) for `closeAll`.
+    static func adopt(_ store: Ledger) -> Ledger {
         opened.withLock { $0.append(store) }
         return store
     }

@@ -30,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
             let outside = try checkpoint.map { path throws(LedgerError) in try Input.read(path, limit: Limits.note, what: Limits.noteName) }
             let store = try ledger.open(readOnly: true)
             var info = stat()
-            let fileMode = stat(ledger.ledger, &info) == 0 ? info.st_mode & 0o777 : 0
+            let fileMode = stat(ledger.value, &info) == 0 ? info.st_mode & 0o777 : 0
             let progress = Progress(label: "verified")
             let folding = Progress(label: "projections recomputed and compared")
             nonisolated(unsafe) var firstPhaseDone = false
@@ -78,7 +78,7 @@ struct VerifyCommand: ParsableCommand {
                     + (trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)"))
             if fileMode & 0o077 != 0 {
                 print(
-                    "note: \(ledger.ledger) is accessible by group or others (mode \(String(fileMode, radix: 8))) and holds sensitive fields; "
+                    "note: \(ledger.value) is accessible by group or others (mode \(String(fileMode, radix: 8))) and holds sensitive fields; "
                         + "unless that is deliberate, `chmod 600` it (new ledgers are created 0600)")
             }
             if report.size > report.lastCheckpointSize {

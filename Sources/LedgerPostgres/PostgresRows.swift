@@ -1,0 +1,366 @@
+import Foundation
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import NIOCore
+import PostgresNIO
+
+/// The rows of one PostgreSQL transaction, read and written as `StorageReader`/`StorageWriter`
+/// ask. Reads decode typed cells; a cell of the wrong type or a NULL where none may be is
+/// reported as damage, never followed.
+struct PostgresRows: StorageWriter {
+    let storage: PostgresStorage
+
+    private var location: String { storage.location }
+
+    private func rows(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = []) throws(LedgerError) -> [PostgresRandomAccessRow] {
+        try storage.query(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values))).map { $0.makeRandomAccess() }
+    }
+
+    private func row(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = []) throws(LedgerError) -> PostgresRandomAccessRow? {
+        try rows(sql, values).first
+    }
+
+    private func send(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable]) {
+        storage.send(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values)))
+    }
+
+    /// Rows of `sql` fetched through a server-side cursor, `batch` at a time (bounded memory).
+    private func each(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], _ body: (PostgresRandomAccessRow) throws(LedgerError) -> Void)
+        throws(LedgerError)
+    {
+        let name = "ledger_cursor_\(UInt32.random(in: 0...UInt32.max))"
+        try storage.run(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR " + sql, binds: PostgresStorage.binds(values)))
+        while true {
+            let batch = try rows("FETCH 4096 FROM \(name)")
+            for r in batch { try body(r) }
+            if batch.count < 4096 { break }
+        }
+        try storage.run(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
+    }
+
+    private func damaged(_ r: PostgresRandomAccessRow, _ i: Int, _ what: String) -> LedgerError {
+        LedgerError(
+            .notALedger, "\(location) is damaged: column \(r[i].columnName) should hold \(what); run `ledger verify` and restore from a backup")
+    }
+
+    private func text(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> String {
+        do { return try r[i].decode(String.self) } catch { throw damaged(r, i, "text") }
+    }
+
+    private func bytes(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> [UInt8] {
+        guard let b = r[i].bytes, r[i].dataType == .bytea else { throw damaged(r, i, "bytes") }
+        return Array(b.readableBytesView)
+    }
+
+    private func count(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> UInt64 {
+        let v: Int64
+        do { v = try r[i].decode(Int64.self) } catch { throw damaged(r, i, "an integer") }
+        guard v >= 0 else { throw damaged(r, i, "a non-negative integer") }
+        return UInt64(v)
+    }
+
+    private func optionalCount(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> UInt64? {
+        r[i].bytes == nil ? nil : try count(r, i)
+    }
+
+    private func digest(_ r: PostgresRandomAccessRow, _ i: Int) -> Digest32? {
+        guard let b = r[i].bytes, b.readableBytes == 32 else { return nil }
+        return Digest32(bytes: Array(b.readableBytesView))
+    }
+
+    private static func n(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
+
+    /// Bytes bound as `bytea` (an array of UInt8 would be sent as a PostgreSQL array).
+    private static func bytea(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
+
+    private func entryRow(_ r: PostgresRandomAccessRow) throws(LedgerError) -> EntryRow {
+        EntryRow(
+            index: try count(r, 0), recordedAt: try text(r, 3), eventID: try bytes(r, 7), type: try text(r, 4), subject: try text(r, 5),
+            signer: try text(r, 6), leaf: digest(r, 2), line: try bytes(r, 1))
+    }
+
+    private func keyRecord(_ r: PostgresRandomAccessRow) throws(LedgerError) -> KeyRecord {
+        guard let pk = Ed25519.PublicKey(bytes: try bytes(r, 1)) else {
+            throw LedgerError(.notALedger, "\(location): the key table holds a malformed public key")
+        }
+        let roles = try text(r, 3).split(separator: ",").compactMap { Role(rawValue: String($0)) }
+        return KeyRecord(
+            keyID: try text(r, 0), publicKey: pk, name: try text(r, 2), roles: roles, enrolledAt: try count(r, 4), revokedAt: try optionalCount(r, 5))
+    }
+
+    // MARK: Reader
+
+    func node(level: Int, index: UInt64) throws -> Digest32 {
+        let r =
+            level == 0
+            ? try row("SELECT leaf FROM entries WHERE idx = $1", [Self.n(index)])
+            : try row("SELECT hash FROM merkle WHERE level = $1 AND idx = $2", [Int32(level), Self.n(index)])
+        guard let r, let d = digest(r, 0) else {
+            throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from \(location)")
+        }
+        return d
+    }
+
+    func meta() throws(LedgerError) -> [String: String] {
+        var out: [String: String] = [:]
+        for r in try rows("SELECT key, value FROM meta") { out[try text(r, 0)] = try text(r, 1) }
+        return out
+    }
+
+    func schemaVersion() throws(LedgerError) -> Int { PostgresSchema.version }
+
+    func size() throws(LedgerError) -> UInt64 {
+        try row("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM entries").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+    }
+
+    func entryCount() throws(LedgerError) -> UInt64 {
+        try row("SELECT COUNT(*)::bigint FROM entries").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+    }
+
+    private static let entryColumns = "idx, line, leaf, recorded_at, type, subject, signer, event_id"
+
+    func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
+        try rows(
+            "SELECT \(Self.entryColumns) FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)]
+        ).map(entryRow)
+    }
+
+    func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
+        try rows("SELECT idx, line FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)]).map {
+            (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
+        }
+    }
+
+    func recordedAt(_ index: UInt64) throws(LedgerError) -> String? {
+        try row("SELECT recorded_at FROM entries WHERE idx = $1", [Self.n(index)]).map { (r) throws(LedgerError) in try text(r, 0) }
+    }
+
+    func lastEntry() throws(LedgerError) -> (index: UInt64, recordedAt: String)? {
+        try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1").map { (r) throws(LedgerError) in (try count(r, 0), try text(r, 1)) }
+    }
+
+    func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
+        try row("SELECT idx, line FROM entries WHERE event_id = $1", [Self.bytea(eventID)]).map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
+        }
+    }
+
+    func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
+        Set(
+            try rows("SELECT DISTINCT subject FROM entries WHERE idx >= $1 AND idx < $2", [Self.n(from), Self.n(below)]).map { (r) throws(LedgerError) in
+                try text(r, 0)
+            })
+    }
+
+    func entryLines(type: String, from: UInt64, below: UInt64) throws(LedgerError) -> [[UInt8]] {
+        try rows("SELECT line FROM entries WHERE type = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", [type, Self.n(from), Self.n(below)]).map {
+            (r) throws(LedgerError) in try bytes(r, 0)
+        }
+    }
+
+    func merkleNodes(level: Int, from: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, hash: Digest32?)] {
+        try rows("SELECT idx, hash FROM merkle WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3", [Int32(level), Self.n(from), Int64(limit)]).map {
+            (r) throws(LedgerError) in (try count(r, 0), digest(r, 1))
+        }
+    }
+
+    func merkleNodeCount() throws(LedgerError) -> UInt64 {
+        try row("SELECT COUNT(*)::bigint FROM merkle").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+    }
+
+    func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
+        try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID]).map(keyRecord)
+    }
+
+    func keys() throws(LedgerError) -> [KeyRecord] {
+        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(keyRecord)
+    }
+
+    func revision(of subject: String) throws(LedgerError) -> UInt64 {
+        try row("SELECT revision FROM subjects WHERE subject = $1", [subject]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+    }
+
+    func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
+        var out: [(subject: String, revision: UInt64)] = []
+        try each("SELECT subject, revision FROM subjects") { (r) throws(LedgerError) in out.append((try text(r, 0), try count(r, 1))) }
+        return out
+    }
+
+    func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {
+        try rows("SELECT size, note FROM checkpoints ORDER BY size").map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1)) }
+    }
+
+    func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? {
+        try row("SELECT note FROM checkpoints WHERE size = $1", [Self.n(size)]).map { (r) throws(LedgerError) in try bytes(r, 0) }
+    }
+
+    func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
+        try row("SELECT state FROM entities WHERE id = $1", [id]).map { (r) throws(LedgerError) in try bytes(r, 0) }
+    }
+
+    func entityCount() throws(LedgerError) -> Int {
+        Int(try row("SELECT COUNT(*)::bigint FROM entities").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0)
+    }
+
+    func forEachEntity(_ body: (String, [UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
+        try each("SELECT id, state FROM entities ORDER BY id") { (r) throws(LedgerError) in try body(try text(r, 0), try bytes(r, 1)) }
+    }
+
+    func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow] {
+        try rows(
+            """
+            SELECT e.idx, e.line, e.leaf, e.recorded_at, e.type, e.subject, e.signer, e.event_id FROM concerns c
+            JOIN entries e ON e.idx = c.idx WHERE c.entity = $1 AND c.idx >= $2 AND c.idx < $3 ORDER BY c.idx
+            """, [entity, Self.n(from), Self.n(below)]
+        ).map(entryRow)
+    }
+
+    func stateVersion(_ id: String, atMost: UInt64) throws(LedgerError) -> (size: UInt64, state: [UInt8])? {
+        try row("SELECT size, state FROM state_versions WHERE id = $1 AND size <= $2 ORDER BY size DESC LIMIT 1", [id, Self.n(atMost)]).map {
+            (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
+        }
+    }
+
+    func latestStateVersionSize(atMost: UInt64) throws(LedgerError) -> UInt64 {
+        try row("SELECT COALESCE(MAX(size), 0)::bigint FROM state_versions WHERE size <= $1", [Self.n(atMost)]).map { (r) throws(LedgerError) in
+            try count(r, 0)
+        } ?? 0
+    }
+
+    func stateVersionIDs(after size: UInt64) throws(LedgerError) -> Set<String> {
+        Set(try rows("SELECT DISTINCT id FROM state_versions WHERE size > $1", [Self.n(size)]).map { (r) throws(LedgerError) in try text(r, 0) })
+    }
+
+    func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])] {
+        var clauses: [String] = []
+        var values: [any PostgresThrowingDynamicTypeEncodable] = []
+        func add(_ v: any PostgresThrowingDynamicTypeEncodable) -> String {
+            values.append(v)
+            return "$\(values.count)"
+        }
+        if let from = filter.from { clauses.append("(i.latest IS NULL OR i.latest >= \(add(Int64(from))))") }
+        if let to = filter.to { clauses.append("(i.earliest IS NULL OR i.earliest <= \(add(Int64(to))))") }
+        if let p = filter.place {
+            let v = add(p)
+            clauses.append("(lower(i.admin1) = lower(\(v)) OR lower(i.admin2) = lower(\(v)) OR lower(i.town) = lower(\(v)))")
+        }
+        if let f = filter.facility { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = \(add(f)) AND role = 'facility')") }
+        if let a = filter.perpetrator { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = \(add(a)) AND role = 'perpetrator')") }
+        if let s = filter.status { clauses.append("i.status = \(add(s))") }
+        if let c = filter.certainty { clauses.append("i.certainty = \(add(c))") }
+        if let v = filter.verification { clauses.append("i.verification = \(add(v))") }
+        var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY i.id"
+        return try rows(sql, values).map { (r) throws(LedgerError) in (try text(r, 0), try bytes(r, 1)) }
+    }
+
+    func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
+        let sql = "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue) ORDER BY \(table.order.joined(separator: ", "))"
+        try each(sql) { (r) throws(LedgerError) in
+            var values: [StorageValue] = []
+            for i in 0..<r.count {
+                let cell = r[i]
+                guard cell.bytes != nil else {
+                    values.append(.null)
+                    continue
+                }
+                switch cell.dataType {
+                case .int8, .int4, .int2: values.append(.integer(Int64(try count(r, i))))
+                case .bytea: values.append(.blob(try bytes(r, i)))
+                default: values.append(.text(try text(r, i)))
+                }
+            }
+            try body(values)
+        }
+    }
+
+    // MARK: Writer
+
+    func insertEntry(_ e: EntryRow) throws(LedgerError) {
+        guard let leaf = e.leaf else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
+        send(
+            "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [Self.n(e.index), e.recordedAt, Self.bytea(e.eventID), e.type, e.subject, e.signer, Self.bytea(leaf.bytes), Self.bytea(e.line)])
+    }
+
+    func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError) {
+        send("INSERT INTO merkle (level, idx, hash) VALUES ($1, $2, $3)", [Int32(level), Self.n(index), Self.bytea(hash.bytes)])
+    }
+
+    func bumpRevision(of subject: String) throws(LedgerError) {
+        send("INSERT INTO subjects (subject, revision) VALUES ($1, 1) ON CONFLICT (subject) DO UPDATE SET revision = subjects.revision + 1", [subject])
+    }
+
+    func insertKey(_ r: KeyRecord) throws(LedgerError) {
+        var values: [any PostgresThrowingDynamicTypeEncodable] = [
+            r.keyID, Self.bytea(r.publicKey.bytes), r.name, r.roles.map(\.rawValue).joined(separator: ","), Self.n(r.enrolledAt),
+        ]
+        if let revoked = r.revokedAt {
+            values.append(Self.n(revoked))
+            send("INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)", values)
+        } else {
+            send("INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)", values)
+        }
+    }
+
+    func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError) {
+        send("UPDATE keys SET revoked_at = $1 WHERE keyid = $2", [Self.n(index), keyID])
+    }
+
+    func insertCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError) {
+        send("INSERT INTO checkpoints (size, note) VALUES ($1, $2)", [Self.n(size), Self.bytea(note)])
+    }
+
+    func replaceCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError) {
+        send("UPDATE checkpoints SET note = $1 WHERE size = $2", [Self.bytea(note), Self.n(size)])
+    }
+
+    func setMeta(_ key: String, _ value: String) throws(LedgerError) {
+        send("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+    }
+
+    func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
+        send(
+            replace
+                ? "INSERT INTO entities (id, kind, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state"
+                : "INSERT INTO entities (id, kind, state) VALUES ($1, $2, $3)", [id, kind, Self.bytea(state)])
+    }
+
+    func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
+        var b = PostgresBindings()
+        b.append(id)
+        b.append(r.earliest.map { Int64($0) })
+        b.append(r.latest.map { Int64($0) })
+        b.append(r.admin1)
+        b.append(r.admin2)
+        b.append(r.town)
+        b.append(r.status)
+        b.append(r.certainty)
+        b.append(r.verification)
+        storage.send(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO incident_index (id, earliest, latest, admin1, admin2, town, status, certainty, verification)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET earliest = excluded.earliest, latest = excluded.latest,
+                    admin1 = excluded.admin1, admin2 = excluded.admin2, town = excluded.town, status = excluded.status, certainty = excluded.certainty,
+                    verification = excluded.verification
+                    """, binds: b))
+        if replace { send("DELETE FROM incident_links WHERE incident = $1", [id]) }
+        for f in r.facilities { send("INSERT INTO incident_links (incident, role, other) VALUES ($1, 'facility', $2) ON CONFLICT DO NOTHING", [id, f]) }
+        for a in r.perpetrators { send("INSERT INTO incident_links (incident, role, other) VALUES ($1, 'perpetrator', $2) ON CONFLICT DO NOTHING", [id, a]) }
+    }
+
+    func insertConcern(entity: String, index: UInt64) throws(LedgerError) {
+        send("INSERT INTO concerns (entity, idx) VALUES ($1, $2)", [entity, Self.n(index)])
+    }
+
+    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
+        send("INSERT INTO state_versions (id, size, state) VALUES ($1, $2, $3)", [id, Self.n(size), Self.bytea(state)])
+    }
+
+    func clearProjections() throws(LedgerError) {
+        for t in ProjectionTable.allCases { try storage.run(PostgresQuery(unsafeSQL: "DELETE FROM \(t.rawValue)")) }
+    }
+}

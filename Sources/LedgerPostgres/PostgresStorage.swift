@@ -1,0 +1,363 @@
+import Foundation
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// A ledger kept in a PostgreSQL database (docs/FORMAT.md §16): the same rows as the SQLite
+/// file, in tables of the same names, one transaction per append or batch. Writers on any
+/// number of machines are serialised by a transaction-scoped advisory lock taken first in
+/// every write transaction, so indexes stay dense, the tree stays one tree, and an entry
+/// commits only after every entry with a lower index has (docs/DECISIONS.md 54).
+///
+/// The CLI is synchronous: each query is sent on one connection and waited for. Writes inside
+/// a transaction are pipelined (sent without waiting) and waited for before the next read and
+/// before the commit, so an append costs a few round trips, not one per row.
+public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
+    public let location: String
+    let place: PostgresLocation
+    let connection: PostgresConnection
+    let logger: Logger
+    private let readOnly: Bool
+    /// Inside `create`: `write` runs in the creating transaction instead of its own.
+    private var building = false
+    /// A transaction is open (nested use is a programming error).
+    private var inTransaction = false
+    /// Writes sent and not yet confirmed, in order.
+    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+    private var closed = false
+    private let lock = NSLock()
+
+    /// The advisory lock key every writer of a ledger takes (`pg_advisory_xact_lock`): "ILDG".
+    static let writerLock: Int64 = 0x494C_4447
+
+    init(location: PostgresLocation, readOnly: Bool) throws(LedgerError) {
+        self.location = location.description
+        self.place = location
+        self.readOnly = readOnly
+        var logger = Logger(label: "incidentledger.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        do {
+            connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: 1, logger: logger
+            ).wait()
+        } catch {
+            throw PostgresStorage.map(error, location: location.description)
+        }
+    }
+
+    /// Opens an existing ledger in the database.
+    static func open(_ location: PostgresLocation, readOnly: Bool) throws(LedgerError) -> PostgresStorage {
+        let storage = try PostgresStorage(location: location, readOnly: readOnly)
+        do throws(LedgerError) {
+            guard try storage.hasLedgerTables() else {
+                throw LedgerError(.notALedger, "\(storage.location) holds no ledger; create one with `ledger init` or `ledger import`")
+            }
+            if !readOnly, let damage = try storage.schemaDamage(code: .notALedger) { throw damage }
+        } catch {
+            try? storage.close()
+            throw error
+        }
+        return storage
+    }
+
+    /// Makes a new ledger in one transaction: the schema, then `build`; refuses a database that
+    /// holds ledger tables already. Nothing is visible to anyone until the whole ledger commits.
+    static func create(_ location: PostgresLocation, _ build: (any LedgerStorage) throws(LedgerError) -> Void) throws(LedgerError) {
+        let storage = try PostgresStorage(location: location, readOnly: false)
+        defer { try? storage.close() }
+        try storage.run("BEGIN")
+        do throws(LedgerError) {
+            try storage.run("SELECT pg_advisory_xact_lock(\(writerLock))")
+            guard !(try storage.hasLedgerTables()) else {
+                throw LedgerError(
+                    .io, "\(storage.location) already holds a ledger; choose another database (an existing ledger is never overwritten)")
+            }
+            for statement in PostgresSchema.statements { try storage.run(PostgresQuery(unsafeSQL: statement)) }
+            storage.building = true
+            try build(storage)
+            storage.building = false
+            try storage.flush()
+            try storage.run("COMMIT")
+        } catch {
+            storage.building = false
+            storage.pending.removeAll()
+            try? storage.run("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func close() throws(LedgerError) {
+        lock.lock()
+        let wasClosed = closed
+        closed = true
+        lock.unlock()
+        if !wasClosed { _ = try? connection.close().wait() }
+    }
+
+    deinit {
+        if !closed { _ = try? connection.close().wait() }
+    }
+
+    // MARK: Transactions
+
+    public func read<T>(_ body: (any StorageReader) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        if building { return try body(PostgresRows(storage: self)) }
+        try begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { end() }
+        do throws(LedgerError) {
+            let result = try body(PostgresRows(storage: self))
+            try run("COMMIT")
+            return result
+        } catch {
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func write<T>(_ body: (any StorageWriter) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        if building {
+            let result = try body(PostgresRows(storage: self))
+            try flush()
+            return result
+        }
+        guard !readOnly else { throw LedgerError(.io, "\(location) was opened read-only; nothing was written") }
+        try begin("BEGIN ISOLATION LEVEL READ COMMITTED")
+        defer { end() }
+        do throws(LedgerError) {
+            // Every writer of this database queues here until the previous one has committed.
+            try run("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
+            let result = try body(PostgresRows(storage: self))
+            try flush()
+            do {
+                _ = try connection.query("COMMIT", logger: logger).wait()
+            } catch {
+                throw Self.map(error, location: location, committing: true)
+            }
+            return result
+        } catch {
+            pending.removeAll()
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func begin(_ sql: String) throws(LedgerError) {
+        lock.lock()
+        let nested = inTransaction
+        inTransaction = true
+        lock.unlock()
+        guard !nested else { fatalError("PostgresStorage: a transaction was opened inside another on the same connection") }
+        do throws(LedgerError) { try run(PostgresQuery(unsafeSQL: sql)) } catch {
+            end()
+            throw error
+        }
+    }
+
+    private func end() {
+        lock.lock()
+        inTransaction = false
+        lock.unlock()
+    }
+
+    // MARK: Queries
+
+    /// Runs a query and waits for its rows (after the writes sent before it).
+    func query(_ q: PostgresQuery) throws(LedgerError) -> [PostgresRow] {
+        let future = connection.query(q, logger: logger)
+        do {
+            return try future.wait().rows
+        } catch {
+            // A write sent earlier may have failed first (the rest then fail as "aborted").
+            try flush()
+            throw Self.map(error, location: location)
+        }
+    }
+
+    func run(_ q: PostgresQuery) throws(LedgerError) { _ = try query(q) }
+
+    /// Sends a write without waiting; `flush` waits for it.
+    func send(_ q: PostgresQuery) {
+        pending.append(connection.query(q, logger: logger))
+        if pending.count >= 512 {
+            // Bounded memory for long batches: wait for the older half.
+            let older = pending.prefix(256)
+            pending.removeFirst(256)
+            for f in older { _ = try? f.wait() }
+        }
+    }
+
+    /// Waits for every write sent; throws the first failure.
+    func flush() throws(LedgerError) {
+        let sent = pending
+        pending.removeAll()
+        var first: (any Error)?
+        for f in sent {
+            do { _ = try f.wait() } catch { if first == nil { first = error } }
+        }
+        if let first { throw Self.map(first, location: location) }
+    }
+
+    func hasLedgerTables() throws(LedgerError) -> Bool {
+        let rows = try query("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('entries') IS NOT NULL")
+        return (try? rows.first?.makeRandomAccess()[0].decode(Bool.self)) ?? false
+    }
+
+    /// Refuses a database whose ledger tables have triggers or rules (they could alter rows on
+    /// every append) or whose tables or columns are not the ledger's.
+    func schemaDamage(code: LedgerError.Code) throws(LedgerError) -> LedgerError? {
+        let tables = PostgresSchema.tables
+        var problems: [String] = []
+        let triggers = try query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                    WHERE NOT t.tgisinternal AND c.relname = ANY($1) AND c.relnamespace = current_schema()::regnamespace
+                    UNION ALL SELECT r.tablename || '.' || r.rulename FROM pg_rules r WHERE r.tablename = ANY($1) AND r.schemaname = current_schema()
+                    ORDER BY 1
+                    """, binds: Self.binds([tables])))
+        for row in triggers { problems.append("unexpected trigger or rule \((try? row.makeRandomAccess()[0].decode(String.self)) ?? "?")") }
+        let columns = try query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = ANY($1) ORDER BY 1
+                    """, binds: Self.binds([tables])))
+        let found = columns.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }
+        if Set(found) != Set(PostgresSchema.expectedColumns) {
+            let expected = Set(PostgresSchema.expectedColumns)
+            let present = Set(found)
+            for c in found where !expected.contains(c) { problems.append("unexpected column \(c)") }
+            for c in PostgresSchema.expectedColumns where !present.contains(c) { problems.append("missing column \(c)") }
+        }
+        guard !problems.isEmpty else { return nil }
+        let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
+        return LedgerError(
+            code,
+            "\(location) does not have the ledger schema: \(shown). Someone changed the database's structure (a trigger could silently alter or "
+                + "delete rows on every append); restore it from a backup or an export")
+    }
+
+    public func structuralDamage() -> LedgerError? {
+        do throws(LedgerError) {
+            let other = try PostgresStorage(location: place, readOnly: true)
+            defer { try? other.close() }
+            return try other.schemaDamage(code: .verificationFailed)
+        } catch {
+            return error
+        }
+    }
+
+    static func binds(_ values: [any PostgresThrowingDynamicTypeEncodable]) -> PostgresBindings {
+        var b = PostgresBindings()
+        for v in values { try? b.append(v) }
+        return b
+    }
+
+    /// A PostgreSQL failure as a ledger error that says what to do.
+    static func map(_ error: any Error, location: String, committing: Bool = false) -> LedgerError {
+        if let e = error as? LedgerError { return e }
+        guard let e = error as? PSQLError else {
+            if error is ChannelError || error is IOError {
+                return lost(location, String(describing: error), committing: committing)
+            }
+            return LedgerError(.io, "\(location): \(error)")
+        }
+        let state = e.serverInfo?[.sqlState] ?? ""
+        let message = e.serverInfo?[.message] ?? String(describing: e.code)
+        switch e.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
+            return lost(location, message, committing: committing)
+        default:
+            break
+        }
+        switch state {
+        case "25006":
+            return LedgerError(.io, "\(location) is read-only (a standby replica?): \(message); append to the primary; nothing was written")
+        case "42P01", "42703":
+            return LedgerError(.notALedger, "\(location) is damaged or not a ledger of this format (PostgreSQL reports: \(message))")
+        case "3D000":
+            return LedgerError(.io, "\(location): the database does not exist (\(message)); create it with `createdb` first")
+        case "28000", "28P01":
+            return LedgerError(.io, "\(location): PostgreSQL refused the login (\(message))")
+        case "57P01", "57P02", "57P03":
+            return lost(location, message, committing: committing)
+        default:
+            return LedgerError(.io, "\(location): PostgreSQL error \(state): \(message)")
+        }
+    }
+
+    static func lost(_ location: String, _ detail: String, committing: Bool) -> LedgerError {
+        if committing {
+            return LedgerError(
+                .io,
+                "\(location): the connection to PostgreSQL was lost while committing (\(detail)); the append may or may not have been stored: "
+                    + "send the same signed events again (an event already stored is answered with its index, never stored twice)")
+        }
+        return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written")
+    }
+}
+
+/// A PostgreSQL database named by a `postgres://` or `postgresql://` URL:
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR][&sslmode=disable]`.
+/// `host=` names a Unix-socket folder (as libpq reads it); a password may also come from
+/// `PGPASSWORD`. TCP connections go unencrypted in this version, so only a loopback host is
+/// accepted over TCP unless `sslmode=disable` says the network is trusted (docs/OPERATIONS.md).
+public struct PostgresLocation: LedgerLocation {
+    let configuration: PostgresConnection.Configuration
+    /// The URL without its password.
+    public let description: String
+
+    public static func isURL(_ s: String) -> Bool { s.hasPrefix("postgres://") || s.hasPrefix("postgresql://") }
+
+    public init(url: String) throws(LedgerError) {
+        func bad(_ why: String) -> LedgerError {
+            LedgerError(
+                .malformed,
+                "the PostgreSQL URL is not usable: \(why) (expected postgres://USER@HOST:PORT/DATABASE or postgres://USER@/DATABASE?host=/SOCKET/DIR)")
+        }
+        guard Self.isURL(url), let parts = URLComponents(string: url) else { throw bad("it cannot be parsed") }
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, b in b })
+        for name in query.keys where !["host", "sslmode", "port", "user"].contains(name) { throw bad("unknown parameter \(name)") }
+        let env = ProcessInfo.processInfo.environment
+        let user = parts.user ?? query["user"] ?? env["PGUSER"] ?? env["USER"] ?? "postgres"
+        let password = parts.password ?? env["PGPASSWORD"]
+        let database = String(parts.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else { throw bad("no database named in the path") }
+        let port = parts.port ?? query["port"].flatMap { Int($0) } ?? 5432
+        var shown = URLComponents()
+        shown.scheme = "postgres"
+        shown.user = user
+        shown.host = parts.host
+        shown.port = parts.port
+        shown.path = "/" + database
+        shown.queryItems = parts.queryItems
+        description = shown.string ?? "postgres://\(user)@…/\(database)"
+        if let socketDir = query["host"], socketDir.hasPrefix("/") {
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: socketDir + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            let host = parts.host ?? query["host"] ?? "localhost"
+            let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+            guard loopback || query["sslmode"] == "disable" else {
+                throw bad(
+                    "\(host) is not a loopback address and this version connects without TLS; add sslmode=disable only on a network you "
+                        + "trust, or reach the server through a Unix socket or a tunnel")
+            }
+            configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        }
+    }
+
+    public func open(readOnly: Bool) throws(LedgerError) -> any LedgerStorage {
+        try PostgresStorage.open(self, readOnly: readOnly)
+    }
+
+    public func create(_ build: (any LedgerStorage) throws(LedgerError) -> Void) throws(LedgerError) {
+        try PostgresStorage.create(self, build)
+    }
+}
