@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Tools/setup.sh
+# A throwaway PostgreSQL cluster (Tools/pg.sh: initdb in a temporary folder, Unix socket only, no
+# password), stopped and deleted when this script ends, also on failure: every store-level test
+# runs against it as well as against SQLite, and must (LEDGER_REQUIRE_POSTGRES).
+eval "$(bash Tools/pg.sh start)"
+trap 'bash Tools/pg.sh stop "$LEDGER_TEST_PGDIR"' EXIT
+export LEDGER_REQUIRE_POSTGRES=1
 # Style lint with the toolchain's swift-format and .swift-format: any finding fails the run.
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests

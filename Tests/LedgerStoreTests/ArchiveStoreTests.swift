@@ -57,20 +57,21 @@ struct ArchiveWriter {
     }
 }
 
-@Suite("Archive projections in the SQLite ledger")
-struct ArchiveStoreTests {
+@Suite("Archive projections over each store (SQLite, PostgreSQL)")
+final class ArchiveStoreTests {
     let dir = TemporaryDirectory()
+    var places: [TestPlace] = []
 
     /// A small state-checkpoint interval, so views as of a moment start from checkpoints.
-    func makeLedger(clock: ManualClock = ManualClock(), interval: UInt64 = 5) throws -> ArchiveWriter {
-        ArchiveWriter(ledger: try StoreFixtures.standardLedger(at: dir.file("a.ledger"), clock: clock, interval: interval))
+    func makeLedger(_ store: StoreKind, clock: ManualClock = ManualClock(), interval: UInt64 = 5, file: String = "a.ledger") throws -> ArchiveWriter {
+        let p = try TestPlace(store, dir: dir, file: file)
+        places.append(p)
+        return ArchiveWriter(ledger: try StoreFixtures.standardLedger(at: p.location, clock: clock, interval: interval))
     }
 
-    func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
-
-    @Test("projections maintained on append equal the ones `rebuild` computes from the log")
-    func rebuildEqualsIncremental() throws {
-        var w = try makeLedger()
+    @Test("projections maintained on append equal the ones `rebuild` computes from the log", arguments: StoreKind.all)
+    func rebuildEqualsIncremental(store: StoreKind) throws {
+        var w = try makeLedger(store)
         try w.scenario()
         let incremental = try w.ledger.projectionDump()
         #expect((incremental["entities"]?.count ?? 0) == 8)
@@ -84,12 +85,11 @@ struct ArchiveStoreTests {
         try w.add("incident.source-cited", "incident:m10-a", #"{"source":"source:sams"}"#)
     }
 
-    @Test("a refused archive event leaves the file byte-for-byte unchanged and names its batch position")
-    func refusedBatch() throws {
-        var w = try makeLedger()
+    @Test("a refused archive event leaves the file byte-for-byte unchanged and names its batch position", arguments: StoreKind.all)
+    func refusedBatch(store: StoreKind) throws {
+        var w = try makeLedger(store)
         try w.scenario()
-        let path = w.ledger.path
-        let before = fingerprint(path)
+        let before = try places[0].fingerprint()
         let good = w.envelope("incident.source-cited", "incident:m10-a", #"{"source":"source:sams","locator":"p. 1"}"#)
         let bad = w.envelope(
             "attribution.claimed", "incident:m10-b", #"{"claimant":"source:sams","perpetrator":"actor:unknown","stance":"asserts","basis":["video"]}"#)
@@ -101,7 +101,7 @@ struct ArchiveStoreTests {
             #expect(error.code == .refused)
             #expect(error.message.contains("actor:unknown"))
         }
-        #expect(fingerprint(path) == before)
+        #expect(try places[0].fingerprint() == before)
         // Events within one batch see each other: report then cite in one transaction.
         let r = w.envelope("incident.reported", "incident:new", #"{"title":{"en":"n"},"occurred":"2017","place":{"admin1":"Idlib"}}"#)
         w.revisions["incident:new"] = 1
@@ -112,14 +112,13 @@ struct ArchiveStoreTests {
 
     @Test(
         "every entity, and the whole archive, as of every earlier tree size equals its state when the log had that size",
-        arguments: [1, 3, 5, 1000] as [UInt64])
-    func asOfEverySize(interval: UInt64) throws {
-        var w = try makeLedger(interval: interval)
+        arguments: StoreKind.all, [1, 3, 5, 1000] as [UInt64])
+    func asOfEverySize(store: StoreKind, interval: UInt64) throws {
+        var w = try makeLedger(store, interval: interval)
         try w.scenario()
         let ids = ["facility:m10", "facility:m2", "incident:m10-a", "incident:m10-b", "incident:dup", "actor:ru-af", "source:sams"]
         // Append the same envelopes one at a time to a second ledger, noting its current states after each.
-        let replica = try Ledger.create(path: dir.file("b.ledger"), genesis: Fixtures.genesis(), clock: ManualClock())
-        _ = try replica.append(Array(Fixtures.standardPrefix().dropFirst()))
+        let replica = try makeLedger(store, file: "b.ledger").ledger
         var checked = 0
         for line in try lines(w.ledger).dropFirst(4) {
             _ = try replica.append([try EntryLine(bytes: line).envelope])
@@ -143,10 +142,10 @@ struct ArchiveStoreTests {
         return out
     }
 
-    @Test("a moment maps to the tree size of the entries recorded by then; the full replay equals the projections")
-    func moments() throws {
+    @Test("a moment maps to the tree size of the entries recorded by then; the full replay equals the projections", arguments: StoreKind.all)
+    func moments(store: StoreKind) throws {
         let clock = ManualClock()
-        var w = try makeLedger(clock: clock)
+        var w = try makeLedger(store, clock: clock)
         clock.advance(1_000_000)
         try w.add("source.registered", "source:a", #"{"publisher":"A","title":"T","lang":"ar","type":"news"}"#)
         let t1 = clock.now()
@@ -162,9 +161,9 @@ struct ArchiveStoreTests {
         #expect(archive.sortedIDs.map { Canonical.encode(archive.entities[$0]!) } == fromProjections)
     }
 
-    @Test("list filters give the same incidents from the SQL index and from a replay")
-    func listFilters() throws {
-        var w = try makeLedger()
+    @Test("list filters give the same incidents from the SQL index and from a replay", arguments: StoreKind.all)
+    func listFilters(store: StoreKind) throws {
+        var w = try makeLedger(store)
         try w.scenario()
         let archive = try w.ledger.archive(atSize: try w.ledger.size())
         var filters: [IncidentFilter] = []
@@ -187,9 +186,9 @@ struct ArchiveStoreTests {
         }
     }
 
-    @Test("a facility's attack history lists the incidents that hit it, now and as of earlier sizes")
-    func facilityHistory() throws {
-        var w = try makeLedger()
+    @Test("a facility's attack history lists the incidents that hit it, now and as of earlier sizes", arguments: StoreKind.all)
+    func facilityHistory(store: StoreKind) throws {
+        var w = try makeLedger(store)
         try w.scenario()
         let now = ArchiveView(store: w.ledger, size: nil)
         let attacks = try now.attacks(on: "facility:m10")

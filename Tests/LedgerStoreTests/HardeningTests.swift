@@ -7,11 +7,14 @@ import Testing
 
 /// Issue 16: what a hostile review got through, each refused now and changing nothing.
 @Suite("Hardening: unusable keys, ids before signatures, impossible dates")
-struct HardeningTests {
+final class HardeningTests {
     let dir = TemporaryDirectory()
+    var place: TestPlace?
 
-    func makeLedger(clock: ManualClock = ManualClock()) throws -> Ledger {
-        try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
+    func makeLedger(_ store: StoreKind = .sqlite, clock: ManualClock = ManualClock()) throws -> Ledger {
+        let p = try TestPlace(store, dir: dir)
+        place = p
+        return try StoreFixtures.standardLedger(at: p.location, clock: clock)
     }
 
     func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
@@ -63,14 +66,15 @@ struct HardeningTests {
         for (name, bytes) in Self.unusableKeys { #expect(Ed25519.PublicKey(bytes: bytes)?.isUsable == false, "\(name)") }
     }
 
-    @Test("enrolling an unusable admin key is refused at body.publicKey and changes nothing", arguments: HardeningTests.unusableKeys.map(\.0))
-    func unusableEnrollment(name: String) throws {
+    @Test(
+        "enrolling an unusable admin key is refused at body.publicKey and changes nothing", arguments: StoreKind.all, HardeningTests.unusableKeys.map(\.0))
+    func unusableEnrollment(store: StoreKind, name: String) throws {
         let bytes = Self.unusableKeys.first { $0.0 == name }!.1
-        let l = try makeLedger()
+        let l = try makeLedger(store)
         try l.close()
-        let path = dir.file("t.ledger")
-        let before = fingerprint(path)
-        let reopened = try Ledger.open(path: path, clock: ManualClock())
+        let place = try #require(place)
+        let before = try place.fingerprint()
+        let reopened = try Ledger.open(at: place.location, clock: ManualClock())
         do {
             _ = try reopened.append([Self.enrollRaw(bytes, roles: ["admin"], n: 60)])
             Issue.record("\(name): accepted")
@@ -79,7 +83,7 @@ struct HardeningTests {
             #expect(error.message.contains("body.publicKey") && error.message.contains("not a usable Ed25519 public key"), "\(error)")
         }
         try reopened.close()
-        #expect(fingerprint(path) == before)
+        #expect(try place.fingerprint() == before)
     }
 
     @Test("a genesis naming an unusable key is refused")
@@ -103,9 +107,9 @@ struct HardeningTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("g.ledger")))
     }
 
-    @Test("an edited envelope keeping a logged event id gets the signature answer, not the id's")
-    func signatureBeforeID() throws {
-        let l = try makeLedger()
+    @Test("an edited envelope keeping a logged event id gets the signature answer, not the id's", arguments: StoreKind.all)
+    func signatureBeforeID(store: StoreKind) throws {
+        let l = try makeLedger(store)
         let original = Fixtures.report(subject: "incident:inc-1", n: 10)
         _ = try l.append([original])
         var edited = original
@@ -180,10 +184,10 @@ struct HardeningTests {
         return Envelope.sign(payload: payload.encoded(), with: Fixtures.archivist)
     }
 
-    @Test("signedAt at most one hour after the record time; signing long before is fine")
-    func signedAtLead() throws {
+    @Test("signedAt at most one hour after the record time; signing long before is fine", arguments: StoreKind.all)
+    func signedAtLead(store: StoreKind) throws {
         let clock = ManualClock()
-        let l = try makeLedger(clock: clock)
+        let l = try makeLedger(store, clock: clock)
         let now = clock.now().microseconds
         let hour: Int64 = 3_600_000_000
         #expect(try l.append([Self.report(n: 70, signedAt: Timestamp(microseconds: now + hour - 1000))]).count == 1)
@@ -200,10 +204,10 @@ struct HardeningTests {
         #expect(try l.size() == 6)
     }
 
-    @Test("a date that begins after the day after the event's record day (UTC) is refused; ranges by their earliest day")
-    func futureDates() throws {
+    @Test("a date that begins after the day after the event's record day (UTC) is refused; ranges by their earliest day", arguments: StoreKind.all)
+    func futureDates(store: StoreKind) throws {
         let clock = ManualClock()  // 2026-01-01
-        let l = try makeLedger(clock: clock)
+        let l = try makeLedger(store, clock: clock)
         let at = clock.now()
         for ok in ["2026-01-01", "2026-01-02", "2025/2027", "2026", "2026-01", "../2030", "2026-01-XX"] {
             do { _ = try l.append([Self.report(n: 100 + UInt64(l.size()), signedAt: at, occurred: ok)]) } catch {

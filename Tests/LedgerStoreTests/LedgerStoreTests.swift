@@ -5,19 +5,22 @@ import LedgerStore
 import LedgerTesting
 import Testing
 
-@Suite("SQLite ledger")
-struct SQLiteLedgerTests {
+@Suite("Ledger over each store (SQLite, PostgreSQL)")
+final class LedgerStoreTests {
     let dir = TemporaryDirectory()
+    var place: TestPlace?
 
-    func makeLedger(clock: ManualClock = ManualClock()) throws -> Ledger {
-        try StoreFixtures.standardLedger(at: dir.file("t.ledger"), clock: clock)
+    func makeLedger(_ store: StoreKind = .sqlite, clock: ManualClock = ManualClock()) throws -> Ledger {
+        let p = try TestPlace(store, dir: dir)
+        place = p
+        return try StoreFixtures.standardLedger(at: p.location, clock: clock)
     }
 
     func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }
 
-    @Test("append, idempotent resubmission, log rows and verify")
-    func appendAndVerify() throws {
-        let l = try makeLedger()
+    @Test("append, idempotent resubmission, log rows and verify", arguments: StoreKind.all)
+    func appendAndVerify(store: StoreKind) throws {
+        let l = try makeLedger(store)
         let e = Fixtures.report(subject: "incident:inc-1", n: 10)
         #expect(try l.append([e]) == [.appended(4)])
         #expect(try l.append([e]) == [.existing(4)])
@@ -31,13 +34,13 @@ struct SQLiteLedgerTests {
         #expect(report.root == (try l.root(size: 5)))
     }
 
-    @Test("refused appends leave the file byte-for-byte unchanged")
-    func refusalsChangeNothing() throws {
-        let l = try makeLedger()
+    @Test("refused appends leave the file byte-for-byte unchanged", arguments: StoreKind.all)
+    func refusalsChangeNothing(store: StoreKind) throws {
+        let l = try makeLedger(store)
         _ = try l.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
         try l.close()
-        let path = dir.file("t.ledger")
-        let before = fingerprint(path)
+        let place = try #require(place)
+        let before = try place.fingerprint()
         var tampered = Fixtures.report(subject: "incident:inc-2", n: 20)
         let at = try #require(tampered.payload.firstRange(of: Array("Report".utf8)))
         tampered.payload[at.lowerBound + 1] = UInt8(ascii: "0")  // "R0port": still valid JSON, no longer what was signed
@@ -72,7 +75,7 @@ struct SQLiteLedgerTests {
             ("bad signature inside a batch", [Fixtures.report(subject: "incident:inc-3", n: 30), tampered], .refused),
         ]
         for (name, batch, code) in cases {
-            let reopened = try Ledger.open(path: path, clock: ManualClock())
+            let reopened = try Ledger.open(at: place.location, clock: ManualClock())
             do {
                 _ = try reopened.append(batch)
                 Issue.record("\(name): accepted")
@@ -80,9 +83,9 @@ struct SQLiteLedgerTests {
                 #expect(error.code == code, "\(name): \(error)")
             }
             try reopened.close()
-            #expect(fingerprint(path) == before, "\(name) changed the file")
+            #expect(try place.fingerprint() == before, "\(name) changed the stored rows")
         }
-        let reopened = try Ledger.open(path: path)
+        let reopened = try Ledger.open(at: place.location)
         #expect(try reopened.size() == 5)
     }
 
@@ -94,9 +97,9 @@ struct SQLiteLedgerTests {
         #expect(settings.synchronous == 2)  // FULL
     }
 
-    @Test("a batch refusal names the event's position in the batch")
-    func batchPosition() throws {
-        let l = try makeLedger()
+    @Test("a batch refusal names the event's position in the batch", arguments: StoreKind.all)
+    func batchPosition(store: StoreKind) throws {
+        let l = try makeLedger(store)
         do {
             _ = try l.append([Fixtures.report(subject: "incident:a", n: 30), Fixtures.report(subject: "incident:b", n: 31, key: Fixtures.reviewer)])
             Issue.record("accepted")
@@ -107,9 +110,9 @@ struct SQLiteLedgerTests {
         #expect(try l.size() == 4)
     }
 
-    @Test("revoked key: refused after revocation, keys enrolled within a batch are usable")
-    func revocation() throws {
-        let l = try makeLedger()
+    @Test("revoked key: refused after revocation, keys enrolled within a batch are usable", arguments: StoreKind.all)
+    func revocation(store: StoreKind) throws {
+        let l = try makeLedger(store)
         let fresh = Fixtures.key(20)
         #expect(
             try l.append([
@@ -124,9 +127,9 @@ struct SQLiteLedgerTests {
         _ = try l.verify(trust: nil)
     }
 
-    @Test("large batches: a bad signature anywhere is refused at its position; keys enrolled in the batch work")
-    func largeBatches() throws {
-        let l = try makeLedger()
+    @Test("large batches: a bad signature anywhere is refused at its position; keys enrolled in the batch work", arguments: StoreKind.all)
+    func largeBatches(store: StoreKind) throws {
+        let l = try makeLedger(store)
         var batch = (0..<40).map { Fixtures.report(subject: "incident:big-\($0)", n: 100 + UInt64($0)) }
         let at = try #require(batch[17].payload.firstRange(of: Array("Report".utf8)))
         batch[17].payload[at.lowerBound + 1] = UInt8(ascii: "0")
@@ -150,9 +153,9 @@ struct SQLiteLedgerTests {
         #expect(try l.verify(trust: nil).size == 25)
     }
 
-    @Test("roots of every earlier size, inclusion and consistency proofs from the stored nodes verify")
-    func proofs() throws {
-        let l = try makeLedger()
+    @Test("roots of every earlier size, inclusion and consistency proofs from the stored nodes verify", arguments: StoreKind.all)
+    func proofs(store: StoreKind) throws {
+        let l = try makeLedger(store)
         _ = try l.append((0..<33).map { Fixtures.report(subject: "incident:p-\($0)", n: 300 + UInt64($0)) })
         let size = try l.size()
         #expect(size == 37)
@@ -177,19 +180,19 @@ struct SQLiteLedgerTests {
         do { _ = try l.inclusionProof(index: 37, size: 37); Issue.record("accepted") } catch { #expect(error.code == .malformed, "\(error)") }
     }
 
-    @Test("the last active admin cannot be revoked")
-    func lastAdmin() throws {
-        let l = try makeLedger()
+    @Test("the last active admin cannot be revoked", arguments: StoreKind.all)
+    func lastAdmin(store: StoreKind) throws {
+        let l = try makeLedger(store)
         let e = Fixtures.envelope(
             type: EventTypes.keyRevoked, subject: KeyID.of(Fixtures.admin.publicKey), expects: 1,
             body: JSONObject(uniqueMembers: [("reason", .string("test"))]), key: Fixtures.admin, n: 50)
         do { _ = try l.append([e]); Issue.record("accepted") } catch { #expect(error.message.contains("last active admin")) }
     }
 
-    @Test("record time never decreases even when the clock goes back")
-    func recordTime() throws {
+    @Test("record time never decreases even when the clock goes back", arguments: StoreKind.all)
+    func recordTime(store: StoreKind) throws {
         let clock = ManualClock()
-        let l = try makeLedger(clock: clock)
+        let l = try makeLedger(store, clock: clock)
         clock.advance(-3_600_000_000)
         _ = try l.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
         let rows = try l.logRows(from: 0, limit: 10)
@@ -197,9 +200,9 @@ struct SQLiteLedgerTests {
         _ = try l.verify(trust: nil)
     }
 
-    @Test("checkpoints: signed by the log key, refused for others, consistent over time, verified")
-    func checkpoints() throws {
-        let l = try makeLedger()
+    @Test("checkpoints: signed by the log key, refused for others, consistent over time, verified", arguments: StoreKind.all)
+    func checkpoints(store: StoreKind) throws {
+        let l = try makeLedger(store)
         #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.archivist) }
         #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.stranger) }
         let first = try l.checkpoint(signingKey: Fixtures.logKey)
