@@ -7,6 +7,12 @@
 #   eval "$(bash Tools/pg.sh start)"   # prints: export LEDGER_TEST_PGDIR=… LEDGER_TEST_DATABASE_URL=…
 #   bash Tools/pg.sh stop "$LEDGER_TEST_PGDIR"
 #
+# For the fault and replica tests:
+#   bash Tools/pg.sh pause DIR      # the server stops at once (pg_ctl -m immediate), as in a crash
+#   bash Tools/pg.sh resume DIR     # and starts again on the same data
+#   bash Tools/pg.sh standby DIR    # a hot standby made with pg_basebackup, streaming from the
+#                                   # primary, on port 5433 of the same socket folder
+#
 # As root (CI), the cluster runs as the `postgres` system user that Debian's package creates:
 # PostgreSQL refuses to run as root. The folder is then made owned by that user.
 set -euo pipefail
@@ -36,6 +42,23 @@ CONF
     echo "export LEDGER_TEST_PGDIR='$dir'"
     echo "export LEDGER_TEST_PGUSER='$user'"
     echo "export LEDGER_TEST_DATABASE_URL='postgres://$user@localhost/ledger_test?host=$dir'"
+    ;;
+pause)
+    dir=${2:?usage: pg.sh pause DIR}
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+resume)
+    dir=${2:?usage: pg.sh resume DIR}
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    ;;
+standby)
+    dir=${2:?usage: pg.sh standby DIR}
+    user=$([ "$(id -u)" -eq 0 ] && echo postgres || id -un)
+    as_owner "$bin/pg_basebackup" -h "$dir" -U "$user" -D "$dir/standby" -R -X stream --checkpoint=fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    echo "port = 5433" >>"$dir/standby/postgresql.conf"
+    echo "hot_standby = on" >>"$dir/standby/postgresql.conf"
+    as_owner "$bin/pg_ctl" -D "$dir/standby" -l "$dir/standby.log" -w -t 60 start >/dev/null || { cat "$dir/standby.log" >&2; exit 1; }
+    echo "postgres://$user@localhost/ledger_test?host=$dir&port=5433"
     ;;
 stop)
     dir=${2:?usage: pg.sh stop DIR}

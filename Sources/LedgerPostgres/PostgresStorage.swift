@@ -20,7 +20,8 @@ import PostgresNIO
 public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     public let location: String
     let place: PostgresLocation
-    let connection: PostgresConnection
+    /// The connection; made again when the server went away and came back.
+    private(set) var connection: PostgresConnection
     let logger: Logger
     private let readOnly: Bool
     /// Inside `create`: `write` runs in the creating transaction instead of its own.
@@ -42,8 +43,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         var logger = Logger(label: "incidentledger.postgres")
         logger.logLevel = .critical
         self.logger = logger
+        connection = try Self.connect(location, logger: logger)
+    }
+
+    private static func connect(_ location: PostgresLocation, logger: Logger) throws(LedgerError) -> PostgresConnection {
         do {
-            connection = try PostgresConnection.connect(
+            return try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: 1, logger: logger
             ).wait()
         } catch {
@@ -135,6 +140,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             let result = try body(PostgresRows(storage: self))
             try flush()
             do {
+                guard !connection.isClosed else { throw ConnectionClosed() }
                 _ = try connection.query("COMMIT", logger: logger).wait()
             } catch {
                 throw Self.map(error, location: location, committing: true)
@@ -153,7 +159,14 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         inTransaction = true
         lock.unlock()
         guard !nested else { fatalError("PostgresStorage: a transaction was opened inside another on the same connection") }
-        do throws(LedgerError) { try run(PostgresQuery(unsafeSQL: sql)) } catch {
+        do throws(LedgerError) {
+            // The server went away since the last transaction (restarted, failed over): connect again.
+            if connection.isClosed {
+                _ = try? connection.close().wait()
+                connection = try Self.connect(place, logger: logger)
+            }
+            try run(PostgresQuery(unsafeSQL: sql))
+        } catch {
             end()
             throw error
         }
@@ -169,6 +182,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
 
     /// Runs a query and waits for its rows (after the writes sent before it).
     func query(_ q: PostgresQuery) throws(LedgerError) -> [PostgresRow] {
+        // A query sent on a connection the server closed would never be answered.
+        guard !connection.isClosed else { throw Self.lost(location, "the connection is closed", committing: false) }
         let future = connection.query(q, logger: logger)
         do {
             return try future.wait().rows
@@ -183,6 +198,10 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
 
     /// Sends a write without waiting; `flush` waits for it.
     func send(_ q: PostgresQuery) {
+        guard !connection.isClosed else {
+            pending.append(connection.eventLoop.makeFailedFuture(ConnectionClosed()))
+            return
+        }
         pending.append(connection.query(q, logger: logger))
         if pending.count >= 512 {
             // Bounded memory for long batches: wait for the older half.
@@ -262,6 +281,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// A PostgreSQL failure as a ledger error that says what to do.
     static func map(_ error: any Error, location: String, committing: Bool = false) -> LedgerError {
         if let e = error as? LedgerError { return e }
+        if error is ConnectionClosed { return lost(location, "the connection is closed", committing: committing) }
         guard let e = error as? PSQLError else {
             if error is ChannelError || error is IOError {
                 return lost(location, String(describing: error), committing: committing)
@@ -302,6 +322,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written")
     }
 }
+
+/// The connection was found closed before a query was sent.
+struct ConnectionClosed: Error {}
 
 /// A PostgreSQL database named by a `postgres://` or `postgresql://` URL:
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR][&sslmode=disable]`.
