@@ -74,8 +74,8 @@ let package = Package(
             ],
             path: "Sources/LedgerFuzz"
         ),
-        // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage.
-        .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto"], path: "Tests/LedgerTesting"),
+        // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage, the stores tests run against.
+        .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerPostgres"], path: "Tests/LedgerTesting"),
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
