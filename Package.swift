@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "ledger-bench",
             dependencies: [
-                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore",
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/LedgerBench"

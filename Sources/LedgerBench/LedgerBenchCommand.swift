@@ -15,9 +15,9 @@ struct LedgerBenchCommand: ParsableCommand {
 
             Without a subcommand, `ledger-bench [--events N] [--durable M] [--rounds R] [--dir DIR]` runs `log`. The \
             scripts: Tools/bench.sh runs `suite`, Tools/bench-archive.sh runs `archive`, Tools/bench-audit.sh runs \
-            `archive --only-generate` and `audit`.
+            `archive --only-generate` and `audit`, Tools/bench-postgres.sh runs `postgres` on a throwaway cluster.
             """,
-        subcommands: [LogBench.self, SuiteBench.self, ArchiveBench.self, AuditBench.self],
+        subcommands: [LogBench.self, SuiteBench.self, ArchiveBench.self, AuditBench.self, PostgresBench.self],
         defaultSubcommand: LogBench.self
     )
 }

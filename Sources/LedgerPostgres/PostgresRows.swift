@@ -142,7 +142,9 @@ struct PostgresRows: StorageWriter {
     }
 
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
-        try row("SELECT idx, line FROM entries WHERE event_id = $1", [Self.bytea(eventID)]).map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
+        if let cached = storage.cache?.entries[eventID] { return cached }
+        return try row("SELECT idx, line FROM entries WHERE event_id = $1", [Self.bytea(eventID)]).map { (r) throws(LedgerError) in
+            (try count(r, 0), try bytes(r, 1))
         }
     }
 
@@ -170,7 +172,8 @@ struct PostgresRows: StorageWriter {
     }
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
-        try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID]).map(keyRecord)
+        if let cached = storage.cache?.keys[keyID] { return cached }
+        return try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID]).map(keyRecord)
     }
 
     func keys() throws(LedgerError) -> [KeyRecord] {
@@ -178,7 +181,8 @@ struct PostgresRows: StorageWriter {
     }
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
-        try row("SELECT revision FROM subjects WHERE subject = $1", [subject]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+        if let cached = storage.cache?.revisions[subject] { return cached }
+        return try row("SELECT revision FROM subjects WHERE subject = $1", [subject]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
     }
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
@@ -280,6 +284,7 @@ struct PostgresRows: StorageWriter {
 
     func insertEntry(_ e: EntryRow) throws(LedgerError) {
         guard let leaf = e.leaf else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
+        if let cache = storage.cache, cache.entries.keys.contains(e.eventID) { cache.entries[e.eventID] = (e.index, e.line) }
         send(
             "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             [Self.n(e.index), e.recordedAt, Self.bytea(e.eventID), e.type, e.subject, e.signer, Self.bytea(leaf.bytes), Self.bytea(e.line)])
@@ -290,10 +295,12 @@ struct PostgresRows: StorageWriter {
     }
 
     func bumpRevision(of subject: String) throws(LedgerError) {
+        if let cache = storage.cache, let r = cache.revisions[subject] { cache.revisions[subject] = r + 1 }
         send("INSERT INTO subjects (subject, revision) VALUES ($1, 1) ON CONFLICT (subject) DO UPDATE SET revision = subjects.revision + 1", [subject])
     }
 
     func insertKey(_ r: KeyRecord) throws(LedgerError) {
+        if let cache = storage.cache { cache.keys[r.keyID] = r }
         var values: [any PostgresThrowingDynamicTypeEncodable] = [
             r.keyID, Self.bytea(r.publicKey.bytes), r.name, r.roles.map(\.rawValue).joined(separator: ","), Self.n(r.enrolledAt),
         ]
@@ -306,6 +313,10 @@ struct PostgresRows: StorageWriter {
     }
 
     func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError) {
+        if let cache = storage.cache, case .some(.some(var k)) = cache.keys[keyID] {
+            k.revokedAt = index
+            cache.keys[keyID] = k
+        }
         send("UPDATE keys SET revoked_at = $1 WHERE keyid = $2", [Self.n(index), keyID])
     }
 
@@ -358,6 +369,27 @@ struct PostgresRows: StorageWriter {
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
         send("INSERT INTO state_versions (id, size, state) VALUES ($1, $2, $3)", [id, Self.n(size), Self.bytea(state)])
+    }
+
+    func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {
+        let cache = TransactionCache()
+        let hex = Array(Set(eventIDs.map { $0.map { String(format: "%02x", $0) }.joined() }))
+        for id in eventIDs { cache.entries[id] = .some(nil) }
+        for r in try rows("SELECT event_id, idx, line FROM entries WHERE event_id = ANY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)", [hex]) {
+            cache.entries[try bytes(r, 0)] = (try count(r, 1), try bytes(r, 2))
+        }
+        let distinctSubjects = Array(Set(subjects))
+        for s in distinctSubjects { cache.revisions[s] = 0 }
+        for r in try rows("SELECT subject, revision FROM subjects WHERE subject = ANY($1::text[])", [distinctSubjects]) {
+            cache.revisions[try text(r, 0)] = try count(r, 1)
+        }
+        let distinctKeys = Array(Set(keyIDs))
+        for k in distinctKeys { cache.keys[k] = .some(nil) }
+        for r in try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ANY($1::text[])", [distinctKeys]) {
+            let k = try keyRecord(r)
+            cache.keys[k.keyID] = k
+        }
+        storage.cache = cache
     }
 
     func clearProjections() throws(LedgerError) {

@@ -31,6 +31,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Writes sent and not yet confirmed, in order.
     private var pending: [EventLoopFuture<PostgresQueryResult>] = []
     private var closed = false
+    /// Rows fetched ahead for the current write transaction (`prefetch`), kept right as it writes.
+    var cache: TransactionCache?
     private let lock = NSLock()
 
     /// The advisory lock key every writer of a ledger takes (`pg_advisory_xact_lock`): "ILDG".
@@ -126,6 +128,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     }
 
     public func write<T>(_ body: (any StorageWriter) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        cache = nil
+        defer { cache = nil }
         if building {
             let result = try body(PostgresRows(storage: self))
             try flush()
@@ -321,6 +325,14 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         }
         return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written")
     }
+}
+
+/// What a write transaction fetched ahead: for each event id asked about, its entry or nothing;
+/// each subject's revision; each key. Updated by the transaction's own writes.
+final class TransactionCache {
+    var entries: [[UInt8]: (index: UInt64, line: [UInt8])?] = [:]
+    var revisions: [String: UInt64] = [:]
+    var keys: [String: KeyRecord?] = [:]
 }
 
 /// The connection was found closed before a query was sent.

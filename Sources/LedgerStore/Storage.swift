@@ -148,6 +148,14 @@ public protocol StorageWriter: StorageReader {
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
     /// Empties every projection table.
     func clearProjections() throws(LedgerError)
+    /// A hint before a batch is checked: the event ids, subjects and signers it will ask about.
+    /// A storage whose every read is a network round trip fetches them in a few queries and
+    /// answers from that (keeping it right as this transaction writes); others ignore it.
+    func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError)
+}
+
+extension StorageWriter {
+    public func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {}
 }
 
 /// The projection tables, with the key order `verify` compares them in.

@@ -10,8 +10,12 @@ import Testing
 public enum StoreKind: String, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
+    /// `MemoryStorage`: in this process only (not for tests that run the CLI).
+    case memory
 
     public static var all: [StoreKind] { TestCluster.adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    /// For tests that use the store in this process: the real stores and the in-memory one.
+    public static var inProcess: [StoreKind] { all + [.memory] }
 
     public var testDescription: String { rawValue }
 }
@@ -71,6 +75,10 @@ public final class TestPlace: @unchecked Sendable {
             name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             try TestCluster.run("createdb", [name])
             location = try PostgresLocation(url: TestCluster.url(name))
+        case .memory:
+            let storage = MemoryStorage(name: file)
+            name = storage.location
+            location = MemoryLocation(storage)
         }
     }
 
@@ -84,6 +92,8 @@ public final class TestPlace: @unchecked Sendable {
             let dump = String(decoding: try TestCluster.run("pg_dump", ["--no-owner", name]), as: UTF8.self)
             let lines = dump.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
             return [SHA256.hash(Array(lines.joined(separator: "\n").utf8)).hex]
+        case .memory:
+            return [SHA256.hash(Array(((location as! MemoryLocation).storage.dump()).utf8)).hex]
         }
     }
 

@@ -1,0 +1,102 @@
+import Dispatch
+import Foundation
+import LedgerCore
+import LedgerStore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The bare PostgreSQL limits the PostgreSQL benchmarks compare the ledger against, on the same
+/// server in the same run: rows of the same size written the way the storage writes them
+/// (pipelined statements on one connection, the server's default durability).
+public enum PostgresRawBaselines {
+    /// Seconds to insert `rows` (and each row's projected state, replaced when its id repeats)
+    /// into fresh tables in one transaction.
+    public static func batchedInsert(rows: [[UInt8]], states: [(id: String, state: [UInt8])], url: String) throws -> Double {
+        let c = try Raw(url: url)
+        defer { c.close() }
+        try c.fresh()
+        let start = DispatchTime.now()
+        try c.exec("BEGIN")
+        var pending: [EventLoopFuture<PostgresQueryResult>] = []
+        for (i, r) in rows.enumerated() {
+            pending.append(c.send("INSERT INTO raw (idx, line) VALUES (\(Int64(i)), \(ByteBuffer(bytes: r)))"))
+            pending.append(
+                c.send(
+                    "INSERT INTO raw_state (id, state) VALUES (\(states[i].id), \(ByteBuffer(bytes: states[i].state))) ON CONFLICT (id) DO UPDATE SET state = excluded.state"
+                ))
+            if pending.count >= 1024 {
+                for f in pending { _ = try f.wait() }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        for f in pending { _ = try f.wait() }
+        try c.exec("COMMIT")
+        return seconds(since: start)
+    }
+
+    /// Seconds to insert `rows` (with their states) one durable transaction each: BEGIN, the two
+    /// rows, COMMIT, sent together and waited for once.
+    public static func durableCommits(rows: [[UInt8]], states: [(id: String, state: [UInt8])], url: String) throws -> Double {
+        let c = try Raw(url: url)
+        defer { c.close() }
+        try c.fresh()
+        let start = DispatchTime.now()
+        for (i, r) in rows.enumerated() {
+            let fs = [
+                c.send("BEGIN"), c.send("INSERT INTO raw (idx, line) VALUES (\(Int64(i)), \(ByteBuffer(bytes: r)))"),
+                c.send(
+                    "INSERT INTO raw_state (id, state) VALUES (\(states[i].id), \(ByteBuffer(bytes: states[i].state))) ON CONFLICT (id) DO UPDATE SET state = excluded.state"
+                ), c.send("COMMIT"),
+            ]
+            for f in fs { _ = try f.wait() }
+        }
+        return seconds(since: start)
+    }
+
+    /// Makes a new, empty database `name` through the server `adminURL` names; its URL.
+    public static func createDatabase(adminURL: String, name: String) throws -> String {
+        let c = try Raw(url: adminURL)
+        defer { c.close() }
+        try c.exec(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        try c.exec(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        guard var parts = URLComponents(string: adminURL) else { throw LedgerError(.malformed, "bad URL \(adminURL)") }
+        parts.path = "/" + name
+        return parts.string ?? adminURL
+    }
+
+    /// Drops database `name`.
+    public static func dropDatabase(adminURL: String, name: String) throws {
+        let c = try Raw(url: adminURL)
+        defer { c.close() }
+        try c.exec(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    /// One bare connection.
+    final class Raw {
+        let connection: PostgresConnection
+        let logger = Logger(label: "incidentledger.postgres.raw")
+
+        init(url: String) throws {
+            let location = try PostgresLocation(url: url)
+            connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: 2, logger: logger
+            ).wait()
+        }
+
+        func fresh() throws {
+            try exec("DROP TABLE IF EXISTS raw, raw_state")
+            try exec("CREATE TABLE raw (idx bigint PRIMARY KEY, line bytea NOT NULL)")
+            try exec(#"CREATE TABLE raw_state (id text COLLATE "C" PRIMARY KEY, state bytea NOT NULL)"#)
+        }
+
+        func send(_ q: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> { connection.query(q, logger: logger) }
+        func exec(_ q: PostgresQuery) throws { _ = try send(q).wait() }
+        func close() { _ = try? connection.close().wait() }
+    }
+}
