@@ -67,7 +67,8 @@ final class HardeningTests {
     }
 
     @Test(
-        "enrolling an unusable admin key is refused at body.publicKey and changes nothing", arguments: StoreKind.inProcess, HardeningTests.unusableKeys.map(\.0))
+        "enrolling an unusable admin key is refused at body.publicKey and changes nothing", arguments: StoreKind.inProcess, HardeningTests.unusableKeys.map(\.0)
+    )
     func unusableEnrollment(store: StoreKind, name: String) throws {
         let bytes = Self.unusableKeys.first { $0.0 == name }!.1
         let l = try makeLedger(store)
