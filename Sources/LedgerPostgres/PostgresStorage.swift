@@ -119,6 +119,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         defer { end() }
         do throws(LedgerError) {
             let result = try body(PostgresRows(storage: self))
+            try flush()
             try run("COMMIT")
             return result
         } catch {
@@ -140,7 +141,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         defer { end() }
         do throws(LedgerError) {
             // Every writer of this database queues here until the previous one has committed.
-            try run("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
+            // (Sent without waiting, like BEGIN: every later statement of this transaction runs
+            // after it on the connection, so after the lock is held.)
+            send("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
             let result = try body(PostgresRows(storage: self))
             try flush()
             do {
@@ -169,7 +172,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                 _ = try? connection.close().wait()
                 connection = try Self.connect(place, logger: logger)
             }
-            try run(PostgresQuery(unsafeSQL: sql))
+            send(PostgresQuery(unsafeSQL: sql))
         } catch {
             end()
             throw error
