@@ -200,7 +200,8 @@ struct PostgresRows: StorageWriter {
     }
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
-        try row("SELECT state FROM entities WHERE id = $1", [id]).map { (r) throws(LedgerError) in try bytes(r, 0) }
+        if let cached = storage.cache?.entities[id] { return cached }
+        return try row("SELECT state FROM entities WHERE id = $1", [id]).map { (r) throws(LedgerError) in try bytes(r, 0) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
@@ -333,6 +334,7 @@ struct PostgresRows: StorageWriter {
     }
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
+        if let cache = storage.cache, cache.entities.keys.contains(id) { cache.entities[id] = state }
         send(
             replace
                 ? "INSERT INTO entities (id, kind, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state"
@@ -379,7 +381,13 @@ struct PostgresRows: StorageWriter {
             cache.entries[try bytes(r, 0)] = (try count(r, 1), try bytes(r, 2))
         }
         let distinctSubjects = Array(Set(subjects))
-        for s in distinctSubjects { cache.revisions[s] = 0 }
+        for s in distinctSubjects {
+            cache.revisions[s] = 0
+            cache.entities[s] = .some(nil)
+        }
+        for r in try rows("SELECT id, state FROM entities WHERE id = ANY($1::text[])", [distinctSubjects]) {
+            cache.entities[try text(r, 0)] = try bytes(r, 1)
+        }
         for r in try rows("SELECT subject, revision FROM subjects WHERE subject = ANY($1::text[])", [distinctSubjects]) {
             cache.revisions[try text(r, 0)] = try count(r, 1)
         }
@@ -393,6 +401,7 @@ struct PostgresRows: StorageWriter {
     }
 
     func clearProjections() throws(LedgerError) {
+        storage.cache?.entities.removeAll()
         for t in ProjectionTable.allCases { try storage.run(PostgresQuery(unsafeSQL: "DELETE FROM \(t.rawValue)")) }
     }
 }

@@ -336,6 +336,7 @@ final class TransactionCache {
     var entries: [[UInt8]: (index: UInt64, line: [UInt8])?] = [:]
     var revisions: [String: UInt64] = [:]
     var keys: [String: KeyRecord?] = [:]
+    var entities: [String: [UInt8]?] = [:]
 }
 
 /// The connection was found closed before a query was sent.

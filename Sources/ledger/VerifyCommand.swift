@@ -30,7 +30,9 @@ struct VerifyCommand: ParsableCommand {
             let outside = try checkpoint.map { path throws(LedgerError) in try Input.read(path, limit: Limits.note, what: Limits.noteName) }
             let store = try ledger.open(readOnly: true)
             var info = stat()
-            let fileMode = stat(ledger.value, &info) == 0 ? info.st_mode & 0o777 : 0
+            // A file's mode; a database has roles instead (nil: reported as null).
+            let isFile = try ledger.location is SQLiteLocation
+            let fileMode: mode_t? = isFile && stat(ledger.value, &info) == 0 ? info.st_mode & 0o777 : nil
             let progress = Progress(label: "verified")
             let folding = Progress(label: "projections recomputed and compared")
             nonisolated(unsafe) var firstPhaseDone = false
@@ -59,7 +61,7 @@ struct VerifyCommand: ParsableCommand {
                     ("keys", .int(UInt64(report.keys))), ("lastCheckpointSize", .int(report.lastCheckpointSize)),
                     ("checkpointRecordChecked", .bool(report.checkpointRecordChecked)),
                     ("confirmedCheckpointSize", report.confirmedCheckpointSize.map { .int($0) } ?? .null),
-                    ("fileMode", .string(String(fileMode, radix: 8))),
+                    ("fileMode", fileMode.map { .string(String($0, radix: 8)) } ?? .null),
                 ])
                 return
             }
@@ -67,7 +69,7 @@ struct VerifyCommand: ParsableCommand {
             print(
                 "checkpoints:    \(report.checkpoints), the latest at tree size \(report.lastCheckpointSize)"
                     + (report.checkpointRecordChecked
-                        ? " (matching the file's checkpoint record)" : " (a version 2 file: no checkpoint record yet; the next write adds one)"))
+                        ? " (matching the ledger's checkpoint record)" : " (a version 2 file: no checkpoint record yet; the next write adds one)"))
             if let size = report.confirmedCheckpointSize {
                 print("your checkpoint: tree size \(size), signed by the log key, consistent with the log and still held by the file")
             }
@@ -76,7 +78,7 @@ struct VerifyCommand: ParsableCommand {
             print(
                 "genesis key id: \(report.genesisKeyID)"
                     + (trust == nil ? "  (NOT pinned: pass --trust \(report.genesisKeyID) once you have confirmed it out of band)" : "  (pinned)"))
-            if fileMode & 0o077 != 0 {
+            if let fileMode, fileMode & 0o077 != 0 {
                 print(
                     "note: \(ledger.value) is accessible by group or others (mode \(String(fileMode, radix: 8))) and holds sensitive fields; "
                         + "unless that is deliberate, `chmod 600` it (new ledgers are created 0600)")

@@ -1,7 +1,12 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerTesting
 import Testing
+
+// Every test here runs on SQLite and PostgreSQL (`arguments: StoreKind.all`): the ledger that is
+// exported, and the one `ledger import` builds (a new file, or a fresh empty database), are of
+// the store under test; the bundles are files either way.
 
 /// A sandbox ledger with two checkpoints (the second cosigned by witness w1), exported as a bundle.
 struct AuditFixture {
@@ -15,8 +20,8 @@ struct AuditFixture {
     let strangerKey: Ed25519.PrivateKey
     var trust: String { s.keyID("admin") }
 
-    static func make() throws -> AuditFixture {
-        let s = Sandbox()
+    static func make(_ store: StoreKind = .sqlite) throws -> AuditFixture {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         try s.append(
             (0..<12).map {
@@ -115,9 +120,11 @@ struct CLIAuditTests {
         return (r.status, o)
     }
 
-    @Test("a good bundle: audit, verify.py and the Library of Congress bagit tool accept it; export is reproducible; import rebuilds the same ledger")
-    func good() throws {
-        let f = try AuditFixture.make()
+    @Test(
+        "a good bundle: audit, verify.py and the Library of Congress bagit tool accept it; export is reproducible; import rebuilds the same ledger",
+        arguments: StoreKind.all)
+    func good(store: StoreKind) throws {
+        let f = try AuditFixture.make(store)
         let (status, report) = try audit(f, f.bag, extra: ["--witness", f.w1VKey, "--quorum", "1"])
         #expect(status == 0, "\(report)")
         #expect(report["treeSize"] as? Int == 16)
@@ -156,7 +163,7 @@ struct CLIAuditTests {
         #expect(uncovered.status == 3 && uncovered.stderr.contains("no signed checkpoint covers exactly 14"), "\(uncovered)")
         #expect(!FileManager.default.fileExists(atPath: f.s.path("bag-14")))
         // Import: the same entries and checkpoints, the same archive view.
-        let imported = f.s.path("imported.ledger")
+        let imported = try f.s.newPlace("imported.ledger").location.description
         let imp = try f.s.run(["import", f.bag, "--ledger", imported, "--trust", f.trust])
         #expect(imp.status == 0, "\(imp)")
         #expect(try f.s.run(["verify", "--ledger", imported, "--trust", f.trust]).status == 0)
@@ -292,9 +299,10 @@ struct CLIAuditTests {
         }
     }
 
-    @Test("each tampered bundle fails the audit at the same step (and entry index) in ledger audit and Tools/verify.py", arguments: cases)
-    func tampered(_ c: Case) throws {
-        let f = try AuditFixture.make()
+    @Test(
+        "each tampered bundle fails the audit at the same step (and entry index) in ledger audit and Tools/verify.py", arguments: StoreKind.all, cases)
+    func tampered(store: StoreKind, _ c: Case) throws {
+        let f = try AuditFixture.make(store)
         let bag = try f.copy("tampered")
         try tamper(c, f, bag)
         var extra = c.extra.map { $0 == "W1" ? f.w1VKey : $0 == "W2" ? f.w2VKey : $0 }
@@ -315,10 +323,12 @@ struct CLIAuditTests {
             #expect(p["step"] as? String == c.step, "verify.py on \(c): \(p) — ledger audit said \(failure)")
             if let index = c.index { #expect(p["index"] as? Int == index, "verify.py on \(c): \(p)") }
         }
-        // Import refuses it and leaves nothing behind.
-        let imported = f.s.path("refused.ledger")
-        let imp = try f.s.run(["import", bag, "--ledger", imported, "--trust", trust] + extra)
+        // Import refuses it and leaves nothing behind: no file, or the database still empty.
+        let place = try f.s.newPlace("refused.ledger")
+        let empty = try place.fingerprint()
+        let imp = try f.s.run(["import", bag, "--ledger", place.location.description, "--trust", trust] + extra)
         #expect(imp.status == 1, "\(c): \(imp)")
-        #expect(!FileManager.default.fileExists(atPath: imported))
+        if store == .sqlite { #expect(!FileManager.default.fileExists(atPath: place.name)) }
+        #expect(try place.fingerprint() == empty, "\(c): the refused import left something in \(place.location.description)")
     }
 }

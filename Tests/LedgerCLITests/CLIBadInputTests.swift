@@ -1,8 +1,19 @@
 import Foundation
+import LedgerTesting
 import Testing
 
+// Runs on SQLite and PostgreSQL (`arguments: StoreKind.all`): every test about what a refused
+// input does to the ledger. SQLite only, because they are about the file itself:
+// - truncatedDatabase: cuts the ledger file in half (bytes of a file);
+// - foreignSQLite: a SQLite file made by another program (sqlite3);
+// - notADatabase: a text file and an empty file given as the ledger;
+// - missingLedger: a path where no file exists, and that no file or -wal appears there.
+
 /// Runs a command that must fail, and checks its exit status, that stderr names the problem,
-/// and that the ledger file (and its WAL) is byte-for-byte unchanged, as is `ledger log --json`.
+/// that the ledger is unchanged (`Sandbox.fingerprint()`: the file and its WAL byte for byte, or
+/// a `pg_dump` of the database), and that `ledger log --json` is unchanged. With `ledger` (a
+/// file other than the sandbox's ledger, in the SQLite-only tests of damaged files), that file
+/// and its WAL are compared byte for byte (`FileSnapshot`).
 @discardableResult
 func expectRefusal(
     _ s: Sandbox, _ args: [String], stdin: Data? = nil, status: Int32, mentions: [String], ledger: String? = nil,
@@ -10,16 +21,22 @@ func expectRefusal(
 ) throws -> CLIResult {
     let path = ledger ?? s.ledger
     let logBefore = try? s.run(["log", "--ledger", path, "--json", "--limit", "100000"])
-    let before = FileSnapshot(path)
+    // The file's bytes, for the file-level tests and for naming what changed in a SQLite failure.
+    let before = ledger != nil || s.store == .sqlite ? FileSnapshot(path) : nil
+    let fingerprintBefore = ledger == nil ? try s.fingerprint() : nil
     let r = try s.run(args, stdin: stdin)
-    let after = FileSnapshot(path)
     #expect(r.status == status && !r.signaled, "expected exit \(status): \(r)", sourceLocation: sourceLocation)
     #expect(r.stderr.hasPrefix("ledger: error: ") || status == 64, "stderr starts with `ledger: error:`: \(r)", sourceLocation: sourceLocation)
     for m in mentions {
         #expect(r.stderr.contains(m), "stderr should name \(m.debugDescription): \(r.stderr)", sourceLocation: sourceLocation)
     }
     #expect(!r.stdout.contains("appended"), "nothing may be reported as appended: \(r)", sourceLocation: sourceLocation)
-    #expect(after == before, "the ledger file must be byte-for-byte unchanged after a refusal: \(before.difference(to: after))", sourceLocation: sourceLocation)
+    let changed = { before.map { $0.difference(to: FileSnapshot(path)) } ?? "the pg_dump of the database differs" }
+    if let fingerprintBefore {
+        #expect(try s.fingerprint() == fingerprintBefore, "the ledger must be unchanged after a refusal: \(changed())", sourceLocation: sourceLocation)
+    } else if let before {
+        #expect(FileSnapshot(path) == before, "the ledger file must be byte-for-byte unchanged after a refusal: \(changed())", sourceLocation: sourceLocation)
+    }
     if let logBefore, logBefore.status == 0 {
         let logAfter = try s.run(["log", "--ledger", path, "--json", "--limit", "100000"])
         #expect(logAfter.status == 0 && logAfter.stdout == logBefore.stdout, "ledger log --json changed", sourceLocation: sourceLocation)
@@ -30,8 +47,8 @@ func expectRefusal(
 @Suite("ledger CLI: bad input is refused and leaves the ledger unchanged")
 struct CLIBadInputTests {
     /// A sandbox with the standard keys and one incident (subject incident:inc-1 at revision 1).
-    private func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+    private func sandbox(_ store: StoreKind = .sqlite) throws -> Sandbox {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         try s.append([EventJSON.make(subject: "incident:inc-1")])
         return s
@@ -41,9 +58,9 @@ struct CLIBadInputTests {
         ["append", "--ledger", s.ledger, "--key", s.keyPath(key)] + extra
     }
 
-    @Test("malformed JSON: exit 65 naming file, line and column")
-    func malformedJSON() throws {
-        let s = try sandbox()
+    @Test("malformed JSON: exit 65 naming file, line and column", arguments: StoreKind.all)
+    func malformedJSON(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("bad.json", "{\"type\": \"incident.reported\",\n  \"subject\": oops}")
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["bad.json", "line 2, column 14"])
         // The same through standard input.
@@ -79,9 +96,9 @@ struct CLIBadInputTests {
         #expect(try s.verifiedSize() == 4)
     }
 
-    @Test("a batch whose line 1 has a forged signature and line 2 a stale expects: line 1 is reported")
-    func firstFailureFirst() throws {
-        let s = try sandbox()
+    @Test("a batch whose line 1 has a forged signature and line 2 a stale expects: line 1 is reported", arguments: StoreKind.all)
+    func firstFailureFirst(store: StoreKind) throws {
+        let s = try sandbox(store)
         let signed = try s.run([
             "sign", "--key", s.keyPath("archivist"), "--origin", s.origin, "--batch",
             s.write(
@@ -96,9 +113,9 @@ struct CLIBadInputTests {
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", "--batch", batch], status: 3, mentions: ["forged.jsonl:1", "signature"])
     }
 
-    @Test("an event drafted in decomposed Unicode is signed in NFC")
-    func draftsAreNormalised() throws {
-        let s = try sandbox()
+    @Test("an event drafted in decomposed Unicode is signed in NFC", arguments: StoreKind.all)
+    func draftsAreNormalised(store: StoreKind) throws {
+        let s = try sandbox(store)
         let nfd = s.write(
             "nfd.json",
             "{\"type\":\"incident.reported\",\"subject\":\"incident:x\",\"expects\":0,\"body\":{\"title\":{\"en\":\"Cafe\u{301}\"},"
@@ -114,9 +131,9 @@ struct CLIBadInputTests {
         #expect(!payload.unicodeScalars.contains("\u{301}"), "no combining accent stored")
     }
 
-    @Test("wrong field type: exit 65 naming the field")
-    func wrongFieldType() throws {
-        let s = try sandbox()
+    @Test("wrong field type: exit 65 naming the field", arguments: StoreKind.all)
+    func wrongFieldType(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", expects: "0"))
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "`expects`"])
         let g = s.write("g.json", #"{"type":"incident.reported","subject":"incident:inc-2","expects":0,"body":"not an object"}"#)
@@ -130,16 +147,16 @@ struct CLIBadInputTests {
         try expectRefusal(s, appendArgs(s, i), status: 65, mentions: ["`id`"])
     }
 
-    @Test("unknown field: exit 65 naming it")
-    func unknownField() throws {
-        let s = try sandbox()
+    @Test("unknown field: exit 65 naming it", arguments: StoreKind.all)
+    func unknownField(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", extra: ["colour": "red"]))
         try expectRefusal(s, appendArgs(s, f), status: 65, mentions: ["e.json", "colour"])
     }
 
-    @Test("payload over 1 MiB: exit 65")
-    func oversizedPayload() throws {
-        let s = try sandbox()
+    @Test("payload over 1 MiB: exit 65", arguments: StoreKind.all)
+    func oversizedPayload(store: StoreKind) throws {
+        let s = try sandbox(store)
         // The event text itself is over the limit.
         // (A valid incident body whose summary carries the padding, spread over enough languages
         // to keep each text within the 5000 code point limit: only the size is wrong.)
@@ -169,17 +186,17 @@ struct CLIBadInputTests {
             mentions: ["huge.env", "larger than"])
     }
 
-    @Test("a key that is not enrolled: exit 3 naming the key id")
-    func unknownKey() throws {
-        let s = try sandbox()
+    @Test("a key that is not enrolled: exit 3 naming the key id", arguments: StoreKind.all)
+    func unknownKey(store: StoreKind) throws {
+        let s = try sandbox(store)
         let stranger = try s.newKey("stranger")
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         try expectRefusal(s, appendArgs(s, key: "stranger", f), status: 3, mentions: [stranger, "not enrolled"])
     }
 
-    @Test("a revoked key: exit 3 saying `revoked at entry N`")
-    func revokedKey() throws {
-        let s = try sandbox()
+    @Test("a revoked key: exit 3 saying `revoked at entry N`", arguments: StoreKind.all)
+    func revokedKey(store: StoreKind) throws {
+        let s = try sandbox(store)
         let id = try s.newKey("archivist2")
         #expect(try s.enroll("archivist2", roles: "archivist") == 4)
         try s.append([EventJSON.make(subject: "incident:inc-by-2")], key: "archivist2")
@@ -198,9 +215,9 @@ struct CLIBadInputTests {
         #expect((keys.first { $0["keyid"] as? String == id }?["revokedAt"] as? NSNumber)?.intValue == 6)
     }
 
-    @Test("a key without the needed role: exit 3 naming the role")
-    func missingRole() throws {
-        let s = try sandbox()
+    @Test("a key without the needed role: exit 3 naming the role", arguments: StoreKind.all)
+    func missingRole(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         try expectRefusal(s, appendArgs(s, key: "log", f), status: 3, mentions: [s.keyID("log"), "archivist role", "incident.reported"])
         // An archivist cannot enroll keys.
@@ -210,27 +227,27 @@ struct CLIBadInputTests {
             status: 3, mentions: [s.keyID("archivist"), "admin role"])
     }
 
-    @Test("stale expects: exit 4 naming subject and revision")
-    func staleExpects() throws {
-        let s = try sandbox()
+    @Test("stale expects: exit 4 naming subject and revision", arguments: StoreKind.all)
+    func staleExpects(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(type: "incident.corrected", subject: "incident:inc-1", expects: 0))
         try expectRefusal(s, appendArgs(s, f), status: 4, mentions: ["stale expects", "incident:inc-1", "revision 1", "expects 0"])
         let g = s.write("g.json", EventJSON.make(subject: "incident:inc-new", expects: 2))
         try expectRefusal(s, appendArgs(s, g), status: 4, mentions: ["incident:inc-new", "revision 0", "expects 2"])
     }
 
-    @Test("an envelope signed for another ledger origin: exit 3")
-    func foreignOrigin() throws {
-        let s = try sandbox()
+    @Test("an envelope signed for another ledger origin: exit 3", arguments: StoreKind.all)
+    func foreignOrigin(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", "other.example/x", f])
         #expect(r.status == 0, "\(r)")
         try expectRefusal(s, ["append", "--ledger", s.ledger, "--signed", s.write("e.env", r.stdout)], status: 3, mentions: ["other.example/x", s.origin])
     }
 
-    @Test("a payload altered after signing: exit 3")
-    func alteredPayload() throws {
-        let s = try sandbox()
+    @Test("a payload altered after signing: exit 3", arguments: StoreKind.all)
+    func alteredPayload(store: StoreKind) throws {
+        let s = try sandbox(store)
         let f = s.write("e.json", EventJSON.make(subject: "incident:inc-2", body: EventJSON.reportBody(title: ["en": "Hospital hit at 10:00"])))
         let r = try s.run(["sign", "--key", s.keyPath("archivist"), "--origin", s.origin, f])
         #expect(r.status == 0, "\(r)")
@@ -250,9 +267,9 @@ struct CLIBadInputTests {
         #expect(ok.status == 0 && ok.lines == ["appended 4"], "\(ok)")
     }
 
-    @Test("a batch whose line 3 of 5 is malformed: exit 65 naming line 3, nothing appended")
-    func batchMalformedLine() throws {
-        let s = try sandbox()
+    @Test("a batch whose line 3 of 5 is malformed: exit 65 naming line 3, nothing appended", arguments: StoreKind.all)
+    func batchMalformedLine(store: StoreKind) throws {
+        let s = try sandbox(store)
         var lines = (0..<5).map { EventJSON.make(subject: "incident:b-\($0)") }
         lines[2] = EventJSON.make(subject: "incident:b-2", expects: "zero")
         let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
@@ -271,9 +288,9 @@ struct CLIBadInputTests {
         #expect(try s.verifiedSize() == 4)
     }
 
-    @Test("a batch whose line 3 of 5 is refused by the rules: exit 3 naming it, nothing appended")
-    func batchRefusedLine() throws {
-        let s = try sandbox()
+    @Test("a batch whose line 3 of 5 is refused by the rules: exit 3 naming it, nothing appended", arguments: StoreKind.all)
+    func batchRefusedLine(store: StoreKind) throws {
+        let s = try sandbox(store)
         var lines = (0..<5).map { EventJSON.make(subject: "incident:b-\($0)") }
         lines[2] = EventJSON.make(type: "incident.exploded", subject: "incident:b-2")
         let f = s.write("batch.jsonl", lines.joined(separator: "\n") + "\n")
@@ -296,9 +313,9 @@ struct CLIBadInputTests {
         #expect(try s.verifiedSize() == 4)
     }
 
-    @Test("a refused batch event is located by its line in the file, not its position among non-blank lines")
-    func batchRefusedLineAfterBlankLine() throws {
-        let s = try sandbox()
+    @Test("a refused batch event is located by its line in the file, not its position among non-blank lines", arguments: StoreKind.all)
+    func batchRefusedLineAfterBlankLine(store: StoreKind) throws {
+        let s = try sandbox(store)
         // Line 2 is blank, so the bad event on line 4 is the batch's third event.
         let text =
             [

@@ -45,7 +45,7 @@ struct CLICrashTests {
 
     @Test("kill -9 during `append --batch`: the ledger holds all of the batch or none of it, and verifies")
     func killDuringBatch() throws {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         try s.append([EventJSON.make(subject: "incident:before-crash")])
         let size = try s.verifiedSize()
@@ -143,7 +143,7 @@ struct CLICrashTests {
 
     @Test("kill -9 while `append` checkpoints its committed batch into the file: the ledger still opens and verifies")
     func killDuringCheckpoint() throws {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         let before = try s.verifiedSize()
         let count = 800
@@ -187,7 +187,7 @@ struct CLICrashTests {
 
     @Test("readers and writers at once: no spurious refusal while another process checkpoints")
     func readersDuringCheckpoints() throws {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         let start = try s.verifiedSize()
         let writers = 2, perWriter = 6
@@ -254,7 +254,7 @@ struct CLICrashTests {
 
     @Test("4 concurrent `ledger append` processes, 10 events each on their own subject: all succeed")
     func concurrentAppends() throws {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         let start = try s.verifiedSize()
         let workers = 4, perWorker = 10

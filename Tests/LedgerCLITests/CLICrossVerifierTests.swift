@@ -6,7 +6,7 @@ import Testing
 @Suite("ledger verify and Tools/verify_log.py agree", .enabled(if: CrossVerifier.isAvailable))
 struct CLICrossVerifierTests {
     private func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         try s.append(
             (0..<12).map {

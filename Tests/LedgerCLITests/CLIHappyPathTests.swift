@@ -1,11 +1,15 @@
 import Foundation
+import LedgerTesting
 import Testing
+
+// Every test here runs on SQLite and PostgreSQL (`arguments: StoreKind.all`); none is about the
+// ledger being a file.
 
 @Suite("ledger CLI: happy path and idempotency")
 struct CLIHappyPathTests {
-    @Test("keys, init, enroll, append (file, stdin, batch, signed), checkpoint, log, verify")
-    func fullWorkflow() throws {
-        let s = Sandbox()
+    @Test("keys, init, enroll, append (file, stdin, batch, signed), checkpoint, log, verify", arguments: StoreKind.all)
+    func fullWorkflow(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         let adminID = try s.newKey("admin", holder: "Admin A.")
         let archivistID = try s.newKey("archivist", holder: "Archivist B. (Aleppo desk)")
         let logID = try s.newKey("log", holder: "Log operator")
@@ -14,7 +18,11 @@ struct CLIHappyPathTests {
 
         let genesis = try s.initLedger()
         #expect(genesis == adminID, "the genesis key id printed by init is the admin key's id")
-        #expect(FileManager.default.fileExists(atPath: s.ledger))
+        switch store {
+        case .sqlite: #expect(FileManager.default.fileExists(atPath: s.ledger))
+        case .postgres: #expect(try s.place.psql("SELECT count(*) FROM entries") == "1\n", "init wrote the genesis entry into the database")
+        case .memory: Issue.record("the CLI cannot use an in-memory store")
+        }
 
         #expect(try s.enroll("archivist", roles: "archivist") == 1)
         #expect(try s.enroll("log", roles: "log") == 2)
@@ -125,9 +133,9 @@ struct CLIHappyPathTests {
         #expect(r.stderr.contains("--trust"))
     }
 
-    @Test("re-submitting an event id prints `exists N` and adds nothing; reusing it for another body is a conflict")
-    func idempotentResubmission() throws {
-        let s = Sandbox()
+    @Test("re-submitting an event id prints `exists N` and adds nothing; reusing it for another body is a conflict", arguments: StoreKind.all)
+    func idempotentResubmission(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         try s.append([EventJSON.make(subject: "incident:inc-1")])
         let id = EventJSON.uuidv7()
@@ -176,9 +184,9 @@ struct CLIHappyPathTests {
         #expect(try s.logJSON() == logAfterFirst)
     }
 
-    @Test("one batch with the same event id twice appends it once")
-    func duplicateWithinBatch() throws {
-        let s = Sandbox()
+    @Test("one batch with the same event id twice appends it once", arguments: StoreKind.all)
+    func duplicateWithinBatch(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         let id = EventJSON.uuidv7()
         let e = EventJSON.make(subject: "incident:inc-dup", id: id)
@@ -189,9 +197,9 @@ struct CLIHappyPathTests {
         #expect(try s.verifiedSize() == 4)
     }
 
-    @Test("usage errors exit 64 naming the option")
-    func usageErrors() throws {
-        let s = Sandbox()
+    @Test("usage errors exit 64 naming the option", arguments: StoreKind.all)
+    func usageErrors(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         let e = s.write("e.json", EventJSON.make(subject: "incident:x"))
         // Neither --key nor --signed.

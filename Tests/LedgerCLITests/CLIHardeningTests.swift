@@ -1,13 +1,23 @@
 import Foundation
 import LedgerCrypto
+import LedgerTesting
 import Testing
+
+// Runs on SQLite and PostgreSQL (`arguments: StoreKind.all`), except these, SQLite only:
+// - schema: alters the schema with `sqlite3` edits of the file;
+// - deletedCheckpoints: deletes and forges checkpoint rows with `sqlite3` edits of the file;
+// - noSidecars: about the -wal and -shm files beside a ledger file;
+// - ledgerMode: about the ledger file's mode bits.
+// privateFiles runs on both; its checks of the ledger file's own mode and its -wal/-shm (and the
+// imported file's mode) are made on SQLite, where the ledger is a file; the bundle, snapshot,
+// GeoJSON and witness state it writes are files on both.
 
 /// Issue 16 at the command line: key and file permissions, an altered schema, deleted
 /// checkpoints, impossible dates, sidecar files, numeric options.
 @Suite("ledger CLI: hardening")
 struct CLIHardeningTests {
-    func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+    func sandbox(_ store: StoreKind = .sqlite) throws -> Sandbox {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         try s.append([EventJSON.make(subject: "incident:inc-1")])
         return s
@@ -25,9 +35,9 @@ struct CLIHardeningTests {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber)?.intValue ?? -1
     }
 
-    @Test("a key file others can read is refused (exit 6, the chmod fix named), encrypted or not; the override variable allows it")
-    func keyPermissions() throws {
-        let s = try sandbox()
+    @Test("a key file others can read is refused (exit 6, the chmod fix named), encrypted or not; the override variable allows it", arguments: StoreKind.all)
+    func keyPermissions(store: StoreKind) throws {
+        let s = try sandbox(store)
         let event = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
         for m in [0o644, 0o640, 0o604, 0o666, 0o660] {
             chmod(s.keyPath("archivist"), mode_t(m))
@@ -47,18 +57,21 @@ struct CLIHardeningTests {
                 == 0)
     }
 
-    @Test("ledger files, their -wal/-shm, bundles, snapshots and sensitive GeoJSON are owner-only whatever the umask; public CSV is not forced")
-    func privateFiles() throws {
-        let s = Sandbox()
+    @Test(
+        "ledger files, their -wal/-shm, bundles, snapshots and sensitive GeoJSON are owner-only whatever the umask; public CSV is not forced",
+        arguments: StoreKind.all)
+    func privateFiles(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
-        let ledger = s.path("open.ledger")
+        // A new file, or a fresh empty database.
+        let ledger = try s.newPlace("open.ledger").location.description
         #expect(try runShell(s, umask: "000", ["init", "--ledger", ledger, "--origin", s.origin, "--admin-key", s.keyPath("admin")]).status == 0)
-        #expect(mode(ledger) == 0o600)
+        if store == .sqlite { #expect(mode(ledger) == 0o600) }
         let enroll = try runShell(
             s, umask: "000", ["key", "enroll", "--ledger", ledger, "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("log"), "--roles", "log"])
         #expect(enroll.status == 0, "\(enroll)")
         #expect(try runShell(s, umask: "000", ["checkpoint", "--ledger", ledger, "--key", s.keyPath("log")]).status == 0)
-        for sidecar in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: ledger + sidecar) {
+        for sidecar in ["-wal", "-shm"] where store == .sqlite && FileManager.default.fileExists(atPath: ledger + sidecar) {
             #expect(mode(ledger + sidecar) == 0o600, "\(sidecar)")
         }
         #expect(try runShell(s, umask: "000", ["export", "--ledger", ledger, "--out", s.path("bag")]).status == 0)
@@ -85,8 +98,9 @@ struct CLIHardeningTests {
         #expect(w.status == 0, "\(w)")
         for d in ["wstate", "wstate/a"] { #expect(mode(s.path(d)) == 0o700, "witness folder \(d)") }
         // An imported ledger is owner-only too.
-        #expect(try runShell(s, umask: "000", ["import", bag, "--ledger", s.path("copy.ledger"), "--trust", s.keyID("admin")]).status == 0)
-        #expect(mode(s.path("copy.ledger")) == 0o600)
+        let copy = try s.newPlace("copy.ledger").location.description
+        #expect(try runShell(s, umask: "000", ["import", bag, "--ledger", copy, "--trust", s.keyID("admin")]).status == 0)
+        if store == .sqlite { #expect(mode(copy) == 0o600) }
     }
 
     static let schemaTampers: [(String, String, String)] = [
@@ -159,17 +173,17 @@ struct CLIHardeningTests {
         #expect(r.status == 1 && r.stderr.contains("checkpoint_record is missing"), "\(r)")
     }
 
-    @Test("verify --checkpoint refuses a note of another log, one beyond the log, and one that is no note")
-    func outsideNotes() throws {
-        let s = try sandbox()
-        let other = Sandbox()
+    @Test("verify --checkpoint refuses a note of another log, one beyond the log, and one that is no note", arguments: StoreKind.all)
+    func outsideNotes(store: StoreKind) throws {
+        let s = try sandbox(store)
+        let other = try Sandbox(store: store)
         try other.standardSetup()
         try other.append([EventJSON.make(subject: "incident:x"), EventJSON.make(subject: "incident:y"), EventJSON.make(subject: "incident:z")])
         let foreign = try other.run(["checkpoint", "--ledger", other.ledger, "--key", other.keyPath("log")])
         var r = try s.run(["verify", "--ledger", s.ledger, "--checkpoint", s.write("foreign.note", foreign.stdout)])
         #expect(r.status == 1 && r.stderr.contains("is for the log"), "\(r)")
         // The same origin but more entries than this copy holds.
-        let twin = Sandbox(origin: s.origin)
+        let twin = try Sandbox(store: store, origin: s.origin)
         try twin.standardSetup()
         try twin.append([EventJSON.make(subject: "incident:x"), EventJSON.make(subject: "incident:y"), EventJSON.make(subject: "incident:z")])
         let longer = try twin.run(["checkpoint", "--ledger", twin.ledger, "--key", twin.keyPath("log")])
@@ -179,9 +193,9 @@ struct CLIHardeningTests {
         #expect(r.status == 65 && r.stderr.contains("not a signed checkpoint note"), "\(r)")
     }
 
-    @Test("impossible dates: signedAt far ahead (exit 3) and an incident that begins after its record day (exit 65) change nothing")
-    func impossibleDates() throws {
-        let s = try sandbox()
+    @Test("impossible dates: signedAt far ahead (exit 3) and an incident that begins after its record day (exit 65) change nothing", arguments: StoreKind.all)
+    func impossibleDates(store: StoreKind) throws {
+        let s = try sandbox(store)
         let future = s.write("f.json", EventJSON.make(subject: "incident:inc-2", extra: ["signedAt": "9999-12-31T23:59:59Z"]))
         try expectRefusal(
             s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), future], status: 3, mentions: ["signedAt", "more than 1 hour after"])
@@ -221,9 +235,9 @@ struct CLIHardeningTests {
         #expect(r.status == 0 && !r.stdout.contains("accessible by group"), "\(r)")
     }
 
-    @Test("a negative number for a numeric option names the bad value (exit 64)")
-    func negativeNumbers() throws {
-        let s = try sandbox()
+    @Test("a negative number for a numeric option names the bad value (exit 64)", arguments: StoreKind.all)
+    func negativeNumbers(store: StoreKind) throws {
+        let s = try sandbox(store)
         let witness = try s.run(["key", "vkey", s.keyPath("log"), "--name", "w.example/w", "--witness"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         for (args, option) in [
             (["prove", "inclusion", "--ledger", s.ledger, "--index", "-1"], "--index"), (["log", "--ledger", s.ledger, "--from", "-5"], "--from"),
@@ -238,9 +252,9 @@ struct CLIHardeningTests {
         #expect(q.status == 64 && q.stderr.contains("--quorum must be between 1"), "\(q)")
     }
 
-    @Test("show --json names the tree size its state belongs to while appends run (bounded: 60 views)")
-    func showConsistent() throws {
-        let s = try sandbox()
+    @Test("show --json names the tree size its state belongs to while appends run (bounded: 60 views)", arguments: StoreKind.all)
+    func showConsistent(store: StoreKind) throws {
+        let s = try sandbox(store)
         let writer = Thread {
             for n in 0..<60 {
                 let e = EventJSON.make(type: "incident.corrected", subject: "incident:inc-1", expects: n + 1)

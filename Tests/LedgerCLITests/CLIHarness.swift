@@ -185,14 +185,35 @@ final class Child: @unchecked Sendable {
 final class Sandbox: @unchecked Sendable {
     let dir = TemporaryDirectory()
     let origin: String
-    /// The ledger file.
+    /// The store the ledger lives in.
+    let store: StoreKind
+    /// The ledger's place: a file in `dir` (SQLite), or a fresh database in the test cluster
+    /// (PostgreSQL), dropped when the sandbox goes.
+    let place: TestPlace
+    /// The `--ledger` value: the file path (SQLite) or the database URL (PostgreSQL).
     let ledger: String
     /// Key ids by key file name ("admin", "archivist", …).
     private(set) var keyIDs: [String: String] = [:]
+    /// Further places (import targets), kept alive as long as the sandbox.
+    private var others: [TestPlace] = []
 
-    init(origin: String = "test.example/cli-\(UUID().uuidString.prefix(8).lowercased())") {
+    init(store: StoreKind = .sqlite, origin: String = "test.example/cli-\(UUID().uuidString.prefix(8).lowercased())") throws {
         self.origin = origin
-        ledger = dir.file("archive.ledger")
+        self.store = store
+        place = try TestPlace(store, dir: dir, file: "archive.ledger")
+        ledger = place.location.description
+    }
+
+    /// What proves a refusal changed nothing: the hashes of the ledger file and its WAL (SQLite),
+    /// or of a `pg_dump` of the database (PostgreSQL).
+    func fingerprint() throws -> [String] { try place.fingerprint() }
+
+    /// A new place of the sandbox's store holding no ledger yet, for `ledger import` or `init`:
+    /// a path in the sandbox that does not exist (SQLite) or a fresh empty database (PostgreSQL).
+    func newPlace(_ file: String) throws -> TestPlace {
+        let p = try TestPlace(store, dir: dir, file: file)
+        others.append(p)
+        return p
     }
 
     func path(_ name: String) -> String { dir.file(name) }

@@ -1,11 +1,16 @@
 import Foundation
+import LedgerTesting
 import Testing
+
+// Runs on SQLite and PostgreSQL (`arguments: StoreKind.all`), except:
+// - newShowAndOverwrite: it opens no ledger at all (key files, their 0600 mode, `key show`), so
+//   there is no store to vary; it runs once.
 
 @Suite("ledger CLI: key files")
 struct CLIKeyTests {
     @Test("key new writes a 0600 file, never overwrites it, and key show prints its id")
     func newShowAndOverwrite() throws {
-        let s = Sandbox()
+        let s = try Sandbox()
         let id = try s.newKey("archivist", holder: "Archivist A.")
         let path = s.keyPath("archivist")
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -38,9 +43,9 @@ struct CLIKeyTests {
         #expect(!FileManager.default.fileExists(atPath: s.path("n.key")))
     }
 
-    @Test("an encrypted key: right passphrase works, wrong passphrase exits 6, show needs none")
-    func encryptedKey() throws {
-        let s = Sandbox()
+    @Test("an encrypted key: right passphrase works, wrong passphrase exits 6, show needs none", arguments: StoreKind.all)
+    func encryptedKey(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         let id = try s.newKey("admin", holder: "Encrypted admin", encrypted: true)
         let path = s.keyPath("admin")
         let text = String(decoding: try #require(FileManager.default.contents(atPath: path)), as: UTF8.self)
@@ -69,13 +74,13 @@ struct CLIKeyTests {
         #expect(r.stdout.isEmpty, "no envelope is printed")
 
         _ = try s.newKey("archivist")
-        let before = FileSnapshot(s.ledger)
+        let before = try s.fingerprint()
         r = try s.run(
             ["key", "enroll", "--ledger", s.ledger, "--key", path, "--public-key-file", s.keyPath("archivist"), "--roles", "archivist"],
             passphrase: "not the passphrase")
         #expect(r.status == 6, "\(r)")
         #expect(r.stderr.contains("wrong passphrase"), "\(r)")
-        #expect(FileSnapshot(s.ledger) == before, "a key error leaves the ledger unchanged: \(before.difference(to: FileSnapshot(s.ledger)))")
+        #expect(try s.fingerprint() == before, "a key error leaves the ledger unchanged")
         #expect(try s.verifiedSize() == 1)
 
         // An empty passphrase for a new key is refused.
@@ -85,9 +90,9 @@ struct CLIKeyTests {
         #expect(!FileManager.default.fileExists(atPath: s.path("x.key")))
     }
 
-    @Test("a damaged or foreign key file: exit 6 naming the file")
-    func damagedKeyFile() throws {
-        let s = Sandbox()
+    @Test("a damaged or foreign key file: exit 6 naming the file", arguments: StoreKind.all)
+    func damagedKeyFile(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         try s.newKey("admin")
         let path = s.keyPath("admin")
         let text = String(decoding: try #require(FileManager.default.contents(atPath: path)), as: UTF8.self)
@@ -97,18 +102,22 @@ struct CLIKeyTests {
         #expect(r.status == 6, "\(r)")
         #expect(r.stderr.contains("altered.key") && r.stderr.contains("keyid"), "\(r)")
         let notJSON = s.write("junk.key", "hello")
-        r = try s.run(["init", "--ledger", s.path("l.ledger"), "--origin", "test.example/x", "--admin-key", notJSON])
+        // A place holding no ledger: a path with no file, or an empty database.
+        let fresh = try s.newPlace("l.ledger")
+        let empty = try fresh.fingerprint()
+        r = try s.run(["init", "--ledger", fresh.location.description, "--origin", "test.example/x", "--admin-key", notJSON])
         #expect(r.status == 6, "\(r)")
         #expect(r.stderr.contains("junk.key"), "\(r)")
-        #expect(!FileManager.default.fileExists(atPath: s.path("l.ledger")), "no ledger is created")
+        if store == .sqlite { #expect(!FileManager.default.fileExists(atPath: s.path("l.ledger")), "no ledger is created") }
+        #expect(try fresh.fingerprint() == empty, "no ledger is created")
         r = try s.run(["key", "show", s.path("missing.key")])
         #expect(r.status == 6, "\(r)")
         #expect(r.stderr.contains("missing.key"), "\(r)")
     }
 
-    @Test("revoking the last admin key is refused (exit 3); with a second admin it works")
-    func lastAdmin() throws {
-        let s = Sandbox()
+    @Test("revoking the last admin key is refused (exit 3); with a second admin it works", arguments: StoreKind.all)
+    func lastAdmin(store: StoreKind) throws {
+        let s = try Sandbox(store: store)
         let adminID = try s.newKey("admin")
         try s.initLedger()
         try expectRefusal(

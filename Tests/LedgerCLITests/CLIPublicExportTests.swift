@@ -1,10 +1,14 @@
 import Foundation
+import LedgerTesting
 import Testing
+
+// Every test here runs on SQLite and PostgreSQL (`arguments: StoreKind.all`); none is about the
+// ledger being a file.
 
 @Suite("export-csv and export-geojson")
 struct CLIPublicExportTests {
-    func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+    func sandbox(_ store: StoreKind) throws -> Sandbox {
+        let s = try Sandbox(store: store)
         try s.standardSetup()
         try s.append([
             EventJSON.make(
@@ -31,9 +35,9 @@ struct CLIPublicExportTests {
         return s
     }
 
-    @Test("CSV: header, one RFC 4180 row per incident, quoting, tree size and root; the same moment gives the same bytes")
-    func csv() throws {
-        let s = try sandbox()
+    @Test("CSV: header, one RFC 4180 row per incident, quoting, tree size and root; the same moment gives the same bytes", arguments: StoreKind.all)
+    func csv(store: StoreKind) throws {
+        let s = try sandbox(store)
         let r = try s.run(["export-csv", "--ledger", s.ledger])
         #expect(r.status == 0, "\(r)")
         let rows = r.stdout.components(separatedBy: "\r\n")
@@ -59,9 +63,9 @@ struct CLIPublicExportTests {
         #expect(early.stdout.components(separatedBy: "\r\n").count == 4)
     }
 
-    @Test("GeoJSON: only public precisions without --include-sensitive; facilities and exact places with it")
-    func geojson() throws {
-        let s = try sandbox()
+    @Test("GeoJSON: only public precisions without --include-sensitive; facilities and exact places with it", arguments: StoreKind.all)
+    func geojson(store: StoreKind) throws {
+        let s = try sandbox(store)
         let pub = try s.run(["export-geojson", "--ledger", s.ledger])
         #expect(pub.status == 0, "\(pub)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(pub.stdout.utf8)) as? [String: Any])

@@ -8,7 +8,7 @@ struct CLITamperTests {
 
     /// A ledger of 23 entries (genesis, two enrollments, 20 incidents) with a checkpoint at 23.
     private func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         try s.append((0..<20).map { EventJSON.make(subject: "incident:inc-\($0)", body: EventJSON.reportBody(title: ["en": "Event number \($0)"])) })
         let cp = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])

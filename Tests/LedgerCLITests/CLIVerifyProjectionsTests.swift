@@ -4,7 +4,7 @@ import Testing
 @Suite("verify holds the projections to the log")
 struct CLIVerifyProjectionsTests {
     func sandbox() throws -> Sandbox {
-        let s = Sandbox()
+        let s = try Sandbox()
         try s.standardSetup()
         try s.append([
             EventJSON.make(type: "facility.registered", subject: "facility:m2", body: ["names": ["en": "M2 Hospital"], "type": "hospital"]),

@@ -1,13 +1,18 @@
 import Foundation
 import LedgerCore
 import LedgerCrypto
+import LedgerTesting
 import Testing
+
+// Every test here runs on SQLite and PostgreSQL (`arguments: StoreKind.all`): the ledger whose
+// checkpoints are proved, cosigned and attached is of the store under test; witness states,
+// notes and proofs are files either way.
 
 @Suite("witness cosigning, forks, proofs and check-proof")
 struct CLIWitnessTests {
     /// A ledger with a checkpoint at 15 and 16, a witness state that cosigned 15.
-    func setup() throws -> (AuditFixture, String, String) {
-        let f = try AuditFixture.make()
+    func setup(_ store: StoreKind) throws -> (AuditFixture, String, String) {
+        let f = try AuditFixture.make(store)
         let s = f.s
         let notes = try s.run(["prove", "consistency", "--ledger", s.ledger, "--from", "15", "--to", "15"])
         try #require(notes.status == 0, "\(notes)")
@@ -21,9 +26,9 @@ struct CLIWitnessTests {
         return (f, state, cp15)
     }
 
-    @Test("a consistent larger checkpoint is cosigned with a proof; audit with two witnesses and quorum 2 passes after attaching")
-    func consistent() throws {
-        let (f, state, _) = try setup()
+    @Test("a consistent larger checkpoint is cosigned with a proof; audit with two witnesses and quorum 2 passes after attaching", arguments: StoreKind.all)
+    func consistent(store: StoreKind) throws {
+        let (f, state, _) = try setup(store)
         let s = f.s
         let cp16 = s.write(
             "cp16-latest.note",
@@ -49,9 +54,9 @@ struct CLIWitnessTests {
         #expect(ok.status == 0 && ok.stdout.contains("entry 5"), "\(ok)")
     }
 
-    @Test("forks are refused with exit 1 and kept as evidence: same size other root, smaller tree, bad proof")
-    func forks() throws {
-        let (f, state, cp15) = try setup()
+    @Test("forks are refused with exit 1 and kept as evidence: same size other root, smaller tree, bad proof", arguments: StoreKind.all)
+    func forks(store: StoreKind) throws {
+        let (f, state, cp15) = try setup(store)
         let s = f.s
         let evidence = { (n: Int) in FileManager.default.fileExists(atPath: try! self.forkDirectory(state) + "/\(n)/offered") }
         // Same size, another root, validly signed by the log key.
@@ -91,9 +96,9 @@ struct CLIWitnessTests {
         #expect(!evidence(4))
     }
 
-    @Test("check-proof rejects an altered entry line, a wrong index and an altered path hash")
-    func badInclusionProofs() throws {
-        let (f, _, _) = try setup()
+    @Test("check-proof rejects an altered entry line, a wrong index and an altered path hash", arguments: StoreKind.all)
+    func badInclusionProofs(store: StoreKind) throws {
+        let (f, _, _) = try setup(store)
         let s = f.s
         #expect(try s.run(["prove", "inclusion", "--ledger", s.ledger, "--index", "3", "--size", "15", "--out", s.path("p")]).status == 0)
         let good = try InclusionProofFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: s.path("p")))))
@@ -114,9 +119,9 @@ struct CLIWitnessTests {
         #expect(wrongKey.status == 64, "\(wrongKey)")
     }
 
-    @Test("attach stores only verified cosignatures of the witnesses named, and never replaces a later one with an earlier one")
-    func attach() throws {
-        let (f, state, cp15) = try setup()
+    @Test("attach stores only verified cosignatures of the witnesses named, and never replaces a later one with an earlier one", arguments: StoreKind.all)
+    func attach(store: StoreKind) throws {
+        let (f, state, cp15) = try setup(store)
         let s = f.s
         let cosigned = try #require(
             try? String(
