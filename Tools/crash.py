@@ -26,9 +26,36 @@ device). What makes an acknowledged append survive one is SQLite's WAL journal w
 every commit, before `ledger append` prints `appended` and exits 0. GRDB's own `.wal` mode (which
 lowers synchronous to NORMAL) is deliberately not used.
 
+PostgreSQL mode (`--postgres`): the script starts its own throwaway cluster with `Tools/pg.sh
+start` (Unix socket only), makes a fresh database in it with `createdb`, and runs the same setup
+(`init`, key enrollments) with the database's `postgres://` URL as `--ledger`, the same
+measurements and the same kill -9 schedule, and after each kill the same checks: `ledger verify`
+exits 0, every acknowledged (or printed) event is in the log exactly once at its index, no id is
+twice in the log, a killed batch is all in or all out, re-submission answers `exists`/`appended`.
+Differences, all because there is no ledger file:
+
+  * the checks of what SQLite leaves beside the file (`-wal`/`-shm`/`-journal`, their sizes in
+    bytes) are skipped; the "left beside the ledger" line of the summary says so;
+  * after a kill, and before any check, the script waits until the killed process's server
+    session has ended (no other client backend on the database in `pg_stat_activity`): a COMMIT
+    the client wrote to the socket just before SIGKILL is still executed by the server, so
+    checking earlier could count a batch as "not committed" that commits a moment later.
+
+Once in a PostgreSQL run (when half of the kills have landed) the server itself is stopped
+(`Tools/pg.sh pause DIR`, `pg_ctl -m immediate`) while an `append --batch` of 200 events runs:
+the append must exit 74 with a message saying the server went away (nothing written) or that the
+connection was lost while committing (outcome unknown); after `Tools/pg.sh resume DIR` the ledger
+must verify, the batch must be all in or all out (none, if the message said nothing was written),
+every acknowledged event still in the log exactly once, and the next appends (the same events
+again, then a new one) must succeed. If the append finishes before the server stops, it is tried
+again (at most 20 times). The cluster is stopped and deleted at the end, also on failure, Ctrl-C
+or SIGTERM. An acknowledged append survives a server crash because the ledger commits with the
+server's `synchronous_commit = on` (it never lowers it) and the test cluster runs with
+`fsync = on`: the commit's WAL record is flushed before COMMIT returns and `append` prints.
+
 Python 3 standard library only. Usage:
 
-    python3 Tools/crash.py [--ledger-bin PATH] [--trials KILLS | --quick] [--seed S] [--keep] [--workdir DIR]
+    python3 Tools/crash.py [--ledger-bin PATH] [--trials KILLS | --quick] [--seed S] [--keep] [--workdir DIR] [--postgres]
 
 Exit status 0 when nothing was lost, duplicated, partial or unverifiable; 1 otherwise; 2 when the
 setup itself failed.
@@ -39,6 +66,7 @@ import collections
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -78,11 +106,77 @@ class Failure(Exception):
     pass
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_SH = os.path.join(REPO, "Tools", "pg.sh")
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster of this run (Tools/pg.sh), and one database in it."""
+
+    def __init__(self):
+        self.dir = None
+        self.user = None
+        self.db = None
+
+    def _run(self, argv, what, timeout=120):
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout)
+        if p.returncode != 0:
+            raise Failure("`%s` exited %d: %s" % (what, p.returncode, (p.stdout + p.stderr).decode(errors="replace").strip()))
+        return p.stdout.decode(errors="replace")
+
+    def start(self):
+        out = self._run(["bash", PG_SH, "start"], "bash Tools/pg.sh start")
+        env = dict(re.findall(r"^export (\w+)='([^']*)'$", out, re.M))
+        self.dir, self.user = env.get("LEDGER_TEST_PGDIR"), env.get("LEDGER_TEST_PGUSER")
+        if not self.dir or not self.user or not os.path.basename(self.dir).startswith("ledger-pg."):
+            raise Failure("`bash Tools/pg.sh start` printed no cluster: %r" % out)
+
+    def createdb(self, name):
+        self._run([os.path.join(PG_BIN, "createdb"), "-h", self.dir, "-U", self.user, name], "createdb " + name)
+        self.db = name
+        return "postgres://%s@localhost/%s?host=%s" % (self.user, name, self.dir)
+
+    def psql(self, sql):
+        return self._run([os.path.join(PG_BIN, "psql"), "-X", "-A", "-t", "-q", "-h", self.dir, "-U", self.user, "-d", self.db,
+                          "-c", sql], "psql -c " + sql).strip()
+
+    def other_sessions(self):
+        """Client sessions on the ledger's database other than this query's own."""
+        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                             "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+
+    def pause(self):
+        self._run(["bash", PG_SH, "pause", self.dir], "bash Tools/pg.sh pause")
+
+    def resume(self):
+        self._run(["bash", PG_SH, "resume", self.dir], "bash Tools/pg.sh resume")
+
+    def stop(self):
+        """Drops the database, stops the cluster and deletes its folder (only the one this run started)."""
+        if self.dir is None:
+            return
+        if self.db is not None:
+            try:
+                self._run([os.path.join(PG_BIN, "dropdb"), "--force", "-h", self.dir, "-U", self.user, self.db], "dropdb", timeout=60)
+            except (Failure, subprocess.TimeoutExpired):
+                pass  # e.g. the server is paused: stopping the cluster deletes the database with it
+        try:
+            self._run(["bash", PG_SH, "stop", self.dir], "bash Tools/pg.sh stop", timeout=120)
+        except (Failure, subprocess.TimeoutExpired) as e:
+            print("crash.py: could not stop the cluster %s: %s" % (self.dir, e), file=sys.stderr)
+        if os.path.exists(self.dir):
+            print("crash.py: the cluster folder %s is still there" % self.dir, file=sys.stderr)
+        else:
+            print("crash.py: cluster %s stopped and deleted" % self.dir, flush=True)
+        self.dir = None
+
+
 class Harness:
     def __init__(self, args):
         self.bin = args.ledger_bin
         self.dir = args.workdir
-        self.ledger = os.path.join(self.dir, "crash.ledger")
+        self.pg = args.pg  # a PgCluster in PostgreSQL mode, else None
+        self.ledger = args.ledger_url if self.pg else os.path.join(self.dir, "crash.ledger")
         self.arch = os.path.join(self.dir, "arch.key")
         self.logkey = os.path.join(self.dir, "log.key")
         self.env = dict(os.environ)
@@ -138,7 +232,20 @@ class Harness:
         p, _ = self.run("verify", "--ledger", self.ledger, check=False)
         return p.returncode, (p.stdout + p.stderr).decode(errors="replace").strip()
 
+    def settle(self, timeout=60.0):
+        """PostgreSQL mode: waits until no other session is connected to the ledger's database (the
+        killed process's backend has finished, committing or rolling back what it was sent).
+        Returns the time waited, in seconds, or None when the sessions did not end in time."""
+        t0 = time.monotonic()
+        while self.pg.other_sessions() > 0:
+            if time.monotonic() - t0 > timeout:
+                return None
+            time.sleep(0.005)
+        return time.monotonic() - t0
+
     def leftovers(self):
+        if self.pg:
+            return {}  # no ledger file: nothing of SQLite's to look at (skipped in PostgreSQL mode)
         base = os.path.basename(self.ledger)
         out = {}
         for name in os.listdir(self.dir):
@@ -171,6 +278,8 @@ def main():
     ap.add_argument("--workdir", default=None, help="directory for the ledger and keys (default: a new temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--verbose", "-v", action="store_true", help="one line per trial")
+    ap.add_argument("--postgres", action="store_true",
+                    help="keep the ledger in a database of a throwaway PostgreSQL cluster (Tools/pg.sh) instead of a SQLite file")
     args = ap.parse_args()
     if args.quick:
         args.trials = 20
@@ -188,6 +297,26 @@ def main():
     args.workdir = os.path.abspath(args.workdir)
     rng = random.Random(args.seed)
     print("crash.py: seed %d, %d trials, binary %s, work dir %s" % (args.seed, args.trials, args.ledger_bin, args.workdir), flush=True)
+    args.pg = None
+    if not args.postgres:
+        return run_trials(args, rng, made_dir)
+    # PostgreSQL mode: a cluster of our own, stopped and deleted whatever happens (SIGTERM too).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    args.pg = PgCluster()
+    try:
+        try:
+            args.pg.start()
+            args.ledger_url = args.pg.createdb("ledger_crash")
+        except (Failure, subprocess.TimeoutExpired) as e:
+            print("crash.py: starting PostgreSQL failed: %s" % e, file=sys.stderr)
+            return 2
+        print("crash.py: PostgreSQL cluster %s, ledger %s" % (args.pg.dir, args.ledger_url), flush=True)
+        return run_trials(args, rng, made_dir)
+    finally:
+        args.pg.stop()
+
+
+def run_trials(args, rng, made_dir):
     h = Harness(args)
     t_start = time.monotonic()
     try:
@@ -257,6 +386,116 @@ def main():
     print("crash.py: typical run times: single append %.1f ms, batch %.1f ms + %.3f ms/event, checkpoint %.1f ms"
           % (t_single * 1e3, a * 1e3, b * 1e3, t_cp * 1e3), flush=True)
 
+    # -- PostgreSQL mode, once: the server stops (pg_ctl -m immediate) while an append runs --
+    pause_done = [False]
+    pg_waits = []  # seconds waited for a killed process's server session to end
+    pause_report = []
+
+    def cumulative_acked_check(label, ids):
+        for eid, idx in acked.items():
+            got = ids.get(eid, [])
+            if len(got) == 0:
+                stats["lost"] += 1
+                problems.append("%s: acknowledged event %s (index %d) is not in the log" % (label, eid, idx))
+            elif got != [idx]:
+                stats["duplicated" if len(got) > 1 else "moved"] += 1
+                problems.append("%s: acknowledged event %s (index %d) is in the log at %s" % (label, eid, idx, got))
+
+    def server_stop_test(trial):
+        label = "server stop (after trial %d)" % trial
+        n = 200
+        expected = a + b * n
+        for attempt in range(1, 21):
+            events = make_batch(n)
+            path = h.write_events("pause.jsonl", events)
+            argv = h.append_argv(path, True)
+            submitted.update(e["id"] for e in events)
+            # the pause takes a few ms to reach the server (bash, runuser, pg_ctl): start it early in the run
+            delay = rng.uniform(0.0, 0.5) * expected
+            p = subprocess.Popen([h.bin, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=h.env, cwd=h.dir)
+            time.sleep(delay)
+            t_pause = time.monotonic()
+            h.pg.pause()
+            pause_ms = (time.monotonic() - t_pause) * 1e3
+            try:
+                out, err = p.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+                problems.append("%s: `ledger append --batch` still ran 120 s after the server stopped (killed)" % label)
+            errtext = err.decode(errors="replace").strip()
+            acks = parse_acks(out, len(events))
+            h.pg.resume()
+            if p.returncode == 0:
+                # committed before the server went down: acknowledged like any other append; try again
+                if len(acks) != len(events):
+                    problems.append("%s: exited 0 but printed %d acknowledgements for %d events" % (label, len(acks), len(events)))
+                for (st, idx), e in zip(acks, events):
+                    acked[e["id"]] = idx
+                stats["server stop: append finished first"] += 1
+                continue
+            stats["server stop: append interrupted"] += 1
+            lost_commit = "lost while committing" in errtext and "may or may not have been stored" in errtext
+            went_away = "server went away or cannot be reached" in errtext and "nothing was written" in errtext
+            if p.returncode != 74 or not (lost_commit or went_away):
+                problems.append("%s: `ledger append --batch` exited %d (expected 74, server went away / commit outcome unknown): %s"
+                                % (label, p.returncode, errtext))
+            rc, text = h.verify()
+            if rc != 0:
+                stats["verify failures"] += 1
+                problems.append("%s: ledger verify after the restart exited %d: %s" % (label, rc, text))
+            ids, size = h.log_ids()
+            present = [len(ids.get(e["id"], [])) for e in events]
+            stored = sum(1 for c in present if c)
+            if any(c > 1 for c in present):
+                stats["duplicated"] += sum(1 for c in present if c > 1)
+                problems.append("%s: the interrupted batch left an event id in the log more than once" % label)
+            if 0 < stored < len(events):
+                stats["partial batches"] += 1
+                problems.append("%s: the interrupted batch of %d events left %d of them in the log" % (label, len(events), stored))
+            if went_away and stored:
+                problems.append("%s: the append said nothing was written, but %d of its %d events are in the log" % (label, stored, len(events)))
+            for (st, idx), e in zip(acks, events):
+                if ids.get(e["id"]) != [idx]:
+                    stats["lost"] += 1
+                    problems.append("%s: event %s printed `%s %d` but the log has it at %s" % (label, e["id"], st, idx, ids.get(e["id"])))
+            cumulative_acked_check(label, ids)
+            # the next appends: the same events again (idempotent), then a new one
+            rp = subprocess.run([h.bin, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=h.env, cwd=h.dir)
+            racks = parse_acks(rp.stdout, len(events))
+            if rp.returncode != 0 or len(racks) != len(events):
+                problems.append("%s: re-submitting the interrupted batch after the restart exited %d: %s"
+                                % (label, rp.returncode, rp.stderr.decode(errors="replace").strip()))
+            else:
+                for (st, idx), e, c in zip(racks, events, present):
+                    want = "exists" if c else "appended"
+                    if st != want or (c and ids[e["id"]] != [idx]):
+                        problems.append("%s: re-submitted %s answered `%s %d`, expected %s" % (label, e["id"], st, idx, want))
+                    acked[e["id"]] = idx
+            one = make_batch(1)
+            submitted.update(e["id"] for e in one)
+            np_ = subprocess.run([h.bin, *h.append_argv(h.write_events("pause-next.json", one), False)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=h.env, cwd=h.dir)
+            nacks = parse_acks(np_.stdout, 1)
+            if np_.returncode != 0 or len(nacks) != 1 or nacks[0][0] != "appended":
+                problems.append("%s: the next append after the restart exited %d: %s"
+                                % (label, np_.returncode, np_.stderr.decode(errors="replace").strip()))
+            else:
+                acked[one[0]["id"]] = nacks[0][1]
+            rc2, _ = h.verify()
+            if rc2 != 0:
+                stats["verify failures"] += 1
+                problems.append("%s: ledger verify after the next appends exited %d" % (label, rc2))
+            pause_report.append("server stopped (pg.sh pause, %.0f ms) %.1f ms into a batch of %d, attempt %d: exit %d, %s; batch %s; "
+                                "verify after restart %d; re-submitted batch exit %d, next append exit %d"
+                                % (pause_ms, delay * 1e3, n, attempt, p.returncode,
+                                   "commit outcome unknown" if lost_commit else "server went away" if went_away else "unexpected message",
+                                   "all in the log" if stored == len(events) else "none in the log" if stored == 0 else "PARTIAL",
+                                   rc, rp.returncode, np_.returncode))
+            pause_report.append("  message: " + errtext)
+            return
+        problems.append("%s: in 20 attempts the append always finished before the server stopped" % label)
+
     # -- the trials --
     stats = collections.Counter()
     leftover_seen = collections.Counter()
@@ -266,6 +505,12 @@ def main():
     # comes after the process finished proves nothing); the cap only guards against a machine
     # so fast that kills never land.
     while stats["kills landed while running"] < args.trials and trial < 50 * args.trials:
+        if h.pg and not pause_done[0] and stats["kills landed while running"] >= args.trials // 2:
+            pause_done[0] = True
+            try:
+                server_stop_test(trial)
+            except (Failure, subprocess.TimeoutExpired) as e:
+                problems.append("server stop (after trial %d): %s" % (trial, e))
         trial += 1
         r = rng.random()
         if r < 0.42:
@@ -317,6 +562,15 @@ def main():
         if killed:
             stats["kills landed while running"] += 1
             stats["killed " + kind] += 1
+            if h.pg:
+                # the killed client's server session may still run what it was sent (even COMMIT)
+                waited = h.settle()
+                if waited is None:
+                    problems.append("trial %d: the killed %s's PostgreSQL session was still open 60 s after the kill" % (trial, kind))
+                    stats["verify failures"] += 1
+                elif waited > 0:
+                    stats["server sessions still open after the kill"] += 1
+                    pg_waits.append(waited)
             for k, size in h.leftovers().items():
                 leftover_seen[k] += 1
                 if k == "-wal":
@@ -419,9 +673,18 @@ def main():
           % (stats["killed appends committed"], stats["killed appends not committed"], stats["resubmitted"], stats["resubmit exists"],
              stats["resubmit appended"], stats["printed before kill"]))
     left = ", ".join("%s in %d" % (k, v) for k, v in sorted(leftover_seen.items())) or "none"
-    print("left beside the ledger right after the kills: %s (largest -wal %d bytes); nothing else (no -journal, no temporary files)"
-          % (left, max_wal) if set(leftover_seen) <= {"-wal", "-shm", "-wal (non-empty)"} else
-          "left beside the ledger right after the kills: %s (largest -wal %d bytes)" % (left, max_wal))
+    if h.pg:
+        print("left beside the ledger: not checked (PostgreSQL: no ledger file)")
+        print("killed processes whose server session was still open after the kill: %d (longest wait %.1f ms)"
+              % (stats["server sessions still open after the kill"], max(pg_waits, default=0.0) * 1e3))
+        print("server stop: %d append(s) finished before the server stopped, %d interrupted"
+              % (stats["server stop: append finished first"], stats["server stop: append interrupted"]))
+        for line in pause_report:
+            print(line)
+    else:
+        print("left beside the ledger right after the kills: %s (largest -wal %d bytes); nothing else (no -journal, no temporary files)"
+              % (left, max_wal) if set(leftover_seen) <= {"-wal", "-shm", "-wal (non-empty)"} else
+              "left beside the ledger right after the kills: %s (largest -wal %d bytes)" % (left, max_wal))
     print("final log: %d entries (%d setup), %s" % (size, setup_entries, text.splitlines()[0] if text else ""))
     for pr in problems[:50]:
         print("FAIL: " + pr)

@@ -23,6 +23,7 @@ bash Tools/build-ledger.sh --check
 # Evidence (docs/EVIDENCE.md), short runs against the release binary built just above:
 # kill -9 during appends, single-byte tampering, concurrent writers.
 python3 Tools/crash.py --quick
+python3 Tools/crash.py --postgres --quick
 python3 Tools/tamper.py --quick
 python3 Tools/concurrency.py --quick
 bash Tools/fuzz.sh --quick
