@@ -187,7 +187,7 @@ struct PostgresRows: StorageWriter {
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
         var out: [(subject: String, revision: UInt64)] = []
-        try each("SELECT subject, revision FROM subjects") { (r) throws(LedgerError) in out.append((try text(r, 0), try count(r, 1))) }
+        try each("SELECT subject, revision FROM subjects ORDER BY subject") { (r) throws(LedgerError) in out.append((try text(r, 0), try count(r, 1))) }
         return out
     }
 
@@ -248,7 +248,9 @@ struct PostgresRows: StorageWriter {
         if let to = filter.to { clauses.append("(i.earliest IS NULL OR i.earliest <= \(add(Int64(to))))") }
         if let p = filter.place {
             let v = add(p)
-            clauses.append("(lower(i.admin1) = lower(\(v)) OR lower(i.admin2) = lower(\(v)) OR lower(i.town) = lower(\(v)))")
+            // The parameter folded under the "C" collation too: ASCII only, as SQLite's lower().
+            let p = "lower(\(v)::text COLLATE \"C\")"
+            clauses.append("(lower(i.admin1) = \(p) OR lower(i.admin2) = \(p) OR lower(i.town) = \(p))")
         }
         if let f = filter.facility { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = \(add(f)) AND role = 'facility')") }
         if let a = filter.perpetrator { clauses.append("i.id IN (SELECT incident FROM incident_links WHERE other = \(add(a)) AND role = 'perpetrator')") }

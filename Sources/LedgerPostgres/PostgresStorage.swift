@@ -31,6 +31,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Writes sent and not yet confirmed, in order.
     private var pending: [EventLoopFuture<PostgresQueryResult>] = []
     private var closed = false
+    /// The first failure among writes awaited early to bound memory (`send`), for `flush`.
+    private var trimmedFailure: (any Error)?
     /// Rows fetched ahead for the current write transaction (`prefetch`), kept right as it writes.
     var cache: TransactionCache?
     private let lock = NSLock()
@@ -48,10 +50,20 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         connection = try Self.connect(location, logger: logger)
     }
 
+    /// A writer waits at most this long for the lock (as the SQLite file's 60 s busy timeout),
+    /// and the server ends a session left idle inside a transaction (a suspended or hung writer
+    /// holding the lock) after `idleInTransaction`.
+    static let lockTimeout = "60s"
+    static let idleInTransaction = "120s"
+
     private static func connect(_ location: PostgresLocation, logger: Logger) throws(LedgerError) -> PostgresConnection {
+        var configuration = location.configuration
+        configuration.options.additionalStartupParameters += [
+            ("lock_timeout", lockTimeout), ("idle_in_transaction_session_timeout", idleInTransaction),
+        ]
         do {
             return try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: 1, logger: logger
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: logger
             ).wait()
         } catch {
             throw PostgresStorage.map(error, location: location.description)
@@ -90,7 +102,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             try build(storage)
             storage.building = false
             try storage.flush()
-            try storage.run("COMMIT")
+            try storage.commit(creating: true)
         } catch {
             storage.building = false
             storage.pending.removeAll()
@@ -123,6 +135,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             try run("COMMIT")
             return result
         } catch {
+            pending.removeAll()
             try? run("ROLLBACK")
             throw error
         }
@@ -146,12 +159,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             send("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
             let result = try body(PostgresRows(storage: self))
             try flush()
-            do {
-                guard !connection.isClosed else { throw ConnectionClosed() }
-                _ = try connection.query("COMMIT", logger: logger).wait()
-            } catch {
-                throw Self.map(error, location: location, committing: true)
-            }
+            try commit(creating: false)
             return result
         } catch {
             pending.removeAll()
@@ -167,6 +175,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         lock.unlock()
         guard !nested else { fatalError("PostgresStorage: a transaction was opened inside another on the same connection") }
         do throws(LedgerError) {
+            guard !closed else { throw LedgerError(.io, "\(location): the ledger was closed") }
+            pending.removeAll()
+            trimmedFailure = nil
             // The server went away since the last transaction (restarted, failed over): connect again.
             if connection.isClosed {
                 _ = try? connection.close().wait()
@@ -193,7 +204,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         guard !connection.isClosed else { throw Self.lost(location, "the connection is closed", committing: false) }
         let future = connection.query(q, logger: logger)
         do {
-            return try future.wait().rows
+            return try waitOrClosed(future).rows
         } catch {
             // A write sent earlier may have failed first (the rest then fail as "aborted").
             try flush()
@@ -214,7 +225,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             // Bounded memory for long batches: wait for the older half.
             let older = pending.prefix(256)
             pending.removeFirst(256)
-            for f in older { _ = try? f.wait() }
+            for f in older {
+                do { _ = try waitOrClosed(f) } catch { if trimmedFailure == nil { trimmedFailure = error } }
+            }
         }
     }
 
@@ -222,11 +235,45 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     func flush() throws(LedgerError) {
         let sent = pending
         pending.removeAll()
-        var first: (any Error)?
+        var first: (any Error)? = trimmedFailure
+        trimmedFailure = nil
         for f in sent {
-            do { _ = try f.wait() } catch { if first == nil { first = error } }
+            do { _ = try waitOrClosed(f) } catch { if first == nil { first = error } }
         }
         if let first { throw Self.map(first, location: location) }
+    }
+
+    /// Waits for `future`, or fails when the connection closes first: NIO drops a write that
+    /// reaches a channel already closing, and its answer would never come.
+    func waitOrClosed<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.whenComplete { promise.completeWith($0) }
+        connection.closeFuture.whenComplete { _ in promise.fail(ConnectionClosed()) }
+        return try promise.futureResult.wait()
+    }
+
+    /// COMMIT, telling apart what the caller may conclude: not sent (nothing written), refused
+    /// by the server (nothing written), or no answer (the outcome is unknown). A COMMIT of a
+    /// transaction the server had aborted answers ROLLBACK: nothing was written.
+    func commit(creating: Bool) throws(LedgerError) {
+        guard !connection.isClosed else { throw Self.lost(location, "the connection closed before COMMIT", committing: false) }
+        let result: PostgresQueryResult
+        do {
+            result = try waitOrClosed(connection.query("COMMIT", logger: logger))
+        } catch let e as PSQLError where e.code == .server {
+            throw Self.map(e, location: location)
+        } catch {
+            if creating {
+                throw LedgerError(
+                    .io,
+                    "\(location): the connection to PostgreSQL was lost while committing the new ledger (\(error)); it may or may not have been "
+                        + "created: run `ledger verify` on it, and if it holds no ledger, run the command again")
+            }
+            throw Self.lost(location, String(describing: error), committing: true)
+        }
+        guard result.metadata.command == "COMMIT" else {
+            throw LedgerError(.io, "\(location): PostgreSQL rolled the transaction back (\(result.metadata.command)); nothing was written")
+        }
     }
 
     func hasLedgerTables() throws(LedgerError) -> Bool {
@@ -304,6 +351,13 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             break
         }
         switch state {
+        case "55P03":
+            return LedgerError(
+                .io,
+                "\(location): another writer held the ledger's write lock for \(lockTimeout) (a stuck or suspended `ledger` process?); nothing was "
+                    + "written; try again")
+        case "25P03":
+            return lost(location, message, committing: committing)
         case "25006":
             return LedgerError(.io, "\(location) is read-only (a standby replica?): \(message); append to the primary; nothing was written")
         case "42P01", "42703":
@@ -368,6 +422,11 @@ public struct PostgresLocation: LedgerLocation {
         let password = parts.password ?? env["PGPASSWORD"]
         let database = String(parts.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else { throw bad("no database named in the path") }
+        if let mode = query["sslmode"], mode != "disable" {
+            throw bad(
+                "sslmode=\(mode) is not supported: this version connects without TLS (use the Unix socket, a tunnel, or sslmode=disable on a trusted network)")
+        }
+        if let p = query["port"], Int(p) == nil || !(1...65535).contains(Int(p)!) { throw bad("port \(p) is not a port number") }
         let port = parts.port ?? query["port"].flatMap { Int($0) } ?? 5432
         var shown = URLComponents()
         shown.scheme = "postgres"

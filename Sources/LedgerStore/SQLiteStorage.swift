@@ -365,7 +365,7 @@ struct SQLiteRows: StorageWriter {
     }
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
-        try rows("SELECT subject, revision FROM subjects").map { (r) throws(LedgerError) in (try r.text(0), try r.count(1)) }
+        try rows("SELECT subject, revision FROM subjects ORDER BY subject").map { (r) throws(LedgerError) in (try r.text(0), try r.count(1)) }
     }
 
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {

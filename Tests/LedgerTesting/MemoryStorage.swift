@@ -148,7 +148,9 @@ struct MemoryRows: StorageWriter {
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? { t.keys[keyID] }
     func keys() throws(LedgerError) -> [KeyRecord] { t.keys.values.sorted { $0.enrolledAt < $1.enrolledAt } }
     func revision(of subject: String) throws(LedgerError) -> UInt64 { t.subjects[subject] ?? 0 }
-    func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] { t.subjects.map { ($0.key, $0.value) } }
+    func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
+        t.subjects.sorted { Self.byteOrder($0.key, $1.key) }.map { ($0.key, $0.value) }
+    }
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] { t.checkpoints.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? { t.checkpoints[size] }
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? { t.entities[id]?.state }
