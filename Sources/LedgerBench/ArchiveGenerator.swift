@@ -198,6 +198,34 @@ struct ArchiveGenerator {
     }
 
     /// Signs drafts in parallel; event ids are UUIDv7s derived from the event number.
+    /// The one event of a durable single-append measurement: report number `number`, signed.
+    func durableReport(_ number: Int, signedAt: Timestamp) -> [Envelope] {
+        let body = JSONObject(uniqueMembers: [
+            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Durable report \(number)"))]))), ("occurred", .string("2019-05-05")),
+            ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
+        ])
+        return sign(
+            [Draft(type: "incident.reported", subject: "incident:d\(number)", expects: 0, body: body, reviewer: false)], firstNumber: number,
+            signedAt: signedAt)
+    }
+
+    /// The rows a bare insert writes for `events` appended after `setup` entries: each event's
+    /// entry line and its subject's state after it.
+    static func rawRows(_ events: [Envelope], setup: Int, recordedAt: Timestamp) throws -> (rows: [[UInt8]], states: [(id: String, state: [UInt8])]) {
+        var rows: [[UInt8]] = []
+        var states: [(id: String, state: [UInt8])] = []
+        rows.reserveCapacity(events.count)
+        states.reserveCapacity(events.count)
+        var fold = ArchiveState()
+        for (k, e) in events.enumerated() {
+            rows.append(EntryLine(index: UInt64(k + setup), recordedAt: recordedAt, envelope: e).encoded())
+            let pl = try EventPayload(bytes: e.payload)
+            _ = try fold.apply(type: pl.type, subject: pl.subject, body: pl.body, index: UInt64(k))
+            states.append((pl.subject, Canonical.encode(fold.entities[pl.subject]!)))
+        }
+        return (rows, states)
+    }
+
     func sign(_ drafts: [Draft], firstNumber: Int, signedAt: Timestamp) -> [Envelope] {
         var out = [Envelope?](repeating: nil, count: drafts.count)
         out.withUnsafeMutableBufferPointer { buf in

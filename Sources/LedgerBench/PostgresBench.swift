@@ -54,7 +54,6 @@ struct PostgresBench: ParsableCommand {
 
     func size(_ n: Int) throws {
         typealias S = SuiteBench
-        let cores = System.activeProcessorCount
         print("\n## \(S.fmt(Double(n))) events on PostgreSQL\n")
         let logKey = ArchiveGenerator.key(9)
         var g = ArchiveGenerator()
@@ -63,25 +62,8 @@ struct PostgresBench: ParsableCommand {
         var drafts: [ArchiveGenerator.Draft] = []
         for _ in 0..<n { drafts.append(g.next()) }
         let events = g.sign(drafts, firstNumber: 100, signedAt: start)
-        var rows: [[UInt8]] = []
-        var states: [(id: String, state: [UInt8])] = []
-        var fold = ArchiveState()
-        for (k, e) in events.enumerated() {
-            rows.append(EntryLine(index: UInt64(k + 1 + enrollments.count), recordedAt: start, envelope: e).encoded())
-            let pl = try EventPayload(bytes: e.payload)
-            _ = try fold.apply(type: pl.type, subject: pl.subject, body: pl.body, index: UInt64(k))
-            states.append((pl.subject, Canonical.encode(fold.entities[pl.subject]!)))
-        }
-        let messages = events.map { Envelope.pae(type: $0.payloadType, body: $0.payload) }
-        let signers = Dictionary(uniqueKeysWithValues: [g.archivist, g.reviewer].map { (KeyID.of($0.publicKey), $0.publicKey) })
-        let keys = events.map { signers[$0.keyID]! }
-        func rawVerify() -> Double {
-            ArchiveBench.time {
-                Parallel.forEachChunk(count: n, parallelism: cores) { r in
-                    for j in r { precondition(keys[j].isValidSignature(events[j].signature, for: messages[j])) }
-                }
-            }
-        }
+        let (rows, states) = try ArchiveGenerator.rawRows(events, setup: 1 + enrollments.count, recordedAt: start)
+        let rawVerify = S.rawVerifyLoop(events, signers: [g.archivist, g.reviewer])
         var best: [String: Double] = [:]
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
         let rawURL = try PostgresRawBaselines.createDatabase(adminURL: url, name: "bench_raw")
@@ -122,13 +104,7 @@ struct PostgresBench: ParsableCommand {
                 try ArchiveBench.time {
                     for j in 0..<m {
                         let number = 10_000_000 + round * m + j
-                        let body = JSONObject(uniqueMembers: [
-                            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Durable report \(number)"))]))), ("occurred", .string("2019-05-05")),
-                            ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
-                        ])
-                        let e = g.sign(
-                            [ArchiveGenerator.Draft(type: "incident.reported", subject: "incident:d\(number)", expects: 0, body: body, reviewer: false)],
-                            firstNumber: number, signedAt: start)
+                        let e = g.durableReport(number, signedAt: start)
                         let outcome = try ledger.append(e)
                         precondition(outcome.count == 1)
                     }

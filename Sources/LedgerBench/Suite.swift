@@ -114,6 +114,26 @@ struct SuiteBench: ParsableCommand {
     static func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
     static func pct(_ r: Double) -> String { String(format: "%.1f %%", r * 100) }
 
+    /// The raw verify limit: seconds for the bare two-core libsodium verify loop over `events`
+    /// (each signed by one of `signers`), timed anew at each call.
+    static func rawVerifyLoop(_ events: [Envelope], signers: [Ed25519.PrivateKey]) -> () -> Double {
+        let messages = events.map { Envelope.pae(type: $0.payloadType, body: $0.payload) }
+        let byID = Dictionary(uniqueKeysWithValues: signers.map { (KeyID.of($0.publicKey), $0.publicKey) })
+        let keys = events.map { byID[$0.keyID]! }
+        let cores = System.activeProcessorCount
+        return {
+            ArchiveBench.time {
+                let ok = Counter()
+                Parallel.forEachChunk(count: events.count, parallelism: cores) { r in
+                    var c = 0
+                    for j in r where keys[j].isValidSignature(events[j].signature, for: messages[j]) { c += 1 }
+                    ok.add(c)
+                }
+                precondition(ok.value == events.count)
+            }
+        }
+    }
+
     static func percentile(_ xs: [Double], _ q: Double) -> Double {
         let s = xs.sorted()
         return s[min(s.count - 1, Int(Double(s.count) * q))]
@@ -138,38 +158,13 @@ struct SuiteBench: ParsableCommand {
         signed = []
         drafts = []
         // The rows a bare insert writes: each event's entry line and its subject's state after it.
-        var rows: [[UInt8]] = []
-        var states: [(id: String, state: [UInt8])] = []
-        rows.reserveCapacity(n)
-        states.reserveCapacity(n)
-        var fold = ArchiveState()
-        for (k, e) in events.enumerated() {
-            rows.append(EntryLine(index: UInt64(k + 1 + enrollments.count), recordedAt: start, envelope: e).encoded())
-            let pl = try EventPayload(bytes: e.payload)
-            _ = try fold.apply(type: pl.type, subject: pl.subject, body: pl.body, index: UInt64(k))
-            states.append((pl.subject, Canonical.encode(fold.entities[pl.subject]!)))
-        }
-        fold = ArchiveState()
-        let messages = events.map { Envelope.pae(type: $0.payloadType, body: $0.payload) }
-        let signers = Dictionary(uniqueKeysWithValues: [g.archivist, g.reviewer].map { (KeyID.of($0.publicKey), $0.publicKey) })
-        let keys = events.map { signers[$0.keyID]! }
+        let (rows, states) = try ArchiveGenerator.rawRows(events, setup: 1 + enrollments.count, recordedAt: start)
+        let rawVerify = rawVerifyLoop(events, signers: [g.archivist, g.reviewer])
         let bytes = rows.reduce(0) { $0 + $1.count }
         print(
             String(
                 format: "generated and signed %d events in %.1f s; entry lines %.1f MB (%.0f bytes each on average)", n, tSign, Double(bytes) / 1e6,
                 Double(bytes) / Double(n)))
-
-        func rawVerify() -> Double {
-            ArchiveBench.time {
-                let ok = Counter()
-                Parallel.forEachChunk(count: n, parallelism: cores) { r in
-                    var c = 0
-                    for j in r where keys[j].isValidSignature(events[j].signature, for: messages[j]) { c += 1 }
-                    ok.add(c)
-                }
-                precondition(ok.value == n)
-            }
-        }
 
         var best: [String: Double] = [:]
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
@@ -222,13 +217,7 @@ struct SuiteBench: ParsableCommand {
                 try ArchiveBench.time {
                     for j in 0..<m {
                         let number = 10_000_000 + round * m + j
-                        let body = JSONObject(uniqueMembers: [
-                            ("title", .object(JSONObject(uniqueMembers: [("en", .string("Durable report \(number)"))]))), ("occurred", .string("2019-05-05")),
-                            ("place", .object(JSONObject(uniqueMembers: [("admin1", .string("Idlib"))]))),
-                        ])
-                        let e = g.sign(
-                            [ArchiveGenerator.Draft(type: "incident.reported", subject: "incident:d\(number)", expects: 0, body: body, reviewer: false)],
-                            firstNumber: number, signedAt: start)
+                        let e = g.durableReport(number, signedAt: start)
                         let outcome = try ledger.append(e)
                         precondition(outcome.count == 1)
                     }

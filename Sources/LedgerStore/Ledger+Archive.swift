@@ -170,7 +170,7 @@ extension Ledger {
         public var payload: EventPayload
     }
 
-    /// The entries below `size` that concern `entity`, in log order.
+    /// The entries below `size` that concern `entity`, in log order, with their signers' names.
     public func entries(concerning entity: String, from first: UInt64 = 0, below size: UInt64? = nil) throws(LedgerError) -> [ConcerningEntry] {
         let (rows, names) = try read { (r) throws(LedgerError) in
             (
@@ -178,33 +178,38 @@ extension Ledger {
                 Dictionary(try r.keys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
             )
         }
-        var out: [ConcerningEntry] = []
+        return try zip(rows, decodePayloads(rows)).map { row, payload in
+            ConcerningEntry(index: row.index, recordedAt: row.recordedAt, signerKeyID: row.signer, signerName: names[row.signer] ?? "?", payload: payload)
+        }
+    }
+
+    /// The payloads of stored entry rows (damage named by entry index).
+    func decodePayloads(_ rows: [EntryRow]) throws(LedgerError) -> [EventPayload] {
+        var out: [EventPayload] = []
         out.reserveCapacity(rows.count)
         for row in rows {
-            let entry: EntryLine
-            let payload: EventPayload
             do throws(LedgerError) {
-                entry = try EntryLine(bytes: row.line)
-                payload = try EventPayload(bytes: entry.envelope.payload, requireNFC: false)
+                out.append(try EventPayload(bytes: try EntryLine(bytes: row.line).envelope.payload, requireNFC: false))
             } catch { throw LedgerError(.notALedger, "\(path) is damaged at entry \(row.index): \(error.message); run `ledger verify`", index: row.index) }
-            out.append(
-                ConcerningEntry(index: row.index, recordedAt: row.recordedAt, signerKeyID: row.signer, signerName: names[row.signer] ?? "?", payload: payload))
         }
         return out
     }
 
     /// The state of one entity as the archive held it when the log had `size` entries
     /// (nil: it did not exist yet): its last state checkpoint at or below `size`, then the
-    /// entries from there that concern it.
+    /// entries from there that concern it, read in one transaction.
     public func entityState(_ id: String, atSize size: UInt64) throws(LedgerError) -> JSONObject? {
-        let base = try read { (r) throws(LedgerError) in try r.stateVersion(id, atMost: size) }
+        let (base, rows) = try read { (r) throws(LedgerError) in
+            let base = try r.stateVersion(id, atMost: size)
+            return (base, try r.concerning(id, from: base?.size ?? 0, below: size))
+        }
         var seed: [String: JSONObject] = [:]
         if let base { seed[id] = try ProjectionRows.decodeState(base.state, id: id, path: path) }
         var state = ArchiveState(only: [id], states: seed)
-        for e in try entries(concerning: id, from: base?.size ?? 0, below: size) {
+        for (row, payload) in zip(rows, try decodePayloads(rows)) {
             do throws(LedgerError) {
-                try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
-            } catch { throw error.at(e.index) }
+                try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: row.index)
+            } catch { throw error.at(row.index) }
         }
         return try state.state(of: id)
     }
@@ -282,23 +287,17 @@ extension Ledger {
     }
 
     static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [DecodedEntry] {
-        var results = [Result<(EventPayload, Int), LedgerError>?](repeating: nil, count: batch.count)
-        results.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEachChunk(count: batch.count, parallelism: System.activeProcessorCount) { range in
-                for i in range {
-                    do throws(LedgerError) {
-                        let line = try EntryLine(bytes: batch[i].line)
-                        out[i] = .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), Archive.latestDay(recordedAt: line.recordedAt)))
-                    } catch { out[i] = .failure(error) }
-                }
-            }
+        let results = Parallel.map(count: batch.count, parallelism: System.activeProcessorCount) { i -> Result<(EventPayload, Int), LedgerError> in
+            do throws(LedgerError) {
+                let line = try EntryLine(bytes: batch[i].line)
+                return .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), Archive.latestDay(recordedAt: line.recordedAt)))
+            } catch { return .failure(error) }
         }
         var payloads: [DecodedEntry] = []
         payloads.reserveCapacity(batch.count)
         for (i, r) in results.enumerated() {
             do throws(LedgerError) {
-                let (payload, day) = try r!.get()
+                let (payload, day) = try r.get()
                 payloads.append((batch[i].index, payload, day))
             } catch {
                 throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
@@ -385,14 +384,7 @@ extension Ledger {
 
     /// Canonical encodings of states, on all cores.
     static func encodeInParallel(_ states: [JSONObject]) -> [[UInt8]] {
-        var encoded = [[UInt8]](repeating: [], count: states.count)
-        encoded.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEachChunk(count: states.count, parallelism: System.activeProcessorCount) { r in
-                for i in r { out[i] = Canonical.encode(states[i]) }
-            }
-        }
-        return encoded
+        Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { Canonical.encode(states[$0]) }
     }
 
     /// Decodes entry lines into payloads on background threads; `get` waits for the result.
@@ -447,8 +439,9 @@ public struct ArchiveView {
         var incidents: [JSONObject] = []
         if let size {
             var seen = Set<String>()
-            for e in try store.entries(concerning: facility, below: size) where EntityID.kind(of: e.payload.subject) == .incident {
-                guard seen.insert(e.payload.subject).inserted, let s = try store.entityState(e.payload.subject, atSize: size) else { continue }
+            let rows = try store.read { (r) throws(LedgerError) in try r.concerning(facility, from: 0, below: size) }
+            for payload in try store.decodePayloads(rows) where EntityID.kind(of: payload.subject) == .incident {
+                guard seen.insert(payload.subject).inserted, let s = try store.entityState(payload.subject, atSize: size) else { continue }
                 incidents.append(s)
             }
         } else {

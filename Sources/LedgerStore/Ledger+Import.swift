@@ -46,21 +46,14 @@ extension Ledger {
         let result: JSONLinesReader.Result
         do {
             result = try reader.read { lines in
-                var parsed = [Result<(EntryLine, EventPayload), LedgerError>?](repeating: nil, count: lines.count)
-                parsed.withUnsafeMutableBufferPointer { out in
-                    nonisolated(unsafe) let out = out
-                    Parallel.forEachChunk(count: lines.count, parallelism: System.activeProcessorCount) { range in
-                        for i in range {
-                            do throws(LedgerError) {
-                                let line = try EntryLine(bytes: lines[i])
-                                out[i] = .success((line, try EventPayload(bytes: line.envelope.payload, requireNFC: false)))
-                            } catch {
-                                out[i] = .failure(error)
-                            }
-                        }
-                    }
+                let parsed = Parallel.map(count: lines.count, parallelism: System.activeProcessorCount) {
+                    i -> Result<(EntryLine, EventPayload), LedgerError> in
+                    do throws(LedgerError) {
+                        let line = try EntryLine(bytes: lines[i])
+                        return .success((line, try EventPayload(bytes: line.envelope.payload, requireNFC: false)))
+                    } catch { return .failure(error) }
                 }
-                let batch = try parsed.map { try $0!.get() }
+                let batch = try parsed.map { try $0.get() }
                 if origin == nil, let (line0, payload0) = batch.first {
                     origin = payload0.ledger
                     try storage.write { (w) throws(LedgerError) in

@@ -262,7 +262,25 @@ struct SQLiteRows: StorageWriter {
         (try? r.withUnsafeData(atIndex: i) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
     }
 
+    /// An entry row selected as `idx, line, leaf, recorded_at, type, subject, signer, event_id`.
+    private static func entryRow(_ r: Row) throws(LedgerError) -> EntryRow {
+        EntryRow(
+            index: try r.count(0), recordedAt: try r.text(3), eventID: Array(try r.blob(7)), type: try r.text(4), subject: try r.text(5),
+            signer: try r.text(6), leaf: digest(r, 2), line: try bytes(r, 1))
+    }
+
     static func clamp(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
+
+    /// A `keys` row selected as `keyid, public_key, name, roles, enrolled_at, revoked_at`.
+    private static func keyRecord(_ row: Row) throws(LedgerError) -> KeyRecord {
+        guard let pk = Ed25519.PublicKey(bytes: Array(try row.blob(1))) else {
+            throw LedgerError(.notALedger, "key table holds a malformed public key")
+        }
+        let roles = try row.text(3).split(separator: ",").compactMap { Role(rawValue: String($0)) }
+        return KeyRecord(
+            keyID: try row.text(0), publicKey: pk, name: try row.text(2), roles: roles, enrolledAt: try row.count(4),
+            revokedAt: try row.optionalCount(5))
+    }
 
     func checkSchema(code: LedgerError.Code) throws(LedgerError) {
         do { try Schema.check(db, path: path, code: code) } catch { throw fail(error) }
@@ -271,7 +289,15 @@ struct SQLiteRows: StorageWriter {
     // MARK: Reader
 
     func node(level: Int, index: UInt64) throws -> Digest32 {
-        try SQLMerkleNodes(db: db).node(level: level, index: index)
+        let statement =
+            level == 0
+            ? try db.cachedStatement(sql: "SELECT leaf FROM entries WHERE idx = ?")
+            : try db.cachedStatement(sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?")
+        let arguments: StatementArguments = level == 0 ? [Int64(index)] : [level, Int64(index)]
+        guard let data = try Data.fetchOne(statement, arguments: arguments), let d = Digest32(bytes: data) else {
+            throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from the ledger file")
+        }
+        return d
     }
 
     func meta() throws(LedgerError) -> [String: String] {
@@ -296,10 +322,7 @@ struct SQLiteRows: StorageWriter {
             "SELECT idx, line, leaf, recorded_at, type, subject, signer, event_id FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
             [Self.clamp(from), Self.clamp(below), limit]
         ) { (r) throws(LedgerError) in
-            out.append(
-                EntryRow(
-                    index: try r.count(0), recordedAt: try r.text(3), eventID: Array(try r.blob(7)), type: try r.text(4), subject: try r.text(5),
-                    signer: try r.text(6), leaf: Self.digest(r, 2), line: try Self.bytes(r, 1)))
+            out.append(try Self.entryRow(r))
         }
         return out
     }
@@ -353,11 +376,11 @@ struct SQLiteRows: StorageWriter {
     }
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
-        try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?", [keyID]).map(SQLLogState.keyRecord)
+        try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?", [keyID]).map(Self.keyRecord)
     }
 
     func keys() throws(LedgerError) -> [KeyRecord] {
-        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(SQLLogState.keyRecord)
+        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(Self.keyRecord)
     }
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
@@ -396,10 +419,7 @@ struct SQLiteRows: StorageWriter {
             JOIN entries e ON e.idx = c.idx WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx
             """, [entity, Self.clamp(from), Self.clamp(below)]
         ) { (r) throws(LedgerError) in
-            out.append(
-                EntryRow(
-                    index: try r.count(0), recordedAt: try r.text(3), eventID: Array(try r.blob(7)), type: try r.text(4), subject: try r.text(5),
-                    signer: try r.text(6), leaf: Self.digest(r, 2), line: try Self.bytes(r, 1)))
+            out.append(try Self.entryRow(r))
         }
         return out
     }

@@ -64,9 +64,9 @@ final class ArchiveStoreTests {
 
     /// A small state-checkpoint interval, so views as of a moment start from checkpoints.
     func makeLedger(_ store: StoreKind, clock: ManualClock = ManualClock(), interval: UInt64 = 5, file: String = "a.ledger") throws -> ArchiveWriter {
-        let p = try TestPlace(store, dir: dir, file: file)
-        places.append(p)
-        return ArchiveWriter(ledger: try StoreFixtures.standardLedger(at: p.location, clock: clock, interval: interval))
+        let made = try StoreFixtures.standardLedger(store, dir: dir, file: file, clock: clock, interval: interval)
+        places.append(made.place)
+        return ArchiveWriter(ledger: made.ledger)
     }
 
     @Test("projections maintained on append equal the ones `rebuild` computes from the log", arguments: StoreKind.inProcess)

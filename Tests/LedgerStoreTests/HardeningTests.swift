@@ -12,9 +12,9 @@ final class HardeningTests {
     var place: TestPlace?
 
     func makeLedger(_ store: StoreKind = .sqlite, clock: ManualClock = ManualClock()) throws -> Ledger {
-        let p = try TestPlace(store, dir: dir)
-        place = p
-        return try StoreFixtures.standardLedger(at: p.location, clock: clock)
+        let made = try StoreFixtures.standardLedger(store, dir: dir, clock: clock)
+        place = made.place
+        return made.ledger
     }
 
     func fingerprint(_ path: String) -> [String] { StoreFixtures.fingerprint(path) }

@@ -22,6 +22,16 @@ enum StoreFixtures {
         return l
     }
 
+    /// A new place of `store` in `dir` (a file, a fresh database, or memory) holding the
+    /// standard ledger; the place must outlive the test (a database is dropped with it).
+    static func standardLedger(
+        _ store: StoreKind, dir: TemporaryDirectory, file: String = "t.ledger", clock: ManualClock = ManualClock(),
+        interval: UInt64 = Ledger.defaultStateCheckpointInterval
+    ) throws -> (place: TestPlace, ledger: Ledger) {
+        let place = try TestPlace(store, dir: dir, file: file)
+        return (place, try standardLedger(at: place.location, clock: clock, interval: interval))
+    }
+
     /// SHA-256 of the ledger file and its WAL, to prove a refusal changed nothing.
     static func fingerprint(_ path: String) -> [String] {
         ["", "-wal"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }

@@ -319,6 +319,19 @@ public enum Parallel {
             body(lo..<hi)
         }
     }
+
+    /// `transform(i)` for every `i` in `0..<count`, computed in chunks on up to `parallelism`
+    /// threads, in index order.
+    public static func map<T>(count: Int, parallelism: Int, _ transform: @Sendable (Int) -> T) -> [T] {
+        var out = [T?](repeating: nil, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            forEachChunk(count: count, parallelism: parallelism) { range in
+                for i in range { buffer[i] = transform(i) }
+            }
+        }
+        return out.map { $0! }
+    }
 }
 
 /// Processor count.
