@@ -21,6 +21,28 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
     }
 
+    /// A storage failure, typed so that callers act on it without reading the message (whose
+    /// text already says what the failure left written, and what to do).
+    public enum Fault: String, Sendable, Equatable {
+        /// The database could not be reached, or went away before COMMIT: nothing was written.
+        case unreachable
+        /// The connection was lost during COMMIT: the write may or may not be stored.
+        case outcomeUnknown
+        /// The ledger cannot be written here (a read-only file or open, a standby): nothing was written.
+        case readOnly
+        /// Another writer held the write lock too long: nothing was written.
+        case busy
+        /// The disk is full: nothing was written.
+        case diskFull
+        /// An input/output error: nothing was written.
+        case ioError
+        /// The server rolled the transaction back: nothing was written.
+        case rolledBack
+
+        /// Whether the failed write certainly left the ledger as it was.
+        public var nothingWritten: Bool { self != .outcomeUnknown }
+    }
+
     /// The category.
     public var code: Code
     /// What failed and what to do about it.
@@ -29,12 +51,15 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var index: UInt64?
     /// The position (0-based) of the event concerned within a submitted batch, when there is one.
     public var position: Int?
+    /// The storage failure, when it is one.
+    public var fault: Fault?
 
-    public init(_ code: Code, _ message: String, index: UInt64? = nil, position: Int? = nil) {
+    public init(_ code: Code, _ message: String, index: UInt64? = nil, position: Int? = nil, fault: Fault? = nil) {
         self.code = code
         self.message = message
         self.index = index
         self.position = position
+        self.fault = fault
     }
 
     public var description: String {

@@ -149,7 +149,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             try flush()
             return result
         }
-        guard !readOnly else { throw LedgerError(.io, "\(location) was opened read-only; nothing was written") }
+        guard !readOnly else { throw LedgerError(.io, "\(location) was opened read-only; nothing was written", fault: .readOnly) }
         try begin("BEGIN ISOLATION LEVEL READ COMMITTED")
         defer { end() }
         do throws(LedgerError) {
@@ -267,12 +267,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                 throw LedgerError(
                     .io,
                     "\(location): the connection to PostgreSQL was lost while committing the new ledger (\(error)); it may or may not have been "
-                        + "created: run `ledger verify` on it, and if it holds no ledger, run the command again")
+                        + "created: run `ledger verify` on it, and if it holds no ledger, run the command again", fault: .outcomeUnknown)
             }
             throw Self.lost(location, String(describing: error), committing: true)
         }
         guard result.metadata.command == "COMMIT" else {
-            throw LedgerError(.io, "\(location): PostgreSQL rolled the transaction back (\(result.metadata.command)); nothing was written")
+            throw LedgerError(.io, "\(location): PostgreSQL rolled the transaction back (\(result.metadata.command)); nothing was written", fault: .rolledBack)
         }
     }
 
@@ -355,11 +355,11 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return LedgerError(
                 .io,
                 "\(location): another writer held the ledger's write lock for \(lockTimeout) (a stuck or suspended `ledger` process?); nothing was "
-                    + "written; try again")
+                    + "written; try again", fault: .busy)
         case "25P03":
             return lost(location, message, committing: committing)
         case "25006":
-            return LedgerError(.io, "\(location) is read-only (a standby replica?): \(message); append to the primary; nothing was written")
+            return LedgerError(.io, "\(location) is read-only (a standby replica?): \(message); append to the primary; nothing was written", fault: .readOnly)
         case "42P01", "42703":
             return LedgerError(.notALedger, "\(location) is damaged or not a ledger of this format (PostgreSQL reports: \(message))")
         case "3D000":
@@ -378,9 +378,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return LedgerError(
                 .io,
                 "\(location): the connection to PostgreSQL was lost while committing (\(detail)); the append may or may not have been stored: "
-                    + "send the same signed events again (an event already stored is answered with its index, never stored twice)")
+                    + "send the same signed events again (an event already stored is answered with its index, never stored twice)", fault: .outcomeUnknown)
         }
-        return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written")
+        return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written", fault: .unreachable)
     }
 }
 

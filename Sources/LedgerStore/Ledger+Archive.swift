@@ -417,62 +417,15 @@ extension Ledger {
     }
 }
 
-/// Entity views at one moment: the current projections (`size` nil) or a replay of the entries
-/// below `size`. Both give the same states for the same log.
-public struct ArchiveView {
-    public let store: Ledger
-    public let size: UInt64?
-
-    public init(store: Ledger, size: UInt64?) {
-        self.store = store
-        self.size = size
-    }
-
-    public func state(_ id: String) throws(LedgerError) -> JSONObject? {
-        if let size { return try store.entityState(id, atSize: size) }
-        return try store.entityState(id)
-    }
-
-    /// The facility's attack history: every incident listing it among the facilities hit, with
-    /// the impact, ordered by when it occurred.
-    public func attacks(on facility: String) throws(LedgerError) -> [JSONObject] {
-        var incidents: [JSONObject] = []
-        if let size {
-            var seen = Set<String>()
-            let rows = try store.read { (r) throws(LedgerError) in try r.concerning(facility, from: 0, below: size) }
-            for payload in try store.decodePayloads(rows) where EntityID.kind(of: payload.subject) == .incident {
-                guard seen.insert(payload.subject).inserted, let s = try store.entityState(payload.subject, atSize: size) else { continue }
-                incidents.append(s)
-            }
-        } else {
-            var f = IncidentFilter()
-            f.facility = facility
-            incidents = try store.incidents(matching: f)
+extension Ledger: ArchiveSource {
+    public func incidentSubjects(concerning entity: String, below size: UInt64) throws(LedgerError) -> [String] {
+        let rows = try read { (r) throws(LedgerError) in try r.concerning(entity, from: 0, below: size) }
+        var seen = Set<String>()
+        var out: [String] = []
+        for payload in try decodePayloads(rows) where EntityID.kind(of: payload.subject) == .incident && seen.insert(payload.subject).inserted {
+            out.append(payload.subject)
         }
-        var out: [(Int, String, JSONObject)] = []
-        for s in incidents {
-            guard let hit = (s["facilities"]?.arrayValue ?? []).first(where: { $0.objectValue?["facility"]?.stringValue == facility })?.objectValue else {
-                continue
-            }
-            let id = s["id"]?.stringValue ?? ""
-            var item = JSONObject(uniqueMembers: [("incident", .string(id)), ("impact", hit["impact"] ?? .null), ("status", s["status"] ?? .null)])
-            if let o = s["occurred"] { item["occurred"] = o }
-            if let t = s["title"] { item["title"] = t }
-            let earliest = s["occurred"]?.stringValue.flatMap { EDTF($0)?.earliest } ?? 0
-            out.append((earliest, id, item))
-        }
-        out.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }
-        return out.map(\.2)
-    }
-
-    /// A short human name for an entity id (its English or first name), or the id itself.
-    public func displayName(_ id: String) throws(LedgerError) -> String? {
-        guard let s = try state(id) else { return nil }
-        if let names = (s["names"] ?? s["title"])?.objectValue {
-            return names["en"]?.stringValue ?? names.members.first?.value.stringValue
-        }
-        if let publisher = s["publisher"]?.stringValue, let title = s["title"]?.stringValue { return "\(publisher): \(title)" }
-        return nil
+        return out
     }
 }
 

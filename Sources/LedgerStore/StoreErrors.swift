@@ -19,11 +19,11 @@ extension LedgerError {
         case .SQLITE_CORRUPT:
             return LedgerError(.notALedger, "\(path) is damaged (SQLite reports corruption); restore it from a backup or re-import an export")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return LedgerError(.io, "\(path) stayed busy (another process holds the write lock); try again")
+            return LedgerError(.io, "\(path) stayed busy (another process holds the write lock); nothing was written; try again", fault: .busy)
         case .SQLITE_FULL:
-            return LedgerError(.io, "\(path): the disk is full; nothing was written")
+            return LedgerError(.io, "\(path): the disk is full; nothing was written", fault: .diskFull)
         case .SQLITE_READONLY:
-            return LedgerError(.io, "\(path) is read-only; nothing was written")
+            return LedgerError(.io, "\(path) is read-only; nothing was written", fault: .readOnly)
         case .SQLITE_CANTOPEN:
             return LedgerError(.io, "\(path) cannot be opened (missing directory or no permission)")
         case .SQLITE_ERROR where (db.message ?? "").hasPrefix("no such table") || (db.message ?? "").hasPrefix("no such column"):
@@ -32,7 +32,7 @@ extension LedgerError {
                 .notALedger,
                 "\(path) is damaged or not a ledger of this format (SQLite reports: \(db.message ?? "")); restore it from a backup or re-import an export")
         case .SQLITE_IOERR:
-            return LedgerError(.io, "\(path): input/output error (\(db.message ?? "unknown")); nothing was written")
+            return LedgerError(.io, "\(path): input/output error (\(db.message ?? "unknown")); nothing was written", fault: .ioError)
         default:
             return LedgerError(.io, "\(path): SQLite error \(db.resultCode.rawValue): \(db.message ?? "")")
         }

@@ -60,8 +60,8 @@ struct AppendCommand: ParsableCommand {
             } catch {
                 let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
                 throw LedgerError(
-                    error.code, "\(location): \(error.message)\(batch && !error.message.contains("nothing was") ? "; nothing was appended" : "")",
-                    index: error.index)
+                    error.code, "\(location): \(error.message)\(batch && error.fault == nil ? "; nothing was appended" : "")",
+                    index: error.index, fault: error.fault)
             }
             for (i, o) in outcomes.enumerated() {
                 let id = (try? EventPayload(bytes: envelopes[i].payload).id) ?? ""

@@ -67,47 +67,27 @@ struct ShowCommand: ParsableCommand {
             let store = try ledger.openArchive()
             try requireEntityID(id)
             let (size, when) = try moment.resolve(store)
-            let view = ArchiveView(store: store, size: moment.isSet ? size : nil)
-            var shown = id
-            var notes: [String] = []
-            var state: JSONObject?
-            var facilityHistory: [JSONObject] = []
-            // The current view is read in several transactions; it belongs to one tree size when
-            // the size is the same before and after (appends only ever grow it), else read again.
-            var treeSize = size
-            for _ in 0..<100 {
-                let before = moment.isSet ? size : try store.size()
-                (shown, notes, state, facilityHistory) = (id, [], try view.state(id), [])
-                // A merged incident resolves to the incident that absorbed it.
-                var hops = 0
-                while let s = state, s["status"]?.stringValue == "merged", let into = s["mergedInto"]?.stringValue, hops < 1000 {
-                    notes.append("\(shown) was merged into \(into) (entry \(EntityText.inline(s["merge"]?.objectValue?["entry"])))")
-                    shown = into
-                    state = try view.state(into)
-                    hops += 1
-                }
-                if let state, state["entity"]?.stringValue == "facility" { facilityHistory = try view.attacks(on: shown) }
-                treeSize = before
-                if moment.isSet { break }
-                if try store.size() == before { break }
-            }
-            guard let state else {
+            let view = ArchiveView(source: store, size: moment.isSet ? size : nil)
+            guard let entity = try view.entity(id) else {
                 let at = moment.isSet ? " as of \(when.isEmpty ? "tree size \(size)" : when) (tree size \(size))" : ""
                 throw LedgerError(.malformed, "\(id) is not in the archive\(at)")
             }
+            let state = entity.state
             if output.json {
                 var members: [(key: String, value: JSONValue)] = [
-                    ("id", .string(shown)), ("requested", .string(id)), ("treeSize", .int(treeSize)),
+                    ("id", .string(entity.shown)), ("requested", .string(id)), ("treeSize", .int(entity.treeSize)),
                     ("state", .object(state)),
                 ]
                 if moment.isSet { members.append(("asOf", .string(when))) }
-                if state["entity"]?.stringValue == "facility" { members.append(("attacks", .array(facilityHistory.map { .object($0) }))) }
+                if state["entity"]?.stringValue == "facility" { members.append(("attacks", .array(entity.attacks.map { .object($0) }))) }
                 print(String(decoding: Canonical.encode(.object(JSONObject(uniqueMembers: members))), as: UTF8.self))
                 return
             }
-            for n in notes { print("note: \(Terminal.safe(n))") }
+            for m in entity.merges {
+                print("note: \(Terminal.safe("\(m.from) was merged into \(m.into) (entry \(EntityText.inline(m.entry)))"))")
+            }
             if moment.isSet { print("as of \(when.isEmpty ? "the start" : when) (tree size \(size))") }
-            print(try EntityText.render(state, names: { (id) throws(LedgerError) in try view.displayName(id) }, attacks: facilityHistory))
+            print(try EntityText.render(state, names: { (id) throws(LedgerError) in try view.displayName(id) }, attacks: entity.attacks))
         }
     }
 }
@@ -128,16 +108,8 @@ struct HistoryCommand: ParsableCommand {
             let store = try ledger.openArchive()
             try requireEntityID(id)
             let entries = try store.entries(concerning: id)
-            var state = ArchiveState(only: [id])
-            var revisions: [(entry: Ledger.ConcerningEntry, changes: [FieldChange])] = []
-            for e in entries {
-                let before = try state.state(of: id)
-                do throws(LedgerError) {
-                    try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
-                } catch { throw error.at(e.index) }
-                let changes = History.diff(before, try state.state(of: id))
-                // Entries that only mention the entity (e.g. an incident citing this source) change nothing in it.
-                if e.payload.subject == id || !changes.isEmpty { revisions.append((e, changes)) }
+            let revisions = try History.revisions(of: id, entries.map { History.Entry(index: $0.index, payload: $0.payload) }).map {
+                (entry: entries[$0.offset], changes: $0.changes)
             }
             guard !revisions.isEmpty else { throw LedgerError(.malformed, "\(id) is not in the archive") }
             if output.json {
@@ -243,16 +215,7 @@ struct ListCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             let f = try filter()
-            var incidents: [JSONObject]
-            if moment.isSet {
-                let (size, _) = try moment.resolve(store)
-                let archive = try store.archive(atSize: size)
-                incidents = archive.sortedIDs.compactMap { archive.entities[$0] }.filter {
-                    $0["entity"]?.stringValue == "incident" && f.matches(IncidentIndexRow($0))
-                }
-            } else {
-                incidents = try store.incidents(matching: f)
-            }
+            let incidents = try ArchiveView(source: store, size: moment.isSet ? try moment.resolve(store).size : nil).incidents(matching: f)
             if output.json {
                 for s in incidents { print(String(decoding: Canonical.encode(s), as: UTF8.self)) }
                 return

@@ -105,7 +105,8 @@ struct ImportCSVCommand: ParsableCommand {
                 outcomes = try store.appendShowingProgress(envelopes)
             } catch {
                 let location = error.position.map { "\(name):\(reports[$0].line)" } ?? name
-                throw LedgerError(error.code, "\(location): \(error.message); nothing was imported", index: error.index)
+                throw LedgerError(
+                    error.code, "\(location): \(error.message)\(error.fault == nil ? "; nothing was imported" : "")", index: error.index, fault: error.fault)
             }
             var first: UInt64?, last: UInt64?
             for (i, o) in outcomes.enumerated() {

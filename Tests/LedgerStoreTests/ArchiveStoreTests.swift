@@ -190,13 +190,13 @@ final class ArchiveStoreTests {
     func facilityHistory(store: StoreKind) throws {
         var w = try makeLedger(store)
         try w.scenario()
-        let now = ArchiveView(store: w.ledger, size: nil)
+        let now = ArchiveView(source: w.ledger, size: nil)
         let attacks = try now.attacks(on: "facility:m10")
         #expect(attacks.map { $0["incident"]!.stringValue! } == ["incident:m10-a", "incident:m10-b"])
-        let replay = ArchiveView(store: w.ledger, size: try w.ledger.size())
+        let replay = ArchiveView(source: w.ledger, size: try w.ledger.size())
         #expect(try replay.attacks(on: "facility:m10").map { Canonical.encode($0) } == attacks.map { Canonical.encode($0) })
         // Before the second report (facilities, actors, source, first report: size 4 + 6).
-        let early = ArchiveView(store: w.ledger, size: 10)
+        let early = ArchiveView(source: w.ledger, size: 10)
         #expect(try early.attacks(on: "facility:m10").map { $0["incident"]!.stringValue! } == ["incident:m10-a"])
     }
 }

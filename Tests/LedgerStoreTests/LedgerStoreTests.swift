@@ -34,6 +34,24 @@ final class LedgerStoreTests {
         #expect(report.root == (try l.root(size: 5)))
     }
 
+    @Test("an append through a read-only open fails with the typed read-only fault and changes nothing", arguments: StoreKind.all)
+    func readOnlyFault(store: StoreKind) throws {
+        let l = try makeLedger(store)
+        try l.close()
+        let place = try #require(place)
+        let before = try place.fingerprint()
+        let reader = try Ledger.open(at: place.location, readOnly: true)
+        do {
+            _ = try reader.append([Fixtures.report(subject: "incident:ro", n: 10)])
+            Issue.record("a read-only open accepted an append")
+        } catch {
+            #expect(error.code == .io && error.fault == .readOnly && error.fault?.nothingWritten == true, "\(error)")
+            #expect(error.message.contains("nothing was written"), "\(error)")
+        }
+        try reader.close()
+        #expect(try place.fingerprint() == before)
+    }
+
     @Test("refused appends leave the file byte-for-byte unchanged", arguments: StoreKind.inProcess)
     func refusalsChangeNothing(store: StoreKind) throws {
         let l = try makeLedger(store)

@@ -135,11 +135,12 @@ final class PostgresTeamTests {
         }
         let error = try #require(failure, "the server was stopped, yet every append succeeded")
         #expect(error.code == .io, "\(error)")
-        let lostAtCommit = error.message.contains("may or may not have been stored")
-        #expect(error.message.contains("went away") || lostAtCommit, "\(error)")
+        let lostAtCommit = error.fault == .outcomeUnknown
+        #expect(error.fault == .unreachable || lostAtCommit, "\(error)")
+        #expect(error.message.contains(lostAtCommit ? "may or may not have been stored" : "went away"), "\(error)")
         // Down: opening fails clearly too.
         do { _ = try Ledger.open(at: location); Issue.record("opened a ledger on a stopped server") } catch {
-            #expect(error.code == .io && error.message.contains("cannot be reached"), "\(error)")
+            #expect(error.code == .io && error.fault == .unreachable && error.message.contains("cannot be reached"), "\(error)")
         }
         try cluster.pg("resume")
         let size = try l.size()
@@ -187,11 +188,11 @@ final class PostgresTeamTests {
         try caughtUp()
         try same()
         do { _ = try replica.append([Fixtures.report(subject: "incident:on-replica", n: 5)]); Issue.record("the standby accepted a write") } catch {
-            #expect(error.code == .io, "\(error)")
+            #expect(error.code == .io && error.fault == .readOnly, "\(error)")
         }
         let writable = try Ledger.open(at: try PostgresLocation(url: standbyURL))
         do { _ = try writable.append([Fixtures.report(subject: "incident:on-replica", n: 5)]); Issue.record("the standby accepted a write") } catch {
-            #expect(error.code == .io && error.message.contains("read-only"), "\(error)")
+            #expect(error.code == .io && error.fault == .readOnly && error.message.contains("read-only"), "\(error)")
         }
         try writable.close()
         try w.add("source.registered", "source:late", #"{"publisher":"L","title":"T","lang":"en","type":"news"}"#)
