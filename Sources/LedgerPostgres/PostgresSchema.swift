@@ -52,21 +52,120 @@ enum PostgresSchema {
         "CREATE INDEX state_versions_by_size ON state_versions (size, id)",
     ]
 
-    /// `table.column data_type` of every column, sorted as PostgreSQL sorts them (C collation).
-    static let expectedColumns: [String] = [
-        "checkpoints.note bytea", "checkpoints.size bigint",
-        "concerns.entity text", "concerns.idx bigint",
-        "entities.id text", "entities.kind text", "entities.state bytea",
-        "entries.event_id bytea", "entries.idx bigint", "entries.leaf bytea", "entries.line bytea", "entries.recorded_at text", "entries.signer text",
-        "entries.subject text", "entries.type text",
-        "incident_index.admin1 text", "incident_index.admin2 text", "incident_index.certainty text", "incident_index.earliest bigint",
-        "incident_index.id text", "incident_index.latest bigint", "incident_index.status text", "incident_index.town text",
-        "incident_index.verification text",
-        "incident_links.incident text", "incident_links.other text", "incident_links.role text",
-        "keys.enrolled_at bigint", "keys.keyid text", "keys.name text", "keys.public_key bytea", "keys.revoked_at bigint", "keys.roles text",
-        "merkle.hash bytea", "merkle.idx bigint", "merkle.level integer",
-        "meta.key text", "meta.value text",
-        "state_versions.id text", "state_versions.size bigint", "state_versions.state bytea",
-        "subjects.revision bigint", "subjects.subject text",
+    /// One line per schema fact about the ledger's tables (kind and row security, every column
+    /// with its type, collation, nullability and default, every constraint, every index, and any
+    /// trigger, rule or policy), as PostgreSQL's catalogs describe them. `$1` is the table names.
+    static let descriptionQuery = """
+        WITH t AS (SELECT c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
+          WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1))
+        SELECT 'table ' || relname || ' kind ' || relkind::text || CASE WHEN relrowsecurity THEN ' row-security' ELSE '' END || CASE WHEN relforcerowsecurity THEN ' forced' ELSE '' END FROM t
+        UNION ALL
+        SELECT 'column ' || t.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+          || CASE WHEN a.attcollation <> 0 THEN ' collate ' || co.collnamespace::regnamespace::text || '.' || co.collname ELSE '' END
+          || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+          || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+          || CASE WHEN a.attgenerated <> '' THEN ' generated' ELSE '' END || CASE WHEN a.attidentity <> '' THEN ' identity' ELSE '' END
+        FROM t JOIN pg_attribute a ON a.attrelid = t.oid LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped
+        UNION ALL
+        SELECT 'constraint ' || t.relname || '.' || con.conname || ' ' || pg_get_constraintdef(con.oid) FROM t JOIN pg_constraint con ON con.conrelid = t.oid
+        UNION ALL
+        SELECT 'index ' || t.relname || '.' || ic.relname || ' ' || replace(pg_get_indexdef(i.indexrelid), ' ON ' || quote_ident(current_schema()) || '.', ' ON ')
+        FROM t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+        UNION ALL
+        SELECT 'trigger ' || t.relname || '.' || tg.tgname FROM t JOIN pg_trigger tg ON tg.tgrelid = t.oid WHERE NOT tg.tgisinternal
+        UNION ALL
+        SELECT 'rule ' || t.relname || '.' || r.rulename FROM t JOIN pg_rewrite r ON r.ev_class = t.oid
+        UNION ALL
+        SELECT 'policy ' || t.relname || '.' || p.polname FROM t JOIN pg_policy p ON p.polrelid = t.oid
+        """
+
+    /// What `descriptionQuery` gives on a ledger made by this code (PostgreSQL 15), sorted in
+    /// byte order. Any other line, or a missing one, is a changed structure: a trigger, rule or
+    /// policy (none is expected) could alter or hide rows on every append; another collation
+    /// would change every order; a dropped constraint would let a duplicate index in.
+    static let expectedDescription: [String] = [
+        "column checkpoints.note bytea not null",
+        "column checkpoints.size bigint not null",
+        "column concerns.entity text collate pg_catalog.C not null",
+        "column concerns.idx bigint not null",
+        "column entities.id text collate pg_catalog.C not null",
+        "column entities.kind text collate pg_catalog.C not null",
+        "column entities.state bytea not null",
+        "column entries.event_id bytea not null",
+        "column entries.idx bigint not null",
+        "column entries.leaf bytea not null",
+        "column entries.line bytea not null",
+        "column entries.recorded_at text collate pg_catalog.C not null",
+        "column entries.signer text collate pg_catalog.C not null",
+        "column entries.subject text collate pg_catalog.C not null",
+        "column entries.type text collate pg_catalog.C not null",
+        "column incident_index.admin1 text collate pg_catalog.C",
+        "column incident_index.admin2 text collate pg_catalog.C",
+        "column incident_index.certainty text collate pg_catalog.C",
+        "column incident_index.earliest bigint",
+        "column incident_index.id text collate pg_catalog.C not null",
+        "column incident_index.latest bigint",
+        "column incident_index.status text collate pg_catalog.C not null",
+        "column incident_index.town text collate pg_catalog.C",
+        "column incident_index.verification text collate pg_catalog.C not null",
+        "column incident_links.incident text collate pg_catalog.C not null",
+        "column incident_links.other text collate pg_catalog.C not null",
+        "column incident_links.role text collate pg_catalog.C not null",
+        "column keys.enrolled_at bigint not null",
+        "column keys.keyid text collate pg_catalog.C not null",
+        "column keys.name text collate pg_catalog.default not null",
+        "column keys.public_key bytea not null",
+        "column keys.revoked_at bigint",
+        "column keys.roles text collate pg_catalog.default not null",
+        "column merkle.hash bytea not null",
+        "column merkle.idx bigint not null",
+        "column merkle.level integer not null",
+        "column meta.key text collate pg_catalog.C not null",
+        "column meta.value text collate pg_catalog.default not null",
+        "column state_versions.id text collate pg_catalog.C not null",
+        "column state_versions.size bigint not null",
+        "column state_versions.state bytea not null",
+        "column subjects.revision bigint not null",
+        "column subjects.subject text collate pg_catalog.C not null",
+        "constraint checkpoints.checkpoints_pkey PRIMARY KEY (size)",
+        "constraint concerns.concerns_pkey PRIMARY KEY (entity, idx)",
+        "constraint entities.entities_pkey PRIMARY KEY (id)",
+        "constraint entries.entries_event_id_key UNIQUE (event_id)",
+        "constraint entries.entries_idx_check CHECK ((idx >= 0))",
+        "constraint entries.entries_pkey PRIMARY KEY (idx)",
+        "constraint incident_index.incident_index_pkey PRIMARY KEY (id)",
+        "constraint incident_links.incident_links_pkey PRIMARY KEY (incident, role, other)",
+        "constraint keys.keys_pkey PRIMARY KEY (keyid)",
+        "constraint merkle.merkle_pkey PRIMARY KEY (level, idx)",
+        "constraint meta.meta_pkey PRIMARY KEY (key)",
+        "constraint state_versions.state_versions_id_size_key UNIQUE (id, size)",
+        "constraint subjects.subjects_pkey PRIMARY KEY (subject)",
+        "index checkpoints.checkpoints_pkey CREATE UNIQUE INDEX checkpoints_pkey ON checkpoints USING btree (size)",
+        "index concerns.concerns_pkey CREATE UNIQUE INDEX concerns_pkey ON concerns USING btree (entity, idx)",
+        "index entities.entities_pkey CREATE UNIQUE INDEX entities_pkey ON entities USING btree (id)",
+        "index entries.entries_by_type CREATE INDEX entries_by_type ON entries USING btree (type, idx)",
+        "index entries.entries_event_id_key CREATE UNIQUE INDEX entries_event_id_key ON entries USING btree (event_id)",
+        "index entries.entries_pkey CREATE UNIQUE INDEX entries_pkey ON entries USING btree (idx)",
+        "index incident_index.incident_index_pkey CREATE UNIQUE INDEX incident_index_pkey ON incident_index USING btree (id)",
+        "index incident_links.incident_links_by_other CREATE INDEX incident_links_by_other ON incident_links USING btree (other, role)",
+        "index incident_links.incident_links_pkey CREATE UNIQUE INDEX incident_links_pkey ON incident_links USING btree (incident, role, other)",
+        "index keys.keys_pkey CREATE UNIQUE INDEX keys_pkey ON keys USING btree (keyid)",
+        "index merkle.merkle_pkey CREATE UNIQUE INDEX merkle_pkey ON merkle USING btree (level, idx)",
+        "index meta.meta_pkey CREATE UNIQUE INDEX meta_pkey ON meta USING btree (key)",
+        "index state_versions.state_versions_by_size CREATE INDEX state_versions_by_size ON state_versions USING btree (size, id)",
+        "index state_versions.state_versions_id_size_key CREATE UNIQUE INDEX state_versions_id_size_key ON state_versions USING btree (id, size)",
+        "index subjects.subjects_pkey CREATE UNIQUE INDEX subjects_pkey ON subjects USING btree (subject)",
+        "table checkpoints kind r",
+        "table concerns kind r",
+        "table entities kind r",
+        "table entries kind r",
+        "table incident_index kind r",
+        "table incident_links kind r",
+        "table keys kind r",
+        "table merkle kind r",
+        "table meta kind r",
+        "table state_versions kind r",
+        "table subjects kind r",
     ]
 }

@@ -281,34 +281,28 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return (try? rows.first?.makeRandomAccess()[0].decode(Bool.self)) ?? false
     }
 
-    /// Refuses a database whose ledger tables have triggers or rules (they could alter rows on
-    /// every append) or whose tables or columns are not the ledger's.
+    /// Refuses a database whose ledger tables differ in any way from the ones this code makes:
+    /// a trigger, rule or row-security policy (they could alter or hide rows on every append),
+    /// an added or dropped column, index or constraint, another type, collation, default or
+    /// nullability (PostgresSchema.descriptionQuery lists what is compared).
     func schemaDamage(code: LedgerError.Code) throws(LedgerError) -> LedgerError? {
-        let tables = PostgresSchema.tables
+        let rows = try query(PostgresQuery(unsafeSQL: PostgresSchema.descriptionQuery, binds: Self.binds([PostgresSchema.tables])))
+        let found = rows.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }
+        let expected = PostgresSchema.expectedDescription
+        guard found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) != expected else { return nil }
+        // A line's identity is its first two words ("column keys.name"): a line whose identity is
+        // expected with other words is an altered object.
+        func identity(_ line: String) -> String { line.split(separator: " ", maxSplits: 2).prefix(2).joined(separator: " ") }
+        let expectedByIdentity = Dictionary(expected.map { (identity($0), $0) }, uniquingKeysWith: { a, _ in a })
+        let foundIdentities = Set(found.map(identity))
+        let expectedSet = Set(expected)
         var problems: [String] = []
-        let triggers = try query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                    WHERE NOT t.tgisinternal AND c.relname = ANY($1) AND c.relnamespace = current_schema()::regnamespace
-                    UNION ALL SELECT r.tablename || '.' || r.rulename FROM pg_rules r WHERE r.tablename = ANY($1) AND r.schemaname = current_schema()
-                    ORDER BY 1
-                    """, binds: Self.binds([tables])))
-        for row in triggers { problems.append("unexpected trigger or rule \((try? row.makeRandomAccess()[0].decode(String.self)) ?? "?")") }
-        let columns = try query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns
-                    WHERE table_schema = current_schema() AND table_name = ANY($1) ORDER BY 1
-                    """, binds: Self.binds([tables])))
-        let found = columns.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }
-        if Set(found) != Set(PostgresSchema.expectedColumns) {
-            let expected = Set(PostgresSchema.expectedColumns)
-            let present = Set(found)
-            for c in found where !expected.contains(c) { problems.append("unexpected column \(c)") }
-            for c in PostgresSchema.expectedColumns where !present.contains(c) { problems.append("missing column \(c)") }
+        for line in found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !expectedSet.contains(line) {
+            let shown = String(line.prefix(200))
+            if let want = expectedByIdentity[identity(line)] { problems.append("altered \(shown) (expected \(want))") } else { problems.append("unexpected \(shown)") }
         }
-        guard !problems.isEmpty else { return nil }
+        for line in expected where !foundIdentities.contains(identity(line)) { problems.append("missing \(line)") }
+        if problems.isEmpty { problems.append("an object described twice") }
         let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
         return LedgerError(
             code,

@@ -119,6 +119,41 @@ struct CLIHardeningTests {
         ),
     ]
 
+    /// The same on PostgreSQL, where the catalogs describe each table's columns (type,
+    /// collation, nullability, default), constraints, indexes, row security, triggers, rules and
+    /// policies.
+    static let postgresTampers: [(String, String, String)] = [
+        (
+            "trigger",
+            "CREATE FUNCTION forget() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM checkpoints; RETURN NEW; END $$; "
+                + "CREATE TRIGGER forget AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION forget()",
+            "unexpected trigger entries.forget"
+        ),
+        ("rule", "CREATE RULE keep AS ON INSERT TO checkpoints DO INSTEAD NOTHING", "unexpected rule checkpoints.keep"),
+        ("row security", "ALTER TABLE entries ENABLE ROW LEVEL SECURITY", "altered table entries kind r row-security"),
+        ("policy", "CREATE POLICY hide ON entries USING (false)", "unexpected policy entries.hide"),
+        ("collation", #"ALTER TABLE entities ALTER COLUMN id TYPE text COLLATE "POSIX""#, "altered column entities.id text collate pg_catalog.POSIX"),
+        ("default", "ALTER TABLE keys ALTER COLUMN revoked_at SET DEFAULT 0", "altered column keys.revoked_at bigint default 0"),
+        ("nullable", "ALTER TABLE entries ALTER COLUMN line DROP NOT NULL", "altered column entries.line bytea ("),
+        ("dropped constraint", "ALTER TABLE entries DROP CONSTRAINT entries_event_id_key", "missing constraint entries.entries_event_id_key"),
+        ("index", "CREATE INDEX extra ON entries (type)", "unexpected index entries.extra"),
+        ("column", "ALTER TABLE meta ADD COLUMN extra text", "unexpected column meta.extra"),
+    ]
+
+    @Test(
+        "PostgreSQL: an altered schema fails verify naming the object (exit 1) and refuses writes (exit 5), changing nothing",
+        arguments: TestCluster.adminURL == nil ? [] : postgresTampers.map(\.0))
+    func postgresSchema(name: String) throws {
+        let (_, sql, named) = Self.postgresTampers.first { $0.0 == name }!
+        let s = try sandbox(.postgres)
+        #expect(try s.run(["verify", "--ledger", s.ledger]).status == 0)
+        try TestCluster.run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", s.place.name, "-c", sql])
+        let v = try s.run(["verify", "--ledger", s.ledger])
+        #expect(v.status == 1 && v.stderr.contains(named) && v.stderr.contains("does not have the ledger schema"), "\(v)")
+        let event = s.write("e.json", EventJSON.make(subject: "incident:inc-2"))
+        try expectRefusal(s, ["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), event], status: 5, mentions: [named])
+    }
+
     @Test("an altered schema fails verify naming the object (exit 1) and refuses writes (exit 5), changing nothing", arguments: schemaTampers.map(\.0))
     func schema(name: String) throws {
         let (_, sql, named) = Self.schemaTampers.first { $0.0 == name }!
