@@ -299,7 +299,11 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         var problems: [String] = []
         for line in found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !expectedSet.contains(line) {
             let shown = String(line.prefix(200))
-            if let want = expectedByIdentity[identity(line)] { problems.append("altered \(shown) (expected \(want))") } else { problems.append("unexpected \(shown)") }
+            if let want = expectedByIdentity[identity(line)] {
+                problems.append("altered \(shown) (expected \(want))")
+            } else {
+                problems.append("unexpected \(shown)")
+            }
         }
         for line in expected where !foundIdentities.contains(identity(line)) { problems.append("missing \(line)") }
         if problems.isEmpty { problems.append("an object described twice") }
