@@ -21,9 +21,16 @@ Checks:
     of entries equals acknowledged appends + setup entries, the shared subject's revision is
     1 + the acknowledged corrections of it, and `ledger verify` exits 0.
 
+PostgreSQL mode (`--postgres`): the script starts its own throwaway cluster with `Tools/pg.sh
+start` (Unix socket only), makes a fresh database in it with `createdb`, and runs the same setup,
+writers, checks and verdicts with the database's `postgres://` URL as `--ledger`. Writers then
+serialise on the ledger's advisory lock (FORMAT.md §16) with a 60 s `lock_timeout`: an exit 74
+naming busy or the write lock (a lock timeout) is a failure, as SQLite's busy is. The cluster is
+stopped and deleted at the end, also on failure, Ctrl-C or SIGTERM.
+
 Python 3 standard library only. Usage:
 
-    python3 Tools/concurrency.py [--ledger-bin PATH] [--writers N] [--appends N | --quick] [--seed S] [--keep]
+    python3 Tools/concurrency.py [--ledger-bin PATH] [--writers N] [--appends N | --quick] [--seed S] [--keep] [--postgres]
 
 Exit status 0 when everything held, 1 otherwise, 2 when the setup failed.
 """
@@ -41,7 +48,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evidence_common import log_argv, parse_log_page, uuid7  # noqa: E402
+from evidence_common import Failure as ClusterFailure, log_argv, parse_log_page, throwaway_cluster, uuid7  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGIN = "test.example/concurrency"
@@ -68,7 +75,7 @@ class Test:
         self.args = args
         self.bin = args.ledger_bin
         self.dir = args.workdir
-        self.ledger = os.path.join(self.dir, "concurrency.ledger")
+        self.ledger = args.ledger_url if args.pg else os.path.join(self.dir, "concurrency.ledger")
         self.env = dict(os.environ)
         self.env.pop("LEDGER_PASSPHRASE", None)
         self.lock = threading.Lock()
@@ -99,9 +106,10 @@ class Test:
                 self.stats[counter] += 1
 
     def classify(self, who, rc, err, what):
-        """Records an unexpected exit: busy/locked failures separately."""
+        """Records an unexpected exit: busy/locked failures separately (PostgreSQL: a writer that
+        waited out the 60 s lock_timeout on the write lock)."""
         low = err.lower()
-        if "busy" in low or "locked" in low:
+        if "busy" in low or "locked" in low or "write lock" in low or "lock timeout" in low or "lock_timeout" in low:
             self.fail("%s: %s exited %d with a busy/locked failure: %s" % (who, what, rc, err), "busy failures")
         else:
             self.fail("%s: %s exited %d: %s" % (who, what, rc, err), "unexpected exits")
@@ -220,6 +228,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="seed for the writers' choices (printed when not given)")
     ap.add_argument("--workdir", default=None, help="directory for the ledger and keys (default: a new temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--postgres", action="store_true",
+                    help="keep the ledger in a database of a throwaway PostgreSQL cluster (Tools/pg.sh) instead of a SQLite file")
     args = ap.parse_args()
     if args.quick:
         args.writers, args.appends = 4, 25
@@ -234,6 +244,26 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     print("concurrency.py: seed %d, %d writers x %d appends, binary %s, work dir %s"
           % (args.seed, args.writers, args.appends, args.ledger_bin, args.workdir), flush=True)
+    args.pg = None
+    if not args.postgres:
+        return run(args, made_dir)
+    # PostgreSQL mode: a cluster of our own, stopped and deleted whatever happens (SIGTERM too).
+    try:
+        with throwaway_cluster("concurrency.py") as pg:
+            try:
+                args.ledger_url = pg.createdb("ledger_concurrency")
+            except (ClusterFailure, subprocess.TimeoutExpired) as e:
+                print("concurrency.py: making the database failed: %s" % e, file=sys.stderr)
+                return 2
+            args.pg = pg
+            print("concurrency.py: PostgreSQL cluster %s, ledger %s" % (pg.dir, args.ledger_url), flush=True)
+            return run(args, made_dir)
+    except (ClusterFailure, subprocess.TimeoutExpired) as e:
+        print("concurrency.py: starting PostgreSQL failed: %s" % e, file=sys.stderr)
+        return 2
+
+
+def run(args, made_dir):
     t = Test(args)
     t0 = time.monotonic()
     try:
@@ -244,12 +274,31 @@ def main():
 
     start = threading.Barrier(args.writers)
     threads = [threading.Thread(target=t.writer, args=(w, args.seed * 1000 + w, start)) for w in range(args.writers)]
+    done = threading.Event()
+    waits = collections.Counter()  # PostgreSQL: samples by how many sessions waited on the advisory lock
+
+    def sample_lock_waits():
+        # what the server says every 0.2 s: sessions on the ledger's database waiting on an advisory lock
+        while not done.wait(0.2):
+            try:
+                n = int(args.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"))
+            except (ClusterFailure, subprocess.TimeoutExpired, ValueError):
+                continue
+            waits[n] += 1
+
+    sampler = threading.Thread(target=sample_lock_waits) if args.pg else None
     t1 = time.monotonic()
     for th in threads:
         th.start()
+    if sampler:
+        sampler.start()
     for th in threads:
         th.join()
     t2 = time.monotonic()
+    done.set()
+    if sampler:
+        sampler.join()
 
     # -- final checks --
     entries = t.log_entries()
@@ -291,6 +340,10 @@ def main():
     print("shared subject: %d corrections acknowledged after %d conflicts (exit 4) retried; log: %d entries (%d setup); %s"
           % (t.stats["shared corrections"], t.stats["conflicts retried"], len(entries or []), t.setup_entries,
              out.strip().splitlines()[0] if out.strip() else err))
+    if args.pg:
+        print("PostgreSQL: writers waiting on the ledger's advisory lock, sampled every 0.2 s: %s (%d of %d samples with a waiter)"
+              % (", ".join("%d waiting in %d" % (k, v) for k, v in sorted(waits.items())) or "no samples",
+                 sum(v for k, v in waits.items() if k > 0), sum(waits.values())))
     for pr in t.problems[:50]:
         print("FAIL: " + pr)
     if len(t.problems) > 50:

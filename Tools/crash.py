@@ -66,7 +66,6 @@ import collections
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -76,7 +75,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evidence_common import log_argv, parse_log_page, uuid7  # noqa: E402
+from evidence_common import Failure, PgCluster, log_argv, parse_log_page, uuid7  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGIN = "test.example/crash"
@@ -100,75 +99,6 @@ def correction_event(subject, eid, expects):
         "expects": expects,
         "body": {"changes": {"occurred": "2016-08"}, "reason": "crash test correction"},
     }
-
-
-class Failure(Exception):
-    pass
-
-
-PG_BIN = "/usr/lib/postgresql/15/bin"
-PG_SH = os.path.join(REPO, "Tools", "pg.sh")
-
-
-class PgCluster:
-    """A throwaway PostgreSQL cluster of this run (Tools/pg.sh), and one database in it."""
-
-    def __init__(self):
-        self.dir = None
-        self.user = None
-        self.db = None
-
-    def _run(self, argv, what, timeout=120):
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout)
-        if p.returncode != 0:
-            raise Failure("`%s` exited %d: %s" % (what, p.returncode, (p.stdout + p.stderr).decode(errors="replace").strip()))
-        return p.stdout.decode(errors="replace")
-
-    def start(self):
-        out = self._run(["bash", PG_SH, "start"], "bash Tools/pg.sh start")
-        env = dict(re.findall(r"^export (\w+)='([^']*)'$", out, re.M))
-        self.dir, self.user = env.get("LEDGER_TEST_PGDIR"), env.get("LEDGER_TEST_PGUSER")
-        if not self.dir or not self.user or not os.path.basename(self.dir).startswith("ledger-pg."):
-            raise Failure("`bash Tools/pg.sh start` printed no cluster: %r" % out)
-
-    def createdb(self, name):
-        self._run([os.path.join(PG_BIN, "createdb"), "-h", self.dir, "-U", self.user, name], "createdb " + name)
-        self.db = name
-        return "postgres://%s@localhost/%s?host=%s" % (self.user, name, self.dir)
-
-    def psql(self, sql):
-        return self._run([os.path.join(PG_BIN, "psql"), "-X", "-A", "-t", "-q", "-h", self.dir, "-U", self.user, "-d", self.db,
-                          "-c", sql], "psql -c " + sql).strip()
-
-    def other_sessions(self):
-        """Client sessions on the ledger's database other than this query's own."""
-        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                             "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
-
-    def pause(self):
-        self._run(["bash", PG_SH, "pause", self.dir], "bash Tools/pg.sh pause")
-
-    def resume(self):
-        self._run(["bash", PG_SH, "resume", self.dir], "bash Tools/pg.sh resume")
-
-    def stop(self):
-        """Drops the database, stops the cluster and deletes its folder (only the one this run started)."""
-        if self.dir is None:
-            return
-        if self.db is not None:
-            try:
-                self._run([os.path.join(PG_BIN, "dropdb"), "--force", "-h", self.dir, "-U", self.user, self.db], "dropdb", timeout=60)
-            except (Failure, subprocess.TimeoutExpired):
-                pass  # e.g. the server is paused: stopping the cluster deletes the database with it
-        try:
-            self._run(["bash", PG_SH, "stop", self.dir], "bash Tools/pg.sh stop", timeout=120)
-        except (Failure, subprocess.TimeoutExpired) as e:
-            print("crash.py: could not stop the cluster %s: %s" % (self.dir, e), file=sys.stderr)
-        if os.path.exists(self.dir):
-            print("crash.py: the cluster folder %s is still there" % self.dir, file=sys.stderr)
-        else:
-            print("crash.py: cluster %s stopped and deleted" % self.dir, flush=True)
-        self.dir = None
 
 
 class Harness:
@@ -302,7 +232,7 @@ def main():
         return run_trials(args, rng, made_dir)
     # PostgreSQL mode: a cluster of our own, stopped and deleted whatever happens (SIGTERM too).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    args.pg = PgCluster()
+    args.pg = PgCluster("crash.py")
     try:
         try:
             args.pg.start()

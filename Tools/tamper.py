@@ -15,6 +15,23 @@ tool on the altered copy, restores the byte, and repeats. Six classes:
     python3 Tools/tamper.py [--ledger-bin PATH] [--seed S] [--count N | --quick]
         [--classes LIST] [--bundle DIR] [--trust KEYID] [--keep]
     python3 Tools/tamper.py --replay CLASS TARGET OFFSET NEWBYTE     # one change, verbosely
+    python3 Tools/tamper.py --postgres [--count N | --quick] [--classes LIST] [--replay ...]
+
+PostgreSQL mode (`--postgres`): the script starts its own throwaway cluster (`Tools/pg.sh start`,
+Unix socket only; stopped and deleted at the end, also on failure, Ctrl-C or SIGTERM), imports the
+bundle into a fresh database (`ledger import`), keeps it as the pristine reference and tampers a
+copy of it (`createdb -T`) with SQL through psql. Classes (default: all four; the bundle classes
+may be added with --classes, they need no database; db-file and db-structure are SQLite's):
+
+  db-entry-rows       a byte of one stored `entries.line`                   -> verify names its index
+  db-checkpoint-rows  a byte of one stored `checkpoints.note`               -> verify fails
+  db-leaf-rows        a byte of one stored `entries.leaf` (the leaf hash)   -> verify names its index
+  db-merkle-rows      a byte of one stored `merkle.hash` (an inner node)    -> verify fails
+
+Each trial changes the byte with `UPDATE … SET col = set_byte(col, OFFSET, NEW)`, runs `ledger
+verify --ledger postgres://… --trust KEYID --json`, and puts the byte back the same way, checking
+that the row's md5 is the pristine one again (so every trial starts from the pristine content).
+Detected (PostgreSQL): exit 1 (verification failed); anything else is a miss.
 
 Definitions (see also the summary it prints):
 
@@ -51,6 +68,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -60,8 +78,11 @@ import time
 
 sys.dont_write_bytecode = True
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evidence_common import Failure as ClusterFailure, throwaway_cluster  # noqa: E402
 
 CLASSES = ["bundle-entries", "bundle-checkpoints", "bundle-tags", "db-file", "db-checkpoint-rows", "db-entry-rows", "db-structure"]
+PG_CLASSES = ["db-checkpoint-rows", "db-entry-rows", "db-leaf-rows", "db-merkle-rows"]  # the default with --postgres
 TAG_FILES = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"]
 DEFAULT_COUNT = 250  # per class: 1,500 changes, of which well over 1,000 change content
 QUICK_COUNT = 17  # per class: 102 changes
@@ -429,6 +450,124 @@ class LedgerSweep:
             c.close()
 
 
+# ---------------------------------------------------------------------------------- PostgreSQL
+
+
+class PgLedgerSweep:
+    """--postgres: the bundle imported into a database of a throwaway cluster (`pristine`, never
+    changed) and a copy of it (`tampered`, createdb -T) whose rows are changed one byte at a time
+    with SQL and put back after each verify."""
+
+    # class -> (table, column, key columns)
+    ROWS = {
+        "db-entry-rows": ("entries", "line", ("idx",)),
+        "db-checkpoint-rows": ("checkpoints", "note", ("size",)),
+        "db-leaf-rows": ("entries", "leaf", ("idx",)),
+        "db-merkle-rows": ("merkle", "hash", ("level", "idx")),
+    }
+
+    def __init__(self, ctx, pg):
+        self.ctx, self.pg = ctx, pg
+        pg.createdb("pristine")
+        pristine = pg.url("pristine")
+        rc, _, err = run([ctx.bin, "import", ctx.bundle, "--ledger", pristine, "--trust", ctx.trust])
+        if rc != 0:
+            raise SetupError(f"ledger import of {ctx.bundle} into {pristine} failed: exit {rc}: {last_line(err)}")
+        self.url = pg.createdb("tampered", template="pristine")
+        self.rows = {}  # class -> {key tuple: (length, md5 of the pristine value)}
+        for cls, (table, col, keys) in self.ROWS.items():
+            out = pg.psql(f"SELECT {', '.join(keys)}, length({col}), md5({col}) FROM {table} ORDER BY {', '.join(keys)}", db="tampered")
+            rows = {}
+            for line in out.splitlines():
+                parts = line.split("|")
+                rows[tuple(int(x) for x in parts[:len(keys)])] = (int(parts[len(keys)]), parts[len(keys) + 1])
+            if not rows:
+                raise SetupError(f"the imported ledger has no rows in {table}")
+            self.rows[cls] = rows
+        self.entry_indexes = sorted(k[0] for k in self.rows["db-entry-rows"])
+        rc, out, err = self.verify()
+        if rc != 0:
+            raise SetupError(f"the pristine ledger in PostgreSQL does not verify: exit {rc}: {last_line(err)}")
+
+    def verify(self):
+        return run([self.ctx.bin, "verify", "--ledger", self.url, "--trust", self.ctx.trust, "--json"])
+
+    def set_byte(self, cls, key, offset, new_sql):
+        """Sets byte `offset` of the row's value to the SQL expression new_sql (in terms of b, the
+        byte it holds); returns (old byte, new byte, md5 of the changed value)."""
+        table, col, keys = self.ROWS[cls]
+        where = " AND ".join(f"{table}.{k} = {int(v)}" for k, v in zip(keys, key))
+        out = self.pg.psql(f"UPDATE {table} SET {col} = set_byte({table}.{col}, {int(offset)}, {new_sql}) "
+                           f"FROM (SELECT get_byte({col}, {int(offset)}) AS b FROM {table} WHERE {where}) o WHERE {where} "
+                           f"RETURNING o.b, get_byte({table}.{col}, {int(offset)}), md5({table}.{col})", db="tampered")
+        lines = out.splitlines()
+        if len(lines) != 1:
+            raise SetupError(f"UPDATE of {table} {key} changed {len(lines)} rows: {out!r}")
+        old, new, md5 = lines[0].split("|")
+        return int(old), int(new), md5
+
+    @staticmethod
+    def target(cls, key):
+        table = PgLedgerSweep.ROWS[cls][0]
+        return f"{table}/{':'.join(str(k) for k in key)}"
+
+    def row_trial(self, cls, key, offset, new):
+        length, md5 = self.rows[cls][key]
+        if not 0 <= offset < length:
+            raise SetupError(f"offset {offset} is outside the value ({length} bytes)")
+        if new is None:
+            new_sql = f"(o.b + {self.ctx.rng_for_bytes.randrange(1, 256)}) % 256"
+        else:
+            new_sql = str(int(new))
+        old, new, changed = self.set_byte(cls, key, offset, new_sql)
+        try:
+            if new == old or changed == md5:
+                raise SetupError(f"{self.target(cls, key)} offset {offset}: the new byte equals the old one")
+            t = Trial(cls, self.target(cls, key), offset, old, new)
+            if cls in ("db-entry-rows", "db-leaf-rows"):
+                t.expected_index = key[0]
+            rc, out, err = self.verify()
+        finally:
+            _, back, restored = self.set_byte(cls, key, offset, str(old))
+            if restored != md5:
+                raise SetupError(f"{self.target(cls, key)}: the value is not the pristine one after putting byte {offset} back")
+        report = parse_json(out)
+        t.rc = rc
+        t.detected = rc == 1
+        got = report.get("index") if isinstance(report, dict) else None
+        reason = report.get("reason") if isinstance(report, dict) and report.get("reason") else last_line(err)
+        if rc == 0:
+            reason = "verify passed (ok: true)"
+        t.said = f"exit {rc}: index {got}: {str(reason)[:180]}"
+        # what verify said, numbers and quoted names elided, for the "reported as" tally
+        t.step = re.sub(r"`[^`]*`", "`…`", re.sub(r"(?<![\w-])\d+\b", "N", str(reason)))[:90] if rc == 1 else f"exit {rc}"
+        if t.expected_index is not None:
+            t.index_ok = t.detected and got == t.expected_index
+        return t
+
+    def positions(self, cls, rng, count):
+        keys = sorted(self.rows[cls])
+        out = []
+        for _ in range(count):
+            key = rng.choice(keys)
+            out.append((key, rng.randrange(self.rows[cls][key][0])))
+        return out
+
+    def check_pristine(self):
+        """After a class: the tampered copy holds the pristine rows again and verifies."""
+        for cls, (table, col, keys) in self.ROWS.items():
+            out = self.pg.psql(f"SELECT {', '.join(keys)}, length({col}), md5({col}) FROM {table} ORDER BY {', '.join(keys)}", db="tampered")
+            rows = {}
+            for line in out.splitlines():
+                parts = line.split("|")
+                rows[tuple(int(x) for x in parts[:len(keys)])] = (int(parts[len(keys)]), parts[len(keys) + 1])
+            if rows != self.rows[cls]:
+                raise SetupError(f"the tampered copy's {table}.{col} is not the pristine one after the trials")
+        rc, _, err = self.verify()
+        if rc != 0:
+            raise SetupError(f"the tampered copy does not verify after the trials were put back: exit {rc}: {last_line(err)}")
+
+
 # ---------------------------------------------------------------------------------- driver
 
 
@@ -446,6 +585,10 @@ def sweep(ctx, cls, count, bundle, ledger):
     elif cls == "db-file":
         for offset in rng.sample(range(len(ledger.base)), count):
             trials.append(ledger.file_trial(offset, None))
+    elif cls in PgLedgerSweep.ROWS and isinstance(ledger, PgLedgerSweep):
+        for key, offset in ledger.positions(cls, rng, count):
+            trials.append(ledger.row_trial(cls, key, offset, None))
+        ledger.check_pristine()
     elif cls == "db-structure":
         changes, note = ledger.structure_changes()
         kept = os.path.join(ctx.work, "kept.note")
@@ -474,7 +617,7 @@ def summarize(cls, trials):
     det = [t for t in must if t.detected]
     indexed = [t for t in must if t.expected_index is not None]
     right = [t for t in indexed if t.index_ok]
-    idx = f" (at the right index: {len(right)} of {len(indexed)})" if indexed or cls in ("bundle-entries", "db-entry-rows") else ""
+    idx = f" (at the right index: {len(right)} of {len(indexed)})" if indexed or cls in ("bundle-entries", "db-entry-rows", "db-leaf-rows") else ""
     if cls == "db-structure":
         for t in trials:
             print(f"    {'detected' if t.detected else 'MISSED'}: {t.target}: {t.said[:140]}")
@@ -504,13 +647,17 @@ def main():
     ap.add_argument("--seed", default="1", help="seed for positions and new bytes (default 1)")
     ap.add_argument("--count", type=int, help=f"changes per class (default {DEFAULT_COUNT}; {QUICK_COUNT} with --quick)")
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_COUNT} per class (~100 in all), for CI")
-    ap.add_argument("--classes", default=",".join(CLASSES), help="comma-separated subset of: " + ", ".join(CLASSES))
+    ap.add_argument("--classes", help="comma-separated subset of: " + ", ".join(CLASSES) + " (default: all); with --postgres of: "
+                    + ", ".join(CLASSES[:3] + PG_CLASSES) + " (default: " + ", ".join(PG_CLASSES) + ")")
     ap.add_argument("--bundle", default=os.path.join(REPO, "Ledger", "bundle"), help="pristine bundle (default Ledger/bundle)")
     ap.add_argument("--trust", help="genesis key id (default: the bundle's IncidentLedger-Genesis-Key-ID; the pristine copy must audit with it)")
     ap.add_argument("--db", help="tamper this ledger file instead of one imported from --bundle (it is copied, never changed)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--replay", nargs=4, metavar=("CLASS", "TARGET", "OFFSET", "NEWBYTE"),
-                    help="run one change and print it: e.g. bundle-entries data/entries.jsonl 1234 0x41; db-file - 5000 0x00; db-entry-rows 17 40 0x41; db-checkpoint-rows 209 3 0x41")
+                    help="run one change and print it: e.g. bundle-entries data/entries.jsonl 1234 0x41; db-file - 5000 0x00; db-entry-rows 17 40 0x41; "
+                    "db-checkpoint-rows 209 3 0x41; with --postgres also db-leaf-rows 17 5 0x41, db-merkle-rows LEVEL:INDEX 5 0x41")
+    ap.add_argument("--postgres", action="store_true",
+                    help="tamper rows of the ledger imported into a database of a throwaway PostgreSQL cluster (Tools/pg.sh) instead of a SQLite file")
     args = ap.parse_args()
 
     ctx = Context()
@@ -531,20 +678,46 @@ def main():
         print("tamper: no --trust and no genesis key id in the bundle's bag-info.txt", file=sys.stderr)
         return 2
     ctx.trust = trust
-    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    known = CLASSES[:3] + PG_CLASSES if args.postgres else CLASSES
+    classes = [c.strip() for c in (args.classes or ",".join(PG_CLASSES if args.postgres else CLASSES)).split(",") if c.strip()]
     if args.replay:
         classes = [args.replay[0]]
     for c in classes:
-        if c not in CLASSES:
-            print(f"tamper: unknown class {c!r}; classes: {', '.join(CLASSES)}", file=sys.stderr)
+        if c not in known:
+            print(f"tamper: unknown class {c!r}{' with --postgres' if args.postgres else ''}; classes: {', '.join(known)}", file=sys.stderr)
             return 2
+    if args.postgres and ctx.db:
+        print("tamper: --db names a SQLite file; with --postgres the ledger is imported from --bundle", file=sys.stderr)
+        return 2
     count = args.count if args.count is not None else (QUICK_COUNT if args.quick else DEFAULT_COUNT)
 
     ctx.work = tempfile.mkdtemp(prefix="tamper-")
+    try:
+        if args.postgres and any(c.startswith("db-") for c in classes):
+            # a cluster of our own, stopped and deleted whatever happens (SIGTERM too)
+            try:
+                with throwaway_cluster("tamper") as pg:
+                    print(f"tamper: PostgreSQL cluster {pg.dir}", flush=True)
+                    return sweep_all(args, ctx, classes, count, pg)
+            except (ClusterFailure, subprocess.TimeoutExpired) as e:
+                print(f"tamper: PostgreSQL: {e}", file=sys.stderr)
+                return 2
+        return sweep_all(args, ctx, classes, count, None)
+    finally:
+        if args.keep:
+            print(f"work directory kept: {ctx.work}", file=sys.stderr)
+        else:
+            shutil.rmtree(ctx.work, ignore_errors=True)
+
+
+def sweep_all(args, ctx, classes, count, pg):
     started = time.monotonic()
     try:
         bundle = BundleSweep(ctx) if any(c.startswith("bundle-") for c in classes) else None
-        ledger = LedgerSweep(ctx) if any(c.startswith("db-") for c in classes) else None
+        if pg is not None:
+            ledger = PgLedgerSweep(ctx, pg) if any(c.startswith("db-") for c in classes) else None
+        else:
+            ledger = LedgerSweep(ctx) if any(c.startswith("db-") for c in classes) else None
         if args.replay:
             cls, target, offset, new = args.replay
             if cls == "db-structure":
@@ -555,6 +728,8 @@ def main():
                 t = bundle.trial(cls, target, offset, new)
             elif cls == "db-file":
                 t = ledger.file_trial(offset, new)
+            elif pg is not None:
+                t = ledger.row_trial(cls, tuple(int(x) for x in target.split(":")), offset, new)
             else:
                 t = ledger.row_trial(cls, int(target), offset, new)
             print(f"{cls}: {t.where()}")
@@ -566,7 +741,8 @@ def main():
             print(f"  verdict: {verdict}")
             return 1 if t.failed() else 0
 
-        print(f"tamper sweep: seed {ctx.seed}, {count} changes per class, binary {ctx.bin}")
+        print(f"tamper sweep: seed {ctx.seed}, {count} changes per class, binary {ctx.bin}"
+              + (f", ledger {ledger.url}" if pg is not None and ledger is not None else ""))
         all_trials = []
         detected = tried = 0
         for cls in classes:
@@ -594,17 +770,12 @@ def main():
                 target = "-" if t.cls == "db-file" else (t.target.split("/", 1)[1] if t.cls.startswith("db-") else t.target)
                 extra = f" [page of {t.page}; {t.category}: {', '.join(t.tables)}]" if t.category else ""
                 print(f"  {what}: seed {ctx.seed}: {t.cls} {t.where()}{extra}: {t.said}")
-                print(f"      --replay {t.cls} {target} {t.offset} 0x{t.new:02x}")
+                print(f"      {'--postgres ' if pg is not None else ''}--replay {t.cls} {target} {t.offset} 0x{t.new:02x}")
         print(f"wall time {time.monotonic() - started:.1f} s")
         return 1 if failures else 0
     except SetupError as e:
         print(f"tamper: {e}", file=sys.stderr)
         return 2
-    finally:
-        if args.keep:
-            print(f"work directory kept: {ctx.work}", file=sys.stderr)
-        else:
-            shutil.rmtree(ctx.work, ignore_errors=True)
 
 
 if __name__ == "__main__":

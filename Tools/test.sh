@@ -26,6 +26,9 @@ python3 Tools/crash.py --quick
 python3 Tools/crash.py --postgres --quick
 python3 Tools/tamper.py --quick
 python3 Tools/concurrency.py --quick
+# The same against PostgreSQL: each script starts, and stops, a throwaway cluster of its own.
+python3 Tools/tamper.py --postgres --quick
+python3 Tools/concurrency.py --postgres --quick
 bash Tools/fuzz.sh --quick
 # The README's first command, end to end (audit, import and views of the bundled archive).
 bash Tools/archive.sh > /dev/null
