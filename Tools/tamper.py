@@ -540,7 +540,9 @@ class PgLedgerSweep:
             reason = "verify passed (ok: true)"
         t.said = f"exit {rc}: index {got}: {str(reason)[:180]}"
         # what verify said, numbers and quoted names elided, for the "reported as" tally
-        t.step = re.sub(r"`[^`]*`", "`…`", re.sub(r"(?<![\w-])\d+\b", "N", str(reason)))[:90] if rc == 1 else f"exit {rc}"
+        said = re.sub(r"(?<![\w-])\d+\b", "N", str(reason))
+        said = re.sub(r"(names origin|has root|, not) [^\s,]+", r"\1 …", re.sub(r"`[^`]*`", "`…`", said))
+        t.step = said[:90] if rc == 1 else f"exit {rc}"
         if t.expected_index is not None:
             t.index_ok = t.detected and got == t.expected_index
         return t
