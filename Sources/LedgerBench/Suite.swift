@@ -41,6 +41,8 @@ struct SuiteBench: ParsableCommand {
         var dir = NSTemporaryDirectory() + "ledger-suite-\(getpid())"
         var ledgerBinary = (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/ledger"
         var cli = true
+        /// The peer's script (`--peer`), or nil.
+        var peer: String?
     }
 
     @Option(
@@ -61,6 +63,14 @@ struct SuiteBench: ParsableCommand {
     var ledgerBinary: String?
     @Flag(name: .customLong("no-cli"), help: "Skip the timings of the `ledger` commands in their own processes.")
     var noCLI = false
+    @Flag(
+        help: ArgumentHelp(
+            "Also run the side-by-side peer (the Python eventsourcing library on SQLite, Tools/peer/run.sh) on the same events in the same run."))
+    var peer = false
+    @Option(
+        name: .customLong("peer-script"),
+        help: ArgumentHelp("The peer's runner. Default: Tools/peer/run.sh in the current directory.", valueName: "path"))
+    var peerScript = "Tools/peer/run.sh"
 
     /// The sizes of `--sizes`, or nil when one is not a whole number of at least 100.
     var sizes: [Int]? {
@@ -85,6 +95,12 @@ struct SuiteBench: ParsableCommand {
         if let dir { o.dir = dir }
         if let ledgerBinary { o.ledgerBinary = ledgerBinary }
         o.cli = !noCLI
+        if peer {
+            guard FileManager.default.fileExists(atPath: peerScript) else {
+                throw ValidationError("--peer: \(peerScript) does not exist; run from the repository's top folder or give --peer-script")
+            }
+            o.peer = peerScript
+        }
         try? FileManager.default.removeItem(atPath: o.dir)
         try FileManager.default.createDirectory(atPath: o.dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: o.dir) }
@@ -378,6 +394,12 @@ struct SuiteBench: ParsableCommand {
                 format: "ledger file: %.1f MB, %@ entries; checkpoints at %@ and %@", Double(fileSize) / 1e6, fmt(Double(sizeB)), fmt(Double(sizeA)),
                 fmt(Double(sizeB))))
         try ledger.close()
+        if let script = o.peer {
+            FileHandle.standardError.write(Data("[\(n)] the peer runs on the same events\n".utf8))
+            let rates = try Peer.run(events: events, dir: dir, rounds: o.rounds, durable: o.durable, script: script)
+            Peer.report(
+                rates, events: n, bulk: appendRate, durable: durableRate, rawDurable: durableRaw, rebuild: rebuildRate, verify: verifyRate)
+        }
         guard o.cli else { return }
 
         // The CLI commands in their own processes: wall time and peak memory.
