@@ -8,6 +8,8 @@
 #
 #   bash Tools/bench.sh                                   # 10,000, 100,000 and 1,000,000 events, best of 2
 #   bash Tools/bench.sh --sizes 10000 --rounds 1          # a quick look
+#   bash Tools/bench.sh --sizes 100000,1000000 --peer     # also the Python eventsourcing peer on the same
+#                                                         # events (issue 17; Tools/peer/, its venv from PyPI)
 #
 # Run it on an otherwise idle machine (1,000,000 events take about 20 minutes and 5 GB of memory
 # and disk): compare the ratios, not the rates. Focused older runs: `ledger-bench` (the log alone),
