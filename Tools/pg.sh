@@ -10,6 +10,9 @@
 # For the fault and replica tests:
 #   bash Tools/pg.sh pause DIR      # the server stops at once (pg_ctl -m immediate), as in a crash
 #   bash Tools/pg.sh resume DIR     # and starts again on the same data
+#   bash Tools/pg.sh freeze DIR     # every server process stopped (SIGSTOP): a server that
+#                                   # vanished without closing its connections
+#   bash Tools/pg.sh thaw DIR       # and continued (SIGCONT)
 #   bash Tools/pg.sh standby DIR    # a hot standby made with pg_basebackup, streaming from the
 #                                   # primary, on port 5433 of the same socket folder
 #
@@ -46,6 +49,13 @@ CONF
 pause)
     dir=${2:?usage: pg.sh pause DIR}
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+freeze | thaw)
+    dir=${2:?usage: pg.sh freeze|thaw DIR}
+    pid=$(head -n 1 "$dir/data/postmaster.pid")
+    signal=STOP
+    [ "$1" = thaw ] && signal=CONT
+    kill -s "$signal" "$pid" $(pgrep -P "$pid" || true)
     ;;
 resume)
     dir=${2:?usage: pg.sh resume DIR}

@@ -36,6 +36,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Rows fetched ahead for the current write transaction (`prefetch`), kept right as it writes.
     var cache: TransactionCache?
     private let lock = NSLock()
+    /// Set when the connection was closed because the server stopped answering.
+    private var silence = Silence()
 
     /// The advisory lock key every writer of a ledger takes (`pg_advisory_xact_lock`): "ILDG".
     static let writerLock: Int64 = 0x494C_4447
@@ -182,6 +184,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             if connection.isClosed {
                 _ = try? connection.close().wait()
                 connection = try Self.connect(place, logger: logger)
+                silence = Silence()
             }
             send(PostgresQuery(unsafeSQL: sql))
         } catch {
@@ -245,11 +248,31 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
 
     /// Waits for `future`, or fails when the connection closes first: NIO drops a write that
     /// reaches a channel already closing, and its answer would never come.
+    /// A server that vanishes without closing the connection (its host lost power; the network
+    /// dropped) would leave it waiting forever, so a wait also ends after the location's answer
+    /// timeout: the connection is closed (a late answer cannot be taken for another query's) and
+    /// the next transaction connects again.
     func waitOrClosed<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         let promise = future.eventLoop.makePromise(of: T.self)
         future.whenComplete { promise.completeWith($0) }
+        let connection = self.connection
         connection.closeFuture.whenComplete { _ in promise.fail(ConnectionClosed()) }
-        return try promise.futureResult.wait()
+        let timeout = place.answerTimeout
+        let silence = self.silence
+        let (seconds, attoseconds) = timeout.components
+        let timer = future.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+            silence.set(timeout)
+            promise.fail(NoAnswer(after: timeout))
+            let _: EventLoopFuture<Void> = connection.close()
+        }
+        defer { timer.cancel() }
+        do {
+            return try promise.futureResult.wait()
+        } catch {
+            // Every query outstanding on a connection closed for silence fails; say why.
+            if let after = silence.value { throw NoAnswer(after: after) }
+            throw error
+        }
     }
 
     /// COMMIT, telling apart what the caller may conclude: not sent (nothing written), refused
@@ -269,6 +292,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                     "\(location): the connection to PostgreSQL was lost while committing the new ledger (\(error)); it may or may not have been "
                         + "created: run `ledger verify` on it, and if it holds no ledger, run the command again", fault: .outcomeUnknown)
             }
+            if error is NoAnswer { throw Self.map(error, location: location, committing: true) }
             throw Self.lost(location, String(describing: error), committing: true)
         }
         guard result.metadata.command == "COMMIT" else {
@@ -334,6 +358,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     static func map(_ error: any Error, location: String, committing: Bool = false) -> LedgerError {
         if let e = error as? LedgerError { return e }
         if error is ConnectionClosed { return lost(location, "the connection is closed", committing: committing) }
+        if let e = error as? NoAnswer {
+            return lost(location, "no answer for \(e.after.description) (the server or its network is gone)", committing: committing)
+        }
         guard let e = error as? PSQLError else {
             if error is ChannelError || error is IOError {
                 return lost(location, String(describing: error), committing: committing)
@@ -394,6 +421,19 @@ final class TransactionCache {
 /// The connection was found closed before a query was sent.
 struct ConnectionClosed: Error {}
 
+/// Whether, and after how long, a connection was given up for silence (set on the event loop).
+final class Silence: @unchecked Sendable {
+    private let lock = NSLock()
+    private var after: Duration?
+    var value: Duration? { lock.withLock { after } }
+    func set(_ d: Duration) { lock.withLock { after = d } }
+}
+
+/// The server did not answer within the location's answer timeout.
+struct NoAnswer: Error {
+    var after: Duration
+}
+
 /// A PostgreSQL database named by a `postgres://` or `postgresql://` URL:
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/SOCKET/DIR][&sslmode=disable]`.
 /// `host=` names a Unix-socket folder (as libpq reads it); a password may also come from
@@ -401,6 +441,9 @@ struct ConnectionClosed: Error {}
 /// accepted over TCP unless `sslmode=disable` says the network is trusted (docs/OPERATIONS.md).
 public struct PostgresLocation: LedgerLocation {
     let configuration: PostgresConnection.Configuration
+    /// The longest wait for any one answer of the server (5 minutes): longer than the lock and
+    /// idle timeouts, so only a server or network that is gone without a word reaches it.
+    public var answerTimeout: Duration = .seconds(300)
     /// The URL without its password.
     public let description: String
 

@@ -203,6 +203,38 @@ final class PostgresTeamTests {
     }
 }
 
+extension PostgresTeamTests {
+    @Test("a server that vanishes without closing the connection (SIGSTOP): the append ends after the answer timeout, nothing written; then it works")
+    func serverVanishes() throws {
+        let cluster = try PrivateCluster()
+        defer { cluster.stop() }
+        var location = try PostgresLocation(url: cluster.url)
+        location.answerTimeout = .seconds(2)
+        let setup = try StoreFixtures.standardLedger(at: location, clock: ManualClock())
+        try setup.close()
+        let l = try Ledger.open(at: location)
+        #expect(try l.append([Fixtures.report(subject: "incident:before", n: 10)]) == [.appended(4)])
+        try cluster.pg("freeze")
+        var thawed = false
+        defer { if !thawed { _ = try? cluster.pg("thaw") } }
+        let start = DispatchTime.now()
+        do {
+            _ = try l.append([Fixtures.report(subject: "incident:frozen", n: 11)])
+            Issue.record("a frozen server acknowledged an append")
+        } catch {
+            #expect(error.code == .io && error.fault == .unreachable && error.message.contains("no answer for"), "\(error)")
+        }
+        let waited = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        #expect(waited < 30, "waited \(waited) s for a 2 s answer timeout")
+        try cluster.pg("thaw")
+        thawed = true
+        #expect(try l.size() == 5, "nothing of the timed-out append is stored")
+        #expect(try l.append([Fixtures.report(subject: "incident:after", n: 12)]) == [.appended(5)])
+        #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == 6)
+        try l.close()
+    }
+}
+
 /// A cluster of the test's own (Tools/pg.sh), for tests that stop the server or add a standby;
 /// stopped and deleted when this object goes.
 final class PrivateCluster: @unchecked Sendable {
