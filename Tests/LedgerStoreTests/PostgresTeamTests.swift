@@ -15,7 +15,7 @@ import Testing
 final class PostgresTeamTests {
     let dir = TemporaryDirectory()
 
-    @Test("4 writers (a third of their batches rolled back after their rows were sent) and a tailing reader: dense indexes, each seen once")
+    @Test("4 writers (a third of their batches rolled back after their rows were written) and a tailing reader: dense indexes, each seen once")
     func writersAndTailingReader() throws {
         let place = try TestPlace(.postgres, dir: dir)
         let setup = try StoreFixtures.standardLedger(at: place.location, clock: ManualClock())
