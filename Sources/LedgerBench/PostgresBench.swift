@@ -68,6 +68,9 @@ struct PostgresBench: ParsableCommand {
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
         let rawURL = try PostgresRawBaselines.createDatabase(adminURL: url, name: "bench_raw")
         var ledger: Ledger!
+        // Statements the storage sent (each one a round trip), per event of the measured runs.
+        var bulkStatements = 0
+        var durableStatements = 0
         for round in 1...rounds {
             keep("rawVerify", rawVerify())
             keep("rawInsert", try PostgresRawBaselines.batchedInsert(rows: rows, states: states, url: rawURL))
@@ -75,6 +78,7 @@ struct PostgresBench: ParsableCommand {
             let ledgerURL = try PostgresRawBaselines.createDatabase(adminURL: url, name: "bench_ledger")
             ledger = try Ledger.create(at: try PostgresLocation(url: ledgerURL), genesis: genesis, clock: SteppingClock(start: start))
             _ = try ledger.append(enrollments)
+            let sentBefore = PostgresStatistics.statementsSent
             keep(
                 "append",
                 try ArchiveBench.time {
@@ -84,6 +88,7 @@ struct PostgresBench: ParsableCommand {
                         k += 10_000
                     }
                 })
+            bulkStatements = PostgresStatistics.statementsSent - sentBefore
             FileHandle.standardError.write(Data("[\(n)] PostgreSQL bulk append round \(round) done\n".utf8))
         }
         var table: [S.Row] = []
@@ -99,6 +104,8 @@ struct PostgresBench: ParsableCommand {
         let m = durable
         for round in 1...rounds {
             keep("rawDurable", try PostgresRawBaselines.durableCommits(rows: Array(rows.prefix(m)), states: Array(states.prefix(m)), url: rawURL))
+            let sentBefore = PostgresStatistics.statementsSent
+            defer { durableStatements = PostgresStatistics.statementsSent - sentBefore }
             keep(
                 "durable",
                 try ArchiveBench.time {
@@ -144,5 +151,9 @@ struct PostgresBench: ParsableCommand {
         print("| operation | measured | raw limit (same run) | ratio | goal | verdict |")
         print("| --- | --- | --- | --- | --- | --- |")
         for r in table { print("| \(r.operation) | \(r.measured) | \(r.raw) | \(r.ratio) | \(r.goal) | \(r.verdict) |") }
+        print(
+            "\nStatements sent by the storage (each a round trip): bulk append \(String(format: "%.3f", Double(bulkStatements) / Double(n))) per event "
+                + "(\(bulkStatements) for \(n)), durable single append \(String(format: "%.2f", Double(durableStatements) / Double(m))) per append; "
+                + "the bare baselines: 2 per row batched, 4 per durable commit")
     }
 }

@@ -8,18 +8,24 @@ import PostgresNIO
 
 /// The rows of one PostgreSQL transaction, read and written as `StorageReader`/`StorageWriter`
 /// ask. Reads decode typed cells; a cell of the wrong type or a NULL where none may be is
-/// reported as damage, never followed.
+/// reported as damage, never followed. Each read names the tables it reads, so that rows held
+/// in the write buffer for them are sent first; writes go to the buffer (`PostgresWriteBuffer`),
+/// except the rare meta and checkpoint rows, which are sent at once.
 struct PostgresRows: StorageWriter {
     let storage: PostgresStorage
 
     private var location: String { storage.location }
 
-    private func rows(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = []) throws(LedgerError) -> [PostgresRandomAccessRow] {
-        try storage.query(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values))).map { $0.makeRandomAccess() }
+    private func rows(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
+        -> [PostgresRandomAccessRow]
+    {
+        try storage.query(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values)), reads: reads).map { $0.makeRandomAccess() }
     }
 
-    private func row(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = []) throws(LedgerError) -> PostgresRandomAccessRow? {
-        try rows(sql, values).first
+    private func row(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
+        -> PostgresRandomAccessRow?
+    {
+        try rows(sql, values, reads: reads).first
     }
 
     private func send(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable]) {
@@ -27,17 +33,18 @@ struct PostgresRows: StorageWriter {
     }
 
     /// Rows of `sql` fetched through a server-side cursor, `batch` at a time (bounded memory).
-    private func each(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], _ body: (PostgresRandomAccessRow) throws(LedgerError) -> Void)
-        throws(LedgerError)
-    {
+    private func each(
+        _ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?,
+        _ body: (PostgresRandomAccessRow) throws(LedgerError) -> Void
+    ) throws(LedgerError) {
         let name = "ledger_cursor_\(UInt32.random(in: 0...UInt32.max))"
-        try storage.run(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR " + sql, binds: PostgresStorage.binds(values)))
+        try storage.run(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR " + sql, binds: PostgresStorage.binds(values)), reads: reads)
         while true {
-            let batch = try rows("FETCH 4096 FROM \(name)")
+            let batch = try rows("FETCH 4096 FROM \(name)", reads: [])
             for r in batch { try body(r) }
             if batch.count < 4096 { break }
         }
-        try storage.run(PostgresQuery(unsafeSQL: "CLOSE \(name)"))
+        try storage.run(PostgresQuery(unsafeSQL: "CLOSE \(name)"), reads: [])
     }
 
     private func damaged(_ r: PostgresRandomAccessRow, _ i: Int, _ what: String) -> LedgerError {
@@ -81,22 +88,26 @@ struct PostgresRows: StorageWriter {
             signer: try text(r, 6), leaf: digest(r, 2), line: try bytes(r, 1))
     }
 
-    private func keyRecord(_ r: PostgresRandomAccessRow) throws(LedgerError) -> KeyRecord {
-        guard let pk = Ed25519.PublicKey(bytes: try bytes(r, 1)) else {
+    /// A key row; `c` gives the columns of keyid, public_key, name, roles, enrolled_at, revoked_at.
+    private func keyRecord(_ r: PostgresRandomAccessRow, _ c: [Int]) throws(LedgerError) -> KeyRecord {
+        guard let pk = Ed25519.PublicKey(bytes: try bytes(r, c[1])) else {
             throw LedgerError(.notALedger, "\(location): the key table holds a malformed public key")
         }
-        let roles = try text(r, 3).split(separator: ",").compactMap { Role(rawValue: String($0)) }
+        let roles = try text(r, c[3]).split(separator: ",").compactMap { Role(rawValue: String($0)) }
         return KeyRecord(
-            keyID: try text(r, 0), publicKey: pk, name: try text(r, 2), roles: roles, enrolledAt: try count(r, 4), revokedAt: try optionalCount(r, 5))
+            keyID: try text(r, c[0]), publicKey: pk, name: try text(r, c[2]), roles: roles, enrolledAt: try count(r, c[4]),
+            revokedAt: try optionalCount(r, c[5]))
     }
+
+    private func keyRecord(_ r: PostgresRandomAccessRow) throws(LedgerError) -> KeyRecord { try keyRecord(r, [0, 1, 2, 3, 4, 5]) }
 
     // MARK: Reader
 
     func node(level: Int, index: UInt64) throws -> Digest32 {
         let r =
             level == 0
-            ? try row("SELECT leaf FROM entries WHERE idx = $1", [Self.n(index)])
-            : try row("SELECT hash FROM merkle WHERE level = $1 AND idx = $2", [Int32(level), Self.n(index)])
+            ? try row("SELECT leaf FROM entries WHERE idx = $1", [Self.n(index)], reads: [.entries, .merkle])
+            : try row("SELECT hash FROM merkle WHERE level = $1 AND idx = $2", [Int32(level), Self.n(index)], reads: [.entries, .merkle])
         guard let r, let d = digest(r, 0) else {
             throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from \(location)")
         }
@@ -105,111 +116,123 @@ struct PostgresRows: StorageWriter {
 
     func meta() throws(LedgerError) -> [String: String] {
         var out: [String: String] = [:]
-        for r in try rows("SELECT key, value FROM meta") { out[try text(r, 0)] = try text(r, 1) }
+        for r in try rows("SELECT key, value FROM meta", reads: []) { out[try text(r, 0)] = try text(r, 1) }
         return out
     }
 
     func schemaVersion() throws(LedgerError) -> Int { PostgresSchema.version }
 
     func size() throws(LedgerError) -> UInt64 {
-        try row("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM entries").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+        try row("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM entries", reads: [.entries]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
     }
 
     func entryCount() throws(LedgerError) -> UInt64 {
-        try row("SELECT COUNT(*)::bigint FROM entries").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+        try row("SELECT COUNT(*)::bigint FROM entries", reads: [.entries]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
     }
 
     private static let entryColumns = "idx, line, leaf, recorded_at, type, subject, signer, event_id"
 
     func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
         try rows(
-            "SELECT \(Self.entryColumns) FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)]
+            "SELECT \(Self.entryColumns) FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)],
+            reads: [.entries]
         ).map(entryRow)
     }
 
     func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
-        try rows("SELECT idx, line FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)]).map {
+        try rows(
+            "SELECT idx, line FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", [Self.n(from), Self.n(below), Int64(limit)], reads: [.entries]
+        ).map {
             (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
         }
     }
 
     func recordedAt(_ index: UInt64) throws(LedgerError) -> String? {
-        try row("SELECT recorded_at FROM entries WHERE idx = $1", [Self.n(index)]).map { (r) throws(LedgerError) in try text(r, 0) }
+        try row("SELECT recorded_at FROM entries WHERE idx = $1", [Self.n(index)], reads: [.entries]).map { (r) throws(LedgerError) in try text(r, 0) }
     }
 
     func lastEntry() throws(LedgerError) -> (index: UInt64, recordedAt: String)? {
-        try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1").map { (r) throws(LedgerError) in (try count(r, 0), try text(r, 1)) }
+        try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1", reads: [.entries]).map { (r) throws(LedgerError) in
+            (try count(r, 0), try text(r, 1))
+        }
     }
 
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
         if let cached = storage.cache?.entries[eventID] { return cached }
-        return try row("SELECT idx, line FROM entries WHERE event_id = $1", [Self.bytea(eventID)]).map { (r) throws(LedgerError) in
+        return try row("SELECT idx, line FROM entries WHERE event_id = $1", [Self.bytea(eventID)], reads: [.entries]).map { (r) throws(LedgerError) in
             (try count(r, 0), try bytes(r, 1))
         }
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
         Set(
-            try rows("SELECT DISTINCT subject FROM entries WHERE idx >= $1 AND idx < $2", [Self.n(from), Self.n(below)]).map { (r) throws(LedgerError) in
+            try rows("SELECT DISTINCT subject FROM entries WHERE idx >= $1 AND idx < $2", [Self.n(from), Self.n(below)], reads: [.entries]).map {
+                (r) throws(LedgerError) in
                 try text(r, 0)
             })
     }
 
     func entryLines(type: String, from: UInt64, below: UInt64) throws(LedgerError) -> [[UInt8]] {
-        try rows("SELECT line FROM entries WHERE type = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", [type, Self.n(from), Self.n(below)]).map {
+        try rows("SELECT line FROM entries WHERE type = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", [type, Self.n(from), Self.n(below)], reads: [.entries]).map
+        {
             (r) throws(LedgerError) in try bytes(r, 0)
         }
     }
 
     func merkleNodes(level: Int, from: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, hash: Digest32?)] {
-        try rows("SELECT idx, hash FROM merkle WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3", [Int32(level), Self.n(from), Int64(limit)]).map {
+        try rows(
+            "SELECT idx, hash FROM merkle WHERE level = $1 AND idx >= $2 ORDER BY idx LIMIT $3", [Int32(level), Self.n(from), Int64(limit)], reads: [.merkle]
+        ).map {
             (r) throws(LedgerError) in (try count(r, 0), digest(r, 1))
         }
     }
 
     func merkleNodeCount() throws(LedgerError) -> UInt64 {
-        try row("SELECT COUNT(*)::bigint FROM merkle").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+        try row("SELECT COUNT(*)::bigint FROM merkle", reads: [.merkle]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
     }
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
         if let cached = storage.cache?.keys[keyID] { return cached }
-        return try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID]).map(keyRecord)
+        return try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID], reads: [.keys]).map(keyRecord)
     }
 
     func keys() throws(LedgerError) -> [KeyRecord] {
-        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(keyRecord)
+        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at", reads: [.keys]).map(keyRecord)
     }
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
         if let cached = storage.cache?.revisions[subject] { return cached }
-        return try row("SELECT revision FROM subjects WHERE subject = $1", [subject]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+        return try row("SELECT revision FROM subjects WHERE subject = $1", [subject], reads: [.subjects]).map { (r) throws(LedgerError) in try count(r, 0) }
+            ?? 0
     }
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
         var out: [(subject: String, revision: UInt64)] = []
-        try each("SELECT subject, revision FROM subjects ORDER BY subject") { (r) throws(LedgerError) in out.append((try text(r, 0), try count(r, 1))) }
+        try each("SELECT subject, revision FROM subjects ORDER BY subject", reads: [.subjects]) { (r) throws(LedgerError) in
+            out.append((try text(r, 0), try count(r, 1)))
+        }
         return out
     }
 
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {
-        try rows("SELECT size, note FROM checkpoints ORDER BY size").map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1)) }
+        try rows("SELECT size, note FROM checkpoints ORDER BY size", reads: []).map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1)) }
     }
 
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? {
-        try row("SELECT note FROM checkpoints WHERE size = $1", [Self.n(size)]).map { (r) throws(LedgerError) in try bytes(r, 0) }
+        try row("SELECT note FROM checkpoints WHERE size = $1", [Self.n(size)], reads: []).map { (r) throws(LedgerError) in try bytes(r, 0) }
     }
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
         if let cached = storage.cache?.entities[id] { return cached }
-        return try row("SELECT state FROM entities WHERE id = $1", [id]).map { (r) throws(LedgerError) in try bytes(r, 0) }
+        return try row("SELECT state FROM entities WHERE id = $1", [id], reads: [.entities]).map { (r) throws(LedgerError) in try bytes(r, 0) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
-        Int(try row("SELECT COUNT(*)::bigint FROM entities").map { (r) throws(LedgerError) in try count(r, 0) } ?? 0)
+        Int(try row("SELECT COUNT(*)::bigint FROM entities", reads: [.entities]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0)
     }
 
     func forEachEntity(_ body: (String, [UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try each("SELECT id, state FROM entities ORDER BY id") { (r) throws(LedgerError) in try body(try text(r, 0), try bytes(r, 1)) }
+        try each("SELECT id, state FROM entities ORDER BY id", reads: [.entities]) { (r) throws(LedgerError) in try body(try text(r, 0), try bytes(r, 1)) }
     }
 
     func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow] {
@@ -217,24 +240,30 @@ struct PostgresRows: StorageWriter {
             """
             SELECT e.idx, e.line, e.leaf, e.recorded_at, e.type, e.subject, e.signer, e.event_id FROM concerns c
             JOIN entries e ON e.idx = c.idx WHERE c.entity = $1 AND c.idx >= $2 AND c.idx < $3 ORDER BY c.idx
-            """, [entity, Self.n(from), Self.n(below)]
+            """, [entity, Self.n(from), Self.n(below)], reads: [.concerns, .entries]
         ).map(entryRow)
     }
 
     func stateVersion(_ id: String, atMost: UInt64) throws(LedgerError) -> (size: UInt64, state: [UInt8])? {
-        try row("SELECT size, state FROM state_versions WHERE id = $1 AND size <= $2 ORDER BY size DESC LIMIT 1", [id, Self.n(atMost)]).map {
+        try row(
+            "SELECT size, state FROM state_versions WHERE id = $1 AND size <= $2 ORDER BY size DESC LIMIT 1", [id, Self.n(atMost)], reads: [.stateVersions]
+        ).map {
             (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1))
         }
     }
 
     func latestStateVersionSize(atMost: UInt64) throws(LedgerError) -> UInt64 {
-        try row("SELECT COALESCE(MAX(size), 0)::bigint FROM state_versions WHERE size <= $1", [Self.n(atMost)]).map { (r) throws(LedgerError) in
+        try row("SELECT COALESCE(MAX(size), 0)::bigint FROM state_versions WHERE size <= $1", [Self.n(atMost)], reads: [.stateVersions]).map {
+            (r) throws(LedgerError) in
             try count(r, 0)
         } ?? 0
     }
 
     func stateVersionIDs(after size: UInt64) throws(LedgerError) -> Set<String> {
-        Set(try rows("SELECT DISTINCT id FROM state_versions WHERE size > $1", [Self.n(size)]).map { (r) throws(LedgerError) in try text(r, 0) })
+        Set(
+            try rows("SELECT DISTINCT id FROM state_versions WHERE size > $1", [Self.n(size)], reads: [.stateVersions]).map { (r) throws(LedgerError) in
+                try text(r, 0)
+            })
     }
 
     func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])] {
@@ -260,12 +289,12 @@ struct PostgresRows: StorageWriter {
         var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY i.id"
-        return try rows(sql, values).map { (r) throws(LedgerError) in (try text(r, 0), try bytes(r, 1)) }
+        return try rows(sql, values, reads: [.incidentIndex, .incidentLinks, .entities]).map { (r) throws(LedgerError) in (try text(r, 0), try bytes(r, 1)) }
     }
 
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
         let sql = "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue) ORDER BY \(table.order.joined(separator: ", "))"
-        try each(sql) { (r) throws(LedgerError) in
+        try each(sql, reads: nil) { (r) throws(LedgerError) in
             var values: [StorageValue] = []
             for i in 0..<r.count {
                 let cell = r[i]
@@ -288,31 +317,25 @@ struct PostgresRows: StorageWriter {
     func insertEntry(_ e: EntryRow) throws(LedgerError) {
         guard let leaf = e.leaf else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
         if let cache = storage.cache, cache.entries.keys.contains(e.eventID) { cache.entries[e.eventID] = (e.index, e.line) }
-        send(
-            "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [Self.n(e.index), e.recordedAt, Self.bytea(e.eventID), e.type, e.subject, e.signer, Self.bytea(leaf.bytes), Self.bytea(e.line)])
+        storage.buffer.entry(e, leaf: leaf)
+        storage.buffered()
     }
 
     func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError) {
-        send("INSERT INTO merkle (level, idx, hash) VALUES ($1, $2, $3)", [Int32(level), Self.n(index), Self.bytea(hash.bytes)])
+        storage.buffer.merkleNode(level: level, index: index, hash: hash)
+        storage.buffered()
     }
 
     func bumpRevision(of subject: String) throws(LedgerError) {
         if let cache = storage.cache, let r = cache.revisions[subject] { cache.revisions[subject] = r + 1 }
-        send("INSERT INTO subjects (subject, revision) VALUES ($1, 1) ON CONFLICT (subject) DO UPDATE SET revision = subjects.revision + 1", [subject])
+        storage.buffer.bump(subject)
+        storage.buffered()
     }
 
     func insertKey(_ r: KeyRecord) throws(LedgerError) {
         if let cache = storage.cache { cache.keys[r.keyID] = r }
-        var values: [any PostgresThrowingDynamicTypeEncodable] = [
-            r.keyID, Self.bytea(r.publicKey.bytes), r.name, r.roles.map(\.rawValue).joined(separator: ","), Self.n(r.enrolledAt),
-        ]
-        if let revoked = r.revokedAt {
-            values.append(Self.n(revoked))
-            send("INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)", values)
-        } else {
-            send("INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)", values)
-        }
+        storage.buffer.key(r)
+        storage.buffered()
     }
 
     func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError) {
@@ -320,7 +343,8 @@ struct PostgresRows: StorageWriter {
             k.revokedAt = index
             cache.keys[keyID] = k
         }
-        send("UPDATE keys SET revoked_at = $1 WHERE keyid = $2", [Self.n(index), keyID])
+        storage.buffer.revoke(keyID, at: index)
+        storage.buffered()
     }
 
     func insertCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError) {
@@ -337,73 +361,66 @@ struct PostgresRows: StorageWriter {
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
         if let cache = storage.cache, cache.entities.keys.contains(id) { cache.entities[id] = state }
-        send(
-            replace
-                ? "INSERT INTO entities (id, kind, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state"
-                : "INSERT INTO entities (id, kind, state) VALUES ($1, $2, $3)", [id, kind, Self.bytea(state)])
+        storage.buffer.entity(id: id, kind: kind, state: state, replace: replace)
+        storage.buffered()
     }
 
     func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
-        var b = PostgresBindings()
-        b.append(id)
-        b.append(r.earliest.map { Int64($0) })
-        b.append(r.latest.map { Int64($0) })
-        b.append(r.admin1)
-        b.append(r.admin2)
-        b.append(r.town)
-        b.append(r.status)
-        b.append(r.certainty)
-        b.append(r.verification)
-        storage.send(
-            PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO incident_index (id, earliest, latest, admin1, admin2, town, status, certainty, verification)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET earliest = excluded.earliest, latest = excluded.latest,
-                    admin1 = excluded.admin1, admin2 = excluded.admin2, town = excluded.town, status = excluded.status, certainty = excluded.certainty,
-                    verification = excluded.verification
-                    """, binds: b))
-        if replace { send("DELETE FROM incident_links WHERE incident = $1", [id]) }
-        for f in r.facilities { send("INSERT INTO incident_links (incident, role, other) VALUES ($1, 'facility', $2) ON CONFLICT DO NOTHING", [id, f]) }
-        for a in r.perpetrators { send("INSERT INTO incident_links (incident, role, other) VALUES ($1, 'perpetrator', $2) ON CONFLICT DO NOTHING", [id, a]) }
+        storage.buffer.incident(id: id, row: r, replace: replace)
+        storage.buffered()
     }
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) {
-        send("INSERT INTO concerns (entity, idx) VALUES ($1, $2)", [entity, Self.n(index)])
+        storage.buffer.concern(entity: entity, index: index)
+        storage.buffered()
     }
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
-        send("INSERT INTO state_versions (id, size, state) VALUES ($1, $2, $3)", [id, Self.n(size), Self.bytea(state)])
+        storage.buffer.stateVersion(id: id, size: size, state: state)
+        storage.buffered()
     }
 
+    /// Fetches, in one statement, the entries of the batch's event ids, its subjects' states and
+    /// revisions and its signers' keys; `entry(eventID:)`, `entityState`, `revision` and `key`
+    /// answer from that for the rest of the transaction, kept right as it writes.
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {
         let cache = TransactionCache()
-        let hex = Array(Set(eventIDs.map { $0.map { String(format: "%02x", $0) }.joined() }))
-        for id in eventIDs { cache.entries[id] = .some(nil) }
-        for r in try rows("SELECT event_id, idx, line FROM entries WHERE event_id = ANY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)", [hex]) {
-            cache.entries[try bytes(r, 0)] = (try count(r, 1), try bytes(r, 2))
+        var ids: [ByteBuffer] = []
+        for id in eventIDs where cache.entries[id] == nil {
+            cache.entries[id] = .some(nil)
+            ids.append(Self.bytea(id))
         }
         let distinctSubjects = Array(Set(subjects))
         for s in distinctSubjects {
             cache.revisions[s] = 0
             cache.entities[s] = .some(nil)
         }
-        for r in try rows("SELECT id, state FROM entities WHERE id = ANY($1::text[])", [distinctSubjects]) {
-            cache.entities[try text(r, 0)] = try bytes(r, 1)
-        }
-        for r in try rows("SELECT subject, revision FROM subjects WHERE subject = ANY($1::text[])", [distinctSubjects]) {
-            cache.revisions[try text(r, 0)] = try count(r, 1)
-        }
         let distinctKeys = Array(Set(keyIDs))
         for k in distinctKeys { cache.keys[k] = .some(nil) }
-        for r in try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ANY($1::text[])", [distinctKeys]) {
-            let k = try keyRecord(r)
-            cache.keys[k.keyID] = k
+        // One row shape for all four: kind, three texts, two integers, two byte strings.
+        let sql = """
+            SELECT 0::bigint, NULL::text, NULL::text, NULL::text, idx, NULL::bigint, event_id, line FROM entries WHERE event_id = ANY($1::bytea[])
+            UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, state, NULL FROM entities WHERE id = ANY($2::text[])
+            UNION ALL SELECT 2, subject, NULL, NULL, revision, NULL, NULL, NULL FROM subjects WHERE subject = ANY($2::text[])
+            UNION ALL SELECT 3, keyid, name, roles, enrolled_at, revoked_at, public_key, NULL FROM keys WHERE keyid = ANY($3::text[])
+            """
+        for r in try rows(sql, [ids, distinctSubjects, distinctKeys], reads: nil) {
+            switch try count(r, 0) {
+            case 0: cache.entries[try bytes(r, 6)] = (try count(r, 4), try bytes(r, 7))
+            case 1: cache.entities[try text(r, 1)] = try bytes(r, 6)
+            case 2: cache.revisions[try text(r, 1)] = try count(r, 4)
+            default:
+                let k = try keyRecord(r, [1, 6, 2, 3, 4, 5])
+                cache.keys[k.keyID] = k
+            }
         }
         storage.cache = cache
     }
 
     func clearProjections() throws(LedgerError) {
         storage.cache?.entities.removeAll()
-        for t in ProjectionTable.allCases { try storage.run(PostgresQuery(unsafeSQL: "DELETE FROM \(t.rawValue)")) }
+        // The rows held for them would be deleted at once: they are dropped instead.
+        storage.buffer.dropProjections()
+        for t in ProjectionTable.allCases { try storage.run(PostgresQuery(unsafeSQL: "DELETE FROM \(t.rawValue)"), reads: []) }
     }
 }

@@ -14,9 +14,12 @@ import PostgresNIO
 /// every write transaction, so indexes stay dense, the tree stays one tree, and an entry
 /// commits only after every entry with a lower index has (docs/DECISIONS.md 54).
 ///
-/// The CLI is synchronous: each query is sent on one connection and waited for. Writes inside
-/// a transaction are pipelined (sent without waiting) and waited for before the next read and
-/// before the commit, so an append costs a few round trips, not one per row.
+/// The CLI is synchronous: each query is sent on one connection and waited for. postgres-nio
+/// runs one statement at a time per connection, so every statement costs a round trip: the rows
+/// a write transaction writes are collected per table (`PostgresWriteBuffer`) and sent as one
+/// statement before the next read of a table they touch and before COMMIT, and the reads a batch
+/// will make are fetched ahead in one statement (`prefetch`). An append is then BEGIN, the lock,
+/// the tip, the prefetch, one write statement and COMMIT, whatever the number of rows.
 public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     public let location: String
     let place: PostgresLocation
@@ -28,11 +31,13 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     private var building = false
     /// A transaction is open (nested use is a programming error).
     private var inTransaction = false
-    /// Writes sent and not yet confirmed, in order.
-    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Writes sent and not yet confirmed, in order, with what they write (for messages).
+    private var pending: [(future: EventLoopFuture<PostgresQueryResult>, what: String?)] = []
+    /// Rows written in this transaction and not yet sent.
+    var buffer = PostgresWriteBuffer()
     private var closed = false
     /// The first failure among writes awaited early to bound memory (`send`), for `flush`.
-    private var trimmedFailure: (any Error)?
+    private var trimmedFailure: (error: any Error, what: String?)?
     /// Rows fetched ahead for the current write transaction (`prefetch`), kept right as it writes.
     var cache: TransactionCache?
     private let lock = NSLock()
@@ -108,6 +113,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         } catch {
             storage.building = false
             storage.pending.removeAll()
+            storage.buffer = PostgresWriteBuffer()
             try? storage.run("ROLLBACK")
             throw error
         }
@@ -138,6 +144,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return result
         } catch {
             pending.removeAll()
+            buffer = PostgresWriteBuffer()
             try? run("ROLLBACK")
             throw error
         }
@@ -165,6 +172,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return result
         } catch {
             pending.removeAll()
+            buffer = PostgresWriteBuffer()
             try? run("ROLLBACK")
             throw error
         }
@@ -179,6 +187,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         do throws(LedgerError) {
             guard !closed else { throw LedgerError(.io, "\(location): the ledger was closed") }
             pending.removeAll()
+            buffer = PostgresWriteBuffer()
             trimmedFailure = nil
             // The server went away since the last transaction (restarted, failed over): connect again.
             if connection.isClosed {
@@ -201,49 +210,72 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
 
     // MARK: Queries
 
-    /// Runs a query and waits for its rows (after the writes sent before it).
-    func query(_ q: PostgresQuery) throws(LedgerError) -> [PostgresRow] {
+    /// Runs a query and waits for its rows (after the writes sent before it). The rows held in
+    /// the write buffer are sent first when they touch any of the tables it `reads` (nil: any
+    /// table), so that it sees every write of its transaction.
+    func query(_ q: PostgresQuery, reads: Set<BufferedTable>? = nil) throws(LedgerError) -> [PostgresRow] {
+        if buffer.holds(reads) { sendBuffer() }
         // A query sent on a connection the server closed would never be answered.
         guard !connection.isClosed else { throw Self.lost(location, "the connection is closed", committing: false) }
+        PostgresStatistics.sent()
         let future = connection.query(q, logger: logger)
         do {
             return try waitOrClosed(future).rows
         } catch {
             // A write sent earlier may have failed first (the rest then fail as "aborted").
-            try flush()
+            try awaitPending()
             throw Self.map(error, location: location)
         }
     }
 
-    func run(_ q: PostgresQuery) throws(LedgerError) { _ = try query(q) }
+    func run(_ q: PostgresQuery, reads: Set<BufferedTable>? = nil) throws(LedgerError) { _ = try query(q, reads: reads) }
 
-    /// Sends a write without waiting; `flush` waits for it.
-    func send(_ q: PostgresQuery) {
+    /// Sends a write without waiting; `flush` waits for it. `what` names what it writes, for
+    /// the message if it fails.
+    func send(_ q: PostgresQuery, what: String? = nil) {
         guard !connection.isClosed else {
-            pending.append(connection.eventLoop.makeFailedFuture(ConnectionClosed()))
+            pending.append((connection.eventLoop.makeFailedFuture(ConnectionClosed()), what))
             return
         }
-        pending.append(connection.query(q, logger: logger))
+        PostgresStatistics.sent()
+        pending.append((connection.query(q, logger: logger), what))
         if pending.count >= 512 {
             // Bounded memory for long batches: wait for the older half.
             let older = pending.prefix(256)
             pending.removeFirst(256)
             for f in older {
-                do { _ = try waitOrClosed(f) } catch { if trimmedFailure == nil { trimmedFailure = error } }
+                do { _ = try waitOrClosed(f.future) } catch { if trimmedFailure == nil { trimmedFailure = (error, f.what) } }
             }
         }
     }
 
-    /// Waits for every write sent; throws the first failure.
+    /// Sends the rows held in the write buffer as one statement (without waiting).
+    func sendBuffer() {
+        guard let (q, what) = buffer.take() else { return }
+        send(q, what: what)
+    }
+
+    /// After a row was added to the buffer: sends it when it holds enough (bounded memory).
+    func buffered() {
+        if buffer.isFull { sendBuffer() }
+    }
+
+    /// Sends the rows held, waits for every write sent; throws the first failure.
     func flush() throws(LedgerError) {
+        sendBuffer()
+        try awaitPending()
+    }
+
+    /// Waits for every write sent (not for the rows still held); throws the first failure.
+    private func awaitPending() throws(LedgerError) {
         let sent = pending
         pending.removeAll()
-        var first: (any Error)? = trimmedFailure
+        var first = trimmedFailure
         trimmedFailure = nil
         for f in sent {
-            do { _ = try waitOrClosed(f) } catch { if first == nil { first = error } }
+            do { _ = try waitOrClosed(f.future) } catch { if first == nil { first = (error, f.what) } }
         }
-        if let first { throw Self.map(first, location: location) }
+        if let first { throw Self.map(first.error, location: location, writing: first.what) }
     }
 
     /// Waits for `future`, or fails when the connection closes first: NIO drops a write that
@@ -281,6 +313,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     func commit(creating: Bool) throws(LedgerError) {
         guard !connection.isClosed else { throw Self.lost(location, "the connection closed before COMMIT", committing: false) }
         let result: PostgresQueryResult
+        PostgresStatistics.sent()
         do {
             result = try waitOrClosed(connection.query("COMMIT", logger: logger))
         } catch let e as PSQLError where e.code == .server {
@@ -354,8 +387,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return b
     }
 
-    /// A PostgreSQL failure as a ledger error that says what to do.
-    static func map(_ error: any Error, location: String, committing: Bool = false) -> LedgerError {
+    /// A PostgreSQL failure as a ledger error that says what to do; `writing` names what the
+    /// failed statement wrote.
+    static func map(_ error: any Error, location: String, committing: Bool = false, writing: String? = nil) -> LedgerError {
         if let e = error as? LedgerError { return e }
         if error is ConnectionClosed { return lost(location, "the connection is closed", committing: committing) }
         if let e = error as? NoAnswer {
@@ -394,7 +428,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         case "57P01", "57P02", "57P03":
             return lost(location, message, committing: committing)
         default:
-            return LedgerError(.io, "\(location): PostgreSQL error \(state): \(message)")
+            guard let writing else { return LedgerError(.io, "\(location): PostgreSQL error \(state): \(message)") }
+            let table = e.serverInfo?[.tableName].map { " in table \($0)" } ?? ""
+            let detail = e.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            return LedgerError(
+                .io,
+                "\(location): PostgreSQL error \(state) writing \(writing)\(table): \(message)\(detail); the transaction was rolled back, nothing was written")
         }
     }
 
@@ -406,6 +445,31 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                     + "send the same signed events again (an event already stored is answered with its index, never stored twice)", fault: .outcomeUnknown)
         }
         return LedgerError(.io, "\(location): the PostgreSQL server went away or cannot be reached (\(detail)); nothing was written", fault: .unreachable)
+    }
+}
+
+/// Statements sent to PostgreSQL by this process (each one a round trip), for the benchmarks.
+public enum PostgresStatistics {
+    private static let counter = Counter()
+
+    /// Statements sent so far (queries, writes, BEGIN and COMMIT), on every connection.
+    public static var statementsSent: Int { counter.value }
+
+    static func sent() { counter.add() }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        var value: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return count
+        }
+        func add() {
+            lock.lock()
+            count += 1
+            lock.unlock()
+        }
     }
 }
 

@@ -237,9 +237,8 @@ public final class Ledger: @unchecked Sendable {
         var deferredKeys: [Ed25519.PublicKey?] = []
         let projection = ProjectionWriter(rows: w, location: path, interval: stateCheckpointInterval)
         let state = StorageLogState(rows: w, origin: origin)
-        if envelopes.count > 1 {
-            try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: payloads.map(\.subject), keyIDs: envelopes.map(\.keyID))
-        }
+        // Also for one event: a storage whose reads are round trips makes them one.
+        try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: payloads.map(\.subject), keyIDs: envelopes.map(\.keyID))
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]

@@ -15,7 +15,7 @@ import Testing
 final class PostgresTeamTests {
     let dir = TemporaryDirectory()
 
-    @Test("4 writers (a third of their batches rolled back after their rows were sent) and a tailing reader: dense indexes, each seen once")
+    @Test("4 writers (a third of their batches rolled back after their rows were written) and a tailing reader: dense indexes, each seen once")
     func writersAndTailingReader() throws {
         let place = try TestPlace(.postgres, dir: dir)
         let setup = try StoreFixtures.standardLedger(at: place.location, clock: ManualClock())
@@ -71,7 +71,7 @@ final class PostgresTeamTests {
                         var batch = (0..<batchSize).map { Fixtures.report(subject: "incident:w\(w)-b\(b)-\($0)", n: base + UInt64($0)) }
                         let rollback = b % 3 == 2
                         if rollback {
-                            // A bad signature on the last event: found after every row was sent, so the whole transaction rolls back.
+                            // A bad signature on the last event: found after every row was written, so the whole transaction rolls back.
                             let at = batch[batchSize - 1].payload.firstRange(of: Array("Report".utf8))!
                             batch[batchSize - 1].payload[at.lowerBound + 1] = UInt8(ascii: "0")
                         }
@@ -104,6 +104,35 @@ final class PostgresTeamTests {
         #expect(size == 4 + UInt64(writers * (batchesPerWriter - batchesPerWriter / 3) * batchSize))
         #expect(seen.withLock { $0 } == Array(0..<size), "the tailing reader saw every index exactly once, in order")
         #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size)
+    }
+
+    @Test("a write statement the server refuses names the table and what it wrote; the append (single or batch) rolls back, nothing written")
+    func refusedWrite() throws {
+        let place = try TestPlace(.postgres, dir: dir)
+        let l = try StoreFixtures.standardLedger(at: place.location, clock: ManualClock())
+        defer { try? l.close() }
+        let size = try l.size()
+        // A constraint the ledger does not make (the schema check compares tables, columns,
+        // triggers and rules, not constraints): the concerns row of the next entry is refused.
+        _ = try place.psql("ALTER TABLE concerns ADD CONSTRAINT refuse_next CHECK (idx <> \(size))")
+        let before = try place.fingerprint()
+        let single = [Fixtures.report(subject: "incident:refused", n: 500)]
+        let batch = (0..<20).map { Fixtures.report(subject: "incident:refused-\($0)", n: 600 + UInt64($0)) }
+        for events in [single, batch] {
+            do throws(LedgerError) {
+                _ = try l.append(events)
+                Issue.record("a refused row was accepted")
+            } catch {
+                #expect(error.code == .io, "\(error)")
+                for part in ["writing the transaction's rows (entries: \(events.count)", "in table concerns", "refuse_next", "nothing was written"] {
+                    #expect(error.message.contains(part), "\(error)")
+                }
+            }
+            #expect(try place.fingerprint() == before, "nothing written")
+        }
+        _ = try place.psql("ALTER TABLE concerns DROP CONSTRAINT refuse_next")
+        #expect(try l.append(batch).map(\.index) == Array(size..<(size + 20)))
+        #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size + 20)
     }
 
     @Test("the server stopped mid-append: a clear error, no partial entry; after a restart the next append works (same connection object)")
