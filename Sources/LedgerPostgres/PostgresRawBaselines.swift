@@ -12,26 +12,48 @@ import PostgresNIO
 /// (pipelined statements on one connection, the server's default durability).
 public enum PostgresRawBaselines {
     /// Seconds to insert `rows` (and each row's projected state, replaced when its id repeats)
-    /// into fresh tables in one transaction.
+    /// into fresh tables in one transaction, the way the storage writes a batch: per batch of
+    /// 10,000 rows (the ledger's bulk batch), one statement per table carrying the rows as
+    /// arrays (`INSERT … SELECT * FROM unnest($1::bigint[], $2::bytea[])`), states upserted
+    /// with only the last state of each id in the batch.
     public static func batchedInsert(rows: [[UInt8]], states: [(id: String, state: [UInt8])], url: String) throws -> Double {
         let c = try Raw(url: url)
         defer { c.close() }
         try c.fresh()
         let start = DispatchTime.now()
         try c.exec("BEGIN")
-        var pending: [EventLoopFuture<PostgresQueryResult>] = []
-        for (i, r) in rows.enumerated() {
-            pending.append(c.send("INSERT INTO raw (idx, line) VALUES (\(Int64(i)), \(ByteBuffer(bytes: r)))"))
-            pending.append(
-                c.send(
-                    "INSERT INTO raw_state (id, state) VALUES (\(states[i].id), \(ByteBuffer(bytes: states[i].state))) ON CONFLICT (id) DO UPDATE SET state = excluded.state"
-                ))
-            if pending.count >= 1024 {
-                for f in pending { _ = try f.wait() }
-                pending.removeAll(keepingCapacity: true)
+        var first = 0
+        while first < rows.count {
+            let end = min(rows.count, first + 10_000)
+            var idx: [Int64] = []
+            var lines: [ByteBuffer] = []
+            var last: [String: Int] = [:]
+            var order: [String] = []
+            for i in first..<end {
+                idx.append(Int64(i))
+                lines.append(ByteBuffer(bytes: rows[i]))
+                if last.updateValue(i, forKey: states[i].id) == nil { order.append(states[i].id) }
             }
+            var ids: [String] = []
+            var blobs: [ByteBuffer] = []
+            for id in order {
+                ids.append(id)
+                blobs.append(ByteBuffer(bytes: states[last[id]!].state))
+            }
+            var binds = PostgresBindings()
+            binds.append(idx)
+            binds.append(lines)
+            binds.append(ids)
+            binds.append(blobs)
+            try c.exec(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH a AS (INSERT INTO raw (idx, line) SELECT * FROM unnest($1::bigint[], $2::bytea[]))
+                        INSERT INTO raw_state (id, state) SELECT * FROM unnest($3::text[], $4::bytea[])
+                        ON CONFLICT (id) DO UPDATE SET state = excluded.state
+                        """, binds: binds))
+            first = end
         }
-        for f in pending { _ = try f.wait() }
         try c.exec("COMMIT")
         return seconds(since: start)
     }

@@ -113,7 +113,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         } catch {
             storage.building = false
             storage.pending.removeAll()
-            storage.buffer = PostgresWriteBuffer()
+            storage.buffer = PostgresWriteBuffer(rowLimit: location.writeBatchRows)
             try? storage.run("ROLLBACK")
             throw error
         }
@@ -144,7 +144,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return result
         } catch {
             pending.removeAll()
-            buffer = PostgresWriteBuffer()
+            buffer = PostgresWriteBuffer(rowLimit: place.writeBatchRows)
             try? run("ROLLBACK")
             throw error
         }
@@ -172,7 +172,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             return result
         } catch {
             pending.removeAll()
-            buffer = PostgresWriteBuffer()
+            buffer = PostgresWriteBuffer(rowLimit: place.writeBatchRows)
             try? run("ROLLBACK")
             throw error
         }
@@ -187,7 +187,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         do throws(LedgerError) {
             guard !closed else { throw LedgerError(.io, "\(location): the ledger was closed") }
             pending.removeAll()
-            buffer = PostgresWriteBuffer()
+            buffer = PostgresWriteBuffer(rowLimit: place.writeBatchRows)
             trimmedFailure = nil
             // The server went away since the last transaction (restarted, failed over): connect again.
             if connection.isClosed {
@@ -508,6 +508,9 @@ public struct PostgresLocation: LedgerLocation {
     /// The longest wait for any one answer of the server (5 minutes): longer than the lock and
     /// idle timeouts, so only a server or network that is gone without a word reaches it.
     public var answerTimeout: Duration = .seconds(300)
+    /// A write transaction's rows are sent when this many are held (and before any read of
+    /// their tables, and at COMMIT): bounded memory for long imports.
+    public var writeBatchRows = 50_000
     /// The URL without its password.
     public let description: String
 

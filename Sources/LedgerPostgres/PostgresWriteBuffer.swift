@@ -73,8 +73,13 @@ struct PostgresWriteBuffer {
         return !held.isDisjoint(with: tables)
     }
 
+    /// Rows held at most before they are sent (PostgresLocation.writeBatchRows).
+    var rowLimit: Int
+
+    init(rowLimit: Int = 50_000) { self.rowLimit = max(1, rowLimit) }
+
     /// Send when this much is held (a long import stays in bounded memory).
-    var isFull: Bool { rowCount >= 50_000 || byteCount >= 32 << 20 }
+    var isFull: Bool { rowCount >= rowLimit || byteCount >= 32 << 20 }
 
     private static func n(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
 
@@ -312,7 +317,7 @@ struct PostgresWriteBuffer {
                     + "\(p(versionState, "bytea[]")))")
             counts.append("state_versions: \(versionID.count)")
         }
-        self = PostgresWriteBuffer()
+        self = PostgresWriteBuffer(rowLimit: rowLimit)
         guard let last = parts.last else { return nil }
         let sql =
             parts.count == 1
