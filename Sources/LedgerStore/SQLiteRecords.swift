@@ -186,6 +186,10 @@ struct SubjectRecord: StoredRecord {
 
     init(row: Row) throws { self.init(subject: try row.text(Columns.subject), revision: try row.count(Columns.revision)) }
 
+    /// The same from a row of `byKey` (columns at their `Columns` positions): the append asks
+    /// for every event's subject (DECISIONS 59).
+    init(selected row: Row) throws(LedgerError) { self.init(subject: try row.text(0), revision: try row.count(1)) }
+
     var values: [(any DatabaseValueConvertible)?] { [subject, stored(revision)] }
 }
 
@@ -207,13 +211,25 @@ struct KeyRow: StoredRecord {
     init(_ key: KeyRecord) { self.key = key }
 
     init(row: Row) throws {
-        guard let pk = Ed25519.PublicKey(bytes: Array(try row.blob(Columns.publicKey))) else {
-            throw LedgerError(.notALedger, "key table holds a malformed public key")
-        }
-        let roles = try row.text(Columns.roles).split(separator: ",").compactMap { Role(rawValue: String($0)) }
-        key = KeyRecord(
-            keyID: try row.text(Columns.keyID), publicKey: pk, name: try row.text(Columns.name), roles: roles,
-            enrolledAt: try row.count(Columns.enrolledAt), revokedAt: try row.optionalCount(Columns.revokedAt))
+        key = try Self.key(
+            keyID: try row.text(Columns.keyID), publicKey: try row.blob(Columns.publicKey), name: try row.text(Columns.name),
+            roles: try row.text(Columns.roles), enrolledAt: try row.count(Columns.enrolledAt), revokedAt: try row.optionalCount(Columns.revokedAt))
+    }
+
+    /// The same from a row of `byKey` (columns at their `Columns` positions): the append asks
+    /// for every event's signer (DECISIONS 59).
+    init(selected row: Row) throws(LedgerError) {
+        key = try Self.key(
+            keyID: try row.text(0), publicKey: try row.blob(1), name: try row.text(2), roles: try row.text(3), enrolledAt: try row.count(4),
+            revokedAt: try row.optionalCount(5))
+    }
+
+    private static func key(
+        keyID: String, publicKey: Data, name: String, roles: String, enrolledAt: UInt64, revokedAt: UInt64?
+    ) throws(LedgerError) -> KeyRecord {
+        guard let pk = Ed25519.PublicKey(bytes: Array(publicKey)) else { throw LedgerError(.notALedger, "key table holds a malformed public key") }
+        let roles = roles.split(separator: ",").compactMap { Role(rawValue: String($0)) }
+        return KeyRecord(keyID: keyID, publicKey: pk, name: name, roles: roles, enrolledAt: enrolledAt, revokedAt: revokedAt)
     }
 
     var values: [(any DatabaseValueConvertible)?] {

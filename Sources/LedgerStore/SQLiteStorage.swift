@@ -359,7 +359,8 @@ struct SQLiteRows: StorageWriter {
 
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
         guard let r = try row("SELECT idx, line FROM entries WHERE event_id = ?", [Data(eventID)]) else { return nil }
-        return (try r.count(E.idx), try r.bytes(E.line))
+        // Per appended event: positions 0 and 1 (DECISIONS 59).
+        return (try r.count(0), try EntryRecord.bytes(r, 1))
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
@@ -388,7 +389,8 @@ struct SQLiteRows: StorageWriter {
     }
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
-        try record(KeyRow.self, KeyRow.byKey, [keyID])?.key
+        // Per appended event: positional (DECISIONS 59).
+        try row(KeyRow.byKey, [keyID]).map { (r) throws(LedgerError) in try KeyRow(selected: r).key }
     }
 
     func keys() throws(LedgerError) -> [KeyRecord] {
@@ -396,7 +398,8 @@ struct SQLiteRows: StorageWriter {
     }
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
-        try record(SubjectRecord.self, SubjectRecord.byKey, [subject])?.revision ?? 0
+        // Per appended event: positional (DECISIONS 59).
+        try row(SubjectRecord.byKey, [subject]).map { (r) throws(LedgerError) in try SubjectRecord(selected: r).revision } ?? 0
     }
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
@@ -412,7 +415,8 @@ struct SQLiteRows: StorageWriter {
     }
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
-        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try r.bytes(EntityRecord.Columns.state) }
+        // Per folded event: position 0 (DECISIONS 59).
+        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try EntryRecord.bytes(r, 0) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
