@@ -35,9 +35,9 @@ enum FileHeader {
         guard Int32(bitPattern: appID) == Schema.applicationID else {
             throw LedgerError(.notALedger, "\(path) is a SQLite database but not an IncidentLedger ledger (application id 0x\(String(appID, radix: 16)))")
         }
-        guard (Schema.oldestReadable...Schema.version).contains(userVersion) else {
+        guard (Schema.oldestReadable...Schema.fileVersion).contains(userVersion) else {
             throw LedgerError(
-                .notALedger, "\(path) is ledger format version \(userVersion); this tool reads versions \(Schema.oldestReadable) to \(Schema.version)")
+                .notALedger, "\(path) is ledger format version \(userVersion); this tool reads versions \(Schema.oldestReadable) to \(Schema.fileVersion)")
         }
         // A file shorter than its header's page count is truncated, unless a write-ahead log is
         // present: then a checkpoint may be copying pages back (or was cut short by a crash) and

@@ -63,18 +63,38 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
     }
 
     /// Before any write: refuses a file whose schema was altered (a planted trigger would act on
-    /// every append), and upgrades a version 2 file to version 3 by adding its checkpoint record
-    /// (docs/FORMAT.md §15) from the stored checkpoints, in one transaction.
+    /// every append), and brings an older file to version 4. A version 2 or 3 file made before
+    /// the migrator is adopted first, in one transaction: `grdb_migrations` is made as GRDB makes
+    /// it and given the migrations its `user_version` implies. The migrator then runs the rest,
+    /// each in its own transaction with its `user_version` (docs/DECISIONS.md 59).
     private func prepareForWriting() throws(LedgerError) {
         let version = try read { (r) throws(LedgerError) in
             try (r as! SQLiteRows).checkSchema(code: .notALedger)
             return try r.schemaVersion()
         }
-        guard version < Int(Schema.version) else { return }
-        try write { (w) throws(LedgerError) in
-            guard try w.schemaVersion() == Int(Schema.oldestReadable) else { return }
-            try CheckpointRecord.write(w, try CheckpointRecord.computed(w, location: path))
-            try (w as! SQLiteRows).execute("PRAGMA user_version = \(Schema.version)")
+        guard version < Int(Schema.fileVersion) else { return }
+        let migrator = Schema.migrator(location: path)
+        do {
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    // Again under the write lock: another writer may have adopted it meanwhile.
+                    guard try !db.tableExists("grdb_migrations") else { return .commit }
+                    let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                    try db.execute(sql: Schema.migrationsTableStatement)
+                    for m in Schema.migrations where m.version <= version {
+                        try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [m.identifier])
+                    }
+                    return .commit
+                }
+            }
+            do { try migrator.migrate(queue) } catch {
+                // Another writer may have run the same migration first (the migrator decides
+                // what to run before its transaction); then there is nothing left to do.
+                guard try queue.read(migrator.hasCompletedMigrations) else { throw error }
+            }
+            try queue.read { db in try Schema.check(db, path: path, code: .notALedger) }
+        } catch {
+            throw LedgerError.database(error, path: path)
         }
     }
 
@@ -91,7 +111,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
             do {
                 queue = try DatabaseQueue(path: temp, configuration: configuration(readOnly: false))
                 try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-                try queue.write { db in for s in Schema.statements { try db.execute(sql: s) } }
+                try Schema.migrator(location: path).migrate(queue)
             } catch {
                 throw LedgerError.database(error, path: path)
             }
@@ -225,6 +245,8 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
 
 /// The rows of one SQLite transaction.
 struct SQLiteRows: StorageWriter {
+    private typealias E = EntryRecord.Columns
+
     let db: Database
     let path: String
 
@@ -254,33 +276,21 @@ struct SQLiteRows: StorageWriter {
         } catch { throw fail(error) }
     }
 
-    private static func bytes(_ r: Row, _ i: Int) throws(LedgerError) -> [UInt8] {
-        do { return try r.withUnsafeData(atIndex: i) { d in d.map { Array($0) } ?? [] } } catch { throw LedgerError(.notALedger, "\(error)") }
+    /// Fetches records of `R` with a cached statement.
+    private func records<R: StoredRecord>(_ type: R.Type, _ sql: String, _ arguments: StatementArguments = []) throws(LedgerError) -> [R] {
+        do { return try R.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) } catch { throw fail(error) }
     }
 
-    private static func digest(_ r: Row, _ i: Int) -> Digest32? {
-        (try? r.withUnsafeData(atIndex: i) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
+    private func record<R: StoredRecord>(_ type: R.Type, _ sql: String, _ arguments: StatementArguments = []) throws(LedgerError) -> R? {
+        do { return try R.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) } catch { throw fail(error) }
     }
 
-    /// An entry row selected as `idx, line, leaf, recorded_at, type, subject, signer, event_id`.
-    private static func entryRow(_ r: Row) throws(LedgerError) -> EntryRow {
-        EntryRow(
-            index: try r.count(0), recordedAt: try r.text(3), eventID: Array(try r.blob(7)), type: try r.text(4), subject: try r.text(5),
-            signer: try r.text(6), leaf: digest(r, 2), line: try bytes(r, 1))
+    /// Runs a GRDB record operation (the writes off the hot paths).
+    private func persist(_ body: () throws -> Void) throws(LedgerError) {
+        do { try body() } catch { throw fail(error) }
     }
 
     static func clamp(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
-
-    /// A `keys` row selected as `keyid, public_key, name, roles, enrolled_at, revoked_at`.
-    private static func keyRecord(_ row: Row) throws(LedgerError) -> KeyRecord {
-        guard let pk = Ed25519.PublicKey(bytes: Array(try row.blob(1))) else {
-            throw LedgerError(.notALedger, "key table holds a malformed public key")
-        }
-        let roles = try row.text(3).split(separator: ",").compactMap { Role(rawValue: String($0)) }
-        return KeyRecord(
-            keyID: try row.text(0), publicKey: pk, name: try row.text(2), roles: roles, enrolledAt: try row.count(4),
-            revokedAt: try row.optionalCount(5))
-    }
 
     func checkSchema(code: LedgerError.Code) throws(LedgerError) {
         do { try Schema.check(db, path: path, code: code) } catch { throw fail(error) }
@@ -301,7 +311,7 @@ struct SQLiteRows: StorageWriter {
     }
 
     func meta() throws(LedgerError) -> [String: String] {
-        Dictionary(try rows("SELECT key, value FROM meta").map { (r) throws(LedgerError) in (try r.text(0), try r.text(1)) }, uniquingKeysWith: { a, _ in a })
+        Dictionary(try records(MetaRow.self, MetaRow.all).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 
     func schemaVersion() throws(LedgerError) -> Int {
@@ -318,55 +328,58 @@ struct SQLiteRows: StorageWriter {
 
     func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
         var out: [EntryRow] = []
-        try each(
-            "SELECT idx, line, leaf, recorded_at, type, subject, signer, event_id FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
-            [Self.clamp(from), Self.clamp(below), limit]
-        ) { (r) throws(LedgerError) in
-            out.append(try Self.entryRow(r))
+        // Hot (verify): read at the record's column positions, not by name (DECISIONS 59).
+        try each(Self.entryRange, [Self.clamp(from), Self.clamp(below), limit]) { (r) throws(LedgerError) in
+            out.append(try EntryRecord(selected: r).entry)
         }
         return out
     }
 
+    static let entryRange = EntryRecord.selectSQL("WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?")
+    static let entryLineRange = "SELECT \(E.idx.rawValue), \(E.line.rawValue) FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?"
+
     func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
         var out: [(index: UInt64, line: [UInt8])] = []
         out.reserveCapacity(min(limit, 8192))
-        try each("SELECT idx, line FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?", [Self.clamp(from), Self.clamp(below), limit]) {
-            (r) throws(LedgerError) in out.append((try r.count(0), try Self.bytes(r, 1)))
+        // Hot (the fold, export, rebuild): positions 0 and 1 of `entryLineRange` (DECISIONS 59).
+        try each(Self.entryLineRange, [Self.clamp(from), Self.clamp(below), limit]) { (r) throws(LedgerError) in
+            out.append((try r.count(0), try EntryRecord.bytes(r, 1)))
         }
         return out
     }
 
     func recordedAt(_ index: UInt64) throws(LedgerError) -> String? {
-        try row("SELECT recorded_at FROM entries WHERE idx = ?", [Self.clamp(index)])?.text(0)
+        try row("SELECT recorded_at FROM entries WHERE idx = ?", [Self.clamp(index)])?.text(E.recordedAt)
     }
 
     func lastEntry() throws(LedgerError) -> (index: UInt64, recordedAt: String)? {
         guard let r = try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1") else { return nil }
-        return (try r.count(0), try r.text(1))
+        return (try r.count(E.idx), try r.text(E.recordedAt))
     }
 
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
         guard let r = try row("SELECT idx, line FROM entries WHERE event_id = ?", [Data(eventID)]) else { return nil }
-        return (try r.count(0), Array(try r.blob(1)))
+        // Per appended event: positions 0 and 1 (DECISIONS 59).
+        return (try r.count(0), try EntryRecord.bytes(r, 1))
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
         Set(
             try rows("SELECT DISTINCT subject FROM entries WHERE idx >= ? AND idx < ?", [Self.clamp(from), Self.clamp(below)]).map { (r) throws(LedgerError) in
-                try r.text(0)
+                try r.text(E.subject)
             })
     }
 
     func entryLines(type: String, from: UInt64, below: UInt64) throws(LedgerError) -> [[UInt8]] {
         try rows("SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = ?", [Self.clamp(from), Self.clamp(below), type]).map {
-            (r) throws(LedgerError) in Array(try r.blob(0))
+            (r) throws(LedgerError) in try r.bytes(E.line)
         }
     }
 
     func merkleNodes(level: Int, from: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, hash: Digest32?)] {
         var out: [(index: UInt64, hash: Digest32?)] = []
         try each("SELECT idx, hash FROM merkle WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?", [level, Self.clamp(from), limit]) {
-            (r) throws(LedgerError) in out.append((try r.count(0), Self.digest(r, 1)))
+            (r) throws(LedgerError) in out.append((try r.count(0), EntryRecord.digest(r, 1)))
         }
         return out
     }
@@ -376,31 +389,34 @@ struct SQLiteRows: StorageWriter {
     }
 
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
-        try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = ?", [keyID]).map(Self.keyRecord)
+        // Per appended event: positional (DECISIONS 59).
+        try row(KeyRow.byKey, [keyID]).map { (r) throws(LedgerError) in try KeyRow(selected: r).key }
     }
 
     func keys() throws(LedgerError) -> [KeyRecord] {
-        try rows("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys ORDER BY enrolled_at").map(Self.keyRecord)
+        try records(KeyRow.self, KeyRow.all).map(\.key)
     }
 
     func revision(of subject: String) throws(LedgerError) -> UInt64 {
-        try row("SELECT revision FROM subjects WHERE subject = ?", [subject])?.count(0) ?? 0
+        // Per appended event: positional (DECISIONS 59).
+        try row(SubjectRecord.byKey, [subject]).map { (r) throws(LedgerError) in try SubjectRecord(selected: r).revision } ?? 0
     }
 
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)] {
-        try rows("SELECT subject, revision FROM subjects ORDER BY subject").map { (r) throws(LedgerError) in (try r.text(0), try r.count(1)) }
+        try records(SubjectRecord.self, SubjectRecord.selectSQL("ORDER BY subject")).map { ($0.subject, $0.revision) }
     }
 
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] {
-        try rows("SELECT size, note FROM checkpoints ORDER BY size").map { (r) throws(LedgerError) in (try r.count(0), Array(try r.blob(1))) }
+        try records(CheckpointRow.self, CheckpointRow.all).map { ($0.size, $0.note) }
     }
 
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? {
-        try row("SELECT note FROM checkpoints WHERE size = ?", [Self.clamp(size)]).map { (r) throws(LedgerError) in Array(try r.blob(0)) }
+        try record(CheckpointRow.self, CheckpointRow.byKey, [Self.clamp(size)])?.note
     }
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
-        try row("SELECT state FROM entities WHERE id = ?", [id]).map { (r) throws(LedgerError) in Array(try r.blob(0)) }
+        // Per folded event: position 0 (DECISIONS 59).
+        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try EntryRecord.bytes(r, 0) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
@@ -408,26 +424,23 @@ struct SQLiteRows: StorageWriter {
     }
 
     func forEachEntity(_ body: (String, [UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try each("SELECT id, state FROM entities ORDER BY id") { (r) throws(LedgerError) in try body(try r.text(0), try Self.bytes(r, 1)) }
+        try each(EntityRecord.idAndState) { (r) throws(LedgerError) in try body(try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state)) }
     }
 
     func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow] {
         var out: [EntryRow] = []
-        try each(
-            """
-            SELECT e.idx, e.line, e.leaf, e.recorded_at, e.type, e.subject, e.signer, e.event_id FROM concerns c
-            JOIN entries e ON e.idx = c.idx WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx
-            """, [entity, Self.clamp(from), Self.clamp(below)]
-        ) { (r) throws(LedgerError) in
-            out.append(try Self.entryRow(r))
+        try each(Self.concerningRange, [entity, Self.clamp(from), Self.clamp(below)]) { (r) throws(LedgerError) in
+            do { out.append(try EntryRecord(row: r).entry) } catch { throw fail(error) }
         }
         return out
     }
 
+    static let concerningRange =
+        "SELECT \(EntryRecord.columnNames.map { "e." + $0 }.joined(separator: ", ")) FROM concerns c "
+        + "JOIN entries e ON e.idx = c.idx WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx"
+
     func stateVersion(_ id: String, atMost: UInt64) throws(LedgerError) -> (size: UInt64, state: [UInt8])? {
-        try row("SELECT size, state FROM state_versions WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1", [id, Self.clamp(atMost)]).map {
-            (r) throws(LedgerError) in (try r.count(0), Array(try r.blob(1)))
-        }
+        try record(StateVersionRecord.self, StateVersionRecord.latestAtMost, [id, Self.clamp(atMost)]).map { ($0.size, $0.state) }
     }
 
     func latestStateVersionSize(atMost: UInt64) throws(LedgerError) -> UInt64 {
@@ -435,7 +448,10 @@ struct SQLiteRows: StorageWriter {
     }
 
     func stateVersionIDs(after size: UInt64) throws(LedgerError) -> Set<String> {
-        Set(try rows("SELECT DISTINCT id FROM state_versions WHERE size > ?", [Self.clamp(size)]).map { (r) throws(LedgerError) in try r.text(0) })
+        Set(
+            try rows("SELECT DISTINCT id FROM state_versions WHERE size > ?", [Self.clamp(size)]).map { (r) throws(LedgerError) in
+                try r.text(StateVersionRecord.Columns.id)
+            })
     }
 
     func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])] {
@@ -454,7 +470,8 @@ struct SQLiteRows: StorageWriter {
         var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY i.id"
-        return try rows(sql, StatementArguments(args.map { $0?.databaseValue ?? .null })).map { (r) throws(LedgerError) in (try r.text(0), Array(try r.blob(1)))
+        return try rows(sql, StatementArguments(args.map { $0?.databaseValue ?? .null })).map { (r) throws(LedgerError) in
+            (try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state))
         }
     }
 
@@ -480,66 +497,61 @@ struct SQLiteRows: StorageWriter {
 
     // MARK: Writer
 
+    // The append's inserts (entries, merkle, subjects, entities, incident_index, incident_links,
+    // concerns, state_versions) run one cached statement each, made from the record's column
+    // list, with the record's values in that order (DECISIONS 59); the rest go through GRDB's
+    // record methods.
+
     func insertEntry(_ e: EntryRow) throws(LedgerError) {
-        guard let leaf = e.leaf else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
-        try run(
-            "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [Self.clamp(e.index), e.recordedAt, Data(e.eventID), e.type, e.subject, e.signer, Data(leaf.bytes), Data(e.line)])
+        guard e.leaf != nil else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
+        try run(EntryRecord.insert, EntryRecord(e).arguments)
     }
 
     func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError) {
-        try run("INSERT INTO merkle (level, idx, hash) VALUES (?, ?, ?)", [level, Self.clamp(index), Data(hash.bytes)])
+        try run(MerkleRecord.insert, MerkleRecord(level: level, index: index, hash: hash).arguments)
     }
 
     func bumpRevision(of subject: String) throws(LedgerError) {
-        try run("INSERT INTO subjects (subject, revision) VALUES (?, 1) ON CONFLICT(subject) DO UPDATE SET revision = revision + 1", [subject])
+        try run(SubjectRecord.bump, [subject])
     }
 
     func insertKey(_ r: KeyRecord) throws(LedgerError) {
-        try run(
-            "INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [r.keyID, Data(r.publicKey.bytes), r.name, r.roles.map(\.rawValue).joined(separator: ","), Self.clamp(r.enrolledAt), r.revokedAt.map(Self.clamp)])
+        try persist { try KeyRow(r).insert(db) }
     }
 
     func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError) {
-        try run("UPDATE keys SET revoked_at = ? WHERE keyid = ?", [Self.clamp(index), keyID])
+        try persist { _ = try KeyRow.filter(key: keyID).updateAll(db, KeyRow.Columns.revokedAt.set(to: Self.clamp(index))) }
     }
 
     func insertCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError) {
-        try run("INSERT INTO checkpoints (size, note) VALUES (?, ?)", [Self.clamp(size), Data(note)])
+        try persist { try CheckpointRow(size: size, note: note).insert(db) }
     }
 
     func replaceCheckpoint(size: UInt64, note: [UInt8]) throws(LedgerError) {
-        try run("UPDATE checkpoints SET note = ? WHERE size = ?", [Data(note), Self.clamp(size)])
+        try persist { _ = try CheckpointRow.filter(key: Self.clamp(size)).updateAll(db, CheckpointRow.Columns.note.set(to: Data(note))) }
     }
 
     func setMeta(_ key: String, _ value: String) throws(LedgerError) {
-        try run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+        try persist { try MetaRow(key: key, value: value).insert(db, onConflict: .replace) }
     }
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
-        try run(
-            replace ? "INSERT OR REPLACE INTO entities (id, kind, state) VALUES (?, ?, ?)" : "INSERT INTO entities (id, kind, state) VALUES (?, ?, ?)",
-            [id, kind, Data(state)])
+        try run(replace ? EntityRecord.replace : EntityRecord.insert, EntityRecord(id: id, kind: kind, state: state).arguments)
     }
 
     func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
-        try run(
-            """
-            INSERT OR REPLACE INTO incident_index (id, earliest, latest, admin1, admin2, town, status, certainty, verification)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [id, r.earliest, r.latest, r.admin1, r.admin2, r.town, r.status, r.certainty, r.verification])
-        if replace { try run("DELETE FROM incident_links WHERE incident = ?", [id]) }
-        for f in r.facilities { try run("INSERT OR IGNORE INTO incident_links (incident, role, other) VALUES (?, ?, ?)", [id, "facility", f]) }
-        for a in r.perpetrators { try run("INSERT OR IGNORE INTO incident_links (incident, role, other) VALUES (?, ?, ?)", [id, "perpetrator", a]) }
+        try run(IncidentIndexRecord.replace, IncidentIndexRecord(id: id, row: r).arguments)
+        if replace { try run(IncidentLinkRecord.deleteForIncident, [id]) }
+        for f in r.facilities { try run(IncidentLinkRecord.insertIgnoring, IncidentLinkRecord(incident: id, role: "facility", other: f).arguments) }
+        for a in r.perpetrators { try run(IncidentLinkRecord.insertIgnoring, IncidentLinkRecord(incident: id, role: "perpetrator", other: a).arguments) }
     }
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) {
-        try run("INSERT INTO concerns (entity, idx) VALUES (?, ?)", [entity, Self.clamp(index)])
+        try run(ConcernRecord.insert, ConcernRecord(entity: entity, index: index).arguments)
     }
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
-        try run("INSERT INTO state_versions (id, size, state) VALUES (?, ?, ?)", [id, Self.clamp(size), Data(state)])
+        try run(StateVersionRecord.insert, StateVersionRecord(id: id, size: size, state: state).arguments)
     }
 
     func clearProjections() throws(LedgerError) {

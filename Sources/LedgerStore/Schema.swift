@@ -1,47 +1,82 @@
 import GRDB
 import LedgerCore
 
-/// The SQLite schema of a ledger file (format version 1).
+/// The SQLite schema of a ledger file (format version 1), made and upgraded by a GRDB
+/// `DatabaseMigrator` (docs/FORMAT.md §15, docs/DECISIONS.md 59).
 enum Schema {
     /// `PRAGMA application_id`: "ILDG".
     static let applicationID: Int32 = 0x494C_4447
-    /// `PRAGMA user_version`: the schema version this code writes. Version 3 adds the
-    /// checkpoint record in `meta` (docs/FORMAT.md §15) to version 2's tables, which are the same.
+    /// The version of the ledger's rows (tables, columns, `meta` records), the same on every
+    /// storage: 3 added the checkpoint record in `meta` (docs/FORMAT.md §15) to version 2's
+    /// tables. A reader whose `schemaVersion()` is below it has no checkpoint record yet.
     static let version: Int32 = 3
+    /// `PRAGMA user_version` of the files this code writes: 4 is version 3's tables and rows plus
+    /// GRDB's record of the migrations that made them (`grdb_migrations`).
+    static let fileVersion: Int32 = 4
     /// The oldest version this code opens: read as it is, upgraded when opened for writing.
     static let oldestReadable: Int32 = 2
 
-    static let statements =
-        [
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-            """
-            CREATE TABLE entries (
-                idx INTEGER PRIMARY KEY,
-                recorded_at TEXT NOT NULL,
-                event_id BLOB NOT NULL UNIQUE,
-                type TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                signer TEXT NOT NULL,
-                leaf BLOB NOT NULL,
-                line BLOB NOT NULL)
-            """,
-            // Perfect-subtree hashes at levels 1 and up; level 0 (leaf hashes) is entries.leaf.
-            "CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
-            "CREATE TABLE subjects (subject TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID",
-            """
-            CREATE TABLE keys (
-                keyid TEXT PRIMARY KEY,
-                public_key BLOB NOT NULL,
-                name TEXT NOT NULL,
-                roles TEXT NOT NULL,
-                enrolled_at INTEGER NOT NULL,
-                revoked_at INTEGER) WITHOUT ROWID
-            """,
-            "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
-        ] + projectionStatements + [
-            "PRAGMA application_id = \(applicationID)",
-            "PRAGMA user_version = \(version)",
-        ]
+    /// The named migrations, in order, and the `user_version` each leaves. Each runs in one
+    /// transaction that also records its name in `grdb_migrations` and sets `user_version`, so
+    /// the two always agree. Never edit one that has shipped: add the next.
+    static let migrations: [(identifier: String, version: Int32)] = [
+        ("v2-tables", 2), ("v3-checkpoint-record", 3), ("v4-migration-record", 4),
+    ]
+
+    /// The statement GRDB's migrator runs before any migration (DatabaseMigrator.swift), run the
+    /// same way when an older file is adopted so that its `sqlite_master` text is the same.
+    static let migrationsTableStatement = "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)"
+
+    /// The migrator that makes a new file and upgrades an adopted one; `location` names the file
+    /// in messages.
+    static func migrator(location: String) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v2-tables") { db in
+            for s in tableStatements + projectionStatements { try db.execute(sql: s) }
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        // The checkpoint record from the stored notes (none in a new file).
+        migrator.registerMigration("v3-checkpoint-record") { db in
+            let rows = SQLiteRows(db: db, path: location)
+            try CheckpointRecord.write(rows, try CheckpointRecord.computed(rows, location: location))
+            try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        // Only the version: the migrator made `grdb_migrations` before the first migration.
+        migrator.registerMigration("v4-migration-record") { db in
+            try db.execute(sql: "PRAGMA user_version = 4")
+        }
+        return migrator
+    }
+
+    /// The log's tables (version 2, unchanged since).
+    static let tableStatements = [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+        """
+        CREATE TABLE entries (
+            idx INTEGER PRIMARY KEY,
+            recorded_at TEXT NOT NULL,
+            event_id BLOB NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            signer TEXT NOT NULL,
+            leaf BLOB NOT NULL,
+            line BLOB NOT NULL)
+        """,
+        // Perfect-subtree hashes at levels 1 and up; level 0 (leaf hashes) is entries.leaf.
+        "CREATE TABLE merkle (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+        "CREATE TABLE subjects (subject TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID",
+        """
+        CREATE TABLE keys (
+            keyid TEXT PRIMARY KEY,
+            public_key BLOB NOT NULL,
+            name TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            enrolled_at INTEGER NOT NULL,
+            revoked_at INTEGER) WITHOUT ROWID
+        """,
+        "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+    ]
 
     /// The archive's projections: derived from the log, updated in each append's transaction,
     /// recomputed by `ledger rebuild` (docs/EVENTS.md §5).
@@ -83,19 +118,21 @@ enum Schema {
         }
     }
 
-    /// Every schema object a ledger file holds (tables, indexes, triggers, views), built once
-    /// from `statements` in memory.
+    /// Every schema object a version 4 file holds (tables, indexes, triggers, views), made once
+    /// in memory by the migrator itself, `grdb_migrations` included as GRDB creates it.
     static let expectedObjects: [Object] = {
         do {
             let queue = try DatabaseQueue()
-            return try queue.write { db in
-                for s in statements { try db.execute(sql: s) }
-                return try objects(db)
-            }
+            try migrator(location: ":memory:").migrate(queue)
+            return try queue.read { db in try objects(db) }
         } catch {
             fatalError("the ledger schema does not build in memory: \(error)")
         }
     }()
+
+    /// The objects of a version 2 or 3 file made before the migrator: the same without
+    /// `grdb_migrations`.
+    static let adoptableObjects: [Object] = expectedObjects.filter { $0.table != "grdb_migrations" }
 
     /// The statistics tables ANALYZE makes, exactly as SQLite defines them: left out of the
     /// comparison, since they only steer query plans. Anything else with a `sqlite_` name counts.
@@ -116,10 +153,29 @@ enum Schema {
     }
 
     /// Refuses a file whose schema differs in any way from the one this code creates: a
-    /// planted trigger or view, an added or dropped table or index, an altered definition.
+    /// planted trigger or view, an added or dropped table or index, an altered definition; and
+    /// a file whose `grdb_migrations` does not list exactly the migrations its `user_version`
+    /// implies. A version 2 or 3 file may lack `grdb_migrations` (made before the migrator) or
+    /// hold it (an upgrade cut short after adoption, finished at the next write).
     static func check(_ db: Database, path: String, code: LedgerError.Code) throws {
+        let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let found = try objects(db)
-        guard found != expectedObjects else { return }
+        let adopted = found.contains { $0.type == "table" && $0.name == "grdb_migrations" }
+        let wanted = version >= fileVersion || adopted ? expectedObjects : adoptableObjects
+        if found != wanted { throw refusal(found: found, expected: wanted, path: path, code: code) }
+        guard adopted else { return }
+        let recorded = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        let implied = migrations.filter { $0.version <= version }.map(\.identifier).sorted()
+        guard recorded == implied else {
+            throw LedgerError(
+                code,
+                "\(path) is ledger file version \(version), but its record of schema migrations (grdb_migrations) lists "
+                    + "[\(recorded.prefix(5).map { "`\($0.prefix(40))`" }.joined(separator: ", "))], not [\(implied.joined(separator: ", "))]. "
+                    + "Someone changed the file's structure; restore it from a backup or an export")
+        }
+    }
+
+    private static func refusal(found: [Object], expected expectedObjects: [Object], path: String, code: LedgerError.Code) -> LedgerError {
         let expected = Dictionary(expectedObjects.map { ($0.identity, $0) }, uniquingKeysWith: { a, _ in a })
         let present = Dictionary(found.map { ($0.identity, $0) }, uniquingKeysWith: { a, _ in a })
         var problems: [String] = []
@@ -129,7 +185,7 @@ enum Schema {
         for o in expectedObjects where present[o.identity] == nil { problems.append("missing \(o.label)") }
         if problems.isEmpty { problems.append("an object listed twice in sqlite_master") }
         let shown = problems.prefix(5).joined(separator: "; ") + (problems.count > 5 ? "; and \(problems.count - 5) more" : "")
-        throw LedgerError(
+        return LedgerError(
             code,
             "\(path) does not have the ledger schema: \(shown). Someone changed the file's structure (a trigger could silently alter or delete rows "
                 + "on every append); restore it from a backup or an export")
