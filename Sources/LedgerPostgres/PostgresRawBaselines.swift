@@ -9,7 +9,7 @@ import PostgresNIO
 
 /// The bare PostgreSQL limits the PostgreSQL benchmarks compare the ledger against, on the same
 /// server in the same run: rows of the same size written the way the storage writes them
-/// (pipelined statements on one connection, the server's default durability).
+/// (one statement of unnest arrays per batch; a durable commit per row), the server's default durability.
 public enum PostgresRawBaselines {
     /// Seconds to insert `rows` (and each row's projected state, replaced when its id repeats)
     /// into fresh tables in one transaction, the way the storage writes a batch: per batch of
