@@ -383,6 +383,8 @@ struct PostgresRows: StorageWriter {
     /// Fetches, in one statement, the entries of the batch's event ids, its subjects' states and
     /// revisions and its signers' keys; `entry(eventID:)`, `entityState`, `revision` and `key`
     /// answer from that for the rest of the transaction, kept right as it writes.
+    var prefetches: Bool { true }
+
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {
         let cache = TransactionCache()
         var ids: [ByteBuffer] = []

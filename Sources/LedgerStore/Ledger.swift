@@ -197,6 +197,16 @@ public final class Ledger: @unchecked Sendable {
         return outcomes
     }
 
+    /// Every string in `value` that is an entity id, each once.
+    private static func entityIDs(in value: JSONValue, into out: inout [String], listed: inout Set<String>) {
+        switch value {
+        case .string(let s): if EntityID.kind(of: s) != nil, listed.insert(s).inserted { out.append(s) }
+        case .array(let items): for v in items { entityIDs(in: v, into: &out, listed: &listed) }
+        case .object(let o): for m in o.members { entityIDs(in: m.value, into: &out, listed: &listed) }
+        default: break
+        }
+    }
+
     /// Public keys of the given key ids that are already enrolled (revoked or not).
     private func knownKeys(_ keyIDs: Set<String>) throws(LedgerError) -> [String: Ed25519.PublicKey] {
         try storage.read { (r) throws(LedgerError) in
@@ -238,7 +248,13 @@ public final class Ledger: @unchecked Sendable {
         let projection = ProjectionWriter(rows: w, location: path, interval: stateCheckpointInterval)
         let state = StorageLogState(rows: w, origin: origin)
         // Also for one event: a storage whose reads are round trips makes them one.
-        try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: payloads.map(\.subject), keyIDs: envelopes.map(\.keyID))
+        // The entities the fold will read: each event's subject, and the ids its body names
+        // (facilities, sources, actors, incidents), which may have been made by earlier appends.
+        var entities: [String] = []
+        var listed = Set<String>()
+        for p in payloads where listed.insert(p.subject).inserted { entities.append(p.subject) }
+        if w.prefetches { for p in payloads { Self.entityIDs(in: .object(p.body), into: &entities, listed: &listed) } }
+        try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: entities, keyIDs: envelopes.map(\.keyID))
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]

@@ -152,10 +152,14 @@ public protocol StorageWriter: StorageReader {
     /// A storage whose every read is a network round trip fetches them in a few queries and
     /// answers from that (keeping it right as this transaction writes); others ignore it.
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError)
+    /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
+    /// bodies name among `subjects`; for others it skips that work).
+    var prefetches: Bool { get }
 }
 
 extension StorageWriter {
     public func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {}
+    public var prefetches: Bool { false }
 }
 
 /// The projection tables, with the key order `verify` compares them in.
