@@ -247,14 +247,16 @@ public final class Ledger: @unchecked Sendable {
         var deferredKeys: [Ed25519.PublicKey?] = []
         let projection = ProjectionWriter(rows: w, location: path, interval: stateCheckpointInterval)
         let state = StorageLogState(rows: w, origin: origin)
-        // Also for one event: a storage whose reads are round trips makes them one.
-        // The entities the fold will read: each event's subject, and the ids its body names
+        // Also for one event: a storage whose reads are round trips makes them one. The
+        // entities the fold will read: each event's subject, and the ids its body names
         // (facilities, sources, actors, incidents), which may have been made by earlier appends.
-        var entities: [String] = []
-        var listed = Set<String>()
-        for p in payloads where listed.insert(p.subject).inserted { entities.append(p.subject) }
-        if w.prefetches { for p in payloads { Self.entityIDs(in: .object(p.body), into: &entities, listed: &listed) } }
-        try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: entities, keyIDs: envelopes.map(\.keyID))
+        if w.prefetches {
+            var entities: [String] = []
+            var listed = Set<String>()
+            for p in payloads where listed.insert(p.subject).inserted { entities.append(p.subject) }
+            for p in payloads { Self.entityIDs(in: .object(p.body), into: &entities, listed: &listed) }
+            try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: entities, keyIDs: envelopes.map(\.keyID))
+        }
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]
