@@ -36,10 +36,12 @@ enum Peer {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0, let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw BenchError("the peer (\(script)) failed with exit \(p.terminationStatus): \(String(decoding: data.prefix(300), as: UTF8.self))")
+            throw LedgerError(
+                .io,
+                "the peer (\(script)) failed with exit \(p.terminationStatus) (its messages are above): \(String(decoding: data.prefix(300), as: UTF8.self))")
         }
         func number(_ k: String) throws -> Double {
-            guard let v = (o[k] as? NSNumber)?.doubleValue, v > 0 else { throw BenchError("the peer's report has no \(k)") }
+            guard let v = (o[k] as? NSNumber)?.doubleValue, v > 0 else { throw LedgerError(.malformed, "the peer's report has no \(k)") }
             return v
         }
         let versions = ((o["versions"] as? [String: String]) ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -71,9 +73,4 @@ enum Peer {
                 + "\(String(format: "%.2f×", durable / peer.durable)); \(SuiteBench.pct(d)) of the raw durable commit (\(SuiteBench.fmt(rawDurable)) /s) | "
                 + "≥ 90 % of raw | \(d >= 0.9 ? "met" : "**missed**") |")
     }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
 }

@@ -344,9 +344,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// nullability (PostgresSchema.descriptionQuery lists what is compared).
     func schemaDamage(code: LedgerError.Code) throws(LedgerError) -> LedgerError? {
         let rows = try query(PostgresQuery(unsafeSQL: PostgresSchema.descriptionQuery, binds: Self.binds([PostgresSchema.tables])))
-        let found = rows.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }
+        let found = rows.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let expected = PostgresSchema.expectedDescription
-        guard found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) != expected else { return nil }
+        guard found != expected else { return nil }
         // A line's identity is its first two words ("column keys.name"): a line whose identity is
         // expected with other words is an altered object.
         func identity(_ line: String) -> String { line.split(separator: " ", maxSplits: 2).prefix(2).joined(separator: " ") }
@@ -354,7 +354,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         let foundIdentities = Set(found.map(identity))
         let expectedSet = Set(expected)
         var problems: [String] = []
-        for line in found.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !expectedSet.contains(line) {
+        for line in found where !expectedSet.contains(line) {
             let shown = String(line.prefix(200))
             if let want = expectedByIdentity[identity(line)] {
                 problems.append("altered \(shown) (expected \(want))")
