@@ -66,13 +66,13 @@ public enum PostgresRawBaselines {
         try c.fresh()
         let start = DispatchTime.now()
         for (i, r) in rows.enumerated() {
-            let fs = [
+            let answers = [
                 c.send("BEGIN"), c.send("INSERT INTO raw (idx, line) VALUES (\(Int64(i)), \(ByteBuffer(bytes: r)))"),
                 c.send(
                     "INSERT INTO raw_state (id, state) VALUES (\(states[i].id), \(ByteBuffer(bytes: states[i].state))) ON CONFLICT (id) DO UPDATE SET state = excluded.state"
                 ), c.send("COMMIT"),
             ]
-            for f in fs { _ = try f.wait() }
+            for a in answers { try a.value() }
         }
         return seconds(since: start)
     }
@@ -99,9 +99,10 @@ public enum PostgresRawBaselines {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 
-    /// One bare connection.
+    /// One bare connection, sent to and waited for the way the storage does (`Watch.send`).
     final class Raw {
         let connection: PostgresConnection
+        let watch: Watch
         let logger = Logger(label: "incidentledger.postgres.raw")
 
         init(url: String) throws {
@@ -109,6 +110,7 @@ public enum PostgresRawBaselines {
             connection = try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: 2, logger: logger
             ).wait()
+            watch = Watch(connection)
         }
 
         func fresh() throws {
@@ -117,8 +119,8 @@ public enum PostgresRawBaselines {
             try exec(#"CREATE TABLE raw_state (id text COLLATE "C" PRIMARY KEY, state bytea NOT NULL)"#)
         }
 
-        func send(_ q: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> { connection.query(q, logger: logger) }
-        func exec(_ q: PostgresQuery) throws { _ = try send(q).wait() }
+        func send(_ q: PostgresQuery) -> Answer { watch.send(q, on: connection, logger: logger) }
+        func exec(_ q: PostgresQuery) throws { try send(q).value() }
         func close() { _ = try? connection.close().wait() }
     }
 }

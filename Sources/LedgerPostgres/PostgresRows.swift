@@ -152,7 +152,8 @@ struct PostgresRows: StorageWriter {
     }
 
     func lastEntry() throws(LedgerError) -> (index: UInt64, recordedAt: String)? {
-        try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1", reads: [.entries]).map { (r) throws(LedgerError) in
+        if let cached = storage.cache?.last { return cached }
+        return try row("SELECT idx, recorded_at FROM entries ORDER BY idx DESC LIMIT 1", reads: [.entries]).map { (r) throws(LedgerError) in
             (try count(r, 0), try text(r, 1))
         }
     }
@@ -316,7 +317,10 @@ struct PostgresRows: StorageWriter {
 
     func insertEntry(_ e: EntryRow) throws(LedgerError) {
         guard let leaf = e.leaf else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
-        if let cache = storage.cache, cache.entries.keys.contains(e.eventID) { cache.entries[e.eventID] = (e.index, e.line) }
+        if let cache = storage.cache {
+            if cache.entries.keys.contains(e.eventID) { cache.entries[e.eventID] = (e.index, e.line) }
+            if cache.last != nil { cache.last = .some((e.index, e.recordedAt)) }
+        }
         storage.buffer.entry(e, leaf: leaf)
         storage.buffered()
     }
@@ -380,13 +384,15 @@ struct PostgresRows: StorageWriter {
         storage.buffered()
     }
 
-    /// Fetches, in one statement, the entries of the batch's event ids, its subjects' states and
-    /// revisions and its signers' keys; `entry(eventID:)`, `entityState`, `revision` and `key`
-    /// answer from that for the rest of the transaction, kept right as it writes.
+    /// Fetches, in one statement, the log's last entry, the entries of the batch's event ids, its
+    /// subjects' states and revisions and its signers' keys; `lastEntry`, `entry(eventID:)`,
+    /// `entityState`, `revision` and `key` answer from that for the rest of the transaction, kept
+    /// right as it writes. (Sent after the writer lock is held, so the last entry is the tip.)
     var prefetches: Bool { true }
 
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {
         let cache = TransactionCache()
+        cache.last = .some(nil)
         var ids: [ByteBuffer] = []
         for id in eventIDs where cache.entries[id] == nil {
             cache.entries[id] = .some(nil)
@@ -399,18 +405,20 @@ struct PostgresRows: StorageWriter {
         }
         let distinctKeys = Array(Set(keyIDs))
         for k in distinctKeys { cache.keys[k] = .some(nil) }
-        // One row shape for all four: kind, three texts, two integers, two byte strings.
+        // One row shape for all five: kind, three texts, two integers, two byte strings.
         let sql = """
             SELECT 0::bigint, NULL::text, NULL::text, NULL::text, idx, NULL::bigint, event_id, line FROM entries WHERE event_id = ANY($1::bytea[])
             UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, state, NULL FROM entities WHERE id = ANY($2::text[])
             UNION ALL SELECT 2, subject, NULL, NULL, revision, NULL, NULL, NULL FROM subjects WHERE subject = ANY($2::text[])
             UNION ALL SELECT 3, keyid, name, roles, enrolled_at, revoked_at, public_key, NULL FROM keys WHERE keyid = ANY($3::text[])
+            UNION ALL (SELECT 4, NULL, recorded_at, NULL, idx, NULL, NULL, NULL FROM entries ORDER BY idx DESC LIMIT 1)
             """
         for r in try rows(sql, [ids, distinctSubjects, distinctKeys], reads: nil) {
             switch try count(r, 0) {
             case 0: cache.entries[try bytes(r, 6)] = (try count(r, 4), try bytes(r, 7))
             case 1: cache.entities[try text(r, 1)] = try bytes(r, 6)
             case 2: cache.revisions[try text(r, 1)] = try count(r, 4)
+            case 4: cache.last = .some((try count(r, 4), try text(r, 2)))
             default:
                 let k = try keyRecord(r, [1, 6, 2, 3, 4, 5])
                 cache.keys[k.keyID] = k

@@ -25,6 +25,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     let place: PostgresLocation
     /// The connection; made again when the server went away and came back.
     private(set) var connection: PostgresConnection
+    /// The answers the connection still owes (touched on its event loop only).
+    private var watch: Watch
     let logger: Logger
     private let readOnly: Bool
     /// Inside `create`: `write` runs in the creating transaction instead of its own.
@@ -32,7 +34,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// A transaction is open (nested use is a programming error).
     private var inTransaction = false
     /// Writes sent and not yet confirmed, in order, with what they write (for messages).
-    private var pending: [(future: EventLoopFuture<PostgresQueryResult>, what: String?)] = []
+    private var pending: [(answer: Answer, what: String?)] = []
     /// Rows written in this transaction and not yet sent.
     var buffer = PostgresWriteBuffer()
     private var closed = false
@@ -55,6 +57,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         logger.logLevel = .critical
         self.logger = logger
         connection = try Self.connect(location, logger: logger)
+        watch = Watch(connection)
     }
 
     /// A writer waits at most this long for the lock (as the SQLite file's 60 s busy timeout),
@@ -193,6 +196,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             if connection.isClosed {
                 _ = try? connection.close().wait()
                 connection = try Self.connect(place, logger: logger)
+                watch = Watch(connection)
                 silence = Silence()
             }
             send(PostgresQuery(unsafeSQL: sql))
@@ -217,10 +221,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         if buffer.holds(reads) { sendBuffer() }
         // A query sent on a connection the server closed would never be answered.
         guard !connection.isClosed else { throw Self.lost(location, "the connection is closed", committing: false) }
-        PostgresStatistics.sent()
-        let future = connection.query(q, logger: logger)
+        let answer = dispatch(q)
         do {
-            return try waitOrClosed(future).rows
+            return try wait(answer).rows
         } catch {
             // A write sent earlier may have failed first (the rest then fail as "aborted").
             try awaitPending()
@@ -234,17 +237,16 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// the message if it fails.
     func send(_ q: PostgresQuery, what: String? = nil) {
         guard !connection.isClosed else {
-            pending.append((connection.eventLoop.makeFailedFuture(ConnectionClosed()), what))
+            pending.append((Answer(failed: ConnectionClosed()), what))
             return
         }
-        PostgresStatistics.sent()
-        pending.append((connection.query(q, logger: logger), what))
+        pending.append((dispatch(q), what))
         if pending.count >= 512 {
             // Bounded memory for long batches: wait for the older half.
             let older = pending.prefix(256)
             pending.removeFirst(256)
             for f in older {
-                do { _ = try waitOrClosed(f.future) } catch { if trimmedFailure == nil { trimmedFailure = (error, f.what) } }
+                do { _ = try wait(f.answer) } catch { if trimmedFailure == nil { trimmedFailure = (error, f.what) } }
             }
         }
     }
@@ -260,9 +262,16 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         if buffer.isFull { sendBuffer() }
     }
 
-    /// Sends the rows held, waits for every write sent; throws the first failure.
+    /// Sends the rows held (as the prepared write statement), waits for every write sent; throws
+    /// the first failure.
     func flush() throws(LedgerError) {
-        sendBuffer()
+        if let (statement, what) = buffer.takePrepared() {
+            if connection.isClosed {
+                pending.append((Answer(failed: ConnectionClosed()), what))
+            } else {
+                pending.append((dispatch(statement), what))
+            }
+        }
         try awaitPending()
     }
 
@@ -273,33 +282,61 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         var first = trimmedFailure
         trimmedFailure = nil
         for f in sent {
-            do { _ = try waitOrClosed(f.future) } catch { if first == nil { first = (error, f.what) } }
+            do { _ = try wait(f.answer) } catch { if first == nil { first = (error, f.what) } }
         }
         if let first { throw Self.map(first.error, location: location, writing: first.what) }
     }
 
-    /// Waits for `future`, or fails when the connection closes first: NIO drops a write that
-    /// reaches a channel already closing, and its answer would never come.
-    /// A server that vanishes without closing the connection (its host lost power; the network
-    /// dropped) would leave it waiting forever, so a wait also ends after the location's answer
-    /// timeout: the connection is closed (a late answer cannot be taken for another query's) and
-    /// the next transaction connects again.
-    func waitOrClosed<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
-        let promise = future.eventLoop.makePromise(of: T.self)
-        future.whenComplete { promise.completeWith($0) }
+    /// Sends `q` on the connection; its answer arrives in the returned `Answer`. One hop to the
+    /// event loop per statement: the query is handed to postgres-nio and its answer watched from
+    /// there, so no future callback, timer or close watch is added from this thread (each would
+    /// be one more wake-up of the event loop, about a tenth of a single append's time).
+    func dispatch(_ q: PostgresQuery) -> Answer {
+        PostgresStatistics.sent()
+        return watch.send(q, on: connection, logger: logger)
+    }
+
+    /// Sends the fixed write statement, prepared on this connection the first time (postgres-nio
+    /// sends Parse once per connection and statement name, then only Bind and Execute).
+    /// postgres-nio offers prepared statements only to async callers: the task runs on the
+    /// connection's event loop (`EventLoopExecutor`), never on the cooperative pool, whose few
+    /// threads may all be blocked in synchronous waits like this one (as under swift-testing or
+    /// a server), and it hands the statement to the connection before its first suspension, so
+    /// statements keep the order they were dispatched in.
+    func dispatch(_ statement: PreparedWrite) -> Answer {
+        PostgresStatistics.sent()
+        let answer = Answer()
         let connection = self.connection
-        connection.closeFuture.whenComplete { _ in promise.fail(ConnectionClosed()) }
-        let timeout = place.answerTimeout
-        let silence = self.silence
-        let (seconds, attoseconds) = timeout.components
-        let timer = future.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
-            silence.set(timeout)
-            promise.fail(NoAnswer(after: timeout))
-            let _: EventLoopFuture<Void> = connection.close()
+        let watch = self.watch
+        let logger = self.logger
+        guard watch.owe(answer) else { return answer }
+        Task(executorPreference: EventLoopExecutor(connection.eventLoop)) {
+            do {
+                // (The overload returning the command tag traps for a statement without rows in
+                // postgres-nio 1.33.2; the rows, none here, are read instead.)
+                for try await _ in try await connection.execute(statement, logger: logger) {}
+                answer.complete(.success(Reply(rows: [], command: "")))
+            } catch {
+                answer.complete(.failure(error))
+            }
+            watch.paid(answer)
         }
-        defer { timer.cancel() }
+        return answer
+    }
+
+    /// Waits for an answer. A server that vanishes without closing the connection (its host lost
+    /// power; the network dropped) would leave it waiting forever, so a wait also ends after the
+    /// location's answer timeout: the connection is closed (a late answer cannot be taken for
+    /// another query's), every answer it owes fails, and the next transaction connects again.
+    func wait(_ answer: Answer) throws -> Reply {
+        let timeout = place.answerTimeout
+        guard let result = answer.wait(timeout: timeout) else {
+            silence.set(timeout)
+            let _: EventLoopFuture<Void> = connection.close()
+            throw NoAnswer(after: timeout)
+        }
         do {
-            return try promise.futureResult.wait()
+            return try result.get()
         } catch {
             // Every query outstanding on a connection closed for silence fails; say why.
             if let after = silence.value { throw NoAnswer(after: after) }
@@ -312,10 +349,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// transaction the server had aborted answers ROLLBACK: nothing was written.
     func commit(creating: Bool) throws(LedgerError) {
         guard !connection.isClosed else { throw Self.lost(location, "the connection closed before COMMIT", committing: false) }
-        let result: PostgresQueryResult
-        PostgresStatistics.sent()
+        let result: Reply
         do {
-            result = try waitOrClosed(connection.query("COMMIT", logger: logger))
+            result = try wait(dispatch("COMMIT"))
         } catch let e as PSQLError where e.code == .server {
             throw Self.map(e, location: location)
         } catch {
@@ -328,8 +364,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             if error is NoAnswer { throw Self.map(error, location: location, committing: true) }
             throw Self.lost(location, String(describing: error), committing: true)
         }
-        guard result.metadata.command == "COMMIT" else {
-            throw LedgerError(.io, "\(location): PostgreSQL rolled the transaction back (\(result.metadata.command)); nothing was written", fault: .rolledBack)
+        guard result.command == "COMMIT" else {
+            throw LedgerError(.io, "\(location): PostgreSQL rolled the transaction back (\(result.command)); nothing was written", fault: .rolledBack)
         }
     }
 
@@ -480,12 +516,115 @@ final class TransactionCache {
     var revisions: [String: UInt64] = [:]
     var keys: [String: KeyRecord?] = [:]
     var entities: [String: [UInt8]?] = [:]
+    /// The log's last entry (nil: not fetched; .some(nil): the log is empty).
+    var last: (index: UInt64, recordedAt: String)??
 }
 
 /// The connection was found closed before a query was sent.
 struct ConnectionClosed: Error {}
 
-/// Whether, and after how long, a connection was given up for silence (set on the event loop).
+/// Runs a task's jobs on a NIO event loop.
+final class EventLoopExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// What the server answered a statement: its rows and its command tag.
+struct Reply: Sendable {
+    var rows: [PostgresRow]
+    var command: String
+}
+
+/// One statement's answer, handed from the event loop to the thread that waits for it.
+final class Answer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Reply, any Error>?
+
+    init() {}
+
+    init(failed error: any Error) { result = .failure(error) }
+
+    /// Keeps the first result (a connection closing fails answers that may also arrive).
+    func complete(_ r: Result<Reply, any Error>) {
+        condition.lock()
+        if result == nil { result = r }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits (without a time limit) and throws a failure.
+    func value() throws {
+        _ = try wait(timeout: .seconds(86_400 * 365))!.get()
+    }
+
+    /// The result, or nil when none came within `timeout`.
+    func wait(timeout: Duration) -> Result<Reply, any Error>? {
+        let (seconds, attoseconds) = timeout.components
+        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil {
+            if !condition.wait(until: deadline) { return result }
+        }
+        return result
+    }
+}
+
+/// The answers a connection still owes, failed all at once when it closes (one close watch per
+/// connection, not one per statement).
+final class Watch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var closed = false
+    private var owed: [ObjectIdentifier: Answer] = [:]
+
+    init(_ connection: PostgresConnection) {
+        connection.closeFuture.whenComplete { [self] _ in
+            let all = lock.withLock {
+                closed = true
+                defer { owed.removeAll() }
+                return owed
+            }
+            for answer in all.values { answer.complete(.failure(ConnectionClosed())) }
+        }
+    }
+
+    /// Notes that the connection owes `answer`; fails it at once (false) when already closed.
+    func owe(_ answer: Answer) -> Bool {
+        let open = lock.withLock {
+            if !closed { owed[ObjectIdentifier(answer)] = answer }
+            return !closed
+        }
+        if !open { answer.complete(.failure(ConnectionClosed())) }
+        return open
+    }
+
+    func paid(_ answer: Answer) {
+        lock.withLock { _ = owed.removeValue(forKey: ObjectIdentifier(answer)) }
+    }
+
+    /// Sends `q` on `connection` (the one watched) in one hop to its event loop.
+    func send(_ q: PostgresQuery, on connection: PostgresConnection, logger: Logger) -> Answer {
+        let answer = Answer()
+        connection.eventLoop.execute { [self] in
+            // NIO drops a write that reaches a channel already closing, and its answer would never
+            // come: the watch fails every answer still owed when the connection closes.
+            guard owe(answer) else { return }
+            connection.query(q, logger: logger).whenComplete { [self] result in
+                paid(answer)
+                answer.complete(result.map { Reply(rows: $0.rows, command: $0.metadata.command) }.mapError { $0 })
+            }
+        }
+        return answer
+    }
+}
+
+/// Whether, and after how long, a connection was given up for silence.
 final class Silence: @unchecked Sendable {
     private let lock = NSLock()
     private var after: Duration?

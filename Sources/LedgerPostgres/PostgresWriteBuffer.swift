@@ -196,7 +196,30 @@ struct PostgresWriteBuffer {
     /// The statement writing every row held (one data-modifying `WITH` clause per table), and
     /// what it writes as messages name it; nil when nothing is held. Empties the buffer.
     mutating func take() -> (query: PostgresQuery, what: String)? {
+        guard let (sql, binds, what) = take(everyTable: false) else { return nil }
+        return (PostgresQuery(unsafeSQL: sql, binds: binds), what)
+    }
+
+    /// The same rows as one statement of a fixed text, every table's clause present (empty arrays
+    /// for the tables without rows): a statement the connection prepares once and then only
+    /// binds and runs (`PreparedWrite`), which saves the server parsing and planning it again on
+    /// every append. Nil when nothing is held. Empties the buffer.
+    mutating func takePrepared() -> (statement: PreparedWrite, what: String)? {
+        guard let (sql, binds, what) = take(everyTable: true) else { return nil }
+        assert(sql == PreparedWrite.sql)
+        return (PreparedWrite(bindings: binds), what)
+    }
+
+    /// The text of the fixed statement (`takePrepared`).
+    static let everyTableSQL: String = {
+        var empty = PostgresWriteBuffer()
+        empty.held.insert(.entries)
+        return empty.take(everyTable: true)!.sql
+    }()
+
+    private mutating func take(everyTable: Bool) -> (sql: String, binds: PostgresBindings, what: String)? {
         guard !held.isEmpty else { return nil }
+        let all = everyTable
         var parts: [String] = []
         var counts: [String] = []
         var binds = PostgresBindings()
@@ -206,7 +229,7 @@ struct PostgresWriteBuffer {
             count += 1
             return "$\(count)::\(type)"
         }
-        if !entryIndex.isEmpty {
+        if all || !entryIndex.isEmpty {
             parts.append(
                 "INSERT INTO entries (idx, recorded_at, event_id, type, subject, signer, leaf, line) SELECT * FROM unnest("
                     + [
@@ -215,19 +238,19 @@ struct PostgresWriteBuffer {
                     ].joined(separator: ", ") + ")")
             counts.append("entries: \(entryIndex.count)")
         }
-        if !merkleIndex.isEmpty {
+        if all || !merkleIndex.isEmpty {
             parts.append(
                 "INSERT INTO merkle (level, idx, hash) SELECT * FROM unnest(\(p(merkleLevel, "integer[]")), \(p(merkleIndex, "bigint[]")), "
                     + "\(p(merkleHash, "bytea[]")))")
             counts.append("merkle: \(merkleIndex.count)")
         }
-        if !bumpOrder.isEmpty {
+        if all || !bumpOrder.isEmpty {
             parts.append(
                 "INSERT INTO subjects (subject, revision) SELECT * FROM unnest(\(p(bumpOrder, "text[]")), \(p(bumpOrder.map { bumps[$0]! }, "bigint[]"))) "
                     + "ON CONFLICT (subject) DO UPDATE SET revision = subjects.revision + excluded.revision")
             counts.append("subjects: \(bumpOrder.count)")
         }
-        if !keys.isEmpty {
+        if all || !keys.isEmpty {
             parts.append(
                 "INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) SELECT k, p, n, r, e, CASE WHEN h THEN v END FROM unnest("
                     + [
@@ -237,7 +260,7 @@ struct PostgresWriteBuffer {
                     ].joined(separator: ", ") + ") AS u(k, p, n, r, e, h, v)")
             counts.append("keys: \(keys.count)")
         }
-        if !revokeOrder.isEmpty {
+        if all || !revokeOrder.isEmpty {
             parts.append(
                 "UPDATE keys SET revoked_at = u.v FROM unnest(\(p(revokeOrder, "text[]")), \(p(revokeOrder.map { revokes[$0]! }, "bigint[]"))) AS u(k, v) "
                     + "WHERE keys.keyid = u.k")
@@ -245,14 +268,14 @@ struct PostgresWriteBuffer {
         }
         let newEntities = entityOrder.filter { !entities[$0]!.replace }
         let replacedEntities = entityOrder.filter { entities[$0]!.replace }
-        for (ids, upsert) in [(newEntities, false), (replacedEntities, true)] where !ids.isEmpty {
+        for (ids, upsert) in [(newEntities, false), (replacedEntities, true)] where all || !ids.isEmpty {
             parts.append(
                 "INSERT INTO entities (id, kind, state) SELECT * FROM unnest(\(p(ids, "text[]")), \(p(ids.map { entities[$0]!.kind }, "text[]")), "
                     + "\(p(ids.map { ByteBuffer(bytes: entities[$0]!.state) }, "bytea[]")))"
                     + (upsert ? " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state" : ""))
         }
         if !entityOrder.isEmpty { counts.append("entities: \(entityOrder.count)") }
-        if !indexOrder.isEmpty {
+        if all || !indexOrder.isEmpty {
             let rows = indexOrder.map { index[$0]! }
             // unnest() of several arrays zips them; each nullable column is a value array and a
             // "present" array.
@@ -279,7 +302,7 @@ struct PostgresWriteBuffer {
                 """)
             counts.append("incident_index: \(indexOrder.count)")
         }
-        if !linkOrder.isEmpty {
+        if all || !linkOrder.isEmpty {
             var incident: [String] = []
             var role: [String] = []
             var other: [String] = []
@@ -293,7 +316,7 @@ struct PostgresWriteBuffer {
             }
             let replaced = linkOrder.filter { links[$0]!.replace }
             let (i, r, o) = (p(incident, "text[]"), p(role, "text[]"), p(other, "text[]"))
-            if !replaced.isEmpty {
+            if all || !replaced.isEmpty {
                 // The replaced incidents' links that are not among their new ones: the new ones
                 // that were there already stay (one statement may not delete and insert a row).
                 parts.append(
@@ -302,16 +325,16 @@ struct PostgresWriteBuffer {
                     AND NOT EXISTS (SELECT 1 FROM unnest(\(i), \(r), \(o)) AS n(i, r, o) WHERE n.i = l.incident AND n.r = l.role AND n.o = l.other)
                     """)
             }
-            if !incident.isEmpty {
+            if all || !incident.isEmpty {
                 parts.append("INSERT INTO incident_links (incident, role, other) SELECT * FROM unnest(\(i), \(r), \(o)) ON CONFLICT DO NOTHING")
             }
             counts.append("incident_links: \(incident.count)" + (replaced.isEmpty ? "" : " (replacing those of \(replaced.count) incidents)"))
         }
-        if !concernEntity.isEmpty {
+        if all || !concernEntity.isEmpty {
             parts.append("INSERT INTO concerns (entity, idx) SELECT * FROM unnest(\(p(concernEntity, "text[]")), \(p(concernIndex, "bigint[]")))")
             counts.append("concerns: \(concernEntity.count)")
         }
-        if !versionID.isEmpty {
+        if all || !versionID.isEmpty {
             parts.append(
                 "INSERT INTO state_versions (id, size, state) SELECT * FROM unnest(\(p(versionID, "text[]")), \(p(versionSize, "bigint[]")), "
                     + "\(p(versionState, "bytea[]")))")
@@ -322,6 +345,18 @@ struct PostgresWriteBuffer {
         let sql =
             parts.count == 1
             ? last : "WITH " + parts.dropLast().enumerated().map { "w\($0.offset) AS (\($0.element))" }.joined(separator: ",\n") + "\n" + last
-        return (PostgresQuery(unsafeSQL: sql, binds: binds), "the transaction's rows (" + counts.joined(separator: ", ") + ")")
+        let named = counts.filter { !$0.hasPrefix("incident_links: 0") && !$0.hasSuffix(": 0") }
+        return (sql, binds, "the transaction's rows (" + named.joined(separator: ", ") + ")")
     }
+}
+
+/// The write statement of a fixed text (`PostgresWriteBuffer.takePrepared`), prepared once per
+/// connection by postgres-nio under this type's name.
+struct PreparedWrite: PostgresPreparedStatement {
+    typealias Row = ()
+    static let name = "incidentledger_write_v1"
+    static var sql: String { PostgresWriteBuffer.everyTableSQL }
+    let bindings: PostgresBindings
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws {}
 }

@@ -239,8 +239,6 @@ public final class Ledger: @unchecked Sendable {
         _ w: any StorageWriter, envelopes: [Envelope], payloads: [EventPayload], prepared: [PreparedEntry?], recordTime: Timestamp,
         known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck, progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> ([AppendOutcome], Tip) {
-        var tip = try loadTip(w)
-        guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
         var outcomes: [AppendOutcome] = []
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
@@ -257,6 +255,9 @@ public final class Ledger: @unchecked Sendable {
             for p in payloads { Self.entityIDs(in: .object(p.body), into: &entities, listed: &listed) }
             try w.prefetch(eventIDs: payloads.map { UUIDv7.parse($0.id)! }, subjects: entities, keyIDs: envelopes.map(\.keyID))
         }
+        // After the prefetch, which also fetches the last entry.
+        var tip = try loadTip(w)
+        guard tip.size > 0 else { throw LedgerError(.notALedger, "\(path) has no genesis entry") }
         for (i, envelope) in envelopes.enumerated() {
             if i % 1024 == 0 { progress?(UInt64(i), UInt64(envelopes.count)) }
             let payload = payloads[i]

@@ -148,9 +148,10 @@ public protocol StorageWriter: StorageReader {
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
     /// Empties every projection table.
     func clearProjections() throws(LedgerError)
-    /// A hint before a batch is checked: the event ids, subjects and signers it will ask about.
-    /// A storage whose every read is a network round trip fetches them in a few queries and
-    /// answers from that (keeping it right as this transaction writes); others ignore it.
+    /// A hint before a batch is checked: the event ids, subjects and signers it will ask about
+    /// (and the log's last entry, which every append reads next). A storage whose every read is
+    /// a network round trip fetches them in one query and answers from that (keeping it right
+    /// as this transaction writes); others ignore it.
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError)
     /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
     /// bodies name among `subjects`; for others it skips that work).

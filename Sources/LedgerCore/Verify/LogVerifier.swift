@@ -336,6 +336,8 @@ public enum Parallel {
 
 /// Processor count.
 public enum System {
-    /// Active processors.
-    public static var activeProcessorCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// Active processors, read once per process: Foundation reads the cgroup files on every
+    /// call (two opens and reads of /sys/fs/cgroup), which cost a single append as much as
+    /// verifying its signature.
+    public static let activeProcessorCount: Int = ProcessInfo.processInfo.activeProcessorCount
 }
