@@ -405,15 +405,8 @@ struct PostgresRows: StorageWriter {
         }
         let distinctKeys = Array(Set(keyIDs))
         for k in distinctKeys { cache.keys[k] = .some(nil) }
-        // One row shape for all five: kind, three texts, two integers, two byte strings.
-        let sql = """
-            SELECT 0::bigint, NULL::text, NULL::text, NULL::text, idx, NULL::bigint, event_id, line FROM entries WHERE event_id = ANY($1::bytea[])
-            UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, state, NULL FROM entities WHERE id = ANY($2::text[])
-            UNION ALL SELECT 2, subject, NULL, NULL, revision, NULL, NULL, NULL FROM subjects WHERE subject = ANY($2::text[])
-            UNION ALL SELECT 3, keyid, name, roles, enrolled_at, revoked_at, public_key, NULL FROM keys WHERE keyid = ANY($3::text[])
-            UNION ALL (SELECT 4, NULL, recorded_at, NULL, idx, NULL, NULL, NULL FROM entries ORDER BY idx DESC LIMIT 1)
-            """
-        for r in try rows(sql, [ids, distinctSubjects, distinctKeys], reads: nil) {
+        let statement = PreparedPrefetch(bindings: PostgresStorage.binds([ids, distinctSubjects, distinctKeys]))
+        for r in try storage.query(prepared: statement).map({ $0.makeRandomAccess() }) {
             switch try count(r, 0) {
             case 0: cache.entries[try bytes(r, 6)] = (try count(r, 4), try bytes(r, 7))
             case 1: cache.entities[try text(r, 1)] = try bytes(r, 6)
@@ -427,10 +420,35 @@ struct PostgresRows: StorageWriter {
         storage.cache = cache
     }
 
+    func prefetchStates(_ ids: [String]) throws(LedgerError) {
+        guard let cache = storage.cache else { return }
+        let missing = Array(Set(ids.filter { cache.entities[$0] == nil }))
+        guard !missing.isEmpty else { return }
+        for id in missing { cache.entities[id] = .some(nil) }
+        for r in try rows("SELECT id, state FROM entities WHERE id = ANY($1::text[])", [missing], reads: [.entities]) {
+            cache.entities[try text(r, 0)] = try bytes(r, 1)
+        }
+    }
+
     func clearProjections() throws(LedgerError) {
         storage.cache?.entities.removeAll()
         // The rows held for them would be deleted at once: they are dropped instead.
         storage.buffer.dropProjections()
         for t in ProjectionTable.allCases { try storage.run(PostgresQuery(unsafeSQL: "DELETE FROM \(t.rawValue)"), reads: []) }
     }
+}
+
+/// The prefetch (`PostgresRows.prefetch`): one row shape for all five kinds of row (kind, three
+/// texts, two integers, two byte strings).
+struct PreparedPrefetch: FixedStatement {
+    static let name = "incidentledger_prefetch_v1"
+    static let sql = """
+        SELECT 0::bigint, NULL::text, NULL::text, NULL::text, idx, NULL::bigint, event_id, line FROM entries WHERE event_id = ANY($1::bytea[])
+        UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, state, NULL FROM entities WHERE id = ANY($2::text[])
+        UNION ALL SELECT 2, subject, NULL, NULL, revision, NULL, NULL, NULL FROM subjects WHERE subject = ANY($2::text[])
+        UNION ALL SELECT 3, keyid, name, roles, enrolled_at, revoked_at, public_key, NULL FROM keys WHERE keyid = ANY($3::text[])
+        UNION ALL (SELECT 4, NULL, recorded_at, NULL, idx, NULL, NULL, NULL FROM entries ORDER BY idx DESC LIMIT 1)
+        """
+
+    let bindings: PostgresBindings
 }

@@ -218,10 +218,19 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// the write buffer are sent first when they touch any of the tables it `reads` (nil: any
     /// table), so that it sees every write of its transaction.
     func query(_ q: PostgresQuery, reads: Set<BufferedTable>? = nil) throws(LedgerError) -> [PostgresRow] {
+        try answered(reads: reads) { dispatch(q) }
+    }
+
+    /// The same for a statement of fixed text, prepared once per connection.
+    func query<S: FixedStatement>(prepared statement: S, reads: Set<BufferedTable>? = nil) throws(LedgerError) -> [PostgresRow] {
+        try answered(reads: reads) { dispatch(statement) }
+    }
+
+    private func answered(reads: Set<BufferedTable>?, _ send: () -> Answer) throws(LedgerError) -> [PostgresRow] {
         if buffer.holds(reads) { sendBuffer() }
         // A query sent on a connection the server closed would never be answered.
         guard !connection.isClosed else { throw Self.lost(location, "the connection is closed", committing: false) }
-        let answer = dispatch(q)
+        let answer = send()
         do {
             return try wait(answer).rows
         } catch {
@@ -296,14 +305,14 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return watch.send(q, on: connection, logger: logger)
     }
 
-    /// Sends the fixed write statement, prepared on this connection the first time (postgres-nio
+    /// Sends a statement of fixed text, prepared on this connection the first time (postgres-nio
     /// sends Parse once per connection and statement name, then only Bind and Execute).
     /// postgres-nio offers prepared statements only to async callers: the task runs on the
     /// connection's event loop (`EventLoopExecutor`), never on the cooperative pool, whose few
     /// threads may all be blocked in synchronous waits like this one (as under swift-testing or
     /// a server), and it hands the statement to the connection before its first suspension, so
     /// statements keep the order they were dispatched in.
-    func dispatch(_ statement: PreparedWrite) -> Answer {
+    func dispatch<S: FixedStatement>(_ statement: S) -> Answer {
         PostgresStatistics.sent()
         let answer = Answer()
         let connection = self.connection
@@ -312,10 +321,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         guard watch.owe(answer) else { return answer }
         Task(executorPreference: EventLoopExecutor(connection.eventLoop)) {
             do {
-                // (The overload returning the command tag traps for a statement without rows in
-                // postgres-nio 1.33.2; the rows, none here, are read instead.)
-                for try await _ in try await connection.execute(statement, logger: logger) {}
-                answer.complete(.success(Reply(rows: [], command: "")))
+                var rows: [PostgresRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                answer.complete(.success(Reply(rows: rows, command: "")))
             } catch {
                 answer.complete(.failure(error))
             }

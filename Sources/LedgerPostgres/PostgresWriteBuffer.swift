@@ -350,13 +350,20 @@ struct PostgresWriteBuffer {
     }
 }
 
-/// The write statement of a fixed text (`PostgresWriteBuffer.takePrepared`), prepared once per
-/// connection by postgres-nio under this type's name.
-struct PreparedWrite: PostgresPreparedStatement {
-    typealias Row = ()
+/// A statement of fixed text, prepared once per connection by postgres-nio under its type's
+/// name (`PostgresStorage.dispatch`); its rows are handed over as they come.
+protocol FixedStatement: PostgresPreparedStatement where Row == PostgresRow {
+    var bindings: PostgresBindings { get }
+}
+
+extension FixedStatement {
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// The write statement (`PostgresWriteBuffer.takePrepared`).
+struct PreparedWrite: FixedStatement {
     static let name = "incidentledger_write_v1"
     static var sql: String { PostgresWriteBuffer.everyTableSQL }
     let bindings: PostgresBindings
-    func makeBindings() throws -> PostgresBindings { bindings }
-    func decodeRow(_ row: PostgresRow) throws {}
 }

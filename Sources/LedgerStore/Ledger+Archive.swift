@@ -63,6 +63,7 @@ final class ProjectionWriter: EntityLookup {
     /// (those entries are already inserted in this transaction).
     private func checkpoint(at size: UInt64) throws(LedgerError) {
         let ids = try ProjectionRows.changedEntities(rows, from: size - interval, below: size)
+        if rows.prefetches { try rows.prefetchStates(ids.filter { overlay[$0] == nil && EntityID.kind(of: $0) != nil }) }
         for id in ids where EntityID.kind(of: id) != nil {
             guard let s = try state(of: id) else { continue }
             versions.append((id, size, Canonical.encode(s)))

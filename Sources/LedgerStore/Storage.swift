@@ -153,6 +153,10 @@ public protocol StorageWriter: StorageReader {
     /// a network round trip fetches them in one query and answers from that (keeping it right
     /// as this transaction writes); others ignore it.
     func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError)
+    /// A hint before the states of `ids` are read one by one (a state checkpoint reads every
+    /// entity changed in the last interval, most of them by earlier transactions): fetched in
+    /// one query by a storage that prefetches, kept with the rest of the transaction's prefetch.
+    func prefetchStates(_ ids: [String]) throws(LedgerError)
     /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
     /// bodies name among `subjects`; for others it skips that work).
     var prefetches: Bool { get }
@@ -160,6 +164,7 @@ public protocol StorageWriter: StorageReader {
 
 extension StorageWriter {
     public func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {}
+    public func prefetchStates(_ ids: [String]) throws(LedgerError) {}
     public var prefetches: Bool { false }
 }
 
