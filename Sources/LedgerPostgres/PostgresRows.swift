@@ -420,6 +420,8 @@ struct PostgresRows: StorageWriter {
         storage.cache = cache
     }
 
+    func sendAhead() { storage.sendAhead() }
+
     func prefetchStates(_ ids: [String]) throws(LedgerError) {
         guard let cache = storage.cache else { return }
         let missing = Array(Set(ids.filter { cache.entities[$0] == nil }))

@@ -274,14 +274,19 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Sends the rows held (as the prepared write statement), waits for every write sent; throws
     /// the first failure.
     func flush() throws(LedgerError) {
-        if let (statement, what) = buffer.takePrepared() {
-            if connection.isClosed {
-                pending.append((Answer(failed: ConnectionClosed()), what))
-            } else {
-                pending.append((dispatch(statement), what))
-            }
-        }
+        sendAhead()
         try awaitPending()
+    }
+
+    /// Sends the rows held as the prepared write statement, without waiting (`flush` or COMMIT
+    /// waits for it; statements keep the order they are dispatched in).
+    func sendAhead() {
+        guard let (statement, what) = buffer.takePrepared() else { return }
+        if connection.isClosed {
+            pending.append((Answer(failed: ConnectionClosed()), what))
+        } else {
+            pending.append((dispatch(statement), what))
+        }
     }
 
     /// Waits for every write sent (not for the rows still held); throws the first failure.
@@ -301,8 +306,21 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// there, so no future callback, timer or close watch is added from this thread (each would
     /// be one more wake-up of the event loop, about a tenth of a single append's time).
     func dispatch(_ q: PostgresQuery) -> Answer {
+        awaitOvertaking()
         PostgresStatistics.sent()
         return watch.send(q, on: connection, logger: logger)
+    }
+
+    /// A prepared statement sent and not yet answered. Its task may reach the connection after a
+    /// statement dispatched later (measured: a ROLLBACK sent after it without waiting ran first,
+    /// and the write then ran on its own and committed), so every statement waits for it first.
+    private var overtakable: Answer?
+
+    private func awaitOvertaking() {
+        guard let earlier = overtakable else { return }
+        overtakable = nil
+        // Its result stays with whoever holds the answer (`pending`, `answered`).
+        _ = try? wait(earlier)
     }
 
     /// Sends a statement of fixed text, prepared on this connection the first time (postgres-nio
@@ -310,11 +328,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// postgres-nio offers prepared statements only to async callers: the task runs on the
     /// connection's event loop (`EventLoopExecutor`), never on the cooperative pool, whose few
     /// threads may all be blocked in synchronous waits like this one (as under swift-testing or
-    /// a server), and it hands the statement to the connection before its first suspension, so
-    /// statements keep the order they were dispatched in.
+    /// a server). The next statement dispatched waits for its answer (`overtakable`).
     func dispatch<S: FixedStatement>(_ statement: S) -> Answer {
+        awaitOvertaking()
         PostgresStatistics.sent()
         let answer = Answer()
+        overtakable = answer
         let connection = self.connection
         let watch = self.watch
         let logger = self.logger
@@ -337,6 +356,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// location's answer timeout: the connection is closed (a late answer cannot be taken for
     /// another query's), every answer it owes fails, and the next transaction connects again.
     func wait(_ answer: Answer) throws -> Reply {
+        if overtakable === answer { overtakable = nil }
         let timeout = place.answerTimeout
         guard let result = answer.wait(timeout: timeout) else {
             silence.set(timeout)

@@ -292,7 +292,9 @@ public final class Ledger: @unchecked Sendable {
             }
         }
         try projection.flush()
-        // Signatures: the background checks, then the keys enrolled within this batch.
+        w.sendAhead()
+        // Signatures: the background checks, then the keys enrolled within this batch (while a
+        // storage over a network stores the rows, which are rolled back if one fails).
         let late: [Int]
         if deferredPositions.count < 16 {
             late = zip(deferredPositions, deferredKeys).filter { !envelopes[$0.0].hasValidSignature(by: $0.1!) }.map(\.0)

@@ -157,6 +157,10 @@ public protocol StorageWriter: StorageReader {
     /// entity changed in the last interval, most of them by earlier transactions): fetched in
     /// one query by a storage that prefetches, kept with the rest of the transaction's prefetch.
     func prefetchStates(_ ids: [String]) throws(LedgerError)
+    /// The transaction's rows are complete: a storage that sends them over a network may send
+    /// them now, so that the server stores them while the caller finishes its own checks (the
+    /// signatures); the transaction still commits only after the caller returns.
+    func sendAhead()
     /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
     /// bodies name among `subjects`; for others it skips that work).
     var prefetches: Bool { get }
@@ -165,6 +169,7 @@ public protocol StorageWriter: StorageReader {
 extension StorageWriter {
     public func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {}
     public func prefetchStates(_ ids: [String]) throws(LedgerError) {}
+    public func sendAhead() {}
     public var prefetches: Bool { false }
 }
 
