@@ -101,7 +101,8 @@ struct PostgresBench: ParsableCommand {
                     "\(S.fmt(bulkRaw)) /s (2-core verify \(S.fmt(S.rate(n, best["rawVerify"]!)))/s + bare batched insert \(S.fmt(S.rate(n, best["rawInsert"]!)))/s)",
                 ratio: S.pct(appendRate / bulkRaw), goal: "≥ 50 %", verdict: appendRate / bulkRaw >= 0.5 ? "met" : "**missed**"))
 
-        let m = durable
+        // As many as the bare commits can do with the rows there are (both sides the same count).
+        let m = min(durable, rows.count)
         for round in 1...rounds {
             keep("rawDurable", try PostgresRawBaselines.durableCommits(rows: Array(rows.prefix(m)), states: Array(states.prefix(m)), url: rawURL))
             let sentBefore = PostgresStatistics.statementsSent
