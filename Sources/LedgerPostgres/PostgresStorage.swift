@@ -25,7 +25,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     let place: PostgresLocation
     /// The connection; made again when the server went away and came back.
     private(set) var connection: PostgresConnection
-    /// The answers the connection still owes (touched on its event loop only).
+    /// The answers the connection still owes (lock-protected: used from this thread and the loop).
     private var watch: Watch
     let logger: Logger
     private let readOnly: Bool
@@ -192,12 +192,16 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             pending.removeAll()
             buffer = PostgresWriteBuffer(rowLimit: place.writeBatchRows)
             trimmedFailure = nil
-            // The server went away since the last transaction (restarted, failed over): connect again.
-            if connection.isClosed {
+            // The server went away since the last transaction (restarted, failed over), or a
+            // prepared statement failed on this connection (postgres-nio then fails every later
+            // use of its name on the connection, e.g. a first prepare refused in an aborted
+            // transaction): connect again.
+            if connection.isClosed || watch.spoiled {
                 _ = try? connection.close().wait()
                 connection = try Self.connect(place, logger: logger)
                 watch = Watch(connection)
                 silence = Silence()
+                overtakable = nil
             }
             send(PostgresQuery(unsafeSQL: sql))
         } catch {
@@ -344,6 +348,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                 for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
                 answer.complete(.success(Reply(rows: rows, command: "")))
             } catch {
+                watch.spoil()
                 answer.complete(.failure(error))
             }
             watch.paid(answer)
@@ -356,6 +361,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// location's answer timeout: the connection is closed (a late answer cannot be taken for
     /// another query's), every answer it owes fails, and the next transaction connects again.
     func wait(_ answer: Answer) throws -> Reply {
+        // The answer comes from the event loop: waiting on it there would never end.
+        precondition(!connection.eventLoop.inEventLoop, "PostgresStorage is synchronous: do not call it on its event loop")
         if overtakable === answer { overtakable = nil }
         let timeout = place.answerTimeout
         guard let result = answer.wait(timeout: timeout) else {
@@ -591,14 +598,18 @@ final class Answer: @unchecked Sendable {
         _ = try wait(timeout: .seconds(86_400 * 365))!.get()
     }
 
-    /// The result, or nil when none came within `timeout`.
+    /// The result, or nil when none came within `timeout` (measured on the monotonic clock: the
+    /// condition's wall-clock deadline only bounds each slice of the wait, so a clock step cannot
+    /// end it early).
     func wait(timeout: Duration) -> Result<Reply, any Error>? {
-        let (seconds, attoseconds) = timeout.components
-        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        let end = ContinuousClock.now + timeout
         condition.lock()
         defer { condition.unlock() }
         while result == nil {
-            if !condition.wait(until: deadline) { return result }
+            let left = end - ContinuousClock.now
+            guard left > .zero else { return nil }
+            let (seconds, attoseconds) = min(left, .seconds(1)).components
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
         }
         return result
     }
@@ -610,6 +621,11 @@ final class Watch: @unchecked Sendable {
     private let lock = NSLock()
     private var closed = false
     private var owed: [ObjectIdentifier: Answer] = [:]
+    private var spoiledFlag = false
+
+    /// A prepared statement failed on this connection: the next transaction connects again.
+    var spoiled: Bool { lock.withLock { spoiledFlag } }
+    func spoil() { lock.withLock { spoiledFlag = true } }
 
     init(_ connection: PostgresConnection) {
         connection.closeFuture.whenComplete { [self] _ in

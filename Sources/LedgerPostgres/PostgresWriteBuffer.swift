@@ -345,7 +345,7 @@ struct PostgresWriteBuffer {
         let sql =
             parts.count == 1
             ? last : "WITH " + parts.dropLast().enumerated().map { "w\($0.offset) AS (\($0.element))" }.joined(separator: ",\n") + "\n" + last
-        let named = counts.filter { !$0.hasPrefix("incident_links: 0") && !$0.hasSuffix(": 0") }
+        let named = counts.filter { !$0.hasSuffix(": 0") }
         return (sql, binds, "the transaction's rows (" + named.joined(separator: ", ") + ")")
     }
 }

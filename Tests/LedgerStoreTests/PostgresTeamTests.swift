@@ -111,6 +111,30 @@ final class PostgresTeamTests {
         #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size)
     }
 
+    @Test("a prepared statement that fails its first preparation on a connection does not spoil the ledger object: the next append works")
+    func failedFirstPrepare() throws {
+        let place = try TestPlace(.postgres, dir: dir)
+        let setup = try StoreFixtures.standardLedger(at: place.location, clock: ManualClock())
+        try setup.close()
+        // A new connection has prepared nothing yet; its first prefetch cannot be prepared while
+        // a table it reads is gone (postgres-nio remembers such a failure for the connection).
+        let l = try Ledger.open(at: place.location)
+        defer { try? l.close() }
+        let size = try l.size()
+        _ = try place.psql("ALTER TABLE keys RENAME TO keys_away")
+        let before = try place.fingerprint()
+        do throws(LedgerError) {
+            _ = try l.append([Fixtures.report(subject: "incident:prepare-1", n: 700)])
+            Issue.record("appended without its keys table")
+        } catch {
+            #expect(error.code == .notALedger, "\(error)")
+        }
+        #expect(try place.fingerprint() == before, "nothing written")
+        _ = try place.psql("ALTER TABLE keys_away RENAME TO keys")
+        #expect(try l.append([Fixtures.report(subject: "incident:prepare-2", n: 701)]).map(\.index) == [size])
+        #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size + 1)
+    }
+
     @Test("a write statement the server refuses names the table and what it wrote; the append (single or batch) rolls back, nothing written")
     func refusedWrite() throws {
         let place = try TestPlace(.postgres, dir: dir)
