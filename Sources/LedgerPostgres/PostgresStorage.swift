@@ -282,8 +282,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         try awaitPending()
     }
 
-    /// Sends the rows held as the prepared write statement, without waiting (`flush` or COMMIT
-    /// waits for it; statements keep the order they are dispatched in).
+    /// Sends the rows held as the prepared write statement, without waiting (`flush` waits for
+    /// it, and any statement dispatched after it waits for it first: `overtakable`).
     func sendAhead() {
         guard let (statement, what) = buffer.takePrepared() else { return }
         if connection.isClosed {
@@ -315,9 +315,11 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return watch.send(q, on: connection, logger: logger)
     }
 
-    /// A prepared statement sent and not yet answered. Its task may reach the connection after a
-    /// statement dispatched later (measured: a ROLLBACK sent after it without waiting ran first,
-    /// and the write then ran on its own and committed), so every statement waits for it first.
+    /// A prepared statement sent and not yet answered. The first time a connection uses one,
+    /// postgres-nio sends Parse and Describe and queues the Execute only when they are answered,
+    /// so a statement dispatched meanwhile runs first (seen: a ROLLBACK sent after the write
+    /// without waiting ran first, and the write then ran on its own and committed). So every
+    /// statement waits for it first.
     private var overtakable: Answer?
 
     private func awaitOvertaking() {
