@@ -249,11 +249,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Sends a write without waiting; `flush` waits for it. `what` names what it writes, for
     /// the message if it fails.
     func send(_ q: PostgresQuery, what: String? = nil) {
-        guard !connection.isClosed else {
-            pending.append((Answer(failed: ConnectionClosed()), what))
-            return
-        }
-        pending.append((dispatch(q), what))
+        pend(what) { dispatch(q) }
         if pending.count >= 512 {
             // Bounded memory for long batches: wait for the older half.
             let older = pending.prefix(256)
@@ -286,11 +282,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// it, and any statement dispatched after it waits for it first: `overtakable`).
     func sendAhead() {
         guard let (statement, what) = buffer.takePrepared() else { return }
-        if connection.isClosed {
-            pending.append((Answer(failed: ConnectionClosed()), what))
-        } else {
-            pending.append((dispatch(statement), what))
-        }
+        pend(what) { dispatch(statement) }
+    }
+
+    /// Adds a write to `pending`; one on a closed connection fails without being sent.
+    private func pend(_ what: String?, _ dispatch: () -> Answer) {
+        pending.append((connection.isClosed ? Answer(failed: ConnectionClosed()) : dispatch(), what))
     }
 
     /// Waits for every write sent (not for the rows still held); throws the first failure.

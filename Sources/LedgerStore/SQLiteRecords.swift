@@ -44,57 +44,6 @@ extension StoredRecord {
     }
 }
 
-/// Column reads by name that throw on a damaged file (a NULL, a value of the wrong type or
-/// range) instead of stopping the process, as GRDB's subscripts would.
-extension Row {
-    func text<C: RawRepresentable>(_ c: C) throws(LedgerError) -> String where C.RawValue == String {
-        do { return try decode(String.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "text") }
-    }
-
-    func optionalText<C: RawRepresentable>(_ c: C) throws(LedgerError) -> String? where C.RawValue == String {
-        do { return try decode(String?.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "text or NULL") }
-    }
-
-    func blob<C: RawRepresentable>(_ c: C) throws(LedgerError) -> Data where C.RawValue == String {
-        do { return try decode(Data.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "a blob") }
-    }
-
-    func bytes<C: RawRepresentable>(_ c: C) throws(LedgerError) -> [UInt8] where C.RawValue == String {
-        do { return try withUnsafeData(named: c.rawValue) { d in d.map { Array($0) } ?? [] } } catch { throw damagedColumn(c.rawValue, "a blob") }
-    }
-
-    func optionalInteger<C: RawRepresentable>(_ c: C) throws(LedgerError) -> Int? where C.RawValue == String {
-        do { return try decode(Int?.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "an integer or NULL") }
-    }
-
-    func count<C: RawRepresentable>(_ c: C) throws(LedgerError) -> UInt64 where C.RawValue == String {
-        let v: Int64
-        do { v = try decode(Int64.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "an integer") }
-        guard v >= 0 else { throw damagedColumn(c.rawValue, "a non-negative integer") }
-        return UInt64(v)
-    }
-
-    func optionalCount<C: RawRepresentable>(_ c: C) throws(LedgerError) -> UInt64? where C.RawValue == String {
-        let v: Int64?
-        do { v = try decode(Int64?.self, forColumn: c.rawValue) } catch { throw damagedColumn(c.rawValue, "an integer or NULL") }
-        guard let v else { return nil }
-        guard v >= 0 else { throw damagedColumn(c.rawValue, "a non-negative integer") }
-        return UInt64(v)
-    }
-
-    /// nil when the column does not hold exactly 32 bytes.
-    func digest<C: RawRepresentable>(_ c: C) -> Digest32? where C.RawValue == String {
-        (try? withUnsafeData(named: c.rawValue) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
-    }
-
-    private func damagedColumn(_ name: String, _ what: String) -> LedgerError {
-        LedgerError(.notALedger, "the ledger file is damaged: column \(name) should hold \(what); run `ledger verify` and restore from a backup")
-    }
-}
-
-/// Clamps a count to SQLite's signed 64-bit integers.
-private func stored(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
-
 /// One `entries` row.
 struct EntryRecord: StoredRecord {
     static let databaseTableName = "entries"
@@ -123,20 +72,12 @@ struct EntryRecord: StoredRecord {
     init(selected row: Row) throws(LedgerError) {
         entry = EntryRow(
             index: try row.count(0), recordedAt: try row.text(1), eventID: Array(try row.blob(2)), type: try row.text(3), subject: try row.text(4),
-            signer: try row.text(5), leaf: Self.digest(row, 6), line: try Self.bytes(row, 7))
-    }
-
-    static func digest(_ r: Row, _ i: Int) -> Digest32? {
-        (try? r.withUnsafeData(atIndex: i) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
-    }
-
-    static func bytes(_ r: Row, _ i: Int) throws(LedgerError) -> [UInt8] {
-        do { return try r.withUnsafeData(atIndex: i) { d in d.map { Array($0) } ?? [] } } catch { throw LedgerError(.notALedger, "\(error)") }
+            signer: try row.text(5), leaf: row.digest(6), line: try row.bytes(7))
     }
 
     var values: [(any DatabaseValueConvertible)?] {
         [
-            stored(entry.index), entry.recordedAt, Data(entry.eventID), entry.type, entry.subject, entry.signer, entry.leaf.map { Data($0.bytes) },
+            SQLiteRows.clamp(entry.index), entry.recordedAt, Data(entry.eventID), entry.type, entry.subject, entry.signer, entry.leaf.map { Data($0.bytes) },
             Data(entry.line),
         ]
     }
@@ -164,7 +105,7 @@ struct MerkleRecord: StoredRecord {
         self.init(level: level, index: try row.count(Columns.idx), hash: row.digest(Columns.hash))
     }
 
-    var values: [(any DatabaseValueConvertible)?] { [level, stored(index), hash.map { Data($0.bytes) }] }
+    var values: [(any DatabaseValueConvertible)?] { [level, SQLiteRows.clamp(index), hash.map { Data($0.bytes) }] }
 }
 
 /// One `subjects` row: how many entries named the subject.
@@ -190,7 +131,7 @@ struct SubjectRecord: StoredRecord {
     /// for every event's subject (DECISIONS 59).
     init(selected row: Row) throws(LedgerError) { self.init(subject: try row.text(0), revision: try row.count(1)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [subject, stored(revision)] }
+    var values: [(any DatabaseValueConvertible)?] { [subject, SQLiteRows.clamp(revision)] }
 }
 
 /// One `keys` row.
@@ -233,7 +174,10 @@ struct KeyRow: StoredRecord {
     }
 
     var values: [(any DatabaseValueConvertible)?] {
-        [key.keyID, Data(key.publicKey.bytes), key.name, key.roles.map(\.rawValue).joined(separator: ","), stored(key.enrolledAt), key.revokedAt.map(stored)]
+        [
+            key.keyID, Data(key.publicKey.bytes), key.name, key.roles.map(\.rawValue).joined(separator: ","), SQLiteRows.clamp(key.enrolledAt),
+            key.revokedAt.map(SQLiteRows.clamp),
+        ]
     }
 }
 
@@ -254,7 +198,7 @@ struct CheckpointRow: StoredRecord {
 
     init(row: Row) throws { self.init(size: try row.count(Columns.size), note: Array(try row.blob(Columns.note))) }
 
-    var values: [(any DatabaseValueConvertible)?] { [stored(size), Data(note)] }
+    var values: [(any DatabaseValueConvertible)?] { [SQLiteRows.clamp(size), Data(note)] }
 }
 
 /// One `meta` row.
@@ -379,7 +323,7 @@ struct ConcernRecord: StoredRecord {
 
     init(row: Row) throws { self.init(entity: try row.text(Columns.entity), index: try row.count(Columns.idx)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [entity, stored(index)] }
+    var values: [(any DatabaseValueConvertible)?] { [entity, SQLiteRows.clamp(index)] }
 }
 
 /// One `state_versions` row: an entity's state after entries 0…size−1.
@@ -401,5 +345,5 @@ struct StateVersionRecord: StoredRecord {
 
     init(row: Row) throws { self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: try row.bytes(Columns.state)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [id, stored(size), Data(state)] }
+    var values: [(any DatabaseValueConvertible)?] { [id, SQLiteRows.clamp(size), Data(state)] }
 }

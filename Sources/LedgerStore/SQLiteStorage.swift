@@ -343,7 +343,7 @@ struct SQLiteRows: StorageWriter {
         out.reserveCapacity(min(limit, 8192))
         // Hot (the fold, export, rebuild): positions 0 and 1 of `entryLineRange` (DECISIONS 59).
         try each(Self.entryLineRange, [Self.clamp(from), Self.clamp(below), limit]) { (r) throws(LedgerError) in
-            out.append((try r.count(0), try EntryRecord.bytes(r, 1)))
+            out.append((try r.count(0), try r.bytes(1)))
         }
         return out
     }
@@ -360,7 +360,7 @@ struct SQLiteRows: StorageWriter {
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
         guard let r = try row("SELECT idx, line FROM entries WHERE event_id = ?", [Data(eventID)]) else { return nil }
         // Per appended event: positions 0 and 1 (DECISIONS 59).
-        return (try r.count(0), try EntryRecord.bytes(r, 1))
+        return (try r.count(0), try r.bytes(1))
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
@@ -379,7 +379,7 @@ struct SQLiteRows: StorageWriter {
     func merkleNodes(level: Int, from: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, hash: Digest32?)] {
         var out: [(index: UInt64, hash: Digest32?)] = []
         try each("SELECT idx, hash FROM merkle WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?", [level, Self.clamp(from), limit]) {
-            (r) throws(LedgerError) in out.append((try r.count(0), EntryRecord.digest(r, 1)))
+            (r) throws(LedgerError) in out.append((try r.count(0), r.digest(1)))
         }
         return out
     }
@@ -416,7 +416,7 @@ struct SQLiteRows: StorageWriter {
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
         // Per folded event: position 0 (DECISIONS 59).
-        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try EntryRecord.bytes(r, 0) }
+        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try r.bytes(0) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
