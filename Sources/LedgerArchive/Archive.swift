@@ -22,27 +22,11 @@ public enum Archive {
     /// Version 2: removing (null) a field whose state defaults to `[]` puts `[]` back (docs/EVENTS.md §5).
     public static let projectionVersion = 2
 
-    /// The kind of entity each archive event type is about (its subject's kind).
-    public static let subjectKind: [String: EntityKind] = [
-        "facility.registered": .facility, "facility.corrected": .facility, "facility.alias-added": .facility,
-        "facility.deconfliction-recorded": .facility,
-        "actor.registered": .actor,
-        "source.registered": .source,
-        "incident.reported": .incident, "incident.corrected": .incident, "incident.source-cited": .incident,
-        "attribution.claimed": .incident, "attribution.assessed": .incident,
-        "casualties.reported": .incident, "casualties.adopted": .incident,
-        "incident.certainty-graded": .incident, "incident.verification-changed": .incident,
-        "incident.merged": .incident, "incident.retracted": .incident, "incident.reinstated": .incident,
-        "aggregate.reported": .aggregate, "aggregate.corrected": .aggregate,
-    ]
-
-    /// The event types that create an entity.
-    static let creating: Set<String> = ["facility.registered", "actor.registered", "source.registered", "incident.reported", "aggregate.reported"]
-
     /// Checks an archive event's subject and body against its schema, without any state.
     /// Types outside the archive (genesis, key events) pass unchecked.
     public static func checkBody(type: String, subject: String, body: JSONObject) throws(LedgerError) {
-        _ = try parse(type: type, subject: subject, body: body)
+        guard let t = EventType(name: type) else { return }
+        _ = try parse(type: t, subject: subject, body: body)
     }
 
     /// Applies one event: checks its body, the rules against the current state (`lookup`), and
@@ -58,7 +42,15 @@ public enum Archive {
     public static func apply(
         type: String, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
-        guard let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
+        guard let t = EventType(name: type) else { return nil }
+        return try apply(type: t, subject: subject, body: body, index: index, lookup: lookup, replay: replay, latestDay: latestDay)
+    }
+
+    /// `apply` for a type already read from the catalogue.
+    public static func apply(
+        type: EventType, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
+    ) throws(LedgerError) -> ArchiveChange? {
+        guard let kind = type.entityKind, let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
         if !replay {
             for m in parsed.mentions {
@@ -72,20 +64,20 @@ public enum Archive {
         }
         let current = try lookup.state(of: subject)
         var state: JSONObject
-        if creating.contains(type) {
+        if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
-            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue)), ("created", .number(String(index)))])
+            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(kind.rawValue)), ("created", .number(String(index)))])
         } else if replay, current == nil {
-            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(subjectKind[type]!.rawValue))])
+            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(kind.rawValue))])
         } else {
-            guard let current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(subjectKind[type]!)) it first") }
+            guard let current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
             state = current
-            if subjectKind[type] == .incident, !replay {
+            if kind == .incident, !replay {
                 let status = state["status"]?.stringValue
                 if status == "merged" {
                     throw LedgerError(.refused, "\(subject) is \(describeStatus(state)); record this on the incident it was merged into")
                 }
-                if status == "retracted", type != "incident.reinstated" {
+                if status == "retracted", type != .incidentReinstated {
                     throw LedgerError(.refused, "\(subject) is retracted; reinstate it before changing it")
                 }
             }
@@ -146,24 +138,24 @@ public enum Archive {
         var mentions: [Mention]
     }
 
-    private static func parse(type: String, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
-        guard let kind = subjectKind[type] else { return nil }
+    private static func parse(type: EventType, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
+        guard let kind = type.entityKind else { return nil }
         guard EntityID.kind(of: subject) == kind else {
             throw LedgerError(
                 .malformed,
-                "field `subject`: \(Grammar.a(type)) \(type) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be "
+                "field `subject`: \(Grammar.a(type.name)) \(type.name) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be "
                     + "`\(kind.rawValue):NAME` (NAME: 1–\(EntityID.maxNameBytes) of A–Z a–z 0–9 . _ -), found \"\(Clip.text(subject))\"")
         }
         var mentions: [Mention] = []
         switch type {
-        case "facility.registered":
+        case .facilityRegistered:
             mentions = try fields(body, FacilityFields.all, extra: ["aliases"])
             if let a = body["aliases"] {
                 for (i, item) in try Schema.array(a, path: "body.aliases", allowEmpty: true, max: 100).enumerated() {
                     try alias(item, path: "body.aliases[\(i)]")
                 }
             }
-        case "incident.reported":
+        case .incidentReported:
             mentions = try fields(body, IncidentFields.all, extra: ["sources"])
             if let s = body["sources"] {
                 var seen = Set<String>()
@@ -173,30 +165,30 @@ public enum Archive {
                     mentions.append(Mention(id: id, kind: .source, field: "body.sources[\(i)]"))
                 }
             }
-        case "facility.corrected":
+        case .facilityCorrected:
             mentions = try correction(body, FacilityFields.all, entity: "facilities")
-        case "incident.corrected":
+        case .incidentCorrected:
             mentions = try correction(body, IncidentFields.all, entity: "incidents")
-        case "aggregate.reported":
+        case .aggregateReported:
             mentions = try fields(body, AggregateFields.all, extra: [])
             if mentions.contains(where: { $0.id == subject }) {
                 throw BodyReader.error("body.partOf", "an aggregate cannot be part of itself")
             }
-        case "aggregate.corrected":
+        case .aggregateCorrected:
             mentions = try correction(body, AggregateFields.all, entity: "aggregates")
             if mentions.contains(where: { $0.id == subject }) {
                 throw BodyReader.error("body.changes.partOf", "an aggregate cannot be part of itself")
             }
-        case "facility.alias-added":
+        case .facilityAliasAdded:
             let r = try BodyReader(body, path: "body", allowed: ["alias"])
             try alias(try r.value("alias"), path: "body.alias")
-        case "facility.deconfliction-recorded":
+        case .facilityDeconflictionRecorded:
             let r = try BodyReader(body, path: "body", allowed: ["sharedWith", "sharedOn", "coordinates", "note"])
             _ = try r.text("sharedWith", max: 300)
             _ = try Schema.edtf(try r.value("sharedOn"), path: "body.sharedOn")
             if let c = body["coordinates"] { try PlaceSchema.coordinates(c, path: "body.coordinates") }
             _ = try r.text("note", max: 2000, required: false)
-        case "actor.registered":
+        case .actorRegistered:
             let r = try BodyReader(body, path: "body", allowed: ["names", "type", "country", "partOf", "note"])
             _ = try Schema.languageTexts(try r.value("names"), path: "body.names", max: 300)
             _ = try r.choice("type", Vocabulary.actorTypes)
@@ -210,7 +202,7 @@ public enum Archive {
                 mentions.append(Mention(id: p, kind: .actor, field: "body.partOf"))
             }
             if let n = body["note"] { _ = try Schema.languageTexts(n, path: "body.note", max: 5000) }
-        case "source.registered":
+        case .sourceRegistered:
             let r = try BodyReader(body, path: "body", allowed: ["publisher", "title", "lang", "type", "url", "published", "archivedSha256"])
             _ = try r.text("publisher", max: 300)
             _ = try r.text("title", max: 1000)
@@ -219,13 +211,13 @@ public enum Archive {
             if let u = body["url"] { _ = try Schema.url(u, path: "body.url") }
             if let d = body["published"] { _ = try Schema.edtf(d, path: "body.published") }
             if let h = body["archivedSha256"] { _ = try Schema.sha256Hex(h, path: "body.archivedSha256") }
-        case "incident.source-cited":
+        case .incidentSourceCited:
             let r = try BodyReader(body, path: "body", allowed: ["source", "locator", "note"])
             let s = try r.ref("source", .source)!
             mentions.append(Mention(id: s, kind: .source, field: "body.source"))
             _ = try r.text("locator", max: 300, required: false)
             _ = try r.text("note", max: 2000, required: false)
-        case "attribution.claimed":
+        case .attributionClaimed:
             let r = try BodyReader(
                 body, path: "body", allowed: ["claimant", "perpetrator", "stance", "basis", "source", "claimedOn", "statement", "alternative"])
             let claimant = try r.value("claimant")
@@ -240,13 +232,13 @@ public enum Archive {
             if let d = body["claimedOn"] { _ = try Schema.edtf(d, path: "body.claimedOn") }
             _ = try r.text("statement", max: 2000, required: false)
             _ = try r.text("alternative", max: 2000, required: false)
-        case "attribution.assessed":
+        case .attributionAssessed:
             let r = try BodyReader(body, path: "body", allowed: ["perpetrator", "confidence", "rationale"])
             let p = try r.value("perpetrator")
             if p != .null { mentions += try perpetrator(p, path: "body.perpetrator") }
             _ = try r.choice("confidence", Vocabulary.confidences)
             _ = try r.text("rationale", max: 5000)
-        case "casualties.reported":
+        case .casualtiesReported:
             let r = try BodyReader(body, path: "body", allowed: ["source", "category", "min", "max", "asOf", "note"])
             let s = try r.ref("source", .source)!
             mentions.append(Mention(id: s, kind: .source, field: "body.source"))
@@ -254,30 +246,30 @@ public enum Archive {
             try range(r)
             if let d = body["asOf"] { _ = try Schema.edtf(d, path: "body.asOf") }
             _ = try r.text("note", max: 2000, required: false)
-        case "casualties.adopted":
+        case .casualtiesAdopted:
             let r = try BodyReader(body, path: "body", allowed: ["category", "min", "max", "rule", "note"])
             _ = try r.choice("category", Vocabulary.casualtyCategories)
             try range(r)
             _ = try r.choice("rule", Vocabulary.adoptionRules)
             _ = try r.text("note", max: 2000, required: false)
-        case "incident.certainty-graded":
+        case .incidentCertaintyGraded:
             let r = try BodyReader(body, path: "body", allowed: ["certainty", "reason"])
             _ = try r.choice("certainty", Vocabulary.certainties)
             _ = try r.text("reason", max: 2000)
-        case "incident.verification-changed":
+        case .incidentVerificationChanged:
             let r = try BodyReader(body, path: "body", allowed: ["to", "reason"])
             _ = try r.choice("to", Vocabulary.verificationStates)
             _ = try r.text("reason", max: 2000)
-        case "incident.merged":
+        case .incidentMerged:
             let r = try BodyReader(body, path: "body", allowed: ["into", "reason"])
             let into = try r.ref("into", .incident)!
             guard into != subject else { throw BodyReader.error("body.into", "an incident cannot be merged into itself") }
             // The survivor is checked in `fold`, which names a merge cycle precisely.
             _ = try r.text("reason", max: 2000)
-        case "incident.retracted", "incident.reinstated":
+        case .incidentRetracted, .incidentReinstated:
             let r = try BodyReader(body, path: "body", allowed: ["reason"])
             _ = try r.text("reason", max: 2000)
-        default:
+        case .genesis, .keyEnrolled, .keyRevoked:
             return nil
         }
         return Parsed(mentions: mentions)

@@ -22,6 +22,20 @@ public struct ArchiveState: EntityLookup, Sendable {
     @discardableResult
     /// `latestDay` (`Archive.latestDay(recordedAt:)` of the entry's record time), when given, also checks the date rule.
     public mutating func apply(type: String, subject: String, body: JSONObject, index: UInt64, latestDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
+        guard let t = EventType(name: type) else { return nil }
+        return try apply(type: t, subject: subject, body: body, index: index, latestDay: latestDay)
+    }
+
+    /// Applies one signed event (its type as read from the catalogue when it was decoded).
+    @discardableResult
+    public mutating func apply(_ p: EventPayload, index: UInt64, latestDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
+        guard let t = p.eventType else { return nil }
+        return try apply(type: t, subject: p.subject, body: p.body, index: index, latestDay: latestDay)
+    }
+
+    /// `apply` for a type already read from the catalogue.
+    @discardableResult
+    public mutating func apply(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
         guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, latestDay: latestDay)
         else {
             return nil

@@ -161,7 +161,7 @@ extension History {
         for (offset, e) in entries.enumerated() {
             let before = try state.state(of: id)
             do throws(LedgerError) {
-                try state.apply(type: e.payload.type, subject: e.payload.subject, body: e.payload.body, index: e.index)
+                try state.apply(e.payload, index: e.index)
             } catch { throw error.at(e.index) }
             let changes = diff(before, try state.state(of: id))
             if e.payload.subject == id || !changes.isEmpty { out.append(Revision(offset: offset, changes: changes)) }

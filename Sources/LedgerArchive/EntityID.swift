@@ -1,10 +1,4 @@
-/// The kinds of archive entity. Each entity is a subject of the log; its id says its kind.
-public enum EntityKind: String, Sendable, CaseIterable {
-    case incident, facility, actor, source
-    /// A count published by a monitoring group ("583 attacks since 2011"), recorded as what it is
-    /// rather than split into incidents.
-    case aggregate
-}
+import LedgerCore
 
 /// Entity ids: `KIND:NAME`, e.g. `incident:2019-05-05-kafranabl-surgical`, `facility:m10`.
 /// NAME is 1–`maxNameBytes` of `A–Z a–z 0–9 . _ -`, so every id is also a valid log subject.

@@ -25,11 +25,11 @@ enum EmptyArrayDefaults {
     static let facility = names(FacilityFields.all)
     static let aggregate = names(AggregateFields.all)
 
-    static func fields(for correctionType: String) -> Set<String> {
+    static func fields(for correctionType: EventType) -> Set<String> {
         switch correctionType {
-        case "incident.corrected": return incident
-        case "facility.corrected": return facility
-        case "aggregate.corrected": return aggregate
+        case .incidentCorrected: return incident
+        case .facilityCorrected: return facility
+        case .aggregateCorrected: return aggregate
         default: return []
         }
     }

@@ -4,22 +4,22 @@ extension Archive {
     /// How each event type changes its subject's state (and, for a merge, the survivor's).
     /// The body has passed its schema; the domain rules that need the state are checked here.
     static func fold(
-        type: String, subject: String, body: JSONObject, index: UInt64, state s: inout JSONObject, lookup: some EntityLookup, replay: Bool,
+        type: EventType, subject: String, body: JSONObject, index: UInt64, state s: inout JSONObject, lookup: some EntityLookup, replay: Bool,
         extra: inout [(id: String, state: JSONObject)]
     ) throws(LedgerError) {
         let entry = JSONValue.number(String(index))
         switch type {
-        case "facility.registered":
+        case .facilityRegistered:
             copy(body, into: &s)
             if s["aliases"] == nil { s["aliases"] = .array([]) }
             if s["operators"] == nil { s["operators"] = .array([]) }
             s["deconfliction"] = .array([])
-        case "actor.registered", "source.registered":
+        case .actorRegistered, .sourceRegistered:
             copy(body, into: &s)
-        case "aggregate.reported":
+        case .aggregateReported:
             copy(body, into: &s)
             if s["includes"] == nil { s["includes"] = .array([]) }
-        case "incident.reported":
+        case .incidentReported:
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where s[key] == nil { s[key] = .array([]) }
             let cited = body["sources"]?.arrayValue ?? []
@@ -30,7 +30,7 @@ extension Archive {
             s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string("unverified"))]))
             s["status"] = .string("active")
             s["absorbed"] = .array([])
-        case "facility.corrected", "incident.corrected", "aggregate.corrected":
+        case .facilityCorrected, .incidentCorrected, .aggregateCorrected:
             let changes = body["changes"]!.objectValue!
             // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
             let emptyDefaults = EmptyArrayDefaults.fields(for: type)
@@ -49,10 +49,10 @@ extension Archive {
                     s[m.key] = m.value
                 }
             }
-            if type == "aggregate.corrected", !replay, let parent = changes["partOf"]?.stringValue {
+            if type == .aggregateCorrected, !replay, let parent = changes["partOf"]?.stringValue {
                 try checkPartOf(parent, subject: subject, lookup: lookup)
             }
-        case "facility.alias-added":
+        case .facilityAliasAdded:
             let alias = body["alias"]!.objectValue!
             var aliases = s["aliases"]?.arrayValue ?? []
             if !replay,
@@ -64,33 +64,33 @@ extension Archive {
             }
             aliases.append(.object(alias))
             s["aliases"] = .array(aliases)
-        case "facility.deconfliction-recorded":
+        case .facilityDeconflictionRecorded:
             append(body, entry: entry, to: "deconfliction", in: &s)
-        case "incident.source-cited":
+        case .incidentSourceCited:
             let cited = s["sources"]?.arrayValue ?? []
             if !replay, cited.contains(where: { $0.objectValue?["source"] == body["source"] && $0.objectValue?["locator"] == body["locator"] }) {
                 throw Archive.ruleError("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
             }
             append(body, entry: entry, to: "sources", in: &s)
-        case "attribution.claimed":
+        case .attributionClaimed:
             append(body, entry: entry, to: "claims", in: &s)
-        case "attribution.assessed":
+        case .attributionAssessed:
             s["assessment"] = .object(with(body, entry: entry))
-        case "casualties.reported":
+        case .casualtiesReported:
             append(body, entry: entry, to: "casualtyReports", in: &s)
-        case "casualties.adopted":
+        case .casualtiesAdopted:
             var adopted = s["casualties"]?.objectValue ?? JSONObject()
             var figure = with(body, entry: entry)
             figure["category"] = nil
             adopted[body["category"]!.stringValue!] = .object(figure)
             s["casualties"] = .object(adopted)
-        case "incident.certainty-graded":
+        case .incidentCertaintyGraded:
             let grade = body["certainty"]!
             if !replay, s["certainty"]?.objectValue?["grade"] == grade {
                 throw Archive.ruleError("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
             }
             s["certainty"] = .object(JSONObject(uniqueMembers: [("grade", grade), ("reason", body["reason"]!), ("entry", entry)]))
-        case "incident.verification-changed":
+        case .incidentVerificationChanged:
             let to = body["to"]!.stringValue!
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
             if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(to) {
@@ -98,7 +98,7 @@ extension Archive {
                 throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
             }
             s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string(to)), ("reason", body["reason"]!), ("entry", entry)]))
-        case "incident.merged":
+        case .incidentMerged:
             let into = body["into"]!.stringValue!
             if var survivor = try lookup.state(of: into) {
                 if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
@@ -113,16 +113,16 @@ extension Archive {
             s["status"] = .string("merged")
             s["mergedInto"] = .string(into)
             s["merge"] = .object(JSONObject(uniqueMembers: [("into", .string(into)), ("reason", body["reason"]!), ("entry", entry)]))
-        case "incident.retracted":
+        case .incidentRetracted:
             s["status"] = .string("retracted")
             s["retraction"] = .object(with(body, entry: entry))
-        case "incident.reinstated":
+        case .incidentReinstated:
             if !replay, s["status"]?.stringValue != "retracted" {
                 throw LedgerError(.refused, "\(subject) is not retracted, so it cannot be reinstated")
             }
             s["status"] = .string("active")
             s["retraction"] = nil
-        default:
+        case .genesis, .keyEnrolled, .keyRevoked:
             break
         }
     }

@@ -97,9 +97,9 @@ struct ArchiveBench: ParsableCommand {
             if let e = try? EntryLine(bytes: l), let p = try? EventPayload(bytes: e.envelope.payload, requireNFC: false) { payloads.append((UInt64(j), p)) }
         }
         var folded = ArchiveState()
-        let tFold = try Self.time { for (j, p) in payloads { try folded.apply(type: p.type, subject: p.subject, body: p.body, index: j) } }
+        let tFold = try Self.time { for (j, p) in payloads { try folded.apply(p, index: j) } }
         var replayed = ArchiveState(only: [])
-        let tReplay = try Self.time { for (j, p) in payloads { try replayed.apply(type: p.type, subject: p.subject, body: p.body, index: j) } }
+        let tReplay = try Self.time { for (j, p) in payloads { try replayed.apply(p, index: j) } }
         var encodedBytes = 0
         let tEncode = Self.time { for id in folded.sortedIDs { encodedBytes += Canonical.encode(folded.entities[id]!).count } }
         print(

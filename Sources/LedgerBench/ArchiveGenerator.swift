@@ -220,7 +220,7 @@ struct ArchiveGenerator {
         for (k, e) in events.enumerated() {
             rows.append(EntryLine(index: UInt64(k + setup), recordedAt: recordedAt, envelope: e).encoded())
             let pl = try EventPayload(bytes: e.payload)
-            _ = try fold.apply(type: pl.type, subject: pl.subject, body: pl.body, index: UInt64(k))
+            _ = try fold.apply(pl, index: UInt64(k))
             states.append((pl.subject, Canonical.encode(fold.entities[pl.subject]!)))
         }
         return (rows, states)

@@ -112,7 +112,7 @@ struct LogBench: ParsableCommand {
         let states: [(id: String, state: [UInt8])] = events.enumerated().map { i, e in
             let p = try! EventPayload(bytes: e.payload)
             var archive = ArchiveState()
-            _ = try! archive.apply(type: p.type, subject: p.subject, body: p.body, index: UInt64(i))
+            _ = try! archive.apply(p, index: UInt64(i))
             return (p.subject, Canonical.encode(archive.entities[p.subject]!))
         }
         let adminDescriptor = KeyDescriptor(publicKey: admin.publicKey, name: "Bench admin (demo key)", roles: [.admin])

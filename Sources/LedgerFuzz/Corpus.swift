@@ -263,7 +263,7 @@ final class Corpus {
     lazy var parsedMappings: [CSVMapping] = Corpus.csvMappings.compactMap { try? CSVMapping.parse(Array($0.utf8), name: "m.json") }
 
     /// Archive payloads: every archive event as a payload (what `archive-body` mutates).
-    lazy var archivePayloads: [[UInt8]] = payloads.filter { Archive.subjectKind[$0.payload.type] != nil }.map { $0.payload.encoded() }
+    lazy var archivePayloads: [[UInt8]] = payloads.filter { $0.payload.eventType?.entityKind != nil }.map { $0.payload.encoded() }
 
     /// Extra seeds read from a real export bag (`--bundle DIR`), by kind.
     var bundleLines: [[UInt8]] = []

@@ -372,7 +372,7 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
                 let p = try EventPayload(bytes: b)
                 try Archive.checkBody(type: p.type, subject: p.subject, body: p.body)
                 var state = base
-                if let change = try? state.apply(type: p.type, subject: p.subject, body: p.body, index: 100) {
+                if let change = try? state.apply(p, index: 100) {
                     for (_, s) in change.changed where s["entity"]?.stringValue == "incident" { _ = IncidentIndexRow(s) }
                 }
                 return .accepted

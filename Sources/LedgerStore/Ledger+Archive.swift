@@ -43,9 +43,9 @@ final class ProjectionWriter: EntityLookup {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
         absent = subjectIsNew ? payload.subject : nil
         defer { absent = nil }
-        guard
+        guard let type = payload.eventType,
             let change = try Archive.apply(
-                type: payload.type, subject: payload.subject, body: payload.body, index: index, lookup: self,
+                type: type, subject: payload.subject, body: payload.body, index: index, lookup: self,
                 latestDay: Archive.latestDay(recordedAt: recordTime))
         else {
             return
@@ -99,7 +99,7 @@ enum ProjectionRows {
     /// merge among them: the entities those entries changed (plus key ids, which are no entities).
     static func changedEntities(_ rows: any StorageReader, from: UInt64, below: UInt64?) throws(LedgerError) -> Set<String> {
         var ids = try rows.subjects(from: from, below: below ?? UInt64.max)
-        for line in try rows.entryLines(type: "incident.merged", from: from, below: below ?? UInt64.max) {
+        for line in try rows.entryLines(type: EventType.incidentMerged.name, from: from, below: below ?? UInt64.max) {
             let entry = try EntryLine(bytes: line)
             if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
         }
@@ -209,7 +209,7 @@ extension Ledger {
         var state = ArchiveState(only: [id], states: seed)
         for (row, payload) in zip(rows, try decodePayloads(rows)) {
             do throws(LedgerError) {
-                try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: row.index)
+                try state.apply(payload, index: row.index)
             } catch { throw error.at(row.index) }
         }
         return try state.state(of: id)
@@ -255,7 +255,7 @@ extension Ledger {
         var touched = Set<String>()
         for (_, p, _) in payloads where EntityID.kind(of: p.subject) != nil {
             touched.insert(p.subject)
-            if p.type == "incident.merged", let into = p.body["into"]?.stringValue { touched.insert(into) }
+            if p.eventType == .incidentMerged, let into = p.body["into"]?.stringValue { touched.insert(into) }
         }
         var seed: [String: JSONObject] = [:]
         var untouched: [(id: String, state: [UInt8])] = []
@@ -265,7 +265,7 @@ extension Ledger {
         }
         var state = ArchiveState(only: touched, states: seed)
         for (index, p, _) in payloads {
-            do throws(LedgerError) { try state.apply(type: p.type, subject: p.subject, body: p.body, index: index) } catch { throw error.at(index) }
+            do throws(LedgerError) { try state.apply(p, index: index) } catch { throw error.at(index) }
         }
         return (untouched, state.entities)
     }
@@ -359,7 +359,7 @@ extension Ledger {
                 }
                 let change: ArchiveChange?
                 do throws(LedgerError) {
-                    change = try state.apply(type: payload.type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
+                    change = try state.apply(payload, index: index, latestDay: latestDay)
                 } catch {
                     throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
                 }

@@ -38,11 +38,11 @@ public enum EventRules {
         guard payload.ledger == origin else {
             throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
         }
-        if payload.type == EventTypes.genesis {
-            throw LedgerError(.refused, "ledger.genesis may only be entry 0")
-        }
-        guard let role = EventTypes.requiredRole[payload.type] else {
+        guard let type = payload.eventType else {
             throw LedgerError(.refused, "unknown event type \"\(payload.type)\"")
+        }
+        guard let role = type.role else {
+            throw LedgerError(.refused, "ledger.genesis may only be entry 0")
         }
         guard let signer = try state.key(envelope.keyID) else {
             throw LedgerError(.refused, "unknown key \(envelope.keyID): it is not enrolled in this ledger")
@@ -69,8 +69,8 @@ public enum EventRules {
                     + "and sign again")
         }
         var effect: KeyEffect?
-        switch payload.type {
-        case EventTypes.keyEnrolled:
+        switch payload.eventType {
+        case .keyEnrolled:
             let d = try KeyDescriptor(json: payload.body, field: "body")
             guard payload.subject == d.keyID else {
                 throw .malformed("subject", "must be the enrolled key's id \(d.keyID)")
@@ -79,7 +79,7 @@ public enum EventRules {
                 throw LedgerError(.refused, "key \(d.keyID) is already enrolled (as \(existing.name)); a key id is enrolled once")
             }
             effect = .enroll(KeyRecord(keyID: d.keyID, publicKey: d.publicKey, name: d.name, roles: d.roles, enrolledAt: index))
-        case EventTypes.keyRevoked:
+        case .keyRevoked:
             try Fields.requireExactly(payload.body, ["reason"], in: "body")
             let reason = try Fields.string(payload.body, "reason", in: "body")
             guard !reason.isAllWhiteSpace else { throw .malformed("body.reason", "must say why the key is revoked") }
@@ -112,7 +112,7 @@ public enum EventRules {
     }
 
     private static func checkGenesis(envelope: Envelope, payload: EventPayload, verifySignature: Bool) throws(LedgerError) -> Decision {
-        guard payload.type == EventTypes.genesis else {
+        guard payload.eventType == .genesis else {
             throw LedgerError(.refused, "entry 0 must be a ledger.genesis event, found \(payload.type)")
         }
         try Fields.requireExactly(payload.body, ["admin"], in: "body")

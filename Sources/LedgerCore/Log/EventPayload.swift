@@ -11,7 +11,12 @@ public struct EventPayload: Sendable, Equatable {
     /// UUIDv7, lowercase; the idempotency key.
     public var id: String
     /// Event type, e.g. `incident.reported`.
-    public var type: String
+    public var type: String {
+        didSet { eventType = EventType(name: type) }
+    }
+    /// The type's row in the catalogue, read once from `type`; nil for a name the catalogue
+    /// does not have (which the log refuses).
+    public private(set) var eventType: EventType?
     /// The entity the event is about.
     public var subject: String
     /// The subject's revision the author saw (0 to create).
@@ -25,6 +30,7 @@ public struct EventPayload: Sendable, Equatable {
         self.ledger = ledger
         self.id = id
         self.type = type
+        self.eventType = EventType(name: type)
         self.subject = subject
         self.expects = expects
         self.signedAt = signedAt
@@ -61,6 +67,7 @@ public struct EventPayload: Sendable, Equatable {
         guard EventPayload.isValidType(type) else {
             throw .malformed("type", "must look like `noun.verb` (lowercase letters, digits, '-' and '.')")
         }
+        eventType = EventType(name: type)
         subject = try Fields.string(object, "subject", in: "")
         guard EventPayload.isValidSubject(subject) else {
             throw .malformed("subject", "must be 1–128 characters of A–Z a–z 0–9 . _ : -")
