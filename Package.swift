@@ -31,7 +31,10 @@ let package = Package(
         // SQLite storage through GRDB: the only module importing GRDB.
         .target(
             name: "LedgerStore",
-            dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // The PostgreSQL storage on postgres-nio: the only module importing PostgresNIO.
         .target(

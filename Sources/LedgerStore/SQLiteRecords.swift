@@ -18,7 +18,7 @@ import LedgerCrypto
 protocol StoredRecord: FetchableRecord, PersistableRecord
 where Columns: ColumnExpression & CaseIterable & RawRepresentable, Columns.RawValue == String {
     /// The values, in `Columns.allCases` order.
-    var values: [(any DatabaseValueConvertible)?] { get }
+    var values: [SQLiteValue] { get }
 }
 
 extension StoredRecord {
@@ -37,10 +37,10 @@ extension StoredRecord {
     }
 
     /// The values as statement arguments, in `Columns` order.
-    var arguments: StatementArguments { StatementArguments(values.map { $0?.databaseValue ?? .null }) }
+    var arguments: StatementArguments { StatementArguments(values.map(\.databaseValue)) }
 
     func encode(to container: inout PersistenceContainer) throws {
-        for (column, value) in zip(Columns.allCases, values) { container[column.rawValue] = value }
+        for (column, value) in zip(Columns.allCases, values) { container[column.rawValue] = value.databaseValue }
     }
 }
 
@@ -75,10 +75,10 @@ struct EntryRecord: StoredRecord {
             signer: try row.text(5), leaf: row.digest(6), line: try row.bytes(7))
     }
 
-    var values: [(any DatabaseValueConvertible)?] {
+    var values: [SQLiteValue] {
         [
-            SQLiteRows.clamp(entry.index), entry.recordedAt, Data(entry.eventID), entry.type, entry.subject, entry.signer, entry.leaf.map { Data($0.bytes) },
-            Data(entry.line),
+            .count(entry.index), .text(entry.recordedAt), .blob(entry.eventID), .text(entry.type), .text(entry.subject), .text(entry.signer),
+            .bytes(entry.leaf?.bytes), .blob(entry.line),
         ]
     }
 }
@@ -105,7 +105,7 @@ struct MerkleRecord: StoredRecord {
         self.init(level: level, index: try row.count(Columns.idx), hash: row.digest(Columns.hash))
     }
 
-    var values: [(any DatabaseValueConvertible)?] { [level, SQLiteRows.clamp(index), hash.map { Data($0.bytes) }] }
+    var values: [SQLiteValue] { [.int(level), .count(index), .bytes(hash?.bytes)] }
 }
 
 /// One `subjects` row: how many entries named the subject.
@@ -131,7 +131,7 @@ struct SubjectRecord: StoredRecord {
     /// for every event's subject (DECISIONS 59).
     init(selected row: Row) throws(LedgerError) { self.init(subject: try row.text(0), revision: try row.count(1)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [subject, SQLiteRows.clamp(revision)] }
+    var values: [SQLiteValue] { [.text(subject), .count(revision)] }
 }
 
 /// One `keys` row.
@@ -173,10 +173,10 @@ struct KeyRow: StoredRecord {
         return KeyRecord(keyID: keyID, publicKey: pk, name: name, roles: roles, enrolledAt: enrolledAt, revokedAt: revokedAt)
     }
 
-    var values: [(any DatabaseValueConvertible)?] {
+    var values: [SQLiteValue] {
         [
-            key.keyID, Data(key.publicKey.bytes), key.name, key.roles.map(\.rawValue).joined(separator: ","), SQLiteRows.clamp(key.enrolledAt),
-            key.revokedAt.map(SQLiteRows.clamp),
+            .text(key.keyID), .blob(key.publicKey.bytes), .text(key.name), .text(key.roles.map(\.rawValue).joined(separator: ",")), .count(key.enrolledAt),
+            .count(key.revokedAt),
         ]
     }
 }
@@ -198,7 +198,7 @@ struct CheckpointRow: StoredRecord {
 
     init(row: Row) throws { self.init(size: try row.count(Columns.size), note: Array(try row.blob(Columns.note))) }
 
-    var values: [(any DatabaseValueConvertible)?] { [SQLiteRows.clamp(size), Data(note)] }
+    var values: [SQLiteValue] { [.count(size), .blob(note)] }
 }
 
 /// One `meta` row.
@@ -217,7 +217,7 @@ struct MetaRow: StoredRecord {
 
     init(row: Row) throws { self.init(key: try row.text(Columns.key), value: try row.text(Columns.value)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [key, value] }
+    var values: [SQLiteValue] { [.text(key), .text(value)] }
 }
 
 /// One `entities` row: an entity's current state as canonical JSON.
@@ -241,7 +241,7 @@ struct EntityRecord: StoredRecord {
 
     init(row: Row) throws { self.init(id: try row.text(Columns.id), kind: try row.text(Columns.kind), state: try row.bytes(Columns.state)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [id, kind, Data(state)] }
+    var values: [SQLiteValue] { [.text(id), .text(kind), .blob(state)] }
 }
 
 /// One `incident_index` row: what the incident filter searches.
@@ -279,7 +279,9 @@ struct IncidentIndexRecord: StoredRecord {
         verification = try r.text(Columns.verification)
     }
 
-    var values: [(any DatabaseValueConvertible)?] { [id, earliest, latest, admin1, admin2, town, status, certainty, verification] }
+    var values: [SQLiteValue] {
+        [.text(id), .int(earliest), .int(latest), .string(admin1), .string(admin2), .string(town), .text(status), .string(certainty), .text(verification)]
+    }
 }
 
 /// One `incident_links` row: an incident's facility hit (role `facility`) or named perpetrator
@@ -304,7 +306,7 @@ struct IncidentLinkRecord: StoredRecord {
         self.init(incident: try row.text(Columns.incident), role: try row.text(Columns.role), other: try row.text(Columns.other))
     }
 
-    var values: [(any DatabaseValueConvertible)?] { [incident, role, other] }
+    var values: [SQLiteValue] { [.text(incident), .text(role), .text(other)] }
 }
 
 /// One `concerns` row: entry `idx` concerns `entity`.
@@ -323,7 +325,7 @@ struct ConcernRecord: StoredRecord {
 
     init(row: Row) throws { self.init(entity: try row.text(Columns.entity), index: try row.count(Columns.idx)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [entity, SQLiteRows.clamp(index)] }
+    var values: [SQLiteValue] { [.text(entity), .count(index)] }
 }
 
 /// One `state_versions` row: an entity's state after entries 0…size−1.
@@ -345,5 +347,5 @@ struct StateVersionRecord: StoredRecord {
 
     init(row: Row) throws { self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: try row.bytes(Columns.state)) }
 
-    var values: [(any DatabaseValueConvertible)?] { [id, SQLiteRows.clamp(size), Data(state)] }
+    var values: [SQLiteValue] { [.text(id), .count(size), .blob(state)] }
 }

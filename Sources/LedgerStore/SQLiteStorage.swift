@@ -504,15 +504,15 @@ struct SQLiteRows: StorageWriter {
 
     func insertEntry(_ e: EntryRow) throws(LedgerError) {
         guard e.leaf != nil else { throw LedgerError(.malformed, "entry \(e.index) has no leaf hash") }
-        try run(EntryRecord.insert, EntryRecord(e).arguments)
+        try execute(EntryRecord.insert, bound: EntryRecord(e).values)
     }
 
     func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError) {
-        try run(MerkleRecord.insert, MerkleRecord(level: level, index: index, hash: hash).arguments)
+        try execute(MerkleRecord.insert, bound: MerkleRecord(level: level, index: index, hash: hash).values)
     }
 
     func bumpRevision(of subject: String) throws(LedgerError) {
-        try run(SubjectRecord.bump, [subject])
+        try execute(SubjectRecord.bump, bound: [.text(subject)])
     }
 
     func insertKey(_ r: KeyRecord) throws(LedgerError) {
@@ -536,22 +536,22 @@ struct SQLiteRows: StorageWriter {
     }
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
-        try run(replace ? EntityRecord.replace : EntityRecord.insert, EntityRecord(id: id, kind: kind, state: state).arguments)
+        try execute(replace ? EntityRecord.replace : EntityRecord.insert, bound: EntityRecord(id: id, kind: kind, state: state).values)
     }
 
     func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
-        try run(IncidentIndexRecord.replace, IncidentIndexRecord(id: id, row: r).arguments)
-        if replace { try run(IncidentLinkRecord.deleteForIncident, [id]) }
-        for f in r.facilities { try run(IncidentLinkRecord.insertIgnoring, IncidentLinkRecord(incident: id, role: "facility", other: f).arguments) }
-        for a in r.perpetrators { try run(IncidentLinkRecord.insertIgnoring, IncidentLinkRecord(incident: id, role: "perpetrator", other: a).arguments) }
+        try execute(IncidentIndexRecord.replace, bound: IncidentIndexRecord(id: id, row: r).values)
+        if replace { try execute(IncidentLinkRecord.deleteForIncident, bound: [.text(id)]) }
+        for f in r.facilities { try execute(IncidentLinkRecord.insertIgnoring, bound: IncidentLinkRecord(incident: id, role: "facility", other: f).values) }
+        for a in r.perpetrators { try execute(IncidentLinkRecord.insertIgnoring, bound: IncidentLinkRecord(incident: id, role: "perpetrator", other: a).values) }
     }
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) {
-        try run(ConcernRecord.insert, ConcernRecord(entity: entity, index: index).arguments)
+        try execute(ConcernRecord.insert, bound: ConcernRecord(entity: entity, index: index).values)
     }
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
-        try run(StateVersionRecord.insert, StateVersionRecord(id: id, size: size, state: state).arguments)
+        try execute(StateVersionRecord.insert, bound: StateVersionRecord(id: id, size: size, state: state).values)
     }
 
     func clearProjections() throws(LedgerError) {
