@@ -83,8 +83,13 @@ public enum Archive {
             }
         }
         var extra: [(id: String, state: JSONObject)] = []
+        let members = state.count
         try fold(type: type, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
         state["updated"] = .number(String(index))
+        // States are kept in key order, so that the canonical encoder need not sort them. Only
+        // an event that added a member can have broken the order (a correction may add one and
+        // remove another); replacing a member's value or removing one keeps it.
+        if state.count != members || type.corrects || type.creates { state.sortKeys() }
         var concerns = [subject]
         for m in parsed.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)

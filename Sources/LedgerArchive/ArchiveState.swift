@@ -45,7 +45,7 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     /// Entity ids in canonical order (UTF-8 byte order).
-    public var sortedIDs: [String] { entities.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    public var sortedIDs: [String] { entities.keys.sorted { JSONWriter.utf8Precedes($0, $1) } }
 }
 
 /// One field that an event changed: its path in the entity's state (`place.town`,
@@ -79,7 +79,7 @@ public enum History {
     /// Walks both objects' members in key order side by side: O(n log n) in the member count
     /// (a member looked up by name is a linear scan, so lookups per key would be quadratic).
     private static func diffObjects(_ a: JSONObject, _ b: JSONObject, prefix: String, into out: inout [FieldChange]) {
-        let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { JSONWriter.utf8Precedes($0.key, $1.key) }
         let x = a.members.sorted(by: order)
         let y = b.members.sorted(by: order)
         var i = 0
@@ -88,10 +88,10 @@ public enum History {
             let key: String
             var old: JSONValue?
             var new: JSONValue?
-            if j == y.count || (i < x.count && x[i].key.utf8.lexicographicallyPrecedes(y[j].key.utf8)) {
+            if j == y.count || (i < x.count && JSONWriter.utf8Precedes(x[i].key, y[j].key)) {
                 (key, old) = (x[i].key, x[i].value)
                 i += 1
-            } else if i == x.count || y[j].key.utf8.lexicographicallyPrecedes(x[i].key.utf8) {
+            } else if i == x.count || JSONWriter.utf8Precedes(y[j].key, x[i].key) {
                 (key, new) = (y[j].key, y[j].value)
                 j += 1
             } else {

@@ -23,7 +23,7 @@ extension Archive {
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where s[key] == nil { s[key] = .array([]) }
             let cited = body["sources"]?.arrayValue ?? []
-            s["sources"] = .array(cited.map { .object(JSONObject(uniqueMembers: [("source", $0), ("entry", entry)])) })
+            s["sources"] = .array(cited.map { .object(JSONObject(uniqueMembers: [("entry", entry), ("source", $0)])) })
             s["claims"] = .array([])
             s["casualtyReports"] = .array([])
             s["casualties"] = .object(JSONObject())
@@ -89,7 +89,7 @@ extension Archive {
             if !replay, s["certainty"]?.objectValue?["grade"] == grade {
                 throw Archive.ruleError("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
             }
-            s["certainty"] = .object(JSONObject(uniqueMembers: [("grade", grade), ("reason", body["reason"]!), ("entry", entry)]))
+            s["certainty"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("grade", grade), ("reason", body["reason"]!)]))
         case .incidentVerificationChanged:
             let to = body["to"]!.stringValue!
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
@@ -97,7 +97,7 @@ extension Archive {
                 let allowed = Vocabulary.verificationTransitions[from] ?? []
                 throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
             }
-            s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string(to)), ("reason", body["reason"]!), ("entry", entry)]))
+            s["verification"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("reason", body["reason"]!), ("state", .string(to))]))
         case .incidentMerged:
             let into = body["into"]!.stringValue!
             if var survivor = try lookup.state(of: into) {
@@ -112,7 +112,7 @@ extension Archive {
             }
             s["status"] = .string("merged")
             s["mergedInto"] = .string(into)
-            s["merge"] = .object(JSONObject(uniqueMembers: [("into", .string(into)), ("reason", body["reason"]!), ("entry", entry)]))
+            s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", body["reason"]!)]))
         case .incidentRetracted:
             s["status"] = .string("retracted")
             s["retraction"] = .object(with(body, entry: entry))
@@ -180,9 +180,11 @@ extension Archive {
         for m in body.members { s[m.key] = m.value }
     }
 
+    /// The body with the entry's index added (in key order when the body is: bodies of payloads
+    /// our tools sign are).
     private static func with(_ body: JSONObject, entry: JSONValue) -> JSONObject {
         var o = body
-        o["entry"] = entry
+        o.setInKeyOrder("entry", entry)
         return o
     }
 
@@ -210,7 +212,7 @@ public enum Canonical {
             return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
         case (.object(let x), .object(let y)):
             guard x.count == y.count else { return false }
-            let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            let order: ((key: String, value: JSONValue), (key: String, value: JSONValue)) -> Bool = { JSONWriter.utf8Precedes($0.key, $1.key) }
             return zip(x.members.sorted(by: order), y.members.sorted(by: order)).allSatisfy { $0.key.sameBytes($1.key) && equal($0.value, $1.value) }
         default:
             return a == b

@@ -351,7 +351,7 @@ extension Ledger {
             pending = decodeInBackground(decoded.count < batchSize ? [] : try source.entryLines(from: next, below: UInt64.max, limit: batchSize), path: path)
             for (index, payload, latestDay) in decoded {
                 if index > 0, index % interval == 0 {
-                    let ids = changedSinceCheckpoint.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                    let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
                     for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
                         try target.insertStateVersion(id: id, size: index, state: bytes)
                     }
@@ -372,7 +372,7 @@ extension Ledger {
             progress?(next, size)
         }
         // Rows in key order: sequential B-tree appends.
-        for entity in concerns.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
             for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
         }
         let ids = state.sortedIDs
@@ -456,7 +456,7 @@ extension Ledger {
             let (stored, replayed) = try statesAsOf(size: size)
             var all: [(id: String, state: [UInt8])] = stored
             for (id, s) in replayed { all.append((id, Canonical.encode(s))) }
-            all.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            all.sort { JSONWriter.utf8Precedes($0.id, $1.id) }
             bytes.reserveCapacity(all.reduce(256) { $0 + $1.state.count + 2 })
             Snapshot.write(header: header, entities: all.lazy.map(\.state), into: &bytes)
         }

@@ -86,6 +86,39 @@ public struct JSONObject: Sendable, Equatable {
     /// Number of members.
     public var count: Int { members.count }
 
+    /// True when the members are in UTF-8 byte order of their keys (the canonical order).
+    public var isInKeyOrder: Bool {
+        var i = 1
+        while i < members.count {
+            guard JSONWriter.utf8Precedes(members[i - 1].key, members[i].key) else { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Puts the members in UTF-8 byte order of their keys, unless they already are (this
+    /// object only, not nested ones). The canonical encoder then writes them without sorting.
+    public mutating func sortKeys() {
+        guard !isInKeyOrder else { return }
+        members.sort { JSONWriter.utf8Precedes($0.key, $1.key) }
+    }
+
+    /// Sets `key` as the subscript does, but a new member goes before the first member whose key
+    /// follows it in UTF-8 byte order, so that an object in key order stays in key order.
+    public mutating func setInKeyOrder(_ key: String, _ value: JSONValue) {
+        var i = 0
+        while i < members.count {
+            let k = members[i].key
+            if k.sameBytes(key) {
+                members[i].value = value
+                return
+            }
+            if JSONWriter.utf8Precedes(key, k) { break }
+            i += 1
+        }
+        members.insert((key, value), at: i)
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.members.count == rhs.members.count else { return false }
         for (a, b) in zip(lhs.members, rhs.members) where a.key != b.key || a.value != b.value { return false }

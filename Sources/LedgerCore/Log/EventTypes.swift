@@ -105,6 +105,9 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
         return nil
     }
 
+    /// True for the corrections, which change an entity's fields by name (`body.changes`).
+    public var corrects: Bool { self == .facilityCorrected || self == .incidentCorrected || self == .aggregateCorrected }
+
     /// The archive's types (those about an entity), in catalogue order.
     public static let archiveTypes: [EventType] = allCases.filter { $0.entityKind != nil }
 }
