@@ -401,6 +401,12 @@ struct SuiteBench: ParsableCommand {
             Peer.report(
                 rates, events: n, bulk: appendRate, durable: durableRate, rawDurable: durableRaw, rebuild: rebuildRate, verify: verifyRate)
         }
+        var peaks: [String: Int] = [:]
+        defer {
+            Self.printSpeedGoals(
+                bulk: appendRate / bulkRaw, verify: verifyRate / verifyRaw, audit: auditRate / auditRaw, rebuild: rebuildRate, peaksKiB: peaks,
+                fileBytes: fileSize, lineBytes: Double(bytes) * Double(sizeB) / Double(n))
+        }
         guard o.cli else { return }
 
         // The CLI commands in their own processes: wall time and peak memory.
@@ -429,7 +435,29 @@ struct SuiteBench: ParsableCommand {
                 continue
             }
             print(String(format: "| %@ | %.3f s | %.0f MiB |", label, r.seconds, Double(r.maxRSSKiB) / 1024))
+            peaks[label] = r.maxRSSKiB
         }
+    }
+
+    /// The goals of issue 15 ("fold at the hardware's pace"), one verdict line each, from this
+    /// size's figures: the ratios above, the commands' peak memory (when they ran) and the
+    /// ledger file's size against its entry lines' (the lines of the extra entries counted at
+    /// the generated events' average size).
+    static func printSpeedGoals(bulk: Double, verify: Double, audit: Double, rebuild: Double, peaksKiB: [String: Int], fileBytes: Int, lineBytes: Double) {
+        func line(_ goal: String, _ measured: String, _ met: Bool?) {
+            print("goal (issue 15): \(goal): \(measured): \(met.map { $0 ? "met" : "missed" } ?? "not measured")")
+        }
+        print("")
+        line("rebuild ≥ 200,000 events/s", "\(fmt(rebuild)) events/s", rebuild >= 200_000)
+        line("ledger verify ≥ 70 % of the 2-core verify rate", pct(verify), verify >= 0.7)
+        line("ledger audit ≥ 85 % of the 2-core verify rate", pct(audit), audit >= 0.85)
+        line("bulk append ≥ 60 % of 2-core verify + bare insert", pct(bulk), bulk >= 0.6)
+        for command in ["ledger rebuild", "ledger verify", "ledger audit"] {
+            let kib = peaksKiB[command]
+            line("\(command) peak memory ≤ 256 MiB", kib.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "(--no-cli)", kib.map { $0 <= 256 * 1024 })
+        }
+        let ratio = Double(fileBytes) / lineBytes
+        line("ledger file ≤ 1.5 × its entry lines", String(format: "%.2f × (%.1f MB for %.1f MB of lines)", ratio, Double(fileBytes) / 1e6, lineBytes / 1e6), ratio <= 1.5)
     }
 }
 
