@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LedgerCore
 
 /// Entity ids: `KIND:NAME`, e.g. `incident:2019-05-05-kafranabl-surgical`, `facility:m10`.
@@ -7,11 +12,18 @@ public enum EntityID {
 
     /// The kind named by the id's prefix, or nil when the id is not a well-formed entity id.
     public static func kind(of id: String) -> EntityKind? {
-        let bytes = id.utf8
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        let name = bytes[bytes.index(after: colon)...]
-        guard !name.isEmpty, name.count <= maxNameBytes else { return nil }
-        for c in name {
+        var id = id
+        // Native strings are contiguous already; this copies only a bridged one.
+        return id.withUTF8 { kind(ofBytes: $0) }
+    }
+
+    /// The check on the id's UTF-8 bytes, without making strings or going through generic
+    /// collection code (it runs for every event's subject and every reference in its body).
+    static func kind(ofBytes b: UnsafeBufferPointer<UInt8>) -> EntityKind? {
+        guard let colon = b.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let nameCount = b.count - colon - 1
+        guard nameCount > 0, nameCount <= maxNameBytes else { return nil }
+        for c in b[(colon + 1)...] {
             switch c {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
@@ -20,9 +32,13 @@ public enum EntityID {
                 return nil
             }
         }
-        guard let prefix = String(bytes[..<colon]) else { return nil }
-        return EntityKind(rawValue: prefix)
+        for (kind, prefix) in prefixes where prefix.count == colon {
+            if prefix.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, colon) == 0 }) { return kind }
+        }
+        return nil
     }
+
+    private static let prefixes: [(EntityKind, [UInt8])] = EntityKind.allCases.map { ($0, Array($0.rawValue.utf8)) }
 }
 
 /// The closed vocabularies of the archive (docs/EVENTS.md §3). Adding a value is allowed;

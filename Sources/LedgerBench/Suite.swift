@@ -457,7 +457,9 @@ struct SuiteBench: ParsableCommand {
             line("\(command) peak memory ≤ 256 MiB", kib.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "(--no-cli)", kib.map { $0 <= 256 * 1024 })
         }
         let ratio = Double(fileBytes) / lineBytes
-        line("ledger file ≤ 1.5 × its entry lines", String(format: "%.2f × (%.1f MB for %.1f MB of lines)", ratio, Double(fileBytes) / 1e6, lineBytes / 1e6), ratio <= 1.5)
+        line(
+            "ledger file ≤ 1.5 × its entry lines", String(format: "%.2f × (%.1f MB for %.1f MB of lines)", ratio, Double(fileBytes) / 1e6, lineBytes / 1e6),
+            ratio <= 1.5)
     }
 }
 

@@ -61,7 +61,9 @@ extension SQLiteRows {
                         : u.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(h, column, $0.baseAddress, Int32(u.count), transient) }
                 }
             case .blob(let b):
-                rc = b.count == 0 ? sqlite3_bind_zeroblob(h, column, 0) : b.withUnsafeBytes { sqlite3_bind_blob(h, column, $0.baseAddress, Int32(b.count), transient) }
+                rc =
+                    b.count == 0
+                    ? sqlite3_bind_zeroblob(h, column, 0) : b.withUnsafeBytes { sqlite3_bind_blob(h, column, $0.baseAddress, Int32(b.count), transient) }
             }
         }
         if rc == SQLITE_OK {

@@ -543,7 +543,9 @@ struct SQLiteRows: StorageWriter {
         try execute(IncidentIndexRecord.replace, bound: IncidentIndexRecord(id: id, row: r).values)
         if replace { try execute(IncidentLinkRecord.deleteForIncident, bound: [.text(id)]) }
         for f in r.facilities { try execute(IncidentLinkRecord.insertIgnoring, bound: IncidentLinkRecord(incident: id, role: "facility", other: f).values) }
-        for a in r.perpetrators { try execute(IncidentLinkRecord.insertIgnoring, bound: IncidentLinkRecord(incident: id, role: "perpetrator", other: a).values) }
+        for a in r.perpetrators {
+            try execute(IncidentLinkRecord.insertIgnoring, bound: IncidentLinkRecord(incident: id, role: "perpetrator", other: a).values)
+        }
     }
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) {
