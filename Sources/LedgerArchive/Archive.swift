@@ -50,6 +50,20 @@ public enum Archive {
     public static func apply(
         type: EventType, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
+        guard type.entityKind != nil else { return nil }
+        return try apply(
+            type: type, subject: subject, body: body, index: index, current: try lookup.state(of: subject), lookup: lookup, replay: replay,
+            latestDay: latestDay)
+    }
+
+    /// `apply` with the subject's current state given (`current`) rather than looked up: a caller
+    /// that hands over the only copy (see `ArchiveState.applyOwning`) lets the fold change it in
+    /// place instead of copying it. `lookup` still serves every other entity; the subject's own
+    /// state is never looked up again (the reference chains stop at the subject by id first).
+    static func apply(
+        type: EventType, subject: String, body: JSONObject, index: UInt64, current: consuming JSONObject?, lookup: some EntityLookup, replay: Bool,
+        latestDay: Int?
+    ) throws(LedgerError) -> ArchiveChange? {
         guard let kind = type.entityKind, let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
         if !replay {
@@ -62,7 +76,6 @@ public enum Archive {
                 }
             }
         }
-        let current = try lookup.state(of: subject)
         var state: JSONObject
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
@@ -70,8 +83,8 @@ public enum Archive {
         } else if replay, current == nil {
             state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(kind.rawValue))])
         } else {
-            guard let current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
-            state = current
+            guard let existing = consume current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
+            state = existing
             if kind == .incident, !replay {
                 let status = state["status"]?.stringValue
                 if status == "merged" {

@@ -44,6 +44,22 @@ public struct ArchiveState: EntityLookup, Sendable {
         return change
     }
 
+    /// `apply` for a full fold that stops at the first refused event (rebuild, verify): the
+    /// subject's state is taken out of `entities` and handed to the fold, which changes it in place
+    /// (no copy of the state per event). When the event is refused the subject's state is gone
+    /// from `entities`: the caller must not go on with this value.
+    @discardableResult
+    public mutating func applyOwning(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int?) throws(LedgerError) -> ArchiveChange? {
+        guard only == nil, type.entityKind != nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
+        let current = entities.removeValue(forKey: subject)
+        guard
+            let change = try Archive.apply(
+                type: type, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false, latestDay: latestDay)
+        else { return nil }
+        for (id, state) in change.changed { entities[id] = state }
+        return change
+    }
+
     /// Entity ids in canonical order (UTF-8 byte order).
     public var sortedIDs: [String] { entities.keys.sorted { JSONWriter.utf8Precedes($0, $1) } }
 }
