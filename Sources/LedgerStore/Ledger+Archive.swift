@@ -140,6 +140,68 @@ final class Discard<T>: @unchecked Sendable {
     func drop() { value = nil }
 }
 
+/// The fold of the whole log, batch by batch and in log order, into empty projection tables:
+/// `rebuild` feeds it entries it decodes, `verify` the entries its log checks passed. Refuses,
+/// naming the entry, an event that breaks an archive rule; after that the value must not be used.
+struct ProjectionFold {
+    let target: any StorageWriter
+    let interval: UInt64
+    private var report = RebuildReport(events: 0, entities: 0, seconds: 0)
+    private var state = ArchiveState()
+    private var concerns: [String: [UInt64]] = [:]
+    private var changedSinceCheckpoint = Set<String>()
+
+    init(target: any StorageWriter, interval: UInt64) {
+        self.target = target
+        self.interval = interval
+    }
+
+    /// Folds the next entries (indexes following those already folded). At each multiple of
+    /// the interval, first writes the state checkpoint of every entity changed since the last.
+    mutating func fold(_ decoded: consuming [DecodedEntry]) throws(LedgerError) {
+        for i in decoded.indices {
+            let (index, payload, latestDay) = decoded[i]
+            if index > 0, index % interval == 0 {
+                let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
+                for (id, bytes) in zip(ids, Ledger.encodeInParallel(ids.map { state.entities[$0]! })) {
+                    try target.insertStateVersion(id: id, size: index, state: bytes)
+                }
+                changedSinceCheckpoint.removeAll(keepingCapacity: true)
+            }
+            guard let type = payload.eventType else { continue }
+            let change: ArchiveChange?
+            do throws(LedgerError) {
+                // A refused event ends the fold, so the fold may own each state it changes.
+                change = try state.applyOwning(type: type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
+            } catch {
+                throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
+            }
+            guard let change else { continue }
+            report.events += 1
+            for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
+            for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+            for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+        }
+        // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
+        // another thread.
+        let done = Discard(decoded)
+        DispatchQueue.global().async { done.drop() }
+    }
+
+    /// Writes the `concerns` rows and every entity's row (in key order: sequential B-tree appends).
+    mutating func finish() throws(LedgerError) -> RebuildReport {
+        for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
+            for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
+        }
+        let ids = state.sortedIDs
+        let entities = state.entities
+        let encoded = Ledger.encodeInParallel(ids.map { entities[$0]! })
+        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], rows: target, replace: false) }
+        report.entities = ids.count
+        return report
+    }
+}
+
 /// What `ledger rebuild` did.
 public struct RebuildReport: Sendable {
     public var events: UInt64
@@ -342,59 +404,21 @@ extension Ledger {
     static func foldProjections(
         source: any StorageReader, target: any StorageWriter, interval: UInt64, path: String, progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> RebuildReport {
-        var report = RebuildReport(events: 0, entities: 0, seconds: 0)
         let size = try source.size()
-        var state = ArchiveState()
-        var concerns: [String: [UInt64]] = [:]
-        var changedSinceCheckpoint = Set<String>()
+        var fold = ProjectionFold(target: target, interval: interval)
         let batchSize = 8192
         // Decoding batch k+1 overlaps folding batch k.
         var pending = decodeInBackground(try source.entryLines(from: 0, below: UInt64.max, limit: batchSize), path: path)
         var next: UInt64 = 0
         while true {
-            var decoded = try pending.get()
+            let decoded = try pending.get()
             if decoded.isEmpty { break }
             next += UInt64(decoded.count)
             pending = decodeInBackground(decoded.count < batchSize ? [] : try source.entryLines(from: next, below: UInt64.max, limit: batchSize), path: path)
-            for (index, payload, latestDay) in decoded {
-                if index > 0, index % interval == 0 {
-                    let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
-                    for (id, bytes) in zip(ids, encodeInParallel(ids.map { state.entities[$0]! })) {
-                        try target.insertStateVersion(id: id, size: index, state: bytes)
-                    }
-                    changedSinceCheckpoint.removeAll(keepingCapacity: true)
-                }
-                let change: ArchiveChange?
-                do throws(LedgerError) {
-                    // A refused event ends the fold, so the fold may own each state it changes.
-                    guard let type = payload.eventType else { continue }
-                    change = try state.applyOwning(type: type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
-                } catch {
-                    throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
-                }
-                guard let change else { continue }
-                report.events += 1
-                for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
-                for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
-                for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
-            }
-            // Freeing a batch's payload trees (about a tenth of the fold's instructions) is
-            // handed to another thread.
-            let done = Discard(decoded)
-            decoded = []
-            DispatchQueue.global().async { done.drop() }
+            try fold.fold(consume decoded)
             progress?(next, size)
         }
-        // Rows in key order: sequential B-tree appends.
-        for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
-            for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
-        }
-        let ids = state.sortedIDs
-        let entities = state.entities
-        let encoded = encodeInParallel(ids.map { entities[$0]! })
-        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], rows: target, replace: false) }
-        report.entities = ids.count
-        return report
+        return try fold.finish()
     }
 
     /// Canonical encodings of states, on all cores.

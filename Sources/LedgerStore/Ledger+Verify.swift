@@ -66,8 +66,20 @@ extension Ledger {
         let report: VerifyReport
         do throws(LedgerError) {
             report = try read { (r) throws(LedgerError) in
-                let report = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, progress: progress)
-                try self.checkProjections(r, progress: projectionProgress)
+                // The projections are folded into a scratch database from the entries the log
+                // checks pass, as they pass (one parse of each entry; the fold runs while the next
+                // batch's signatures are checked), then compared with the stored ones.
+                let scratch = try SQLiteStorage.scratch()
+                defer { scratch.discard() }
+                let report = try scratch.write { (target) throws(LedgerError) in
+                    var fold = ProjectionFold(target: target, interval: stateCheckpointInterval)
+                    let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
+                    try self.checkProjectionVersion(r)
+                    if let ruleFailure { throw ruleFailure }
+                    _ = try fold.finish()
+                    return report
+                }
+                try self.compareProjections(r, with: scratch, progress: projectionProgress)
                 return report
             }
         } catch {
@@ -78,11 +90,24 @@ extension Ledger {
         return report
     }
 
+    /// The log's checks, folding the archive from each batch that passes them into `fold`. The
+    /// first entry that breaks an archive rule is returned (not thrown), so that a failure of the
+    /// log's own checks anywhere in the file is reported first, as when the fold ran after them.
     private func verify(
-        _ r: any StorageReader, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, progress: ((UInt64, UInt64) -> Void)?
-    ) throws(LedgerError) -> VerifyReport {
+        _ r: any StorageReader, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, fold: inout ProjectionFold,
+        progress: ((UInt64, UInt64) -> Void)?
+    ) throws(LedgerError) -> (VerifyReport, LedgerError?) {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         verifier.collectsNodes = true
+        verifier.collectsPayloads = true
+        var ruleFailure: LedgerError?
+        func foldVerified() {
+            let entries = verifier.takeVerified()
+            guard ruleFailure == nil, !entries.isEmpty else { return }
+            do throws(LedgerError) {
+                try fold.fold(entries.map { ($0.index, $0.payload, Archive.latestDay(recordedAt: $0.recordedAt)) })
+            } catch { ruleFailure = error }
+        }
         var nodesChecked: UInt64 = 0
         var nodeReader = StoredNodeReader(rows: r)
         let total = try r.entryCount()
@@ -132,6 +157,7 @@ extension Ledger {
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
                 try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
+                foldVerified()
                 try nodeReader.check(verifier.takeNodes(), count: &nodesChecked, damage: merkleDamage)
                 given += UInt64(end - start)
                 try checkCheckpoints()
@@ -140,6 +166,7 @@ extension Ledger {
             progress?(given, total)
         }
         try verifier.finish()
+        foldVerified()
         guard verifier.size > 0 else { throw LedgerError(.verificationFailed, "the ledger holds no entries, not even the genesis") }
         guard verifier.size == total else {
             throw LedgerError(.verificationFailed, "the ledger holds \(total) entries but only the first \(verifier.size) could be read in order")
@@ -166,10 +193,11 @@ extension Ledger {
                         + "export that holds it")
             }
         }
-        return VerifyReport(
+        let report = VerifyReport(
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: stored.count,
             lastCheckpointSize: stored.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "",
             checkpointRecordChecked: recordChecked, confirmedCheckpointSize: outsideSize)
+        return (report, ruleFailure)
     }
 
     /// The outsider's note's tree size, after checking it is a checkpoint of this ledger that
@@ -219,11 +247,13 @@ extension Ledger {
     }
 
     /// The archive's projections (docs/EVENTS.md §5) must be exactly what folding the verified
-    /// entries gives. The fold runs as `rebuild` does, into a scratch database, and every
-    /// projection table is compared with it row by row in key order; the first difference names
-    /// the table and the row. The projections are derived data, but `show`, `list` and the views
-    /// as of a moment read them, so an altered row would mislead a reader without this check.
-    private func checkProjections(_ r: any StorageReader, progress: ((UInt64, UInt64) -> Void)?) throws(LedgerError) {
+    /// entries gives. The fold runs as `rebuild` does (`ProjectionFold`), into a scratch database,
+    /// fed with the entries as the log's checks pass them; every projection table is then
+    /// compared with it row by row in key order (`compareProjections`); the first difference
+    /// names the table and the row. The projections are derived data, but `show`, `list` and the
+    /// views as of a moment read them, so an altered row would mislead a reader without this
+    /// check. First of all, they must have been built by this fold's version.
+    private func checkProjectionVersion(_ r: any StorageReader) throws(LedgerError) {
         let version = try r.meta()["projection_version"]
         guard version == String(Archive.projectionVersion) else {
             throw LedgerError(
@@ -231,12 +261,13 @@ extension Ledger {
                 "meta.projection_version is \(version ?? "missing"), not \(Archive.projectionVersion): the projections were not built by this fold "
                     + "(or the file was altered); `ledger rebuild` recomputes them from the verified log")
         }
-        let scratch = try SQLiteStorage.scratch()
-        defer { scratch.discard() }
-        try scratch.write { (target) throws(LedgerError) in
-            _ = try Self.foldProjections(source: r, target: target, interval: stateCheckpointInterval, path: path, progress: progress)
-        }
-        for table in ProjectionTable.allCases {
+    }
+
+    /// Compares every stored projection table with the one folded into `scratch`, row by row.
+    private func compareProjections(_ r: any StorageReader, with scratch: SQLiteStorage, progress: ((UInt64, UInt64) -> Void)?) throws(LedgerError) {
+        let tables = ProjectionTable.allCases
+        for (done, table) in tables.enumerated() {
+            progress?(UInt64(done), UInt64(tables.count))
             try scratch.compare(table, with: r) { (stored, expected) in
                 let key = String(((stored ?? expected)?.first?.description ?? "?").prefix(100))
                 let what =
@@ -249,6 +280,7 @@ extension Ledger {
                         + "rebuild` recomputes it")
             }
         }
+        progress?(UInt64(tables.count), UInt64(tables.count))
     }
 
     private func merkleDamage(_ level: Int, _ index: UInt64) -> LedgerError {

@@ -30,6 +30,26 @@ public struct LogVerifier {
         return collectedNodes
     }
 
+    /// When true, the payload of every entry that passed every check is kept for
+    /// `takeVerified()`, so that a caller can fold the archive from them without parsing the
+    /// entries a second time.
+    public var collectsPayloads = false
+    private var collectedPayloads: [VerifiedEntry] = []
+
+    /// An entry that passed every check of the log: its index, signed payload and record time.
+    public struct VerifiedEntry: Sendable {
+        public var index: UInt64
+        public var payload: EventPayload
+        public var recordedAt: Timestamp
+    }
+
+    /// The entries verified since the last call (whole batches: a batch is handed over only
+    /// when every entry in it passed), in log order.
+    public mutating func takeVerified() -> [VerifiedEntry] {
+        defer { collectedPayloads = [] }
+        return collectedPayloads
+    }
+
     /// The last batch given: its parallel work may still be running; its sequential checks wait.
     private var pending: ParsedBatch?
 
@@ -82,6 +102,7 @@ public struct LogVerifier {
     /// signatures checked here, on all cores, before any later failure is reported.
     private mutating func sequence(_ batch: ParsedBatch) throws(LedgerError) {
         batch.wait()
+        let first = size
         var deferred: [(index: UInt64, envelope: Envelope, key: Ed25519.PublicKey)] = []
         var failure: LedgerError?
         for i in 0..<batch.count {
@@ -123,6 +144,13 @@ public struct LogVerifier {
         if var e = failure {
             e.code = .verificationFailed
             throw e
+        }
+        if collectsPayloads {
+            collectedPayloads.reserveCapacity(collectedPayloads.count + batch.count)
+            for i in 0..<batch.count {
+                guard case .success(let p)? = batch.parsed[i] else { continue }
+                collectedPayloads.append(VerifiedEntry(index: first + UInt64(i), payload: p.payload, recordedAt: p.line.recordedAt))
+            }
         }
     }
 
