@@ -1,0 +1,93 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import LedgerTesting
+import Testing
+
+/// `verify` folds the archive from the entries as its log checks pass them (DECISIONS, issue
+/// 15). An entry whose signature, signer and place in the log hold but whose event breaks an
+/// archive rule cannot be appended through the ledger; these tests write one straight into the
+/// storage, with every derived row of the log (leaf, Merkle nodes, revision) made consistent, as
+/// a tool that bypassed the rules would.
+@Suite("verify: archive rules over a log whose own checks pass")
+final class VerifyFoldTests {
+    let dir = TemporaryDirectory()
+    var place: TestPlace?
+
+    /// Appends `envelope` as entry `size` behind the ledger's back: the line, its leaf and the
+    /// Merkle nodes it completes, and the subject's revision, in one write.
+    func smuggle(_ envelope: Envelope, into l: Ledger, at recordedAt: Timestamp) throws {
+        let size = try l.size()
+        let line = EntryLine(index: size, recordedAt: recordedAt, envelope: envelope).encoded()
+        let payload = try EventPayload(bytes: envelope.payload, requireNFC: false)
+        var leaves = try l.storage.read { (r) throws(LedgerError) in try r.entryLines(from: 0, below: size, limit: Int(size)) }.map {
+            MerkleHash.leaf($0.line)
+        }
+        leaves.append(MerkleHash.leaf(line))
+        // Perfect subtrees (levels 1 and up) that end at the new leaf.
+        var nodes: [(level: Int, index: UInt64, hash: Digest32)] = []
+        var level = leaves
+        var height = 0
+        while level.count > 1 {
+            height += 1
+            var up: [Digest32] = []
+            for i in stride(from: 0, to: level.count - 1, by: 2) { up.append(MerkleHash.node(level[i], level[i + 1])) }
+            let width = UInt64(1) << UInt64(height)
+            for (i, h) in up.enumerated() where (UInt64(i) + 1) * width == size + 1 { nodes.append((height, UInt64(i), h)) }
+            level = up
+        }
+        try l.storage.write { (w) throws(LedgerError) in
+            try w.insertEntry(
+                EntryRow(
+                    index: size, recordedAt: recordedAt.recordTimeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type,
+                    subject: payload.subject, signer: envelope.keyID, leaf: MerkleHash.leaf(line), line: line))
+            for n in nodes { try w.insertMerkleNode(level: n.level, index: n.index, hash: n.hash) }
+            try w.bumpRevision(of: payload.subject)
+        }
+    }
+
+    /// A correction of incident `inc-1` that sets its title to the title it already has.
+    func noOpCorrection(_ l: Ledger, n: UInt64) throws -> Envelope {
+        let title = try #require(try l.entityState("incident:inc-1")?["title"])
+        let body = JSONObject(uniqueMembers: [
+            ("changes", .object(JSONObject(uniqueMembers: [("title", title)]))), ("reason", .string("the same title again")),
+        ])
+        return Fixtures.envelope(type: "incident.corrected", subject: "incident:inc-1", expects: 1, body: body, key: Fixtures.archivist, n: n)
+    }
+
+    func ledger(_ store: StoreKind) throws -> (Ledger, Timestamp) {
+        let clock = ManualClock()
+        let made = try StoreFixtures.standardLedger(store, dir: dir, clock: clock)
+        place = made.place
+        _ = try made.ledger.append([Fixtures.report(subject: "incident:inc-1", n: 10)])
+        return (made.ledger, clock.now())
+    }
+
+    @Test("an entry that breaks an archive rule is named, at its index, once the log's checks pass", arguments: StoreKind.inProcess)
+    func ruleBreakNamed(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        let bad = try noOpCorrection(l, n: 11)
+        try smuggle(bad, into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        let error = try #require(throws: LedgerError.self) { try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)) }
+        #expect(error.code == .verificationFailed)
+        #expect(error.index == 5, "\(error)")
+        #expect(error.message.contains("entry 5 breaks an archive rule") && error.message.contains("equals the current one"), "\(error)")
+    }
+
+    @Test("a later failure of the log's own checks is reported before an earlier rule break", arguments: StoreKind.inProcess)
+    func logFailureFirst(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        try smuggle(try noOpCorrection(l, n: 11), into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        // A checkpoint at size 6 makes `verify` check entries 0…5 as one batch and fold them
+        // before it reads entry 6, so the rule break is found first; it must still be reported last.
+        _ = try l.checkpoint(signingKey: Fixtures.logKey)
+        // Entry 6: signed by a key this ledger never enrolled.
+        let stranger = Fixtures.envelope(
+            type: "incident.reported", subject: "incident:inc-2", expects: 0, body: Fixtures.reportBody(n: 12), key: Fixtures.key(77), n: 12)
+        try smuggle(stranger, into: l, at: Timestamp(microseconds: now.microseconds + 2_000_000))
+        let error = try #require(throws: LedgerError.self) { try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)) }
+        #expect(error.index == 6, "\(error)")
+        #expect(error.message.contains("unknown key"), "\(error)")
+    }
+}
