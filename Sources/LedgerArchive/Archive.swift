@@ -60,7 +60,7 @@ public enum Archive {
     /// that hands over the only copy (see `ArchiveState.applyOwning`) lets the fold change it in
     /// place instead of copying it. `lookup` still serves every other entity; the subject's own
     /// state is never looked up again (the reference chains stop at the subject by id first).
-    static func apply(
+    public static func apply(
         type: EventType, subject: String, body: JSONObject, index: UInt64, current: consuming JSONObject?, lookup: some EntityLookup, replay: Bool,
         latestDay: Int?
     ) throws(LedgerError) -> ArchiveChange? {

@@ -16,7 +16,8 @@ final class ProjectionWriter: EntityLookup {
     private var versions: [(id: String, size: UInt64, state: [UInt8])] = []
     /// Entities created in this transaction (no row to replace).
     private var created = Set<String>()
-    /// A subject known to have no events before the one being applied (so no state).
+    /// The subject of the event being applied: its state (if any) was handed to the fold, so a
+    /// lookup must not load it again from the rows.
     private var absent: String?
 
     init(rows: any StorageWriter, location: String, interval: UInt64) {
@@ -41,11 +42,22 @@ final class ProjectionWriter: EntityLookup {
     /// there is no state to look up.
     func apply(_ payload: EventPayload, index: UInt64, recordTime: Timestamp, subjectIsNew: Bool) throws(LedgerError) {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
-        absent = subjectIsNew ? payload.subject : nil
+        guard let type = payload.eventType, type.entityKind != nil else { return }
+        // The subject's state is taken out of the overlay and handed to the fold, which changes
+        // it in place (no copy per event); a refused event ends the whole append (its
+        // transaction is rolled back and this writer dropped), so nothing needs it back.
+        var current: JSONObject?
+        if !subjectIsNew {
+            current = overlay.removeValue(forKey: payload.subject)
+            if current == nil, let blob = try rows.entityState(payload.subject) {
+                current = try ProjectionRows.decodeState(blob, id: payload.subject, path: path)
+            }
+        }
+        absent = payload.subject
         defer { absent = nil }
-        guard let type = payload.eventType,
+        guard
             let change = try Archive.apply(
-                type: type, subject: payload.subject, body: payload.body, index: index, lookup: self,
+                type: type, subject: payload.subject, body: payload.body, index: index, current: consume current, lookup: self, replay: false,
                 latestDay: Archive.latestDay(recordedAt: recordTime))
         else {
             return
