@@ -75,22 +75,40 @@ struct BodyReader {
 
 /// Value checks shared by every body schema (docs/EVENTS.md §2).
 enum Schema {
-    static func text(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> String {
-        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
-        guard !s.isEmpty else { throw BodyReader.error(path, "must not be empty") }
-        // Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F) other than line feed.
-        let ascii = s.utf8.allSatisfy { $0 < 0x80 }
-        let hasControl =
-            ascii
-            ? s.utf8.contains { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }
-            : s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) }
-        if hasControl { throw BodyReader.error(path, "must not contain control characters") }
-        let count = ascii ? s.utf8.count : s.unicodeScalars.count
-        guard count <= max else { throw BodyReader.error(path, "is \(count) code points; the limit is \(max)") }
-        if let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, first.properties.isWhitespace || last.properties.isWhitespace {
-            throw BodyReader.error(path, "must not start or end with white space")
+    /// A non-empty text of at most `max` code points, without control characters other than line
+    /// feed (Unicode category Cc: U+0000–U+001F, U+007F–U+009F), not starting or ending with
+    /// white space. One pass over the UTF-8 bytes; `path` is made only for an error message.
+    static func text(_ v: JSONValue, path: @autoclosure () -> String, max: Int = 500) throws(LedgerError) -> String {
+        guard var s = v.stringValue else { throw BodyReader.error(path(), "must be a string, found \(v.kindName)") }
+        guard !s.isEmpty else { throw BodyReader.error(path(), "must not be empty") }
+        let (count, hasControl) = s.withUTF8 { u -> (Int, Bool) in
+            var count = 0
+            var i = 0
+            while i < u.count {
+                let b = u[i]
+                if b < 0x80 {
+                    if (b < 0x20 && b != 0x0A) || b == 0x7F { return (count, true) }
+                    count += 1
+                } else if b & 0xC0 != 0x80 {
+                    // A lead byte starts a code point; U+0080–U+009F are C2 80…C2 9F.
+                    count += 1
+                    if b == 0xC2, i + 1 < u.count, u[i + 1] <= 0x9F { return (count, true) }
+                }
+                i += 1
+            }
+            return (count, false)
+        }
+        if hasControl { throw BodyReader.error(path(), "must not contain control characters") }
+        guard count <= max else { throw BodyReader.error(path(), "is \(count) code points; the limit is \(max)") }
+        if let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, isWhiteSpace(first) || isWhiteSpace(last) {
+            throw BodyReader.error(path(), "must not start or end with white space")
         }
         return s
+    }
+
+    /// Unicode's White_Space property, without the property lookup for ASCII.
+    private static func isWhiteSpace(_ c: Unicode.Scalar) -> Bool {
+        c.value < 0x80 ? c.value == 0x20 || (0x09...0x0D).contains(c.value) : c.properties.isWhitespace
     }
 
     static func choice(_ v: JSONValue, _ allowed: [String], path: String) throws(LedgerError) -> String {
