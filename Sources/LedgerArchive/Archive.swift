@@ -50,20 +50,24 @@ public enum Archive {
     public static func apply(
         type: EventType, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
-        guard type.entityKind != nil else { return nil }
-        return try apply(
-            type: type, subject: subject, body: body, index: index, current: try lookup.state(of: subject), lookup: lookup, replay: replay,
-            latestDay: latestDay)
+        guard let checked = try check(type: type, subject: subject, body: body, lookup: lookup, replay: replay, latestDay: latestDay) else { return nil }
+        return try apply(checked, subject: subject, body: body, index: index, current: try lookup.state(of: subject), lookup: lookup, replay: replay)
     }
 
-    /// `apply` with the subject's current state given (`current`) rather than looked up: a caller
-    /// that hands over the only copy (see `ArchiveState.applyOwning`) lets the fold change it in
-    /// place instead of copying it. `lookup` still serves every other entity; the subject's own
-    /// state is never looked up again (the reference chains stop at the subject by id first).
-    public static func apply(
-        type: EventType, subject: String, body: JSONObject, index: UInt64, current: consuming JSONObject?, lookup: some EntityLookup, replay: Bool,
-        latestDay: Int?
-    ) throws(LedgerError) -> ArchiveChange? {
+    /// An archive event whose body passed its schema, its date rule and its references to other
+    /// entities: what `apply(_:subject:body:index:current:lookup:replay:)` folds.
+    public struct CheckedEvent: Sendable {
+        let type: EventType
+        let kind: EntityKind
+        let mentions: [Mention]
+    }
+
+    /// The checks of an event that do not need its subject's state, in the order they are
+    /// reported: the body's schema, the date rule (with `latestDay`), then every entity the body
+    /// names (unless `replay`). Nil for types outside the archive.
+    public static func check(
+        type: EventType, subject: String, body: JSONObject, lookup: some EntityLookup, replay: Bool, latestDay: Int?
+    ) throws(LedgerError) -> CheckedEvent? {
         guard let kind = type.entityKind, let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
         if !replay {
@@ -76,6 +80,20 @@ public enum Archive {
                 }
             }
         }
+        return CheckedEvent(type: type, kind: kind, mentions: parsed.mentions)
+    }
+
+    /// The rest of `apply` for a checked event, with the subject's current state given
+    /// (`current`) rather than looked up: a caller that hands over the only copy (see
+    /// `ArchiveState.applyOwning`) lets the fold change it in place instead of copying it.
+    /// `lookup` still serves every other entity; the subject's own state is never looked up
+    /// again (the merge and `partOf` chains stop at the subject by id first).
+    public static func apply(
+        _ checked: CheckedEvent, subject: String, body: JSONObject, index: UInt64, current: consuming JSONObject?, lookup: some EntityLookup,
+        replay: Bool
+    ) throws(LedgerError) -> ArchiveChange {
+        let type = checked.type
+        let kind = checked.kind
         var state: JSONObject
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
@@ -104,7 +122,7 @@ public enum Archive {
         // remove another); replacing a member's value or removing one keeps it.
         if state.count != members || type.corrects || type.creates { state.sortKeys() }
         var concerns = [subject]
-        for m in parsed.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
+        for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
     }
 

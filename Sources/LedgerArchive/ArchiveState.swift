@@ -50,12 +50,10 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// from `entities`: the caller must not go on with this value.
     @discardableResult
     public mutating func applyOwning(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int?) throws(LedgerError) -> ArchiveChange? {
-        guard only == nil, type.entityKind != nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
+        guard only == nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
+        guard let checked = try Archive.check(type: type, subject: subject, body: body, lookup: self, replay: false, latestDay: latestDay) else { return nil }
         let current = entities.removeValue(forKey: subject)
-        guard
-            let change = try Archive.apply(
-                type: type, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false, latestDay: latestDay)
-        else { return nil }
+        let change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
         for (id, state) in change.changed { entities[id] = state }
         return change
     }

@@ -42,7 +42,10 @@ final class ProjectionWriter: EntityLookup {
     /// there is no state to look up.
     func apply(_ payload: EventPayload, index: UInt64, recordTime: Timestamp, subjectIsNew: Bool) throws(LedgerError) {
         if index > 0, index % interval == 0 { try checkpoint(at: index) }
-        guard let type = payload.eventType, type.entityKind != nil else { return }
+        guard let type = payload.eventType,
+            let checked = try Archive.check(
+                type: type, subject: payload.subject, body: payload.body, lookup: self, replay: false, latestDay: Archive.latestDay(recordedAt: recordTime))
+        else { return }
         // The subject's state is taken out of the overlay and handed to the fold, which changes
         // it in place (no copy per event); a refused event ends the whole append (its
         // transaction is rolled back and this writer dropped), so nothing needs it back.
@@ -55,13 +58,8 @@ final class ProjectionWriter: EntityLookup {
         }
         absent = payload.subject
         defer { absent = nil }
-        guard
-            let change = try Archive.apply(
-                type: type, subject: payload.subject, body: payload.body, index: index, current: consume current, lookup: self, replay: false,
-                latestDay: Archive.latestDay(recordedAt: recordTime))
-        else {
-            return
-        }
+        let change = try Archive.apply(
+            checked, subject: payload.subject, body: payload.body, index: index, current: consume current, lookup: self, replay: false)
         if subjectIsNew, overlay[payload.subject] == nil { created.insert(payload.subject) }
         for (id, s) in change.changed {
             overlay[id] = s
