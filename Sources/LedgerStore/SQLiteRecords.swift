@@ -36,9 +36,6 @@ extension StoredRecord {
         "\(verb) INTO \(databaseTableName) (\(columnNames.joined(separator: ", "))) VALUES (\(columnNames.map { _ in "?" }.joined(separator: ", ")))"
     }
 
-    /// The values as statement arguments, in `Columns` order.
-    var arguments: StatementArguments { StatementArguments(values.map(\.databaseValue)) }
-
     func encode(to container: inout PersistenceContainer) throws {
         for (column, value) in zip(Columns.allCases, values) { container[column.rawValue] = value.databaseValue }
     }

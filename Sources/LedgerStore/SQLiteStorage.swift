@@ -252,10 +252,6 @@ struct SQLiteRows: StorageWriter {
 
     private func fail(_ error: any Error) -> LedgerError { LedgerError.database(error, path: path) }
 
-    func run(_ sql: String, _ arguments: StatementArguments = []) throws(LedgerError) {
-        do { try db.cachedStatement(sql: sql).execute(arguments: arguments) } catch { throw fail(error) }
-    }
-
     /// A statement that is not cached (schema changes).
     func execute(_ sql: String) throws(LedgerError) {
         do { try db.execute(sql: sql) } catch { throw fail(error) }

@@ -31,14 +31,7 @@ public enum JSONWriter {
         case .object(let object):
             out.append(UInt8(ascii: "{"))
             let members = object.members
-            var sorted = true
-            if sortedKeys, members.count > 1 {
-                for i in 1..<members.count where !utf8Precedes(members[i - 1].key, members[i].key) {
-                    sorted = false
-                    break
-                }
-            }
-            let ordered = sorted ? members : members.sorted { utf8Precedes($0.key, $1.key) }
+            let ordered = !sortedKeys || object.isInKeyOrder ? members : members.sorted { utf8Precedes($0.key, $1.key) }
             for i in ordered.indices {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(ordered[i].key, into: &out)
