@@ -71,6 +71,32 @@ struct EventFormatTests {
                 "extra"
             ),
             (#"{"ledger":"o","type":"a.b","subject":"s","expects":0,"signedAt":"2026-01-01T00:00:00Z","body":{}}"#, "`payload.id` is missing"),
+            // Members in the written order (read by position) and in another order (read by key).
+            (
+                #"{"ledger":1,"id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "field `ledger`: must be a string, found number"
+            ),
+            (
+                #"{"id":"01890a5d-ac96-774b-bcce-b302099a8057","ledger":1,"type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "field `ledger`: must be a string, found number"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":"0","#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`expects`"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""body":{},"signedAt":"2026-01-01T00:00:00Z","body2":{}}"#,
+                "body2"
+            ),
+            (
+                #"{"ledger":"o","id":"01890a5d-ac96-674b-bcce-b302099a8057","type":"a.b","subject":"s","expects":0,"#
+                    + #""signedAt":"2026-01-01T00:00:00Z","body":{}}"#,
+                "`id`"
+            ),
         ])
     func payloadValidation(_ json: String, _ field: String) {
         do {
@@ -80,6 +106,32 @@ struct EventFormatTests {
             #expect(error.code == .malformed)
             #expect(error.message.contains(field), "\(error.message)")
         }
+    }
+
+    @Test("a payload's members in any order give the same payload")
+    func memberOrder() throws {
+        let inOrder =
+            #"{"ledger":"o","id":"01890a5d-ac96-774b-bcce-b302099a8057","type":"a.b","subject":"s","expects":3,"#
+            + #""signedAt":"2026-01-01T00:00:00Z","body":{"k":"v"}}"#
+        let shuffled =
+            #"{"body":{"k":"v"},"subject":"s","expects":3,"type":"a.b","signedAt":"2026-01-01T00:00:00Z","#
+            + #""id":"01890a5d-ac96-774b-bcce-b302099a8057","ledger":"o"}"#
+        let a = try EventPayload(bytes: Array(inOrder.utf8))
+        let b = try EventPayload(bytes: Array(shuffled.utf8))
+        #expect(a == b)
+        #expect(a.expects == 3 && a.subject == "s" && a.type == "a.b" && a.body["k"]?.stringValue == "v")
+        #expect(a.encoded() == Array(inOrder.utf8))
+    }
+
+    @Test("UUIDv7.isValid accepts exactly what UUIDv7.parse accepts")
+    func uuidValidity() {
+        let cases = [
+            "01890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-674b-bcce-b302099a8057", "01890a5d-ac96-774b-ccce-b302099a8057",
+            "01890A5D-AC96-774B-BCCE-B302099A8057", "01890a5d-ac96-774b-bcce-b302099a805", "01890a5d-ac96-774b-bcce-b302099a80577",
+            "01890a5dxac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805g", "", "01890a5d-ac96-774b-8cce-b302099a8057",
+        ]
+        for c in cases { #expect(UUIDv7.isValid(c) == (UUIDv7.parse(c) != nil), "\(c)") }
+        #expect(UUIDv7.isValid(cases[0]) && !UUIDv7.isValid(cases[1]) && !UUIDv7.isValid(cases[2]))
     }
 
     @Test("payload over 1 MiB is refused")

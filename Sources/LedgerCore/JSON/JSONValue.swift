@@ -167,4 +167,17 @@ extension String {
         if let r = fast ?? nil { return r }
         return utf8.elementsEqual(other.utf8)
     }
+
+    /// True when every UTF-8 byte satisfies `test`; a loop over the contiguous bytes (native
+    /// strings are), not over `UTF8View`'s index machinery.
+    @inline(__always)
+    public func allUTF8(_ test: (UInt8) -> Bool) -> Bool {
+        if let r = utf8.withContiguousStorageIfAvailable({ b in
+            for c in b where !test(c) { return false }
+            return true
+        }) {
+            return r
+        }
+        return utf8.allSatisfy(test)
+    }
 }

@@ -61,8 +61,8 @@ public struct EntryLine: Sendable, Equatable {
         }
         func until(_ quote: UInt8) -> UnsafeRawBufferPointer? {
             let start = p
-            while p < n, b[p] != quote { p += 1 }
-            guard p < n else { return nil }
+            guard p < n, let hit = memchr(b.baseAddress! + p, Int32(quote), n - p) else { return nil }
+            p = b.baseAddress!.distance(to: UnsafeRawPointer(hit))
             return UnsafeRawBufferPointer(rebasing: b[start..<p])
         }
         guard n > 0, literal(#"{"index":"#) else { return nil }

@@ -58,31 +58,51 @@ public struct EventPayload: Sendable, Equatable {
 
     /// Validates a parsed payload object.
     public init(object: JSONObject) throws(LedgerError) {
-        try Fields.requireExactly(object, EventPayload.memberNames, in: "payload")
-        ledger = try Fields.string(object, "ledger", in: "")
+        // Payloads this code writes have their members in `memberOrder`; then each member is
+        // where the order says and no key needs hashing. Any other order takes the general check.
+        let m = object.members
+        var inOrder = m.count == Self.memberOrder.count
+        if inOrder {
+            for i in 0..<m.count where !m[i].key.sameBytes(Self.memberOrder[i]) {
+                inOrder = false
+                break
+            }
+        }
+        if !inOrder { try Fields.requireExactly(object, EventPayload.memberNames, in: "payload") }
+        func member(_ i: Int) -> JSONValue? { inOrder ? m[i].value : object[Self.memberOrder[i]] }
+        func string(_ i: Int) throws(LedgerError) -> String {
+            let key = Self.memberOrder[i]
+            guard let v = member(i) else { throw LedgerError(.malformed, "field `.\(key)` is missing") }
+            guard let s = v.stringValue else { throw .malformed(key, "must be a string, found \(v.kindName)") }
+            return s
+        }
+        ledger = try string(0)
         guard Origin.isValid(ledger) else { throw .malformed("ledger", "is not a valid origin") }
-        id = try Fields.string(object, "id", in: "")
-        guard UUIDv7.parse(id) != nil else { throw .malformed("id", "must be a lowercase UUIDv7 (RFC 9562)") }
-        type = try Fields.string(object, "type", in: "")
+        id = try string(1)
+        guard UUIDv7.isValid(id) else { throw .malformed("id", "must be a lowercase UUIDv7 (RFC 9562)") }
+        type = try string(2)
         guard EventPayload.isValidType(type) else {
             throw .malformed("type", "must look like `noun.verb` (lowercase letters, digits, '-' and '.')")
         }
         eventType = EventType(name: type)
-        subject = try Fields.string(object, "subject", in: "")
+        subject = try string(3)
         guard EventPayload.isValidSubject(subject) else {
             throw .malformed("subject", "must be 1–128 characters of A–Z a–z 0–9 . _ : -")
         }
-        guard let e = object["expects"]?.unsignedIntegerValue else {
+        guard let e = member(4)?.unsignedIntegerValue else {
             throw .malformed("expects", "must be a non-negative integer (the subject's revision you saw; 0 to create)")
         }
         expects = e
-        signedAt = try Fields.string(object, "signedAt", in: "")
+        signedAt = try string(5)
         guard Timestamp.parseRFC3339(signedAt) != nil else {
             throw .malformed("signedAt", "must be an RFC 3339 UTC time such as 2026-11-25T17:28:15Z")
         }
-        guard case .object(let b)? = object["body"] else { throw .malformed("body", "must be a JSON object") }
+        guard case .object(let b)? = member(6) else { throw .malformed("body", "must be a JSON object") }
         body = b
     }
+
+    /// The members in the order `encoded()` writes them.
+    static let memberOrder = ["ledger", "id", "type", "subject", "expects", "signedAt", "body"]
 
     /// The payload's JSON bytes: members in the fixed order above, body keys sorted.
     public func encoded() -> [UInt8] {
@@ -108,11 +128,10 @@ public struct EventPayload: Sendable, Equatable {
 
     /// True for `segment(.segment)+`, each segment `[a-z][a-z0-9-]*`, at most 64 bytes.
     public static func isValidType(_ t: String) -> Bool {
-        let u = Array(t.utf8)
-        guard u.count <= 64, !u.isEmpty else { return false }
+        guard t.utf8.count <= 64, !t.utf8.isEmpty else { return false }
         var segments = 0
         var atStart = true
-        for c in u {
+        let ok = t.allUTF8 { c in
             if atStart {
                 guard c >= 97 && c <= 122 else { return false }
                 atStart = false
@@ -122,15 +141,16 @@ public struct EventPayload: Sendable, Equatable {
             } else {
                 guard (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == UInt8(ascii: "-") else { return false }
             }
+            return true
         }
-        return !atStart && segments >= 2
+        return ok && !atStart && segments >= 2
     }
 
     /// True for 1–128 bytes of `A–Z a–z 0–9 . _ : -`.
     public static func isValidSubject(_ s: String) -> Bool {
         let u = s.utf8
         return !u.isEmpty && u.count <= 128
-            && u.allSatisfy {
+            && s.allUTF8 {
                 ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 || $0 == 58
                     || $0 == 45
             }

@@ -4,6 +4,6 @@ public enum Origin {
     /// e.g. `incidentledger.example/syria-health-care`.
     public static func isValid(_ text: String) -> Bool {
         let u = text.utf8
-        return !u.isEmpty && u.count <= 255 && u.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "+") }
+        return !u.isEmpty && u.count <= 255 && text.allUTF8 { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "+") }
     }
 }

@@ -34,21 +34,31 @@ public enum UUIDv7 {
 
     /// The 16 bytes of a canonical lowercase UUIDv7 (version 7, RFC 9562 variant); nil otherwise.
     public static func parse(_ text: String) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: 16)
+        let ok = out.withUnsafeMutableBufferPointer { decode(text, into: $0) }
+        return ok ? out : nil
+    }
+
+    /// True when `text` is what `parse` accepts (no bytes kept, nothing allocated).
+    public static func isValid(_ text: String) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { decode(text, into: $0) }
+    }
+
+    /// The 16 bytes of `text` into `out`; false when it is not a lowercase UUIDv7.
+    private static func decode(_ text: String, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         var t = text
-        return t.withUTF8 { u -> [UInt8]? in
-            guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
-            var out = [UInt8](repeating: 0, count: 16)
+        return t.withUTF8 { u -> Bool in
+            guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return false }
             var o = 0
             var i = 0
             while i < 36 {
                 if i == 8 || i == 13 || i == 18 || i == 23 { i += 1; continue }
-                guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
+                guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return false }
                 out[o] = hi << 4 | lo
                 o += 1
                 i += 2
             }
-            guard out[6] >> 4 == 7, out[8] >> 6 == 2 else { return nil }
-            return out
+            return out[6] >> 4 == 7 && out[8] >> 6 == 2
         }
     }
 
