@@ -60,6 +60,29 @@ struct JSONParserTests {
         }
     }
 
+    @Test("strings: a quote, escape, control byte or non-ASCII byte is found at every offset of the eight-byte scan")
+    func stringScanOffsets() throws {
+        for k in 0..<20 {
+            let pad = String(repeating: "a", count: k)
+            let tail = String(repeating: "b", count: 19 - k)
+            #expect(try parse("[\"\(pad)\"]") == .array([.string(pad)]))
+            #expect(try parse("[\"\(pad)\\n\(tail)\"]") == .array([.string(pad + "\n" + tail)]))
+            #expect(try parse("[\"\(pad)é\(tail)\"]") == .array([.string(pad + "é" + tail)]))
+            #expect(try parse("[\"\(pad)\u{7F}~ \(tail)\"]") == .array([.string(pad + "\u{7F}~ " + tail)]))
+            for control: UInt8 in [0x00, 0x01, 0x1F] {
+                let doc = Array("[\"\(pad)".utf8) + [control] + Array("\(tail)\"]".utf8)
+                do {
+                    _ = try JSONParser.parse(doc)
+                    Issue.record("control byte \(control) at \(k) accepted")
+                } catch {
+                    #expect(error.reason == .controlCharacterInString && error.offset == 2 + k, "\(error)")
+                }
+            }
+            let unterminated = Array("[\"\(pad)\(tail)".utf8)
+            #expect(throws: JSONError.self) { try JSONParser.parse(unterminated) }
+        }
+    }
+
     @Test("depth and size limits")
     func limits() {
         let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)

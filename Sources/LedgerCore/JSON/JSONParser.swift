@@ -217,12 +217,33 @@ public struct JSONParser {
     private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 
     /// Parses a string starting at the opening quote.
+    /// True when one of the eight bytes of `w` is `"` or `\\`, below 0x20 or at least 0x80 (a
+    /// byte the string scan must look at). Word-at-a-time zero-byte test: `(x - 0x01…) & ~x &
+    /// 0x80…` is nonzero exactly when some byte of `x` is zero.
+    @inline(__always)
+    static func hasSpecialByte(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let quote = hasZero(w ^ (ones &* 0x22))
+        let backslash = hasZero(w ^ (ones &* 0x5C))
+        // Below 0x20 (for bytes under 0x80): subtracting 0x20 borrows into the high bit.
+        let control = (w &- ones &* 0x20) & ~w & highs
+        return (quote | backslash | control | (w & highs)) != 0
+    }
+
     private mutating func parseString() throws(JSONError) -> String {
         let start = pos
         pos += 1
         let contentStart = pos
         var ascii = true
-        // Fast path: scan for the closing quote with no escapes.
+        // Fast path: scan for the closing quote with no escapes, first eight bytes at a time
+        // while none of them is a quote, a backslash, a control character or non-ASCII.
+        while pos + 8 <= end {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+            if Self.hasSpecialByte(w) { break }
+            pos += 8
+        }
         while pos < end {
             let c = base[pos]
             if c == UInt8(ascii: "\"") {
