@@ -5,6 +5,45 @@ import LedgerStore
 import NIOCore
 import PostgresNIO
 
+/// A `bytea[]` parameter written element by element in PostgreSQL's binary array format, so
+/// that a flush of tens of thousands of rows makes one growing buffer per column instead of one
+/// `ByteBuffer` per row that is then copied again into the parameter (glibc's allocator was a
+/// third of the client's main thread in a bulk append at 1,000,000 events; docs/BENCHMARKS.md).
+struct ByteaColumn: PostgresNonThrowingEncodable, Sendable {
+    private var elements = ByteBuffer()
+    private(set) var count = 0
+
+    static var psqlType: PostgresDataType { .byteaArray }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    init() {}
+
+    init<S: Sequence>(_ values: S) where S.Element == [UInt8] {
+        for v in values { append(v) }
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Adds one element: its length (int32) and its bytes.
+    mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        elements.writeInteger(Int32(bytes.count))
+        elements.writeBytes(bytes)
+        count += 1
+    }
+
+    /// The array header (the same one postgres-nio writes for `[ByteBuffer]`), then the elements.
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        buffer.writeInteger(count == 0 ? 0 : 1, as: UInt32.self)  // dimensions
+        buffer.writeInteger(0, as: Int32.self)  // no nulls
+        buffer.writeInteger(ByteBuffer.psqlType.rawValue)  // element type
+        guard count > 0 else { return }
+        buffer.writeInteger(Int32(count))  // length of the one dimension
+        buffer.writeInteger(1, as: Int32.self)  // its lower bound
+        var e = elements
+        buffer.writeBuffer(&e)
+    }
+}
+
 /// The tables whose rows a write transaction collects before sending them.
 enum BufferedTable: CaseIterable, Sendable {
     case entries, merkle, subjects, keys, entities, incidentIndex, incidentLinks, concerns, stateVersions
@@ -26,16 +65,16 @@ struct PostgresWriteBuffer {
     // entries
     private var entryIndex: [Int64] = []
     private var entryRecordedAt: [String] = []
-    private var entryEventID: [ByteBuffer] = []
+    private var entryEventID = ByteaColumn()
     private var entryType: [String] = []
     private var entrySubject: [String] = []
     private var entrySigner: [String] = []
-    private var entryLeaf: [ByteBuffer] = []
-    private var entryLine: [ByteBuffer] = []
+    private var entryLeaf = ByteaColumn()
+    private var entryLine = ByteaColumn()
     // merkle
     private var merkleLevel: [Int32] = []
     private var merkleIndex: [Int64] = []
-    private var merkleHash: [ByteBuffer] = []
+    private var merkleHash = ByteaColumn()
     // subjects: revision increments, in first-bumped order
     private var bumpOrder: [String] = []
     private var bumps: [String: Int64] = [:]
@@ -58,7 +97,7 @@ struct PostgresWriteBuffer {
     private var concernIndex: [Int64] = []
     private var versionID: [String] = []
     private var versionSize: [Int64] = []
-    private var versionState: [ByteBuffer] = []
+    private var versionState = ByteaColumn()
 
     /// Rows and bytes held, for bounding memory.
     private(set) var rowCount = 0
@@ -88,19 +127,19 @@ struct PostgresWriteBuffer {
     mutating func entry(_ e: EntryRow, leaf: Digest32) {
         entryIndex.append(Self.n(e.index))
         entryRecordedAt.append(e.recordedAt)
-        entryEventID.append(ByteBuffer(bytes: e.eventID))
+        entryEventID.append(e.eventID)
         entryType.append(e.type)
         entrySubject.append(e.subject)
         entrySigner.append(e.signer)
-        entryLeaf.append(ByteBuffer(bytes: leaf.bytes))
-        entryLine.append(ByteBuffer(bytes: e.line))
+        leaf.withUnsafeBytes { entryLeaf.append($0) }
+        entryLine.append(e.line)
         added(.entries, bytes: e.line.count + 128)
     }
 
     mutating func merkleNode(level: Int, index: UInt64, hash: Digest32) {
         merkleLevel.append(Int32(level))
         merkleIndex.append(Self.n(index))
-        merkleHash.append(ByteBuffer(bytes: hash.bytes))
+        hash.withUnsafeBytes { merkleHash.append($0) }
         added(.merkle, bytes: 48)
     }
 
@@ -165,7 +204,7 @@ struct PostgresWriteBuffer {
     mutating func stateVersion(id: String, size: UInt64, state: [UInt8]) {
         versionID.append(id)
         versionSize.append(Self.n(size))
-        versionState.append(ByteBuffer(bytes: state))
+        versionState.append(state)
         added(.stateVersions, bytes: state.count + id.utf8.count)
     }
 
@@ -181,7 +220,7 @@ struct PostgresWriteBuffer {
         concernIndex = []
         versionID = []
         versionSize = []
-        versionState = []
+        versionState = ByteaColumn()
         held.subtract(BufferedTable.projections)
     }
 
@@ -254,7 +293,7 @@ struct PostgresWriteBuffer {
             parts.append(
                 "INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) SELECT k, p, n, r, e, CASE WHEN h THEN v END FROM unnest("
                     + [
-                        p(keys.map(\.keyID), "text[]"), p(keys.map { ByteBuffer(bytes: $0.publicKey.bytes) }, "bytea[]"), p(keys.map(\.name), "text[]"),
+                        p(keys.map(\.keyID), "text[]"), p(ByteaColumn(keys.map { Array($0.publicKey.bytes) }), "bytea[]"), p(keys.map(\.name), "text[]"),
                         p(keys.map { $0.roles.map(\.rawValue).joined(separator: ",") }, "text[]"), p(keys.map { Self.n($0.enrolledAt) }, "bigint[]"),
                         p(keys.map { $0.revokedAt != nil }, "boolean[]"), p(keys.map { Self.n($0.revokedAt ?? 0) }, "bigint[]"),
                     ].joined(separator: ", ") + ") AS u(k, p, n, r, e, h, v)")
@@ -271,7 +310,7 @@ struct PostgresWriteBuffer {
         for (ids, upsert) in [(newEntities, false), (replacedEntities, true)] where all || !ids.isEmpty {
             parts.append(
                 "INSERT INTO entities (id, kind, state) SELECT * FROM unnest(\(p(ids, "text[]")), \(p(ids.map { entities[$0]!.kind }, "text[]")), "
-                    + "\(p(ids.map { ByteBuffer(bytes: entities[$0]!.state) }, "bytea[]")))"
+                    + "\(p(ByteaColumn(ids.map { entities[$0]!.state }), "bytea[]")))"
                     + (upsert ? " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state" : ""))
         }
         if !entityOrder.isEmpty { counts.append("entities: \(entityOrder.count)") }
