@@ -9,6 +9,16 @@ public enum LanguageTag {
     /// nil when `tag` is a well-formed BCP 47 language tag (RFC 5646 §2.1 `Language-Tag` ABNF: langtag,
     /// privateuse, and the irregular/regular grandfathered tags); otherwise a short reason naming the bad subtag.
     public static func problem(_ tag: String) -> String? {
+        // The common case, a bare primary language subtag ("en", "ar", "fra"): 2–3 ASCII letters
+        // are always a well-formed `langtag` (language = 2*3ALPHA), and no grandfathered tag has
+        // that shape; answered without parsing (`parsedProblem` gives the same verdict).
+        let count = tag.utf8.count
+        if count >= 2, count <= 3, tag.allUTF8({ $0 | 0x20 >= 97 && $0 | 0x20 <= 122 }) { return nil }
+        return parsedProblem(tag)
+    }
+
+    /// `problem` by the full parser, for every tag.
+    static func parsedProblem(_ tag: String) -> String? {
         let bytes = Array(tag.utf8)
         if bytes.isEmpty { return "empty tag" }
         let lowered = bytes.map(lowercase)

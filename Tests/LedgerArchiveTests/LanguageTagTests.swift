@@ -1,4 +1,4 @@
-import LedgerArchive
+@testable import LedgerArchive
 import Testing
 
 @Suite("BCP 47 language tags")
@@ -104,6 +104,28 @@ struct LanguageTagTests {
         #expect(LanguageTag.problem("en-US-GB") == "subtag 'GB' is not valid here (a region comes once, right after the language or script)")
         #expect(LanguageTag.problem("x") == "private use 'x' needs at least one subtag after it")
         #expect(LanguageTag.problem("en-x-") == "empty subtag (tags must not start or end with '-' or contain '--')")
+    }
+
+    @Test("the short path for 2–3 letter tags gives the full parser's verdict on every 1–4 byte tag of letters, digits and a few others")
+    func shortPath() {
+        let alphabet = Array("aZq0-_x@[`{ é".unicodeScalars).map(String.init)
+        var tags: [String] = []
+        for a in alphabet {
+            tags.append(a)
+            for b in alphabet {
+                tags.append(a + b)
+                for c in alphabet {
+                    tags.append(a + b + c)
+                    for d in ["e", "-", "9"] { tags.append(a + b + c + d) }
+                }
+            }
+        }
+        for first in UInt8(ascii: "A")...UInt8(ascii: "z") {
+            for second in UInt8(ascii: "A")...UInt8(ascii: "z") { tags.append(String(decoding: [first, second], as: UTF8.self)) }
+        }
+        for t in tags { #expect(LanguageTag.problem(t) == LanguageTag.parsedProblem(t), "\(t.debugDescription)") }
+        #expect(LanguageTag.problem("en") == nil && LanguageTag.problem("Ara") == nil)
+        #expect(LanguageTag.problem("e@") != nil && LanguageTag.problem("e[") != nil && LanguageTag.problem("é") != nil)
     }
 
     @Test("reasons escape control characters")
