@@ -22,8 +22,6 @@ struct ByteaColumn: PostgresNonThrowingEncodable, Sendable {
         for v in values { append(v) }
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// Adds one element: its length (int32) and its bytes.
     mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         elements.writeInteger(Int32(bytes.count))

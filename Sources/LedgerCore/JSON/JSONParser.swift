@@ -216,10 +216,10 @@ public struct JSONParser {
     @inline(__always)
     private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
 
-    /// Parses a string starting at the opening quote.
-    /// True when one of the eight bytes of `w` is `"` or `\\`, below 0x20 or at least 0x80 (a
-    /// byte the string scan must look at). Word-at-a-time zero-byte test: `(x - 0x01…) & ~x &
-    /// 0x80…` is nonzero exactly when some byte of `x` is zero.
+    /// True when one of the eight bytes of `w` is a quote or a backslash, below 0x20 or at least
+    /// 0x80 (a byte the string scan must look at one by one). Word-at-a-time zero-byte test:
+    /// `(x - 0x01…) & ~x & 0x80…` is nonzero exactly when some byte of `x` is zero (a borrow can
+    /// also mark a byte above a zero one, which only sends the scan to the byte loop early).
     @inline(__always)
     static func hasSpecialByte(_ w: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -232,6 +232,7 @@ public struct JSONParser {
         return (quote | backslash | control | (w & highs)) != 0
     }
 
+    /// Parses a string starting at the opening quote.
     private mutating func parseString() throws(JSONError) -> String {
         let start = pos
         pos += 1
