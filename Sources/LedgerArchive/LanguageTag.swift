@@ -13,7 +13,7 @@ public enum LanguageTag {
         // are always a well-formed `langtag` (language = 2*3ALPHA), and no grandfathered tag has
         // that shape; answered without parsing (`parsedProblem` gives the same verdict).
         let count = tag.utf8.count
-        if count >= 2, count <= 3, tag.allUTF8({ $0 | 0x20 >= 97 && $0 | 0x20 <= 122 }) { return nil }
+        if count >= 2, count <= 3, tag.allUTF8(isAlpha) { return nil }
         return parsedProblem(tag)
     }
 

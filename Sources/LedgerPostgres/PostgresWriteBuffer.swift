@@ -37,8 +37,7 @@ struct ByteaColumn: PostgresNonThrowingEncodable, Sendable {
         guard count > 0 else { return }
         buffer.writeInteger(Int32(count))  // length of the one dimension
         buffer.writeInteger(1, as: Int32.self)  // its lower bound
-        var e = elements
-        buffer.writeBuffer(&e)
+        buffer.writeImmutableBuffer(elements)
     }
 }
 
@@ -291,7 +290,7 @@ struct PostgresWriteBuffer {
             parts.append(
                 "INSERT INTO keys (keyid, public_key, name, roles, enrolled_at, revoked_at) SELECT k, p, n, r, e, CASE WHEN h THEN v END FROM unnest("
                     + [
-                        p(keys.map(\.keyID), "text[]"), p(ByteaColumn(keys.map { Array($0.publicKey.bytes) }), "bytea[]"), p(keys.map(\.name), "text[]"),
+                        p(keys.map(\.keyID), "text[]"), p(ByteaColumn(keys.map(\.publicKey.bytes)), "bytea[]"), p(keys.map(\.name), "text[]"),
                         p(keys.map { $0.roles.map(\.rawValue).joined(separator: ",") }, "text[]"), p(keys.map { Self.n($0.enrolledAt) }, "bigint[]"),
                         p(keys.map { $0.revokedAt != nil }, "boolean[]"), p(keys.map { Self.n($0.revokedAt ?? 0) }, "bigint[]"),
                     ].joined(separator: ", ") + ") AS u(k, p, n, r, e, h, v)")

@@ -228,7 +228,7 @@ public struct JSONParser {
         let quote = hasZero(w ^ (ones &* 0x22))
         let backslash = hasZero(w ^ (ones &* 0x5C))
         // Below 0x20 (for bytes under 0x80): subtracting 0x20 borrows into the high bit.
-        let control = (w &- ones &* 0x20) & ~w & highs
+        let control = (w &- (ones &* 0x20)) & ~w & highs
         return (quote | backslash | control | (w & highs)) != 0
     }
 

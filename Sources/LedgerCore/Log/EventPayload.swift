@@ -37,7 +37,7 @@ public struct EventPayload: Sendable, Equatable {
         self.body = body
     }
 
-    static let memberNames: Set<String> = ["ledger", "id", "type", "subject", "expects", "signedAt", "body"]
+    static let memberNames = Set(memberOrder)
 
     /// Parses and validates payload bytes exactly as signed. `requireNFC` holds new input to
     /// Unicode NFC; verifying stored payloads passes false (see docs/FORMAT.md §2).
@@ -70,12 +70,7 @@ public struct EventPayload: Sendable, Equatable {
         }
         if !inOrder { try Fields.requireExactly(object, EventPayload.memberNames, in: "payload") }
         func member(_ i: Int) -> JSONValue? { inOrder ? m[i].value : object[Self.memberOrder[i]] }
-        func string(_ i: Int) throws(LedgerError) -> String {
-            let key = Self.memberOrder[i]
-            guard let v = member(i) else { throw LedgerError(.malformed, "field `.\(key)` is missing") }
-            guard let s = v.stringValue else { throw .malformed(key, "must be a string, found \(v.kindName)") }
-            return s
-        }
+        func string(_ i: Int) throws(LedgerError) -> String { try Fields.string(member(i), Self.memberOrder[i], in: "") }
         ledger = try string(0)
         guard Origin.isValid(ledger) else { throw .malformed("ledger", "is not a valid origin") }
         id = try string(1)

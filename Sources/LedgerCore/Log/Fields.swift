@@ -12,7 +12,13 @@ enum Fields {
     }
 
     static func string(_ object: JSONObject, _ key: String, in field: String) throws(LedgerError) -> String {
-        guard let v = object[key] else { throw LedgerError(.malformed, "field `\(field).\(key)` is missing") }
+        try string(object[key], key, in: field)
+    }
+
+    /// `value` (member `key` of `field`, nil when absent) as a string.
+    @inline(__always)
+    static func string(_ value: JSONValue?, _ key: String, in field: String) throws(LedgerError) -> String {
+        guard let v = value else { throw LedgerError(.malformed, "field `\(field).\(key)` is missing") }
         guard let s = v.stringValue else {
             throw .malformed(field.isEmpty ? key : "\(field).\(key)", "must be a string, found \(v.kindName)")
         }
