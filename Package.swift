@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // The only C library binding for libsodium; imported by LedgerCrypto alone.
@@ -41,12 +43,20 @@ let package = Package(
             name: "LedgerPostgres",
             dependencies: ["LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
+        // `ledger serve`: the archive over HTTP on Hummingbird (the only module importing it).
+        .target(
+            name: "LedgerServer",
+            dependencies: [
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "ledger",
             dependencies: [
-                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres", "LedgerServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Benchmarks against the raw limits (not tests): `swift run -c release ledger-bench`.
@@ -84,6 +94,11 @@ let package = Package(
         .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerPostgres", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerCLITests", dependencies: ["ledger", "LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerTesting"]),
+        .testTarget(
+            name: "LedgerServerTests",
+            dependencies: [
+                "LedgerServer", "LedgerStore", "LedgerCore", "LedgerCrypto", "LedgerTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ]
 )
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 need=()
-for pkg in libsodium-dev libsqlite3-dev pkg-config postgresql-15; do
+for pkg in libsodium-dev libsqlite3-dev pkg-config postgresql-15 libcurl4; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -32,3 +32,53 @@ public struct IncidentFilter: Sendable {
         return true
     }
 }
+
+extension IncidentFilter {
+    /// The filter from its textual parts, as `ledger list` options or `GET /v1/incidents` query
+    /// parameters give them; nil parts do not filter. `name` spells a part's name in messages
+    /// (`--occurred-from` on the command line, `occurredFrom` in a URL). Refuses a bad date, a
+    /// wrong kind of id or a value outside its vocabulary, naming the part.
+    public init(
+        occurredFrom: String?, occurredTo: String?, place: String?, facility: String?, perpetrator: String?, status: String?, certainty: String?,
+        verification: String?, name: (Part) -> String
+    ) throws(LedgerError) {
+        self.init()
+        func day(_ s: String?, _ part: Part, upper: Bool) throws(LedgerError) -> Int? {
+            guard let s else { return nil }
+            guard let d = EDTF(s), !d.isInterval, let v = upper ? d.latest : d.earliest else {
+                throw LedgerError(.malformed, "\(name(part)) \"\(Clip.text(s))\" is not a date such as 2019, 2019-05 or 2019-05-05")
+            }
+            return v
+        }
+        from = try day(occurredFrom, .occurredFrom, upper: false)
+        to = try day(occurredTo, .occurredTo, upper: true)
+        if let from, let to, from > to {
+            throw LedgerError(.malformed, "\(name(.occurredFrom)) is after \(name(.occurredTo))")
+        }
+        self.place = place.map { NFC.normalize($0) }  // stored text is NFC
+        if let facility, EntityID.kind(of: facility) != .facility {
+            throw LedgerError(.malformed, "\(name(.facility)) \"\(Clip.text(facility))\" is not a facility id (facility:NAME)")
+        }
+        if let perpetrator, EntityID.kind(of: perpetrator) != .actor {
+            throw LedgerError(.malformed, "\(name(.perpetrator)) \"\(Clip.text(perpetrator))\" is not an actor id (actor:NAME)")
+        }
+        self.facility = facility
+        self.perpetrator = perpetrator
+        for (value, allowed, part) in [
+            (status, ["active", "merged", "retracted"], Part.status), (certainty, Vocabulary.certainties, .certainty),
+            (verification, Vocabulary.verificationStates, .verification),
+        ] {
+            if let value, !allowed.contains(value) {
+                throw LedgerError(.malformed, "\(name(part)) \"\(Clip.text(value))\" is not one of \(allowed.joined(separator: ", "))")
+            }
+        }
+        self.status = status
+        self.certainty = certainty
+        self.verification = verification
+    }
+
+    /// The parts of a filter, for naming them in messages.
+    public enum Part: String, Sendable, CaseIterable {
+        case occurredFrom, occurredTo, place, facility, perpetrator, status, certainty, verification
+    }
+}

@@ -53,6 +53,10 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var position: Int?
     /// The storage failure, when it is one.
     public var fault: Fault?
+    /// A refusal because of who signed: the key is unknown here, revoked, lacks the event's role,
+    /// or its signature does not verify, or the event belongs to another ledger (`ledger serve`
+    /// answers these 403, other refusals 422).
+    public var signerRefused = false
 
     public init(_ code: Code, _ message: String, index: UInt64? = nil, position: Int? = nil, fault: Fault? = nil) {
         self.code = code
@@ -72,6 +76,13 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public func at(_ index: UInt64) -> LedgerError {
         var e = self
         if e.index == nil { e.index = index }
+        return e
+    }
+
+    /// A refusal because of who signed (`signerRefused`).
+    public static func signer(_ message: String) -> LedgerError {
+        var e = LedgerError(.refused, message)
+        e.signerRefused = true
         return e
     }
 

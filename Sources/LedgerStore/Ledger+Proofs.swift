@@ -74,3 +74,38 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// `count` consecutive hashes of the Merkle tree at `level` (0: the leaves), from `index`,
+    /// read in one transaction: the perfect subtrees covering leaves [i << level, (i + 1) << level)
+    /// for i = index, index + 1, … (what a C2SP tlog-tiles hash tile lists). Refuses hashes
+    /// beyond the tree; a missing stored node is reported as damage.
+    public func treeHashes(level: Int, from index: UInt64, count: Int) throws(LedgerError) -> [Digest32] {
+        try read { (r) throws(LedgerError) in
+            let size = try r.size()
+            let (end, overflow) = index.addingReportingOverflow(UInt64(count))
+            guard level >= 0, level < 64, !overflow, end <= size >> UInt64(level) else {
+                throw LedgerError(.malformed, "no hashes \(index)…\(index &+ UInt64(count) &- 1) at level \(level) in a tree of \(size) entries")
+            }
+            if level == 0 {
+                return try r.entries(from: index, below: end, limit: count).map { $0.leaf ?? MerkleHash.leaf($0.line) }
+            }
+            let nodes = try r.merkleNodes(level: level, from: index, limit: count)
+            var out: [Digest32] = []
+            out.reserveCapacity(count)
+            for (i, n) in nodes.enumerated() {
+                guard n.index == index + UInt64(i), let h = n.hash else { break }
+                out.append(h)
+            }
+            guard out.count == count else {
+                throw LedgerError(.notALedger, "\(path): Merkle node (level \(level), index \(index + UInt64(out.count))) is missing")
+            }
+            return out
+        }
+    }
+
+    /// The stored entry lines `from` ..< `from + count`, in one transaction.
+    public func entryLines(from index: UInt64, count: Int) throws(LedgerError) -> [[UInt8]] {
+        try read { (r) throws(LedgerError) in try r.entryLines(from: index, below: index &+ UInt64(count), limit: count).map(\.line) }
+    }
+}

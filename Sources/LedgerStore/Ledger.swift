@@ -308,7 +308,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     static func badSignature(_ keyID: String) -> LedgerError {
-        LedgerError(.refused, "signature does not verify for key \(keyID): the payload was altered after signing or signed by another key")
+        LedgerError.signer("signature does not verify for key \(keyID): the payload was altered after signing or signed by another key")
     }
 
     /// If this event id is already logged: its index when the event is the same (same signer,
@@ -325,7 +325,7 @@ public final class Ledger: @unchecked Sendable {
             guard envelope.hasValidSignature(by: signer.publicKey) else { throw Self.badSignature(envelope.keyID) }
         }
         guard payload.ledger == origin else {
-            throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
+            throw LedgerError.signer("event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
         }
         let old = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
         // Only the same event, validly signed for this ledger, counts as a re-submission.

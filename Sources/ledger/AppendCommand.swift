@@ -16,7 +16,16 @@ struct AppendCommand: ParsableCommand {
             in the log prints its existing index and adds nothing. Prints "appended INDEX" or "exists INDEX" per event.
             """)
 
-    @OptionGroup var ledger: LedgerOption
+    @Option(
+        name: .customLong("ledger"),
+        help: ArgumentHelp(
+            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
+    var ledgerValue: String?
+    @Option(
+        help: ArgumentHelp(
+            "Post to a `ledger serve` server at this URL instead of opening a ledger (signed here: the key never leaves this machine).",
+            valueName: "url"))
+    var server: String?
     @Option(help: ArgumentHelp("Private key file that signs the events.", valueName: "file"))
     var key: String?
     @Flag(help: "The input holds DSSE envelopes made by `ledger sign`, not unsigned events.")
@@ -27,13 +36,28 @@ struct AppendCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Event or envelope file; `-` or nothing for standard input.", valueName: "file"))
     var input: String?
 
+    var ledger: LedgerOption {
+        var o = LedgerOption()
+        o.ledger = ledgerValue
+        return o
+    }
+
     func validate() throws {
         guard signed != (key != nil) else { throw ValidationError("give --key to sign events, or --signed for envelopes signed elsewhere (not both)") }
+        if server != nil {
+            guard ledgerValue == nil else { throw ValidationError("give --ledger or --server, not both") }
+        } else {
+            try ledger.validate()
+        }
     }
 
     func run() throws {
         try guarded { () throws(LedgerError) in
             let (name, docs) = try Input.documents(input, batch: batch)
+            if let server {
+                try post(to: try ServerClient(server), name: name, docs: docs)
+                return
+            }
             let store = try ledger.open()
             var envelopes: [Envelope] = []
             envelopes.reserveCapacity(docs.count)
@@ -76,6 +100,38 @@ struct AppendCommand: ParsableCommand {
                     case .existing(let idx): print("exists \(idx)")
                     }
                 }
+            }
+        }
+    }
+}
+
+extension AppendCommand {
+    /// `--server`: signs here (or takes the envelopes as signed) and posts each in turn. Each post
+    /// is its own append on the server; the first refusal stops, naming its line, after the
+    /// lines before it were appended.
+    func post(to client: ServerClient, name: String, docs: [(line: Int, bytes: [UInt8])]) throws(LedgerError) {
+        let origin = try client.origin()
+        let signingKey = signed ? nil : try SigningKeyOption(key: key!).load()
+        let now = SystemClock().now()
+        for (i, doc) in docs.enumerated() {
+            let location = "\(name):\(doc.line)"
+            do throws(LedgerError) {
+                let envelope: Envelope
+                if let signingKey {
+                    envelope = try EventDraft(bytes: doc.bytes, where: location).sign(origin: origin, key: signingKey, now: now, where: location)
+                } else {
+                    envelope = try Envelope(json: doc.bytes)
+                }
+                let (status, index) = try client.append(envelope)
+                if output.json {
+                    let id = (try? EventPayload(bytes: envelope.payload).id) ?? ""
+                    printJSON([("status", .string(status)), ("index", .int(index)), ("id", .string(id))])
+                } else {
+                    print("\(status == "appended" ? "appended" : "exists") \(index)")
+                }
+            } catch {
+                let note = i > 0 ? "; the \(i) event(s) before it were appended" : ""
+                throw LedgerError(error.code, "\(location): \(error.message)\(note)", fault: error.fault)
             }
         }
     }

@@ -26,29 +26,12 @@ struct AsOfOption: ParsableArguments {
 
     /// The tree size the view is taken at, and the moment it names (RFC 3339 with microseconds).
     func resolve(_ store: Ledger) throws(LedgerError) -> (size: UInt64, moment: String) {
-        let current = try store.size()
-        if let asOf, let t = Timestamp.parseRFC3339(asOf) {
-            // A moment still to come is not fixed yet: later appends would fall before it.
-            guard t <= SystemClock().now() else {
-                throw LedgerError(.malformed, "--as-of \(asOf) is in the future; a view as of a moment needs a moment that has passed")
-            }
-            return (try store.size(asOf: t), t.recordTimeText)
-        }
-        let size = atSize ?? current
-        guard size <= current else { throw LedgerError(.malformed, "--at-size \(size) is beyond the log's \(current) entries") }
-        guard size > 0 else { return (0, "") }
-        let row = try store.logRows(from: size - 1, limit: 1)
-        return (size, row.first?.recordedAt ?? "")
+        try store.moment(asOf: asOf.flatMap { Timestamp.parseRFC3339($0) }, atSize: atSize, now: SystemClock().now(), names: ("--as-of", "--at-size"))
     }
 }
 
 /// Refuses an argument that is not an entity id.
-func requireEntityID(_ id: String) throws(LedgerError) {
-    guard EntityID.kind(of: id) != nil else {
-        throw LedgerError(
-            .malformed, "\"\(Terminal.safe(id))\" is not an entity id: give incident:NAME, facility:NAME, actor:NAME, source:NAME or aggregate:NAME")
-    }
-}
+func requireEntityID(_ id: String) throws(LedgerError) { try ArchiveDocument.requireEntityID(id) }
 
 /// `ledger show ID`: one entity's view.
 struct ShowCommand: ParsableCommand {
@@ -68,19 +51,10 @@ struct ShowCommand: ParsableCommand {
             try requireEntityID(id)
             let (size, when) = try moment.resolve(store)
             let view = ArchiveView(source: store, size: moment.isSet ? size : nil)
-            guard let entity = try view.entity(id) else {
-                let at = moment.isSet ? " as of \(when.isEmpty ? "tree size \(size)" : when) (tree size \(size))" : ""
-                throw LedgerError(.malformed, "\(id) is not in the archive\(at)")
-            }
+            guard let entity = try view.entity(id) else { throw ArchiveDocument.notInArchive(id, size: size, moment: moment.isSet ? when : nil) }
             let state = entity.state
             if output.json {
-                var members: [(key: String, value: JSONValue)] = [
-                    ("id", .string(entity.shown)), ("requested", .string(id)), ("treeSize", .int(entity.treeSize)),
-                    ("state", .object(state)),
-                ]
-                if moment.isSet { members.append(("asOf", .string(when))) }
-                if state["entity"]?.stringValue == "facility" { members.append(("attacks", .array(entity.attacks.map { .object($0) }))) }
-                print(String(decoding: Canonical.encode(.object(JSONObject(uniqueMembers: members))), as: UTF8.self))
+                print(String(decoding: Canonical.encode(ArchiveDocument.entity(entity, requested: id, moment: moment.isSet ? when : nil)), as: UTF8.self))
                 return
             }
             for m in entity.merges {
@@ -107,28 +81,10 @@ struct HistoryCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             try requireEntityID(id)
-            let entries = try store.entries(concerning: id)
-            let revisions = try History.revisions(of: id, entries.map { History.Entry(index: $0.index, payload: $0.payload) }).map {
-                (entry: entries[$0.offset], changes: $0.changes)
-            }
+            let revisions = try store.revisions(of: id)
             guard !revisions.isEmpty else { throw LedgerError(.malformed, "\(id) is not in the archive") }
             if output.json {
-                for r in revisions {
-                    var members: [(key: String, value: JSONValue)] = [
-                        ("index", .int(r.entry.index)), ("recordedAt", .string(r.entry.recordedAt)), ("type", .string(r.entry.payload.type)),
-                        ("subject", .string(r.entry.payload.subject)), ("signer", .string(r.entry.signerKeyID)), ("signerName", .string(r.entry.signerName)),
-                    ]
-                    if let reason = r.entry.payload.body["reason"] { members.append(("reason", reason)) }
-                    members.append(
-                        (
-                            "changes",
-                            .array(
-                                r.changes.map { c in
-                                    .object(JSONObject(uniqueMembers: [("field", .string(c.path)), ("old", c.old ?? .null), ("new", c.new ?? .null)]))
-                                })
-                        ))
-                    printJSON(members)
-                }
+                for r in revisions { print(String(decoding: JSONWriter.encode(.object(ArchiveDocument.revision(r))), as: UTF8.self)) }
                 return
             }
             for r in revisions {
@@ -175,40 +131,16 @@ struct ListCommand: ParsableCommand {
     @OptionGroup var output: JSONOutputOption
 
     func filter() throws(LedgerError) -> IncidentFilter {
-        var f = IncidentFilter()
-        func day(_ s: String?, option: String, upper: Bool) throws(LedgerError) -> Int? {
-            guard let s else { return nil }
-            guard let d = EDTF(s), !d.isInterval, let v = upper ? d.latest : d.earliest else {
-                throw LedgerError(.malformed, "--\(option) \"\(Terminal.safe(s))\" is not a date such as 2019, 2019-05 or 2019-05-05")
-            }
-            return v
-        }
-        f.from = try day(occurredFrom, option: "occurred-from", upper: false)
-        f.to = try day(occurredTo, option: "occurred-to", upper: true)
-        if let from = f.from, let to = f.to, from > to {
-            throw LedgerError(.malformed, "--occurred-from is after --occurred-to")
-        }
-        f.place = place.map { NFC.normalize($0) }  // stored text is NFC
-        if let facility, EntityID.kind(of: facility) != .facility {
-            throw LedgerError(.malformed, "--facility \"\(Terminal.safe(facility))\" is not a facility id (facility:NAME)")
-        }
-        if let perpetrator, EntityID.kind(of: perpetrator) != .actor {
-            throw LedgerError(.malformed, "--perpetrator \"\(Terminal.safe(perpetrator))\" is not an actor id (actor:NAME)")
-        }
-        f.facility = facility
-        f.perpetrator = perpetrator
-        for (value, allowed, name) in [
-            (status, ["active", "merged", "retracted"], "status"), (certainty, Vocabulary.certainties, "certainty"),
-            (verification, Vocabulary.verificationStates, "verification"),
-        ] {
-            if let value, !allowed.contains(value) {
-                throw LedgerError(.malformed, "--\(name) \"\(Terminal.safe(value))\" is not one of \(allowed.joined(separator: ", "))")
-            }
-        }
-        f.status = status
-        f.certainty = certainty
-        f.verification = verification
-        return f
+        try IncidentFilter(
+            occurredFrom: occurredFrom, occurredTo: occurredTo, place: place, facility: facility, perpetrator: perpetrator, status: status,
+            certainty: certainty, verification: verification,
+            name: { part in
+                switch part {
+                case .occurredFrom: return "--occurred-from"
+                case .occurredTo: return "--occurred-to"
+                default: return "--\(part.rawValue)"
+                }
+            })
     }
 
     func run() throws {

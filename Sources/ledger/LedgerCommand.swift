@@ -2,13 +2,13 @@ import ArgumentParser
 
 /// The `ledger` command-line tool.
 @main
-struct LedgerCommand: ParsableCommand {
+struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "IncidentLedger: a signed, append-only archive of attacks on health care.",
         discussion: """
             Every event is an Ed25519-signed DSSE envelope appended to an RFC 9162 Merkle log kept in one \
-            SQLite file. Exit codes: 0 success, 1 verification failed, 3 refused by the ledger's rules, \
+            SQLite file or a PostgreSQL database; `ledger serve` offers it over HTTP. Exit codes: 0 success, 1 verification failed, 3 refused by the ledger's rules, \
             4 conflict (stale `expects` or reused event id; re-read and retry), 5 not a ledger or damaged \
             file, 6 key file error (e.g. wrong passphrase), 64 usage, 65 malformed input, 74 I/O error. \
             See docs/CLI.md and docs/FORMAT.md.
@@ -18,7 +18,7 @@ struct LedgerCommand: ParsableCommand {
             VerifyCommand.self, LogCommand.self, ShowCommand.self, HistoryCommand.self, ListCommand.self, SnapshotCommand.self,
             RebuildCommand.self, ExportCommand.self, AuditCommand.self,
             ImportCommand.self, ImportCSVCommand.self, ExportCSVCommand.self, ExportGeoJSONCommand.self, ProveCommand.self, CheckProofCommand.self,
-            WitnessCommand.self,
+            WitnessCommand.self, ServeCommand.self,
         ]
     )
 }

@@ -149,6 +149,9 @@ final class Child: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// What the child has written to standard output so far.
+    var output: String { String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self) }
+
     /// Sends SIGKILL.
     func kill9() { _ = kill(process.processIdentifier, SIGKILL) }
 

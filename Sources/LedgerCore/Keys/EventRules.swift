@@ -25,7 +25,7 @@ public enum EventRules {
         if index == 0 { return try checkGenesis(envelope: envelope, payload: payload, verifySignature: verifySignature) }
         let signer = try authorize(envelope: envelope, payload: payload, index: index, state: state)
         if verifySignature, !envelope.hasValidSignature(by: signer.publicKey) {
-            throw LedgerError(.refused, "signature does not verify for key \(signer.keyID) (\(signer.name)): payload altered or wrong key")
+            throw LedgerError.signer("signature does not verify for key \(signer.keyID) (\(signer.name)): payload altered or wrong key")
         }
         return try checkEffects(payload: payload, index: index, signer: signer, state: state)
     }
@@ -36,7 +36,7 @@ public enum EventRules {
     public static func authorize(envelope: Envelope, payload: EventPayload, index: UInt64, state: some LogState) throws(LedgerError) -> KeyRecord {
         guard let origin = state.origin else { throw LedgerError(.refused, "the log has no genesis entry") }
         guard payload.ledger == origin else {
-            throw LedgerError(.refused, "event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
+            throw LedgerError.signer("event belongs to ledger \"\(payload.ledger.prefix(80))\", not \"\(origin)\"; it cannot be replayed here")
         }
         guard let type = payload.eventType else {
             throw LedgerError(.refused, "unknown event type \"\(payload.type)\"")
@@ -45,14 +45,13 @@ public enum EventRules {
             throw LedgerError(.refused, "ledger.genesis may only be entry 0")
         }
         guard let signer = try state.key(envelope.keyID) else {
-            throw LedgerError(.refused, "unknown key \(envelope.keyID): it is not enrolled in this ledger")
+            throw LedgerError.signer("unknown key \(envelope.keyID): it is not enrolled in this ledger")
         }
         if let revoked = signer.revokedAt, revoked < index {
-            throw LedgerError(.refused, "key \(signer.keyID) (\(signer.name)) was revoked at entry \(revoked)")
+            throw LedgerError.signer("key \(signer.keyID) (\(signer.name)) was revoked at entry \(revoked)")
         }
         guard signer.roles.contains(role) else {
-            throw LedgerError(
-                .refused,
+            throw LedgerError.signer(
                 "key \(signer.keyID) (\(signer.name)) lacks the \(role.rawValue) role that \(payload.type) needs (it has: "
                     + "\(signer.roles.map(\.rawValue).joined(separator: ", ")))")
         }

@@ -1,0 +1,141 @@
+import Foundation
+import Hummingbird
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import Logging
+import NIOCore
+
+/// How `ledger serve` runs (docs/SERVER.md).
+public struct ServerOptions: Sendable {
+    /// Address to listen on: loopback by default.
+    public var host = "127.0.0.1"
+    /// Port (0: any free port, reported once listening).
+    public var port = 8080
+    /// A mirror or replica: every write is refused with 405.
+    public var readOnly = false
+    /// Largest request body taken (413 beyond it).
+    public var maxBodyBytes = 1 << 20
+    /// Time a client has to send its whole request body (408 after it).
+    public var bodyTimeout: Duration = .seconds(10)
+    /// A connection with nothing sent or received for this long is closed.
+    public var idleTimeout: Duration = .seconds(30)
+    /// Read-only ledger connections serving the views side by side.
+    public var readers = 2
+    /// Envelopes at most in one group-commit transaction.
+    public var maxBatch = 512
+    /// Entry lines at most in one `GET /v1/entries`.
+    public static let maxEntriesPerRequest: UInt64 = 1000
+
+    public init() {}
+}
+
+/// `ledger serve`: the archive over HTTP (docs/SERVER.md, docs/openapi.yaml). Writes are DSSE
+/// envelopes signed offline, checked by exactly the rules of `ledger append --signed` and
+/// committed in groups; reads give the bytes the commands give offline.
+public final class LedgerHTTPServer: Sendable {
+    let options: ServerOptions
+    let writer: GroupCommitter?
+    let readers: ReadPool
+    private let writerWorker: Worker?
+    /// The ledger's origin and genesis key id (fixed).
+    let origin: String
+    let genesisKeyID: String
+
+    /// Opens the ledger at `location`: one writing connection (unless read-only) and
+    /// `options.readers` reading ones. Refuses a location that holds no ledger, or projections of
+    /// another version (run `ledger rebuild` first).
+    public init(location: any LedgerLocation, options: ServerOptions) throws(LedgerError) {
+        self.options = options
+        var opened: [Ledger] = []
+        do throws(LedgerError) {
+            var writerWorker: Worker?
+            if !options.readOnly {
+                let w = try Ledger.open(at: location)
+                opened.append(w)
+                try w.requireCurrentProjections()
+                writerWorker = Worker(w, label: "ledger.writer")
+            }
+            var workers: [Worker] = []
+            for i in 0..<max(1, options.readers) {
+                let r = try Ledger.open(at: location, readOnly: true)
+                opened.append(r)
+                try r.requireCurrentProjections()
+                workers.append(Worker(r, label: "ledger.reader.\(i)"))
+            }
+            self.writerWorker = writerWorker
+            writer = writerWorker.map { GroupCommitter(worker: $0, maxBatch: options.maxBatch) }
+            readers = ReadPool(workers)
+            origin = opened.last!.origin
+            genesisKeyID = opened.last!.genesisKeyID
+        } catch {
+            for l in opened { try? l.close() }
+            throw error
+        }
+    }
+
+    /// Closes every connection (after the server stopped).
+    public func close() {
+        writerWorker?.close()
+        readers.close()
+    }
+
+    /// Group-commit transactions tried so far.
+    public var transactionCount: Int { writer?.transactionCount ?? 0 }
+
+    /// The Hummingbird application serving this ledger; `onRunning` gets the address it listens
+    /// on (`127.0.0.1:PORT`) once it does.
+    public func application(logger: Logger, onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        router.middlewares.add(RequestLogger(logger: logger))
+        Routes(server: self).add(to: router)
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(options.idleTimeout.components.seconds) * 1_000_000_000))),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "IncidentLedger"),
+            onServerRunning: { [options] channel in
+                let address = channel.localAddress
+                await onRunning("\(address?.ipAddress ?? options.host):\(address?.port ?? options.port)")
+            },
+            logger: logger)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and closes the ledger.
+    public func run(logger: Logger, onRunning: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
+        defer { close() }
+        try await application(logger: logger, onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+/// One log line per request: method, path, status, time (swift-log, structured metadata).
+struct RequestLogger<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, status: response.status.code, since: start)
+            return response
+        } catch let error as HTTPResponseError {
+            log(request, status: error.status.code, since: start)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant) {
+        let ms = (ContinuousClock.now - start).components
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                "ms": "\(String(format: "%.2f", Double(ms.seconds) * 1000 + Double(ms.attoseconds) / 1e15))",
+            ])
+    }
+}
+
+extension LedgerHTTPServer {
+    /// The OpenAPI 3.1 document of the API (docs/openapi.yaml).
+    public static var openAPIDocument: String { OpenAPIDocument.yaml }
+}

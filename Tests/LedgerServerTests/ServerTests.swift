@@ -1,0 +1,385 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+import LedgerStore
+import LedgerTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import LedgerServer
+
+/// A ledger with the standard fixture keys and a server over it, reached through a real socket
+/// on loopback (HummingbirdTesting's live client).
+final class Served: @unchecked Sendable {
+    let dir = TemporaryDirectory()
+    let place: TestPlace
+    let ledger: Ledger
+    let server: LedgerHTTPServer
+
+    init(_ kind: StoreKind, options: ServerOptions = ServerOptions(), events: [Envelope] = []) throws {
+        place = try TestPlace(kind, dir: dir)
+        let prefix = Fixtures.standardPrefix()
+        ledger = try Ledger.create(at: place.location, genesis: prefix[0])
+        _ = try ledger.append(Array(prefix.dropFirst()) + events)
+        var o = options
+        o.port = 0
+        server = try LedgerHTTPServer(location: place.location, options: o)
+    }
+
+    deinit { try? ledger.close() }
+
+    func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        defer { server.close() }
+        try await server.application(logger: Logger(label: "test")).test(.live) { client in try await body(client) }
+    }
+}
+
+extension TestClientProtocol {
+    func post(_ envelope: Envelope, contentType: String = "application/json") async throws -> TestResponse {
+        try await post(envelope.encoded(), contentType: contentType)
+    }
+
+    func post(_ bytes: [UInt8], contentType: String = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        headers[.contentType] = contentType
+        return try await execute(uri: "/v1/entries", method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+
+    func get(_ uri: String) async throws -> TestResponse { try await execute(uri: uri, method: .get) }
+}
+
+extension TestResponse {
+    var bytes: [UInt8] { Array(buffer: body) }
+    var text: String { String(buffer: body) }
+    var json: JSONObject? { try? JSONParser.parseObject(bytes) }
+    /// `error.message` of an error reply.
+    var message: String { json?["error"]?.objectValue?["message"]?.stringValue ?? "" }
+}
+
+@Suite("ledger serve: writes")
+struct ServerWriteTests {
+    @Test("a posted envelope is appended (201, index, leaf hash); the same again is 200 with the same index", arguments: StoreKind.all)
+    func appendAndIdempotent(kind: StoreKind) async throws {
+        let s = try Served(kind)
+        let e = Fixtures.report(subject: "a", n: 10)
+        try await s.run { client in
+            let r = try await client.post(e)
+            #expect(r.status == .created)
+            let index = try #require(r.json?["index"]?.unsignedIntegerValue)
+            #expect(index == 4)
+            let line = try s.ledger.entryLine(at: index)
+            #expect(r.json?["leafHash"]?.stringValue == MerkleHash.leaf(line).base64)
+            #expect(r.json?["status"]?.stringValue == "appended")
+            #expect(r.headers[.location] == "/v1/entries?start=4&end=5")
+            let again = try await client.post(e)
+            #expect(again.status == .ok)
+            #expect(again.json?["status"]?.stringValue == "existing")
+            #expect(again.json?["index"]?.unsignedIntegerValue == 4)
+            #expect(try s.ledger.size() == 5)
+        }
+    }
+
+    @Test("refusals: stale expects 409, unknown key and bad signature 403, a rule 422, bad JSON 400; nothing written", arguments: StoreKind.all)
+    func refusals(kind: StoreKind) async throws {
+        let s = try Served(kind, events: [Fixtures.report(subject: "a", n: 10)])
+        let before = try s.place.fingerprint()
+        var tampered = Fixtures.report(subject: "b", n: 11)
+        tampered.signature[5] ^= 1
+        let foreign = Fixtures.envelope(
+            type: "incident.reported", subject: "incident:c", expects: 0, body: Fixtures.reportBody(n: 12), key: Fixtures.archivist, n: 12,
+            origin: "other.example/ledger")
+        let cases: [(Envelope?, [UInt8]?, HTTPResponse.Status, String)] = [
+            (Fixtures.report(subject: "a", expects: 0, n: 13), nil, .conflict, "stale expects"),
+            (Fixtures.report(subject: "d", n: 14, key: Fixtures.stranger), nil, .forbidden, "unknown key"),
+            (tampered, nil, .forbidden, "signature does not verify"),
+            (foreign, nil, .forbidden, "belongs to ledger \"other.example/ledger\""),
+            (Fixtures.report(subject: "e", expects: 1, n: 15), nil, .conflict, "stale expects"),
+            (Fixtures.report(subject: "f", n: 16, key: Fixtures.reviewer), nil, .forbidden, "lacks the archivist role"),
+            (nil, Array("{\"payloadType\":".utf8), .badRequest, ""),
+            (nil, Array("[]".utf8), .badRequest, ""),
+        ]
+        try await s.run { client in
+            for (envelope, raw, status, text) in cases {
+                let r: TestResponse
+                if let envelope { r = try await client.post(envelope) } else { r = try await client.post(raw!) }
+                #expect(r.status == status, "\(text): \(r.text)")
+                #expect(text.isEmpty || r.message.contains(text), "\(r.message)")
+            }
+            let rule = Fixtures.envelope(
+                type: "incident.retracted", subject: "incident:a", expects: 1,
+                body: JSONObject(uniqueMembers: [("reason", .string(""))]), key: Fixtures.archivist, n: 17)
+            let r = try await client.post(rule)
+            #expect(r.status == .badRequest || r.status == .unprocessableContent, "\(r.text)")
+            let wrongType = try await client.post(Fixtures.report(subject: "g", n: 18), contentType: "text/plain")
+            #expect(wrongType.status == .unsupportedMediaType)
+        }
+        #expect(try s.ledger.size() == 5)
+        #expect(try s.place.fingerprint() == before)
+    }
+
+    @Test("a body over the limit is 413 and nothing is written", arguments: [StoreKind.sqlite])
+    func bodyLimit(kind: StoreKind) async throws {
+        var o = ServerOptions()
+        o.maxBodyBytes = 4096
+        let s = try Served(kind, options: o)
+        let before = try s.place.fingerprint()
+        try await s.run { client in
+            let big = Fixtures.report(subject: "big", n: 10, padding: 8000)
+            let r = try await client.post(big)
+            #expect(r.status == .contentTooLarge)
+            #expect(r.message.contains("4096"))
+            let small = try await client.post(Fixtures.report(subject: "small", n: 11))
+            #expect(small.status == .created)
+        }
+        #expect(try s.ledger.size() == 5)
+        _ = before
+    }
+
+    @Test("a read-only server answers posts 405 and serves reads", arguments: [StoreKind.sqlite])
+    func readOnly(kind: StoreKind) async throws {
+        var o = ServerOptions()
+        o.readOnly = true
+        let s = try Served(kind, options: o)
+        try await s.run { client in
+            let r = try await client.post(Fixtures.report(subject: "a", n: 10))
+            #expect(r.status == .methodNotAllowed)
+            #expect(r.headers[.allow] == "GET")
+            let log = try await client.get("/v1/log")
+            #expect(log.status == .ok)
+            #expect(log.json?["readOnly"] == .bool(true))
+        }
+        #expect(try s.ledger.size() == 4)
+    }
+
+    @Test("concurrent posts share transactions; each gets its own index; a refused one does not fail the others", arguments: StoreKind.all)
+    func groupCommit(kind: StoreKind) async throws {
+        let s = try Served(kind)
+        let n = 48
+        var envelopes = (0..<n).map { Fixtures.report(subject: "g\($0)", n: UInt64(100 + $0)) }
+        envelopes[17] = Fixtures.report(subject: "bad", n: 99, key: Fixtures.stranger)
+        let all = envelopes
+        try await s.run { client in
+            let replies = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status, UInt64?).self) { group in
+                for (i, e) in all.enumerated() {
+                    group.addTask {
+                        let r = try await client.post(e)
+                        return (i, r.status, r.json?["index"]?.unsignedIntegerValue)
+                    }
+                }
+                var out: [(Int, HTTPResponse.Status, UInt64?)] = []
+                for try await r in group { out.append(r) }
+                return out.sorted { $0.0 < $1.0 }
+            }
+            #expect(replies[17].1 == .forbidden)
+            let indexes = replies.filter { $0.0 != 17 }.compactMap(\.2)
+            #expect(replies.filter { $0.0 != 17 }.allSatisfy { $0.1 == .created })
+            #expect(indexes.count == n - 1)
+            #expect(Set(indexes) == Set((4..<UInt64(4 + n - 1))))
+        }
+        #expect(try s.ledger.size() == UInt64(4 + n - 1))
+        // Each entry is the envelope its index was reported for.
+        #expect(s.server.transactionCount <= n)
+        let report = try s.ledger.verify(trust: s.ledger.genesisKeyID)
+        #expect(report.size == UInt64(4 + n - 1))
+    }
+}
+
+@Suite("ledger serve: reads")
+struct ServerReadTests {
+    static func archive() -> [Envelope] {
+        [Fixtures.report(subject: "a", n: 10), Fixtures.report(subject: "b", n: 11), Fixtures.report(subject: "a", expects: 1, n: 12)]
+    }
+
+    @Test("the log, entries, checkpoint and proofs are the bytes the ledger holds", arguments: StoreKind.all)
+    func logAndProofs(kind: StoreKind) async throws {
+        let s = try Served(kind, events: Self.archive())
+        let noCheckpoint = s
+        try await noCheckpoint.run { client in
+            let cp = try await client.get("/v1/checkpoint")
+            #expect(cp.status == .notFound)
+            let proof = try await client.get("/v1/proofs/inclusion?index=1")
+            #expect(proof.status == .notFound)
+        }
+        let s2 = try Served(kind, events: Self.archive())
+        let note = try s2.ledger.checkpoint(signingKey: Fixtures.logKey)
+        try await s2.run { client in
+            let log = try await client.get("/v1/log")
+            #expect(log.json?["treeSize"]?.unsignedIntegerValue == 7)
+            #expect(log.json?["rootHash"]?.stringValue == (try s2.ledger.root(size: 7)).base64)
+            let cp = try await client.get("/v1/checkpoint")
+            #expect(cp.status == .ok)
+            #expect(cp.bytes == note.encoded())
+            let entries = try await client.get("/v1/entries?start=2&end=6")
+            var expected: [UInt8] = []
+            for i in UInt64(2)..<6 { expected += try s2.ledger.entryLine(at: i) + [0x0A] }
+            #expect(entries.bytes == expected)
+            #expect(try await client.get("/v1/entries?start=7").status == .badRequest)
+            #expect(try await client.get("/v1/entries?start=x").status == .badRequest)
+            let proof = try await client.get("/v1/proofs/inclusion?index=5")
+            let file = try InclusionProofFile(bytes: proof.bytes)
+            #expect(file.index == 5)
+            #expect(file.path == (try s2.ledger.inclusionProof(index: 5, size: 7)))
+            #expect(try await client.get("/v1/proofs/inclusion?index=7").status == .badRequest)
+            #expect(try await client.get("/v1/proofs/consistency?from=3").status == .notFound)
+            #expect(try await client.get("/v1/proofs/consistency?from=7").status == .ok)
+        }
+    }
+
+    @Test("entity, history, incidents and snapshot answer the bytes the commands print", arguments: StoreKind.all)
+    func views(kind: StoreKind) async throws {
+        let s = try Served(kind, events: Self.archive())
+        try await s.run { client in
+            let now = try await client.get("/v1/entities/incident:a")
+            #expect(now.status == .ok)
+            let entity = try #require(try ArchiveView(source: s.ledger, size: nil).entity("incident:a"))
+            #expect(now.bytes == Canonical.encode(ArchiveDocument.entity(entity, requested: "incident:a", moment: nil)))
+            let then = try await client.get("/v1/entities/incident:a?atSize=6")
+            let old = try #require(try ArchiveView(source: s.ledger, size: 6).entity("incident:a"))
+            let moment = try s.ledger.moment(asOf: nil, atSize: 6, now: SystemClock().now(), names: ("", "")).moment
+            #expect(then.bytes == Canonical.encode(ArchiveDocument.entity(old, requested: "incident:a", moment: moment)))
+            #expect(then.bytes != now.bytes)
+            #expect(try await client.get("/v1/entities/incident:a?atSize=99").status == .badRequest)
+            #expect(try await client.get("/v1/entities/incident:zz").status == .notFound)
+            #expect(try await client.get("/v1/entities/nonsense").status == .badRequest)
+            #expect(try await client.get("/v1/entities/incident:a?asOf=2999-01-01T00:00:00Z").status == .badRequest)
+            let history = try await client.get("/v1/entities/incident:a/history")
+            var expected: [UInt8] = []
+            for r in try s.ledger.revisions(of: "incident:a") { expected += JSONWriter.encode(.object(ArchiveDocument.revision(r))) + [0x0A] }
+            #expect(history.bytes == expected)
+            let list = try await client.get("/v1/incidents?status=active")
+            #expect(list.text.split(separator: "\n").count == 2)
+            #expect(try await client.get("/v1/incidents?status=gone").status == .badRequest)
+            let snap = try await client.get("/v1/snapshot?atSize=6")
+            let (bytes, size, _) = try s.ledger.snapshot(atSize: 6, asOf: moment)
+            #expect(snap.bytes == bytes)
+            #expect(snap.headers[HTTPField.Name("X-Tree-Size")!] == String(size))
+            let whole = try await client.get("/v1/snapshot")
+            #expect(whole.bytes == (try s.ledger.snapshot(atSize: nil, asOf: nil).bytes))
+        }
+    }
+}
+
+@Suite("ledger serve: the log as C2SP tlog-tiles")
+struct ServerTileTests {
+    @Test("tile paths: three-digit groups, x prefixes, .p/W; only the canonical spelling parses")
+    func paths() {
+        func parse(_ p: String) -> TilePath? { TilePath.parse(p.split(separator: "/", omittingEmptySubsequences: false)) }
+        #expect(parse("0/x001/x234/067") == .hashes(level: 0, index: 1_234_067, width: 256))
+        #expect(parse("2/005.p/17") == .hashes(level: 2, index: 5, width: 17))
+        #expect(parse("entries/x001/000.p/255") == .entries(index: 1000, width: 255))
+        for bad in ["0/x000/005", "00/000", "0/01", "0/0001", "0/001.p/0", "0/001.p/256", "0/001.p/07", "64/000", "0/y001/000", "0/001/002", "x/000", "0"] {
+            #expect(parse(bad) == nil, "\(bad)")
+        }
+        for tile in [TilePath.hashes(level: 3, index: 1_234_067, width: 9), .entries(index: 0, width: 256), .entries(index: 999_999, width: 1)] {
+            #expect(parse(tile.path) == tile)
+        }
+    }
+
+    @Test("hash tiles, entry bundles and the checkpoint are the log's own hashes and lines, immutable", arguments: StoreKind.all)
+    func tiles(kind: StoreKind) async throws {
+        let s = try Served(kind, events: (0..<296).map { Fixtures.report(subject: "t\($0)", n: UInt64(100 + $0)) })
+        _ = try s.ledger.checkpoint(signingKey: Fixtures.logKey)
+        let lines = try s.ledger.entryLines(from: 0, count: 300)
+        #expect(lines.count == 300)
+        try await s.run { client in
+            let full = try await client.get("/tlog/tile/0/000")
+            #expect(full.status == .ok)
+            #expect(full.headers[.cacheControl] == "public, max-age=31536000, immutable")
+            #expect(full.bytes == lines[0..<256].flatMap { line in MerkleHash.leaf(line).withUnsafeBytes { Array($0) } })
+            let partial = try await client.get("/tlog/tile/0/001.p/44")
+            #expect(partial.bytes == lines[256..<300].flatMap { line in MerkleHash.leaf(line).withUnsafeBytes { Array($0) } })
+            #expect(try await client.get("/tlog/tile/0/001.p/45").status == .notFound)
+            #expect(try await client.get("/tlog/tile/0/001").status == .notFound)
+            #expect(try await client.get("/tlog/tile/0/x000/001.p/4").status == .notFound)
+            // The level-1 tile's first hash is the root of the first 256 entries.
+            let up = try await client.get("/tlog/tile/1/000.p/1")
+            #expect(up.bytes == (try s.ledger.root(size: 256)).withUnsafeBytes { Array($0) })
+            let bundle = try await client.get("/tlog/tile/entries/001.p/44")
+            var framed: [[UInt8]] = []
+            var b = bundle.bytes[...]
+            while b.count >= 2 {
+                let n = Int(b[b.startIndex]) << 8 | Int(b[b.startIndex + 1])
+                framed.append(Array(b.dropFirst(2).prefix(n)))
+                b = b.dropFirst(2 + n)
+            }
+            #expect(framed == Array(lines[256..<300]))
+            let cp = try await client.get("/tlog/checkpoint")
+            #expect(cp.bytes == (try s.ledger.checkpoints().last!.note))
+            #expect(cp.headers[.cacheControl] == "no-cache")
+        }
+    }
+}
+
+@Suite("ledger serve: the API document and abuse")
+struct ServerContractTests {
+    static var repo: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path }
+
+    @Test("docs/openapi.yaml is the served document, and lists exactly the server's routes")
+    func openAPI() async throws {
+        let file = try String(contentsOfFile: Self.repo + "/docs/openapi.yaml", encoding: .utf8)
+        #expect(file == LedgerHTTPServer.openAPIDocument, "run `ledger serve --openapi > docs/openapi.yaml`")
+        // Paths and their methods as the document spells them (two-space YAML indentation).
+        var documented: Set<String> = []
+        var path: String?
+        for line in file.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /") && line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if !line.hasPrefix("  ") {
+                path = nil
+            } else if let p = path, line.hasPrefix("    "), !line.hasPrefix("     ") {
+                let word = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "delete", "patch"].contains(word) { documented.insert("\(word.uppercased()) \(p)") }
+            }
+        }
+        let served = Set(Routes.all.map { "\($0.method) \($0.path)" })
+        #expect(documented == served)
+        let s = try Served(.sqlite)
+        try await s.run { client in
+            let r = try await client.get("/openapi.yaml")
+            #expect(r.text == file)
+            // Every listed route is the router's: its answer is never the router's own empty 404.
+            for route in Routes.all {
+                let uri = route.path.replacingOccurrences(of: "{id}", with: "incident:none").replacingOccurrences(of: "{level}", with: "0")
+                    .replacingOccurrences(of: "{index}", with: "000")
+                let answer = try await client.execute(uri: uri, method: route.method == "POST" ? .post : .get)
+                #expect(!(answer.status == .notFound && answer.body.readableBytes == 0), "\(route) is not routed")
+            }
+            let unknown = try await client.get("/v1/nothing")
+            #expect(unknown.status == .notFound && unknown.body.readableBytes == 0)
+        }
+    }
+
+    @Test("2,000 malformed requests: every answer is 4xx, nothing is written, the server still serves")
+    func garbage() async throws {
+        let s = try Served(.sqlite)
+        let before = try s.place.fingerprint()
+        let valid = Array(Fixtures.report(subject: "x", n: 10).encoded())
+        try await s.run { client in
+            var rng = SplitMix64(seed: 42)
+            var statuses: [Int: Int] = [:]
+            for i in 0..<2000 {
+                var body = valid
+                switch i % 4 {
+                case 0: for _ in 0..<3 { body[Int.random(in: 0..<body.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+                case 1: body = (0..<Int.random(in: 0..<300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                case 2: body = Array(body.prefix(Int.random(in: 0..<body.count, using: &rng)))
+                default: body = Array("{\"payloadType\":\"x\",\"payload\":\"\",\"signatures\":[]}".utf8)
+                }
+                let r = try await client.post(body)
+                statuses[r.status.code, default: 0] += 1
+                if i % 200 == 0 {
+                    let q = try await client.get("/v1/entities/\(String(decoding: body.prefix(20).map { $0 % 26 + 97 }, as: UTF8.self))?atSize=\(i)")
+                    #expect((400..<500).contains(q.status.code))
+                }
+            }
+            #expect(statuses.keys.allSatisfy { (400..<500).contains($0) }, "\(statuses)")
+            #expect(try await client.get("/v1/log").status == .ok)
+        }
+        #expect(try s.place.fingerprint() == before)
+    }
+}
