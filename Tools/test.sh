@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: set up what is missing, the style lint, the Swift test suite, the independent
 # Python verifiers' own tests (Tools/verify_log.py for logs, Tools/verify.py for export bundles),
-# then the reproducibility and audit of the bundled campaign archive, then short runs of the crash,
+# then the reproducibility and audit of the bundled campaign archive, schemathesis against a live
+# `ledger serve`, then short runs of the crash,
 # tamper, concurrency and fuzz evidence scripts (docs/EVIDENCE.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ python3 Tools/test_verify_log.py
 python3 Tools/test_verify.py
 # The bundled campaign archive: rebuilt from Ledger/records it must be byte-identical, and audit.
 bash Tools/build-ledger.sh --check
+# schemathesis (PyPI) against a live `ledger serve` on loopback: every operation of docs/openapi.yaml,
+# 25 generated requests each; no 5xx, every reply as documented, nothing written.
+bash Tools/schemathesis.sh
 # Evidence (docs/EVIDENCE.md), short runs against the release binary built just above:
 # kill -9 during appends, single-byte tampering, concurrent writers.
 python3 Tools/crash.py --quick

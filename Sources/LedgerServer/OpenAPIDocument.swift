@@ -67,7 +67,7 @@ enum OpenAPIDocument {
               parameters:
                 - name: start
                   in: query
-                  description: First index (default 0); must be below the tree size.
+                  description: First index (default 0); 404 when it is not below the tree size.
                   schema:
                     type: integer
                     minimum: 0
@@ -79,13 +79,15 @@ enum OpenAPIDocument {
                     minimum: 0
               responses:
                 "200":
-                  description: One entry line (docs/FORMAT.md §4) per line, each ending in a newline.
+                  description: One entry line (docs/FORMAT.md §4) per line, each ending in a newline; empty when end is not above start.
                   content:
                     application/jsonl:
                       schema:
                         type: string
                 "400":
                   $ref: "#/components/responses/BadRequest"
+                "404":
+                  $ref: "#/components/responses/NotFound"
             post:
               operationId: append
               summary: Append one DSSE envelope signed offline.
@@ -423,6 +425,7 @@ enum OpenAPIDocument {
               description: An entity id (incident:NAME, facility:NAME, actor:NAME, source:NAME or aggregate:NAME).
               schema:
                 type: string
+                pattern: "^(incident|facility|actor|source|aggregate):[A-Za-z0-9._-]{1,100}$"
             asOf:
               name: asOf
               in: query
@@ -444,7 +447,7 @@ enum OpenAPIDocument {
                   schema:
                     $ref: "#/components/schemas/Error"
             NotFound:
-              description: No such entity, or no signed checkpoint of that size.
+              description: No such entity, entry or tile, or no signed checkpoint of that size.
               content:
                 application/json:
                   schema:
@@ -489,6 +492,7 @@ enum OpenAPIDocument {
                     properties:
                       keyid:
                         type: string
+                        pattern: "^[0-9a-f]{64}$"
                       sig:
                         type: string
             Appended:

@@ -29,6 +29,23 @@ struct Routes: Sendable {
         ("GET", "/tlog/tile/entries/{index}"),
     ]
 
+    /// The methods a path takes (nil: no such path).
+    static func methods(of path: String) -> [String]? {
+        var methods: [String] = []
+        for route in all {
+            let matches: Bool
+            if let brace = route.path.firstIndex(of: "{") {
+                let prefix = route.path[..<brace]
+                matches = path.hasPrefix(prefix) && path.count > prefix.count && (route.path.hasSuffix("/history") == path.hasSuffix("/history"))
+            } else {
+                matches = path == route.path
+            }
+            if matches, !methods.contains(route.method) { methods.append(route.method) }
+        }
+        if methods.contains("GET") { methods.append("HEAD") }
+        return methods.isEmpty ? nil : methods
+    }
+
     func add(to router: Router<some RequestContext>) {
         router.get("/openapi.yaml") { _, _ in Reply.bytes(.ok, "application/yaml", Array(OpenAPIDocument.yaml.utf8)) }
         router.get("/v1/log") { request, _ in await respond { try await log(request) } }
@@ -131,9 +148,9 @@ struct Routes: Sendable {
         try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let size = try ledger.size()
-            guard start < size else { throw LedgerError(.malformed, "start \(start) is beyond the log's \(size) entries") }
+            guard start < size else { return Reply.error(.notFound, code: "notFound", "start \(start) is beyond the log's \(size) entries") }
             let stop = min(end ?? size, size, start + ServerOptions.maxEntriesPerRequest)
-            guard stop > start else { throw LedgerError(.malformed, "end \(end ?? 0) must be greater than start \(start)") }
+            guard stop > start else { return Reply.bytes(.ok, "application/jsonl", []) }  // an empty range
             var out: [UInt8] = []
             try ledger.forEachBatch(batchSize: 1000, from: start, upTo: stop) { (batch) throws(LedgerError) in
                 for e in batch {
@@ -154,7 +171,7 @@ struct Routes: Sendable {
             let signed = try Self.signedCheckpoint(ledger, size: size)
             guard case .success(let (treeSize, note)) = signed else { return Reply.error(.notFound, code: "notFound", signed.failureMessage) }
             guard index < treeSize else {
-                throw LedgerError(.malformed, "entry \(index) is not in the tree of size \(treeSize) (the latest signed checkpoint, or size)")
+                return Reply.error(.notFound, code: "notFound", "entry \(index) is not in the tree of size \(treeSize) (the latest signed checkpoint, or size)")
             }
             let proof = InclusionProofFile(
                 entryLine: try ledger.entryLine(at: index), index: index, path: try ledger.inclusionProof(index: index, size: treeSize), note: note)

@@ -89,6 +89,7 @@ public final class LedgerHTTPServer: Sendable {
     public func application(logger: Logger, onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         router.middlewares.add(RequestLogger(logger: logger))
+        router.middlewares.add(MethodNotAllowed())
         Routes(server: self).add(to: router)
         return Application(
             router: router,
@@ -105,6 +106,20 @@ public final class LedgerHTTPServer: Sendable {
     public func run(logger: Logger, onRunning: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
         defer { close() }
         try await application(logger: logger, onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+/// A known path asked with a method it does not take: 405 with `Allow`, not the router's 404.
+struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = Routes.methods(of: request.uri.path), !allowed.contains(request.method.rawValue) else { throw error }
+            return Reply.error(
+                .methodNotAllowed, code: "malformed", "\(request.uri.path) takes \(allowed.joined(separator: " and ")), not \(request.method.rawValue)",
+                headers: [.allow: allowed.joined(separator: ", ")])
+        }
     }
 }
 

@@ -218,13 +218,18 @@ struct ServerReadTests {
             var expected: [UInt8] = []
             for i in UInt64(2)..<6 { expected += try s2.ledger.entryLine(at: i) + [0x0A] }
             #expect(entries.bytes == expected)
-            #expect(try await client.get("/v1/entries?start=7").status == .badRequest)
+            #expect(try await client.get("/v1/entries?start=7").status == .notFound)
+            #expect(try await client.get("/v1/entries?start=3&end=2").bytes.isEmpty)
             #expect(try await client.get("/v1/entries?start=x").status == .badRequest)
             let proof = try await client.get("/v1/proofs/inclusion?index=5")
             let file = try InclusionProofFile(bytes: proof.bytes)
             #expect(file.index == 5)
             #expect(file.path == (try s2.ledger.inclusionProof(index: 5, size: 7)))
-            #expect(try await client.get("/v1/proofs/inclusion?index=7").status == .badRequest)
+            #expect(try await client.get("/v1/proofs/inclusion?index=7").status == .notFound)
+            let trace = try await client.execute(uri: "/v1/entries", method: .init("TRACE")!)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers[.allow] == "GET, POST, HEAD")
+            #expect(try await client.execute(uri: "/v1/entities/incident:a/history", method: .delete).status == .methodNotAllowed)
             #expect(try await client.get("/v1/proofs/consistency?from=3").status == .notFound)
             #expect(try await client.get("/v1/proofs/consistency?from=7").status == .ok)
         }
