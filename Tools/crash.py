@@ -53,9 +53,18 @@ or SIGTERM. An acknowledged append survives a server crash because the ledger co
 server's `synchronous_commit = on` (it never lowers it) and the test cluster runs with
 `fsync = on`: the commit's WAL record is flushed before COMMIT returns and `append` prints.
 
+Server mode (`--server`, with or without `--postgres`): `ledger serve` is started on loopback
+(`--listen 127.0.0.1:0`) over the ledger, four client threads post envelopes signed beforehand with
+`ledger sign` (one incident report each, so that any order is valid), and the server is killed
+with SIGKILL after a random 50-600 ms; then it is started again for the next trial. After every
+kill: `ledger verify` exits 0, every envelope that got a 201 or 200 reply is in the log exactly
+once at the index of its reply, no event id is twice in the log. Envelopes whose post got no reply
+are posted again in later trials: each is answered 201 (it had not been committed) or 200 with its
+index (it had). At the end every envelope has been acknowledged and the log holds exactly them.
+
 Python 3 standard library only. Usage:
 
-    python3 Tools/crash.py [--ledger-bin PATH] [--trials KILLS | --quick] [--seed S] [--keep] [--workdir DIR] [--postgres]
+    python3 Tools/crash.py [--ledger-bin PATH] [--trials KILLS | --quick] [--seed S] [--keep] [--workdir DIR] [--postgres] [--server]
 
 Exit status 0 when nothing was lost, duplicated, partial or unverifiable; 1 otherwise; 2 when the
 setup itself failed.
@@ -63,16 +72,21 @@ setup itself failed.
 
 import argparse
 import collections
+import http.client
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evidence_common import Failure, PgCluster, log_argv, parse_log_page, uuid7  # noqa: E402
@@ -208,11 +222,13 @@ def main():
     ap.add_argument("--workdir", default=None, help="directory for the ledger and keys (default: a new temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--verbose", "-v", action="store_true", help="one line per trial")
+    ap.add_argument("--server", action="store_true",
+                    help="kill `ledger serve` while clients post to it, instead of `ledger append` (every 201/200 must be in the log)")
     ap.add_argument("--postgres", action="store_true",
                     help="keep the ledger in a database of a throwaway PostgreSQL cluster (Tools/pg.sh) instead of a SQLite file")
     args = ap.parse_args()
     if args.quick:
-        args.trials = 20
+        args.trials = 10 if args.server else 20
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 31)
     args.ledger_bin = os.path.abspath(args.ledger_bin)
@@ -228,8 +244,9 @@ def main():
     rng = random.Random(args.seed)
     print("crash.py: seed %d, %d trials, binary %s, work dir %s" % (args.seed, args.trials, args.ledger_bin, args.workdir), flush=True)
     args.pg = None
+    trials = run_server_trials if args.server else run_trials
     if not args.postgres:
-        return run_trials(args, rng, made_dir)
+        return trials(args, rng, made_dir)
     # PostgreSQL mode: a cluster of our own, stopped and deleted whatever happens (SIGTERM too).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args.pg = PgCluster("crash.py")
@@ -241,7 +258,7 @@ def main():
             print("crash.py: starting PostgreSQL failed: %s" % e, file=sys.stderr)
             return 2
         print("crash.py: PostgreSQL cluster %s, ledger %s" % (args.pg.dir, args.ledger_url), flush=True)
-        return run_trials(args, rng, made_dir)
+        return trials(args, rng, made_dir)
     finally:
         args.pg.stop()
 
@@ -627,6 +644,164 @@ def run_trials(args, rng, made_dir):
     if stats["kills landed while running"] < args.trials:
         problems.append("only %d of %d kills landed while the work ran" % (stats["kills landed while running"], args.trials))
         print("FAIL: only %d of %d kills landed while the work ran" % (stats["kills landed while running"], args.trials))
+    if made_dir and not args.keep and not problems:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    elif problems or args.keep:
+        print("work directory kept: %s" % args.workdir)
+    return 1 if problems else 0
+
+
+def start_server(h):
+    """Starts `ledger serve` on a free loopback port; (process, base URL)."""
+    p = subprocess.Popen([h.bin, "serve", "--ledger", h.ledger, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=h.env, cwd=h.dir)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([p.stdout], [], [], 0.1)
+        if ready:
+            line = p.stdout.readline().decode(errors="replace").strip()
+            if line.startswith("listening on "):
+                return p, line[len("listening on "):]
+            if not line and p.poll() is not None:
+                break
+    p.kill()
+    p.wait()
+    raise Failure("`ledger serve` did not start")
+
+
+def post(url, envelope, timeout=10):
+    """POST one envelope: (status, reply object), or (None, reason) when no reply came."""
+    req = urllib.request.Request(url + "/v1/entries", data=envelope, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except (OSError, http.client.HTTPException) as e:
+        return None, str(e)
+
+
+def run_server_trials(args, rng, made_dir):
+    h = Harness(args)
+    t_start = time.monotonic()
+    try:
+        h.setup()
+        # A pool of envelopes signed offline: one incident report each (independent of each other).
+        per_trial = 800
+        events = [report_event("incident:served-%06d" % i, uuid7()) for i in range((args.trials + 2) * per_trial)]
+        p, _ = h.run("sign", "--key", h.arch, "--origin", ORIGIN, "--batch", h.write_events("pool.jsonl", events))
+        envelopes = [l for l in p.stdout.splitlines() if l.strip()]
+        if len(envelopes) != len(events):
+            raise Failure("ledger sign gave %d envelopes for %d events" % (len(envelopes), len(events)))
+    except Failure as e:
+        print("crash.py: setup failed: %s" % e, file=sys.stderr)
+        return 2
+    ids = [e["id"] for e in events]
+    acked = {}  # event id -> index of its 201/200 reply
+    problems = []
+    stats = collections.Counter()
+    lock = threading.Lock()
+    waiting = list(range(len(envelopes)))  # positions not acknowledged yet, in posting order
+    rng.shuffle(waiting)
+
+    def client(url, stop):
+        while not stop.is_set():
+            with lock:
+                if not waiting:
+                    return
+                i = waiting.pop()
+            status, reply = post(url, envelopes[i])
+            with lock:
+                if status in (200, 201) and isinstance(reply, dict):
+                    idx = reply.get("index")
+                    if reply.get("id") != ids[i]:
+                        problems.append("reply for %s names event %s" % (ids[i], reply.get("id")))
+                    if ids[i] in acked and acked[ids[i]] != idx:
+                        problems.append("event %s acknowledged at %d, then at %s" % (ids[i], acked[ids[i]], idx))
+                    if ids[i] in acked:
+                        stats["re-posted: 200 existing" if status == 200 else "re-posted: 201 again (FAIL)"] += 1
+                        if status != 200:
+                            problems.append("event %s acknowledged twice with 201" % ids[i])
+                    else:
+                        stats["201" if status == 201 else "200 (committed before an earlier kill)"] += 1
+                    acked[ids[i]] = idx
+                elif status is None:
+                    stats["posts without a reply"] += 1
+                    waiting.insert(0, i)  # posted again later
+                    return
+                else:
+                    problems.append("event %s refused: %s %s" % (ids[i], status, str(reply)[:200]))
+
+    def check(label):
+        rc, text = h.verify()
+        if rc != 0:
+            problems.append("%s: ledger verify exited %d: %s" % (label, rc, text[-400:]))
+        logged, _ = h.log_ids()
+        for eid, idx in acked.items():
+            got = logged.get(eid, [])
+            if got != [idx]:
+                stats["lost" if not got else "moved or duplicated"] += 1
+                problems.append("%s: acknowledged event %s (index %d) is in the log at %s" % (label, eid, idx, got))
+        for eid, got in logged.items():
+            if len(got) > 1:
+                problems.append("%s: event id %s is in the log %d times" % (label, eid, len(got)))
+        return logged
+
+    landed = 0
+    trial = 0
+    while landed < args.trials and trial < args.trials * 3 and waiting:
+        trial += 1
+        server, url = start_server(h)
+        stop = threading.Event()
+        before = len(acked)
+        threads = [threading.Thread(target=client, args=(url, stop)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.05, 0.6))
+        running = server.poll() is None
+        server.kill()
+        server.wait()
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        if running and len(acked) > before:
+            landed += 1
+        if h.pg and h.settle() is None:
+            problems.append("trial %d: the killed server's sessions did not end" % trial)
+        check("trial %d" % trial)
+        if args.verbose:
+            print("trial %3d: %d acknowledged so far, %d waiting" % (trial, len(acked), len(waiting)), flush=True)
+    # Everything not acknowledged yet is posted again to a server left running, then stopped cleanly.
+    server, url = start_server(h)
+    stop = threading.Event()
+    threads = [threading.Thread(target=client, args=(url, stop)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    server.send_signal(signal.SIGTERM)
+    try:
+        code = server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        code = "none (killed after 30 s)"
+    if code != 0:
+        problems.append("the server exited %s on SIGTERM" % code)
+    logged = check("final")
+    if waiting:
+        problems.append("%d envelopes were never acknowledged" % len(waiting))
+    stray = [eid for eid in logged if eid not in acked]
+    if len(stray) != 3:
+        problems.append("the log holds %d entries that no reply acknowledged (expected the 3 setup entries)" % len(stray))
+    for pr in problems[:50]:
+        print("FAIL: " + pr)
+    print("server mode: %d trials, %d kills landed while posts were being acknowledged; %s" % (
+        trial, landed, ", ".join("%s %d" % kv for kv in sorted(stats.items()))))
+    print("acknowledged %d of %d envelopes, lost %d; final log %d entries; wall time %.1f s, seed %d" % (
+        len(acked), len(envelopes), stats["lost"], len(logged), time.monotonic() - t_start, args.seed))
+    if landed < args.trials:
+        problems.append("only %d of %d kills landed while posts were acknowledged" % (landed, args.trials))
+        print("FAIL: only %d of %d kills landed" % (landed, args.trials))
     if made_dir and not args.keep and not problems:
         shutil.rmtree(args.workdir, ignore_errors=True)
     elif problems or args.keep:

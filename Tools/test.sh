@@ -28,6 +28,9 @@ bash Tools/schemathesis.sh
 # kill -9 during appends, single-byte tampering, concurrent writers.
 python3 Tools/crash.py --quick
 python3 Tools/crash.py --postgres --quick
+# kill -9 of `ledger serve` while four clients post (every 201/200 must be in the log), both stores.
+python3 Tools/crash.py --server --quick
+python3 Tools/crash.py --server --postgres --quick
 python3 Tools/tamper.py --quick
 python3 Tools/concurrency.py --quick
 # The same against PostgreSQL: each script starts, and stops, a throwaway cluster of its own.
