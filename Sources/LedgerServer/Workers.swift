@@ -89,6 +89,9 @@ final class GroupCommitter: Sendable {
     /// Transactions committed or tried so far (for tests of the grouping).
     var transactionCount: Int { transactions.load(ordering: .relaxed) }
 
+    /// Envelopes waiting for the next transaction.
+    var queued: Int { state.withLock { $0.queue.count } }
+
     func append(_ envelope: Envelope) async -> Result<Appended, LedgerError> {
         await withCheckedContinuation { continuation in
             let start = state.withLock { s -> Bool in
@@ -101,25 +104,30 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    /// Appends what is waiting, a batch at a time, until nothing is.
+    /// Appends what is waiting, a batch at a time, until nothing is. Each batch is taken on the
+    /// writer's own thread when it is free, so everything that arrived while the previous
+    /// transaction committed goes into the next one.
     private func drain() async {
         while true {
-            let batch = state.withLock { s -> [Waiting] in
-                let n = min(s.queue.count, maxBatch)
-                let b = Array(s.queue.prefix(n))
-                s.queue.removeFirst(n)
-                if b.isEmpty { s.draining = false }
-                return b
-            }
-            if batch.isEmpty { return }
-            let envelopes = batch.map(\.envelope)
-            let results: [Result<Appended, LedgerError>]
+            let more: Bool
             do throws(LedgerError) {
-                results = try await worker.run { (ledger) throws(LedgerError) in self.appendEach(envelopes, to: ledger) }
+                more = try await worker.run { (ledger) throws(LedgerError) in
+                    let batch = self.state.withLock { s -> [Waiting] in
+                        let n = min(s.queue.count, self.maxBatch)
+                        let b = Array(s.queue.prefix(n))
+                        s.queue.removeFirst(n)
+                        if b.isEmpty { s.draining = false }
+                        return b
+                    }
+                    if batch.isEmpty { return false }
+                    let results = self.appendEach(batch.map(\.envelope), to: ledger)
+                    for (w, r) in zip(batch, results) { w.continuation.resume(returning: r) }
+                    return true
+                }
             } catch {
-                results = batch.map { _ in .failure(error) }
+                more = false  // the body throws nothing
             }
-            for (w, r) in zip(batch, results) { w.continuation.resume(returning: r) }
+            if !more { return }
         }
     }
 

@@ -11,6 +11,10 @@ import Logging
 import NIOCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import LedgerServer
 
 /// A ledger with the standard fixture keys and a server over it, reached through a real socket
@@ -359,7 +363,7 @@ struct ServerContractTests {
         }
     }
 
-    @Test("2,000 malformed requests: every answer is 4xx, nothing is written, the server still serves")
+    @Test("10,000 malformed requests: every post is answered 4xx, no answer is 5xx, nothing is written, the server still serves")
     func garbage() async throws {
         let s = try Served(.sqlite)
         let before = try s.place.fingerprint()
@@ -367,7 +371,18 @@ struct ServerContractTests {
         try await s.run { client in
             var rng = SplitMix64(seed: 42)
             var statuses: [Int: Int] = [:]
-            for i in 0..<2000 {
+            for i in 0..<10_000 {
+                if i % 5 == 4 {
+                    // A path or query of random printable bytes.
+                    let junk = String(decoding: (0..<Int.random(in: 1..<60, using: &rng)).map { _ in UInt8.random(in: 33...126, using: &rng) }, as: UTF8.self)
+                    let encoded = junk.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "x"
+                    let uris = [
+                        "/v1/entities/\(encoded)", "/v1/incidents?place=\(encoded)&atSize=\(encoded)", "/tlog/tile/\(encoded)", "/v1/entries?start=\(encoded)",
+                    ]
+                    let r = try await client.get(uris[i % uris.count])
+                    #expect(r.status.code < 500, "\(uris[i % uris.count]): \(r.status)")
+                    continue
+                }
                 var body = valid
                 switch i % 4 {
                 case 0: for _ in 0..<3 { body[Int.random(in: 0..<body.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
@@ -384,6 +399,81 @@ struct ServerContractTests {
             }
             #expect(statuses.keys.allSatisfy { (400..<500).contains($0) }, "\(statuses)")
             #expect(try await client.get("/v1/log").status == .ok)
+        }
+        #expect(try s.place.fingerprint() == before)
+    }
+}
+
+@Suite("ledger serve: group commit and slow clients")
+struct ServerGroupCommitTests {
+    @Test("posts that wait together are committed in one transaction; a refused one costs one retry", arguments: StoreKind.all)
+    func oneTransaction(kind: StoreKind) async throws {
+        let dir = TemporaryDirectory()
+        let place = try TestPlace(kind, dir: dir)
+        let prefix = Fixtures.standardPrefix()
+        let ledger = try Ledger.create(at: place.location, genesis: prefix[0])
+        _ = try ledger.append(Array(prefix.dropFirst()))
+        let writer = Worker(try Ledger.open(at: place.location), label: "test.writer")
+        defer {
+            writer.close()
+            try? ledger.close()
+        }
+        let committer = GroupCommitter(worker: writer)
+        // Hold the writer busy until every post has queued behind it.
+        let release = DispatchSemaphore(value: 0)
+        let busy = Task { try await writer.run { _ in release.wait() } }
+        let n = 100
+        let results = await withTaskGroup(of: (Int, Result<Appended, LedgerError>).self) { group in
+            for i in 0..<n {
+                let e = i == 50 ? Fixtures.report(subject: "bad", n: 999, key: Fixtures.stranger) : Fixtures.report(subject: "q\(i)", n: UInt64(100 + i))
+                group.addTask { (i, await committer.append(e)) }
+            }
+            // Queued: the committer's first batch takes them all once the writer is free.
+            while committer.queued < n { try? await Task.sleep(for: .milliseconds(5)) }
+            release.signal()
+            var out: [(Int, Result<Appended, LedgerError>)] = []
+            for await r in group { out.append(r) }
+            return out.sorted { $0.0 < $1.0 }
+        }
+        _ = try await busy.value
+        #expect(committer.transactionCount == 2)  // the batch, then the batch again without #50
+        if case .failure(let e) = results[50].1 { #expect(e.signerRefused) } else { Issue.record("#50 was appended") }
+        let indexes = results.filter { $0.0 != 50 }.compactMap { try? $0.1.get().outcome.index }
+        #expect(Set(indexes) == Set(4..<UInt64(4 + n - 1)))
+        #expect(try ledger.size() == UInt64(4 + n - 1))
+    }
+
+    @Test("a client that sends part of its body and stalls gets 408 and nothing is written")
+    func slowClient() async throws {
+        var o = ServerOptions()
+        o.bodyTimeout = .seconds(1)
+        let s = try Served(.sqlite, options: o)
+        let before = try s.place.fingerprint()
+        let envelope = Fixtures.report(subject: "slow", n: 10).encoded()
+        try await s.run { client in
+            let port = try #require(client.port)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let head = "POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(envelope.count)\r\n\r\n"
+            let part = Array(head.utf8) + envelope.prefix(20)
+            #expect(part.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == part.count)
+            let started = ContinuousClock.now
+            var reply = [UInt8](repeating: 0, count: 4096)
+            var tv = timeval(tv_sec: 15, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let n = recv(fd, &reply, reply.count, 0)
+            let waited = ContinuousClock.now - started
+            let text = String(decoding: reply.prefix(max(0, n)), as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 408"), "\(text)")
+            #expect(waited < .seconds(10))
         }
         #expect(try s.place.fingerprint() == before)
     }
