@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // The only C library binding for libsodium; imported by LedgerCrypto alone.
@@ -48,7 +49,7 @@ let package = Package(
             name: "LedgerServer",
             dependencies: [
                 "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The command-line tool.
@@ -63,8 +64,8 @@ let package = Package(
         .executableTarget(
             name: "ledger-bench",
             dependencies: [
-                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LedgerCore", "LedgerArchive", "LedgerCrypto", "LedgerStore", "LedgerPostgres", "LedgerServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/LedgerBench"
         ),

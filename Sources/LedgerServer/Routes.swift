@@ -42,7 +42,6 @@ struct Routes: Sendable {
             }
             if matches, !methods.contains(route.method) { methods.append(route.method) }
         }
-        if methods.contains("GET") { methods.append("HEAD") }
         return methods.isEmpty ? nil : methods
     }
 
@@ -78,7 +77,8 @@ struct Routes: Sendable {
         }
         try Query(request, allowed: []).done()
         let type = request.headers[.contentType].map { $0.lowercased() } ?? ""
-        guard type == "application/json" || type.hasPrefix("application/json;") else {
+        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard mediaType == "application/json" else {
             return Reply.error(
                 .unsupportedMediaType, code: "malformed", "send the DSSE envelope made by `ledger sign` as application/json (got \"\(type.prefix(80))\")")
         }
@@ -95,8 +95,8 @@ struct Routes: Sendable {
         let envelope = try Envelope(json: body)
         // Checked here, before the envelope joins a group: a payload that cannot be decoded is
         // refused without costing the others a retry.
-        _ = try EventPayload(bytes: envelope.payload)
-        let appended = try await writer.append(envelope).get()
+        let payload = try EventPayload(bytes: envelope.payload)
+        let appended = try await writer.append(envelope, payload: payload).get()
         let status: HTTPResponse.Status
         let word: String
         switch appended.outcome {
@@ -307,7 +307,7 @@ struct Query {
 
     init(_ request: Request, allowed: [String]) throws(LedgerError) {
         for (key, value) in request.uri.queryParameters {
-            let k = String(key)
+            let k = String(key).removingPercentEncoding ?? String(key)
             guard allowed.contains(k) else {
                 throw LedgerError(
                     .malformed,

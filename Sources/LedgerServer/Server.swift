@@ -6,6 +6,7 @@ import LedgerCrypto
 import LedgerStore
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// How `ledger serve` runs (docs/SERVER.md).
 public struct ServerOptions: Sendable {
@@ -23,6 +24,12 @@ public struct ServerOptions: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// Read-only ledger connections serving the views side by side.
     public var readers = 2
+    /// Reads waiting at most per reader; beyond, 503 (a burst of slow reads cannot queue the
+    /// rest behind it for ever).
+    public var maxQueuedReads = 64
+    /// After SIGTERM or SIGINT, requests in flight get this long to finish; then the remaining
+    /// connections are closed (a client that never reads its reply cannot hold the server).
+    public var shutdownGrace: Duration = .seconds(15)
     /// Envelopes at most in one group-commit transaction.
     public var maxBatch = 512
     /// Entry lines at most in one `GET /v1/entries`.
@@ -66,7 +73,7 @@ public final class LedgerHTTPServer: Sendable {
             }
             self.writerWorker = writerWorker
             writer = writerWorker.map { GroupCommitter(worker: $0, maxBatch: options.maxBatch) }
-            readers = ReadPool(workers)
+            readers = ReadPool(workers, maxQueued: options.maxQueuedReads)
             origin = opened.last!.origin
             genesisKeyID = opened.last!.genesisKeyID
         } catch {
@@ -97,25 +104,34 @@ public final class LedgerHTTPServer: Sendable {
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "IncidentLedger"),
             onServerRunning: { [options] channel in
                 let address = channel.localAddress
-                await onRunning("\(address?.ipAddress ?? options.host):\(address?.port ?? options.port)")
+                let host = address?.ipAddress ?? options.host
+                await onRunning("\(host.contains(":") ? "[\(host)]" : host):\(address?.port ?? options.port)")
             },
             logger: logger)
     }
 
-    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and closes the ledger.
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight (at most
+    /// `shutdownGrace`, then closes the connections left) and closes the ledger.
     public func run(logger: Logger, onRunning: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
         defer { close() }
-        try await application(logger: logger, onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var configuration = ServiceGroupConfiguration(
+            services: [application(logger: logger, onRunning: onRunning)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = options.shutdownGrace
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 
-/// A known path asked with a method it does not take: 405 with `Allow`, not the router's 404.
+/// A known path asked with a method it does not take: 405 with `Allow`; an unknown path: 404
+/// with the JSON error body every other error has.
 struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            guard let allowed = Routes.methods(of: request.uri.path), !allowed.contains(request.method.rawValue) else { throw error }
+            guard let allowed = Routes.methods(of: request.uri.path), !allowed.contains(request.method.rawValue) else {
+                return Reply.error(.notFound, code: "notFound", "no such path: \(request.uri.path.prefix(200)) (the API: /openapi.yaml)")
+            }
             return Reply.error(
                 .methodNotAllowed, code: "malformed", "\(request.uri.path) takes \(allowed.joined(separator: " and ")), not \(request.method.rawValue)",
                 headers: [.allow: allowed.joined(separator: ", ")])

@@ -91,7 +91,7 @@ extension Routes {
 
     func tile(_ request: Request, elements: [Substring]) async throws -> Response {
         try Query(request, allowed: []).done()
-        guard let tile = TilePath.parse(elements) else {
+        guard let tile = TilePath.parse(elements), request.uri.path == "/tlog/tile/" + tile.path else {
             return Reply.error(
                 .notFound, code: "notFound",
                 "not a tile path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], with <N> in groups of three digits (x001/x234/067) and 1 ≤ W ≤ 255")
@@ -102,7 +102,8 @@ extension Routes {
             case .hashes(let level, let index, let width):
                 let treeLevel = 8 * level
                 let first = index.multipliedReportingOverflow(by: UInt64(TilePath.width))
-                guard treeLevel < 64, !first.overflow, first.partialValue + UInt64(width) <= size >> UInt64(treeLevel) else {
+                let end = first.partialValue.addingReportingOverflow(UInt64(width))
+                guard treeLevel < 64, !first.overflow, !end.overflow, end.partialValue <= size >> UInt64(treeLevel) else {
                     return Reply.error(.notFound, code: "notFound", "tile/\(tile.path) is not in the tree of \(size) entries")
                 }
                 var out: [UInt8] = []
@@ -111,7 +112,8 @@ extension Routes {
                 return Reply.bytes(.ok, "application/octet-stream", out, headers: [.cacheControl: Self.immutable])
             case .entries(let index, let width):
                 let first = index.multipliedReportingOverflow(by: UInt64(TilePath.width))
-                guard !first.overflow, first.partialValue + UInt64(width) <= size else {
+                let end = first.partialValue.addingReportingOverflow(UInt64(width))
+                guard !first.overflow, !end.overflow, end.partialValue <= size else {
                     return Reply.error(.notFound, code: "notFound", "tile/\(tile.path) is not in the log of \(size) entries")
                 }
                 var out: [UInt8] = []

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import Synchronization
 
 /// Checks a file's SQLite header before SQLite opens it, so a foreign or truncated file is
 /// refused without SQLite writing anything to it.
@@ -11,17 +12,16 @@ enum FileHeader {
     static let sharedSize: Int = 510
 
     static func check(path: String) throws(LedgerError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = descriptor(path, O_RDONLY)
         guard fd >= 0 else {
             if errno == ENOENT { throw LedgerError(.notALedger, "\(path) does not exist; create a ledger with `ledger init`") }
             throw LedgerError(.io, "\(path) cannot be read: \(String(cString: strerror(errno)))")
         }
-        // Closing this descriptor releases its open-file-description lock and nothing else.
-        defer { close(fd) }
         // Read the header, the file size and the -wal size under a shared lock, as a SQLite
         // reader would hold it: no other connection can be closing the database (checkpointing
         // and deleting the -wal file) while they are read, so they describe one moment.
         lockShared(fd)
+        defer { unlock(fd) }
         var header = [UInt8](repeating: 0, count: 100)
         let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 100, 0) }
         var info = stat()
@@ -62,14 +62,50 @@ enum FileHeader {
         var walInfo = stat()
         guard stat(path + "-wal", &walInfo) == 0, walInfo.st_size == 0 else { return }
         // A write lock needs a descriptor open for writing; nothing is written through it.
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        let fd = descriptor(path, O_RDWR)
         guard fd >= 0 else { return }
-        defer { close(fd) }
         guard ofdLock(fd, type: F_WRLCK, attempts: 1) else { return }
+        defer { unlock(fd) }
         // Again under the lock: a writer may have committed between the first look and the lock.
         guard stat(path + "-wal", &walInfo) == 0, walInfo.st_size == 0 else { return }
         unlink(path + "-wal")
         unlink(path + "-shm")
+        #endif
+    }
+
+    /// Descriptors of ledger files this process opened for the checks above, by file identity
+    /// and access mode. They are never closed: on Linux (POSIX) closing any descriptor of a file
+    /// drops every record lock the process holds on it, SQLite's included, and a SQLite connection
+    /// of this process on the same file (a server's writer, while its readers open) would then
+    /// look closed to other processes, whose last connection would checkpoint and delete the
+    /// `-wal` file under it, losing its committed writes (found by a hostile review of
+    /// `ledger serve`). SQLite itself defers such closes for the same reason. A process opens
+    /// a handful of ledger files, so the descriptors kept stay few.
+    private static let descriptors = Mutex<[String: Int32]>([:])
+
+    /// An open descriptor of the file at `path` (`O_RDONLY` or `O_RDWR`), kept for the process's
+    /// life; -1 with `errno` set when it cannot be opened.
+    static func descriptor(_ path: String, _ mode: Int32) -> Int32 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return -1 }
+        let key = "\(info.st_dev):\(info.st_ino):\(mode)"
+        return descriptors.withLock { held -> Int32 in
+            if let fd = held[key] { return fd }
+            let fd = open(path, mode | O_CLOEXEC)
+            guard fd >= 0 else { return -1 }
+            var opened = stat()
+            // The path may name another file since `stat` (replaced): keep it under its own identity.
+            let actual = fstat(fd, &opened) == 0 ? "\(opened.st_dev):\(opened.st_ino):\(mode)" : key
+            held[actual] = fd
+            return fd
+        }
+    }
+
+    /// Releases this process's open-file-description lock on the SHARED range (the descriptor
+    /// stays open: see `descriptors`).
+    private static func unlock(_ fd: Int32) {
+        #if os(Linux)
+        _ = ofdLock(fd, type: F_UNLCK, attempts: 1)
         #endif
     }
 

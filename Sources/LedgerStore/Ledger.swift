@@ -143,6 +143,8 @@ public final class Ledger: @unchecked Sendable {
         var size: UInt64
         var frontier: MerkleFrontier
         var lastRecordTime: Timestamp?
+        /// The leaf hash of the last entry `insert` added.
+        var lastLeaf: Digest32?
     }
 
     /// Validates and appends a batch of signed envelopes in one transaction: all or nothing.
@@ -155,6 +157,14 @@ public final class Ledger: @unchecked Sendable {
     /// the batch are checked after. `progress`, when given, is called now and then with the
     /// number of events checked so far.
     public func append(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [AppendOutcome] {
+        try appendGivingLeaves(envelopes, progress: progress).map(\.outcome)
+    }
+
+    /// `append`, also giving the leaf hash (RFC 9162) of each entry it added (nil for an event
+    /// already in the log), as `ledger serve` replies with it.
+    public func appendGivingLeaves(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [(
+        outcome: AppendOutcome, leaf: Digest32?
+    )] {
         if envelopes.isEmpty { return [] }
         try requireCurrentProjections()
         let recordTime = clock.now()
@@ -238,8 +248,8 @@ public final class Ledger: @unchecked Sendable {
     private func appendLocked(
         _ w: any StorageWriter, envelopes: [Envelope], payloads: [EventPayload], prepared: [PreparedEntry?], recordTime: Timestamp,
         known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck, progress: ((UInt64, UInt64) -> Void)?
-    ) throws(LedgerError) -> ([AppendOutcome], Tip) {
-        var outcomes: [AppendOutcome] = []
+    ) throws(LedgerError) -> ([(outcome: AppendOutcome, leaf: Digest32?)], Tip) {
+        var outcomes: [(outcome: AppendOutcome, leaf: Digest32?)] = []
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
         var deferredKeys: [Ed25519.PublicKey?] = []
@@ -263,7 +273,7 @@ public final class Ledger: @unchecked Sendable {
             let payload = payloads[i]
             do throws(LedgerError) {
                 if let existing = try existingIndex(w, envelope: envelope, payload: payload, index: tip.size) {
-                    outcomes.append(.existing(existing))
+                    outcomes.append((.existing(existing), nil))
                     continue
                 }
                 // The record time `insert` gives this entry (record times never decrease).
@@ -276,8 +286,9 @@ public final class Ledger: @unchecked Sendable {
                     deferredPositions.append(i)
                     deferredKeys.append(decision.signer.publicKey)
                 }
-                outcomes.append(
-                    try Self.insert(w, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i]))
+                let outcome = try Self.insert(
+                    w, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i])
+                outcomes.append((outcome, tip.lastLeaf))
                 appended[i] = true
             } catch {
                 // An earlier event with a bad signature is the first failure, not this one.
@@ -307,7 +318,7 @@ public final class Ledger: @unchecked Sendable {
         return (outcomes, tip)
     }
 
-    static func badSignature(_ keyID: String) -> LedgerError {
+    public static func badSignature(_ keyID: String) -> LedgerError {
         LedgerError.signer("signature does not verify for key \(keyID): the payload was altered after signing or signed by another key")
     }
 
@@ -368,6 +379,7 @@ public final class Ledger: @unchecked Sendable {
         }
         tip.size += 1
         tip.lastRecordTime = time
+        tip.lastLeaf = entry.leaf
         return .appended(index)
     }
 

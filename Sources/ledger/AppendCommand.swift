@@ -30,7 +30,7 @@ struct AppendCommand: ParsableCommand {
     var key: String?
     @Flag(help: "The input holds DSSE envelopes made by `ledger sign`, not unsigned events.")
     var signed = false
-    @Flag(help: "The input holds one JSON document per line, appended in one transaction.")
+    @Flag(help: "The input holds one JSON document per line, appended in one transaction (with --server: posted one by one, in order).")
     var batch = false
     @OptionGroup var output: JSONOutputOption
     @Argument(help: ArgumentHelp("Event or envelope file; `-` or nothing for standard input.", valueName: "file"))
@@ -108,30 +108,36 @@ struct AppendCommand: ParsableCommand {
 extension AppendCommand {
     /// `--server`: signs here (or takes the envelopes as signed) and posts each in turn. Each post
     /// is its own append on the server; the first refusal stops, naming its line, after the
-    /// lines before it were appended.
+    /// lines before it were appended. A line that cannot be read or signed posts nothing.
     func post(to client: ServerClient, name: String, docs: [(line: Int, bytes: [UInt8])]) throws(LedgerError) {
         let origin = try client.origin()
         let signingKey = signed ? nil : try SigningKeyOption(key: key!).load()
         let now = SystemClock().now()
-        for (i, doc) in docs.enumerated() {
+        // Every line is read and signed before anything is posted: bad input posts nothing.
+        var envelopes: [Envelope] = []
+        for doc in docs {
             let location = "\(name):\(doc.line)"
-            do throws(LedgerError) {
-                let envelope: Envelope
-                if let signingKey {
-                    envelope = try EventDraft(bytes: doc.bytes, where: location).sign(origin: origin, key: signingKey, now: now, where: location)
-                } else {
-                    envelope = try Envelope(json: doc.bytes)
+            if let signingKey {
+                // Messages of the draft and of signing name the location already.
+                envelopes.append(try EventDraft(bytes: doc.bytes, where: location).sign(origin: origin, key: signingKey, now: now, where: location))
+            } else {
+                do throws(LedgerError) { envelopes.append(try Envelope(json: doc.bytes)) } catch {
+                    throw LedgerError(error.code, "\(location): \(error.message)")
                 }
-                let (status, index) = try client.append(envelope)
-                if output.json {
-                    let id = (try? EventPayload(bytes: envelope.payload).id) ?? ""
-                    printJSON([("status", .string(status)), ("index", .int(index)), ("id", .string(id))])
-                } else {
-                    print("\(status == "appended" ? "appended" : "exists") \(index)")
-                }
-            } catch {
+            }
+        }
+        for (i, (doc, envelope)) in zip(docs, envelopes).enumerated() {
+            let status: String
+            let index: UInt64
+            do throws(LedgerError) { (status, index) = try client.append(envelope) } catch {
                 let note = i > 0 ? "; the \(i) event(s) before it were appended" : ""
-                throw LedgerError(error.code, "\(location): \(error.message)\(note)", fault: error.fault)
+                throw LedgerError(error.code, "\(name):\(doc.line): \(error.message)\(note)", fault: error.fault)
+            }
+            if output.json {
+                let id = (try? EventPayload(bytes: envelope.payload).id) ?? ""
+                printJSON([("status", .string(status)), ("index", .int(index)), ("id", .string(id))])
+            } else {
+                print("\(status == "appended" ? "appended" : "exists") \(index)")
             }
         }
     }

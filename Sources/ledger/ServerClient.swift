@@ -17,6 +17,11 @@ struct ServerClient {
         guard let u = URL(string: text), let scheme = u.scheme, scheme == "http" || scheme == "https", u.host != nil else {
             throw LedgerError(.malformed, "--server \"\(url.prefix(200))\" is not an http:// or https:// URL such as http://127.0.0.1:8080")
         }
+        // Foundation's HTTP client on Linux refuses IPv6 literals (NSURLErrorBadURL); a name works.
+        guard !(u.host ?? "").contains(":") else {
+            throw LedgerError(
+                .malformed, "--server \"\(url.prefix(200))\": an IPv6 address cannot be used here; give a host name (for [::1], http://localhost:PORT)")
+        }
         base = u
     }
 
@@ -52,7 +57,8 @@ struct ServerClient {
     }
 
     private func request(_ method: String, _ path: String, body: [UInt8]?) throws(LedgerError) -> (Int, [UInt8]) {
-        var r = URLRequest(url: base.appendingPathComponent(String(path.dropFirst())), timeoutInterval: 60)
+        guard let url = URL(string: base.absoluteString + path) else { throw LedgerError(.malformed, "bad URL \(base.absoluteString)\(path)") }
+        var r = URLRequest(url: url, timeoutInterval: 60)
         r.httpMethod = method
         if let body {
             r.httpBody = Data(body)
@@ -62,7 +68,18 @@ struct ServerClient {
         nonisolated(unsafe) var result: Result<(Int, [UInt8]), LedgerError> = .failure(LedgerError(.io, "no answer"))
         let task = URLSession.shared.dataTask(with: r) { data, response, error in
             if let error {
-                result = .failure(LedgerError(.io, "\(self.base.absoluteString): \(error.localizedDescription); nothing was sent or the outcome is unknown"))
+                let why: String
+                switch (error as? URLError)?.code {
+                case .timedOut?:
+                    why = "no answer within 60 s; the outcome is unknown: send the same envelope again (an event already stored is answered with its index)"
+                case .cannotConnectToHost?, .cannotFindHost?:
+                    why = "cannot connect (is `ledger serve` running there?); nothing was sent"
+                case .networkConnectionLost?:
+                    why = "the connection was lost; the outcome is unknown: send the same envelope again"
+                default:
+                    why = "\(error.localizedDescription); the outcome is unknown: send the same envelope again"
+                }
+                result = .failure(LedgerError(.io, "\(self.base.absoluteString): \(why)"))
             } else {
                 result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data ?? Data())))
             }

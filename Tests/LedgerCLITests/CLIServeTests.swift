@@ -63,11 +63,24 @@ struct CLIServeTests {
         let (status, body) = try Self.get(url + "/v1/entities/incident:served-2")
         #expect(status == 200)
         #expect(body.contains("\"requested\":\"incident:served-2\""))
+        // Other processes write to the same ledger while the server runs (the documented
+        // `ledger checkpoint` beside it): each sees every entry the server acknowledged, and the
+        // server's later entries survive them (a lost -wal once dropped them).
+        let cp1 = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
+        #expect(cp1.status == 0, "\(cp1)")
+        let more = s.write(
+            "m.jsonl", (4..<9).map { EventJSON.make(subject: "incident:served-\($0)") }.joined(separator: "\n") + "\n")
+        let m = try s.run(["append", "--server", url, "--key", s.keyPath("archivist"), "--batch", more])
+        #expect(m.stdout == (6..<11).map { "appended \($0)\n" }.joined(), "\(m)")
+        let cp2 = try s.run(["checkpoint", "--ledger", s.ledger, "--key", s.keyPath("log")])
+        #expect(cp2.status == 0 && cp2.stdout.contains("\n11\n"), "the checkpoint does not see the server's entries: \(cp2)")
+        let (_, log) = try Self.get(url + "/v1/log")
+        #expect(log.contains("\"treeSize\":11") && log.contains("\"checkpointSize\":11"), "\(log)")
         _ = kill(server.pid, SIGTERM)
         let ended = try server.wait(timeout: 30)
         #expect(ended.status == 0, "\(ended)")
         #expect(!ended.signaled)
-        #expect(try s.verifiedSize() == 6)
+        #expect(try s.verifiedSize() == 11)
         // Nothing listens any more.
         let down = try s.run(["append", "--server", url, "--key", s.keyPath("archivist"), s.write("d.json", EventJSON.make(subject: "incident:late"))])
         #expect(down.status == 74, "\(down)")
@@ -96,6 +109,8 @@ struct CLIServeTests {
         #expect(try s.run(["append", "--ledger", "x.ledger", "--server", "http://127.0.0.1:1", "--signed", "-"]).status == 64)
         let bad = try s.run(["append", "--server", "ftp://x", "--signed", s.write("e.json", "{}")])
         #expect(bad.status == 65, "\(bad)")
+        let v6 = try s.run(["append", "--server", "http://[::1]:8080", "--signed", s.write("e.json", "{}")])
+        #expect(v6.status == 65 && v6.stderr.contains("localhost"), "\(v6)")
         let missing = try s.run(["serve", "--ledger", s.path("none.ledger"), "--listen", "127.0.0.1:0"])
         #expect(missing.status == 5, "\(missing)")
     }
