@@ -51,3 +51,8 @@ step "a monitoring group's count, recorded as a count (never split into invented
 
 step "the public CSV (first lines; no sensitive fields), naming the tree size and root it was built from"
 "$L" export-csv --ledger "$work/campaign.ledger" | head -4
+
+step "browse the archive: the web pages of ledger serve (docs/SERVER.md)"
+echo "Run this, then open http://127.0.0.1:8080/incidents in a browser (Ctrl-C stops it):"
+echo
+echo "    bash Tools/browse.sh"

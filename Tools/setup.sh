@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what IncidentLedger needs on a fresh Debian machine (run as root, or with sudo
 # available): libsodium, SQLite headers, pkg-config, PostgreSQL 15 (server binaries for the
-# throwaway test clusters of Tools/pg.sh); and Python's `cryptography` (for the
+# throwaway test clusters of Tools/pg.sh), libcurl (`ledger append --server`), Chromium (the web
+# archive's browser tests, Tools/browser.py); and Python's `cryptography` (for the
 # independent verifiers) and `bagit` (the Library of Congress BagIt validator, used by the tests). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need=()
-for pkg in libsodium-dev libsqlite3-dev pkg-config postgresql-15 libcurl4; do
+for pkg in libsodium-dev libsqlite3-dev pkg-config postgresql-15 libcurl4 chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -24,6 +24,8 @@ bash Tools/build-ledger.sh --check
 # schemathesis (PyPI) against a live `ledger serve` on loopback: every operation of docs/openapi.yaml,
 # 25 generated requests each; no 5xx, every reply as documented, nothing written.
 bash Tools/schemathesis.sh
+# The web archive in headless Chromium: each kind of page, its DOM and accessibility basics.
+python3 Tools/browser.py
 # Evidence (docs/EVIDENCE.md), short runs against the release binary built just above:
 # kill -9 during appends, single-byte tampering, concurrent writers.
 python3 Tools/crash.py --quick

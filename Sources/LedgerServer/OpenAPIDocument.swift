@@ -402,8 +402,91 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/BadRequest"
                 "404":
                   $ref: "#/components/responses/NotFound"
+          /:
+            get:
+              operationId: home
+              summary: The web archive's front page - a redirect to /incidents.
+              responses:
+                "303":
+                  description: See /incidents.
+          /static/style.css:
+            get:
+              operationId: stylesheet
+              summary: The web archive's style sheet (the only asset the pages load).
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css:
+                      schema:
+                        type: string
+          /incidents:
+            get:
+              operationId: incidentsPage
+              summary: The web archive - incidents in a table with the list filters, sortable and paged, now or as of a day (HTML).
+              parameters:
+                - {name: place, in: query, schema: {type: string}}
+                - {name: perpetrator, in: query, schema: {type: string}}
+                - {name: facility, in: query, schema: {type: string}}
+                - {name: occurredFrom, in: query, schema: {type: string}}
+                - {name: occurredTo, in: query, schema: {type: string}}
+                - {name: status, in: query, schema: {type: string, enum: ["", active, merged, retracted]}}
+                - {name: sort, in: query, schema: {type: string, enum: [occurred, title]}}
+                - {name: page, in: query, schema: {type: integer, minimum: 1, maximum: 1000000}}
+                - {name: asOf, in: query, description: "A day (YYYY-MM-DD, its start in UTC) or an RFC 3339 UTC time that has passed.", schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+          /incidents/{name}:
+            get:
+              operationId: incidentPage
+              summary: The web archive - one incident now or as of a day (HTML); places at town or district precision only.
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
+          /incidents/{name}/history:
+            get:
+              operationId: historyPage
+              summary: The web archive - every signed change of an incident, field by field (HTML).
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
+          /log:
+            get:
+              operationId: logPage
+              summary: The web archive - the log, its latest checkpoint and how to audit it (HTML).
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
         components:
           parameters:
+            incidentName:
+              name: name
+              in: path
+              required: true
+              description: The incident id without its `incident:` prefix.
+              schema:
+                type: string
+                pattern: "^[A-Za-z0-9._-]{1,100}$"
             tileLevel:
               name: level
               in: path
@@ -440,6 +523,18 @@ enum OpenAPIDocument {
                 type: integer
                 minimum: 0
           responses:
+            Page:
+              description: An HTML page.
+              content:
+                text/html:
+                  schema:
+                    type: string
+            PageRefused:
+              description: An HTML page saying what was not shown and why.
+              content:
+                text/html:
+                  schema:
+                    type: string
             BadRequest:
               description: A malformed request - an unknown or repeated query parameter, a bad number, date or id, a range beyond the log, bad JSON.
               content:

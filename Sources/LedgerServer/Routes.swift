@@ -27,6 +27,12 @@ struct Routes: Sendable {
         ("GET", "/tlog/checkpoint"),
         ("GET", "/tlog/tile/{level}/{index}"),
         ("GET", "/tlog/tile/entries/{index}"),
+        ("GET", "/"),
+        ("GET", "/static/style.css"),
+        ("GET", "/incidents"),
+        ("GET", "/incidents/{name}"),
+        ("GET", "/incidents/{name}/history"),
+        ("GET", "/log"),
     ]
 
     /// The methods a path takes (nil: no such path).
@@ -61,6 +67,7 @@ struct Routes: Sendable {
             await respond { try await history(request, id: context.parameters.get("id") ?? "") }
         }
         router.get("/v1/snapshot") { request, _ in await respond { try await snapshot(request) } }
+        addWeb(to: router)
         router.get("/tlog/checkpoint") { request, _ in await respond { try await tlogCheckpoint(request) } }
         router.get("/tlog/tile/**") { request, context in
             await respond { try await tile(request, elements: context.parameters.getCatchAll()) }
@@ -281,6 +288,9 @@ struct Moment: Sendable {
     static let names = ["asOf", "atSize"]
     var asOf: Timestamp?
     var atSize: UInt64?
+
+    /// The current view.
+    init() {}
 
     init(_ q: inout Query) throws(LedgerError) {
         if let text = q.text("asOf") {

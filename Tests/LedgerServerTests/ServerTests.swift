@@ -361,7 +361,7 @@ struct ServerContractTests {
             // Every listed route is the router's: its answer is never the router's own empty 404.
             for route in Routes.all {
                 let uri = route.path.replacingOccurrences(of: "{id}", with: "incident:none").replacingOccurrences(of: "{level}", with: "0")
-                    .replacingOccurrences(of: "{index}", with: "000")
+                    .replacingOccurrences(of: "{index}", with: "000").replacingOccurrences(of: "{name}", with: "none")
                 let answer = try await client.execute(uri: uri, method: route.method == "POST" ? .post : .get)
                 #expect(!(answer.status == .notFound && answer.message.hasPrefix("no such path")), "\(route) is not routed")
             }
@@ -532,5 +532,97 @@ struct ServerGroupCommitTests {
             #expect(waited < .seconds(10))
         }
         #expect(try s.place.fingerprint() == before)
+    }
+}
+
+@Suite("ledger serve: the web archive")
+struct ServerWebTests {
+    static func coordinates(_ lat: String, _ lon: String) -> JSONValue {
+        .object(JSONObject(uniqueMembers: [("lat", .number(lat)), ("lon", .number(lon)), ("precision", .string("exact"))]))
+    }
+
+    /// A facility with exact coordinates and a deconfliction record, and an incident at exact
+    /// coordinates corrected to others: every value a public page must never show.
+    static func sensitiveArchive() -> [Envelope] {
+        let facility = Fixtures.envelope(
+            type: "facility.registered", subject: "facility:secret", expects: 0,
+            body: JSONObject(uniqueMembers: [
+                ("names", .object(JSONObject(uniqueMembers: [("en", .string("Hidden Valley Hospital"))]))), ("type", .string("hospital")),
+                ("location", .object(JSONObject(uniqueMembers: [("town", .string("Kafr Nabl")), ("coordinates", coordinates("35.123456", "36.654321"))]))),
+            ]), key: Fixtures.archivist, n: 10)
+        let deconfliction = Fixtures.envelope(
+            type: "facility.deconfliction-recorded", subject: "facility:secret", expects: 1,
+            body: JSONObject(uniqueMembers: [
+                ("sharedWith", .string("Deconfliction cell DCX-9")), ("sharedOn", .string("2019-04")),
+                ("coordinates", coordinates("35.111111", "36.222222")), ("note", .string("SHARED-NOTE-NEVER-PUBLIC")),
+            ]), key: Fixtures.archivist, n: 11)
+        let report = Fixtures.envelope(
+            type: "incident.reported", subject: "incident:hidden", expects: 0,
+            body: JSONObject(uniqueMembers: [
+                ("title", .object(JSONObject(uniqueMembers: [("en", .string("Strike on Hidden Valley Hospital")), ("ar", .string("قصف مشفى الوادي"))]))),
+                ("occurred", .string("2019-05-05")),
+                (
+                    "place",
+                    .object(
+                        JSONObject(uniqueMembers: [
+                            ("admin1", .string("Idlib")), ("town", .string("Kafr Nabl")), ("coordinates", coordinates("35.987654", "36.456789")),
+                        ]))
+                ),
+                ("facilities", .array([.object(JSONObject(uniqueMembers: [("facility", .string("facility:secret")), ("impact", .string("damaged"))]))])),
+            ]), key: Fixtures.archivist, n: 12)
+        let correction = Fixtures.envelope(
+            type: "incident.corrected", subject: "incident:hidden", expects: 1,
+            body: JSONObject(uniqueMembers: [
+                (
+                    "changes",
+                    .object(
+                        JSONObject(uniqueMembers: [
+                            (
+                                "place",
+                                .object(
+                                    JSONObject(uniqueMembers: [
+                                        ("admin1", .string("Idlib")), ("town", .string("Kafr Nabl")), ("coordinates", coordinates("35.555555", "36.555555")),
+                                    ]))
+                            )
+                        ]))
+                ), ("reason", .string("a better position")),
+            ]), key: Fixtures.archivist, n: 13)
+        return [facility, deconfliction, report, correction]
+    }
+
+    @Test("pages show the incident, in English and Arabic, at town precision, and never a coordinate or a deconfliction record")
+    func publicOnly() async throws {
+        let s = try Served(.sqlite, events: Self.sensitiveArchive())
+        _ = try s.ledger.checkpoint(signingKey: Fixtures.logKey)
+        try await s.run { client in
+            let pages = [
+                "/incidents", "/incidents?sort=title", "/incidents/hidden", "/incidents/hidden?atSize=7", "/incidents/hidden/history", "/log",
+                "/incidents?place=Kafr%20Nabl",
+            ]
+            for uri in pages {
+                let r = try await client.get(uri)
+                #expect(r.status == .ok, "\(uri): \(r.status)")
+                #expect(r.headers[.contentType] == "text/html; charset=utf-8")
+                let html = r.text
+                #expect(html.hasPrefix("<!doctype html>\n<html lang=\"en\">"), "\(uri)")
+                for secret in [
+                    "35.123456", "36.654321", "35.111111", "36.222222", "DCX-9", "SHARED-NOTE-NEVER-PUBLIC", "35.987654", "36.456789", "35.555555", "36.555555",
+                ] {
+                    #expect(!html.contains(secret), "\(uri) shows \(secret)")
+                }
+            }
+            let page = try await client.get("/incidents/hidden")
+            #expect(page.text.contains("<span class=\"title\" lang=\"ar\" dir=\"auto\">قصف مشفى الوادي</span>"))
+            #expect(page.text.contains("Kafr Nabl, Idlib"))
+            #expect(page.text.contains("Hidden Valley Hospital"))
+            let then = try await client.get("/incidents/hidden?atSize=7")
+            #expect(then.text.contains("tree size 7"))
+            let history = try await client.get("/incidents/hidden/history")
+            #expect(history.text.contains("a better position"))
+            #expect(try await client.get("/incidents/nowhere").status == .notFound)
+            #expect(try await client.get("/incidents?status=gone").status == .badRequest)
+            let escaped = try await client.get("/incidents?place=%3Cscript%3E")
+            #expect(!escaped.text.contains("<script>") && escaped.text.contains("&lt;script&gt;"))
+        }
     }
 }

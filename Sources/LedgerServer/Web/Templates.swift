@@ -1,0 +1,190 @@
+import Mustache
+
+/// The web archive's templates (swift-mustache; `{{x}}` escapes HTML, `{{{x}}}` is only used for
+/// HTML the server rendered itself). Kept in the code, not in files, so that the binary alone
+/// serves the pages, air-gapped (DECISIONS 75).
+enum WebTemplates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("layout", layout), ("incidents", incidents), ("incident", incident), ("history", history), ("log", log), ("moment", moment)] {
+            do { try library.register(text, named: name) } catch { fatalError("template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    static func render(_ page: String, _ object: [String: Any]) -> String {
+        library.render(object, withTemplate: page) ?? ""
+    }
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · IncidentLedger</title>
+        <link rel="stylesheet" href="/static/style.css">
+        </head>
+        <body>
+        <header>
+        <p class="site"><a href="/incidents">IncidentLedger</a> <span class="origin">{{origin}}</span></p>
+        <nav aria-label="Archive"><a href="/incidents{{momentQuery}}">Incidents</a> <a href="/log">The log</a></nav>
+        </header>
+        {{#asOf}}<p class="banner" role="status">Shown as the archive held it at <strong>{{moment}}</strong> (tree size {{treeSize}}), not as it stands now. <a href="{{nowLink}}">Show now</a></p>{{/asOf}}
+        <main>
+        {{{body}}}
+        </main>
+        <footer><p>Every entry of this archive is signed; the <a href="/log">log page</a> says how to audit it. Pages show places at town or district precision only.</p></footer>
+        </body>
+        </html>
+
+        """
+
+    static let moment = """
+        <form class="moment" method="get" action="{{action}}">
+        {{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}
+        <label>As of <input type="date" name="asOf" value="{{asOfDate}}"></label>
+        <button type="submit">Show</button>
+        </form>
+
+        """
+
+    static let incidents = """
+        <h1>Incidents</h1>
+        {{> moment}}
+        <form class="filters" method="get" action="/incidents">
+        {{#asOfHidden}}<input type="hidden" name="asOf" value="{{.}}">{{/asOfHidden}}
+        <label>Place <input name="place" value="{{filters.place}}"></label>
+        <label>Perpetrator (actor id) <input name="perpetrator" value="{{filters.perpetrator}}"></label>
+        <label>Facility (id) <input name="facility" value="{{filters.facility}}"></label>
+        <label>Occurred from <input name="occurredFrom" value="{{filters.occurredFrom}}" placeholder="YYYY-MM-DD"></label>
+        <label>to <input name="occurredTo" value="{{filters.occurredTo}}" placeholder="YYYY-MM-DD"></label>
+        <label>Status <select name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}</select></label>
+        <button type="submit">Filter</button>
+        </form>
+        <p class="count">{{count}} incident{{^one}}s{{/one}}{{#paged}}, {{first}}–{{last}} shown{{/paged}}</p>
+        <table class="incidents">
+        <caption>Incidents recorded in the archive{{#asOf}} as of {{moment}}{{/asOf}}</caption>
+        <thead><tr>
+        <th scope="col"><a href="{{sortOccurred}}">Occurred</a></th>
+        <th scope="col"><a href="{{sortTitle}}">Incident</a></th>
+        <th scope="col">Place</th>
+        <th scope="col">Assessed perpetrator</th>
+        <th scope="col">Certainty</th>
+        <th scope="col">Status</th>
+        </tr></thead>
+        <tbody>
+        {{#rows}}
+        <tr>
+        <td>{{occurred}}</td>
+        <td><a href="{{href}}">{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</a></td>
+        <td><bdi>{{place}}</bdi></td>
+        <td>{{perpetrator}}</td>
+        <td>{{certainty}}</td>
+        <td>{{status}}</td>
+        </tr>
+        {{/rows}}
+        </tbody>
+        </table>
+        <nav class="pages" aria-label="Pages">{{#previous}}<a href="{{.}}" rel="prev">Previous</a>{{/previous}} {{#next}}<a href="{{.}}" rel="next">Next</a>{{/next}}</nav>
+
+        """
+
+    static let incident = """
+        <h1>{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</h1>
+        <p class="id">{{id}}{{#merged}} · merged into <a href="{{href}}">{{into}}</a>{{/merged}} · <a href="{{historyHref}}">history of every change</a></p>
+        {{> moment}}
+        <dl class="facts">
+        <dt>Occurred</dt><dd>{{occurred}}</dd>
+        <dt>Place</dt><dd><bdi>{{place}}</bdi></dd>
+        <dt>Status</dt><dd>{{status}}</dd>
+        <dt>Certainty</dt><dd>{{certainty}}{{#certaintyReason}} — <span dir="auto">{{.}}</span>{{/certaintyReason}}</dd>
+        <dt>Verification</dt><dd>{{verification}}{{#verificationReason}} — <span dir="auto">{{.}}</span>{{/verificationReason}}</dd>
+        <dt>Means</dt><dd>{{means}}</dd>
+        </dl>
+        {{#summaries}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/summaries}}
+        <h2>Facilities hit</h2>
+        <ul>{{#facilities}}<li><bdi>{{name}}</bdi> <span class="id">{{id}}</span> — impact: {{impact}}</li>{{/facilities}}{{^facilities}}<li>None recorded.</li>{{/facilities}}</ul>
+        <h2>Attribution</h2>
+        <h3>The archive's assessment</h3>
+        {{#assessment}}<p><strong>{{perpetrator}}</strong>, confidence {{confidence}}. <span dir="auto">{{rationale}}</span></p>{{/assessment}}{{^assessment}}<p>No assessment recorded.</p>{{/assessment}}
+        <h3>Claims and denials</h3>
+        {{#hasClaims}}<table class="claims">
+        <thead><tr><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th><th scope="col">Basis</th><th scope="col">Said on</th><th scope="col">Source</th></tr></thead>
+        <tbody>{{#claims}}<tr><td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td><td>{{basis}}</td><td>{{claimedOn}}</td><td><bdi>{{source}}</bdi></td></tr>{{/claims}}</tbody>
+        </table>{{/hasClaims}}
+        {{^hasClaims}}<p>No claims recorded.</p>{{/hasClaims}}
+        <h2>Casualties</h2>
+        {{#hasCasualties}}<table class="casualties">
+        <thead><tr><th scope="col">Category</th><th scope="col">Figure</th><th scope="col">Reported by</th></tr></thead>
+        <tbody>
+        {{#adopted}}<tr class="adopted"><td>{{category}}</td><td>{{range}}</td><td>adopted by the archive ({{rule}})</td></tr>{{/adopted}}
+        {{#reports}}<tr><td>{{category}}</td><td>{{range}}</td><td><bdi>{{source}}</bdi></td></tr>{{/reports}}
+        </tbody>
+        </table>{{/hasCasualties}}
+        {{^hasCasualties}}<p>No casualty figures recorded.</p>{{/hasCasualties}}
+        <h2>Sources cited</h2>
+        <ul>{{#sources}}<li><bdi>{{name}}</bdi>{{#note}} — <span dir="auto">{{.}}</span>{{/note}}</li>{{/sources}}{{^sources}}<li>None cited.</li>{{/sources}}</ul>
+
+        """
+
+    static let history = """
+        <h1>History of {{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</h1>
+        <p class="id">{{id}} · <a href="{{incidentHref}}">the incident now</a></p>
+        <p>Every signed change to this incident, oldest first: who signed it, when the archive recorded it, why, and each field's old and new value.</p>
+        <ol class="timeline">
+        {{#revisions}}
+        <li>
+        <h2>Entry {{index}}: {{type}}</h2>
+        <p>Recorded {{recordedAt}}, signed by <bdi>{{signer}}</bdi>{{#on}} (an event on <bdi>{{.}}</bdi>){{/on}}. <a href="{{asOfHref}}">The incident as it stood after it</a></p>
+        {{#reason}}<p>Reason: <span dir="auto">{{.}}</span></p>{{/reason}}
+        {{#hasChanges}}<table class="changes">
+        <thead><tr><th scope="col">Field</th><th scope="col">Old</th><th scope="col">New</th></tr></thead>
+        <tbody>{{#changes}}<tr><td><code>{{field}}</code></td><td dir="auto">{{old}}</td><td dir="auto">{{new}}</td></tr>{{/changes}}</tbody>
+        </table>{{/hasChanges}}
+        </li>
+        {{/revisions}}
+        </ol>
+
+        """
+
+    static let log = """
+        <h1>The log</h1>
+        <p>Every report, correction and attribution in this archive is an event signed with Ed25519 and appended to a Merkle tree (RFC 9162). Signed checkpoints commit to the whole log at a size; anyone can check that a later checkpoint extends an earlier one.</p>
+        <dl class="facts">
+        <dt>Origin</dt><dd>{{origin}}</dd>
+        <dt>Tree size</dt><dd>{{treeSize}}</dd>
+        <dt>Root (base64)</dt><dd><code>{{root}}</code></dd>
+        <dt>Genesis key id</dt><dd><code>{{genesisKeyID}}</code></dd>
+        </dl>
+        <h2>Latest signed checkpoint</h2>
+        {{#checkpoint}}<pre class="note">{{.}}</pre>{{/checkpoint}}{{^checkpoint}}<p>No checkpoint has been signed yet.</p>{{/checkpoint}}
+        <h2>How to audit</h2>
+        <p>With nothing but an export of the log and the genesis key id above:</p>
+        <pre>ledger export --ledger ARCHIVE --out bundle/
+        ledger audit bundle/ --trust {{genesisKeyID}}
+        python3 Tools/verify.py bundle/ --trust {{genesisKeyID}}</pre>
+        <p>The log is also served as C2SP tlog-tiles under <a href="/tlog/checkpoint">/tlog/</a>, and the API is described at <a href="/openapi.yaml">/openapi.yaml</a>.</p>
+
+        """
+
+    static let style = """
+        body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
+        header { display: flex; justify-content: space-between; align-items: baseline; border-bottom: 1px solid #ccc; }
+        header a { margin-right: 1rem; }
+        .origin, .id { color: #555; font-size: 0.9em; }
+        .banner { background: #fff3cd; border: 1px solid #e0b000; padding: 0.5rem 0.75rem; }
+        .title + .title::before { content: " · "; color: #777; }
+        table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; }
+        th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.4rem; text-align: start; vertical-align: top; }
+        caption { text-align: start; color: #555; }
+        dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
+        dt { font-weight: 600; }
+        form { margin: 0.5rem 0; }
+        form.filters label { margin-right: 0.75rem; display: inline-block; }
+        pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: 0.5rem; }
+        tr.adopted { font-weight: 600; }
+        footer { border-top: 1px solid #ccc; margin-top: 2rem; color: #555; font-size: 0.9em; }
+
+        """
+}

@@ -1,0 +1,372 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LedgerArchive
+import LedgerCore
+import LedgerStore
+import NIOCore
+
+/// The web archive (issue 13): server-rendered pages, readable without JavaScript, that show
+/// only what the public exports show (places at town or district precision; no coordinates, no
+/// deconfliction records: fields are chosen one by one, never copied wholesale).
+extension Routes {
+    static let pageSize = 50
+
+    func addWeb(to router: Router<some RequestContext>) {
+        router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/incidents"]) }
+        router.get("/static/style.css") { _, _ in
+            Reply.bytes(.ok, "text/css; charset=utf-8", Array(WebTemplates.style.utf8), headers: [.cacheControl: "public, max-age=3600"])
+        }
+        router.get("/incidents") { request, _ in await page { try await incidentsPage(request) } }
+        router.get("/incidents/{name}") { request, context in
+            await page { try await incidentPage(request, name: context.parameters.get("name") ?? "") }
+        }
+        router.get("/incidents/{name}/history") { request, context in
+            await page { try await historyPage(request, name: context.parameters.get("name") ?? "") }
+        }
+        router.get("/log") { request, _ in await page { try await logPage(request) } }
+    }
+
+    /// Runs a page handler; a refusal becomes an HTML page with its message.
+    func page(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let e as LedgerError {
+            let status: HTTPResponse.Status = e.code == .malformed ? .badRequest : .serviceUnavailable
+            return html(status, title: "Not shown", body: "<h1>Not shown</h1><p>\(Self.escape(e.message))</p>", context: nil)
+        } catch {
+            return html(.internalServerError, title: "Error", body: "<h1>Error</h1><p>\(Self.escape(String(describing: error)))</p>", context: nil)
+        }
+    }
+
+    /// What every page's frame shows: the archive's origin and the moment shown.
+    struct PageContext {
+        var origin: String
+        var moment: (size: UInt64, moment: String)?
+        var nowLink: String
+    }
+
+    func html(_ status: HTTPResponse.Status, title: String, body: String, context: PageContext?) -> Response {
+        var object: [String: Any] = ["title": title, "body": body, "origin": context?.origin ?? server.origin]
+        if let m = context?.moment {
+            object["asOf"] = true
+            object["moment"] = m.moment.isEmpty ? "the start" : m.moment
+            object["treeSize"] = String(m.size)
+            object["nowLink"] = context?.nowLink ?? "/incidents"
+            object["momentQuery"] = "?atSize=\(m.size)"
+        }
+        return Reply.bytes(status, "text/html; charset=utf-8", Array(WebTemplates.render("layout", object).utf8))
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A web form's moment: `asOf` as a day (YYYY-MM-DD: that day's start, UTC) or an RFC 3339
+    /// time, or `atSize`. Empty form fields count as absent.
+    static func webMoment(_ q: inout Query) throws(LedgerError) -> Moment {
+        var m = Moment()
+        if let text = q.text("asOf"), !text.isEmpty {
+            let full = text.utf8.count == 10 ? text + "T00:00:00Z" : text
+            guard let t = Timestamp.parseRFC3339(full) else {
+                throw LedgerError(.malformed, "asOf \"\(text.prefix(80))\" is not a day such as 2019-06-01 or a UTC time such as 2019-06-01T00:00:00Z")
+            }
+            m.asOf = t
+        }
+        if let text = q.text("atSize"), !text.isEmpty {
+            guard text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = UInt64(text) else {
+                throw LedgerError(.malformed, "atSize must be a whole number, not \"\(text.prefix(80))\"")
+            }
+            m.atSize = n
+        }
+        if m.asOf != nil, m.atSize != nil { throw LedgerError(.malformed, "asOf and atSize are alternatives; give one") }
+        return m
+    }
+
+    // MARK: Incidents
+
+    func incidentsPage(_ request: Request) async throws -> Response {
+        let names = ["place", "perpetrator", "facility", "occurredFrom", "occurredTo", "status", "sort", "page", "asOf", "atSize"]
+        var q = try Query(request, allowed: names)
+        func field(_ n: String) -> String? { q.text(n).flatMap { $0.isEmpty ? nil : $0 } }
+        let values = Dictionary(uniqueKeysWithValues: ["place", "perpetrator", "facility", "occurredFrom", "occurredTo", "status"].map { ($0, field($0)) })
+        let filter = try IncidentFilter(
+            occurredFrom: values["occurredFrom"]!, occurredTo: values["occurredTo"]!, place: values["place"]!, facility: values["facility"]!,
+            perpetrator: values["perpetrator"]!, status: values["status"]!, certainty: nil, verification: nil, name: { $0.rawValue })
+        let sort = field("sort") ?? "occurred"
+        guard sort == "occurred" || sort == "title" else { throw LedgerError(.malformed, "sort must be occurred or title") }
+        let pageNumber =
+            try field("page").map { (p: String) throws(LedgerError) -> Int in
+                guard let n = Int(p), n >= 1, n <= 1_000_000 else { throw LedgerError(.malformed, "page must be a whole number from 1") }
+                return n
+            } ?? 1
+        let moment = try Self.webMoment(&q)
+        let origin = server.origin
+        return try await server.readers.run { (ledger) throws(LedgerError) in
+            let at = try moment.resolve(ledger)
+            let view = ArchiveView(source: ledger, size: at?.size)
+            var rows: [(earliest: Int, title: String, row: [String: Any])] = []
+            for s in try view.incidents(matching: filter) {
+                let r = IncidentIndexRow(s)
+                let titles = Self.texts(s["title"]?.objectValue)
+                rows.append(
+                    (
+                        r.earliest ?? 0, titles.first?["text"] ?? r.id,
+                        [
+                            "href": "/incidents/\(Self.name(r.id))" + (at.map { "?atSize=\($0.size)" } ?? ""), "titles": titles,
+                            "occurred": s["occurred"]?.stringValue ?? "", "place": Self.place(s), "status": r.status,
+                            "certainty": r.certainty ?? "—",
+                            "perpetrator": try Self.perpetrator(s["assessment"]?.objectValue?["perpetrator"], view: view),
+                        ]
+                    ))
+            }
+            if sort == "title" {
+                rows.sort { $0.title.localizedCaseInsensitiveCompare($1.title) == .orderedAscending }
+            } else {
+                rows.sort { $0.earliest < $1.earliest }
+            }
+            let first = (pageNumber - 1) * Self.pageSize
+            let shown = first < rows.count ? Array(rows[first..<min(rows.count, first + Self.pageSize)]) : []
+            func link(page: Int? = nil, sort s: String? = nil) -> String {
+                var parts: [String] = []
+                for n in ["place", "perpetrator", "facility", "occurredFrom", "occurredTo", "status"] {
+                    if let v = values[n]!, let e = v.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { parts.append("\(n)=\(e)") }
+                }
+                if let at { parts.append("atSize=\(at.size)") }
+                parts.append("sort=\(s ?? sort)")
+                if let page, page > 1 { parts.append("page=\(page)") }
+                return "/incidents?" + parts.joined(separator: "&")
+            }
+            var object: [String: Any] = [
+                "rows": shown.map(\.row), "count": String(rows.count), "one": rows.count == 1,
+                "filters": values.compactMapValues { $0 },
+                "statuses": [("", "any"), ("active", "active"), ("merged", "merged"), ("retracted", "retracted")].map {
+                    ["value": $0.0, "label": $0.1, "selected": values["status"]! == $0.0]
+                },
+                "sortOccurred": link(sort: "occurred"), "sortTitle": link(sort: "title"),
+                "action": "/incidents", "hidden": Self.hidden(values), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+            ]
+            if rows.count > Self.pageSize {
+                object["paged"] = ["first": String(first + 1), "last": String(first + shown.count)]
+            }
+            if pageNumber > 1 { object["previous"] = link(page: pageNumber - 1) }
+            if first + Self.pageSize < rows.count { object["next"] = link(page: pageNumber + 1) }
+            if let at { object["asOf"] = ["moment": at.moment] }
+            return html(
+                .ok, title: "Incidents", body: WebTemplates.render("incidents", object),
+                context: PageContext(origin: origin, moment: at, nowLink: "/incidents"))
+        }
+    }
+
+    // MARK: One incident
+
+    func incidentPage(_ request: Request, name raw: String) async throws -> Response {
+        let name = raw.removingPercentEncoding ?? raw
+        let id = "incident:" + name
+        try ArchiveDocument.requireEntityID(id)
+        var q = try Query(request, allowed: ["asOf", "atSize"])
+        let moment = try Self.webMoment(&q)
+        let origin = server.origin
+        return try await server.readers.run { (ledger) throws(LedgerError) in
+            let at = try moment.resolve(ledger)
+            let view = ArchiveView(source: ledger, size: at?.size)
+            guard let entity = try view.entity(id), entity.state["entity"]?.stringValue == "incident" else {
+                let message = ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message
+                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(message))</p>", context: nil)
+            }
+            let s = entity.state
+            let titles = Self.texts(s["title"]?.objectValue)
+            var object: [String: Any] = [
+                "titles": titles, "id": entity.shown, "occurred": s["occurred"]?.stringValue ?? "unknown", "place": Self.place(s),
+                "status": s["status"]?.stringValue ?? "active",
+                "certainty": s["certainty"]?.objectValue?["grade"]?.stringValue ?? "not graded",
+                "verification": s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified",
+                "means": (s["means"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+                "summaries": Self.texts(s["summary"]?.objectValue),
+                "historyHref": "/incidents/\(Self.name(entity.shown))/history", "action": "/incidents/\(Self.name(entity.shown))",
+                "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+            ]
+            if let r = s["certainty"]?.objectValue?["reason"]?.stringValue { object["certaintyReason"] = r }
+            if let r = s["verification"]?.objectValue?["reason"]?.stringValue { object["verificationReason"] = r }
+            object["facilities"] = try (s["facilities"]?.arrayValue ?? []).compactMap(\.objectValue).map { (f) throws(LedgerError) -> [String: String] in
+                let fid = f["facility"]?.stringValue ?? ""
+                return ["id": fid, "name": try view.displayName(fid) ?? fid, "impact": f["impact"]?.stringValue ?? "unknown"]
+            }
+            if let a = s["assessment"]?.objectValue {
+                object["assessment"] = [
+                    "perpetrator": try Self.perpetrator(a["perpetrator"], view: view), "confidence": a["confidence"]?.stringValue ?? "",
+                    "rationale": a["rationale"]?.stringValue ?? "",
+                ]
+            }
+            object["hasClaims"] = !(s["claims"]?.arrayValue ?? []).isEmpty
+            object["claims"] = try (s["claims"]?.arrayValue ?? []).compactMap(\.objectValue).map { (c) throws(LedgerError) -> [String: String] in
+                let claimant = c["claimant"]?.stringValue ?? ""
+                let source = c["source"]?.stringValue ?? ""
+                let sourceName = source.isEmpty ? "" : try view.displayName(source) ?? source
+                return [
+                    "claimant": try view.displayName(claimant) ?? claimant, "stance": c["stance"]?.stringValue ?? "",
+                    "perpetrator": try Self.perpetrator(c["perpetrator"], view: view),
+                    "basis": (c["basis"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+                    "claimedOn": c["claimedOn"]?.stringValue ?? "", "source": sourceName,
+                ]
+            }
+            let adopted = (s["casualties"]?.objectValue?.members ?? []).map { m -> [String: String] in
+                let o = m.value.objectValue
+                return ["category": m.key, "range": Self.range(o), "rule": o?["rule"]?.stringValue ?? ""]
+            }
+            let reports = try (s["casualtyReports"]?.arrayValue ?? []).compactMap(\.objectValue).map { (r) throws(LedgerError) -> [String: String] in
+                let source = r["source"]?.stringValue ?? ""
+                return ["category": r["category"]?.stringValue ?? "", "range": Self.range(r), "source": try view.displayName(source) ?? source]
+            }
+            object["adopted"] = adopted
+            object["reports"] = reports
+            object["hasCasualties"] = !adopted.isEmpty || !reports.isEmpty
+            object["sources"] = try (s["sources"]?.arrayValue ?? []).compactMap(\.objectValue).map { (c) throws(LedgerError) -> [String: String] in
+                let sid = c["source"]?.stringValue ?? ""
+                var item = ["name": try view.displayName(sid) ?? sid]
+                if let note = c["note"]?.stringValue { item["note"] = note }
+                return item
+            }
+            if entity.shown != id { object["merged"] = ["into": entity.shown, "href": "/incidents/\(Self.name(entity.shown))"] }
+            let pageTitle = titles.first?["text"] ?? entity.shown
+            return html(
+                .ok, title: pageTitle, body: WebTemplates.render("incident", object),
+                context: PageContext(origin: origin, moment: at, nowLink: "/incidents/\(Self.name(entity.shown))"))
+        }
+    }
+
+    // MARK: History
+
+    func historyPage(_ request: Request, name raw: String) async throws -> Response {
+        let name = raw.removingPercentEncoding ?? raw
+        let id = "incident:" + name
+        try ArchiveDocument.requireEntityID(id)
+        try Query(request, allowed: []).done()
+        let origin = server.origin
+        return try await server.readers.run { (ledger) throws(LedgerError) in
+            let revisions = try ledger.revisions(of: id)
+            guard let last = revisions.last, last.entry.payload.subject == id || revisions.contains(where: { $0.entry.payload.subject == id }) else {
+                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(id)) is not in the archive</p>", context: nil)
+            }
+            let state = try ledger.entityState(id)
+            var items: [[String: Any]] = []
+            for r in revisions {
+                let e = r.entry
+                var item: [String: Any] = [
+                    "index": String(e.index), "type": e.payload.type, "recordedAt": e.recordedAt, "signer": e.signerName,
+                    "asOfHref": "/incidents/\(name)?atSize=\(e.index + 1)",
+                    "changes": r.changes.filter { Self.shownField($0.path) }.map { c in
+                        ["field": c.path, "old": c.old.map(Self.inline) ?? "—", "new": c.new.map(Self.inline) ?? "—"]
+                    },
+                ]
+                item["hasChanges"] = !(item["changes"] as! [[String: String]]).isEmpty
+                if e.payload.subject != id { item["on"] = e.payload.subject }
+                if let reason = e.payload.body["reason"]?.stringValue { item["reason"] = reason }
+                items.append(item)
+            }
+            let object: [String: Any] = [
+                "titles": Self.texts(state?["title"]?.objectValue), "id": id, "incidentHref": "/incidents/\(name)", "revisions": items,
+            ]
+            return html(
+                .ok, title: "History of \(id)", body: WebTemplates.render("history", object), context: PageContext(origin: origin, moment: nil, nowLink: ""))
+        }
+    }
+
+    /// Fields the public pages may show: never exact coordinates (only `place` at town or
+    /// district precision).
+    static func shownField(_ path: String) -> Bool {
+        !path.contains("coordinates") && !path.hasPrefix("deconfliction")
+    }
+
+    /// A value in one line: text as is, language texts joined, anything else as compact JSON.
+    static func inline(_ v: JSONValue) -> String {
+        if let s = v.stringValue { return s }
+        if let o = v.objectValue, o.members.allSatisfy({ $0.value.stringValue != nil }) {
+            return o.members.map { "\($0.key): \($0.value.stringValue!)" }.joined(separator: " · ")
+        }
+        if case .object(let o) = v {
+            var copy = o
+            for key in ["coordinates", "lat", "lon"] { copy[key] = nil }
+            return String(decoding: JSONWriter.encode(.object(copy)), as: UTF8.self)
+        }
+        return String(decoding: JSONWriter.encode(v), as: UTF8.self)
+    }
+
+    // MARK: The log
+
+    func logPage(_ request: Request) async throws -> Response {
+        try Query(request, allowed: []).done()
+        let origin = server.origin
+        return try await server.readers.run { (ledger) throws(LedgerError) in
+            let size = try ledger.size()
+            var object: [String: Any] = [
+                "origin": origin, "treeSize": String(size), "root": try ledger.root(size: size).base64, "genesisKeyID": ledger.genesisKeyID,
+            ]
+            if let last = try ledger.checkpoints().last { object["checkpoint"] = String(decoding: last.note, as: UTF8.self) }
+            return html(.ok, title: "The log", body: WebTemplates.render("log", object), context: PageContext(origin: origin, moment: nil, nowLink: "/log"))
+        }
+    }
+
+    // MARK: Fields, one by one
+
+    /// The part of an id after `incident:` (the page's path).
+    static func name(_ id: String) -> String {
+        String(id.split(separator: ":", maxSplits: 1).last ?? "")
+    }
+
+    /// Language texts, English first, then Arabic, then the rest, each with its tag.
+    static func texts(_ o: JSONObject?) -> [[String: String]] {
+        guard let o else { return [] }
+        let order = ["en": 0, "ar": 1]
+        return o.members.compactMap { m in m.value.stringValue.map { (m.key, $0) } }
+            .sorted { (order[$0.0] ?? 2, $0.0) < (order[$1.0] ?? 2, $1.0) }
+            .map { ["lang": $0.0, "text": $0.1] }
+    }
+
+    /// A place at public precision: town, district, governorate (never coordinates).
+    static func place(_ s: JSONObject) -> String {
+        let p = s["place"]?.objectValue
+        var parts: [String] = []
+        for key in ["town", "admin2", "admin1"] {
+            if let v = p?[key]?.stringValue, parts.last != v { parts.append(v) }
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    static func range(_ o: JSONObject?) -> String {
+        let lo = o?["min"]?.unsignedIntegerValue
+        let hi = o?["max"]?.unsignedIntegerValue
+        switch (lo, hi) {
+        case (let a?, let b?) where a == b: return String(a)
+        case (let a?, let b?): return "\(a)–\(b)"
+        default: return "?"
+        }
+    }
+
+    /// An actor id, or `{"eitherOf": […]}`, as names.
+    static func perpetrator(_ p: JSONValue?, view: ArchiveView) throws(LedgerError) -> String {
+        if let id = p?.stringValue { return try view.displayName(id) ?? id }
+        if let either = p?.objectValue?["eitherOf"]?.arrayValue {
+            var names: [String] = []
+            for a in either { if let id = a.stringValue { names.append(try view.displayName(id) ?? id) } }
+            return "either " + names.joined(separator: " or ")
+        }
+        return "—"
+    }
+
+    /// Hidden fields that keep the filters when the moment changes.
+    static func hidden(_ values: [String: String?]) -> [[String: String]] {
+        values.compactMap { k, v in v.map { ["name": k, "value": $0] } }.sorted { $0["name"]! < $1["name"]! }
+    }
+}
