@@ -79,15 +79,8 @@ enum TilePath: Equatable {
 extension Routes {
     static let immutable = "public, max-age=31536000, immutable"
 
-    func tlogCheckpoint(_ request: Request) async throws -> Response {
-        try Query(request, allowed: []).done()
-        return try await server.readers.run { (ledger) throws(LedgerError) in
-            guard let last = try ledger.checkpoints().last else {
-                return Reply.error(.notFound, code: "notFound", "the ledger has no signed checkpoint yet; sign one with `ledger checkpoint --key LOGKEY`")
-            }
-            return Reply.bytes(.ok, "text/plain; charset=utf-8", last.note, headers: [.cacheControl: "no-cache"])
-        }
-    }
+    /// The tlog-tiles checkpoint: the same note as `/v1/checkpoint`.
+    func tlogCheckpoint(_ request: Request) async throws -> Response { try await checkpoint(request) }
 
     func tile(_ request: Request, elements: [Substring]) async throws -> Response {
         try Query(request, allowed: []).done()

@@ -39,7 +39,9 @@ final class Served: @unchecked Sendable {
 
     func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         defer { server.close() }
-        try await server.application(logger: Logger(label: "test")).test(.live) { client in try await body(client) }
+        // Quiet: 10,000 request lines would bury the test output.
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        try await server.application(logger: logger).test(.live) { client in try await body(client) }
     }
 }
 
@@ -413,8 +415,11 @@ struct ServerContractTests {
 
 @Suite("ledger serve: group commit and slow clients")
 struct ServerGroupCommitTests {
-    @Test("posts that wait together are committed in one transaction; a refused one costs one retry", arguments: StoreKind.all)
-    func oneTransaction(kind: StoreKind) async throws {
+    /// Posts `envelopes` to a group committer whose writer is held busy until all of them have
+    /// queued, so they form one group; each envelope's result, and the committer.
+    static func queued(_ kind: StoreKind, _ envelopes: [Envelope]) async throws -> (
+        results: [(Int, Result<Appended, LedgerError>)], committer: GroupCommitter, size: UInt64
+    ) {
         let dir = TemporaryDirectory()
         let place = try TestPlace(kind, dir: dir)
         let prefix = Fixtures.standardPrefix()
@@ -429,43 +434,38 @@ struct ServerGroupCommitTests {
         // Hold the writer busy until every post has queued behind it.
         let release = DispatchSemaphore(value: 0)
         let busy = Task { try await writer.run { _ in release.wait() } }
-        let n = 100
         let results = await withTaskGroup(of: (Int, Result<Appended, LedgerError>).self) { group in
-            for i in 0..<n {
-                let e = i == 50 ? Fixtures.report(subject: "bad", n: 999, key: Fixtures.stranger) : Fixtures.report(subject: "q\(i)", n: UInt64(100 + i))
+            for (i, e) in envelopes.enumerated() {
                 let payload = try! EventPayload(bytes: e.payload)
                 group.addTask { (i, await committer.append(e, payload: payload)) }
             }
             // Queued: the committer's first batch takes them all once the writer is free.
-            while committer.queued < n { try? await Task.sleep(for: .milliseconds(5)) }
+            while committer.queued < envelopes.count { try? await Task.sleep(for: .milliseconds(5)) }
             release.signal()
             var out: [(Int, Result<Appended, LedgerError>)] = []
             for await r in group { out.append(r) }
             return out.sorted { $0.0 < $1.0 }
         }
         _ = try await busy.value
+        return (results, committer, try ledger.size())
+    }
+
+    @Test("posts that wait together are committed in one transaction; a refused one costs one retry", arguments: StoreKind.all)
+    func oneTransaction(kind: StoreKind) async throws {
+        let n = 100
+        let envelopes = (0..<n).map { i in
+            i == 50 ? Fixtures.report(subject: "bad", n: 999, key: Fixtures.stranger) : Fixtures.report(subject: "q\(i)", n: UInt64(100 + i))
+        }
+        let (results, committer, size) = try await Self.queued(kind, envelopes)
         #expect(committer.transactionCount == 2)  // the batch, then the batch again without #50
         if case .failure(let e) = results[50].1 { #expect(e.signerRefused) } else { Issue.record("#50 was appended") }
         let indexes = results.filter { $0.0 != 50 }.compactMap { try? $0.1.get().outcome.index }
         #expect(Set(indexes) == Set(4..<UInt64(4 + n - 1)))
-        #expect(try ledger.size() == UInt64(4 + n - 1))
+        #expect(size == UInt64(4 + n - 1))
     }
 
     @Test("a flood of forged envelopes in one group costs one screening, not one retry each", arguments: StoreKind.all)
     func forgedFlood(kind: StoreKind) async throws {
-        let dir = TemporaryDirectory()
-        let place = try TestPlace(kind, dir: dir)
-        let prefix = Fixtures.standardPrefix()
-        let ledger = try Ledger.create(at: place.location, genesis: prefix[0])
-        _ = try ledger.append(Array(prefix.dropFirst()))
-        let writer = Worker(try Ledger.open(at: place.location), label: "test.writer")
-        defer {
-            writer.close()
-            try? ledger.close()
-        }
-        let committer = GroupCommitter(worker: writer)
-        let release = DispatchSemaphore(value: 0)
-        let busy = Task { try await writer.run { _ in release.wait() } }
         let n = 120
         var envelopes: [Envelope] = []
         for i in 0..<n {
@@ -473,20 +473,8 @@ struct ServerGroupCommitTests {
             if i % 3 == 1 { e.signature[7] ^= 0x20 }  // forged: the signature does not verify
             envelopes.append(e)
         }
-        let all = envelopes
-        let results = await withTaskGroup(of: (Int, Result<Appended, LedgerError>).self) { group in
-            for (i, e) in all.enumerated() {
-                let payload = try! EventPayload(bytes: e.payload)
-                group.addTask { (i, await committer.append(e, payload: payload)) }
-            }
-            while committer.queued < n { try? await Task.sleep(for: .milliseconds(5)) }
-            release.signal()
-            var out: [(Int, Result<Appended, LedgerError>)] = []
-            for await r in group { out.append(r) }
-            return out.sorted { $0.0 < $1.0 }
-        }
-        _ = try await busy.value
-        // The batch (refused at #1), the screening of the rest, the batch again without the 80 forged.
+        let (results, committer, size) = try await Self.queued(kind, envelopes)
+        // The batch (refused at #1, then the rest screened), and the batch again without the 80 forged.
         #expect(committer.transactionCount == 2)
         for (i, r) in results {
             switch (i % 3, r) {
@@ -496,7 +484,7 @@ struct ServerGroupCommitTests {
             default: Issue.record("#\(i): \(r)")
             }
         }
-        #expect(try ledger.size() == UInt64(4 + n / 3))
+        #expect(size == UInt64(4 + n / 3))
     }
 
     @Test("a client that sends part of its body and stalls gets 408 and nothing is written")
