@@ -121,6 +121,8 @@ def main():
                  absent=["confirmed"], shot="incident-as-of-2019-06-01.png" if "kafr-nabl" in name else None)
         page("/incidents/2019-05-05-kafr-nabl-surgical/history", expect=["attribution.assessed", "Entry", "Reason:"], shot="history.png",
              height=2400)
+        page("/facilities/kafr-nabl-surgical-hospital", expect=["Kafr Nabl Surgical Hospital", "Attacks on this facility", "Bombing of Kafr Nabl"],
+             shot="facility.png", height=1000)
         page("/log", expect=[GENESIS, "How to audit", "ledger audit bundle/ --trust " + GENESIS], shot="log.png", height=1200)
     finally:
         server.terminate()

@@ -468,6 +468,21 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/PageRefused"
                 "404":
                   $ref: "#/components/responses/PageRefused"
+          /facilities/{name}:
+            get:
+              operationId: facilityPage
+              summary: The web archive - one facility, its names, aliases and every recorded attack on it, now or as of a day (HTML); never its location.
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
           /log:
             get:
               operationId: logPage
@@ -483,7 +498,7 @@ enum OpenAPIDocument {
               name: name
               in: path
               required: true
-              description: The incident id without its `incident:` prefix.
+              description: The entity id without its kind (`incident:`, `facility:`).
               schema:
                 type: string
                 pattern: "^[A-Za-z0-9._-]{1,100}$"

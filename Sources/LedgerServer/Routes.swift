@@ -32,6 +32,7 @@ struct Routes: Sendable {
         ("GET", "/incidents"),
         ("GET", "/incidents/{name}"),
         ("GET", "/incidents/{name}/history"),
+        ("GET", "/facilities/{name}"),
         ("GET", "/log"),
     ]
 

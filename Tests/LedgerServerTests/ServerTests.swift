@@ -585,7 +585,7 @@ struct ServerWebTests {
         try await s.run { client in
             let pages = [
                 "/incidents", "/incidents?sort=title", "/incidents/hidden", "/incidents/hidden?atSize=7", "/incidents/hidden/history", "/log",
-                "/incidents?place=Kafr%20Nabl",
+                "/incidents?place=Kafr%20Nabl", "/facilities/secret", "/facilities/secret?atSize=6",
             ]
             for uri in pages {
                 let r = try await client.get(uri)
@@ -603,6 +603,8 @@ struct ServerWebTests {
             #expect(page.text.contains("<span class=\"title\" lang=\"ar\" dir=\"auto\">قصف مشفى الوادي</span>"))
             #expect(page.text.contains("Kafr Nabl, Idlib"))
             #expect(page.text.contains("Hidden Valley Hospital"))
+            let facility = try await client.get("/facilities/secret")
+            #expect(facility.text.contains("Strike on Hidden Valley Hospital") && facility.text.contains("damaged"))
             let then = try await client.get("/incidents/hidden?atSize=7")
             #expect(then.text.contains("tree size 7"))
             let history = try await client.get("/incidents/hidden/history")

@@ -6,7 +6,10 @@ import Mustache
 enum WebTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("incidents", incidents), ("incident", incident), ("history", history), ("log", log), ("moment", moment)] {
+        for (name, text) in [
+            ("layout", layout), ("incidents", incidents), ("incident", incident), ("history", history), ("facility", facility), ("log", log),
+            ("moment", moment),
+        ] {
             do { try library.register(text, named: name) } catch { fatalError("template \(name): \(error)") }
         }
         return library
@@ -104,7 +107,7 @@ enum WebTemplates {
         </dl>
         {{#summaries}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/summaries}}
         <h2>Facilities hit</h2>
-        <ul>{{#facilities}}<li><bdi>{{name}}</bdi> <span class="id">{{id}}</span> — impact: {{impact}}</li>{{/facilities}}{{^facilities}}<li>None recorded.</li>{{/facilities}}</ul>
+        <ul>{{#facilities}}<li><a href="{{href}}"><bdi>{{name}}</bdi></a> <span class="id">{{id}}</span> — impact: {{impact}}</li>{{/facilities}}{{^facilities}}<li>None recorded.</li>{{/facilities}}</ul>
         <h2>Attribution</h2>
         <h3>The archive's assessment</h3>
         {{#assessment}}<p><strong>{{perpetrator}}</strong>, confidence {{confidence}}. <span dir="auto">{{rationale}}</span></p>{{/assessment}}{{^assessment}}<p>No assessment recorded.</p>{{/assessment}}
@@ -145,6 +148,25 @@ enum WebTemplates {
         </li>
         {{/revisions}}
         </ol>
+
+        """
+
+    static let facility = """
+        <h1>{{#names}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/names}}</h1>
+        <p class="id">{{id}}</p>
+        {{> moment}}
+        <dl class="facts">
+        <dt>Type</dt><dd>{{type}}</dd>
+        {{#hasOperators}}<dt>Operated by</dt><dd>{{operators}}</dd>{{/hasOperators}}
+        {{#hasAliases}}<dt>Also known as</dt><dd>{{#aliases}}<span class="alias" lang="{{lang}}" dir="auto">{{name}}</span> ({{kind}}) {{/aliases}}</dd>{{/hasAliases}}
+        </dl>
+        {{#notes}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/notes}}
+        <h2>Attacks on this facility</h2>
+        {{#hasAttacks}}<table class="attacks">
+        <thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Impact</th><th scope="col">Status</th></tr></thead>
+        <tbody>{{#attacks}}<tr><td>{{occurred}}</td><td><a href="{{href}}">{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</a></td><td>{{impact}}</td><td>{{status}}</td></tr>{{/attacks}}</tbody>
+        </table>{{/hasAttacks}}
+        {{^hasAttacks}}<p>No attack on it is recorded.</p>{{/hasAttacks}}
 
         """
 

@@ -24,6 +24,9 @@ extension Routes {
         router.get("/incidents/{name}/history") { request, context in
             await page { try await historyPage(request, name: context.parameters.get("name") ?? "") }
         }
+        router.get("/facilities/{name}") { request, context in
+            await page { try await facilityPage(request, name: context.parameters.get("name") ?? "") }
+        }
         router.get("/log") { request, _ in await page { try await logPage(request) } }
     }
 
@@ -201,7 +204,10 @@ extension Routes {
             if let r = s["verification"]?.objectValue?["reason"]?.stringValue { object["verificationReason"] = r }
             object["facilities"] = try (s["facilities"]?.arrayValue ?? []).compactMap(\.objectValue).map { (f) throws(LedgerError) -> [String: String] in
                 let fid = f["facility"]?.stringValue ?? ""
-                return ["id": fid, "name": try view.displayName(fid) ?? fid, "impact": f["impact"]?.stringValue ?? "unknown"]
+                return [
+                    "id": fid, "name": try view.displayName(fid) ?? fid, "impact": f["impact"]?.stringValue ?? "unknown",
+                    "href": "/facilities/\(Self.name(fid))" + (at.map { "?atSize=\($0.size)" } ?? ""),
+                ]
             }
             if let a = s["assessment"]?.objectValue {
                 object["assessment"] = [
@@ -243,6 +249,49 @@ extension Routes {
             return html(
                 .ok, title: pageTitle, body: WebTemplates.render("incident", object),
                 context: PageContext(origin: origin, moment: at, nowLink: "/incidents/\(Self.name(entity.shown))"))
+        }
+    }
+
+    // MARK: A facility
+
+    func facilityPage(_ request: Request, name raw: String) async throws -> Response {
+        let name = raw.removingPercentEncoding ?? raw
+        let id = "facility:" + name
+        try ArchiveDocument.requireEntityID(id)
+        var q = try Query(request, allowed: ["asOf", "atSize"])
+        let moment = try Self.webMoment(&q)
+        let origin = server.origin
+        return try await server.readers.run { (ledger) throws(LedgerError) in
+            let at = try moment.resolve(ledger)
+            let view = ArchiveView(source: ledger, size: at?.size)
+            guard let s = try view.state(id), s["entity"]?.stringValue == "facility" else {
+                let message = ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message
+                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(message))</p>", context: nil)
+            }
+            // Only these fields: never `location` (exact coordinates) or `deconfliction`.
+            let aliases = (s["aliases"]?.arrayValue ?? []).compactMap(\.objectValue).map { a in
+                ["name": a["name"]?.stringValue ?? "", "lang": a["lang"]?.stringValue ?? "", "kind": a["kind"]?.stringValue ?? ""]
+            }
+            let attacks = try view.attacks(on: id).map { a -> [String: Any] in
+                let incident = a["incident"]?.stringValue ?? ""
+                return [
+                    "occurred": a["occurred"]?.stringValue ?? "", "impact": a["impact"]?.stringValue ?? "unknown",
+                    "status": a["status"]?.stringValue ?? "", "titles": Self.texts(a["title"]?.objectValue),
+                    "href": "/incidents/\(Self.name(incident))" + (at.map { "?atSize=\($0.size)" } ?? ""),
+                ]
+            }
+            let names = Self.texts(s["names"]?.objectValue)
+            let object: [String: Any] = [
+                "names": names, "id": id, "type": s["type"]?.stringValue ?? "",
+                "operators": (s["operators"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+                "hasOperators": !(s["operators"]?.arrayValue ?? []).isEmpty, "aliases": aliases, "hasAliases": !aliases.isEmpty,
+                "notes": Self.texts(s["note"]?.objectValue), "attacks": attacks,
+                "hasAttacks": !attacks.isEmpty, "action": "/facilities/\(name)", "hidden": [[String: String]](),
+                "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+            ]
+            return html(
+                .ok, title: names.first?["text"] ?? id, body: WebTemplates.render("facility", object),
+                context: PageContext(origin: origin, moment: at, nowLink: "/facilities/\(name)"))
         }
     }
 
