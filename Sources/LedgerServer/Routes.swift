@@ -83,7 +83,7 @@ struct Routes: Sendable {
                 .methodNotAllowed, code: "readOnly", "this server is a read-only mirror; post to the archive's primary server",
                 headers: [.allow: "GET"])
         }
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         let type = request.headers[.contentType].map { $0.lowercased() } ?? ""
         let mediaType = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/json" else {
@@ -123,7 +123,7 @@ struct Routes: Sendable {
     // MARK: The log
 
     func log(_ request: Request) async throws -> Response {
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         let readOnly = server.options.readOnly
         let limit = server.options.maxBodyBytes
         return try await server.readers.run { (ledger) throws(LedgerError) in
@@ -140,7 +140,7 @@ struct Routes: Sendable {
     }
 
     func checkpoint(_ request: Request) async throws -> Response {
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         return try await server.readers.run { (ledger) throws(LedgerError) in
             guard let last = try ledger.checkpoints().last else {
                 return Reply.error(.notFound, code: "notFound", "the ledger has no signed checkpoint yet; sign one with `ledger checkpoint --key LOGKEY`")
@@ -153,7 +153,6 @@ struct Routes: Sendable {
         var q = try Query(request, allowed: ["start", "end"])
         let start = try q.number("start") ?? 0
         let end = try q.number("end")
-        try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let size = try ledger.size()
             guard start < size else { return Reply.error(.notFound, code: "notFound", "start \(start) is beyond the log's \(size) entries") }
@@ -174,7 +173,6 @@ struct Routes: Sendable {
         var q = try Query(request, allowed: ["index", "size"])
         guard let index = try q.number("index") else { throw LedgerError(.malformed, "give the entry's index (?index=N)") }
         let size = try q.number("size")
-        try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let signed = try Self.signedCheckpoint(ledger, size: size)
             guard case .success(let (treeSize, note)) = signed else { return Reply.error(.notFound, code: "notFound", signed.failureMessage) }
@@ -191,7 +189,6 @@ struct Routes: Sendable {
         var q = try Query(request, allowed: ["from", "to"])
         guard let from = try q.number("from") else { throw LedgerError(.malformed, "give the older checkpoint's tree size (?from=N)") }
         let to = try q.number("to")
-        try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let newer = try Self.signedCheckpoint(ledger, size: to)
             guard case .success(let (newSize, newNote)) = newer else { return Reply.error(.notFound, code: "notFound", newer.failureMessage) }
@@ -226,7 +223,6 @@ struct Routes: Sendable {
             perpetrator: q.text("perpetrator"), status: q.text("status"), certainty: q.text("certainty"), verification: q.text("verification"),
             name: { $0.rawValue })
         let moment = try Moment(&q)
-        try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let size = try moment.resolve(ledger)?.size
             var out: [UInt8] = []
@@ -242,7 +238,6 @@ struct Routes: Sendable {
         let id = raw.removingPercentEncoding ?? raw
         var q = try Query(request, allowed: Moment.names)
         let moment = try Moment(&q)
-        try q.done()
         try ArchiveDocument.requireEntityID(id)
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
@@ -255,7 +250,7 @@ struct Routes: Sendable {
 
     func history(_ request: Request, id raw: String) async throws -> Response {
         let id = raw.removingPercentEncoding ?? raw
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         try ArchiveDocument.requireEntityID(id)
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let revisions = try ledger.revisions(of: id)
@@ -272,7 +267,6 @@ struct Routes: Sendable {
     func snapshot(_ request: Request) async throws -> Response {
         var q = try Query(request, allowed: Moment.names)
         let moment = try Moment(&q)
-        try q.done()
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
             let (bytes, size, _) = try ledger.snapshot(atSize: at?.size, asOf: at?.moment)
@@ -342,9 +336,6 @@ struct Query {
         }
         return n
     }
-
-    /// Every allowed parameter was read (a programming check).
-    func done() throws(LedgerError) {}
 }
 
 /// A checkpoint that does not exist: 404.

@@ -83,7 +83,7 @@ extension Routes {
     func tlogCheckpoint(_ request: Request) async throws -> Response { try await checkpoint(request) }
 
     func tile(_ request: Request, elements: [Substring]) async throws -> Response {
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         guard let tile = TilePath.parse(elements), request.uri.path == "/tlog/tile/" + tile.path else {
             return Reply.error(
                 .notFound, code: "notFound",

@@ -172,22 +172,31 @@ extension Routes {
         }
     }
 
-    // MARK: One incident
-
-    func incidentPage(_ request: Request, name raw: String) async throws -> Response {
-        let name = raw.removingPercentEncoding ?? raw
-        let id = "incident:" + name
+    /// A page about entity `id`, now or as of the request's moment; `body` gives nil when the
+    /// view holds no such entity of the page's kind (404).
+    func entityPage(
+        _ request: Request, id: String,
+        _ body: @escaping @Sendable (String, ArchiveView, (size: UInt64, moment: String)?) throws(LedgerError) -> Response?
+    ) async throws -> Response {
         try ArchiveDocument.requireEntityID(id)
         var q = try Query(request, allowed: ["asOf", "atSize"])
         let moment = try Self.webMoment(&q)
-        let origin = server.origin
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
-            let view = ArchiveView(source: ledger, size: at?.size)
-            guard let entity = try view.entity(id), entity.state["entity"]?.stringValue == "incident" else {
-                let message = ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message
-                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(message))</p>", context: nil)
-            }
+            if let page = try body(id, ArchiveView(source: ledger, size: at?.size), at) { return page }
+            return notFound(ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message)
+        }
+    }
+
+    func notFound(_ message: String) -> Response {
+        html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(message))</p>", context: nil)
+    }
+
+    // MARK: One incident
+
+    func incidentPage(_ request: Request, name raw: String) async throws -> Response {
+        try await entityPage(request, id: "incident:" + (raw.removingPercentEncoding ?? raw)) { (id, view, at) throws(LedgerError) in
+            guard let entity = try view.entity(id), entity.state["entity"]?.stringValue == "incident" else { return nil }
             let s = entity.state
             let titles = Self.texts(s["title"]?.objectValue)
             var object: [String: Any] = [
@@ -248,7 +257,7 @@ extension Routes {
             let pageTitle = titles.first?["text"] ?? entity.shown
             return html(
                 .ok, title: pageTitle, body: WebTemplates.render("incident", object),
-                context: PageContext(origin: origin, moment: at, nowLink: "/incidents/\(Self.name(entity.shown))"))
+                context: PageContext(origin: server.origin, moment: at, nowLink: "/incidents/\(Self.name(entity.shown))"))
         }
     }
 
@@ -256,18 +265,8 @@ extension Routes {
 
     func facilityPage(_ request: Request, name raw: String) async throws -> Response {
         let name = raw.removingPercentEncoding ?? raw
-        let id = "facility:" + name
-        try ArchiveDocument.requireEntityID(id)
-        var q = try Query(request, allowed: ["asOf", "atSize"])
-        let moment = try Self.webMoment(&q)
-        let origin = server.origin
-        return try await server.readers.run { (ledger) throws(LedgerError) in
-            let at = try moment.resolve(ledger)
-            let view = ArchiveView(source: ledger, size: at?.size)
-            guard let s = try view.state(id), s["entity"]?.stringValue == "facility" else {
-                let message = ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message
-                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(message))</p>", context: nil)
-            }
+        return try await entityPage(request, id: "facility:" + name) { (id, view, at) throws(LedgerError) in
+            guard let s = try view.state(id), s["entity"]?.stringValue == "facility" else { return nil }
             // Only these fields: never `location` (exact coordinates) or `deconfliction`.
             let aliases = (s["aliases"]?.arrayValue ?? []).compactMap(\.objectValue).map { a in
                 ["name": a["name"]?.stringValue ?? "", "lang": a["lang"]?.stringValue ?? "", "kind": a["kind"]?.stringValue ?? ""]
@@ -291,7 +290,7 @@ extension Routes {
             ]
             return html(
                 .ok, title: names.first?["text"] ?? id, body: WebTemplates.render("facility", object),
-                context: PageContext(origin: origin, moment: at, nowLink: "/facilities/\(name)"))
+                context: PageContext(origin: server.origin, moment: at, nowLink: "/facilities/\(name)"))
         }
     }
 
@@ -301,12 +300,12 @@ extension Routes {
         let name = raw.removingPercentEncoding ?? raw
         let id = "incident:" + name
         try ArchiveDocument.requireEntityID(id)
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         let origin = server.origin
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let revisions = try ledger.revisions(of: id)
             guard let last = revisions.last, last.entry.payload.subject == id || revisions.contains(where: { $0.entry.payload.subject == id }) else {
-                return html(.notFound, title: "Not found", body: "<h1>Not found</h1><p>\(Self.escape(id)) is not in the archive</p>", context: nil)
+                return notFound("\(id) is not in the archive")
             }
             let state = try ledger.entityState(id)
             var items: [[String: Any]] = []
@@ -355,7 +354,7 @@ extension Routes {
     // MARK: The log
 
     func logPage(_ request: Request) async throws -> Response {
-        try Query(request, allowed: []).done()
+        _ = try Query(request, allowed: [])
         let origin = server.origin
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let size = try ledger.size()
