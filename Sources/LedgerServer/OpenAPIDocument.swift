@@ -412,12 +412,23 @@ enum OpenAPIDocument {
           /static/style.css:
             get:
               operationId: stylesheet
-              summary: The web archive's style sheet (the only asset the pages load).
+              summary: The web archive's style sheet.
               responses:
                 "200":
                   description: CSS.
                   content:
                     text/css:
+                      schema:
+                        type: string
+          /static/verify.js:
+            get:
+              operationId: verifyScript
+              summary: The script an incident page runs to check its entries' signatures and inclusion proofs against the latest checkpoint with WebCrypto (docs/SERVER.md).
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript:
                       schema:
                         type: string
           /incidents:

@@ -29,6 +29,7 @@ struct Routes: Sendable {
         ("GET", "/tlog/tile/entries/{index}"),
         ("GET", "/"),
         ("GET", "/static/style.css"),
+        ("GET", "/static/verify.js"),
         ("GET", "/incidents"),
         ("GET", "/incidents/{name}"),
         ("GET", "/incidents/{name}/history"),

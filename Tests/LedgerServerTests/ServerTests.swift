@@ -615,4 +615,66 @@ struct ServerWebTests {
             #expect(!escaped.text.contains("<script>") && escaped.text.contains("&lt;script&gt;"))
         }
     }
+
+    /// The `ledger-proof` data an incident page carries, parsed.
+    static func proofData(_ html: String) throws -> JSONObject {
+        let open = "<script type=\"application/json\" id=\"ledger-proof\">"
+        let start = try #require(html.range(of: open))
+        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+        return try JSONParser.parseObject(Array(html[start.upperBound..<end.lowerBound].utf8))
+    }
+
+    @Test("an incident page carries a proof of each entry against the latest checkpoint; lines with exact coordinates are withheld")
+    func proofs() async throws {
+        let retract = Fixtures.envelope(
+            type: "incident.retracted", subject: "incident:hidden", expects: 2, body: JSONObject(uniqueMembers: [("reason", .string("a test"))]),
+            key: Fixtures.archivist, n: 14)
+        let s = try Served(.sqlite, events: Self.sensitiveArchive() + [retract])
+        try await s.run { client in
+            let none = try await client.get("/incidents/hidden")
+            #expect(none.text.contains("No checkpoint has been signed yet") && !none.text.contains("ledger-proof"))
+            // Another connection signs a checkpoint and appends after it; the server's readers see both.
+            let checkpoint = try Checkpoint(text: try s.ledger.checkpoint(signingKey: Fixtures.logKey).text)
+            _ = try s.ledger.append([
+                Fixtures.envelope(
+                    type: "incident.reinstated", subject: "incident:hidden", expects: 3, body: JSONObject(uniqueMembers: [("reason", .string("later"))]),
+                    key: Fixtures.archivist, n: 15)
+            ])
+            let page = try await client.get("/incidents/hidden")
+            #expect(page.text.contains("<script src=\"/static/verify.js\" defer></script>"))
+            let data = try Self.proofData(page.text)
+            let last = try #require(try s.ledger.checkpoints().last)
+            #expect(data["checkpoint"]?.stringValue == String(decoding: last.note, as: UTF8.self))
+            #expect(data["origin"]?.stringValue == Fixtures.origin)
+            #expect(
+                data["logKeys"]?.arrayValue?.compactMap(\.stringValue)
+                    == [VerifierKey(name: Fixtures.origin, kind: .log, publicKey: Fixtures.logKey.publicKey).encoded])
+            let entries = (data["entries"]?.arrayValue ?? []).compactMap(\.objectValue)
+            #expect(entries.compactMap { $0["index"]?.unsignedIntegerValue } == [6, 7, 8, 9])
+            for e in entries {
+                let index = try #require(e["index"]?.unsignedIntegerValue)
+                let leaf = try #require(e["leafHash"]?.stringValue.flatMap(Base64.decode).flatMap { Digest32(bytes: $0) })
+                #expect(leaf == MerkleHash.leaf(try s.ledger.entryLine(at: index)))
+                if let line = e["line"]?.stringValue {
+                    #expect(MerkleHash.leaf(Array(line.utf8)) == leaf)
+                }
+                // Entries 6 and 7 hold exact coordinates: their lines (whose payloads carry them,
+                // in base64) are not on the page; 8 and 9 hold none.
+                #expect((e["line"] != nil) == (index >= 8), "entry \(index)")
+                if index < checkpoint.size {
+                    let path = try #require(e["path"]?.arrayValue).compactMap { $0.stringValue.flatMap(Base64.decode).flatMap { Digest32(bytes: $0) } }
+                    #expect(MerkleTree.verifyInclusion(leaf: leaf, index: index, size: checkpoint.size, proof: path, root: checkpoint.root))
+                } else {
+                    #expect(e["pending"] == .bool(true) && e["path"] == nil)
+                }
+            }
+            #expect(data["signers"]?.objectValue?.members.map(\.key) == [KeyID.of(Fixtures.archivist.publicKey)])
+            #expect(page.text.contains("2 of these entries hold a field these pages never show"))
+            let script = try await client.get("/static/verify.js")
+            #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(script.text.contains("crypto.subtle") && !script.text.contains("fetch(") && !script.text.contains("XMLHttpRequest"))
+            let log = try await client.get("/log")
+            #expect(log.text.contains(VerifierKey(name: Fixtures.origin, kind: .log, publicKey: Fixtures.logKey.publicKey).encoded))
+        }
+    }
 }

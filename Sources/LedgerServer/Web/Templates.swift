@@ -128,6 +128,20 @@ enum WebTemplates {
         {{^hasCasualties}}<p>No casualty figures recorded.</p>{{/hasCasualties}}
         <h2>Sources cited</h2>
         <ul>{{#sources}}<li><bdi>{{name}}</bdi>{{#note}} — <span dir="auto">{{.}}</span>{{/note}}</li>{{/sources}}{{^sources}}<li>None cited.</li>{{/sources}}</ul>
+        <h2>Proof of these entries</h2>
+        {{#proof}}
+        <p id="verify-status" role="status" data-state="unchecked">This page was drawn from the {{count}} signed entries below. Each is in the log at the latest signed checkpoint, tree size {{checkpointSize}}, root <code>{{root}}</code>: your browser checks that when it runs this page's script. Without scripts, check the log with <code>ledger audit</code> (see <a href="/log">the log</a>).</p>
+        {{#withheld}}<p class="withheld">{{.}} of these entries hold a field these pages never show (exact coordinates, a facility's location or deconfliction record): for them the page gives the leaf hash alone, and the browser checks its place in the log but not its signature.</p>{{/withheld}}
+        <table class="entries">
+        <caption>The signed entries of this view and what the browser found</caption>
+        <thead><tr><th scope="col">Entry</th><th scope="col">Type</th><th scope="col">Recorded</th><th scope="col">Signer</th><th scope="col">Leaf hash (SHA-256, base64)</th><th scope="col">Checked</th></tr></thead>
+        <tbody>{{#entries}}<tr data-index="{{index}}"><td>{{index}}</td><td>{{type}}</td><td>{{recordedAt}}</td><td><bdi>{{signer}}</bdi></td><td><code class="hash">{{leafHash}}</code></td><td class="check">not checked</td></tr>{{/entries}}</tbody>
+        </table>
+        <p>The log's checkpoint key{{#logKeys}} <code class="vkey">{{.}}</code>{{/logKeys}} (the same as on <a href="/log">the log page</a>; compare it with the key the archive publishes elsewhere).</p>
+        <script type="application/json" id="ledger-proof">{{{json}}}</script>
+        <script src="/static/verify.js" defer></script>
+        {{/proof}}
+        {{^proof}}<p>No checkpoint has been signed yet, so there is nothing to check these entries against.</p>{{/proof}}
 
         """
 
@@ -179,6 +193,9 @@ enum WebTemplates {
         <dt>Root (base64)</dt><dd><code>{{root}}</code></dd>
         <dt>Genesis key id</dt><dd><code>{{genesisKeyID}}</code></dd>
         </dl>
+        <h2>Log keys</h2>
+        <p>Checkpoints are signed by these keys (C2SP signed-note verifier keys). Each incident page carries the latest checkpoint and the inclusion proofs of its entries, and your browser checks them with the key shown here.</p>
+        <ul class="keys">{{#logKeys}}<li><code class="vkey">{{vkey}}</code> — <bdi>{{name}}</bdi>, enrolled at entry {{enrolled}}{{#revoked}}, revoked at entry {{.}}{{/revoked}}</li>{{/logKeys}}{{^logKeys}}<li>No key holds the log role.</li>{{/logKeys}}</ul>
         <h2>Latest signed checkpoint</h2>
         {{#checkpoint}}<pre class="note">{{.}}</pre>{{/checkpoint}}{{^checkpoint}}<p>No checkpoint has been signed yet.</p>{{/checkpoint}}
         <h2>How to audit</h2>
@@ -206,6 +223,12 @@ enum WebTemplates {
         form.filters label { margin-right: 0.75rem; display: inline-block; }
         pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: 0.5rem; }
         tr.adopted { font-weight: 600; }
+        code.hash, code.vkey { font-size: 0.8em; word-break: break-all; }
+        #verify-status { border: 1px solid #bbb; padding: 0.5rem 0.75rem; }
+        #verify-status[data-state="verified"] { background: #e6f4ea; border-color: #2e7d32; }
+        #verify-status[data-state="failed"] { background: #fde8e8; border-color: #c62828; font-weight: 600; }
+        td.check.ok { color: #1b5e20; }
+        td.check.bad { color: #b71c1c; font-weight: 600; }
         footer { border-top: 1px solid #ccc; margin-top: 2rem; color: #555; font-size: 0.9em; }
 
         """

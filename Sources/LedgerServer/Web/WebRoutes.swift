@@ -17,6 +17,9 @@ extension Routes {
         router.get("/static/style.css") { _, _ in
             Reply.bytes(.ok, "text/css; charset=utf-8", Array(WebTemplates.style.utf8), headers: [.cacheControl: "public, max-age=3600"])
         }
+        router.get("/static/verify.js") { _, _ in
+            Reply.bytes(.ok, "text/javascript; charset=utf-8", Array(WebScript.verify.utf8), headers: [.cacheControl: "public, max-age=3600"])
+        }
         router.get("/incidents") { request, _ in await page { try await incidentsPage(request) } }
         router.get("/incidents/{name}") { request, context in
             await page { try await incidentPage(request, name: context.parameters.get("name") ?? "") }
@@ -176,14 +179,14 @@ extension Routes {
     /// view holds no such entity of the page's kind (404).
     func entityPage(
         _ request: Request, id: String,
-        _ body: @escaping @Sendable (String, ArchiveView, (size: UInt64, moment: String)?) throws(LedgerError) -> Response?
+        _ body: @escaping @Sendable (String, ArchiveView, (size: UInt64, moment: String)?, Ledger) throws(LedgerError) -> Response?
     ) async throws -> Response {
         try ArchiveDocument.requireEntityID(id)
         var q = try Query(request, allowed: ["asOf", "atSize"])
         let moment = try Self.webMoment(&q)
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
-            if let page = try body(id, ArchiveView(source: ledger, size: at?.size), at) { return page }
+            if let page = try body(id, ArchiveView(source: ledger, size: at?.size), at, ledger) { return page }
             return notFound(ArchiveDocument.notInArchive(id, size: at?.size ?? 0, moment: at?.moment).message)
         }
     }
@@ -195,7 +198,7 @@ extension Routes {
     // MARK: One incident
 
     func incidentPage(_ request: Request, name raw: String) async throws -> Response {
-        try await entityPage(request, id: "incident:" + (raw.removingPercentEncoding ?? raw)) { (id, view, at) throws(LedgerError) in
+        try await entityPage(request, id: "incident:" + (raw.removingPercentEncoding ?? raw)) { (id, view, at, ledger) throws(LedgerError) in
             guard let entity = try view.entity(id), entity.state["entity"]?.stringValue == "incident" else { return nil }
             let s = entity.state
             let titles = Self.texts(s["title"]?.objectValue)
@@ -254,6 +257,15 @@ extension Routes {
                 return item
             }
             if entity.shown != id { object["merged"] = ["into": entity.shown, "href": "/incidents/\(Self.name(entity.shown))"] }
+            // The entries the view was folded from: the shown incident's, and those of every
+            // incident merged into it, up to the moment shown.
+            let subjects = [entity.shown] + ((s["absorbed"]?.arrayValue ?? []).compactMap(\.stringValue))
+            var entries: [Ledger.ConcerningEntry] = []
+            for subject in subjects { entries += try ledger.entries(concerning: subject, below: at?.size) }
+            entries.sort { $0.index < $1.index }
+            var seen = Set<UInt64>()
+            entries = entries.filter { seen.insert($0.index).inserted }
+            if let proof = try Self.proofBlock(entries, subjects: subjects, ledger: ledger, origin: server.origin) { object["proof"] = proof.object }
             let pageTitle = titles.first?["text"] ?? entity.shown
             return html(
                 .ok, title: pageTitle, body: WebTemplates.render("incident", object),
@@ -265,7 +277,7 @@ extension Routes {
 
     func facilityPage(_ request: Request, name raw: String) async throws -> Response {
         let name = raw.removingPercentEncoding ?? raw
-        return try await entityPage(request, id: "facility:" + name) { (id, view, at) throws(LedgerError) in
+        return try await entityPage(request, id: "facility:" + name) { (id, view, at, _) throws(LedgerError) in
             guard let s = try view.state(id), s["entity"]?.stringValue == "facility" else { return nil }
             // Only these fields: never `location` (exact coordinates) or `deconfliction`.
             let aliases = (s["aliases"]?.arrayValue ?? []).compactMap(\.objectValue).map { a in
@@ -362,6 +374,11 @@ extension Routes {
                 "origin": origin, "treeSize": String(size), "root": try ledger.root(size: size).base64, "genesisKeyID": ledger.genesisKeyID,
             ]
             if let last = try ledger.checkpoints().last { object["checkpoint"] = String(decoding: last.note, as: UTF8.self) }
+            object["logKeys"] = try ledger.keys().filter { $0.roles.contains(.log) }.map { k -> [String: String] in
+                var item = ["vkey": VerifierKey(name: origin, kind: .log, publicKey: k.publicKey).encoded, "name": k.name, "enrolled": String(k.enrolledAt)]
+                if let r = k.revokedAt { item["revoked"] = String(r) }
+                return item
+            }
             return html(.ok, title: "The log", body: WebTemplates.render("log", object), context: PageContext(origin: origin, moment: nil, nowLink: "/log"))
         }
     }
