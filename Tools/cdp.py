@@ -4,9 +4,15 @@
 Starts Debian's `chromium` headless (as root, hence --no-sandbox) with --remote-debugging-port=0,
 reads the `DevTools listening on ws://127.0.0.1:...` line from its stderr, speaks WebSocket
 (RFC 6455, implemented here over `socket`) to the browser endpoint, opens one page with
-Target.createTarget and drives it through a flattened session. Loopback only; every call has a
-deadline; the browser (and every process it started) and a temporary profile are gone on exit,
-also on exceptions.
+Target.createTarget and drives it through a flattened session. Every call has a deadline; the
+browser (and every process it started) and a temporary profile are gone on exit, also on
+exceptions.
+
+Loopback only: the DevTools socket must be on 127.0.0.1, and Chromium runs with
+--host-resolver-rules mapping every host name but 127.0.0.1 and localhost to "not found" (and
+background networking, component updates and sync off). Without that, Debian's chromium looks up
+update.googleapis.com, clients2.google.com, accounts.google.com, ... on start. A page can still
+reach an IP literal; the pages driven here are on 127.0.0.1.
 
     from cdp import Browser
     with Browser(width=1280, height=1600) as b:
@@ -208,9 +214,12 @@ class Browser:
         try:
             self.proc = subprocess.Popen(
                 [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
                  "--remote-debugging-port=0", "--user-data-dir=" + self.profile_dir, "about:blank"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True)  # its own process group, so that close() can end every child
+                start_new_session=True,  # its own process group, so that close() can end every child
+                preexec_fn=_die_with_parent)
             self.ws = WebSocket(self._devtools_url(start_timeout))
             target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
             self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -245,7 +254,8 @@ class Browser:
                     pass
             what = ("exited with status %s before listening for DevTools" % self.proc.returncode if self.proc.poll() is not None
                     else "did not say where DevTools listens within %s s" % timeout)
-            raise CDPError("chromium %s; its stderr ends:\n  %s" % (what, "\n  ".join([l for l in self.stderr_tail if l][-10:]) or "(nothing)"))
+            tail = "\n  ".join([line for line in self.stderr_tail if line][-10:]) or "(nothing)"
+            raise CDPError("chromium %s; its stderr ends:\n  %s" % (what, tail))
         return url[0]
 
     def __enter__(self):
@@ -326,7 +336,8 @@ class Browser:
         """Wait for an event of this page's session whose params include `params`; return its params."""
         def matches(m):
             p = m.get("params", {})
-            return m.get("method") == method and m.get("sessionId") == self.session and all(p.get(k) == v for k, v in params.items())
+            return (m.get("method") == method and m.get("sessionId") == self.session
+                    and all(p.get(k) == v for k, v in params.items()))
 
         for m in list(self.events):
             if matches(m):
@@ -382,8 +393,9 @@ class Browser:
         return result.get("value")
 
     def wait_for(self, expression, timeout=10, interval=0.05):
-        """Poll until the JS expression is truthy (JS truthiness) and return its value. An
-        expression that throws counts as not yet, except a SyntaxError."""
+        """Poll until the JS expression (awaited if a promise) is truthy, JS truthiness, and return
+        its value by value (a DOM node comes back as {}). An expression that throws counts as not
+        yet, except a SyntaxError."""
         deadline = time.monotonic() + timeout
         probe = "(async () => { const v = await (\n%s\n); return [!!v, v]; })()" % expression
         last = None
@@ -431,6 +443,20 @@ class Browser:
         return t
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL it when the thread that started it ends (Linux
+    PR_SET_PDEATHSIG), so that a parent killed without cleanup leaves no browser behind."""
+    if _prctl:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+try:
+    import ctypes
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (ImportError, OSError, AttributeError):
+    _prctl = None
+
+
 def _short(expression, n=120):
     s = " ".join(expression.split())
     return repr(s if len(s) <= n else s[:n] + "...")
@@ -440,7 +466,7 @@ def _short(expression, n=120):
 
 TEST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cdp.py self-test</title>
-<style>body{font:16px sans-serif;margin:2em} td,th{border:1px solid #999;padding:4px 8px;font-family:monospace}</style></head>
+<style>body{font:16px sans-serif;margin:2em} td,th{border:1px solid #999;padding:4px 8px;font-family:monospace} th{white-space:nowrap;text-align:left} td{word-break:break-all}</style></head>
 <body><h1>cdp.py self-test</h1>
 <table><tr><th scope="row">secure context</th><td id="secure"></td></tr>
 <tr><th scope="row">SHA-256("abc")</th><td id="sha256"></td></tr>
@@ -545,7 +571,7 @@ def _self_test(screenshot=None):
             with open(path, "rb") as f:
                 head = f.read(24)
             w, h = struct.unpack("!II", head[16:24])
-            check(head[:8] == b"\x89PNG\r\n\x1a\n" and w == 800 and h > 0, "screenshot %s is a %dx%d PNG" % (path, w, h))
+            check(head[:8] == b"\x89PNG\r\n\x1a\n" and w >= 800 and h >= 600, "screenshot %s is a %dx%d PNG" % (path, w, h))
             timing = b.navigation_timing()
             check(timing.get("responseStatus", 200) == 200 and timing["loadEventEnd"] > 0, "navigation_timing()")
             print("navigation timing (ms): " + ", ".join("%s %.1f" % (k, timing[k]) for k in (
@@ -559,7 +585,7 @@ def _self_test(screenshot=None):
             except CDPError as e:
                 check("ERR_CONNECTION_REFUSED" in str(e), "navigate() raises on a refused connection (%s)" % e)
         left = _live_group_members(pid)
-        check(not left, "no chromium process left in its process group %s" % (left or ""))
+        check(not left, "no chromium process left in its process group" + (" (%s)" % left if left else ""))
         check(not os.path.exists(profile), "the temporary profile is removed")
     finally:
         server.shutdown()

@@ -479,6 +479,18 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/PageRefused"
                 "404":
                   $ref: "#/components/responses/PageRefused"
+          /facilities:
+            get:
+              operationId: facilitiesPage
+              summary: The web archive - every facility, now or as of a day (HTML).
+              parameters:
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
           /facilities/{name}:
             get:
               operationId: facilityPage
@@ -493,6 +505,99 @@ enum OpenAPIDocument {
                 "400":
                   $ref: "#/components/responses/PageRefused"
                 "404":
+                  $ref: "#/components/responses/PageRefused"
+          /actors:
+            get:
+              operationId: actorsPage
+              summary: The web archive - every actor, now or as of a day (HTML).
+              parameters:
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+          /actors/{name}:
+            get:
+              operationId: actorPage
+              summary: The web archive - one actor, the incidents the archive attributes to it, the claims it made and those naming it, and the counts attributing attacks to it (HTML).
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
+          /sources:
+            get:
+              operationId: sourcesPage
+              summary: The web archive - every source, now or as of a day (HTML).
+              parameters:
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+          /sources/{name}:
+            get:
+              operationId: sourcePage
+              summary: The web archive - one source, the incidents citing it, the claims, casualty figures and counts it gives (HTML).
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
+          /aggregates:
+            get:
+              operationId: aggregatesPage
+              summary: The web archive - monitoring groups' counts, each as its source gave it, never as incidents (HTML).
+              parameters:
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+          /aggregates/{name}:
+            get:
+              operationId: aggregatePage
+              summary: The web archive - one count, its source, period and the incidents known to be among those counted (HTML).
+              parameters:
+                - $ref: "#/components/parameters/incidentName"
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
+                  $ref: "#/components/responses/PageRefused"
+                "404":
+                  $ref: "#/components/responses/PageRefused"
+          /charts:
+            get:
+              operationId: chartsPage
+              summary: The web archive - incidents per month by assessed perpetrator and a map at public precision, drawn as SVG on the server (HTML).
+              parameters:
+                - {name: asOf, in: query, schema: {type: string}}
+                - {name: atSize, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  $ref: "#/components/responses/Page"
+                "400":
                   $ref: "#/components/responses/PageRefused"
           /log:
             get:

@@ -33,7 +33,15 @@ struct Routes: Sendable {
         ("GET", "/incidents"),
         ("GET", "/incidents/{name}"),
         ("GET", "/incidents/{name}/history"),
+        ("GET", "/facilities"),
         ("GET", "/facilities/{name}"),
+        ("GET", "/actors"),
+        ("GET", "/actors/{name}"),
+        ("GET", "/sources"),
+        ("GET", "/sources/{name}"),
+        ("GET", "/aggregates"),
+        ("GET", "/aggregates/{name}"),
+        ("GET", "/charts"),
         ("GET", "/log"),
     ]
 

@@ -391,6 +391,21 @@ extension Ledger {
         try read { (r) throws(LedgerError) in try r.forEachEntity { (_, state) throws(LedgerError) in try body(state) } }
     }
 
+    /// The current states of the entities whose ids start with `prefix` (`actor:`…), in id order.
+    /// Reads every entity's row but parses only those.
+    public func entityStates(prefix: String) throws(LedgerError) -> [JSONObject] {
+        var out: [JSONObject] = []
+        try read { (r) throws(LedgerError) in
+            try r.forEachEntity { (id, state) throws(LedgerError) in
+                guard id.hasPrefix(prefix) else { return }
+                do { out.append(try JSONParser.parseObject(state)) } catch {
+                    throw LedgerError(.notALedger, "\(path): the stored state of \(id) is not JSON (\(error)); run `ledger rebuild`")
+                }
+            }
+        }
+        return out
+    }
+
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {

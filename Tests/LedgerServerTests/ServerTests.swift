@@ -677,4 +677,107 @@ struct ServerWebTests {
             #expect(log.text.contains(VerifierKey(name: Fixtures.origin, kind: .log, publicKey: Fixtures.logKey.publicKey).encoded))
         }
     }
+
+    /// An actor, a source, an incident at town precision attributed to the actor (claimed,
+    /// denied, assessed), and a monitoring group's count that includes it.
+    static func attributedArchive() -> [Envelope] {
+        func o(_ members: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(uniqueMembers: members.map { (key: $0.0, value: $0.1) })) }
+        func en(_ text: String) -> JSONValue { o([("en", .string(text))]) }
+        let a = Fixtures.archivist
+        return [
+            Fixtures.envelope(
+                type: "actor.registered", subject: "actor:air-force", expects: 0,
+                body: JSONObject(uniqueMembers: [("names", en("Example Air Force")), ("type", .string("state-forces")), ("country", .string("XA"))]), key: a,
+                n: 20),
+            Fixtures.envelope(
+                type: "source.registered", subject: "source:monitor", expects: 0,
+                body: JSONObject(uniqueMembers: [
+                    ("publisher", .string("Example Monitor")), ("title", .string("Monthly report on attacks")), ("lang", .string("en")),
+                    ("type", .string("report")), ("url", .string("https://monitor.example/report")),
+                ]), key: a, n: 21),
+            Fixtures.envelope(
+                type: "incident.reported", subject: "incident:town", expects: 0,
+                body: JSONObject(uniqueMembers: [
+                    ("title", en("Strike on the town clinic")), ("occurred", .string("2019-05-05")),
+                    (
+                        "place",
+                        o([
+                            ("admin1", .string("Idlib")), ("town", .string("Kafr Nabl")),
+                            ("coordinates", o([("lat", .number("35.6")), ("lon", .number("36.5")), ("precision", .string("town"))])),
+                        ])
+                    ), ("sources", .array([.string("source:monitor")])),
+                ]), key: a, n: 22),
+            Fixtures.envelope(
+                type: "attribution.claimed", subject: "incident:town", expects: 1,
+                body: JSONObject(uniqueMembers: [
+                    ("claimant", .string("source:monitor")), ("perpetrator", .string("actor:air-force")), ("stance", .string("asserts")),
+                    ("basis", .array([.string("witness-testimony")])), ("source", .string("source:monitor")),
+                ]), key: a, n: 23),
+            Fixtures.envelope(
+                type: "attribution.claimed", subject: "incident:town", expects: 2,
+                body: JSONObject(uniqueMembers: [
+                    ("claimant", .string("actor:air-force")), ("perpetrator", .string("actor:air-force")), ("stance", .string("denies")),
+                    ("basis", .array([.string("official-statement")])), ("alternative", .string("says it struck elsewhere")),
+                ]), key: a, n: 24),
+            Fixtures.envelope(
+                type: "attribution.assessed", subject: "incident:town", expects: 3,
+                body: JSONObject(uniqueMembers: [
+                    ("perpetrator", .string("actor:air-force")), ("confidence", .string("moderate")), ("rationale", .string("witnesses and the pattern")),
+                ]), key: Fixtures.reviewer, n: 25),
+            Fixtures.envelope(
+                type: "aggregate.reported", subject: "aggregate:monitor-may", expects: 0,
+                body: JSONObject(uniqueMembers: [
+                    ("source", .string("source:monitor")), ("measure", .string("health-facilities-attacked")),
+                    ("figure", o([("value", .number("24")), ("unit", .string("count")), ("qualifier", .string("at-least"))])),
+                    ("period", .string("2019-04/2019-06")), ("description", en("Health facilities hit in the spring offensive")),
+                    ("perpetrator", .string("actor:air-force")), ("includes", .array([.string("incident:town")])),
+                ]), key: a, n: 26),
+        ]
+    }
+
+    @Test("actor, source and count pages, the lists, and the charts: monthly bars and a map point at town precision")
+    func entityPagesAndCharts() async throws {
+        let s = try Served(.sqlite, events: Self.sensitiveArchive() + Self.attributedArchive())
+        try await s.run { client in
+            let actor = try await client.get("/actors/air-force")
+            #expect(actor.status == .ok)
+            let actorHTML = actor.text
+            #expect(actorHTML.contains("Example Air Force") && actorHTML.contains("Strike on the town clinic") && actorHTML.contains("moderate"))
+            #expect(actorHTML.contains("<td>denies</td>"), "the actor's own denial")
+            #expect(actorHTML.contains("<td><bdi>Example Monitor: Monthly report on attacks</bdi></td><td>asserts</td>"), "a claim by others naming it")
+            #expect(actorHTML.contains("Health facilities hit in the spring offensive"), "a count attributing attacks to it")
+            let source = try await client.get("/sources/monitor")
+            #expect(source.status == .ok)
+            #expect(source.text.contains("Example Monitor") && source.text.contains("Strike on the town clinic") && source.text.contains("at least 24"))
+            let count = try await client.get("/aggregates/monitor-may")
+            #expect(count.status == .ok)
+            #expect(count.text.contains("<h1>at least 24: health-facilities-attacked</h1>") && count.text.contains("not an incident"))
+            #expect(count.text.contains("href=\"/incidents/town\""))
+            let list = try await client.get("/aggregates")
+            #expect(list.text.contains("Health facilities hit in the spring offensive") && list.text.contains("a count is never split into incidents"))
+            for (path, text) in [("/actors", "Example Air Force"), ("/sources", "Monthly report on attacks"), ("/facilities", "Hidden Valley Hospital")] {
+                let r = try await client.get(path)
+                #expect(r.status == .ok && r.text.contains(text), "\(path)")
+            }
+            // As of a size before the actor existed: not found; before the assessment: listed with no incident.
+            #expect(try await client.get("/actors/air-force?atSize=4").status == .notFound)
+            #expect(try await client.get("/actors/air-force?atSize=10").text.contains("Incidents the archive attributes to it</h2>\n\n<p>None.</p>"))
+            let charts = try await client.get("/charts")
+            #expect(charts.status == .ok)
+            let chartsHTML = charts.text
+            #expect(chartsHTML.contains("<title id=\"monthly-title\">Incidents per month by assessed perpetrator</title>"))
+            #expect(chartsHTML.contains("May 2019: 1 Example Air Force") && chartsHTML.contains("May 2019: 1 not yet assessed"))
+            // One point: the town-precision incident; the exact one is counted as having none.
+            #expect(chartsHTML.components(separatedBy: "class=\"point\"").count == 2)
+            #expect(chartsHTML.contains("<td>35.60</td><td>36.50</td><td>town</td>"))
+            #expect(!chartsHTML.contains("35.987654") && !chartsHTML.contains("35.555555"))
+            #expect(chartsHTML.contains("(1); 1 record none that may be shown"))
+            for path in ["/actors/air-force", "/sources/monitor", "/aggregates/monitor-may", "/charts", "/facilities", "/aggregates"] {
+                let r = try await client.get(path)
+                for secret in ["35.123456", "36.654321", "35.111111", "DCX-9", "SHARED-NOTE-NEVER-PUBLIC", "35.987654", "35.555555"] {
+                    #expect(!r.text.contains(secret), "\(path) shows \(secret)")
+                }
+            }
+        }
+    }
 }

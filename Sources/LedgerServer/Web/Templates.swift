@@ -8,7 +8,8 @@ enum WebTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("incidents", incidents), ("incident", incident), ("history", history), ("facility", facility), ("log", log),
-            ("moment", moment),
+            ("moment", moment), ("list", list), ("actor", actor), ("source", source), ("aggregate", aggregate), ("incidentRows", incidentRows),
+            ("charts", charts),
         ] {
             do { try library.register(text, named: name) } catch { fatalError("template \(name): \(error)") }
         }
@@ -31,7 +32,7 @@ enum WebTemplates {
         <body>
         <header>
         <p class="site"><a href="/incidents">IncidentLedger</a> <span class="origin">{{origin}}</span></p>
-        <nav aria-label="Archive"><a href="/incidents{{momentQuery}}">Incidents</a> <a href="/log">The log</a></nav>
+        <nav aria-label="Archive"><a href="/incidents{{momentQuery}}">Incidents</a> <a href="/facilities{{momentQuery}}">Facilities</a> <a href="/actors{{momentQuery}}">Actors</a> <a href="/sources{{momentQuery}}">Sources</a> <a href="/aggregates{{momentQuery}}">Counts</a> <a href="/charts{{momentQuery}}">Charts</a> <a href="/log">The log</a></nav>
         </header>
         {{#asOf}}<p class="banner" role="status">Shown as the archive held it at <strong>{{moment}}</strong> (tree size {{treeSize}}), not as it stands now. <a href="{{nowLink}}">Show now</a></p>{{/asOf}}
         <main>
@@ -184,6 +185,143 @@ enum WebTemplates {
 
         """
 
+    static let list = """
+        <h1>{{title}}</h1>
+        {{> moment}}
+        {{#aggregate}}<p>Each row is one source's figure for one measure over one period, as the source gave it: a count is never split into incidents, and the incidents the archive knows to be among those counted are listed on its page.</p>{{/aggregate}}
+        <p class="count">{{count}} recorded</p>
+        <table class="entities">
+        <thead><tr><th scope="col">{{firstColumn}}</th>{{#columns}}<th scope="col">{{.}}</th>{{/columns}}</tr></thead>
+        <tbody>
+        {{#rows}}<tr><td>{{#first}}<a href="{{href}}">{{#texts}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/texts}}</a> <span class="id">{{id}}</span>{{/first}}</td>{{#cells}}<td dir="auto">{{.}}</td>{{/cells}}</tr>
+        {{/rows}}
+        </tbody>
+        </table>
+
+        """
+
+    /// Rows of incidents: occurred, titles (for the actor and source pages).
+    static let incidentRows = """
+        <td>{{occurred}}</td><td><a href="{{href}}">{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</a></td>
+        """
+
+    static let countRows = """
+        <table class="counts">
+        <thead><tr><th scope="col">What was counted</th><th scope="col">Figure</th><th scope="col">Period</th><th scope="col">Counted by</th></tr></thead>
+        <tbody>{{#counts}}<tr><td><a href="{{href}}">{{#descriptions}}<span lang="{{lang}}" dir="auto">{{text}}</span>{{/descriptions}}</a></td><td>{{figure}}</td><td>{{period}}</td><td>{{#source}}<a href="{{href}}"><bdi>{{text}}</bdi></a>{{/source}}</td></tr>{{/counts}}</tbody>
+        </table>
+        """
+
+    static let actor = """
+        <h1>{{#names}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/names}}</h1>
+        <p class="id">{{id}}</p>
+        {{> moment}}
+        <dl class="facts">
+        <dt>Type</dt><dd>{{type}}</dd>
+        {{#country}}<dt>Country</dt><dd>{{.}}</dd>{{/country}}
+        {{#partOf}}<dt>Part of</dt><dd><a href="{{href}}"><bdi>{{text}}</bdi></a></dd>{{/partOf}}
+        </dl>
+        {{#notes}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/notes}}
+        <h2>Incidents the archive attributes to it</h2>
+        {{#hasAssessed}}<table class="assessed"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Confidence</th></tr></thead>
+        <tbody>{{#assessed}}<tr>{{> incidentRows}}<td>{{confidence}}{{#either}} (as one of two or more possible perpetrators){{/either}}</td></tr>{{/assessed}}</tbody></table>{{/hasAssessed}}
+        {{^hasAssessed}}<p>None.</p>{{/hasAssessed}}
+        <h2>Claims and denials it made</h2>
+        {{#hasMade}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th><th scope="col">Said on</th></tr></thead>
+        <tbody>{{#made}}<tr>{{> incidentRows}}<td>{{stance}}</td><td>{{perpetrator}}</td><td>{{claimedOn}}</td></tr>{{/made}}</tbody></table>{{/hasMade}}
+        {{^hasMade}}<p>None recorded.</p>{{/hasMade}}
+        <h2>Claims by others that name it</h2>
+        {{#hasNaming}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th></tr></thead>
+        <tbody>{{#naming}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td></tr>{{/naming}}</tbody></table>{{/hasNaming}}
+        {{^hasNaming}}<p>None recorded.</p>{{/hasNaming}}
+        <h2>Counts by monitoring groups that attribute attacks to it</h2>
+        {{#hasCounts}}\(countRows){{/hasCounts}}
+        {{^hasCounts}}<p>None recorded.</p>{{/hasCounts}}
+
+        """
+
+    static let source = """
+        <h1><span class="title" lang="{{lang}}" dir="auto">{{title}}</span></h1>
+        <p class="id">{{id}}</p>
+        {{> moment}}
+        <dl class="facts">
+        <dt>Publisher</dt><dd><bdi>{{publisher}}</bdi></dd>
+        <dt>Type</dt><dd>{{type}}</dd>
+        {{#published}}<dt>Published</dt><dd>{{.}}</dd>{{/published}}
+        <dt>Language</dt><dd>{{lang}}</dd>
+        {{#url}}<dt>Address</dt><dd><code>{{.}}</code> (not loaded by this page)</dd>{{/url}}
+        {{#archivedSha256}}<dt>Archived copy (SHA-256)</dt><dd><code class="hash">{{.}}</code></dd>{{/archivedSha256}}
+        </dl>
+        <h2>Incidents citing it</h2>
+        {{#hasCited}}<table class="cited"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Where</th><th scope="col">Note</th></tr></thead>
+        <tbody>{{#cited}}<tr>{{> incidentRows}}<td dir="auto">{{locator}}</td><td dir="auto">{{note}}</td></tr>{{/cited}}</tbody></table>{{/hasCited}}
+        {{^hasCited}}<p>None.</p>{{/hasCited}}
+        <h2>Claims it made or reported</h2>
+        {{#hasClaims}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th></tr></thead>
+        <tbody>{{#claims}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td></tr>{{/claims}}</tbody></table>{{/hasClaims}}
+        {{^hasClaims}}<p>None recorded.</p>{{/hasClaims}}
+        <h2>Casualty figures it gives</h2>
+        {{#hasFigures}}<table class="casualties"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Category</th><th scope="col">Figure</th></tr></thead>
+        <tbody>{{#figures}}<tr>{{> incidentRows}}<td>{{category}}</td><td>{{range}}</td></tr>{{/figures}}</tbody></table>{{/hasFigures}}
+        {{^hasFigures}}<p>None recorded.</p>{{/hasFigures}}
+        <h2>Counts it gives</h2>
+        {{#hasCounts}}\(countRows){{/hasCounts}}
+        {{^hasCounts}}<p>None recorded.</p>{{/hasCounts}}
+
+        """
+
+    static let aggregate = """
+        <h1>{{figure}}: {{measure}}</h1>
+        <p class="id">{{id}} · a monitoring group's count, as the source gave it; not an incident</p>
+        {{> moment}}
+        {{#descriptions}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/descriptions}}
+        <dl class="facts">
+        <dt>Counted by</dt><dd>{{#source}}<a href="{{href}}"><bdi>{{text}}</bdi></a>{{/source}}</dd>
+        <dt>Figure</dt><dd>{{figure}}</dd>
+        <dt>Measure</dt><dd>{{measure}}</dd>
+        <dt>Period</dt><dd>{{period}}</dd>
+        {{#place}}<dt>Area</dt><dd><bdi>{{.}}</bdi></dd>{{/place}}
+        {{#perpetrator}}<dt>Attributed by the source to</dt><dd>{{.}}</dd>{{/perpetrator}}
+        {{#statedOn}}<dt>Stated on</dt><dd>{{.}}</dd>{{/statedOn}}
+        {{#locator}}<dt>Where in the source</dt><dd dir="auto">{{.}}</dd>{{/locator}}
+        {{#partOf}}<dt>Part of the count</dt><dd><a href="{{href}}">{{text}}</a></dd>{{/partOf}}
+        {{#note}}<dt>Note</dt><dd dir="auto">{{.}}</dd>{{/note}}
+        </dl>
+        <h2>Incidents known to be among those counted</h2>
+        {{#hasIncludes}}<table class="includes"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th></tr></thead>
+        <tbody>{{#includes}}<tr>{{> incidentRows}}</tr>{{/includes}}</tbody></table>{{/hasIncludes}}
+        {{^hasIncludes}}<p>None linked: the count stands on its own.</p>{{/hasIncludes}}
+
+        """
+
+    static let charts = """
+        <h1>Charts</h1>
+        {{> moment}}
+        <p>Drawn on the server from the {{active}} active incidents of this view (merged and retracted ones are left out); the numbers are in the tables under each chart.</p>
+        <h2>Incidents per month by assessed perpetrator</h2>
+        <figure>
+        {{{monthly}}}
+        <figcaption>Each bar is a month; its parts are the archive's own assessment of who carried out the attacks (not the claims of any party). An incident whose date is not known to the month is not in the chart{{#hasVague}} ({{vagueCount}}, listed below){{/hasVague}}.</figcaption>
+        </figure>
+        <table class="monthly">
+        <caption>Incidents per month (months without any left out)</caption>
+        <thead><tr><th scope="col">Month</th>{{#monthlyColumns}}<th scope="col">{{.}}</th>{{/monthlyColumns}}<th scope="col">All</th></tr></thead>
+        <tbody>{{#monthlyRows}}<tr><th scope="row">{{month}}</th>{{#counts}}<td>{{.}}</td>{{/counts}}<td>{{total}}</td></tr>{{/monthlyRows}}</tbody>
+        </table>
+        {{#hasVague}}<p>Not known to the month:</p><ul>{{#vague}}<li><a href="{{href}}" dir="auto">{{title}}</a> ({{occurred}})</li>{{/vague}}</ul>{{/hasVague}}
+        <h2>Map of incidents at public precision</h2>
+        <figure>
+        {{{map}}}
+        <figcaption>Longitude and latitude, one degree apart. Points are incidents whose place records coordinates at town, district or governorate precision ({{points}}); {{withoutPoint}} record none that may be shown, and none is invented. No boundaries are drawn: the archive ships no boundary data and loads nothing from elsewhere.</figcaption>
+        </figure>
+        {{#hasPoints}}<table class="points">
+        <caption>The points on the map</caption>
+        <thead><tr><th scope="col">Incident</th><th scope="col">Latitude</th><th scope="col">Longitude</th><th scope="col">Precision</th></tr></thead>
+        <tbody>{{#pointRows}}<tr><td><a href="{{href}}" dir="auto">{{title}}</a></td><td>{{lat}}</td><td>{{lon}}</td><td>{{precision}}</td></tr>{{/pointRows}}</tbody>
+        </table>{{/hasPoints}}
+
+        """
+
     static let log = """
         <h1>The log</h1>
         <p>Every report, correction and attribution in this archive is an event signed with Ed25519 and appended to a Merkle tree (RFC 9162). Signed checkpoints commit to the whole log at a size; anyone can check that a later checkpoint extends an earlier one.</p>
@@ -229,6 +367,19 @@ enum WebTemplates {
         #verify-status[data-state="failed"] { background: #fde8e8; border-color: #c62828; font-weight: 600; }
         td.check.ok { color: #1b5e20; }
         td.check.bad { color: #b71c1c; font-weight: 600; }
+        svg.chart { width: 100%; height: auto; max-width: 960px; display: block; }
+        svg.map { max-width: 640px; }
+        svg .grid { stroke: #e3e3e3; stroke-width: 1; }
+        svg .axis { stroke: #555; stroke-width: 1; }
+        svg .frame { fill: #f7f9fb; stroke: #888; }
+        svg .tick { font-size: 11px; fill: #444; }
+        svg .empty { font-size: 14px; fill: #666; }
+        svg .point { fill: #D55E00; fill-opacity: 0.8; stroke: #fff; }
+        ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; }
+        .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.35em; vertical-align: -0.1em; }
+        figure { margin: 0.5rem 0 1rem; }
+        figcaption { color: #555; font-size: 0.9em; }
+        nav a { white-space: nowrap; }
         footer { border-top: 1px solid #ccc; margin-top: 2rem; color: #555; font-size: 0.9em; }
 
         """

@@ -31,6 +31,8 @@ extension Routes {
             await page { try await facilityPage(request, name: context.parameters.get("name") ?? "") }
         }
         router.get("/log") { request, _ in await page { try await logPage(request) } }
+        addEntityPages(to: router)
+        addCharts(to: router)
     }
 
     /// Runs a page handler; a refusal becomes an HTML page with its message.
