@@ -1,28 +1,43 @@
 #!/usr/bin/env python3
 """The web archive in a real browser (issue 13): headless Chromium (Debian's `chromium`, installed
-by Tools/setup.sh) against `ledger serve` on loopback over the bundled campaign archive.
+by Tools/setup.sh, driven through Tools/cdp.py) against `ledger serve` on loopback over the
+bundled campaign archive (whose latest checkpoint covers every entry).
 
-Loads each kind of page, checks the DOM Chromium built for the expected content (the four
-hospitals bombed on 5-6 May 2019, their attribution now and as of 1 June 2019, before the
-investigation that tied them to Russian pilots), basic accessibility (the page's language,
-headings in order, table headers with scope), and saves a screenshot of each page. The server
-is stopped at the end, also on failure.
+Loads each kind of page and checks the DOM Chromium built: the four hospitals bombed on 5-6 May
+2019, their attribution now and as of 1 June 2019 (before the investigation that tied them to
+Russian pilots); actor, source and count pages; the charts; the log. On every page: the language,
+headings in order, table headers with scope, a text alternative for every chart. On every
+incident page the page's own script must report its entries verified against the checkpoint;
+then the page is served through a proxy on loopback that changes one byte of one inclusion
+proof (and, separately, one byte of one signed entry line) and the script must report the
+failure, naming the entry. Saves a screenshot of each kind of page, and prints the figures of
+the issue: the incidents table's load time inside Chromium and the in-browser verification time.
+The server and the proxy are stopped at the end, also on failure.
 
-    python3 Tools/browser.py [--ledger-bin PATH] [--screenshots DIR] [--keep]
+    python3 Tools/browser.py [--ledger-bin PATH] [--screenshots DIR] [--keep] [--rounds N]
 
 `--screenshots docs/screenshots` refreshes the pictures the README shows. Exit 0 when every
-check holds, 1 otherwise, 2 when the setup failed.
+check holds, 1 otherwise, 2 when the setup failed. Times are reported, never checked: they are
+figures for docs/BENCHMARKS.md, not a timed test.
 """
 
 import argparse
 import html.parser
+import http.server
+import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import threading
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Browser, CDPError  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENESIS = "9d97dda2b27b3eb35077f686518ee348b1e3b4725178f25dc1962a1e563519d1"
@@ -32,14 +47,16 @@ MAY_2019 = {
     "2019-05-05-kafr-zita-cave": "Kafr Zita Cave Hospital",
     "2019-05-05-al-amal-orthopedic": "Al Amal Orthopedic Hospital",
 }
+VERDICT = "document.getElementById('verify-status') && ['verified','failed','unavailable'].includes(document.getElementById('verify-status').dataset.state)"
 
 
 class Outline(html.parser.HTMLParser):
-    """Headings in document order, the <html lang>, and <th> elements without scope."""
+    """Headings in document order, the <html lang>, <th> elements without scope, <svg> without a title."""
 
     def __init__(self):
         super().__init__()
-        self.headings, self.lang, self.th_without_scope = [], None, 0
+        self.headings, self.lang, self.th_without_scope, self.svgs, self.svg_titles = [], None, 0, 0, 0
+        self._in_svg = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -49,6 +66,52 @@ class Outline(html.parser.HTMLParser):
             self.headings.append(int(tag[1]))
         elif tag == "th" and "scope" not in a:
             self.th_without_scope += 1
+        elif tag == "svg":
+            self.svgs += 1
+            if a.get("role") == "img" and a.get("aria-labelledby"):
+                self.svg_titles += 1
+
+
+class Tamper(http.server.ThreadingHTTPServer):
+    """A proxy on loopback in front of the ledger server that changes one byte of what an incident
+    page carries: `proof` flips a character of the first hash of the first inclusion path, `line`
+    one character of the first signed payload."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream):
+        self.upstream, self.mode = upstream, "proof"
+        super().__init__(("127.0.0.1", 0), TamperHandler)
+
+
+class TamperHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            with urllib.request.urlopen(self.server.upstream + self.path, timeout=30) as r:
+                status, kind, body = r.status, r.headers.get("Content-Type", ""), r.read()
+        except urllib.error.HTTPError as e:
+            status, kind, body = e.code, e.headers.get("Content-Type", ""), e.read()
+        if self.path.startswith("/incidents/") and kind.startswith("text/html"):
+            body = self.tamper(body.decode("utf-8")).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def tamper(self, page):
+        if self.server.mode == "proof":
+            m = re.search(r'"path":\["([A-Za-z0-9+/])', page)
+        else:
+            m = re.search(r'\\"payload\\":\\"eyJ([A-Za-z0-9+/])', page)
+        if not m:
+            return page
+        i = m.start(1)
+        replacement = "A" if page[i] != "A" else "B"
+        return page[:i] + replacement + page[i + 1:]
+
+    def log_message(self, *args):
+        pass
 
 
 def main():
@@ -56,9 +119,9 @@ def main():
     ap.add_argument("--ledger-bin", default=os.path.join(REPO, ".build/release/ledger"))
     ap.add_argument("--screenshots", default=None, help="folder for the screenshots (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--rounds", type=int, default=5, help="loads of the incidents table and of each incident page for the figures")
     args = ap.parse_args()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
         print("browser.py: no chromium (run Tools/setup.sh)", file=sys.stderr)
         return 2
     work = tempfile.mkdtemp(prefix="ledger-browser-")
@@ -69,62 +132,116 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([args.ledger_bin, "serve", "--ledger", ledger, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL)
-    failures = []
+    failures, proxy = [], None
+    figures = {"table": [], "verify": []}
     try:
         line = server.stdout.readline().decode().strip()
         if not line.startswith("listening on "):
             print("browser.py: the server did not start: %r" % line, file=sys.stderr)
             return 2
         base = line[len("listening on "):]
-        profile = os.path.join(work, "profile")
+        proxy = Tamper(base)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        tampered_base = "http://127.0.0.1:%d" % proxy.server_address[1]
+        with Browser(width=1280, height=1000) as b:
+            def page(path, expect=(), absent=(), shot=None, at=None):
+                b.navigate((at or base) + path)
+                dom = b.dom()
+                for text in expect:
+                    if text not in dom:
+                        failures.append("%s: expected %r in the page" % (path, text))
+                for text in absent:
+                    if text in dom:
+                        failures.append("%s: %r must not be in the page" % (path, text))
+                outline = Outline()
+                outline.feed(dom)
+                if outline.lang != "en":
+                    failures.append("%s: <html lang> is %r" % (path, outline.lang))
+                if not outline.headings or outline.headings[0] != 1:
+                    failures.append("%s: the first heading is not an h1 (%s)" % (path, outline.headings[:3]))
+                for x, y in zip(outline.headings, outline.headings[1:]):
+                    if y > x + 1:
+                        failures.append("%s: heading h%d follows h%d" % (path, y, x))
+                        break
+                if outline.th_without_scope:
+                    failures.append("%s: %d table headers without scope" % (path, outline.th_without_scope))
+                if outline.svgs != outline.svg_titles:
+                    failures.append("%s: %d of %d charts without a title and description" % (path, outline.svgs - outline.svg_titles, outline.svgs))
+                if shot:
+                    b.screenshot(os.path.join(shots, shot))
+                print("browser.py: %-58s %7d bytes of DOM" % (path, len(dom)), flush=True)
+                return dom
 
-        def chrome(*extra):
-            argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                    "--user-data-dir=" + profile, *extra]
-            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=120)
+            def verdict(path, at=None):
+                """The page's own verification: (state, text, milliseconds)."""
+                if at:
+                    b.navigate(at + path)
+                b.wait_for(VERDICT, timeout=20)
+                return b.evaluate("(() => { const s = document.getElementById('verify-status');"
+                                  " return [s.dataset.state, s.textContent, Number(s.dataset.ms)]; })()")
 
-        def page(path, expect=(), absent=(), shot=None, height=1600):
-            t0 = time.monotonic()
-            dom = chrome("--dump-dom", base + path).stdout.decode("utf-8", errors="replace")
-            took = time.monotonic() - t0
-            for text in expect:
-                if text not in dom:
-                    failures.append("%s: expected %r in the page" % (path, text))
-            for text in absent:
-                if text in dom:
-                    failures.append("%s: %r must not be in the page" % (path, text))
-            outline = Outline()
-            outline.feed(dom)
-            if outline.lang != "en":
-                failures.append("%s: <html lang> is %r" % (path, outline.lang))
-            if not outline.headings or outline.headings[0] != 1:
-                failures.append("%s: the first heading is not an h1 (%s)" % (path, outline.headings[:3]))
-            for a, b in zip(outline.headings, outline.headings[1:]):
-                if b > a + 1:
-                    failures.append("%s: heading h%d follows h%d" % (path, b, a))
-                    break
-            if outline.th_without_scope:
-                failures.append("%s: %d table headers without scope" % (path, outline.th_without_scope))
-            if shot:
-                chrome("--window-size=1280,%d" % height, "--screenshot=" + os.path.join(shots, shot), base + path)
-            print("browser.py: %-62s %6d bytes of DOM, %.2f s with Chromium's start" % (path, len(dom), took), flush=True)
-            return dom
+            page("/incidents", expect=["25 incidents"] + list(MAY_2019.values()), shot="incidents.png")
+            page("/incidents?place=Idlib&sort=title", expect=list(MAY_2019.values()), absent=["Dar al-Shifa"])
+            for name, hospital in MAY_2019.items():
+                page("/incidents/" + name, expect=[hospital, "Russian armed forces", "confirmed", "verified", "Proof of these entries"],
+                     absent=["Shown as the archive held it"])
+                state, text, ms = verdict("/incidents/" + name)
+                if state != "verified" or "Verified in this browser against checkpoint" not in text:
+                    failures.append("/incidents/%s: the page's verification said %s: %s" % (name, state, text))
+                elif "kafr-nabl" in name:
+                    b.screenshot(os.path.join(shots, "incident.png"))
+                page("/incidents/%s?asOf=2019-06-01" % name,
+                     expect=["Shown as the archive held it at <strong>2019-06-01T00:00:00.000000Z</strong>",
+                             "either Russian armed forces or Syrian government forces"],
+                     absent=["confirmed"], shot="incident-as-of-2019-06-01.png" if "kafr-nabl" in name else None)
+                state, text, _ = verdict("/incidents/%s?asOf=2019-06-01" % name)
+                if state != "verified":
+                    failures.append("/incidents/%s?asOf=2019-06-01: the page's verification said %s: %s" % (name, state, text))
 
-        page("/incidents", expect=["25 incidents"] + list(MAY_2019.values()), shot="incidents.png", height=1900)
-        page("/incidents?place=Idlib&sort=title", expect=list(MAY_2019.values()), absent=["Dar al-Shifa"])
-        for name, hospital in MAY_2019.items():
-            page("/incidents/" + name, expect=[hospital, "Russian armed forces", "confirmed", "verified"],
-                 absent=["Shown as the archive held it"], shot="incident.png" if "kafr-nabl" in name else None)
-            page("/incidents/%s?asOf=2019-06-01" % name,
-                 expect=["Shown as the archive held it at <strong>2019-06-01T00:00:00.000000Z</strong>",
-                         "either Russian armed forces or Syrian government forces"],
-                 absent=["confirmed"], shot="incident-as-of-2019-06-01.png" if "kafr-nabl" in name else None)
-        page("/incidents/2019-05-05-kafr-nabl-surgical/history", expect=["attribution.assessed", "Entry", "Reason:"], shot="history.png",
-             height=2400)
-        page("/facilities/kafr-nabl-surgical-hospital", expect=["Kafr Nabl Surgical Hospital", "Attacks on this facility", "Bombing of Kafr Nabl"],
-             shot="facility.png", height=1000)
-        page("/log", expect=[GENESIS, "How to audit", "ledger audit bundle/ --trust " + GENESIS], shot="log.png", height=1200)
+            # One byte of a served proof, then of a signed line, changed on the way: the page must say so.
+            kafr_nabl = "/incidents/2019-05-05-kafr-nabl-surgical"
+            for mode, expected in [("proof", "its inclusion proof does not lead to the checkpoint's root"),
+                                   ("line", "its signature does not verify")]:
+                proxy.mode = mode
+                state, text, _ = verdict(kafr_nabl, at=tampered_base)
+                if state != "failed" or "Verification FAILED: entry " not in text or expected not in text:
+                    failures.append("tampered %s: the page said %s: %r (expected a failure: %r)" % (mode, state, text, expected))
+                else:
+                    print("browser.py: one byte changed in a served %s: %s" % (mode, text), flush=True)
+                    if mode == "proof":
+                        b.screenshot(os.path.join(shots, "incident-tampered.png"))
+                bad = b.evaluate("document.querySelectorAll('td.check.bad').length")
+                if bad != 1:
+                    failures.append("tampered %s: %s entries marked as failed, not 1" % (mode, bad))
+
+            page(kafr_nabl + "/history", expect=["attribution.assessed", "Entry", "Reason:"], shot="history.png")
+            page("/facilities", expect=["Kafr Nabl Surgical Hospital"])
+            page("/facilities/kafr-nabl-surgical-hospital", expect=["Kafr Nabl Surgical Hospital", "Attacks on this facility", "Bombing of Kafr Nabl"],
+                 shot="facility.png")
+            page("/actors", expect=["Russian armed forces", "Syrian government forces"])
+            page("/actors/ru-forces", expect=["Russian armed forces", "Incidents the archive attributes to it"] + list(MAY_2019.values()),
+                 shot="actor.png")
+            page("/sources", expect=["Amnesty International"])
+            page("/sources/amnesty-2020-05", expect=["Amnesty International", "Counts it gives"])
+            page("/aggregates", expect=["Counts by monitoring groups", "a count is never split into incidents"], shot="aggregates.png")
+            page("/aggregates/amnesty-2020-05-attacks", expect=["not an incident", "Incidents known to be among those counted"])
+            page("/charts", expect=["Incidents per month by assessed perpetrator", "Russian armed forces (", "May 2019",
+                                    "Map of incidents at public precision"], shot="charts.png")
+            page("/charts?asOf=2019-06-01", expect=["either Russian armed forces or Syrian government forces ("])
+            page("/log", expect=[GENESIS, "How to audit", "ledger audit bundle/ --trust " + GENESIS, "Log keys"], shot="log.png")
+
+            # The figures: the incidents table's load inside Chromium, and the in-browser verification.
+            for _ in range(args.rounds):
+                b.navigate(base + "/incidents")
+                t = b.navigation_timing()
+                figures["table"].append(t["loadEventEnd"])
+                for name in MAY_2019:
+                    figures["verify"].append(verdict("/incidents/" + name, at=base)[2])
+    except CDPError as e:
+        failures.append("the browser failed: %s" % e)
     finally:
+        if proxy:
+            proxy.shutdown()
         server.terminate()
         try:
             server.wait(timeout=30)
@@ -134,6 +251,10 @@ def main():
         else:
             if server.returncode != 0:
                 failures.append("the server exited %d on SIGTERM" % server.returncode)
+    for name, values in [("incidents table, navigation start to load event end", figures["table"]),
+                         ("in-browser verification of an incident page (10 entries)", figures["verify"])]:
+        if values:
+            print("browser.py: %s: median %.1f ms, max %.1f ms over %d loads" % (name, statistics.median(values), max(values), len(values)))
     for f in failures:
         print("FAIL: " + f)
     print("browser.py: %s; screenshots in %s" % ("%d failures" % len(failures) if failures else "every check held", shots))
