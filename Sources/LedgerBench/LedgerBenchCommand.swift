@@ -17,7 +17,7 @@ struct LedgerBenchCommand: ParsableCommand {
             scripts: Tools/bench.sh runs `suite`, Tools/bench-archive.sh runs `archive`, Tools/bench-audit.sh runs \
             `archive --only-generate` and `audit`, Tools/bench-postgres.sh runs `postgres` on a throwaway cluster.
             """,
-        subcommands: [LogBench.self, SuiteBench.self, ArchiveBench.self, AuditBench.self, PostgresBench.self, ServeBench.self],
+        subcommands: [LogBench.self, SuiteBench.self, ArchiveBench.self, AuditBench.self, PostgresBench.self, ServeBench.self, WebBench.self],
         defaultSubcommand: LogBench.self
     )
 }

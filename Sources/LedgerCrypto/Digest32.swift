@@ -15,8 +15,16 @@ public struct Digest32: Hashable, Sendable, Comparable {
         self.w3 = w3
     }
 
-    /// Builds a digest from exactly 32 bytes; nil otherwise.
+    /// Builds a digest from exactly 32 bytes; nil otherwise. Inlinable, so that callers in other
+    /// modules get a copy specialized for their collection (`Data`, `[UInt8]`) instead of the
+    /// generic one, which cost more than the SQLite read of a Merkle node.
+    @inlinable
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        if let d = bytes.withContiguousStorageIfAvailable({ Digest32(raw: UnsafeRawBufferPointer($0)) }) {
+            guard let d else { return nil }
+            self = d
+            return
+        }
         guard bytes.count == 32 else { return nil }
         var value = Digest32.zero
         withUnsafeMutableBytes(of: &value) { raw in

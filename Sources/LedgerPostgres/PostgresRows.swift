@@ -219,6 +219,12 @@ struct PostgresRows: StorageWriter {
         try rows("SELECT size, note FROM checkpoints ORDER BY size", reads: []).map { (r) throws(LedgerError) in (try count(r, 0), try bytes(r, 1)) }
     }
 
+    func lastCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
+        try row("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", [], reads: []).map { (r) throws(LedgerError) in
+            (try count(r, 0), try bytes(r, 1))
+        }
+    }
+
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? {
         try row("SELECT note FROM checkpoints WHERE size = $1", [Self.n(size)], reads: []).map { (r) throws(LedgerError) in try bytes(r, 0) }
     }

@@ -10,6 +10,17 @@ extension Ledger {
         return line
     }
 
+    /// The stored entry lines at `indexes`, in that order, read in one transaction.
+    public func entryLines(at indexes: [UInt64]) throws(LedgerError) -> [[UInt8]] {
+        let lines = try read { (r) throws(LedgerError) in
+            try indexes.map { (i) throws(LedgerError) in try r.entryLines(from: i, below: i &+ 1, limit: 1).first?.line }
+        }
+        return try zip(indexes, lines).map { (pair) throws(LedgerError) in
+            guard let line = pair.1 else { throw LedgerError(.refused, "entry \(pair.0) does not exist (the log holds \(try size()) entries)") }
+            return line
+        }
+    }
+
     /// The stored signed checkpoint for tree size `size`, if there is one.
     public func checkpointNote(size: UInt64) throws(LedgerError) -> [UInt8]? {
         try read { (r) throws(LedgerError) in try r.checkpoint(size: size) }

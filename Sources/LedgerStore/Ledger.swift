@@ -415,6 +415,20 @@ public final class Ledger: @unchecked Sendable {
         try read { (r) throws(LedgerError) in try Self.merkle(path) { () throws in try MerkleTree.inclusionProof(index: index, size: size, source: r) } }
     }
 
+    /// Inclusion proofs for several entries in the tree of `size` entries, read in one
+    /// transaction; a node two proofs share is read once.
+    public func inclusionProofs(indexes: [UInt64], size: UInt64) throws(LedgerError) -> [[Digest32]] {
+        try read { (r) throws(LedgerError) in
+            let cached = CachedNodes(r)
+            return try Self.merkle(path) { () throws in try indexes.map { try MerkleTree.inclusionProof(index: $0, size: size, source: cached) } }
+        }
+    }
+
+    /// The latest signed checkpoint (nil: none yet).
+    public func lastCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
+        try read { (r) throws(LedgerError) in try r.lastCheckpoint() }
+    }
+
     /// A consistency proof between tree sizes `from` and `to`.
     public func consistencyProof(from: UInt64, to: UInt64) throws(LedgerError) -> [Digest32] {
         try read { (r) throws(LedgerError) in try Self.merkle(path) { () throws in try MerkleTree.consistencyProof(from: from, to: to, source: r) } }
@@ -534,5 +548,23 @@ struct BatchError {
         var e = error
         if count > 1 { e.position = position }
         return e
+    }
+}
+
+/// Stored Merkle nodes, each read once per use.
+private final class CachedNodes: MerkleNodeSource {
+    let source: any MerkleNodeSource
+    var nodes: [UInt64: Digest32] = [:]
+
+    init(_ source: any MerkleNodeSource) { self.source = source }
+
+    var storedSize: UInt64? { source.storedSize }
+
+    func node(level: Int, index: UInt64) throws -> Digest32 {
+        let key = UInt64(level) << 58 | index
+        if let hit = nodes[key] { return hit }
+        let hash = try source.node(level: level, index: index)
+        nodes[key] = hash
+        return hash
     }
 }

@@ -184,6 +184,7 @@ struct CheckpointRow: StoredRecord {
     enum Columns: String, ColumnExpression, CaseIterable { case size, note }
     static let all = selectSQL("ORDER BY size")
     static let byKey = selectSQL("WHERE size = ?")
+    static let last = selectSQL("ORDER BY size DESC LIMIT 1")
 
     var size: UInt64
     var note: [UInt8]

@@ -300,7 +300,7 @@ struct SQLiteRows: StorageWriter {
             ? try db.cachedStatement(sql: "SELECT leaf FROM entries WHERE idx = ?")
             : try db.cachedStatement(sql: "SELECT hash FROM merkle WHERE level = ? AND idx = ?")
         let arguments: StatementArguments = level == 0 ? [Int64(index)] : [level, Int64(index)]
-        guard let data = try Data.fetchOne(statement, arguments: arguments), let d = Digest32(bytes: data) else {
+        guard let data = try Data.fetchOne(statement, arguments: arguments), let d = data.withUnsafeBytes({ Digest32(raw: $0) }) else {
             throw LedgerError(.notALedger, "Merkle node (level \(level), index \(index)) is missing from the ledger file")
         }
         return d
@@ -408,6 +408,10 @@ struct SQLiteRows: StorageWriter {
 
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? {
         try record(CheckpointRow.self, CheckpointRow.byKey, [Self.clamp(size)])?.note
+    }
+
+    func lastCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? {
+        try record(CheckpointRow.self, CheckpointRow.last, []).map { ($0.size, $0.note) }
     }
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {

@@ -106,6 +106,8 @@ public protocol StorageReader: MerkleNodeSource {
     func revisions() throws(LedgerError) -> [(subject: String, revision: UInt64)]
     /// Stored checkpoints, ascending by size.
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])]
+    /// The checkpoint of the largest tree size, if any.
+    func lastCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])?
     /// The stored checkpoint of this size.
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]?
     /// The entity's current state (canonical JSON).

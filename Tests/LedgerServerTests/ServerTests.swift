@@ -781,3 +781,17 @@ struct ServerWebTests {
         }
     }
 }
+
+@Suite("ledger serve: the web archive escapes byte by byte")
+struct ServerWebEscapeTests {
+    @Test("a quote followed by a combining mark is escaped (swift-mustache's own escaping let it through as markup)")
+    func combiningMark() async throws {
+        #expect(WebTemplates.escape("\"\u{301} onfocus=x '\u{301} <\u{338}b> &\u{301}") == "&quot;\u{301} onfocus=x &#39;\u{301} &lt;\u{338}b&gt; &amp;\u{301}")
+        let s = try Served(.sqlite)
+        try await s.run { client in
+            let r = try await client.get("/incidents?place=%22%CC%81%20autofocus%20onfocus%3Dalert(1)%20x%3D%22")
+            #expect(r.status == .ok)
+            #expect(r.text.contains("<input name=\"place\" value=\"&quot;\u{301} autofocus onfocus=alert(1) x=&quot;\">"))
+        }
+    }
+}

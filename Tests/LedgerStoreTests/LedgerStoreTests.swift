@@ -221,6 +221,7 @@ final class LedgerStoreTests {
     @Test("checkpoints: signed by the log key, refused for others, consistent over time, verified", arguments: StoreKind.inProcess)
     func checkpoints(store: StoreKind) throws {
         let l = try makeLedger(store)
+        #expect(try l.lastCheckpoint() == nil)
         #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.archivist) }
         #expect(throws: LedgerError.self) { try l.checkpoint(signingKey: Fixtures.stranger) }
         let first = try l.checkpoint(signingKey: Fixtures.logKey)
@@ -231,6 +232,10 @@ final class LedgerStoreTests {
         #expect(cp.size == 5)
         #expect(cp.root == (try l.root(size: 5)))
         #expect(try l.checkpoints().count == 2)
+        #expect(try l.lastCheckpoint()?.size == 5 && l.lastCheckpoint()?.note == second.encoded())
+        // Proofs read together equal proofs read one by one.
+        #expect(try l.inclusionProofs(indexes: [0, 3, 4], size: 5) == [0, 3, 4].map { try l.inclusionProof(index: $0, size: 5) })
+        #expect(try l.entryLines(at: [4, 0]) == [l.entryLine(at: 4), l.entryLine(at: 0)])
         #expect(try l.verify(trust: nil).checkpoints == 2)
     }
 

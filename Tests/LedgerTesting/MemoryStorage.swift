@@ -153,6 +153,7 @@ struct MemoryRows: StorageWriter {
     }
     func checkpoints() throws(LedgerError) -> [(size: UInt64, note: [UInt8])] { t.checkpoints.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     func checkpoint(size: UInt64) throws(LedgerError) -> [UInt8]? { t.checkpoints[size] }
+    func lastCheckpoint() throws(LedgerError) -> (size: UInt64, note: [UInt8])? { t.checkpoints.max { $0.key < $1.key }.map { ($0.key, $0.value) } }
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? { t.entities[id]?.state }
     func entityCount() throws(LedgerError) -> Int { t.entities.count }
 

@@ -16,7 +16,7 @@ extension Routes {
     /// The proof block for entries `entries` of the page's subjects `subjects`; nil when no
     /// checkpoint has been signed yet.
     static func proofBlock(_ entries: [Ledger.ConcerningEntry], subjects: [String], ledger: Ledger, origin: String) throws(LedgerError) -> ProofBlock? {
-        guard let checkpoint = try ledger.checkpoints().last else { return nil }
+        guard let checkpoint = try ledger.lastCheckpoint() else { return nil }
         let size = checkpoint.size
         let keys = try ledger.keys()
         let logKeys = keys.filter { k in
@@ -27,12 +27,14 @@ extension Routes {
         var rows: [[String: String]] = []
         var signers: [(key: String, value: JSONValue)] = []
         var withheld = 0
-        for e in entries {
-            let line = try ledger.entryLine(at: e.index)
+        let lines = try ledger.entryLines(at: entries.map(\.index))
+        let proven = entries.map(\.index).filter { $0 < size }
+        let paths = Dictionary(uniqueKeysWithValues: zip(proven, try ledger.inclusionProofs(indexes: proven, size: size)))
+        for (e, line) in zip(entries, lines) {
             let leaf = MerkleHash.leaf(line)
             var members: [(key: String, value: JSONValue)] = [("index", .number(String(e.index))), ("leafHash", .string(leaf.base64))]
-            if e.index < size {
-                members.append(("path", .array(try ledger.inclusionProof(index: e.index, size: size).map { .string($0.base64) })))
+            if let path = paths[e.index] {
+                members.append(("path", .array(path.map { .string($0.base64) })))
             } else {
                 members.append(("pending", .bool(true)))
             }

@@ -66,20 +66,7 @@ extension Routes {
         return Reply.bytes(status, "text/html; charset=utf-8", Array(WebTemplates.render("layout", object).utf8))
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { WebTemplates.escape(s) }
 
     /// A web form's moment: `asOf` as a day (YYYY-MM-DD: that day's start, UTC) or an RFC 3339
     /// time, or `atSize`. Empty form fields count as absent.
