@@ -143,7 +143,7 @@ def main():
         proxy = Tamper(base)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         tampered_base = "http://127.0.0.1:%d" % proxy.server_address[1]
-        with Browser(width=1280, height=1000) as b:
+        with Browser(width=1280, height=900) as b:
             def page(path, expect=(), absent=(), shot=None, at=None):
                 b.navigate((at or base) + path)
                 dom = b.dom()
@@ -168,7 +168,7 @@ def main():
                 if outline.svgs != outline.svg_titles:
                     failures.append("%s: %d of %d charts without a title and description" % (path, outline.svgs - outline.svg_titles, outline.svgs))
                 if shot:
-                    b.screenshot(os.path.join(shots, shot))
+                    b.screenshot(os.path.join(shots, shot), full_page=False)
                 print("browser.py: %-58s %7d bytes of DOM" % (path, len(dom)), flush=True)
                 return dom
 
@@ -189,7 +189,9 @@ def main():
                 if state != "verified" or "Verified in this browser against checkpoint" not in text:
                     failures.append("/incidents/%s: the page's verification said %s: %s" % (name, state, text))
                 elif "kafr-nabl" in name:
-                    b.screenshot(os.path.join(shots, "incident.png"))
+                    b.screenshot(os.path.join(shots, "incident.png"), full_page=False)
+                    b.evaluate("document.getElementById('verify-status').scrollIntoView({block: 'center'})")
+                    b.screenshot(os.path.join(shots, "incident-verified.png"), full_page=False)
                 page("/incidents/%s?asOf=2019-06-01" % name,
                      expect=["Shown as the archive held it at <strong>2019-06-01T00:00:00.000000Z</strong>",
                              "either Russian armed forces or Syrian government forces"],
@@ -209,7 +211,8 @@ def main():
                 else:
                     print("browser.py: one byte changed in a served %s: %s" % (mode, text), flush=True)
                     if mode == "proof":
-                        b.screenshot(os.path.join(shots, "incident-tampered.png"))
+                        b.evaluate("document.getElementById('verify-status').scrollIntoView({block: 'center'})")
+                        b.screenshot(os.path.join(shots, "incident-tampered.png"), full_page=False)
                 bad = b.evaluate("document.querySelectorAll('td.check.bad').length")
                 if bad != 1:
                     failures.append("tampered %s: %s entries marked as failed, not 1" % (mode, bad))

@@ -509,15 +509,15 @@ struct ServerGroupCommitTests {
             let head = "POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(envelope.count)\r\n\r\n"
             let part = Array(head.utf8) + envelope.prefix(20)
             #expect(part.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == part.count)
-            let started = ContinuousClock.now
+            // The 408 must come before the socket's own receive timeout (15 s, far beyond the
+            // 1 s body timeout and short of the 30 s idle timeout); how much sooner is not
+            // asserted: on a loaded machine the timer fires late.
             var reply = [UInt8](repeating: 0, count: 4096)
             var tv = timeval(tv_sec: 15, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let n = recv(fd, &reply, reply.count, 0)
-            let waited = ContinuousClock.now - started
             let text = String(decoding: reply.prefix(max(0, n)), as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 408"), "\(text)")
-            #expect(waited < .seconds(10))
         }
         #expect(try s.place.fingerprint() == before)
     }
