@@ -24,8 +24,12 @@ bash Tools/build-ledger.sh --check
 # schemathesis (PyPI) against a live `ledger serve` on loopback: every operation of docs/openapi.yaml,
 # 25 generated requests each; no 5xx, every reply as documented, nothing written.
 bash Tools/schemathesis.sh
-# The web archive in headless Chromium: each kind of page, its DOM and accessibility basics.
+# The web archive in headless Chromium: each kind of page, its DOM and accessibility basics, and the
+# in-browser verification of incident pages (and its failure when a served proof is changed).
 python3 Tools/browser.py
+# Every page of the campaign archive, with a deconfliction record and exact coordinates appended:
+# none may show them (nor may an entry line an incident page carries).
+python3 Tools/public_pages.py
 # Evidence (docs/EVIDENCE.md), short runs against the release binary built just above:
 # kill -9 during appends, single-byte tampering, concurrent writers.
 python3 Tools/crash.py --quick
