@@ -47,7 +47,7 @@ MAY_2019 = {
     "2019-05-05-kafr-zita-cave": "Kafr Zita Cave Hospital",
     "2019-05-05-al-amal-orthopedic": "Al Amal Orthopedic Hospital",
 }
-VERDICT = "document.getElementById('verify-status') && ['verified','failed','unavailable'].includes(document.getElementById('verify-status').dataset.state)"
+VERDICT = "document.getElementById('verify-status') && ['verified','partial','failed','unavailable'].includes(document.getElementById('verify-status').dataset.state)"
 
 
 class Outline(html.parser.HTMLParser):
@@ -100,6 +100,22 @@ class TamperHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def tamper(self, page):
+        if self.server.mode in ("drop", "pending", "stale"):
+            m = re.search(r'(<script type="application/json" id="ledger-proof">)(.*?)(</script>)', page, re.S)
+            data = json.loads(m.group(2))
+            if self.server.mode == "drop":
+                data["entries"].pop()
+            else:
+                if self.server.mode == "stale":
+                    # An older genuine checkpoint (96, signed by the real log key), from the
+                    # consistency proof file: [head, text 1, signatures 1, text 2, signatures 2].
+                    with urllib.request.urlopen(self.server.upstream + "/v1/proofs/consistency?from=96", timeout=30) as r:
+                        blocks = r.read().decode().split("\n\n")
+                    data["checkpoint"] = blocks[1] + "\n\n" + blocks[2] + "\n"
+                for e in data["entries"]:
+                    e["pending"] = True
+                    e.pop("path", None)
+            return page[:m.start(2)] + json.dumps(data).replace("<", "\\u003c") + page[m.end(2):]
         if self.server.mode == "proof":
             m = re.search(r'"path":\["([A-Za-z0-9+/])', page)
         else:
@@ -202,20 +218,28 @@ def main():
 
             # One byte of a served proof, then of a signed line, changed on the way: the page must say so.
             kafr_nabl = "/incidents/2019-05-05-kafr-nabl-surgical"
-            for mode, expected in [("proof", "its inclusion proof does not lead to the checkpoint's root"),
-                                   ("line", "its signature does not verify")]:
+            for mode, want, expected, bad_rows in [
+                    ("proof", "failed", "Verification FAILED: entry 101: its inclusion proof does not lead to the checkpoint's root", 1),
+                    ("line", "failed", "Verification FAILED: entry 101: its signature does not verify", 1),
+                    # Lies that change no byte of a proof: one entry left out of the proof data; every entry
+                    # said to be newer than the checkpoint; an older genuine checkpoint that covers none.
+                    ("drop", "failed", "the page shows 10 entries but carries proofs for 9", 0),
+                    ("pending", "failed", "said to be after the checkpoint, but is not", 1),
+                    ("stale", "partial", "Partly verified in this browser against checkpoint 96", 0)]:
                 proxy.mode = mode
                 state, text, _ = verdict(kafr_nabl, at=tampered_base)
-                if state != "failed" or "Verification FAILED: entry " not in text or expected not in text:
-                    failures.append("tampered %s: the page said %s: %r (expected a failure: %r)" % (mode, state, text, expected))
+                if state != want or expected not in text:
+                    failures.append("tampered (%s): the page said %s: %r (expected %s: %r)" % (mode, state, text, want, expected))
                 else:
-                    print("browser.py: one byte changed in a served %s: %s" % (mode, text), flush=True)
+                    print("browser.py: served page changed (%s): %s" % (mode, text), flush=True)
                     if mode == "proof":
                         b.evaluate("document.getElementById('verify-status').scrollIntoView({block: 'center'})")
                         b.screenshot(os.path.join(shots, "incident-tampered.png"), full_page=False)
                 bad = b.evaluate("document.querySelectorAll('td.check.bad').length")
-                if bad != 1:
-                    failures.append("tampered %s: %s entries marked as failed, not 1" % (mode, bad))
+                if bad != bad_rows:
+                    failures.append("tampered (%s): %s entries marked as failed, not %d" % (mode, bad, bad_rows))
+                if mode == "stale" and "0 of 10 entries are in the log" not in text:
+                    failures.append("tampered (stale): %r does not say that none is proven" % text)
 
             page(kafr_nabl + "/history", expect=["attribution.assessed", "Entry", "Reason:"], shot="history.png")
             page("/facilities", expect=["Kafr Nabl Surgical Hospital"])
@@ -228,9 +252,9 @@ def main():
             page("/sources/amnesty-2020-05", expect=["Amnesty International", "Counts it gives"])
             page("/aggregates", expect=["Counts by monitoring groups", "a count is never split into incidents"], shot="aggregates.png")
             page("/aggregates/amnesty-2020-05-attacks", expect=["not an incident", "Incidents known to be among those counted"])
-            page("/charts", expect=["Incidents per month by assessed perpetrator", "Russian armed forces (", "May 2019",
+            page("/charts", expect=["Incidents per month by assessed perpetrator", "Russian armed forces</bdi> (", "May 2019",
                                     "Map of incidents at public precision"], shot="charts.png")
-            page("/charts?asOf=2019-06-01", expect=["either Russian armed forces or Syrian government forces ("])
+            page("/charts?asOf=2019-06-01", expect=["either Russian armed forces or Syrian government forces</bdi> ("])
             page("/log", expect=[GENESIS, "How to audit", "ledger audit bundle/ --trust " + GENESIS, "Log keys"], shot="log.png")
 
             # The figures: the incidents table's load inside Chromium, and the in-browser verification.

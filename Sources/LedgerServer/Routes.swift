@@ -62,6 +62,10 @@ struct Routes: Sendable {
     }
 
     func add(to router: Router<some RequestContext>) {
+        if server.options.pagesOnly {
+            addWeb(to: router)
+            return
+        }
         router.get("/openapi.yaml") { _, _ in Reply.bytes(.ok, "application/yaml", Array(OpenAPIDocument.yaml.utf8)) }
         router.get("/v1/log") { request, _ in await respond { try await log(request) } }
         router.get("/v1/checkpoint") { request, _ in await respond { try await checkpoint(request) } }
@@ -319,9 +323,20 @@ struct Query {
     private var values: [String: String] = [:]
     private var taken: Set<String> = []
 
+    /// Parses the query as a form does (`application/x-www-form-urlencoded`: `+` is a space,
+    /// then percent-decoding), so that what an HTML form sends for "Kafr Nabl" (`Kafr+Nabl`) is
+    /// what `Kafr%20Nabl` means; a literal plus is `%2B`.
     init(_ request: Request, allowed: [String]) throws(LedgerError) {
-        for (key, value) in request.uri.queryParameters {
-            let k = String(key).removingPercentEncoding ?? String(key)
+        for part in (request.uri.query ?? "").split(separator: "&") {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) throws(LedgerError) -> String {
+                guard let d = s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                    throw LedgerError(.malformed, "the query \"\(part.prefix(80))\" is not percent-encoded correctly")
+                }
+                return d
+            }
+            let k = try decode(pair[0])
+            let value = pair.count > 1 ? try decode(pair[1]) : ""
             guard allowed.contains(k) else {
                 throw LedgerError(
                     .malformed,

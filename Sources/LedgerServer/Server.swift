@@ -16,6 +16,10 @@ public struct ServerOptions: Sendable {
     public var port = 8080
     /// A mirror or replica: every write is refused with 405.
     public var readOnly = false
+    /// The web pages only (and their style sheet and script): every API path, tile and write is
+    /// 404, so a server the public reaches gives out nothing the pages hide (entry lines and
+    /// entity states carry sensitive fields whole).
+    public var pagesOnly = false
     /// Largest request body taken (413 beyond it).
     public var maxBodyBytes = 1 << 20
     /// Time a client has to send its whole request body (408 after it).

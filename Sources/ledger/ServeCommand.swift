@@ -25,6 +25,11 @@ struct ServeCommand: AsyncParsableCommand {
     var listen = "127.0.0.1:8080"
     @Flag(name: .customLong("read-only"), help: "A mirror or replica: serve reads only; posts are answered 405.")
     var readOnly = false
+    @Flag(
+        name: .customLong("public"),
+        help:
+            "Serve the web pages only (and their style sheet and script): no API, no tiles, no entry lines, no writes. For a server the public reaches.")
+    var publicPages = false
     @Option(name: .customLong("max-body"), help: ArgumentHelp("Largest request body accepted, in bytes (413 beyond).", valueName: "bytes"))
     var maxBody = 1 << 20
     @Option(help: ArgumentHelp("Read-only ledger connections serving views side by side.", valueName: "n"))
@@ -67,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "ledger.serve")
         var options = ServerOptions()
         (options.host, options.port) = address!
-        options.readOnly = readOnly
+        options.readOnly = readOnly || publicPages
+        options.pagesOnly = publicPages
         options.maxBodyBytes = maxBody
         options.readers = readers
         let server: LedgerHTTPServer

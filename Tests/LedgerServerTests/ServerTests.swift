@@ -670,6 +670,7 @@ struct ServerWebTests {
             }
             #expect(data["signers"]?.objectValue?.members.map(\.key) == [KeyID.of(Fixtures.archivist.publicKey)])
             #expect(page.text.contains("2 of these entries hold a field these pages never show"))
+            #expect(page.text.contains("covers 3 of them; the other 1, newer, cannot be proven until the next checkpoint"))
             let script = try await client.get("/static/verify.js")
             #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
             #expect(script.text.contains("crypto.subtle") && !script.text.contains("fetch(") && !script.text.contains("XMLHttpRequest"))
@@ -792,6 +793,52 @@ struct ServerWebEscapeTests {
             let r = try await client.get("/incidents?place=%22%CC%81%20autofocus%20onfocus%3Dalert(1)%20x%3D%22")
             #expect(r.status == .ok)
             #expect(r.text.contains("<input name=\"place\" value=\"&quot;\u{301} autofocus onfocus=alert(1) x=&quot;\">"))
+        }
+    }
+}
+
+@Suite("ledger serve: the web archive's queries, headers and public mode")
+struct ServerWebQueryTests {
+    @Test("a form's + is a space and %2B a plus; a filter holding & and = stays inside its value in the links; pages carry a CSP")
+    func formQueries() async throws {
+        let s = try Served(.sqlite, events: ServerWebTests.sensitiveArchive())
+        try await s.run { client in
+            let plus = try await client.get("/incidents?place=Kafr+Nabl")
+            let percent = try await client.get("/incidents?place=Kafr%20Nabl")
+            #expect(plus.text.contains("<p class=\"count\">1 incident</p>"))
+            #expect(plus.text == percent.text)
+            #expect(try await client.get("/incidents?place=Kafr%2BNabl").text.contains("0 incidents"))
+            let sneaky = try await client.get("/incidents?place=Aleppo%26sort%3Dtitle")
+            #expect(sneaky.text.contains("href=\"/incidents?place=Aleppo%26sort%3Dtitle&amp;sort=title\""))
+            #expect(try await client.get("/incidents?place=%zz").status == .badRequest)
+            let csp = try #require(plus.headers[HTTPField.Name("Content-Security-Policy")!])
+            #expect(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"))
+            #expect(plus.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            // The filter form keeps the moment shown.
+            #expect(try await client.get("/incidents?atSize=7").text.contains("<input type=\"hidden\" name=\"atSize\" value=\"7\">"))
+        }
+    }
+
+    @Test("--public serves the pages, their style sheet and script, and nothing else: no API, no tiles, no entry lines, no writes")
+    func publicMode() async throws {
+        var o = ServerOptions()
+        o.pagesOnly = true
+        o.readOnly = true
+        let s = try Served(.sqlite, options: o, events: ServerWebTests.sensitiveArchive())
+        _ = try s.ledger.checkpoint(signingKey: Fixtures.logKey)
+        try await s.run { client in
+            for path in ["/incidents", "/incidents/hidden", "/facilities/secret", "/charts", "/log", "/static/style.css", "/static/verify.js"] {
+                #expect(try await client.get(path).status == .ok, "\(path)")
+            }
+            for path in [
+                "/v1/log", "/v1/entries?start=0", "/v1/entities/facility:secret", "/v1/snapshot", "/tlog/checkpoint", "/tlog/tile/0/000", "/openapi.yaml",
+            ] {
+                let r = try await client.get(path)
+                #expect(r.status == .notFound, "\(path): \(r.status)")
+                #expect(!r.text.contains("35.123456"))
+            }
+            #expect(try await client.post(Fixtures.report(subject: "x", n: 50)).status == .notFound)
+            #expect(!(try await client.get("/log")).text.contains("/tlog/"))
         }
     }
 }

@@ -34,6 +34,7 @@ extension Routes {
             var vague: [[String: String]] = []
             var points: [(lon: Double, lat: Double, title: String, href: String, precision: String)] = []
             var withoutPoint = 0
+            var labels: [String: String] = [:]  // perpetrator ids → the series' name, read once
             var active = 0
             for s in try view.incidents(matching: IncidentFilter()) where (s["status"]?.stringValue ?? "active") == "active" {
                 active += 1
@@ -55,7 +56,13 @@ extension Routes {
                 let label: String
                 if let a = s["assessment"]?.objectValue {
                     let named = Self.actorIDs(a["perpetrator"])
-                    label = named.isEmpty ? "undetermined" : try Self.perpetrator(a["perpetrator"], view: view)
+                    let key = named.joined(separator: " ") + (a["perpetrator"]?.objectValue != nil ? " either" : "")
+                    if let known = labels[key] {
+                        label = known
+                    } else {
+                        label = named.isEmpty ? "undetermined" : try Self.perpetrator(a["perpetrator"], view: view)
+                        labels[key] = label
+                    }
                 } else {
                     label = "not yet assessed"
                 }
@@ -71,12 +78,16 @@ extension Routes {
                 return a != b ? a > b : $0.label < $1.label
             }
             let monthly = Self.monthlyChart(sorted)
-            let map = Self.mapChart(points)
+            let map = Self.mapChart(Array(points.prefix(Self.listLimit)))
+            let cutPoints = points.count - min(points.count, Self.listLimit)
+            let cutVague = vague.count - min(vague.count, Self.listLimit)
+            vague = Array(vague.prefix(Self.listLimit))
             let object: [String: Any] = [
                 "monthly": monthly.svg, "monthlyRows": monthly.rows, "monthlyColumns": sorted.map(\.label), "vague": vague, "hasVague": !vague.isEmpty,
                 "vagueCount": String(vague.count), "map": map, "points": String(points.count), "withoutPoint": String(withoutPoint),
                 "active": String(active), "action": "/charts", "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
-                "pointRows": points.map {
+                "cutPoints": cutPoints > 0 ? String(cutPoints) : "", "cutVague": cutVague > 0 ? String(cutVague) : "",
+                "pointRows": points.prefix(Self.listLimit).map {
                     ["title": $0.title, "href": $0.href, "lat": Self.coordinate($0.lat), "lon": Self.coordinate($0.lon), "precision": $0.precision]
                 },
                 "hasPoints": !points.isEmpty,
@@ -155,13 +166,19 @@ extension Routes {
         svg += "</svg>"
         var legend = "<ul class=\"legend\">"
         for (k, s) in series.enumerated() {
-            legend += "<li><span class=\"swatch\" style=\"background:\(color(k))\"></span>\(escape(s.label)) (\(s.counts.values.reduce(0, +)))</li>"
+            legend += "<li><span class=\"swatch swatch-\(min(k, palette.count))\"></span><bdi>\(escape(s.label))</bdi> (\(s.counts.values.reduce(0, +)))</li>"
         }
         legend += "</ul>"
         let rows: [[String: Any]] = all.enumerated().compactMap { i, month in
             totals[i] == 0 ? nil : ["month": monthText(month), "counts": series.map { String($0.counts[month] ?? 0) }, "total": String(totals[i])]
         }
         return (svg + legend, rows)
+    }
+
+    /// A whole degree with its hemisphere: 36°E, 5°W, 0°.
+    static func degrees(_ x: Double, _ positive: String, _ negative: String) -> String {
+        let n = Int(x)
+        return n == 0 ? "0°" : "\(abs(n))°\(n > 0 ? positive : negative)"
     }
 
     static func color(_ k: Int) -> String { k < palette.count ? palette[k] : "#999999" }
@@ -183,7 +200,8 @@ extension Routes {
             let maxLat = points.map(\.lat).max()
         {
             (west, east, south, north) = (
-                (minLon - 0.5).rounded(.down), (maxLon + 0.5).rounded(.up), (minLat - 0.5).rounded(.down), (maxLat + 0.5).rounded(.up)
+                max(-180, (minLon - 0.5).rounded(.down)), min(180, (maxLon + 0.5).rounded(.up)), max(-90, (minLat - 0.5).rounded(.down)),
+                min(90, (maxLat + 0.5).rounded(.up))
             )
         }
         let aspect = cos((south + north) / 2 * .pi / 180)
@@ -203,11 +221,12 @@ extension Routes {
             "<rect x=\"\(svgNumber(pad))\" y=\"\(svgNumber(pad))\" width=\"\(svgNumber(width - 2 * pad))\" height=\"\(svgNumber(height - 2 * pad))\" class=\"frame\"/>"
         for lon in stride(from: west, through: east, by: 1) {
             svg += "<line x1=\"\(svgNumber(x(lon)))\" y1=\"\(svgNumber(pad))\" x2=\"\(svgNumber(x(lon)))\" y2=\"\(svgNumber(height - pad))\" class=\"grid\"/>"
-            svg += "<text x=\"\(svgNumber(x(lon)))\" y=\"\(svgNumber(height - pad + 16))\" text-anchor=\"middle\" class=\"tick\">\(Int(lon))°E</text>"
+            svg +=
+                "<text x=\"\(svgNumber(x(lon)))\" y=\"\(svgNumber(height - pad + 16))\" text-anchor=\"middle\" class=\"tick\">\(degrees(lon, "E", "W"))</text>"
         }
         for lat in stride(from: south, through: north, by: 1) {
             svg += "<line x1=\"\(svgNumber(pad))\" y1=\"\(svgNumber(y(lat)))\" x2=\"\(svgNumber(width - pad))\" y2=\"\(svgNumber(y(lat)))\" class=\"grid\"/>"
-            svg += "<text x=\"\(svgNumber(pad - 4))\" y=\"\(svgNumber(y(lat) + 4))\" text-anchor=\"end\" class=\"tick\">\(Int(lat))°N</text>"
+            svg += "<text x=\"\(svgNumber(pad - 4))\" y=\"\(svgNumber(y(lat) + 4))\" text-anchor=\"end\" class=\"tick\">\(degrees(lat, "N", "S"))</text>"
         }
         for p in points {
             svg += "<a href=\"\(escape(p.href))\"><circle cx=\"\(svgNumber(x(p.lon)))\" cy=\"\(svgNumber(y(p.lat)))\" r=\"5\" class=\"point\">"

@@ -143,23 +143,25 @@ extension Routes {
             var naming: [[String: Any]] = []
             for incident in try view.incidents(matching: IncidentFilter()) {
                 let iid = incident["id"]?.stringValue ?? ""
-                let row: [String: Any] = [
-                    "href": Self.href(iid, at: at), "titles": Self.texts(incident["title"]?.objectValue), "occurred": incident["occurred"]?.stringValue ?? "",
-                ]
+                func row() -> [String: Any] {
+                    ["href": Self.href(iid, at: at), "titles": Self.texts(incident["title"]?.objectValue), "occurred": incident["occurred"]?.stringValue ?? ""]
+                }
                 if let a = incident["assessment"]?.objectValue, Self.actorIDs(a["perpetrator"]).contains(id) {
-                    var r = row
+                    var r = row()
                     r["confidence"] = a["confidence"]?.stringValue ?? ""
                     r["either"] = Self.actorIDs(a["perpetrator"]).count > 1
                     assessed.append(r)
                 }
                 for c in (incident["claims"]?.arrayValue ?? []).compactMap(\.objectValue) {
-                    var r = row
+                    let byIt = c["claimant"]?.stringValue == id
+                    let namingIt = !byIt && Self.actorIDs(c["perpetrator"]).contains(id)
+                    guard byIt || namingIt else { continue }
+                    var r = row()
                     r["stance"] = c["stance"]?.stringValue ?? ""
                     r["perpetrator"] = try Self.perpetrator(c["perpetrator"], view: view)
                     r["claimant"] = try view.displayName(c["claimant"]?.stringValue ?? "") ?? ""
                     r["claimedOn"] = c["claimedOn"]?.stringValue ?? ""
-                    if c["claimant"]?.stringValue == id { made.append(r) }
-                    if Self.actorIDs(c["perpetrator"]).contains(id), c["claimant"]?.stringValue != id { naming.append(r) }
+                    if byIt { made.append(r) } else { naming.append(r) }
                 }
             }
             let counts = try Self.states(.aggregate, view: view, ledger: ledger).filter { Self.actorIDs($0["perpetrator"]).contains(id) }
@@ -189,25 +191,25 @@ extension Routes {
             var figures: [[String: Any]] = []
             for incident in try view.incidents(matching: IncidentFilter()) {
                 let iid = incident["id"]?.stringValue ?? ""
-                let row: [String: Any] = [
-                    "href": Self.href(iid, at: at), "titles": Self.texts(incident["title"]?.objectValue), "occurred": incident["occurred"]?.stringValue ?? "",
-                ]
+                func row() -> [String: Any] {
+                    ["href": Self.href(iid, at: at), "titles": Self.texts(incident["title"]?.objectValue), "occurred": incident["occurred"]?.stringValue ?? ""]
+                }
                 for c in (incident["sources"]?.arrayValue ?? []).compactMap(\.objectValue) where c["source"]?.stringValue == id {
-                    var r = row
+                    var r = row()
                     r["locator"] = c["locator"]?.stringValue ?? ""
                     r["note"] = c["note"]?.stringValue ?? ""
                     cited.append(r)
                 }
                 for c in (incident["claims"]?.arrayValue ?? []).compactMap(\.objectValue)
                 where c["source"]?.stringValue == id || c["claimant"]?.stringValue == id {
-                    var r = row
+                    var r = row()
                     r["stance"] = c["stance"]?.stringValue ?? ""
                     r["perpetrator"] = try Self.perpetrator(c["perpetrator"], view: view)
                     r["claimant"] = try view.displayName(c["claimant"]?.stringValue ?? "") ?? ""
                     claims.append(r)
                 }
                 for f in (incident["casualtyReports"]?.arrayValue ?? []).compactMap(\.objectValue) where f["source"]?.stringValue == id {
-                    var r = row
+                    var r = row()
                     r["category"] = f["category"]?.stringValue ?? ""
                     r["range"] = Self.range(f)
                     figures.append(r)

@@ -69,6 +69,11 @@ extension Routes {
             "count": String(entries.count),
         ]
         if withheld > 0 { object["withheld"] = String(withheld) }
+        let pending = entries.count - proven.count
+        if pending > 0 {
+            object["pending"] = String(pending)
+            object["proven"] = String(proven.count)
+        }
         return ProofBlock(object: object)
     }
 

@@ -84,7 +84,7 @@ enum WebTemplates {
         <h1>Incidents</h1>
         {{> moment}}
         <form class="filters" method="get" action="/incidents">
-        {{#asOfHidden}}<input type="hidden" name="asOf" value="{{.}}">{{/asOfHidden}}
+        {{#atSizeHidden}}<input type="hidden" name="atSize" value="{{.}}">{{/atSizeHidden}}
         <label>Place <input name="place" value="{{filters.place}}"></label>
         <label>Perpetrator (actor id) <input name="perpetrator" value="{{filters.perpetrator}}"></label>
         <label>Facility (id) <input name="facility" value="{{filters.facility}}"></label>
@@ -110,14 +110,14 @@ enum WebTemplates {
         <td>{{occurred}}</td>
         <td><a href="{{href}}">{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</a></td>
         <td><bdi>{{place}}</bdi></td>
-        <td>{{perpetrator}}</td>
+        <td><bdi>{{perpetrator}}</bdi></td>
         <td>{{certainty}}</td>
         <td>{{status}}</td>
         </tr>
         {{/rows}}
         </tbody>
         </table>
-        <nav class="pages" aria-label="Pages">{{#previous}}<a href="{{.}}" rel="prev">Previous</a>{{/previous}} {{#next}}<a href="{{.}}" rel="next">Next</a>{{/next}}</nav>
+        {{#paged}}<nav class="pages" aria-label="Pages">{{#previous}}<a href="{{.}}" rel="prev">Previous</a>{{/previous}} {{#next}}<a href="{{.}}" rel="next">Next</a>{{/next}}</nav>{{/paged}}
 
         """
 
@@ -138,11 +138,11 @@ enum WebTemplates {
         <ul>{{#facilities}}<li><a href="{{href}}"><bdi>{{name}}</bdi></a> <span class="id">{{id}}</span> — impact: {{impact}}</li>{{/facilities}}{{^facilities}}<li>None recorded.</li>{{/facilities}}</ul>
         <h2>Attribution</h2>
         <h3>The archive's assessment</h3>
-        {{#assessment}}<p><strong>{{perpetrator}}</strong>, confidence {{confidence}}. <span dir="auto">{{rationale}}</span></p>{{/assessment}}{{^assessment}}<p>No assessment recorded.</p>{{/assessment}}
+        {{#assessment}}<p><strong><bdi>{{perpetrator}}</bdi></strong>, confidence {{confidence}}. <span dir="auto">{{rationale}}</span></p>{{/assessment}}{{^assessment}}<p>No assessment recorded.</p>{{/assessment}}
         <h3>Claims and denials</h3>
         {{#hasClaims}}<table class="claims">
         <thead><tr><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th><th scope="col">Basis</th><th scope="col">Said on</th><th scope="col">Source</th></tr></thead>
-        <tbody>{{#claims}}<tr><td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td><td>{{basis}}</td><td>{{claimedOn}}</td><td><bdi>{{source}}</bdi></td></tr>{{/claims}}</tbody>
+        <tbody>{{#claims}}<tr><td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td><bdi>{{perpetrator}}</bdi></td><td>{{basis}}</td><td>{{claimedOn}}</td><td><bdi>{{source}}</bdi></td></tr>{{/claims}}</tbody>
         </table>{{/hasClaims}}
         {{^hasClaims}}<p>No claims recorded.</p>{{/hasClaims}}
         <h2>Casualties</h2>
@@ -158,8 +158,8 @@ enum WebTemplates {
         <ul>{{#sources}}<li><bdi>{{name}}</bdi>{{#note}} — <span dir="auto">{{.}}</span>{{/note}}</li>{{/sources}}{{^sources}}<li>None cited.</li>{{/sources}}</ul>
         <h2>Proof of these entries</h2>
         {{#proof}}
-        <p id="verify-status" role="status" data-state="unchecked">This page was drawn from the {{count}} signed entries below. Each is in the log at the latest signed checkpoint, tree size {{checkpointSize}}, root <code>{{root}}</code>: your browser checks that when it runs this page's script. Without scripts, check the log with <code>ledger audit</code> (see <a href="/log">the log</a>).</p>
-        {{#withheld}}<p class="withheld">{{.}} of these entries hold a field these pages never show (exact coordinates, a facility's location or deconfliction record): for them the page gives the leaf hash alone, and the browser checks its place in the log but not its signature.</p>{{/withheld}}
+        <p id="verify-status" role="status" data-state="unchecked">This page was drawn from the {{count}} signed entries below. {{^pending}}Each is in the log at the latest signed checkpoint, tree size {{checkpointSize}}, root <code>{{root}}</code>{{/pending}}{{#pending}}The latest signed checkpoint (tree size {{checkpointSize}}, root <code>{{root}}</code>) covers {{proven}} of them; the other {{pending}}, newer, cannot be proven until the next checkpoint{{/pending}}: your browser checks that when it runs this page's script. Without scripts, check the log with <code>ledger audit</code> (see <a href="/log">the log</a>).</p>
+        {{#withheld}}<p class="withheld">{{.}} of these entries hold a field these pages never show (exact coordinates, a facility's location or deconfliction record): for them the page gives the leaf hash alone, and the browser checks where it stands in the log (when the checkpoint covers it), not its content, signature or subject.</p>{{/withheld}}
         <table class="entries">
         <caption>The signed entries of this view and what the browser found</caption>
         <thead><tr><th scope="col">Entry</th><th scope="col">Type</th><th scope="col">Recorded</th><th scope="col">Signer</th><th scope="col">Leaf hash (SHA-256, base64)</th><th scope="col">Checked</th></tr></thead>
@@ -199,7 +199,7 @@ enum WebTemplates {
         {{> moment}}
         <dl class="facts">
         <dt>Type</dt><dd>{{type}}</dd>
-        {{#hasOperators}}<dt>Operated by</dt><dd>{{operators}}</dd>{{/hasOperators}}
+        {{#hasOperators}}<dt>Operated by</dt><dd><bdi>{{operators}}</bdi></dd>{{/hasOperators}}
         {{#hasAliases}}<dt>Also known as</dt><dd>{{#aliases}}<span class="alias" lang="{{lang}}" dir="auto">{{name}}</span> ({{kind}}) {{/aliases}}</dd>{{/hasAliases}}
         </dl>
         {{#notes}}<p class="summary" lang="{{lang}}" dir="auto">{{text}}</p>{{/notes}}
@@ -207,7 +207,7 @@ enum WebTemplates {
         {{#hasAttacks}}<table class="attacks">
         <thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Impact</th><th scope="col">Status</th></tr></thead>
         <tbody>{{#attacks}}<tr><td>{{occurred}}</td><td><a href="{{href}}">{{#titles}}<span class="title" lang="{{lang}}" dir="auto">{{text}}</span>{{/titles}}</a></td><td>{{impact}}</td><td>{{status}}</td></tr>{{/attacks}}</tbody>
-        </table>{{/hasAttacks}}
+        </table>{{#cut}}<p>And {{.}} later attacks, not listed here (the list shows the first 500; the incidents table filtered by this facility lists them all).</p>{{/cut}}{{/hasAttacks}}
         {{^hasAttacks}}<p>No attack on it is recorded.</p>{{/hasAttacks}}
 
         """
@@ -235,7 +235,7 @@ enum WebTemplates {
     static let countRows = """
         <table class="counts">
         <thead><tr><th scope="col">What was counted</th><th scope="col">Figure</th><th scope="col">Period</th><th scope="col">Counted by</th></tr></thead>
-        <tbody>{{#counts}}<tr><td><a href="{{href}}">{{#descriptions}}<span lang="{{lang}}" dir="auto">{{text}}</span>{{/descriptions}}</a></td><td>{{figure}}</td><td>{{period}}</td><td>{{#source}}<a href="{{href}}"><bdi>{{text}}</bdi></a>{{/source}}</td></tr>{{/counts}}</tbody>
+        <tbody>{{#counts}}<tr><td><a href="{{href}}">{{#descriptions}}<span lang="{{lang}}" dir="auto">{{text}}</span>{{/descriptions}}</a></td><td><bdi>{{figure}}</bdi></td><td>{{period}}</td><td>{{#source}}<a href="{{href}}"><bdi>{{text}}</bdi></a>{{/source}}</td></tr>{{/counts}}</tbody>
         </table>
         """
 
@@ -255,11 +255,11 @@ enum WebTemplates {
         {{^hasAssessed}}<p>None.</p>{{/hasAssessed}}
         <h2>Claims and denials it made</h2>
         {{#hasMade}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th><th scope="col">Said on</th></tr></thead>
-        <tbody>{{#made}}<tr>{{> incidentRows}}<td>{{stance}}</td><td>{{perpetrator}}</td><td>{{claimedOn}}</td></tr>{{/made}}</tbody></table>{{/hasMade}}
+        <tbody>{{#made}}<tr>{{> incidentRows}}<td>{{stance}}</td><td><bdi>{{perpetrator}}</bdi></td><td>{{claimedOn}}</td></tr>{{/made}}</tbody></table>{{/hasMade}}
         {{^hasMade}}<p>None recorded.</p>{{/hasMade}}
         <h2>Claims by others that name it</h2>
         {{#hasNaming}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th></tr></thead>
-        <tbody>{{#naming}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td></tr>{{/naming}}</tbody></table>{{/hasNaming}}
+        <tbody>{{#naming}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td><bdi>{{perpetrator}}</bdi></td></tr>{{/naming}}</tbody></table>{{/hasNaming}}
         {{^hasNaming}}<p>None recorded.</p>{{/hasNaming}}
         <h2>Counts by monitoring groups that attribute attacks to it</h2>
         {{#hasCounts}}\(countRows){{/hasCounts}}
@@ -276,7 +276,7 @@ enum WebTemplates {
         <dt>Type</dt><dd>{{type}}</dd>
         {{#published}}<dt>Published</dt><dd>{{.}}</dd>{{/published}}
         <dt>Language</dt><dd>{{lang}}</dd>
-        {{#url}}<dt>Address</dt><dd><code>{{.}}</code> (not loaded by this page)</dd>{{/url}}
+        {{#url}}<dt>Address</dt><dd><code><bdi>{{.}}</bdi></code> (not loaded by this page)</dd>{{/url}}
         {{#archivedSha256}}<dt>Archived copy (SHA-256)</dt><dd><code class="hash">{{.}}</code></dd>{{/archivedSha256}}
         </dl>
         <h2>Incidents citing it</h2>
@@ -285,7 +285,7 @@ enum WebTemplates {
         {{^hasCited}}<p>None.</p>{{/hasCited}}
         <h2>Claims it made or reported</h2>
         {{#hasClaims}}<table class="claims"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Claimant</th><th scope="col">Stance</th><th scope="col">Perpetrator named</th></tr></thead>
-        <tbody>{{#claims}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td>{{perpetrator}}</td></tr>{{/claims}}</tbody></table>{{/hasClaims}}
+        <tbody>{{#claims}}<tr>{{> incidentRows}}<td><bdi>{{claimant}}</bdi></td><td>{{stance}}</td><td><bdi>{{perpetrator}}</bdi></td></tr>{{/claims}}</tbody></table>{{/hasClaims}}
         {{^hasClaims}}<p>None recorded.</p>{{/hasClaims}}
         <h2>Casualty figures it gives</h2>
         {{#hasFigures}}<table class="casualties"><thead><tr><th scope="col">Occurred</th><th scope="col">Incident</th><th scope="col">Category</th><th scope="col">Figure</th></tr></thead>
@@ -308,7 +308,7 @@ enum WebTemplates {
         <dt>Measure</dt><dd>{{measure}}</dd>
         <dt>Period</dt><dd>{{period}}</dd>
         {{#place}}<dt>Area</dt><dd><bdi>{{.}}</bdi></dd>{{/place}}
-        {{#perpetrator}}<dt>Attributed by the source to</dt><dd>{{.}}</dd>{{/perpetrator}}
+        {{#perpetrator}}<dt>Attributed by the source to</dt><dd><bdi>{{.}}</bdi></dd>{{/perpetrator}}
         {{#statedOn}}<dt>Stated on</dt><dd>{{.}}</dd>{{/statedOn}}
         {{#locator}}<dt>Where in the source</dt><dd dir="auto">{{.}}</dd>{{/locator}}
         {{#partOf}}<dt>Part of the count</dt><dd><a href="{{href}}">{{text}}</a></dd>{{/partOf}}
@@ -332,10 +332,10 @@ enum WebTemplates {
         </figure>
         <table class="monthly">
         <caption>Incidents per month (months without any left out)</caption>
-        <thead><tr><th scope="col">Month</th>{{#monthlyColumns}}<th scope="col">{{.}}</th>{{/monthlyColumns}}<th scope="col">All</th></tr></thead>
+        <thead><tr><th scope="col">Month</th>{{#monthlyColumns}}<th scope="col"><bdi>{{.}}</bdi></th>{{/monthlyColumns}}<th scope="col">All</th></tr></thead>
         <tbody>{{#monthlyRows}}<tr><th scope="row">{{month}}</th>{{#counts}}<td>{{.}}</td>{{/counts}}<td>{{total}}</td></tr>{{/monthlyRows}}</tbody>
         </table>
-        {{#hasVague}}<p>Not known to the month:</p><ul>{{#vague}}<li><a href="{{href}}" dir="auto">{{title}}</a> ({{occurred}})</li>{{/vague}}</ul>{{/hasVague}}
+        {{#hasVague}}<p>Not known to the month:</p><ul>{{#vague}}<li><a href="{{href}}" dir="auto">{{title}}</a> ({{occurred}})</li>{{/vague}}</ul>{{#cutVague}}<p>And {{.}} more, not listed (the list stops at 500).</p>{{/cutVague}}{{/hasVague}}
         <h2>Map of incidents at public precision</h2>
         <figure>
         {{{map}}}
@@ -346,6 +346,7 @@ enum WebTemplates {
         <thead><tr><th scope="col">Incident</th><th scope="col">Latitude</th><th scope="col">Longitude</th><th scope="col">Precision</th></tr></thead>
         <tbody>{{#pointRows}}<tr><td><a href="{{href}}" dir="auto">{{title}}</a></td><td>{{lat}}</td><td>{{lon}}</td><td>{{precision}}</td></tr>{{/pointRows}}</tbody>
         </table>{{/hasPoints}}
+        {{#cutPoints}}<p>And {{.}} more incidents at public precision, neither drawn nor listed (the map stops at 500 points).</p>{{/cutPoints}}
 
         """
 
@@ -368,11 +369,14 @@ enum WebTemplates {
         <pre>ledger export --ledger ARCHIVE --out bundle/
         ledger audit bundle/ --trust {{genesisKeyID}}
         python3 Tools/verify.py bundle/ --trust {{genesisKeyID}}</pre>
-        <p>The log is also served as C2SP tlog-tiles under <a href="/tlog/checkpoint">/tlog/</a>, and the API is described at <a href="/openapi.yaml">/openapi.yaml</a>.</p>
+        {{#api}}<p>The log is also served as C2SP tlog-tiles under <a href="/tlog/checkpoint">/tlog/</a>, and the API is described at <a href="/openapi.yaml">/openapi.yaml</a>.</p>{{/api}}
 
         """
 
-    static let style = """
+    static let palette = Routes.palette
+
+    static let style =
+        """
         body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
         header { display: flex; justify-content: space-between; align-items: baseline; border-bottom: 1px solid #ccc; }
         header a { margin-right: 1rem; }
@@ -392,7 +396,9 @@ enum WebTemplates {
         #verify-status { border: 1px solid #bbb; padding: 0.5rem 0.75rem; }
         #verify-status[data-state="verified"] { background: #e6f4ea; border-color: #2e7d32; }
         #verify-status[data-state="failed"] { background: #fde8e8; border-color: #c62828; font-weight: 600; }
+        #verify-status[data-state="partial"], #verify-status[data-state="unavailable"] { background: #fff3cd; border-color: #e0b000; }
         td.check.ok { color: #1b5e20; }
+        td.check.pending, td.check.partial { color: #7a5b00; }
         td.check.bad { color: #b71c1c; font-weight: 600; }
         svg.chart { width: 100%; height: auto; max-width: 960px; display: block; }
         svg.map { max-width: 640px; }
@@ -410,4 +416,5 @@ enum WebTemplates {
         footer { border-top: 1px solid #ccc; margin-top: 2rem; color: #555; font-size: 0.9em; }
 
         """
+        + (0...palette.count).map { ".swatch-\($0) { background: \(Routes.color($0)); }" }.joined(separator: "\n") + "\n"
 }

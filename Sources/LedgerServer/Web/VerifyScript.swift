@@ -14,20 +14,26 @@ enum WebScript {
           if (!status || !source) return;
           const started = performance.now();
           const enc = new TextEncoder();
+          const PAYLOAD_TYPE = "application/vnd.incidentledger.event+json";
           const say = (state, text) => {
             status.dataset.state = state;
             status.dataset.ms = (performance.now() - started).toFixed(1);
             status.textContent = text;
           };
-          const mark = (index, ok, text) => {
-            const cell = document.querySelector('tr[data-index="' + index + '"] td.check');
-            if (cell) { cell.textContent = text; cell.className = "check " + (ok ? "ok" : "bad"); }
+          const row = (index) => document.querySelector('tr[data-index="' + index + '"]');
+          const mark = (index, state, text) => {
+            const r = row(index);
+            const cell = r && r.querySelector("td.check");
+            if (cell) { cell.textContent = text; cell.className = "check " + state; }
           };
           class Failure extends Error {}
+          class Unavailable extends Error {}
           const fail = (text) => { throw new Failure(text); };
+          // Standard base64 with padding, nothing else (FORMAT.md: other spellings are refused).
+          const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
           const bytes = (text, what, length) => {
-            let bin;
-            try { bin = atob(text); } catch (e) { fail(what + " is not base64"); }
+            if (typeof text !== "string" || !BASE64.test(text)) fail(what + " is not base64");
+            const bin = atob(text);
             const out = new Uint8Array(bin.length);
             for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
             if (length !== undefined && out.length !== length) fail(what + " is " + out.length + " bytes, not " + length);
@@ -43,14 +49,22 @@ enum WebScript {
           const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
           const sha256 = async (b) => new Uint8Array(await crypto.subtle.digest("SHA-256", b));
           const ed25519 = async (publicKey, signature, message) => {
-            const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+            let key;
+            try {
+              key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+            } catch (e) {
+              if (e && e.name === "NotSupportedError") throw new Unavailable("this browser's WebCrypto has no Ed25519");
+              throw e;
+            }
             return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
           };
           const node = (l, r) => sha256(join(Uint8Array.of(1), l, r));
 
-          // The checkpoint (FORMAT.md §7): three text lines, an empty line, signature lines.
+          // The checkpoint (FORMAT.md §7): three text lines, an empty line, signature lines, each
+          // well-formed; one by the origin's log key must verify over the text.
           async function checkpoint(data) {
             const note = data.checkpoint;
+            if (typeof note !== "string" || !note.endsWith("\n")) fail("the checkpoint does not end with a line feed");
             const cut = note.indexOf("\n\n");
             if (cut < 0) fail("the checkpoint has no signature lines");
             const text = note.slice(0, cut + 1);
@@ -61,64 +75,72 @@ enum WebScript {
             const size = Number(lines[1]);
             const root = bytes(lines[2], "the checkpoint's root", 32);
             const message = enc.encode(text);
-            const signatures = note.slice(cut + 2).split("\n").filter((l) => l.startsWith("\u2014 "));
+            const signatures = note.slice(cut + 2, -1).split("\n").map((line) => {
+              const m = /^\u2014 ([^\s+]+) (\S+)$/u.exec(line);
+              if (!m) fail("the checkpoint has a malformed signature line");
+              const sig = bytes(m[2], "a checkpoint signature");
+              if (sig.length < 5) fail("a checkpoint signature is too short");
+              return { name: m[1], sig };
+            });
+            if (!Array.isArray(data.logKeys) || data.logKeys.length === 0) fail("the page names no log key");
             for (const vkey of data.logKeys) {
-              const plus = vkey.indexOf("+"), plus2 = vkey.indexOf("+", plus + 1);
-              const name = vkey.slice(0, plus), keyHash = vkey.slice(plus + 1, plus2);
-              const typed = bytes(vkey.slice(plus2 + 1), "the log key " + name, 33);
+              const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey);
+              if (!m) fail("a log key on the page is not a verifier key");
+              const [, name, keyHash, blob] = m;
+              if (name !== data.origin) fail("a log key on the page is named " + name + ", not the log's origin");
+              const typed = bytes(blob, "the log key " + name, 33);
               if (typed[0] !== 1) fail("the log key is not an Ed25519 log key");
               const publicKey = typed.slice(1);
               const computed = (await sha256(join(enc.encode(name), Uint8Array.of(10, 1), publicKey))).slice(0, 4);
               if (hex(computed) !== keyHash) fail("the log key's key hash does not match its key");
               for (const line of signatures) {
-                const space = line.indexOf(" ", 2);
-                if (line.slice(2, space) !== name) continue;
-                const sig = bytes(line.slice(space + 1), "a checkpoint signature");
-                if (sig.length === 68 && same(sig.slice(0, 4), computed) && (await ed25519(publicKey, sig.slice(4), message))) {
-                  return { size, root, rootText: lines[2], key: name + "+" + keyHash };
-                }
+                if (line.name !== name || line.sig.length !== 68 || !same(line.sig.slice(0, 4), computed)) continue;
+                if (await ed25519(publicKey, line.sig.slice(4), message)) return { size, root, rootText: lines[2], key: vkey };
               }
             }
             fail("the checkpoint's signature does not verify under the log key");
           }
 
-          // One entry line (FORMAT.md §3, §4): its index, subject and DSSE signature; its leaf hash.
+          // One entry line (FORMAT.md §3, §4): its canonical form, index, DSSE signature, payload
+          // type and log; its leaf hash. Returns the event.
           async function line(data, entry) {
             const text = entry.line;
-            let parsed, payload, event;
-            try { parsed = JSON.parse(text); } catch (e) { fail("entry " + entry.index + ": its line is not JSON"); }
-            if (parsed.index !== entry.index) fail("entry " + entry.index + ": its line says index " + parsed.index);
+            const where = "entry " + entry.index + ": ";
+            let parsed, event;
+            try { parsed = JSON.parse(text); } catch (e) { fail(where + "its line is not JSON"); }
             const envelope = parsed.envelope || {};
-            if (!Array.isArray(envelope.signatures) || envelope.signatures.length !== 1) fail("entry " + entry.index + ": not one signature");
-            const signature = envelope.signatures[0];
-            const signer = data.signers[signature.keyid];
-            if (!signer) fail("entry " + entry.index + ": its signer's key is not on the page");
-            const publicKey = bytes(signer, "the key of entry " + entry.index, 32);
-            if (hex(await sha256(publicKey)) !== signature.keyid) fail("entry " + entry.index + ": the key given is not key " + signature.keyid);
-            payload = bytes(envelope.payload, "the payload of entry " + entry.index);
-            const type = envelope.payloadType;
-            const pae = join(enc.encode("DSSEv1 " + enc.encode(type).length + " " + type + " " + payload.length + " "), payload);
-            if (!(await ed25519(publicKey, bytes(signature.sig, "the signature of entry " + entry.index, 64), pae))) {
-              fail("entry " + entry.index + ": its signature does not verify");
+            const signature = (Array.isArray(envelope.signatures) && envelope.signatures.length === 1) ? envelope.signatures[0] : fail(where + "not one signature");
+            const canonical = '{"index":' + parsed.index + ',"recordedAt":"' + parsed.recordedAt + '","envelope":{"payloadType":"' +
+              envelope.payloadType + '","payload":"' + envelope.payload + '","signatures":[{"keyid":"' + signature.keyid + '","sig":"' +
+              signature.sig + '"}]}}';
+            if (canonical !== text || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(parsed.recordedAt) || !/^[0-9a-f]{64}$/.test(signature.keyid)) {
+              fail(where + "its line is not in the canonical form");
             }
-            try { event = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload)); } catch (e) { fail("entry " + entry.index + ": its payload is not JSON"); }
-            const body = JSON.stringify(event.body || {});
-            if (!data.subjects.some((s) => event.subject === s || body.includes(JSON.stringify(s)))) fail("entry " + entry.index + ": it is about " + event.subject + ", not this incident");
+            if (parsed.index !== entry.index) fail(where + "its line says index " + parsed.index);
+            if (envelope.payloadType !== PAYLOAD_TYPE) fail(where + "its payload type is " + envelope.payloadType);
+            const publicKey = bytes(data.signers[signature.keyid] || fail(where + "its signer's key is not on the page"), "the key of entry " + entry.index, 32);
+            if (hex(await sha256(publicKey)) !== signature.keyid) fail(where + "the key given is not key " + signature.keyid);
+            const payload = bytes(envelope.payload, "the payload of entry " + entry.index);
+            const pae = join(enc.encode("DSSEv1 " + PAYLOAD_TYPE.length + " " + PAYLOAD_TYPE + " " + payload.length + " "), payload);
+            if (!(await ed25519(publicKey, bytes(signature.sig, "the signature of entry " + entry.index, 64), pae))) fail(where + "its signature does not verify");
+            try { event = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload)); } catch (e) { fail(where + "its payload is not JSON"); }
+            if (event.ledger !== data.origin) fail(where + "it is an event of another log (" + event.ledger + ")");
             const leaf = await sha256(join(Uint8Array.of(0), enc.encode(text)));
-            if (!same(leaf, bytes(entry.leafHash, "the leaf hash of entry " + entry.index, 32))) {
-              fail("entry " + entry.index + ": its line does not hash to the leaf hash shown");
-            }
-            return leaf;
+            if (!same(leaf, bytes(entry.leafHash, "the leaf hash of entry " + entry.index, 32))) fail(where + "its line does not hash to the leaf hash shown");
+            const typeCell = row(entry.index) && row(entry.index).cells[1];
+            if (!typeCell || typeCell.textContent !== event.type) fail(where + "the page shows it as another event type");
+            return event;
           }
 
           // RFC 9162 §2.1.3.2.
           async function included(entry, leaf, cp) {
-            if (!Array.isArray(entry.path)) fail("entry " + entry.index + ": no inclusion proof");
+            const where = "entry " + entry.index + ": ";
+            if (!Array.isArray(entry.path)) fail(where + "no inclusion proof");
             let fn = entry.index, sn = cp.size - 1, r = leaf;
-            if (fn > sn) fail("entry " + entry.index + ": beyond the checkpoint");
+            if (fn > sn) fail(where + "beyond the checkpoint");
             for (const h of entry.path) {
               const p = bytes(h, "a hash in the proof of entry " + entry.index, 32);
-              if (sn === 0) fail("entry " + entry.index + ": its inclusion proof is too long");
+              if (sn === 0) fail(where + "its inclusion proof is too long");
               if (fn % 2 === 1 || fn === sn) {
                 r = await node(p, r);
                 if (fn % 2 === 0) { while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); } }
@@ -127,46 +149,101 @@ enum WebScript {
               }
               fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
             }
-            if (sn !== 0 || !same(r, cp.root)) fail("entry " + entry.index + ": its inclusion proof does not lead to the checkpoint's root");
+            if (sn !== 0 || !same(r, cp.root)) fail(where + "its inclusion proof does not lead to the checkpoint's root");
           }
 
           async function run() {
             if (!window.crypto || !crypto.subtle) {
-              say("unavailable", "Not checked: this browser offers WebCrypto only to pages served over HTTPS or from this machine. Check the log with ledger audit instead.");
-              return;
+              throw new Unavailable("this browser offers WebCrypto only to pages served over HTTPS or from this machine");
             }
             let data;
             try { data = JSON.parse(source.textContent); } catch (e) { fail("the proof data on this page is not JSON"); }
             say("checking", "Checking the signed entries of this page…");
+            // The proof data must list exactly the entries the page's table shows, each once.
+            const entries = Array.isArray(data.entries) ? data.entries : fail("the page carries no entries");
+            if (entries.length === 0) fail("the page carries no entry to check");
+            const indexes = new Set();
+            for (const e of entries) {
+              if (!Number.isSafeInteger(e.index) || e.index < 0) fail("an entry index is not a number");
+              if (indexes.has(e.index)) fail("entry " + e.index + " is listed twice");
+              indexes.add(e.index);
+              const r = row(e.index);
+              if (!r) fail("entry " + e.index + " is checked but not shown");
+              if (r.querySelector("code.hash").textContent !== e.leafHash) fail("entry " + e.index + ": the leaf hash shown is not the one checked");
+            }
+            const shown = document.querySelectorAll("tr[data-index]");
+            if (shown.length !== indexes.size) fail("the page shows " + shown.length + " entries but carries proofs for " + indexes.size);
             const cp = await checkpoint(data);
-            let signed = 0, pending = 0;
-            for (const entry of data.entries) {
+            // The incident of this page (its address), and the incidents merged into it or that it
+            // was merged into, as the signed merge entries on the page say.
+            const name = decodeURIComponent(location.pathname.split("/")[2] || "");
+            const allowed = new Set(["incident:" + name]);
+            const events = new Map();
+            for (const entry of entries) {
+              if (entry.line === undefined) continue;
               try {
-                if (!Number.isSafeInteger(entry.index) || entry.index < 0) fail("an entry index is not a number");
-                const leaf = entry.line !== undefined ? await line(data, entry) : bytes(entry.leafHash, "the leaf hash of entry " + entry.index, 32);
-                if (entry.pending) {
-                  if (entry.index < cp.size) fail("entry " + entry.index + ": said to be after the checkpoint, but is not");
-                  pending++;
-                  mark(entry.index, true, "newer than the checkpoint");
-                  continue;
-                }
-                await included(entry, leaf, cp);
-                if (entry.line !== undefined) signed++;
-                mark(entry.index, true, entry.line !== undefined ? "signature and inclusion verified" : "inclusion verified (line withheld)");
+                events.set(entry.index, await line(data, entry));
               } catch (e) {
-                mark(entry.index, false, "FAILED");
+                mark(entry.index, "bad", "FAILED");
                 throw e;
               }
             }
-            const proven = data.entries.length - pending;
-            say("verified", "Verified in this browser against checkpoint " + cp.size + ", root " + cp.rootText + " (log key " + cp.key + "): " +
-              proven + " of " + data.entries.length + " entries are in the log" +
-              (signed ? ", " + signed + " of them with their Ed25519 signatures checked" : "") +
-              (pending ? "; " + pending + " newer than that checkpoint, not yet provable" : "") + ".");
+            for (let grew = true; grew;) {
+              grew = false;
+              for (const event of events.values()) {
+                const into = event.type === "incident.merged" && event.body ? event.body.into : undefined;
+                if (into === undefined) continue;
+                if (allowed.has(event.subject) && !allowed.has(into)) { allowed.add(into); grew = true; }
+                if (allowed.has(into) && !allowed.has(event.subject)) { allowed.add(event.subject); grew = true; }
+              }
+            }
+            for (const [index, event] of events) {
+              if (!allowed.has(event.subject)) {
+                mark(index, "bad", "FAILED");
+                fail("entry " + index + ": it is about " + event.subject + ", not this incident");
+              }
+            }
+            let pending = 0, withheld = 0;
+            for (const entry of entries) {
+              try {
+                const leaf = events.has(entry.index) ? await sha256(join(Uint8Array.of(0), enc.encode(entry.line)))
+                  : bytes(entry.leafHash, "the leaf hash of entry " + entry.index, 32);
+                if (entry.pending) {
+                  if (entry.index < cp.size) fail("entry " + entry.index + ": said to be after the checkpoint, but is not");
+                  pending++;
+                  mark(entry.index, "pending", "newer than the checkpoint: not proven");
+                  continue;
+                }
+                await included(entry, leaf, cp);
+                if (events.has(entry.index)) {
+                  mark(entry.index, "ok", "signature and inclusion verified");
+                } else {
+                  withheld++;
+                  mark(entry.index, "partial", "inclusion verified; line withheld, content not checked");
+                }
+              } catch (e) {
+                mark(entry.index, "bad", "FAILED");
+                throw e;
+              }
+            }
+            const proven = entries.length - pending;
+            const head = "against checkpoint " + cp.size + ", root " + cp.rootText + ", signed by the log key " + cp.key;
+            if (pending === 0 && withheld === 0) {
+              say("verified", "Verified in this browser " + head + ": all " + entries.length +
+                " entries of this page are in the log, each with its Ed25519 signature checked.");
+            } else {
+              say("partial", "Partly verified in this browser " + head + ": " + proven + " of " + entries.length + " entries are in the log" +
+                (withheld ? "; " + withheld + " of them are shown by leaf hash only (their lines hold fields these pages never show), so their content and signature are not checked" : "") +
+                (pending ? "; " + pending + " are newer than that checkpoint and cannot be proven until the next one" : "") + ".");
+            }
           }
 
           run().catch((e) => {
-            say("failed", "Verification FAILED: " + (e instanceof Failure ? e.message : "the browser could not check this page (" + e + ")") + ".");
+            if (e instanceof Unavailable) {
+              say("unavailable", "Not checked: " + e.message + ". Check the log with ledger audit instead.");
+            } else {
+              say("failed", "Verification FAILED: " + (e instanceof Failure ? e.message : "the browser could not check this page (" + e + ")") + ".");
+            }
           });
         })();
 

@@ -11,6 +11,9 @@ import NIOCore
 /// deconfliction records: fields are chosen one by one, never copied wholesale).
 extension Routes {
     static let pageSize = 50
+    /// Rows at most in a list that is not paged (a facility's attacks, a chart's points): a
+    /// page stays readable and cheap whatever the archive's size; the rest is counted.
+    static let listLimit = 500
 
     func addWeb(to router: Router<some RequestContext>) {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/incidents"]) }
@@ -63,10 +66,33 @@ extension Routes {
             object["nowLink"] = context?.nowLink ?? "/incidents"
             object["momentQuery"] = "?atSize=\(m.size)"
         }
-        return Reply.bytes(status, "text/html; charset=utf-8", Array(WebTemplates.render("layout", object).utf8))
+        return Reply.bytes(status, "text/html; charset=utf-8", Array(WebTemplates.render("layout", object).utf8), headers: Self.pageHeaders)
     }
 
     static func escape(_ s: String) -> String { WebTemplates.escape(s) }
+
+    /// Sent with every page: it may load its style sheet and script from this server and
+    /// nothing else, send forms only here, not be framed, and its address is not sent on.
+    static let pageHeaders: HTTPFields = [
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+    ]
+
+    /// A value for a link's query: every byte but letters, digits and `-._~` percent-encoded
+    /// (so `&`, `=`, `+` and `#` in a filter stay inside its value).
+    static func queryValue(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.append(Character(Unicode.Scalar(b)))
+            default:
+                let h = Array("0123456789ABCDEF")
+                out += "%" + String(h[Int(b >> 4)]) + String(h[Int(b & 15)])
+            }
+        }
+        return out
+    }
 
     /// A web form's moment: `asOf` as a day (YYYY-MM-DD: that day's start, UTC) or an RFC 3339
     /// time, or `atSize`. Empty form fields count as absent.
@@ -111,32 +137,34 @@ extension Routes {
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
             let view = ArchiveView(source: ledger, size: at?.size)
-            var rows: [(earliest: Int, title: String, row: [String: Any])] = []
+            // Sort keys for every match; the display fields (names read from other entities)
+            // only for the rows of the page shown. Ties are broken by id, so a page never
+            // changes between requests.
+            var rows: [(earliest: Int, title: String, id: String, state: JSONObject)] = []
             for s in try view.incidents(matching: filter) {
                 let r = IncidentIndexRow(s)
-                let titles = Self.texts(s["title"]?.objectValue)
-                rows.append(
-                    (
-                        r.earliest ?? 0, titles.first?["text"] ?? r.id,
-                        [
-                            "href": "/incidents/\(Self.name(r.id))" + (at.map { "?atSize=\($0.size)" } ?? ""), "titles": titles,
-                            "occurred": s["occurred"]?.stringValue ?? "", "place": Self.place(s), "status": r.status,
-                            "certainty": r.certainty ?? "—",
-                            "perpetrator": try Self.perpetrator(s["assessment"]?.objectValue?["perpetrator"], view: view),
-                        ]
-                    ))
+                rows.append((r.earliest ?? 0, (Self.texts(s["title"]?.objectValue).first?["text"] ?? r.id).lowercased(), r.id, s))
             }
             if sort == "title" {
-                rows.sort { $0.title.localizedCaseInsensitiveCompare($1.title) == .orderedAscending }
+                rows.sort { ($0.title, $0.id) < ($1.title, $1.id) }
             } else {
-                rows.sort { $0.earliest < $1.earliest }
+                rows.sort { ($0.earliest, $0.id) < ($1.earliest, $1.id) }
             }
             let first = (pageNumber - 1) * Self.pageSize
-            let shown = first < rows.count ? Array(rows[first..<min(rows.count, first + Self.pageSize)]) : []
+            let shown = try (first < rows.count ? Array(rows[first..<min(rows.count, first + Self.pageSize)]) : []).map {
+                (row) throws(LedgerError) -> [String: Any] in
+                let s = row.state
+                let r = IncidentIndexRow(s)
+                return [
+                    "href": "/incidents/\(Self.name(r.id))" + (at.map { "?atSize=\($0.size)" } ?? ""), "titles": Self.texts(s["title"]?.objectValue),
+                    "occurred": s["occurred"]?.stringValue ?? "", "place": Self.place(s), "status": r.status, "certainty": r.certainty ?? "—",
+                    "perpetrator": try Self.perpetrator(s["assessment"]?.objectValue?["perpetrator"], view: view),
+                ]
+            }
             func link(page: Int? = nil, sort s: String? = nil) -> String {
                 var parts: [String] = []
                 for n in ["place", "perpetrator", "facility", "occurredFrom", "occurredTo", "status"] {
-                    if let v = values[n]!, let e = v.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { parts.append("\(n)=\(e)") }
+                    if let v = values[n]! { parts.append("\(n)=\(Self.queryValue(v))") }
                 }
                 if let at { parts.append("atSize=\(at.size)") }
                 parts.append("sort=\(s ?? sort)")
@@ -144,7 +172,7 @@ extension Routes {
                 return "/incidents?" + parts.joined(separator: "&")
             }
             var object: [String: Any] = [
-                "rows": shown.map(\.row), "count": String(rows.count), "one": rows.count == 1,
+                "rows": shown, "count": String(rows.count), "one": rows.count == 1,
                 "filters": values.compactMapValues { $0 },
                 "statuses": [("", "any"), ("active", "active"), ("merged", "merged"), ("retracted", "retracted")].map {
                     ["value": $0.0, "label": $0.1, "selected": values["status"]! == $0.0]
@@ -157,7 +185,10 @@ extension Routes {
             }
             if pageNumber > 1 { object["previous"] = link(page: pageNumber - 1) }
             if first + Self.pageSize < rows.count { object["next"] = link(page: pageNumber + 1) }
-            if let at { object["asOf"] = ["moment": at.moment] }
+            if let at {
+                object["asOf"] = ["moment": at.moment]
+                object["atSizeHidden"] = String(at.size)  // a filter keeps the moment shown
+            }
             return html(
                 .ok, title: "Incidents", body: WebTemplates.render("incidents", object),
                 context: PageContext(origin: origin, moment: at, nowLink: "/incidents"))
@@ -285,7 +316,8 @@ extension Routes {
                 "names": names, "id": id, "type": s["type"]?.stringValue ?? "",
                 "operators": (s["operators"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
                 "hasOperators": !(s["operators"]?.arrayValue ?? []).isEmpty, "aliases": aliases, "hasAliases": !aliases.isEmpty,
-                "notes": Self.texts(s["note"]?.objectValue), "attacks": attacks,
+                "notes": Self.texts(s["note"]?.objectValue), "attacks": Array(attacks.prefix(Self.listLimit)),
+                "cut": attacks.count > Self.listLimit ? String(attacks.count - Self.listLimit) : "",
                 "hasAttacks": !attacks.isEmpty, "action": "/facilities/\(name)", "hidden": [[String: String]](),
                 "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
             ]
@@ -361,6 +393,7 @@ extension Routes {
             let size = try ledger.size()
             var object: [String: Any] = [
                 "origin": origin, "treeSize": String(size), "root": try ledger.root(size: size).base64, "genesisKeyID": ledger.genesisKeyID,
+                "api": !server.options.pagesOnly,
             ]
             if let last = try ledger.checkpoints().last { object["checkpoint"] = String(decoding: last.note, as: UTF8.self) }
             object["logKeys"] = try ledger.keys().filter { $0.roles.contains(.log) }.map { k -> [String: String] in
