@@ -68,7 +68,9 @@ class Outline(html.parser.HTMLParser):
             self.th_without_scope += 1
         elif tag == "svg":
             self.svgs += 1
-            if a.get("role") == "img" and a.get("aria-labelledby"):
+            # role "group" for a map whose points are links (an image's content is hidden from
+            # assistive technology, its links with it).
+            if a.get("role") in ("img", "group") and a.get("aria-labelledby"):
                 self.svg_titles += 1
 
 

@@ -74,14 +74,7 @@ struct ServeBench: ParsableCommand {
         var best: [String: Double] = [:]
         func keep(_ name: String, _ t: Double) { best[name] = min(best[name] ?? .infinity, t) }
 
-        let server = try LedgerHTTPServer(
-            location: SQLiteLocation(path: path),
-            options: {
-                var o = ServerOptions()
-                o.port = 0
-                return o
-            }())
-        let port = try Self.start(server)
+        let (server, port) = try Self.serve(path)
         var transactions: [Int: Int] = [:]
         for round in 1...rounds {
             let sample = reports(posts)
@@ -125,6 +118,14 @@ struct ServeBench: ParsableCommand {
     }
 
     /// Runs the server in this process; its port once it listens.
+    /// `ledger serve` over the SQLite ledger at `path`, in this process, on a free loopback port.
+    static func serve(_ path: String) throws -> (LedgerHTTPServer, Int) {
+        var o = ServerOptions()
+        o.port = 0
+        let server = try LedgerHTTPServer(location: SQLiteLocation(path: path), options: o)
+        return (server, try start(server))
+    }
+
     static func start(_ server: LedgerHTTPServer) throws -> Int {
         let ready = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var address = ""

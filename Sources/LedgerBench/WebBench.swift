@@ -76,14 +76,7 @@ struct WebBench: ParsableCommand {
         guard !early.isEmpty else { throw LedgerError(.malformed, "the archive holds no incident") }
         print("tree size \(size), \(ids.count) incidents")
         var rng = SplitMix64(seed: 13)
-        let server = try LedgerHTTPServer(
-            location: SQLiteLocation(path: path),
-            options: {
-                var o = ServerOptions()
-                o.port = 0
-                return o
-            }())
-        let port = try ServeBench.start(server)
+        let (server, port) = try ServeBench.serve(path)
         let connection = try HTTPConnection(port: port)
         defer { connection.close() }
         func measure(_ n: Int, _ path: () -> String) throws -> [Double] {

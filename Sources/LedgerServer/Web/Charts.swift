@@ -23,12 +23,8 @@ extension Routes {
     }
 
     func chartsPage(_ request: Request) async throws -> Response {
-        var q = try Query(request, allowed: ["asOf", "atSize"])
-        let moment = try Self.webMoment(&q)
         let origin = server.origin
-        return try await server.readers.run { (ledger) throws(LedgerError) in
-            let at = try moment.resolve(ledger)
-            let view = ArchiveView(source: ledger, size: at?.size)
+        return try await viewPage(request) { (_, view, at) throws(LedgerError) in
             var series: [String: MonthlySeries] = [:]
             var order: [String] = []
             var vague: [[String: String]] = []
@@ -215,7 +211,7 @@ extension Routes {
             ? "No incident in this view records coordinates at public precision; the frame spans \(Int(west))° to \(Int(east))° east, \(Int(south))° to \(Int(north))° north."
             : "\(points.count) incidents at town, district or governorate precision, between \(Int(west))° and \(Int(east))° east, \(Int(south))° and \(Int(north))° north."
         var svg =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\" role=\"img\" aria-labelledby=\"map-title map-desc\" class=\"chart map\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\" role=\"\(points.isEmpty ? "img" : "group")\" aria-labelledby=\"map-title map-desc\" class=\"chart map\">"
         svg += "<title id=\"map-title\">Incidents at public precision on a longitude and latitude frame</title><desc id=\"map-desc\">\(escape(summary))</desc>"
         svg +=
             "<rect x=\"\(svgNumber(pad))\" y=\"\(svgNumber(pad))\" width=\"\(svgNumber(width - 2 * pad))\" height=\"\(svgNumber(height - 2 * pad))\" class=\"frame\"/>"

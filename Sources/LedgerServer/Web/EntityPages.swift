@@ -78,13 +78,22 @@ extension Routes {
 
     // MARK: Lists
 
-    func listPage(_ request: Request, _ kind: ListKind) async throws -> Response {
+    /// A view that takes only the moment (`asOf` or `atSize`): `body` renders it on a reader.
+    func viewPage(
+        _ request: Request,
+        _ body: @escaping @Sendable (Ledger, ArchiveView, (size: UInt64, moment: String)?) throws(LedgerError) -> Response
+    ) async throws -> Response {
         var q = try Query(request, allowed: ["asOf", "atSize"])
         let moment = try Self.webMoment(&q)
-        let origin = server.origin
         return try await server.readers.run { (ledger) throws(LedgerError) in
             let at = try moment.resolve(ledger)
-            let view = ArchiveView(source: ledger, size: at?.size)
+            return try body(ledger, ArchiveView(source: ledger, size: at?.size), at)
+        }
+    }
+
+    func listPage(_ request: Request, _ kind: ListKind) async throws -> Response {
+        let origin = server.origin
+        return try await viewPage(request) { (ledger, view, at) throws(LedgerError) in
             var columns: [String]
             var rows: [[String: Any]] = []
             switch kind {
