@@ -274,6 +274,22 @@ struct PostgresRows: StorageWriter {
     }
 
     func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])] {
+        let (condition, values) = Self.incidentCondition(filter)
+        let sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id" + condition + " ORDER BY i.id"
+        return try rows(sql, values, reads: [.incidentIndex, .incidentLinks, .entities]).map { (r) throws(LedgerError) in (try text(r, 0), try bytes(r, 1)) }
+    }
+
+    func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)] {
+        let (condition, values) = Self.incidentCondition(filter)
+        let sql = "SELECT i.id, i.earliest FROM incident_index i" + condition + " ORDER BY i.id"
+        return try rows(sql, values, reads: [.incidentIndex, .incidentLinks]).map { (r) throws(LedgerError) in
+            (try text(r, 0), try optionalCount(r, 1).map { Int($0) })
+        }
+    }
+
+    /// The WHERE clause (empty when the filter is empty) and its parameters for `filter` over
+    /// `incident_index i`.
+    private static func incidentCondition(_ filter: IncidentFilter) -> (String, [any PostgresThrowingDynamicTypeEncodable]) {
         var clauses: [String] = []
         var values: [any PostgresThrowingDynamicTypeEncodable] = []
         func add(_ v: any PostgresThrowingDynamicTypeEncodable) -> String {
@@ -293,10 +309,7 @@ struct PostgresRows: StorageWriter {
         if let s = filter.status { clauses.append("i.status = \(add(s))") }
         if let c = filter.certainty { clauses.append("i.certainty = \(add(c))") }
         if let v = filter.verification { clauses.append("i.verification = \(add(v))") }
-        var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
-        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-        sql += " ORDER BY i.id"
-        return try rows(sql, values, reads: [.incidentIndex, .incidentLinks, .entities]).map { (r) throws(LedgerError) in (try text(r, 0), try bytes(r, 1)) }
+        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), values)
     }
 
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {

@@ -349,6 +349,12 @@ extension Ledger {
         return (untouched, state.entities)
     }
 
+    /// Current incidents matching `filter`, id and earliest possible day (yyyymmdd; nil: open),
+    /// in id order: read from the index alone, so a page of a long list parses only its rows.
+    public func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)] {
+        try read { (r) throws(LedgerError) in try r.incidentKeys(matching: filter) }
+    }
+
     /// Current incidents matching `filter`, in id order.
     public func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [JSONObject] {
         var out: [JSONObject] = []

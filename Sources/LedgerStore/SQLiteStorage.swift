@@ -455,6 +455,23 @@ struct SQLiteRows: StorageWriter {
     }
 
     func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])] {
+        let (condition, args) = Self.incidentCondition(filter)
+        return try rows("SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id" + condition + " ORDER BY i.id", args).map {
+            (r) throws(LedgerError) in
+            (try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state))
+        }
+    }
+
+    func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)] {
+        let (condition, args) = Self.incidentCondition(filter)
+        return try rows("SELECT i.id, i.earliest FROM incident_index i" + condition + " ORDER BY i.id", args).map { (r) throws(LedgerError) in
+            (try r.text(EntityRecord.Columns.id), r["earliest"] as Int?)
+        }
+    }
+
+    /// The WHERE clause (empty when the filter is empty) and its arguments for `filter` over
+    /// `incident_index i`.
+    static func incidentCondition(_ filter: IncidentFilter) -> (String, StatementArguments) {
         var clauses: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
         if let from = filter.from { clauses.append("(i.latest IS NULL OR i.latest >= ?)"); args.append(from) }
@@ -467,12 +484,7 @@ struct SQLiteRows: StorageWriter {
         if let s = filter.status { clauses.append("i.status = ?"); args.append(s) }
         if let c = filter.certainty { clauses.append("i.certainty = ?"); args.append(c) }
         if let v = filter.verification { clauses.append("i.verification = ?"); args.append(v) }
-        var sql = "SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id"
-        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-        sql += " ORDER BY i.id"
-        return try rows(sql, StatementArguments(args.map { $0?.databaseValue ?? .null })).map { (r) throws(LedgerError) in
-            (try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state))
-        }
+        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), StatementArguments(args.map { $0?.databaseValue ?? .null }))
     }
 
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {

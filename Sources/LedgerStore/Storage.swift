@@ -126,6 +126,9 @@ public protocol StorageReader: MerkleNodeSource {
     func stateVersionIDs(after size: UInt64) throws(LedgerError) -> Set<String>
     /// Current incidents matching `filter` (id and state), in id order.
     func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, state: [UInt8])]
+    /// Current incidents matching `filter`: id and earliest day only (from the index; no state
+    /// read), in id order.
+    func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)]
     /// Every row of a projection table (`Projection.tables`), in its key order.
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
 }

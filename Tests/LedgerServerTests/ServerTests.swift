@@ -815,7 +815,28 @@ struct ServerWebQueryTests {
             #expect(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"))
             #expect(plus.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             // The filter form keeps the moment shown.
-            #expect(try await client.get("/incidents?atSize=7").text.contains("<input type=\"hidden\" name=\"atSize\" value=\"7\">"))
+            let atSize = try await client.get("/incidents?atSize=7").text
+            #expect(atSize.contains("<input type=\"hidden\" name=\"atSize\" value=\"7\">"))
+            // The date control shows a day only when a day was asked for: submitting it as it
+            // stands must not move the view to an earlier moment.
+            #expect(atSize.contains("<input type=\"date\" name=\"asOf\" value=\"\">"))
+            #expect(try await client.get("/incidents?asOf=2020-01-01").text.contains("<input type=\"date\" name=\"asOf\" value=\"2020-01-01\">"))
+        }
+    }
+
+    @Test("the incidents table by date now (read from the index) lists the same rows in the same order as at the current size (a replay)")
+    func tableOrder() async throws {
+        let s = try Served(.sqlite, events: ServerWebTests.sensitiveArchive() + ServerWebTests.attributedArchive())
+        let size = try s.ledger.size()
+        try await s.run { client in
+            func incidents(_ html: String) -> [String] {
+                html.components(separatedBy: "<td><a href=\"/incidents/").dropFirst().map { String($0.prefix { $0 != "\"" && $0 != "?" }) }
+            }
+            let now = incidents(try await client.get("/incidents").text)
+            #expect(now == ["hidden", "town"])  // the same day: by id
+            #expect(now == incidents(try await client.get("/incidents?atSize=\(size)").text))
+            // "strike on hidden valley hospital" before "strike on the town clinic".
+            #expect(incidents(try await client.get("/incidents?sort=title").text) == ["hidden", "town"])
         }
     }
 

@@ -183,6 +183,10 @@ final class ArchiveStoreTests {
             }
             #expect(sql == replay)
             #expect(sql.count == count, "\(filter) → \(sql)")
+            // The index alone gives the same ids, each with the earliest day its state gives.
+            let keys = try w.ledger.incidentKeys(matching: filter)
+            #expect(keys.map(\.id) == sql)
+            #expect(keys.map(\.earliest) == (try w.ledger.incidents(matching: filter).map { IncidentIndexRow($0).earliest }))
         }
     }
 

@@ -181,6 +181,10 @@ struct MemoryRows: StorageWriter {
         t.incidentIndex.keys.sorted(by: Self.byteOrder).filter { filter.matches(t.incidentIndex[$0]!) }.map { ($0, t.entities[$0]?.state ?? []) }
     }
 
+    func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)] {
+        t.incidentIndex.keys.sorted(by: Self.byteOrder).filter { filter.matches(t.incidentIndex[$0]!) }.map { ($0, t.incidentIndex[$0]!.earliest) }
+    }
+
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
         func text(_ s: String?) -> StorageValue { s.map { .text($0) } ?? .null }
         func int(_ i: Int?) -> StorageValue { i.map { .integer(Int64($0)) } ?? .null }

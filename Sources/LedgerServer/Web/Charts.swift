@@ -81,7 +81,7 @@ extension Routes {
             let object: [String: Any] = [
                 "monthly": monthly.svg, "monthlyRows": monthly.rows, "monthlyColumns": sorted.map(\.label), "vague": vague, "hasVague": !vague.isEmpty,
                 "vagueCount": String(vague.count), "map": map, "points": String(points.count), "withoutPoint": String(withoutPoint),
-                "active": String(active), "action": "/charts", "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "active": String(active), "action": "/charts", "hidden": [[String: String]](), "asOfDate": Self.dateControl(at),
                 "cutPoints": cutPoints > 0 ? String(cutPoints) : "", "cutVague": cutVague > 0 ? String(cutVague) : "",
                 "pointRows": points.prefix(Self.listLimit).map {
                     ["title": $0.title, "href": $0.href, "lat": Self.coordinate($0.lat), "lon": Self.coordinate($0.lon), "precision": $0.precision]

@@ -133,7 +133,7 @@ extension Routes {
             let object: [String: Any] = [
                 "title": kind.title, "columns": Array(columns.dropFirst()), "firstColumn": columns[0], "rows": rows, "count": String(rows.count),
                 "aggregate": kind == .aggregate, "action": "/" + kind.path, "hidden": [[String: String]](),
-                "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "asOfDate": Self.dateControl(at),
             ]
             return html(
                 .ok, title: kind.title, body: WebTemplates.render("list", object),
@@ -180,7 +180,7 @@ extension Routes {
                 "names": names, "id": id, "type": s["type"]?.stringValue ?? "", "country": s["country"]?.stringValue ?? "",
                 "notes": Self.texts(s["note"]?.objectValue), "assessed": assessed, "made": made, "naming": naming, "counts": counts,
                 "hasAssessed": !assessed.isEmpty, "hasMade": !made.isEmpty, "hasNaming": !naming.isEmpty, "hasCounts": !counts.isEmpty,
-                "action": "/actors/\(name)", "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "action": "/actors/\(name)", "hidden": [[String: String]](), "asOfDate": Self.dateControl(at),
             ]
             if let p = s["partOf"]?.stringValue { object["partOf"] = try Self.link(p, view: view, at: at) }
             return html(
@@ -231,7 +231,7 @@ extension Routes {
                 "type": s["type"]?.stringValue ?? "", "published": s["published"]?.stringValue ?? "", "url": s["url"]?.stringValue ?? "",
                 "archivedSha256": s["archivedSha256"]?.stringValue ?? "", "cited": cited, "claims": claims, "figures": figures, "counts": counts,
                 "hasCited": !cited.isEmpty, "hasClaims": !claims.isEmpty, "hasFigures": !figures.isEmpty, "hasCounts": !counts.isEmpty,
-                "action": "/sources/\(name)", "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "action": "/sources/\(name)", "hidden": [[String: String]](), "asOfDate": Self.dateControl(at),
             ]
             return html(
                 .ok, title: s["title"]?.stringValue ?? id, body: WebTemplates.render("source", object),
@@ -265,7 +265,7 @@ extension Routes {
                 "measure": s["measure"]?.stringValue ?? "", "period": s["period"]?.stringValue ?? "", "place": Self.place(s),
                 "source": try Self.link(s["source"]?.stringValue ?? "", view: view, at: at), "statedOn": s["statedOn"]?.stringValue ?? "",
                 "locator": s["locator"]?.stringValue ?? "", "note": s["note"]?.stringValue ?? "", "includes": includes, "hasIncludes": !includes.isEmpty,
-                "action": "/aggregates/\(name)", "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "action": "/aggregates/\(name)", "hidden": [[String: String]](), "asOfDate": Self.dateControl(at),
             ]
             if s["perpetrator"] != nil { object["perpetrator"] = try Self.perpetrator(s["perpetrator"], view: view) }
             if let p = s["partOf"]?.stringValue { object["partOf"] = try Self.link(p, view: view, at: at) }

@@ -94,6 +94,14 @@ extension Routes {
         return out
     }
 
+    /// The day the date control shows: the day asked for (`asOf=YYYY-MM-DD` resolves to that
+    /// day's start), and nothing for a moment given as a size or a time of day, since submitting
+    /// a day would move the view to that day's start, an earlier moment.
+    static func dateControl(_ at: (size: UInt64, moment: String)?) -> String {
+        guard let at, at.moment.hasSuffix("T00:00:00.000000Z") else { return "" }
+        return String(at.moment.prefix(10))
+    }
+
     /// A web form's moment: `asOf` as a day (YYYY-MM-DD: that day's start, UTC) or an RFC 3339
     /// time, or `atSize`. Empty form fields count as absent.
     static func webMoment(_ q: inout Query) throws(LedgerError) -> Moment {
@@ -140,20 +148,31 @@ extension Routes {
             // Sort keys for every match; the display fields (names read from other entities)
             // only for the rows of the page shown. Ties are broken by id, so a page never
             // changes between requests.
-            var rows: [(earliest: Int, title: String, id: String, state: JSONObject)] = []
-            for s in try view.incidents(matching: filter) {
-                let r = IncidentIndexRow(s)
-                rows.append((r.earliest ?? 0, (Self.texts(s["title"]?.objectValue).first?["text"] ?? r.id).lowercased(), r.id, s))
-            }
-            if sort == "title" {
-                rows.sort { ($0.title, $0.id) < ($1.title, $1.id) }
-            } else {
-                rows.sort { ($0.earliest, $0.id) < ($1.earliest, $1.id) }
-            }
+            // By date now, only the index is read and sorted, and only the page's states; by title
+            // or as of a moment, every matching state.
             let first = (pageNumber - 1) * Self.pageSize
-            let shown = try (first < rows.count ? Array(rows[first..<min(rows.count, first + Self.pageSize)]) : []).map {
-                (row) throws(LedgerError) -> [String: Any] in
-                let s = row.state
+            func page<T>(_ all: [T]) -> ArraySlice<T> { first < all.count ? all[first..<min(all.count, first + Self.pageSize)] : [] }
+            var states: [JSONObject] = []
+            var total = 0
+            if at == nil, sort == "occurred" {
+                let keys = try ledger.incidentKeys(matching: filter).sorted { ($0.earliest ?? 0, $0.id) < ($1.earliest ?? 0, $1.id) }
+                total = keys.count
+                for k in page(keys) { if let s = try ledger.entityState(k.id) { states.append(s) } }
+            } else {
+                var rows: [(earliest: Int, title: String, id: String, state: JSONObject)] = []
+                for s in try view.incidents(matching: filter) {
+                    let r = IncidentIndexRow(s)
+                    rows.append((r.earliest ?? 0, (Self.texts(s["title"]?.objectValue).first?["text"] ?? r.id).lowercased(), r.id, s))
+                }
+                if sort == "title" {
+                    rows.sort { ($0.title, $0.id) < ($1.title, $1.id) }
+                } else {
+                    rows.sort { ($0.earliest, $0.id) < ($1.earliest, $1.id) }
+                }
+                total = rows.count
+                states = page(rows).map(\.state)
+            }
+            let shown = try states.map { (s) throws(LedgerError) -> [String: Any] in
                 let r = IncidentIndexRow(s)
                 return [
                     "href": "/incidents/\(Self.name(r.id))" + (at.map { "?atSize=\($0.size)" } ?? ""), "titles": Self.texts(s["title"]?.objectValue),
@@ -172,19 +191,19 @@ extension Routes {
                 return "/incidents?" + parts.joined(separator: "&")
             }
             var object: [String: Any] = [
-                "rows": shown, "count": String(rows.count), "one": rows.count == 1,
+                "rows": shown, "count": String(total), "one": total == 1,
                 "filters": values.compactMapValues { $0 },
                 "statuses": [("", "any"), ("active", "active"), ("merged", "merged"), ("retracted", "retracted")].map {
                     ["value": $0.0, "label": $0.1, "selected": values["status"]! == $0.0]
                 },
                 "sortOccurred": link(sort: "occurred"), "sortTitle": link(sort: "title"),
-                "action": "/incidents", "hidden": Self.hidden(values), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "action": "/incidents", "hidden": Self.hidden(values), "asOfDate": Self.dateControl(at),
             ]
-            if rows.count > Self.pageSize {
+            if total > Self.pageSize {
                 object["paged"] = ["first": String(first + 1), "last": String(first + shown.count)]
             }
             if pageNumber > 1 { object["previous"] = link(page: pageNumber - 1) }
-            if first + Self.pageSize < rows.count { object["next"] = link(page: pageNumber + 1) }
+            if first + Self.pageSize < total { object["next"] = link(page: pageNumber + 1) }
             if let at {
                 object["asOf"] = ["moment": at.moment]
                 object["atSizeHidden"] = String(at.size)  // a filter keeps the moment shown
@@ -230,7 +249,7 @@ extension Routes {
                 "means": (s["means"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
                 "summaries": Self.texts(s["summary"]?.objectValue),
                 "historyHref": "/incidents/\(Self.name(entity.shown))/history", "action": "/incidents/\(Self.name(entity.shown))",
-                "hidden": [[String: String]](), "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "hidden": [[String: String]](), "asOfDate": Self.dateControl(at),
             ]
             if let r = s["certainty"]?.objectValue?["reason"]?.stringValue { object["certaintyReason"] = r }
             if let r = s["verification"]?.objectValue?["reason"]?.stringValue { object["verificationReason"] = r }
@@ -319,7 +338,7 @@ extension Routes {
                 "notes": Self.texts(s["note"]?.objectValue), "attacks": Array(attacks.prefix(Self.listLimit)),
                 "cut": attacks.count > Self.listLimit ? String(attacks.count - Self.listLimit) : "",
                 "hasAttacks": !attacks.isEmpty, "action": "/facilities/\(name)", "hidden": [[String: String]](),
-                "asOfDate": at.map { String($0.moment.prefix(10)) } ?? "",
+                "asOfDate": Self.dateControl(at),
             ]
             return html(
                 .ok, title: names.first?["text"] ?? id, body: WebTemplates.render("facility", object),
