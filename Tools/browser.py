@@ -8,9 +8,10 @@ Loads each kind of page and checks the DOM Chromium built: the four hospitals bo
 Russian pilots); actor, source and count pages; the charts; the log. On every page: the language,
 headings in order, table headers with scope, a text alternative for every chart. On every
 incident page the page's own script must report its entries verified against the checkpoint;
-then the page is served through a proxy on loopback that changes one byte of one inclusion
-proof (and, separately, one byte of one signed entry line) and the script must report the
-failure, naming the entry. Saves a screenshot of each kind of page, and prints the figures of
+then the page is served through a proxy on loopback that changes it eight ways (one byte of an
+inclusion proof, one byte of a signed line, an entry left out, entries called newer than the
+checkpoint, an older checkpoint, another key shown, another record time shown, a row added) and
+the script must report each, naming the entry where there is one. Saves a screenshot of each kind of page, and prints the figures of
 the issue: the incidents table's load time inside Chromium and the in-browser verification time.
 The server and the proxy are stopped at the end, also on failure.
 
@@ -102,6 +103,16 @@ class TamperHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def tamper(self, page):
+        if self.server.mode == "vkey":
+            # The key the page shows is not the key in the proof data (a forged log would show the
+            # archive's real key and check its own).
+            return re.sub(r'(<code class="vkey">[^+<]*\+)[0-9a-f]{8}', r"\g<1>00000000", page, count=1)
+        if self.server.mode == "recorded":
+            return page.replace("<td>2019-05-08T09:01:00.000000Z</td>", "<td>2019-05-04T09:01:00.000000Z</td>", 1)
+        if self.server.mode == "extra-row":
+            return page.replace("</tbody>\n</table>\n<p>The log's checkpoint key",
+                                '<tr><td>160</td><td>attribution.assessed</td><td>x</td><td>x</td><td><code class="hash">x</code></td>'
+                                '<td class="check ok">signature and inclusion verified</td></tr></tbody>\n</table>\n<p>The log\'s checkpoint key', 1)
         if self.server.mode in ("drop", "pending", "stale"):
             m = re.search(r'(<script type="application/json" id="ledger-proof">)(.*?)(</script>)', page, re.S)
             data = json.loads(m.group(2))
@@ -227,7 +238,11 @@ def main():
                     # said to be newer than the checkpoint; an older genuine checkpoint that covers none.
                     ("drop", "failed", "the page shows 10 entries but carries proofs for 9", 0),
                     ("pending", "failed", "said to be after the checkpoint, but is not", 1),
-                    ("stale", "partial", "Partly verified in this browser against checkpoint 96", 0)]:
+                    ("stale", "partial", "Partly verified in this browser against checkpoint 96", 0),
+                    # The page around the data: the key it shows, a cell the line holds, a row the data lacks.
+                    ("vkey", "failed", "the log key the page shows is not the key checked", 0),
+                    ("recorded", "failed", "entry 101: the page shows another record time", 1),
+                    ("extra-row", "failed", "the page shows 11 entries but carries proofs for 10", 0)]:
                 proxy.mode = mode
                 state, text, _ = verdict(kafr_nabl, at=tampered_base)
                 if state != want or expected not in text:

@@ -165,7 +165,7 @@ enum WebTemplates {
         <thead><tr><th scope="col">Entry</th><th scope="col">Type</th><th scope="col">Recorded</th><th scope="col">Signer</th><th scope="col">Leaf hash (SHA-256, base64)</th><th scope="col">Checked</th></tr></thead>
         <tbody>{{#entries}}<tr data-index="{{index}}"><td>{{index}}</td><td>{{type}}</td><td>{{recordedAt}}</td><td><bdi>{{signer}}</bdi></td><td><code class="hash">{{leafHash}}</code></td><td class="check">not checked</td></tr>{{/entries}}</tbody>
         </table>
-        <p>The log's checkpoint key{{#logKeys}} <code class="vkey">{{.}}</code>{{/logKeys}} (the same as on <a href="/log">the log page</a>; compare it with the key the archive publishes elsewhere).</p>
+        <p>The log's checkpoint key{{#logKeys}} <code class="vkey">{{.}}</code>{{/logKeys}} (the same as on <a href="/log">the log page</a>). The check above is only as good as that key: compare the key its result names with the one the archive publishes elsewhere. It proves that these signed entries are in the log that key signed; not that the facts above are what they say (that is the server's reading of them; <code>ledger audit</code> replays them), nor that no entry of this incident was left out.</p>
         <script type="application/json" id="ledger-proof">{{{json}}}</script>
         <script src="/static/verify.js" defer></script>
         {{/proof}}

@@ -20,7 +20,7 @@ enum WebScript {
             status.dataset.ms = (performance.now() - started).toFixed(1);
             status.textContent = text;
           };
-          const row = (index) => document.querySelector('tr[data-index="' + index + '"]');
+          const row = (index) => document.querySelector('table.entries tbody tr[data-index="' + index + '"]');
           const mark = (index, state, text) => {
             const r = row(index);
             const cell = r && r.querySelector("td.check");
@@ -127,8 +127,10 @@ enum WebScript {
             if (event.ledger !== data.origin) fail(where + "it is an event of another log (" + event.ledger + ")");
             const leaf = await sha256(join(Uint8Array.of(0), enc.encode(text)));
             if (!same(leaf, bytes(entry.leafHash, "the leaf hash of entry " + entry.index, 32))) fail(where + "its line does not hash to the leaf hash shown");
-            const typeCell = row(entry.index) && row(entry.index).cells[1];
-            if (!typeCell || typeCell.textContent !== event.type) fail(where + "the page shows it as another event type");
+            const cells = row(entry.index).cells;
+            if (cells[0].textContent !== String(parsed.index)) fail(where + "the page shows it as entry " + cells[0].textContent);
+            if (cells[1].textContent !== event.type) fail(where + "the page shows it as another event type");
+            if (cells[2].textContent !== parsed.recordedAt) fail(where + "the page shows another record time");
             return event;
           }
 
@@ -171,8 +173,21 @@ enum WebScript {
               if (!r) fail("entry " + e.index + " is checked but not shown");
               if (r.querySelector("code.hash").textContent !== e.leafHash) fail("entry " + e.index + ": the leaf hash shown is not the one checked");
             }
-            const shown = document.querySelectorAll("tr[data-index]");
+            // Every row of the entries table is an entry checked here, and no other row anywhere
+            // claims to be one; every mark in the table is written by this script.
+            const shown = document.querySelectorAll("table.entries tbody tr");
             if (shown.length !== indexes.size) fail("the page shows " + shown.length + " entries but carries proofs for " + indexes.size);
+            if (document.querySelectorAll("tr[data-index]").length !== shown.length || document.querySelectorAll("table.entries").length !== 1) {
+              fail("the page shows entry rows outside its table of entries");
+            }
+            for (const r of shown) {
+              if (!r.dataset.index || !indexes.has(Number(r.dataset.index))) fail("a row of the table of entries is not an entry checked here");
+              const cell = r.querySelector("td.check");
+              if (cell) { cell.textContent = "not checked"; cell.className = "check"; }
+            }
+            // The log key this page names is the one checked.
+            const named = Array.from(document.querySelectorAll("code.vkey"), (c) => c.textContent);
+            if (named.length !== data.logKeys.length || named.some((k, i) => k !== data.logKeys[i])) fail("the log key the page shows is not the key checked");
             const cp = await checkpoint(data);
             // The incident of this page (its address), and the incidents merged into it or that it
             // was merged into, as the signed merge entries on the page say.
@@ -230,11 +245,13 @@ enum WebScript {
             const head = "against checkpoint " + cp.size + ", root " + cp.rootText + ", signed by the log key " + cp.key;
             if (pending === 0 && withheld === 0) {
               say("verified", "Verified in this browser " + head + ": all " + entries.length +
-                " entries of this page are in the log, each with its Ed25519 signature checked.");
+                " entries of this page are in the log, each with its Ed25519 signature checked (by the key its id names; the signer's name is the archive's record). " +
+                "The facts above are the server's reading of these entries, not proven here.");
             } else {
               say("partial", "Partly verified in this browser " + head + ": " + proven + " of " + entries.length + " entries are in the log" +
                 (withheld ? "; " + withheld + " of them are shown by leaf hash only (their lines hold fields these pages never show), so their content and signature are not checked" : "") +
-                (pending ? "; " + pending + " are newer than that checkpoint and cannot be proven until the next one" : "") + ".");
+                (pending ? "; " + pending + " are newer than that checkpoint and cannot be proven until the next one" : "") +
+                ". The facts above are the server's reading of these entries, not proven here.");
             }
           }
 
