@@ -67,8 +67,8 @@ struct WebBench: ParsableCommand {
         var ids: [String] = []
         var early: [String] = []  // reported in the first half of the log
         let size = try ledger.size()
-        try ledger.forEachEntityState { (state) throws(LedgerError) in
-            guard let o = try? JSONParser.parseObject(state), o["entity"]?.stringValue == "incident", let id = o["id"]?.stringValue else { return }
+        for o in try ledger.entityStates(prefix: "incident:") {
+            guard let id = o["id"]?.stringValue else { continue }
             ids.append(id)
             if let created = o["created"]?.unsignedIntegerValue, created < size / 2 { early.append(id) }
         }

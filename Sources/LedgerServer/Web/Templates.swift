@@ -382,7 +382,7 @@ enum WebTemplates {
         header a { margin-right: 1rem; }
         .origin, .id { color: #555; font-size: 0.9em; }
         .banner { background: #fff3cd; border: 1px solid #e0b000; padding: 0.5rem 0.75rem; }
-        .title + .title::before { content: " · "; color: #777; }
+        .title { display: block; }
         table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; }
         th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.4rem; text-align: start; vertical-align: top; }
         caption { text-align: start; color: #555; }
