@@ -31,7 +31,7 @@ let package = Package(
         // Pure log core: JSON, envelopes, entries, Merkle tree, checkpoints, key rules, verification.
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"]),
         // Pure archive domain: entity events and their schemas, the fold into current state, history, snapshots.
-        .target(name: "LedgerArchive", dependencies: ["LedgerCore"]),
+        .target(name: "LedgerArchive", dependencies: ["LedgerCore", "LedgerCrypto"]),
         // SQLite storage through GRDB: the only module importing GRDB.
         .target(
             name: "LedgerStore",

@@ -47,6 +47,10 @@ PAYLOAD_MEMBERS = ("ledger", "id", "type", "subject", "expects", "signedAt", "bo
 ROLE_FOR_TYPE = {                            # §6 role table
     "key.enrolled": "admin",
     "key.revoked": "admin",
+    # Sealed values (§9): who may read them, and their erasure.
+    "reader.enrolled": "admin",
+    "reader.revoked": "admin",
+    "value.erased": "admin",
 }
 for _t in ("facility.registered", "facility.corrected", "facility.alias-added",
            "facility.deconfliction-recorded", "actor.registered", "source.registered",

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 
 /// Reads the current state of entities while an event is applied.
 public protocol EntityLookup {
@@ -68,7 +69,8 @@ public enum Archive {
     public static func check(
         type: EventType, subject: String, body: JSONObject, lookup: some EntityLookup, replay: Bool, latestDay: Int?
     ) throws(LedgerError) -> CheckedEvent? {
-        guard let kind = type.entityKind, let parsed = try parse(type: type, subject: subject, body: body) else { return nil }
+        guard type.isArchive, let kind = type.entityKind ?? EntityID.kind(of: subject), let parsed = try parse(type: type, subject: subject, body: body)
+        else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
         if !replay {
             for m in parsed.mentions {
@@ -103,7 +105,7 @@ public enum Archive {
         } else {
             guard let existing = consume current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
             state = existing
-            if kind == .incident, !replay {
+            if kind == .incident, !replay, type != .valueErased {
                 let status = state["status"]?.stringValue
                 if status == "merged" {
                     throw LedgerError(.refused, "\(subject) is \(describeStatus(state)); record this on the incident it was merged into")
@@ -157,6 +159,7 @@ public enum Archive {
         switch kind {
         case .incident: return "report"
         case .facility, .actor, .source, .aggregate: return "register"
+        case .reader: return "enrol"
         }
     }
 
@@ -175,8 +178,15 @@ public enum Archive {
     }
 
     private static func parse(type: EventType, subject: String, body: JSONObject) throws(LedgerError) -> Parsed? {
-        guard let kind = type.entityKind else { return nil }
-        guard EntityID.kind(of: subject) == kind else {
+        guard type.isArchive else { return nil }
+        if type.entityKind == nil {
+            guard EntityID.kind(of: subject) != nil else {
+                throw LedgerError(
+                    .malformed,
+                    "field `subject`: \(Grammar.a(type.name)) \(type.name) event is about an archive entity; its subject must be `KIND:NAME`, found \"\(Clip.text(subject))\"")
+            }
+        }
+        if let kind = type.entityKind, EntityID.kind(of: subject) != kind {
             throw LedgerError(
                 .malformed,
                 "field `subject`: \(Grammar.a(type.name)) \(type.name) event is about \(Grammar.a(kind.rawValue)) \(kind.rawValue); its subject must be "
@@ -223,7 +233,7 @@ public enum Archive {
             _ = try r.text("sharedWith", max: 300)
             _ = try Schema.edtf(try r.value("sharedOn"), path: "body.sharedOn")
             if let c = body["coordinates"] { try PlaceSchema.coordinates(c, path: "body.coordinates") }
-            _ = try r.text("note", max: 2000, required: false)
+            if let n = body["note"], try Sealing.checkMarker(n, path: "body.note") == nil { _ = try r.text("note", max: 2000) }
         case .actorRegistered:
             let r = try BodyReader(body, path: "body", allowed: ["names", "type", "country", "partOf", "note"])
             _ = try Schema.languageTexts(try r.value("names"), path: "body.names", max: 300)
@@ -239,7 +249,8 @@ public enum Archive {
             }
             if let n = body["note"] { _ = try Schema.languageTexts(n, path: "body.note", max: 5000) }
         case .sourceRegistered:
-            let r = try BodyReader(body, path: "body", allowed: ["publisher", "title", "lang", "type", "url", "published", "archivedSha256"])
+            let r = try BodyReader(body, path: "body", allowed: ["publisher", "title", "lang", "type", "url", "published", "archivedSha256", "witness"])
+            if let w = body["witness"], try Sealing.checkMarker(w, path: "body.witness") == nil { _ = try r.text("witness", max: 300) }
             _ = try r.text("publisher", max: 300)
             _ = try r.text("title", max: 1000)
             _ = try Schema.languageTag(try r.value("lang"), path: "body.lang")
@@ -275,13 +286,18 @@ public enum Archive {
             _ = try r.choice("confidence", Vocabulary.confidences)
             _ = try r.text("rationale", max: 5000)
         case .casualtiesReported:
-            let r = try BodyReader(body, path: "body", allowed: ["source", "category", "min", "max", "asOf", "note"])
+            let r = try BodyReader(body, path: "body", allowed: ["source", "category", "min", "max", "asOf", "note", "persons"])
             let s = try r.ref("source", .source)!
             mentions.append(Mention(id: s, kind: .source, field: "body.source"))
             _ = try r.choice("category", Vocabulary.casualtyCategories)
             try range(r)
             if let d = body["asOf"] { _ = try Schema.edtf(d, path: "body.asOf") }
             _ = try r.text("note", max: 2000, required: false)
+            if let p = body["persons"], try Sealing.checkMarker(p, path: "body.persons") == nil {
+                for (i, item) in try Schema.array(p, path: "body.persons", allowEmpty: false, max: 1000).enumerated() {
+                    _ = try Schema.text(item, path: "body.persons[\(i)]", max: 300)
+                }
+            }
         case .casualtiesAdopted:
             let r = try BodyReader(body, path: "body", allowed: ["category", "min", "max", "rule", "note"])
             _ = try r.choice("category", Vocabulary.casualtyCategories)
@@ -304,6 +320,24 @@ public enum Archive {
             _ = try r.text("reason", max: 2000)
         case .incidentRetracted, .incidentReinstated:
             let r = try BodyReader(body, path: "body", allowed: ["reason"])
+            _ = try r.text("reason", max: 2000)
+        case .readerEnrolled:
+            let r = try BodyReader(body, path: "body", allowed: ["name", "encryptionKey"])
+            _ = try r.text("name", max: 100)
+            guard let k = try r.value("encryptionKey").stringValue, let key = Base64.decode(k), key.count == 32 else {
+                throw BodyReader.error("body.encryptionKey", "must be the base64 of a 32-byte X25519 public key")
+            }
+            guard ValueSealing.isUsableReaderKey(key) else {
+                throw BodyReader.error("body.encryptionKey", "is not a usable X25519 public key (a point of small order)")
+            }
+        case .readerRevoked:
+            let r = try BodyReader(body, path: "body", allowed: ["reason"])
+            _ = try r.text("reason", max: 2000)
+        case .valueErased:
+            let r = try BodyReader(body, path: "body", allowed: ["value", "reason"])
+            guard let c = try r.value("value").stringValue, Sealing.isCommitment(c) else {
+                throw BodyReader.error("body.value", "must be the commitment of a sealed value: 64 lowercase hex digits")
+            }
             _ = try r.text("reason", max: 2000)
         case .genesis, .keyEnrolled, .keyRevoked:
             return nil

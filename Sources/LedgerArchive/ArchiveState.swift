@@ -119,6 +119,12 @@ public enum History {
     }
 
     private static func diffValues(_ a: JSONValue?, _ b: JSONValue?, path: String, into out: inout [FieldChange]) {
+        // A sealed value's marker is one value: it changes whole (docs/EVENTS.md §9).
+        if a.flatMap(Sealing.commitment) != nil || b.flatMap(Sealing.commitment) != nil {
+            if let a, let b, Canonical.equal(a, b) { return }
+            out.append(FieldChange(path: path, old: a, new: b))
+            return
+        }
         switch (a, b) {
         case (nil, nil):
             return

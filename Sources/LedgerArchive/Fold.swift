@@ -66,6 +66,24 @@ extension Archive {
             s["aliases"] = .array(aliases)
         case .facilityDeconflictionRecorded:
             append(body, entry: entry, to: "deconfliction", in: &s)
+        case .readerEnrolled:
+            copy(body, into: &s)
+            s["status"] = .string("active")
+        case .readerRevoked:
+            if !replay, s["status"]?.stringValue == "revoked" {
+                throw Archive.ruleError("subject", "\(subject) is already revoked")
+            }
+            s["status"] = .string("revoked")
+            s["revocation"] = .object(with(body, entry: entry))
+        case .valueErased:
+            let value = body["value"]!
+            var erased = s["erased"]?.arrayValue ?? []
+            if !replay, erased.contains(value) {
+                throw Archive.ruleError("body.value", "the sealed value \(value.stringValue!) of \(subject) is already erased")
+            }
+            erased.append(value)
+            erased.sort { ($0.stringValue ?? "").utf8.lexicographicallyPrecedes(($1.stringValue ?? "").utf8) }
+            s["erased"] = .array(erased)
         case .incidentSourceCited:
             let cited = s["sources"]?.arrayValue ?? []
             if !replay, cited.contains(where: { $0.objectValue?["source"] == body["source"] && $0.objectValue?["locator"] == body["locator"] }) {

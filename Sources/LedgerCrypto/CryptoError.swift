@@ -9,6 +9,10 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
         case open = "XChaCha20-Poly1305 decryption (wrong passphrase or damaged data)"
         case base64 = "base64 decoding"
         case length = "input length"
+        case boxKey = "X25519 key conversion"
+        case boxSeal = "sealed-box wrapping (an unusable reader key?)"
+        case boxOpen = "sealed-box unwrapping (another reader's key, or damaged data)"
+        case valueOpen = "sealed-value decryption (the ciphertext belongs to another value, or was altered)"
     }
 
     /// The operation that failed.

@@ -10,19 +10,20 @@ import PostgresNIO
 /// ask. Reads decode typed cells; a cell of the wrong type or a NULL where none may be is
 /// reported as damage, never followed. Each read names the tables it reads, so that rows held
 /// in the write buffer for them are sent first; writes go to the buffer (`PostgresWriteBuffer`),
-/// except the rare meta and checkpoint rows, which are sent at once.
+/// except the rare meta, checkpoint and sealed-value rows (PostgresSealed.swift), which are sent
+/// at once.
 struct PostgresRows: StorageWriter {
     let storage: PostgresStorage
 
     private var location: String { storage.location }
 
-    private func rows(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
+    func rows(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
         -> [PostgresRandomAccessRow]
     {
         try storage.query(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values)), reads: reads).map { $0.makeRandomAccess() }
     }
 
-    private func row(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
+    func row(_ sql: String, _ values: [any PostgresThrowingDynamicTypeEncodable] = [], reads: Set<BufferedTable>?) throws(LedgerError)
         -> PostgresRandomAccessRow?
     {
         try rows(sql, values, reads: reads).first
@@ -52,16 +53,16 @@ struct PostgresRows: StorageWriter {
             .notALedger, "\(location) is damaged: column \(r[i].columnName) should hold \(what); run `ledger verify` and restore from a backup")
     }
 
-    private func text(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> String {
+    func text(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> String {
         do { return try r[i].decode(String.self) } catch { throw damaged(r, i, "text") }
     }
 
-    private func bytes(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> [UInt8] {
+    func bytes(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> [UInt8] {
         guard let b = r[i].bytes, r[i].dataType == .bytea else { throw damaged(r, i, "bytes") }
         return Array(b.readableBytesView)
     }
 
-    private func count(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> UInt64 {
+    func count(_ r: PostgresRandomAccessRow, _ i: Int) throws(LedgerError) -> UInt64 {
         let v: Int64
         do { v = try r[i].decode(Int64.self) } catch { throw damaged(r, i, "an integer") }
         guard v >= 0 else { throw damaged(r, i, "a non-negative integer") }
@@ -77,10 +78,10 @@ struct PostgresRows: StorageWriter {
         return Digest32(bytes: Array(b.readableBytesView))
     }
 
-    private static func n(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
+    static func n(_ v: UInt64) -> Int64 { Int64(min(v, UInt64(Int64.max))) }
 
     /// Bytes bound as `bytea` (an array of UInt8 would be sent as a PostgreSQL array).
-    private static func bytea(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
+    static func bytea(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
 
     private func entryRow(_ r: PostgresRandomAccessRow) throws(LedgerError) -> EntryRow {
         EntryRow(

@@ -2,14 +2,52 @@
 /// same names, columns and keys. Text keys use the "C" collation, so that every `ORDER BY`
 /// gives UTF-8 byte order and `lower()` folds ASCII only, exactly as SQLite does.
 enum PostgresSchema {
-    /// The schema version (the SQLite file's `user_version` for the same rows).
+    /// The schema version (the SQLite file's `user_version` for the same rows). It is the
+    /// version of the rows and stays 3 as `Schema.version` does: a database records no version,
+    /// its tables' structure is the version (`Structure`), as docs/FORMAT.md §16 says.
     static let version = 3
 
+    /// The structures a ledger database may have. Only the current one is ever written: a
+    /// database made before the sealed-value tables is read as it is and gains them (one
+    /// transaction under the writers' lock) when it is first opened for writing.
+    enum Structure: Equatable {
+        /// Every table, the sealed-value ones included.
+        case current
+        /// The eleven tables of a database made before sealed values (no `sealed_values`, no
+        /// `sealed_keys`): it holds no sealed value.
+        case beforeSealedValues
+    }
+
+    /// Every table of a ledger, as the schema check lists them.
     static let tables = [
         "meta", "entries", "merkle", "subjects", "keys", "checkpoints", "entities", "incident_index", "incident_links", "concerns", "state_versions",
+    ] + sealedTables
+
+    /// The sealed-value tables, which a database made before them lacks.
+    static let sealedTables = ["sealed_values", "sealed_keys"]
+
+    /// Everything a new ledger database is made with.
+    static let statements = tablesBeforeSealedValues + sealedStatements
+
+    /// Sealed values and their wrapped data keys (the SQLite file's version 5 tables,
+    /// `Schema.sealedStatements`): kept beside the log, never in it; not projections (`rebuild`
+    /// leaves them); erased by deleting rows. Also run, alone, to upgrade an older database.
+    static let sealedStatements = [
+        #"""
+        CREATE TABLE sealed_values (
+            commitment text COLLATE "C" PRIMARY KEY, idx bigint NOT NULL, subject text COLLATE "C" NOT NULL, field text COLLATE "C" NOT NULL,
+            ciphertext bytea NOT NULL)
+        """#,
+        "CREATE INDEX sealed_values_by_idx ON sealed_values (idx, commitment)",
+        #"""
+        CREATE TABLE sealed_keys (
+            commitment text COLLATE "C" NOT NULL, reader text COLLATE "C" NOT NULL, wrapped bytea NOT NULL, PRIMARY KEY (commitment, reader))
+        """#,
+        "CREATE INDEX sealed_keys_by_reader ON sealed_keys (reader)",
     ]
 
-    static let statements = [
+    /// The statements of the eleven tables every ledger database has had from the start.
+    private static let tablesBeforeSealedValues = [
         #"CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL)"#,
         #"""
         CREATE TABLE entries (
@@ -123,6 +161,14 @@ enum PostgresSchema {
         "column merkle.level integer not null",
         "column meta.key text collate pg_catalog.C not null",
         "column meta.value text collate pg_catalog.default not null",
+        "column sealed_keys.commitment text collate pg_catalog.C not null",
+        "column sealed_keys.reader text collate pg_catalog.C not null",
+        "column sealed_keys.wrapped bytea not null",
+        "column sealed_values.ciphertext bytea not null",
+        "column sealed_values.commitment text collate pg_catalog.C not null",
+        "column sealed_values.field text collate pg_catalog.C not null",
+        "column sealed_values.idx bigint not null",
+        "column sealed_values.subject text collate pg_catalog.C not null",
         "column state_versions.id text collate pg_catalog.C not null",
         "column state_versions.size bigint not null",
         "column state_versions.state bytea not null",
@@ -139,6 +185,8 @@ enum PostgresSchema {
         "constraint keys.keys_pkey PRIMARY KEY (keyid)",
         "constraint merkle.merkle_pkey PRIMARY KEY (level, idx)",
         "constraint meta.meta_pkey PRIMARY KEY (key)",
+        "constraint sealed_keys.sealed_keys_pkey PRIMARY KEY (commitment, reader)",
+        "constraint sealed_values.sealed_values_pkey PRIMARY KEY (commitment)",
         "constraint state_versions.state_versions_id_size_key UNIQUE (id, size)",
         "constraint subjects.subjects_pkey PRIMARY KEY (subject)",
         "index checkpoints.checkpoints_pkey CREATE UNIQUE INDEX checkpoints_pkey ON checkpoints USING btree (size)",
@@ -153,6 +201,10 @@ enum PostgresSchema {
         "index keys.keys_pkey CREATE UNIQUE INDEX keys_pkey ON keys USING btree (keyid)",
         "index merkle.merkle_pkey CREATE UNIQUE INDEX merkle_pkey ON merkle USING btree (level, idx)",
         "index meta.meta_pkey CREATE UNIQUE INDEX meta_pkey ON meta USING btree (key)",
+        "index sealed_keys.sealed_keys_by_reader CREATE INDEX sealed_keys_by_reader ON sealed_keys USING btree (reader)",
+        "index sealed_keys.sealed_keys_pkey CREATE UNIQUE INDEX sealed_keys_pkey ON sealed_keys USING btree (commitment, reader)",
+        "index sealed_values.sealed_values_by_idx CREATE INDEX sealed_values_by_idx ON sealed_values USING btree (idx, commitment)",
+        "index sealed_values.sealed_values_pkey CREATE UNIQUE INDEX sealed_values_pkey ON sealed_values USING btree (commitment)",
         "index state_versions.state_versions_by_size CREATE INDEX state_versions_by_size ON state_versions USING btree (size, id)",
         "index state_versions.state_versions_id_size_key CREATE UNIQUE INDEX state_versions_id_size_key ON state_versions USING btree (id, size)",
         "index subjects.subjects_pkey CREATE UNIQUE INDEX subjects_pkey ON subjects USING btree (subject)",
@@ -165,7 +217,21 @@ enum PostgresSchema {
         "table keys kind r",
         "table merkle kind r",
         "table meta kind r",
+        "table sealed_keys kind r",
+        "table sealed_values kind r",
         "table state_versions kind r",
         "table subjects kind r",
     ]
+
+    /// What `descriptionQuery` gives on a database made before the sealed-value tables: the
+    /// same without their lines.
+    static let descriptionBeforeSealedValues: [String] = expectedDescription.filter { !describesSealedTable($0) }
+
+    /// Whether a line of `descriptionQuery` describes one of the sealed-value tables (its second
+    /// word is the table, or the table, a dot and the object).
+    static func describesSealedTable(_ line: String) -> Bool {
+        let words = line.split(separator: " ", maxSplits: 2)
+        guard words.count >= 2, let table = words[1].split(separator: ".", maxSplits: 1).first else { return false }
+        return sealedTables.contains(String(table))
+    }
 }

@@ -45,6 +45,10 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     private let lock = NSLock()
     /// Set when the connection was closed because the server stopped answering.
     private var silence = Silence()
+    /// Whether the database has the sealed-value tables: true once seen (they are never
+    /// dropped), false until the end of the transaction that found them missing (a database
+    /// made before them, opened read-only; another process may add them), nil when not asked.
+    var sealedTables: Bool?
 
     /// The advisory lock key every writer of a ledger takes (`pg_advisory_xact_lock`): "ILDG".
     static let writerLock: Int64 = 0x494C_4447
@@ -87,7 +91,12 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             guard try storage.hasLedgerTables() else {
                 throw LedgerError(.notALedger, "\(storage.location) holds no ledger; create one with `ledger init` or `ledger import`")
             }
-            if !readOnly, let damage = try storage.schemaDamage(code: .notALedger) { throw damage }
+            if !readOnly {
+                // The schema check before any write; a database made before the sealed-value
+                // tables gains them now, so that every write transaction finds them.
+                if try storage.schemaStructure(code: .notALedger).get() == .beforeSealedValues { try storage.addSealedTables() }
+                storage.sealedTables = true
+            }
         } catch {
             try? storage.close()
             throw error
@@ -108,6 +117,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                     .io, "\(storage.location) already holds a ledger; choose another database (an existing ledger is never overwritten)")
             }
             for statement in PostgresSchema.statements { try storage.run(PostgresQuery(unsafeSQL: statement)) }
+            storage.sealedTables = true
             storage.building = true
             try build(storage)
             storage.building = false
@@ -192,6 +202,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             pending.removeAll()
             buffer = PostgresWriteBuffer(rowLimit: place.writeBatchRows)
             trimmedFailure = nil
+            if sealedTables == false { sealedTables = nil }
             // The server went away since the last transaction (restarted, failed over), or a
             // prepared statement failed on this connection (postgres-nio then fails every later
             // use of its name on the connection, e.g. a first prepare refused in an aborted
@@ -411,12 +422,29 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// Refuses a database whose ledger tables differ in any way from the ones this code makes:
     /// a trigger, rule or row-security policy (they could alter or hide rows on every append),
     /// an added or dropped column, index or constraint, another type, collation, default or
-    /// nullability (PostgresSchema.descriptionQuery lists what is compared).
+    /// nullability (PostgresSchema.descriptionQuery lists what is compared). Both structures a
+    /// ledger database may have pass (`PostgresSchema.Structure`: a database made before the
+    /// sealed-value tables is read as it is and gains them when it is opened for writing).
     func schemaDamage(code: LedgerError.Code) throws(LedgerError) -> LedgerError? {
+        if case .failure(let damage) = try schemaStructure(code: code) { return damage }
+        return nil
+    }
+
+    /// Which structure the ledger's tables have, or what differs from the nearer one (the
+    /// current one when any line describes a sealed-value table: one without the other, or
+    /// either altered, is damage, never an older structure).
+    func schemaStructure(code: LedgerError.Code) throws(LedgerError) -> Result<PostgresSchema.Structure, LedgerError> {
         let rows = try query(PostgresQuery(unsafeSQL: PostgresSchema.descriptionQuery, binds: Self.binds([PostgresSchema.tables])))
         let found = rows.compactMap { try? $0.makeRandomAccess()[0].decode(String.self) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let expected = PostgresSchema.expectedDescription
-        guard found != expected else { return nil }
+        if found == PostgresSchema.expectedDescription { return .success(.current) }
+        if found == PostgresSchema.descriptionBeforeSealedValues { return .success(.beforeSealedValues) }
+        let expected =
+            found.contains(where: PostgresSchema.describesSealedTable) ? PostgresSchema.expectedDescription : PostgresSchema.descriptionBeforeSealedValues
+        return .failure(schemaDifference(found: found, expected: expected, code: code))
+    }
+
+    /// The refusal naming how `found` differs from `expected` (both sorted in byte order).
+    private func schemaDifference(found: [String], expected: [String], code: LedgerError.Code) -> LedgerError {
         // A line's identity is its first two words ("column keys.name"): a line whose identity is
         // expected with other words is an altered object.
         func identity(_ line: String) -> String { line.split(separator: " ", maxSplits: 2).prefix(2).joined(separator: " ") }

@@ -8,6 +8,8 @@ import LedgerCrypto
 final class ProjectionWriter: EntityLookup {
     private let rows: any StorageWriter
     private let path: String
+    /// Where messages say the ledger is.
+    var location: String { path }
     private let interval: UInt64
     private var overlay: [String: JSONObject] = [:]
     private var dirty: [String] = []
@@ -25,6 +27,9 @@ final class ProjectionWriter: EntityLookup {
         self.path = location
         self.interval = interval
     }
+
+    /// The ids starting with `prefix` whose states this transaction changed.
+    func changedIDs(prefix: String) -> [String] { dirty.filter { $0.hasPrefix(prefix) } }
 
     func state(of id: String) throws(LedgerError) -> JSONObject? {
         if let s = overlay[id] { return s }

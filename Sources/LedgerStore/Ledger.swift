@@ -156,15 +156,20 @@ public final class Ledger: @unchecked Sendable {
     /// are hashes of the keys, so the lookup can happen before the rules); keys enrolled within
     /// the batch are checked after. `progress`, when given, is called now and then with the
     /// number of events checked so far.
-    public func append(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [AppendOutcome] {
-        try appendGivingLeaves(envelopes, progress: progress).map(\.outcome)
+    ///
+    /// `openings` holds the sealed values of the events (docs/EVENTS.md §9) by commitment: each
+    /// marker in a sealed field needs its opening here, and each opening a marker.
+    public func append(
+        _ envelopes: [Envelope], openings: [String: Sealing.Opening] = [:], progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws(LedgerError) -> [AppendOutcome] {
+        try appendGivingLeaves(envelopes, openings: openings, progress: progress).map(\.outcome)
     }
 
     /// `append`, also giving the leaf hash (RFC 9162) of each entry it added (nil for an event
     /// already in the log), as `ledger serve` replies with it.
-    public func appendGivingLeaves(_ envelopes: [Envelope], progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> [(
-        outcome: AppendOutcome, leaf: Digest32?
-    )] {
+    public func appendGivingLeaves(
+        _ envelopes: [Envelope], openings: [String: Sealing.Opening] = [:], progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws(LedgerError) -> [(outcome: AppendOutcome, leaf: Digest32?)] {
         if envelopes.isEmpty { return [] }
         try requireCurrentProjections()
         let recordTime = clock.now()
@@ -198,12 +203,15 @@ public final class Ledger: @unchecked Sendable {
         // Small appends check signatures inline: the background machinery costs more than it saves.
         let known = envelopes.count < 16 ? [:] : try knownKeys(Set(envelopes.map(\.keyID)))
         let background = BackgroundSignatureCheck(envelopes: envelopes, keys: envelopes.map { known[$0.keyID] })
+        var erased = false
         let (outcomes, tip) = try storage.write { (w) throws(LedgerError) in
             try self.appendLocked(
                 w, envelopes: envelopes, payloads: payloads, prepared: prepared, recordTime: recordTime, known: known, background: background,
-                progress: progress)
+                openings: openings, erased: &erased, progress: progress)
         }
         tipCache.withLock { $0 = tip }  // only after the commit succeeded
+        // An erasure deleted rows: older copies of their pages may still be in a journal.
+        if erased { try storage.scrub() }
         return outcomes
     }
 
@@ -247,8 +255,10 @@ public final class Ledger: @unchecked Sendable {
 
     private func appendLocked(
         _ w: any StorageWriter, envelopes: [Envelope], payloads: [EventPayload], prepared: [PreparedEntry?], recordTime: Timestamp,
-        known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck, progress: ((UInt64, UInt64) -> Void)?
+        known: [String: Ed25519.PublicKey], background: BackgroundSignatureCheck, openings: [String: Sealing.Opening], erased: inout Bool,
+        progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> ([(outcome: AppendOutcome, leaf: Digest32?)], Tip) {
+        var usedOpenings = Set<String>()
         var outcomes: [(outcome: AppendOutcome, leaf: Digest32?)] = []
         var appended = [Bool](repeating: false, count: envelopes.count)
         var deferredPositions: [Int] = []
@@ -274,6 +284,7 @@ public final class Ledger: @unchecked Sendable {
             do throws(LedgerError) {
                 if let existing = try existingIndex(w, envelope: envelope, payload: payload, index: tip.size) {
                     outcomes.append((.existing(existing), nil))
+                    if let type = payload.eventType { for m in Sealing.markers(type: type, body: payload.body) { usedOpenings.insert(m.commitment) } }
                     continue
                 }
                 // The record time `insert` gives this entry (record times never decrease).
@@ -282,6 +293,11 @@ public final class Ledger: @unchecked Sendable {
                     envelope: envelope, payload: payload, index: tip.size, recordTime: time, state: state, verifySignature: false)
                 // `expects` equals the subject's revision (checked above): 0 means no earlier event.
                 try projection.apply(payload, index: tip.size, recordTime: time, subjectIsNew: payload.expects == 0)
+                if let type = payload.eventType, type.isArchive {
+                    if try Self.storeSealed(w, payload: payload, type: type, index: tip.size, openings: openings, used: &usedOpenings, projection: projection) {
+                        erased = true
+                    }
+                }
                 if known[envelope.keyID] == nil {
                     deferredPositions.append(i)
                     deferredKeys.append(decision.signer.publicKey)
@@ -301,6 +317,9 @@ public final class Ledger: @unchecked Sendable {
                 }
                 throw BatchError(position: i, count: envelopes.count, error: error).ledgerError
             }
+        }
+        if let unused = openings.keys.sorted().first(where: { !usedOpenings.contains($0) }) {
+            throw LedgerError(.malformed, "an opening was given for sealed value \(unused), which no sealed field of these events holds")
         }
         try projection.flush()
         w.sendAhead()

@@ -29,6 +29,9 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         config.prepareDatabase { db in
             // Check each B-tree cell's size as it is read, so damage is reported, not followed.
             try db.execute(sql: "PRAGMA cell_size_check = ON")
+            // Deleted rows are overwritten with zeros, so that an erased sealed value's wrapped
+            // keys and ciphertext do not linger in free pages (docs/FORMAT.md §9).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
@@ -228,6 +231,16 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
             }
         } catch {
             return LedgerError.database(error, path: path)
+        }
+    }
+
+    /// Copies the write-ahead log into the file and truncates it to zero bytes, so that pages
+    /// holding deleted rows (zeroed in the file by `secure_delete`) are not left in the log.
+    /// Another process reading the ledger at that moment can keep the log from being truncated:
+    /// then it is truncated at a later erasure or checkpoint.
+    public func scrub() throws(LedgerError) {
+        do { _ = try queue.writeWithoutTransaction { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") } } catch {
+            throw LedgerError.database(error, path: path)
         }
     }
 
@@ -566,6 +579,66 @@ struct SQLiteRows: StorageWriter {
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
         try execute(StateVersionRecord.insert, bound: StateVersionRecord(id: id, size: size, state: state).values)
+    }
+
+    /// Whether this file has the sealed-value tables (file version 5; an older file opened
+    /// read-only has none, and so no sealed values).
+    private func hasSealedTables() throws(LedgerError) -> Bool {
+        do { return try db.tableExists("sealed_values") } catch { throw fail(error) }
+    }
+
+    func entityIDs(prefix: String) throws(LedgerError) -> [String] {
+        // The primary key's range: ids from the prefix up to (not including) the prefix with
+        // its last byte raised by one (prefixes here end in `:`).
+        guard let last = prefix.utf8.last, last < 0x7F else { return [] }
+        let upper = String(decoding: Array(prefix.utf8.dropLast()) + [last + 1], as: UTF8.self)
+        return try rows("SELECT id FROM entities WHERE id >= ? AND id < ? ORDER BY id", [prefix, upper]).map { $0[0] ?? "" }
+    }
+
+    func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? {
+        guard try hasSealedTables() else { return nil }
+        return try row("SELECT commitment, idx, subject, field, ciphertext FROM sealed_values WHERE commitment = ?", [commitment]).map(Self.sealedRow)
+    }
+
+    func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow] {
+        guard try hasSealedTables() else { return [] }
+        return try rows(
+            "SELECT commitment, idx, subject, field, ciphertext FROM sealed_values WHERE idx >= ? AND idx < ? ORDER BY idx, commitment",
+            [Self.clamp(from), Self.clamp(below)]
+        ).map(Self.sealedRow)
+    }
+
+    private static func sealedRow(_ r: Row) -> SealedValueRow {
+        SealedValueRow(
+            commitment: r[0] ?? "", index: UInt64(max(0, r[1] as Int64? ?? 0)), subject: r[2] ?? "", field: r[3] ?? "",
+            ciphertext: (r[4] as Data?).map { Array($0) } ?? [])
+    }
+
+    func wrappedKey(_ commitment: String, reader: String) throws(LedgerError) -> [UInt8]? {
+        guard try hasSealedTables() else { return nil }
+        return try row("SELECT wrapped FROM sealed_keys WHERE commitment = ? AND reader = ?", [commitment, reader]).flatMap { ($0[0] as Data?).map { Array($0) } }
+    }
+
+    func insertSealedValue(_ v: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError) {
+        do {
+            try db.cachedStatement(sql: "INSERT INTO sealed_values (commitment, idx, subject, field, ciphertext) VALUES (?, ?, ?, ?, ?)").execute(
+                arguments: [v.commitment, Self.clamp(v.index), v.subject, v.field, Data(v.ciphertext)])
+            for k in keys {
+                try db.cachedStatement(sql: "INSERT INTO sealed_keys (commitment, reader, wrapped) VALUES (?, ?, ?)").execute(
+                    arguments: [k.commitment, k.reader, Data(k.wrapped)])
+            }
+        } catch { throw fail(error) }
+    }
+
+    func eraseSealedValue(_ commitment: String) throws(LedgerError) {
+        do {
+            try db.execute(sql: "DELETE FROM sealed_keys WHERE commitment = ?", arguments: [commitment])
+            try db.execute(sql: "DELETE FROM sealed_values WHERE commitment = ?", arguments: [commitment])
+        } catch { throw fail(error) }
+    }
+
+    func deleteWrappedKeys(reader: String) throws(LedgerError) {
+        do { try db.execute(sql: "DELETE FROM sealed_keys WHERE reader = ?", arguments: [reader]) } catch { throw fail(error) }
     }
 
     func clearProjections() throws(LedgerError) {

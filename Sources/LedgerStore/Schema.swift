@@ -8,11 +8,12 @@ enum Schema {
     static let applicationID: Int32 = 0x494C_4447
     /// The version of the ledger's rows (tables, columns, `meta` records), the same on every
     /// storage: 3 added the checkpoint record in `meta` (docs/FORMAT.md §15) to version 2's
-    /// tables. A reader whose `schemaVersion()` is below it has no checkpoint record yet.
+    /// tables. A reader whose `schemaVersion()` is below it has no checkpoint record yet. (The
+    /// sealed-value tables came with file version 5; a file below it has none.)
     static let version: Int32 = 3
     /// `PRAGMA user_version` of the files this code writes: 4 is version 3's tables and rows plus
     /// GRDB's record of the migrations that made them (`grdb_migrations`).
-    static let fileVersion: Int32 = 4
+    static let fileVersion: Int32 = 5
     /// The oldest version this code opens: read as it is, upgraded when opened for writing.
     static let oldestReadable: Int32 = 2
 
@@ -20,7 +21,19 @@ enum Schema {
     /// transaction that also records its name in `grdb_migrations` and sets `user_version`, so
     /// the two always agree. Never edit one that has shipped: add the next.
     static let migrations: [(identifier: String, version: Int32)] = [
-        ("v2-tables", 2), ("v3-checkpoint-record", 3), ("v4-migration-record", 4),
+        ("v2-tables", 2), ("v3-checkpoint-record", 3), ("v4-migration-record", 4), ("v5-sealed-values", 5),
+    ]
+
+    /// Sealed values and their wrapped data keys (version 5): kept beside the log, never in it;
+    /// not projections (`rebuild` leaves them), and erased by deleting rows.
+    static let sealedStatements = [
+        """
+        CREATE TABLE sealed_values (
+            commitment TEXT PRIMARY KEY, idx INTEGER NOT NULL, subject TEXT NOT NULL, field TEXT NOT NULL, ciphertext BLOB NOT NULL) WITHOUT ROWID
+        """,
+        "CREATE INDEX sealed_values_by_idx ON sealed_values (idx, commitment)",
+        "CREATE TABLE sealed_keys (commitment TEXT NOT NULL, reader TEXT NOT NULL, wrapped BLOB NOT NULL, PRIMARY KEY (commitment, reader)) WITHOUT ROWID",
+        "CREATE INDEX sealed_keys_by_reader ON sealed_keys (reader)",
     ]
 
     /// The statement GRDB's migrator runs before any migration (DatabaseMigrator.swift), run the
@@ -45,6 +58,10 @@ enum Schema {
         // Only the version: the migrator made `grdb_migrations` before the first migration.
         migrator.registerMigration("v4-migration-record") { db in
             try db.execute(sql: "PRAGMA user_version = 4")
+        }
+        migrator.registerMigration("v5-sealed-values") { db in
+            for s in sealedStatements { try db.execute(sql: s) }
+            try db.execute(sql: "PRAGMA user_version = 5")
         }
         return migrator
     }
@@ -118,21 +135,29 @@ enum Schema {
         }
     }
 
-    /// Every schema object a version 4 file holds (tables, indexes, triggers, views), made once
-    /// in memory by the migrator itself, `grdb_migrations` included as GRDB creates it.
-    static let expectedObjects: [Object] = {
-        do {
-            let queue = try DatabaseQueue()
-            try migrator(location: ":memory:").migrate(queue)
-            return try queue.read { db in try objects(db) }
-        } catch {
-            fatalError("the ledger schema does not build in memory: \(error)")
+    /// Every schema object a file of each version from 4 holds (tables, indexes, triggers,
+    /// views), made once in memory by the migrator itself, `grdb_migrations` included as GRDB
+    /// creates it.
+    static let objectsByVersion: [Int32: [Object]] = {
+        var out: [Int32: [Object]] = [:]
+        for m in migrations where m.version >= 4 {
+            do {
+                let queue = try DatabaseQueue()
+                try migrator(location: ":memory:").migrate(queue, upTo: m.identifier)
+                out[m.version] = try queue.read { db in try objects(db) }
+            } catch {
+                fatalError("the ledger schema does not build in memory: \(error)")
+            }
         }
+        return out
     }()
 
-    /// The objects of a version 2 or 3 file made before the migrator: the same without
+    /// The objects of a file of the current version.
+    static var expectedObjects: [Object] { objectsByVersion[fileVersion]! }
+
+    /// The objects of a version 2 or 3 file made before the migrator: version 4's without
     /// `grdb_migrations`.
-    static let adoptableObjects: [Object] = expectedObjects.filter { $0.table != "grdb_migrations" }
+    static let adoptableObjects: [Object] = objectsByVersion[4]!.filter { $0.table != "grdb_migrations" }
 
     /// The statistics tables ANALYZE makes, exactly as SQLite defines them: left out of the
     /// comparison, since they only steer query plans. Anything else with a `sqlite_` name counts.
@@ -161,7 +186,7 @@ enum Schema {
         let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let found = try objects(db)
         let adopted = found.contains { $0.type == "table" && $0.name == "grdb_migrations" }
-        let wanted = version >= fileVersion || adopted ? expectedObjects : adoptableObjects
+        let wanted = version >= fileVersion ? expectedObjects : adopted ? objectsByVersion[max(4, version)] ?? expectedObjects : adoptableObjects
         if found != wanted { throw refusal(found: found, expected: wanted, path: path, code: code) }
         guard adopted else { return }
         let recorded = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")

@@ -23,6 +23,13 @@ public protocol LedgerStorage: AnyObject, Sendable {
     func structuralDamage() -> LedgerError?
     /// Releases the storage; later calls fail.
     func close() throws(LedgerError)
+    /// After rows were deleted to erase a sealed value: removes older copies of their pages
+    /// that the storage keeps outside its tables (SQLite's write-ahead log), where it can.
+    func scrub() throws(LedgerError)
+}
+
+extension LedgerStorage {
+    public func scrub() throws(LedgerError) {}
 }
 
 /// One stored entry: its line, its leaf hash and the columns indexed beside it.
@@ -47,6 +54,44 @@ public struct EntryRow: Sendable {
         self.signer = signer
         self.leaf = leaf
         self.line = line
+    }
+}
+
+/// A sealed value, kept beside the log and never in it (docs/FORMAT.md §9): the entry whose
+/// payload holds its marker, and its opening encrypted under its own data key.
+public struct SealedValueRow: Sendable, Equatable {
+    /// Lowercase hex of the commitment (the marker's `sealed` member).
+    public var commitment: String
+    /// The entry whose payload holds the marker.
+    public var index: UInt64
+    /// That entry's subject.
+    public var subject: String
+    /// The field (`body.location.coordinates`).
+    public var field: String
+    /// nonce ‖ XChaCha20-Poly1305 ciphertext ‖ tag of the opening.
+    public var ciphertext: [UInt8]
+
+    public init(commitment: String, index: UInt64, subject: String, field: String, ciphertext: [UInt8]) {
+        self.commitment = commitment
+        self.index = index
+        self.subject = subject
+        self.field = field
+        self.ciphertext = ciphertext
+    }
+}
+
+/// A sealed value's data key wrapped (sealed box) for one reader.
+public struct WrappedKeyRow: Sendable, Equatable {
+    public var commitment: String
+    /// The reader's entity id (`reader:NAME`).
+    public var reader: String
+    /// The sealed box holding the data key.
+    public var wrapped: [UInt8]
+
+    public init(commitment: String, reader: String, wrapped: [UInt8]) {
+        self.commitment = commitment
+        self.reader = reader
+        self.wrapped = wrapped
     }
 }
 
@@ -131,6 +176,14 @@ public protocol StorageReader: MerkleNodeSource {
     func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)]
     /// Every row of a projection table (`Projection.tables`), in its key order.
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
+    /// The ids of the entities whose ids start with `prefix`, in id order.
+    func entityIDs(prefix: String) throws(LedgerError) -> [String]
+    /// The sealed value with this commitment (nil: never stored, or erased).
+    func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow?
+    /// Sealed values of entries `from` ≤ index < `below`, by index then commitment.
+    func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow]
+    /// The data key of `commitment` wrapped for `reader`, if any.
+    func wrappedKey(_ commitment: String, reader: String) throws(LedgerError) -> [UInt8]?
 }
 
 /// Writes inside a write transaction.
@@ -153,6 +206,12 @@ public protocol StorageWriter: StorageReader {
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
     /// Empties every projection table.
     func clearProjections() throws(LedgerError)
+    /// Stores a sealed value and its wrapped data keys.
+    func insertSealedValue(_ row: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError)
+    /// Destroys a sealed value: its ciphertext and every wrapped copy of its data key.
+    func eraseSealedValue(_ commitment: String) throws(LedgerError)
+    /// Destroys every data key wrapped for `reader` (a revoked reader).
+    func deleteWrappedKeys(reader: String) throws(LedgerError)
     /// A hint before a batch is checked: the event ids, subjects and signers it will ask about
     /// (and the log's last entry, which every append reads next). A storage whose every read is
     /// a network round trip fetches them in one query and answers from that (keeping it right
@@ -169,6 +228,15 @@ public protocol StorageWriter: StorageReader {
     /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
     /// bodies name among `subjects`; for others it skips that work).
     var prefetches: Bool { get }
+}
+
+extension StorageReader {
+    /// Every entity read to find a few: a storage with an index on ids does better.
+    public func entityIDs(prefix: String) throws(LedgerError) -> [String] {
+        var out: [String] = []
+        try forEachEntity { (id, _) throws(LedgerError) in if id.hasPrefix(prefix) { out.append(id) } }
+        return out
+    }
 }
 
 extension StorageWriter {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
@@ -60,6 +61,7 @@ struct AppendCommand: ParsableCommand {
             }
             let store = try ledger.open()
             var envelopes: [Envelope] = []
+            var openings: [String: Sealing.Opening] = [:]
             envelopes.reserveCapacity(docs.count)
             if signed {
                 for doc in docs {
@@ -74,13 +76,15 @@ struct AppendCommand: ParsableCommand {
                 let now = SystemClock().now()
                 for doc in docs {
                     let location = "\(name):\(doc.line)"
-                    let draft = try EventDraft(bytes: doc.bytes, where: location)
+                    var draft = try EventDraft(bytes: doc.bytes, where: location)
+                    // Sealed fields are taken out before signing (docs/EVENTS.md §9).
+                    for s in draft.seal() { openings[s.commitment] = s.opening }
                     envelopes.append(try draft.sign(origin: store.origin, key: signingKey, now: now, where: location))
                 }
             }
             let outcomes: [AppendOutcome]
             do throws(LedgerError) {
-                outcomes = try store.appendShowingProgress(envelopes)
+                outcomes = try store.appendShowingProgress(envelopes, openings: openings)
             } catch {
                 let location = error.position.map { "\(name):\(docs[$0].line)" } ?? (batch ? name : "\(name):\(docs[0].line)")
                 throw LedgerError(
@@ -119,7 +123,14 @@ extension AppendCommand {
             let location = "\(name):\(doc.line)"
             if let signingKey {
                 // Messages of the draft and of signing name the location already.
-                envelopes.append(try EventDraft(bytes: doc.bytes, where: location).sign(origin: origin, key: signingKey, now: now, where: location))
+                var draft = try EventDraft(bytes: doc.bytes, where: location)
+                if !draft.seal().isEmpty {
+                    throw LedgerError(
+                        .refused,
+                        "\(location): the event holds sealed fields (docs/EVENTS.md §9), which a server does not take yet; append it to the ledger "
+                            + "directly (--ledger)")
+                }
+                envelopes.append(try draft.sign(origin: origin, key: signingKey, now: now, where: location))
             } else {
                 do throws(LedgerError) { envelopes.append(try Envelope(json: doc.bytes)) } catch {
                     throw LedgerError(error.code, "\(location): \(error.message)")
@@ -146,11 +157,11 @@ extension AppendCommand {
 extension Ledger {
     /// Appends in one transaction (`append`), with a progress bar on standard error in a
     /// terminal when there are 10,000 envelopes or more.
-    func appendShowingProgress(_ envelopes: [Envelope]) throws(LedgerError) -> [AppendOutcome] {
-        guard envelopes.count >= 10_000 else { return try append(envelopes) }
+    func appendShowingProgress(_ envelopes: [Envelope], openings: [String: Sealing.Opening] = [:]) throws(LedgerError) -> [AppendOutcome] {
+        guard envelopes.count >= 10_000 else { return try append(envelopes, openings: openings) }
         let progress = Progress(label: "checked and written")
         defer { progress.finish() }
-        let outcomes = try append(envelopes) { done, total in progress.update(done, total) }
+        let outcomes = try append(envelopes, openings: openings) { done, total in progress.update(done, total) }
         progress.update(UInt64(envelopes.count), UInt64(envelopes.count))
         return outcomes
     }

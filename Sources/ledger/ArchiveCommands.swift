@@ -43,15 +43,19 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Entity id, e.g. incident:2016-09-28-m10 or facility:m10.", valueName: "id"))
     var id: String
     @OptionGroup var moment: AsOfOption
+    @OptionGroup var reader: ReaderKeyOption
     @OptionGroup var output: JSONOutputOption
 
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             try requireEntityID(id)
+            let readerKey = try reader.load()
             let (size, when) = try moment.resolve(store)
             let view = ArchiveView(source: store, size: moment.isSet ? size : nil)
-            guard let entity = try view.entity(id) else { throw ArchiveDocument.notInArchive(id, size: size, moment: moment.isSet ? when : nil) }
+            guard var entity = try view.entity(id) else { throw ArchiveDocument.notInArchive(id, size: size, moment: moment.isSet ? when : nil) }
+            // Sealed values: opened for the reader whose key is given, else shown as sealed.
+            entity.state = try store.openSealed(.object(entity.state), reader: readerKey).objectValue ?? entity.state
             let state = entity.state
             if output.json {
                 print(String(decoding: Canonical.encode(ArchiveDocument.entity(entity, requested: id, moment: moment.isSet ? when : nil)), as: UTF8.self))
@@ -75,16 +79,21 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var ledger: LedgerOption
     @Argument(help: ArgumentHelp("Entity id.", valueName: "id"))
     var id: String
+    @OptionGroup var reader: ReaderKeyOption
     @OptionGroup var output: JSONOutputOption
 
     func run() throws {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             try requireEntityID(id)
+            let readerKey = try reader.load()
             let revisions = try store.revisions(of: id)
             guard !revisions.isEmpty else { throw LedgerError(.malformed, "\(id) is not in the archive") }
             if output.json {
-                for r in revisions { print(String(decoding: JSONWriter.encode(.object(ArchiveDocument.revision(r))), as: UTF8.self)) }
+                for r in revisions {
+                    let document = try store.openSealed(.object(ArchiveDocument.revision(r)), reader: readerKey)
+                    print(String(decoding: JSONWriter.encode(document), as: UTF8.self))
+                }
                 return
             }
             for r in revisions {
@@ -95,7 +104,9 @@ struct HistoryCommand: ParsableCommand {
                 if let reason = e.payload.body["reason"]?.stringValue { print("    reason: \(Terminal.isolated(reason))") }
                 let width = min(32, r.changes.map(\.path.count).max() ?? 0)
                 for c in r.changes {
-                    print("    \(c.path.rightPad(width))  \(EntityText.inline(c.old)) → \(EntityText.inline(c.new))")
+                    let old = try c.old.map { (v) throws(LedgerError) in try store.openSealed(v, reader: readerKey) }
+                    let new = try c.new.map { (v) throws(LedgerError) in try store.openSealed(v, reader: readerKey) }
+                    print("    \(c.path.rightPad(width))  \(EntityText.inline(old)) → \(EntityText.inline(new))")
                 }
             }
         }
@@ -175,6 +186,7 @@ struct SnapshotCommand: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOption
     @OptionGroup var moment: AsOfOption
+    @OptionGroup var reader: ReaderKeyOption
     @Option(help: ArgumentHelp("Output file (refused if it exists).", valueName: "file"))
     var out: String
 
@@ -182,10 +194,14 @@ struct SnapshotCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
+            let readerKey = try reader.load()
             var requested: UInt64?
             var when: String?
             if moment.isSet { (requested, when) = try moment.resolve(store) }
-            let (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when)
+            var (bytes, size, asOf) = try store.snapshot(atSize: requested, asOf: when)
+            // A keeper's snapshot: the sealed values wrapped for the reader, opened. It is not
+            // the archive's official view (whose states hold commitments only).
+            if let readerKey { bytes = try store.openSealedSnapshot(bytes, reader: readerKey) }
             let root = try store.root(size: size)
             try OutputFile.write(bytes, to: out, private: true)  // every field, sensitive ones included
             print("\(SHA256.hash(bytes).hex)  \(out)")

@@ -110,7 +110,10 @@ enum EntityText {
                 "deconfliction",
                 d.map { v in
                     let o = v.objectValue ?? JSONObject()
-                    return "shared with \(Terminal.isolated(o["sharedWith"]?.stringValue ?? "?")) on \(o["sharedOn"]?.stringValue ?? "?") (sensitive)"
+                    var line = "shared with \(Terminal.isolated(o["sharedWith"]?.stringValue ?? "?")) on \(o["sharedOn"]?.stringValue ?? "?") (sensitive)"
+                    if let c = o["coordinates"] { line += "; coordinates " + (sealedText(c) ?? place(JSONObject(uniqueMembers: [("coordinates", c)]))) }
+                    if let n = o["note"] { line += "; note " + inline(n) }
+                    return line
                 })
         }
         if !attacks.isEmpty {
@@ -171,7 +174,9 @@ enum EntityText {
 
     static func place(_ p: JSONObject) -> String {
         var parts = ["admin1", "admin2", "town"].compactMap { p[$0]?.stringValue }.map { Terminal.isolated($0) }
-        if let c = p["coordinates"]?.objectValue {
+        if let c = p["coordinates"], let shown = sealedText(c) {
+            parts.append("coordinates \(shown)")
+        } else if let c = p["coordinates"]?.objectValue {
             parts.append("\(inline(c["lat"])), \(inline(c["lon"])) (\(c["precision"]?.stringValue ?? "?"))")
         }
         return parts.joined(separator: " / ")
@@ -187,9 +192,16 @@ enum EntityText {
         texts?["en"]?.stringValue ?? texts?.members.first?.value.stringValue
     }
 
+    /// How a value left sealed shows (docs/EVENTS.md §9), or nil when `v` is not one.
+    static func sealedText(_ v: JSONValue) -> String? {
+        guard let o = v.objectValue, let c = o["sealed"]?.stringValue, o.count <= 2 else { return nil }
+        return o["erased"] == .bool(true) ? "(erased: \(c.prefix(12))…)" : "(sealed: \(c.prefix(12))…)"
+    }
+
     /// A value on one line: strings bare (made safe), anything else as compact canonical JSON.
     static func inline(_ v: JSONValue?) -> String {
         guard let v else { return "—" }
+        if let shown = sealedText(v) { return shown }
         if let s = v.stringValue { return Terminal.isolated(s) }
         let text = String(decoding: Canonical.encode(v), as: UTF8.self)
         let clipped = text.count > 160 ? String(text.prefix(160)) + "…" : text

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 
@@ -76,6 +77,17 @@ enum Input {
 
 /// An event as an archivist writes it before signing:
 /// `{"type", "subject", "expects", "body"}` plus optional `id` and `signedAt`.
+extension EventDraft {
+    /// Takes the plain values of the event's sealed fields out of its body, leaving commitments
+    /// (docs/EVENTS.md §9); returns what was taken out.
+    mutating func seal() -> [Sealing.Sealed] {
+        guard let t = EventType(name: type) else { return [] }
+        let (sealedBody, taken) = Sealing.seal(type: t, body: body)
+        body = sealedBody
+        return taken
+    }
+}
+
 struct EventDraft {
     var type: String
     var subject: String

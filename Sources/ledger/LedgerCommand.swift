@@ -18,7 +18,7 @@ struct LedgerCommand: AsyncParsableCommand {
             VerifyCommand.self, LogCommand.self, ShowCommand.self, HistoryCommand.self, ListCommand.self, SnapshotCommand.self,
             RebuildCommand.self, ExportCommand.self, AuditCommand.self,
             ImportCommand.self, ImportCSVCommand.self, ExportCSVCommand.self, ExportGeoJSONCommand.self, ProveCommand.self, CheckProofCommand.self,
-            WitnessCommand.self, ServeCommand.self,
+            WitnessCommand.self, ServeCommand.self, ReaderCommand.self, EraseCommand.self,
         ]
     )
 }

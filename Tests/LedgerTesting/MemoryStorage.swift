@@ -76,6 +76,8 @@ struct MemoryTables {
     var links: Set<[String]> = []
     var concerns: [String: Set<UInt64>] = [:]
     var stateVersions: [String: [UInt64: [UInt8]]] = [:]
+    var sealed: [String: SealedValueRow] = [:]
+    var wrapped: [String: [String: [UInt8]]] = [:]
 
     /// Every row, sorted, for fingerprints.
     var ordered: [String] {
@@ -89,6 +91,8 @@ struct MemoryTables {
         out += links.map { "link \($0)" }.sorted()
         out += concerns.flatMap { e, s in s.map { "concern \(e) \($0)" } }.sorted()
         out += stateVersions.flatMap { id, v in v.map { "version \(id) \($0.key) \($0.value)" } }.sorted()
+        out += sealed.values.map { "sealed \($0.commitment) \($0.index) \($0.field) \($0.ciphertext)" }.sorted()
+        out += wrapped.flatMap { c, r in r.map { "wrapped \(c) \($0.key) \($0.value)" } }.sorted()
         return out
     }
 }
@@ -249,6 +253,31 @@ struct MemoryRows: StorageWriter {
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) { t.concerns[entity, default: []].insert(index) }
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) { t.stateVersions[id, default: [:]][size] = state }
+
+    func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? { t.sealed[commitment] }
+
+    func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow] {
+        t.sealed.values.filter { $0.index >= from && $0.index < below }.sorted {
+            ($0.index, $0.commitment) < ($1.index, $1.commitment)
+        }
+    }
+
+    func wrappedKey(_ commitment: String, reader: String) throws(LedgerError) -> [UInt8]? { t.wrapped[commitment]?[reader] }
+
+    func insertSealedValue(_ row: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError) {
+        guard t.sealed[row.commitment] == nil else { throw LedgerError(.io, "memory: sealed value \(row.commitment) already stored") }
+        t.sealed[row.commitment] = row
+        for k in keys { t.wrapped[k.commitment, default: [:]][k.reader] = k.wrapped }
+    }
+
+    func eraseSealedValue(_ commitment: String) throws(LedgerError) {
+        t.sealed[commitment] = nil
+        t.wrapped[commitment] = nil
+    }
+
+    func deleteWrappedKeys(reader: String) throws(LedgerError) {
+        for c in t.wrapped.keys { t.wrapped[c]?[reader] = nil }
+    }
 
     func clearProjections() throws(LedgerError) {
         t.entities = [:]

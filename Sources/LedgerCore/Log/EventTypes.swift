@@ -4,6 +4,8 @@ public enum EntityKind: String, Sendable, CaseIterable {
     /// A count published by a monitoring group ("583 attacks since 2011"), recorded as what it is
     /// rather than split into incidents.
     case aggregate
+    /// Someone allowed to read sealed values: an X25519 key that data keys are wrapped for.
+    case reader
 }
 
 /// The event catalogue: every event type the log accepts, one row each, with the role that must
@@ -23,6 +25,7 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
     case incidentCertaintyGraded, incidentVerificationChanged
     case incidentMerged, incidentRetracted, incidentReinstated
     case aggregateReported, aggregateCorrected
+    case readerEnrolled, readerRevoked, valueErased
 
     /// What an event is about.
     public enum Subject: Sendable, Equatable {
@@ -30,6 +33,8 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
         case key
         /// An archive entity of this kind (`KIND:NAME`).
         case entity(EntityKind)
+        /// An archive entity of any kind (an erasure is about whichever entity held the value).
+        case anyEntity
     }
 
     /// One row of the catalogue.
@@ -74,6 +79,10 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
         Row(type: .incidentReinstated, name: "incident.reinstated", role: .archivist, subject: .entity(.incident), creates: false),
         Row(type: .aggregateReported, name: "aggregate.reported", role: .archivist, subject: .entity(.aggregate), creates: true),
         Row(type: .aggregateCorrected, name: "aggregate.corrected", role: .archivist, subject: .entity(.aggregate), creates: false),
+        // Sealed values (docs/EVENTS.md §9): who may read them, and their erasure.
+        Row(type: .readerEnrolled, name: "reader.enrolled", role: .admin, subject: .entity(.reader), creates: true),
+        Row(type: .readerRevoked, name: "reader.revoked", role: .admin, subject: .entity(.reader), creates: false),
+        Row(type: .valueErased, name: "value.erased", role: .admin, subject: .anyEntity, creates: false),
     ]
 
     private static let byName: [String: EventType] = {
@@ -99,17 +108,21 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
     public var subject: Subject { row.subject }
     public var creates: Bool { row.creates }
 
-    /// The kind of entity an archive event is about; nil for the log's own types.
+    /// The kind of entity an archive event is about; nil for the log's own types and for an
+    /// event about an entity of any kind (see `isArchive`).
     public var entityKind: EntityKind? {
         if case .entity(let k) = row.subject { return k }
         return nil
     }
 
+    /// True for the archive's types: those about an entity.
+    public var isArchive: Bool { row.subject != .key }
+
     /// True for the corrections, which change an entity's fields by name (`body.changes`).
     public var corrects: Bool { self == .facilityCorrected || self == .incidentCorrected || self == .aggregateCorrected }
 
     /// The archive's types (those about an entity), in catalogue order.
-    public static let archiveTypes: [EventType] = allCases.filter { $0.entityKind != nil }
+    public static let archiveTypes: [EventType] = allCases.filter { $0.isArchive }
 }
 
 /// The log's own event types by name (the catalogue's first rows).

@@ -1,0 +1,189 @@
+import LedgerArchive
+import LedgerCore
+import LedgerCrypto
+
+/// Sealed values (docs/EVENTS.md §9, docs/FORMAT.md §9): stored, read and erased beside the log.
+extension Ledger {
+    /// A reader of sealed values: its entity id, X25519 key and whether it is active.
+    public struct Reader: Sendable, Equatable {
+        public var id: String
+        public var encryptionKey: [UInt8]
+        public var active: Bool
+    }
+
+    /// Every reader enrolled (`reader.enrolled`), in id order.
+    public func readers() throws(LedgerError) -> [Reader] {
+        try read { (r) throws(LedgerError) in try Self.readers(r, overlay: nil, path: path) }
+    }
+
+    /// The readers in `rows`, with the states a transaction changed (`overlay`) taking precedence.
+    static func readers(_ rows: any StorageReader, overlay: ProjectionWriter?, path: String) throws(LedgerError) -> [Reader] {
+        var ids = Set(try rows.entityIDs(prefix: "reader:"))
+        if let overlay { ids.formUnion(overlay.changedIDs(prefix: "reader:")) }
+        var out: [Reader] = []
+        for id in ids.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
+            var state: JSONObject?
+            if let overlay {
+                state = try overlay.state(of: id)
+            } else if let blob = try rows.entityState(id) {
+                state = try ProjectionRows.decodeState(blob, id: id, path: path)
+            }
+            guard let state, let k = state["encryptionKey"]?.stringValue, let key = Base64.decode(k) else { continue }
+            out.append(Reader(id: id, encryptionKey: key, active: state["status"]?.stringValue == "active"))
+        }
+        return out
+    }
+
+    /// What an append does with the sealed values of one event, inside its transaction, before
+    /// the entry is inserted at `index`: refuses a plain value in a sealed field, checks each
+    /// marker's opening (its commitment and its value's schema), encrypts it under a new data key
+    /// wrapped for every active reader, and stores it; for an erasure, destroys the value; for a
+    /// revoked reader, its wrapped keys. `used` collects the commitments whose openings were used.
+    static func storeSealed(
+        _ w: any StorageWriter, payload: EventPayload, type: EventType, index: UInt64, openings: [String: Sealing.Opening],
+        used: inout Set<String>, projection: ProjectionWriter
+    ) throws(LedgerError) -> Bool {
+        if let f = Sealing.unsealedField(type: type, body: payload.body) {
+            throw LedgerError(
+                .malformed,
+                "field `\(f.field)` is sealed (docs/EVENTS.md §9) and may not be signed in the clear: the signed log goes whole to every auditor. "
+                    + "`ledger append --key` and `ledger sign` seal it for you")
+        }
+        switch type {
+        case .valueErased:
+            let c = payload.body["value"]!.stringValue!
+            guard let row = try w.sealedValue(c) else {
+                throw LedgerError(.refused, "field `body.value`: no sealed value \(c) is held in this ledger (erased already, or never stored here)")
+            }
+            guard row.subject == payload.subject else {
+                throw LedgerError(
+                    .refused, "field `body.value`: sealed value \(c) belongs to \(row.subject) (entry \(row.index), \(row.field)), not \(payload.subject)")
+            }
+            try w.eraseSealedValue(c)
+            return true
+        case .readerRevoked:
+            try w.deleteWrappedKeys(reader: payload.subject)
+            return false
+        default:
+            break
+        }
+        let markers = Sealing.markers(type: type, body: payload.body)
+        if markers.isEmpty { return false }
+        let readers = try Self.readers(w, overlay: projection, path: projection.location).filter(\.active)
+        guard !readers.isEmpty else {
+            throw LedgerError(
+                .refused,
+                "field `\(markers[0].field)` is sealed, but no reader is enrolled: nobody could ever read the value. Enrol one first "
+                    + "(`ledger reader enroll`)")
+        }
+        var plain = payload.body
+        for (field, c) in markers {
+            guard let opening = openings[c] else {
+                throw LedgerError(
+                    .malformed,
+                    "field `\(field)`: sealed value \(c) came without its opening; submit the event with `ledger append --key`, which seals it, or "
+                        + "with the openings `ledger sign` wrote")
+            }
+            guard opening.commitment == c else {
+                throw LedgerError(.malformed, "field `\(field)`: the opening given does not match its commitment \(c)")
+            }
+            Sealing.setValue(opening.value, at: field, in: &plain)
+        }
+        // The opened values must pass the body's schema as if they had been signed in the clear.
+        do throws(LedgerError) { try Archive.checkBody(type: type.name, subject: payload.subject, body: plain) } catch {
+            throw LedgerError(error.code, "sealed value: \(error.message)")
+        }
+        for (field, c) in markers {
+            if let existing = try w.sealedValue(c) {
+                throw LedgerError(
+                    .conflict, "field `\(field)`: sealed value \(c) is already stored (entry \(existing.index)); a commitment is used once: seal the value again")
+            }
+            guard used.insert(c).inserted else {
+                throw LedgerError(.conflict, "field `\(field)`: sealed value \(c) appears twice in this append; seal each value with its own salt")
+            }
+            let dataKey = ValueSealing.newDataKey()
+            let ciphertext: [UInt8]
+            var keys: [WrappedKeyRow] = []
+            do throws(CryptoError) {
+                ciphertext = try ValueSealing.encrypt(openings[c]!.encoded(), dataKey: dataKey, associatedData: Sealing.associatedData(c))
+                for r in readers { keys.append(WrappedKeyRow(commitment: c, reader: r.id, wrapped: try ValueSealing.wrap(dataKey, for: r.encryptionKey))) }
+            } catch {
+                throw LedgerError(.refused, "field `\(field)`: \(error)")
+            }
+            try w.insertSealedValue(SealedValueRow(commitment: c, index: index, subject: payload.subject, field: field, ciphertext: ciphertext), keys: keys)
+        }
+        return false
+    }
+
+    // MARK: - Reading
+
+    /// The stored sealed value with this commitment (nil: erased, or never stored here).
+    public func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? {
+        try read { (r) throws(LedgerError) in try r.sealedValue(commitment) }
+    }
+
+    /// `value` (a state or view) with each sealed value shown as `reader` may see it: opened
+    /// (its commitment checked) when the data key was wrapped for that reader, erased when it is
+    /// listed in the state's `erased`, otherwise left sealed.
+    /// Throws `verificationFailed`, naming the value, when a ciphertext does not decrypt or
+    /// its opening does not match the commitment (swapped or altered rows).
+    public func openSealed(_ value: JSONValue, reader: ValueSealing.ReaderKey?) throws(LedgerError) -> JSONValue {
+        var commitments: [String] = []
+        Sealing.commitments(in: value, into: &commitments)
+        if commitments.isEmpty { return value }
+        var erased = Set<String>()
+        if case .object(let o) = value, let list = o["erased"]?.arrayValue { for v in list { if let s = v.stringValue { erased.insert(s) } } }
+        return try read { (r) throws(LedgerError) in
+            let readerID: String? =
+                reader == nil ? nil : try Self.readers(r, overlay: nil, path: path).first { $0.encryptionKey == reader!.publicKey }?.id
+            return try Sealing.open(value) { (c) throws(LedgerError) in
+                if erased.contains(c) { return .erased }
+                // No row: erased (when the state at hand does not say so: a view before the
+                // erasure) or never held here (a ledger imported from a public bundle).
+                guard let row = try r.sealedValue(c) else { return .sealed }
+                guard let reader, let readerID, let wrapped = try r.wrappedKey(c, reader: readerID) else { return .sealed }
+                return .value(try Self.open(row, wrapped: wrapped, reader: reader))
+            }
+        }
+    }
+
+    /// A snapshot (docs/EVENTS.md §6) with each state's sealed values opened for `reader` as
+    /// `openSealed` does; the header and the layout stay as they are.
+    public func openSealedSnapshot(_ bytes: [UInt8], reader: ValueSealing.ReaderKey) throws(LedgerError) -> [UInt8] {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+        // Lines 0 and 1 are the header and `"entities":[`; the last two are `]}` and the empty
+        // string after the final line feed.
+        guard lines.count >= 4 else { return bytes }
+        for i in 2..<(lines.count - 2) {
+            var line = lines[i]
+            let comma = line.last == UInt8(ascii: ",")
+            if comma { line.removeLast() }
+            let state: JSONObject
+            do { state = try JSONParser.parseObject(line, limits: .init(maxBytes: 1 << 30, maxDepth: 64, requireNFC: false)) } catch {
+                throw LedgerError(.notALedger, "snapshot line \(i + 1) is not a state (\(error))")
+            }
+            var out = Canonical.encode(try openSealed(.object(state), reader: reader))
+            if comma { out.append(UInt8(ascii: ",")) }
+            lines[i] = out
+        }
+        return Array(lines.joined(separator: [UInt8(ascii: "\n")]))
+    }
+
+    /// The opening of one stored value, with its data key wrapped for `reader`.
+    static func open(_ row: SealedValueRow, wrapped: [UInt8], reader: ValueSealing.ReaderKey) throws(LedgerError) -> JSONValue {
+        let place = "sealed value \(row.commitment) (entry \(row.index), \(row.field))"
+        let dataKey: SecureBytes
+        do { dataKey = try reader.unwrap(wrapped) } catch {
+            throw LedgerError(.verificationFailed, "\(place): its data key does not open with this reader key (the wrapped key was altered or swapped)")
+        }
+        let plain: [UInt8]
+        do { plain = try ValueSealing.decrypt(row.ciphertext, dataKey: dataKey, associatedData: Sealing.associatedData(row.commitment)) } catch {
+            throw LedgerError(
+                .verificationFailed, "\(place): the ciphertext does not decrypt with its data key: it belongs to another value or was altered")
+        }
+        guard let opening = Sealing.Opening(bytes: plain), opening.commitment == row.commitment else {
+            throw LedgerError(.verificationFailed, "\(place): the opened value does not match its commitment: the stored value was swapped or altered")
+        }
+        return opening.value
+    }
+}
