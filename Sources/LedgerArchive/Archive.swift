@@ -183,7 +183,8 @@ public enum Archive {
             guard EntityID.kind(of: subject) != nil else {
                 throw LedgerError(
                     .malformed,
-                    "field `subject`: \(Grammar.a(type.name)) \(type.name) event is about an archive entity; its subject must be `KIND:NAME`, found \"\(Clip.text(subject))\"")
+                    "field `subject`: \(Grammar.a(type.name)) \(type.name) event is about an archive entity; its subject must be `KIND:NAME`, found \"\(Clip.text(subject))\""
+                )
             }
         }
         if let kind = type.entityKind, EntityID.kind(of: subject) != kind {

@@ -19,9 +19,10 @@ enum PostgresSchema {
     }
 
     /// Every table of a ledger, as the schema check lists them.
-    static let tables = [
-        "meta", "entries", "merkle", "subjects", "keys", "checkpoints", "entities", "incident_index", "incident_links", "concerns", "state_versions",
-    ] + sealedTables
+    static let tables =
+        [
+            "meta", "entries", "merkle", "subjects", "keys", "checkpoints", "entities", "incident_index", "incident_links", "concerns", "state_versions",
+        ] + sealedTables
 
     /// The sealed-value tables, which a database made before them lacks.
     static let sealedTables = ["sealed_values", "sealed_keys"]

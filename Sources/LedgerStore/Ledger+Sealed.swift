@@ -96,7 +96,8 @@ extension Ledger {
         for (field, c) in markers {
             if let existing = try w.sealedValue(c) {
                 throw LedgerError(
-                    .conflict, "field `\(field)`: sealed value \(c) is already stored (entry \(existing.index)); a commitment is used once: seal the value again")
+                    .conflict,
+                    "field `\(field)`: sealed value \(c) is already stored (entry \(existing.index)); a commitment is used once: seal the value again")
             }
             guard used.insert(c).inserted else {
                 throw LedgerError(.conflict, "field `\(field)`: sealed value \(c) appears twice in this append; seal each value with its own salt")

@@ -616,7 +616,9 @@ struct SQLiteRows: StorageWriter {
 
     func wrappedKey(_ commitment: String, reader: String) throws(LedgerError) -> [UInt8]? {
         guard try hasSealedTables() else { return nil }
-        return try row("SELECT wrapped FROM sealed_keys WHERE commitment = ? AND reader = ?", [commitment, reader]).flatMap { ($0[0] as Data?).map { Array($0) } }
+        return try row("SELECT wrapped FROM sealed_keys WHERE commitment = ? AND reader = ?", [commitment, reader]).flatMap {
+            ($0[0] as Data?).map { Array($0) }
+        }
     }
 
     func insertSealedValue(_ v: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError) {

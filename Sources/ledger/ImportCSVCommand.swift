@@ -93,16 +93,18 @@ struct ImportCSVCommand: ParsableCommand {
             let key = try signing.load()
             let now = SystemClock().now()
             var envelopes: [Envelope] = []
+            var openings: [String: Sealing.Opening] = [:]
             envelopes.reserveCapacity(reports.count)
             for r in reports {
                 // The body is already in Unicode NFC (CSVImport checks the form that is signed).
-                envelopes.append(
-                    try EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body).sign(
-                        origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
+                // Coordinates finer than a town are sealed before signing (docs/EVENTS.md §9).
+                var draft = EventDraft(type: "incident.reported", subject: r.id, expects: 0, body: r.body)
+                for s in draft.seal() { openings[s.commitment] = s.opening }
+                envelopes.append(try draft.sign(origin: store.origin, key: key, now: now, where: "\(name):\(r.line)"))
             }
             let outcomes: [AppendOutcome]
             do throws(LedgerError) {
-                outcomes = try store.appendShowingProgress(envelopes)
+                outcomes = try store.appendShowingProgress(envelopes, openings: openings)
             } catch {
                 let location = error.position.map { "\(name):\(reports[$0].line)" } ?? name
                 throw LedgerError(

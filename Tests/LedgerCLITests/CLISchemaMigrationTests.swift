@@ -55,7 +55,17 @@ struct CLISchemaMigrationTests {
         "table|grdb_migrations|grdb_migrations|CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)",
         "index|sqlite_autoindex_grdb_migrations_1|grdb_migrations|",
     ]
-    static let allMigrations = "v2-tables\nv3-checkpoint-record\nv4-migration-record"
+    static let allMigrations = "v2-tables\nv3-checkpoint-record\nv4-migration-record\nv5-sealed-values"
+    /// What version 5 adds: the sealed values and their wrapped keys (docs/FORMAT.md §9, §15).
+    static let sealedStatements = [
+        """
+        CREATE TABLE sealed_values (
+            commitment TEXT PRIMARY KEY, idx INTEGER NOT NULL, subject TEXT NOT NULL, field TEXT NOT NULL, ciphertext BLOB NOT NULL) WITHOUT ROWID
+        """,
+        "CREATE INDEX sealed_values_by_idx ON sealed_values (idx, commitment)",
+        "CREATE TABLE sealed_keys (commitment TEXT NOT NULL, reader TEXT NOT NULL, wrapped BLOB NOT NULL, PRIMARY KEY (commitment, reader)) WITHOUT ROWID",
+        "CREATE INDEX sealed_keys_by_reader ON sealed_keys (reader)",
+    ]
 
     /// A ledger with keys, entries and a stored checkpoint.
     func sandbox() throws -> Sandbox {
@@ -90,15 +100,15 @@ struct CLISchemaMigrationTests {
         ["", "-wal", "-shm"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }
     }
 
-    @Test("a new file has exactly the old schema plus grdb_migrations as GRDB makes it, user_version 4, every migration recorded")
+    @Test("a new file has exactly the old schema, grdb_migrations as GRDB makes it and the sealed-value tables, user_version 5, every migration recorded")
     func newFileSchema() throws {
         let s = try sandbox()
         let reference = s.path("reference.sqlite")
-        try SQLTool.run(reference, Self.oldStatements.joined(separator: ";\n"))
+        try SQLTool.run(reference, (Self.oldStatements + Self.sealedStatements).joined(separator: ";\n"))
         let expected = (try SQLTool.run(reference, Self.schemaQuery).components(separatedBy: "\n") + Self.migrationsRows).sorted()
         let found = try SQLTool.run(s.ledger, Self.schemaQuery).components(separatedBy: "\n").sorted()
         #expect(found == expected)
-        #expect(try SQLTool.run(s.ledger, "PRAGMA user_version") == "4")
+        #expect(try SQLTool.run(s.ledger, "PRAGMA user_version") == "5")
         #expect(try SQLTool.run(s.ledger, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
     }
 
@@ -118,7 +128,7 @@ struct CLISchemaMigrationTests {
         #expect(fingerprint(old) == before)
         // Written: adopted and upgraded to version 4, the same schema as a new file.
         try appendOne(s, old)
-        #expect(try SQLTool.run(old, "PRAGMA user_version") == "4")
+        #expect(try SQLTool.run(old, "PRAGMA user_version") == "5")
         #expect(try SQLTool.run(old, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
         #expect(try SQLTool.run(old, Self.schemaQuery) == (try SQLTool.run(s.ledger, Self.schemaQuery)))
         // Version 2 had no checkpoint record: the upgrade computed the one the original holds.
@@ -138,7 +148,7 @@ struct CLISchemaMigrationTests {
                 + "INSERT INTO grdb_migrations VALUES ('v2-tables'), ('v3-checkpoint-record')")
         #expect(try s.run(["verify", "--ledger", old]).status == 0)
         try appendOne(s, old)
-        #expect(try SQLTool.run(old, "PRAGMA user_version") == "4")
+        #expect(try SQLTool.run(old, "PRAGMA user_version") == "5")
         #expect(try SQLTool.run(old, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
         #expect(try s.run(["verify", "--ledger", old]).status == 0)
     }

@@ -29,7 +29,12 @@ final class Served: @unchecked Sendable {
         place = try TestPlace(kind, dir: dir)
         let prefix = Fixtures.standardPrefix()
         ledger = try Ledger.create(at: place.location, genesis: prefix[0])
-        _ = try ledger.append(Array(prefix.dropFirst()) + events)
+        // Sealed fields are sealed as `ledger append --key` seals them, for a reader enrolled
+        // first (entry 4, before the events) when there are any.
+        let keys = events.map { e in [Fixtures.admin, Fixtures.archivist, Fixtures.reviewer].first { KeyID.of($0.publicKey) == e.keyID }! }
+        let (sealed, openings) = Fixtures.sealing(events, keys: keys)
+        let reader = openings.isEmpty ? [] : [Fixtures.enrollReader(n: 9)]
+        _ = try ledger.append(Array(prefix.dropFirst()) + reader + sealed, openings: openings)
         var o = options
         o.port = 0
         server = try LedgerHTTPServer(location: place.location, options: o)
@@ -584,8 +589,8 @@ struct ServerWebTests {
         _ = try s.ledger.checkpoint(signingKey: Fixtures.logKey)
         try await s.run { client in
             let pages = [
-                "/incidents", "/incidents?sort=title", "/incidents/hidden", "/incidents/hidden?atSize=7", "/incidents/hidden/history", "/log",
-                "/incidents?place=Kafr%20Nabl", "/facilities/secret", "/facilities/secret?atSize=6",
+                "/incidents", "/incidents?sort=title", "/incidents/hidden", "/incidents/hidden?atSize=8", "/incidents/hidden/history", "/log",
+                "/incidents?place=Kafr%20Nabl", "/facilities/secret", "/facilities/secret?atSize=7",
             ]
             for uri in pages {
                 let r = try await client.get(uri)
@@ -650,7 +655,7 @@ struct ServerWebTests {
                 data["logKeys"]?.arrayValue?.compactMap(\.stringValue)
                     == [VerifierKey(name: Fixtures.origin, kind: .log, publicKey: Fixtures.logKey.publicKey).encoded])
             let entries = (data["entries"]?.arrayValue ?? []).compactMap(\.objectValue)
-            #expect(entries.compactMap { $0["index"]?.unsignedIntegerValue } == [6, 7, 8, 9])
+            #expect(entries.compactMap { $0["index"]?.unsignedIntegerValue } == [7, 8, 9, 10])
             for e in entries {
                 let index = try #require(e["index"]?.unsignedIntegerValue)
                 let leaf = try #require(e["leafHash"]?.stringValue.flatMap(Base64.decode).flatMap { Digest32(bytes: $0) })
@@ -658,9 +663,9 @@ struct ServerWebTests {
                 if let line = e["line"]?.stringValue {
                     #expect(MerkleHash.leaf(Array(line.utf8)) == leaf)
                 }
-                // Entries 6 and 7 hold exact coordinates: their lines (whose payloads carry them,
-                // in base64) are not on the page; 8 and 9 hold none.
-                #expect((e["line"] != nil) == (index >= 8), "entry \(index)")
+                // Entries 7 and 8 hold sealed exact coordinates: their lines are not on the page
+                // (a line with a marker is withheld like one with a plain value); 9 and 10 hold none.
+                #expect((e["line"] != nil) == (index >= 9), "entry \(index)")
                 if index < checkpoint.size {
                     let path = try #require(e["path"]?.arrayValue).compactMap { $0.stringValue.flatMap(Base64.decode).flatMap { Digest32(bytes: $0) } }
                     #expect(MerkleTree.verifyInclusion(leaf: leaf, index: index, size: checkpoint.size, proof: path, root: checkpoint.root))

@@ -199,7 +199,10 @@ final class SealedValueTests {
         _ = try l.append(envelopes, openings: openings)
         let cs = openings.keys.sorted()
         let (a, b, ka, kb) = try l.storage.read { (r) throws(LedgerError) in
-            (try r.sealedValue(cs[0])!, try r.sealedValue(cs[1])!, try r.wrappedKey(cs[0], reader: "reader:keeper")!, try r.wrappedKey(cs[1], reader: "reader:keeper")!)
+            (
+                try r.sealedValue(cs[0])!, try r.sealedValue(cs[1])!, try r.wrappedKey(cs[0], reader: "reader:keeper")!,
+                try r.wrappedKey(cs[1], reader: "reader:keeper")!
+            )
         }
         try l.storage.write { (w) throws(LedgerError) in
             try w.eraseSealedValue(cs[0])

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 
@@ -68,6 +69,34 @@ public enum Fixtures {
         envelope(
             type: EventTypes.keyRevoked, subject: KeyID.of(key.publicKey), expects: expects,
             body: JSONObject(uniqueMembers: [("reason", .string("fixture revocation"))]), key: admin, n: n)
+    }
+
+    /// The key of the fixture reader of sealed values (docs/EVENTS.md §9).
+    public static let readerKey = key(12)
+
+    /// A `reader.enrolled` envelope for `reader:NAME` with `key`'s X25519 key, signed by the fixture admin.
+    public static func enrollReader(_ name: String = "keeper", key: Ed25519.PrivateKey = Fixtures.readerKey, n: UInt64) -> Envelope {
+        let body = JSONObject(uniqueMembers: [
+            ("encryptionKey", .string(Base64.encode(try! ValueSealing.ReaderKey(key).publicKey))), ("name", .string(name)),
+        ])
+        return envelope(type: EventType.readerEnrolled.name, subject: "reader:\(name)", expects: 0, body: body, key: admin, n: n)
+    }
+
+    /// Events whose sealed fields (docs/EVENTS.md §9) still hold plain values, sealed as `ledger
+    /// append --key` seals them: the envelopes (re-signed) and the openings to append them with.
+    public static func sealing(_ envelopes: [Envelope], keys: [Ed25519.PrivateKey]) -> ([Envelope], [String: Sealing.Opening]) {
+        var out: [Envelope] = []
+        var openings: [String: Sealing.Opening] = [:]
+        for (e, k) in zip(envelopes, keys) {
+            var p = try! EventPayload(bytes: e.payload)
+            if let t = p.eventType {
+                let (body, taken) = Sealing.seal(type: t, body: p.body)
+                p.body = body
+                for s in taken { openings[s.commitment] = s.opening }
+            }
+            out.append(Envelope.sign(payload: p.encoded(), with: k))
+        }
+        return (out, openings)
     }
 
     /// The fixture incident id for `subject`: an id that already names its kind (`incident:…`) is
