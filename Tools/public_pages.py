@@ -86,6 +86,12 @@ def main():
     archivist, log = os.path.join(work, "archivist.key"), os.path.join(work, "log.key")
     demo_key("IncidentLedger DEMO archivist key (never for real use)", "DEMO archivist", archivist)
     demo_key("IncidentLedger DEMO log key (never for real use)", "DEMO log key", log)
+    # The exact coordinates and the deconfliction note are sealed fields (docs/EVENTS.md §9):
+    # `ledger append --key` seals them, for a reader enrolled first.
+    admin, reader = os.path.join(work, "admin.key"), os.path.join(work, "reader.key")
+    demo_key("IncidentLedger DEMO admin key (never for real use)", "DEMO admin", admin)
+    demo_key("IncidentLedger DEMO reader key (never for real use)", "DEMO reader", reader)
+    run("reader", "enroll", "--ledger", ledger, "--key", admin, "--public-key-file", reader, "reader:demo-keeper")
     n = revisions()
     place = {"admin1": "Idlib", "town": "Kafr Nabl", "coordinates": coordinates(SECRETS[4], SECRETS[5])}
     events = [
@@ -117,8 +123,9 @@ def main():
             return 2
         base = line[len("listening on "):]
         # The values are in the archive (the API serves entity states whole, as `ledger show`
-        # does): so their absence from the pages is the pages' doing.
-        for api, secret in [("/v1/entities/" + FACILITY, SECRETS[6]), ("/v1/entities/" + INCIDENT, SECRETS[4])]:
+        # does: the restricted deconfliction cell in the clear, the sealed coordinates as their
+        # commitments): so their absence from the pages is the pages' doing.
+        for api, secret in [("/v1/entities/" + FACILITY, SECRETS[6]), ("/v1/entities/" + INCIDENT, '"sealed"')]:
             with urllib.request.urlopen(base + api, timeout=30) as r:
                 if secret not in r.read().decode("utf-8"):
                     failures.append("%s does not hold %r: the appended values are not in the archive" % (api, secret))
