@@ -23,6 +23,7 @@ Where FORMAT.md is silent or ambiguous, the choice made here is marked "CHOICE:"
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -41,7 +42,7 @@ import verify_log as vl  # noqa: E402  (entry lines, checkpoints, strict Ed25519
 # --------------------------------------------------------------------------
 # constants from FORMAT.md §11-§13
 
-STEPS = ("layout", "entries", "latest-checkpoint", "fixity", "bag-info", "cosignatures")
+STEPS = ("layout", "entries", "sealed", "latest-checkpoint", "fixity", "bag-info", "cosignatures")
 
 # (FORMAT.md first said "55 bytes"; the string is 54 bytes and the document now says so.)
 # CHOICE: §11 says bagit.txt "is exactly the 55 bytes `BagIt-Version: 1.0\nTag-File-Character-
@@ -54,7 +55,8 @@ ENTRIES = "data/entries.jsonl"
 LATEST = "data/checkpoint"
 CP_DIR = "data/checkpoints"
 SIZE_NAME_RE = re.compile(r"[1-9][0-9]*\Z")
-DATA_PATH_RE = re.compile(r"data/(entries\.jsonl|checkpoint|checkpoints/[1-9][0-9]*)\Z")
+DATA_PATH_RE = re.compile(r"data/(entries\.jsonl|sealed\.jsonl|checkpoint|checkpoints/[1-9][0-9]*)\Z")
+SEALED = "data/sealed.jsonl"   # a keeper's bundle only (§11)
 HEX8_RE = re.compile(r"[0-9a-f]{8}\Z")
 
 # CHOICE: FORMAT.md sets no size limit for a checkpoint note file.  Notes are a few hundred
@@ -290,7 +292,7 @@ def check_layout(bag: str) -> dict:
         s = "data/" + _show(name)
         if stat.S_ISLNK(mode):
             fail(f"{s} is a symbolic link", s)
-        if name in (b"entries.jsonl", b"checkpoint") and stat.S_ISREG(mode):
+        if name in (b"entries.jsonl", b"checkpoint", b"sealed.jsonl") and stat.S_ISREG(mode):
             data_files.add(s)
             continue
         if name == b"checkpoints" and stat.S_ISDIR(mode):
@@ -578,9 +580,76 @@ class BagAudit:
                                f"{len(self.latest_cosigners)} trusted witness(es), quorum is {self.quorum}",
                                LATEST)
 
+    def check_sealed(self) -> None:
+        """A keeper's bundle (§11): each line of data/sealed.jsonl canonical, in increasing
+        (index, commitment), for one reader, and its entry holds its commitment's marker at its
+        field.  The values themselves stay encrypted: opening them needs the reader's key."""
+        path = self.path(SEALED)
+        if not os.path.lexists(path):
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+        self.digests[SEALED] = sha256_hex(data)
+        self.lengths[SEALED] = len(data)
+
+        def fail(k, reason, index=None):
+            raise AuditFailure("sealed", f"line {k}: {reason}", SEALED, index)
+
+        if not data.endswith(b"\n"):
+            raise AuditFailure("sealed", "empty, or the last line is not ended by a newline", SEALED)
+        wanted = {}
+        last = None
+        reader = None
+        for k, raw in enumerate(data.split(b"\n")[:-1], 1):
+            try:
+                o = json.loads(raw.decode("utf-8"), object_pairs_hook=lambda pairs: dict(pairs))
+            except (UnicodeDecodeError, ValueError) as e:
+                fail(k, f"not JSON ({e})")
+            keys = ["index", "commitment", "subject", "field", "reader", "ciphertext", "wrapped"]
+            if not isinstance(o, dict) or list(o) != keys:
+                fail(k, "members must be exactly " + ", ".join(keys) + ", in this order")
+            if not (isinstance(o["index"], int) and not isinstance(o["index"], bool) and 0 <= o["index"] < self.n):
+                fail(k, "index must be an entry of the bag")
+            if not (isinstance(o["commitment"], str) and re.fullmatch(r"[0-9a-f]{64}", o["commitment"])):
+                fail(k, "commitment must be 64 lowercase hex digits")
+            for m in ("subject", "field", "reader", "ciphertext", "wrapped"):
+                if not isinstance(o[m], str):
+                    fail(k, f"{m} must be a string")
+            if not o["field"].startswith("body.") or not o["reader"].startswith("reader:"):
+                fail(k, "field must start with body. and reader with reader:")
+            for m in ("ciphertext", "wrapped"):
+                try:
+                    vl.b64decode_strict(o[m])
+                except vl.BadInput as e:
+                    fail(k, f"{m}: {e}")
+            canonical = json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            if canonical != raw:
+                fail(k, "not in canonical form")
+            key = (o["index"], o["commitment"].encode())
+            if last is not None and key <= last:
+                fail(k, "lines must be in increasing order of index, then commitment")
+            if reader is not None and o["reader"] != reader:
+                fail(k, f"a keeper's bundle is for one reader ({reader})")
+            last, reader = key, o["reader"]
+            wanted.setdefault(o["index"], []).append(o)
+        with open(self.path(ENTRIES), "rb") as f:
+            for index, line in enumerate(f):
+                for o in wanted.get(index, []):
+                    payload = json.loads(base64.b64decode(json.loads(line)["envelope"]["payload"]))
+                    if payload["subject"] != o["subject"]:
+                        raise AuditFailure("sealed", f"sealed value {o['commitment']}: entry {index} is about "
+                                           f"{payload['subject']}, not {o['subject']}", SEALED, index)
+                    v = payload["body"]
+                    for part in o["field"].split(".")[1:]:
+                        v = v.get(part) if isinstance(v, dict) else None
+                    if v != {"sealed": o["commitment"]}:
+                        raise AuditFailure("sealed", f"sealed value {o['commitment']}: entry {index} does not hold "
+                                           f"it at {o['field']}", SEALED, index)
+
     def run(self) -> None:
         self.layout = check_layout(self.bag)
         self.check_entries()
+        self.check_sealed()
         self.check_latest()
         bag_info = self.check_fixity()
         self.check_bag_info(bag_info)

@@ -9,6 +9,8 @@ public struct ExportReport: Sendable {
     public var root: Digest32
     public var checkpoints: Int
     public var payloadOctets: UInt64
+    /// Sealed values in a keeper's bundle (0 in a public one).
+    public var sealedValues: Int = 0
 }
 
 extension Ledger {
@@ -17,8 +19,11 @@ extension Ledger {
     /// must be the size of a stored checkpoint (an export never carries entries that no signed
     /// checkpoint commits). Everything is read in one transaction, written under a temporary name,
     /// fsynced, and renamed into place, so a crash leaves no partial bundle at `directory`.
+    ///
+    /// With `reader` (`reader:NAME`), a keeper's bundle: it also holds, in `data/sealed.jsonl`,
+    /// every sealed value of those entries whose data key is wrapped for that reader.
     public func export(
-        to directory: String, upTo requested: UInt64? = nil, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)? = nil
+        to directory: String, upTo requested: UInt64? = nil, exportTime: Timestamp, reader: String? = nil, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> ExportReport {
         guard !FileManager.default.fileExists(atPath: directory) else {
             throw LedgerError(.io, "\(directory) already exists; give a new directory (an export never overwrites)")
@@ -27,7 +32,8 @@ extension Ledger {
         let temp = parent + "/.\(name).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: temp)
         do throws(LedgerError) {
-            let report = try read { (r) throws(LedgerError) in try self.export(r, temp: temp, requested: requested, exportTime: exportTime, progress: progress)
+            let report = try read { (r) throws(LedgerError) in
+                try self.export(r, temp: temp, requested: requested, exportTime: exportTime, reader: reader, progress: progress)
             }
             guard rename(temp, directory) == 0 else {
                 throw LedgerError(.io, "\(directory) could not be created (\(String(cString: strerror(errno))))")
@@ -43,7 +49,7 @@ extension Ledger {
     }
 
     private func export(
-        _ r: any StorageReader, temp: String, requested: UInt64?, exportTime: Timestamp, progress: ((UInt64, UInt64) -> Void)?
+        _ r: any StorageReader, temp: String, requested: UInt64?, exportTime: Timestamp, reader: String?, progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> ExportReport {
         let logSize = try r.size()
         let stored = try r.checkpoints()
@@ -115,6 +121,21 @@ extension Ledger {
         try DurableFile.write(latest.note, to: temp + "/" + Bag.latestPath)
         digests.append((Bag.latestPath, SHA256.hash(latest.note)))
         octets += UInt64(latest.note.count)
+        var sealedCount = 0
+        if let reader {
+            guard try Self.readers(r, overlay: nil, path: path).contains(where: { $0.id == reader }) else {
+                throw LedgerError(.refused, "\(reader) is not a reader of this ledger (`ledger reader list`)")
+            }
+            let lines = try Self.sealedLines(r, reader: reader, below: size)
+            var bytes: [UInt8] = []
+            for l in lines { bytes += l.encoded() + [0x0A] }
+            if !lines.isEmpty {
+                try DurableFile.write(bytes, to: temp + "/" + Bag.sealedPath)
+                digests.append((Bag.sealedPath, SHA256.hash(bytes)))
+                octets += UInt64(bytes.count)
+            }
+            sealedCount = lines.count
+        }
 
         let info = Bag.Info(
             origin: origin, treeSize: size, root: root, genesisKeyID: genesisKeyID, exportTime: exportTime, payloadOctets: octets, payloadFiles: digests.count
@@ -124,7 +145,7 @@ extension Ledger {
         for (name, bytes) in tags { try DurableFile.write(bytes, to: temp + "/" + name) }
         try DurableFile.write(Bag.manifest(tags.map { ($0.0, SHA256.hash($0.1)) }), to: temp + "/tagmanifest-sha256.txt")
         for d in ["/data/checkpoints", "/data", ""] { DurableFile.syncDirectory(temp + d) }
-        return ExportReport(directory: temp, treeSize: size, root: root, checkpoints: count, payloadOctets: octets)
+        return ExportReport(directory: temp, treeSize: size, root: root, checkpoints: count, payloadOctets: octets, sealedValues: sealedCount)
     }
 }
 

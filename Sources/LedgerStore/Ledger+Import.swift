@@ -20,14 +20,17 @@ extension Ledger {
     }
 
     /// The same at any location (a file or a PostgreSQL database).
+    ///
+    /// `sealed`: a keeper's bundle's sealed values (FORMAT.md §11), stored with the entries.
     public static func importBundle(
         at location: any LedgerLocation, entries: String, checkpoints: [(size: UInt64, note: [UInt8])], size: UInt64, root: Digest32,
-        stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval, progress: ((UInt64, UInt64) -> Void)? = nil
+        sealed: [Bag.SealedLine] = [], stateCheckpointInterval: UInt64 = defaultStateCheckpointInterval, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws(LedgerError) -> Ledger {
         try location.create { (storage) throws(LedgerError) in
             try importEntries(
                 into: storage, entries: entries, checkpoints: checkpoints, size: size, root: root, stateCheckpointInterval: stateCheckpointInterval,
                 progress: progress)
+            if !sealed.isEmpty { try storeSealedLines(sealed, into: storage) }
         }
         return try open(at: location)
     }

@@ -116,6 +116,44 @@ extension Ledger {
         return false
     }
 
+    // MARK: - Keeper's bundles
+
+    /// The sealed values of entries below `size` whose data key is wrapped for `reader`, as the
+    /// lines of a keeper's bundle (FORMAT.md §11).
+    static func sealedLines(_ r: any StorageReader, reader: String, below size: UInt64) throws(LedgerError) -> [Bag.SealedLine] {
+        var out: [Bag.SealedLine] = []
+        for v in try r.sealedValues(from: 0, below: size) {
+            guard let wrapped = try r.wrappedKey(v.commitment, reader: reader) else { continue }
+            out.append(
+                Bag.SealedLine(
+                    index: v.index, commitment: v.commitment, subject: v.subject, field: v.field, reader: reader, ciphertext: v.ciphertext, wrapped: wrapped))
+        }
+        return out
+    }
+
+    /// Stores an audited keeper's bundle's sealed values in a ledger just imported from it, in
+    /// one transaction. Refuses a reader the log does not enrol, and a value the log erased.
+    static func storeSealedLines(_ lines: [Bag.SealedLine], into storage: any LedgerStorage) throws(LedgerError) {
+        try storage.write { (w) throws(LedgerError) in
+            let readers = try Self.readers(w, overlay: nil, path: storage.location)
+            for line in lines {
+                guard readers.contains(where: { $0.id == line.reader }) else {
+                    throw LedgerError(.verificationFailed, "\(Bag.sealedPath): \(line.reader) is not a reader this log enrols")
+                }
+                if let blob = try w.entityState(line.subject) {
+                    let state = try ProjectionRows.decodeState(blob, id: line.subject, path: storage.location)
+                    if state["erased"]?.arrayValue?.contains(.string(line.commitment)) == true {
+                        throw LedgerError(
+                            .refused, "\(Bag.sealedPath): sealed value \(line.commitment) was erased in this log; an erased value is never brought back")
+                    }
+                }
+                try w.insertSealedValue(
+                    SealedValueRow(commitment: line.commitment, index: line.index, subject: line.subject, field: line.field, ciphertext: line.ciphertext),
+                    keys: [WrappedKeyRow(commitment: line.commitment, reader: line.reader, wrapped: line.wrapped)])
+            }
+        }
+    }
+
     // MARK: - Reading
 
     /// The stored sealed value with this commitment (nil: erased, or never stored here).

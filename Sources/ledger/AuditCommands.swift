@@ -24,6 +24,12 @@ struct ExportCommand: ParsableCommand {
     @Option(
         name: .customLong("export-time"), help: ArgumentHelp("Export time recorded in bag-info.txt, YYYY-MM-DDTHH:MM:SSZ. Default: now.", valueName: "time"))
     var exportTime: String?
+    @Option(
+        name: .customLong("for"),
+        help: ArgumentHelp(
+            "A keeper's bundle for this reader (its id, reader:NAME, or its key file): also the sealed values wrapped for it, in data/sealed.jsonl.",
+            valueName: "reader"))
+    var forReader: String?
 
     func validate() throws {
         if let exportTime, Bag.parseExportTime(exportTime) == nil { throw ValidationError("--export-time must be YYYY-MM-DDTHH:MM:SSZ (UTC, whole seconds)") }
@@ -35,10 +41,26 @@ struct ExportCommand: ParsableCommand {
             let store = try ledger.open(readOnly: true)
             let time = exportTime.flatMap(Bag.parseExportTime) ?? SystemClock().now()
             let progress = Progress(label: "exported")
-            let report = try store.export(to: out, upTo: upto, exportTime: time, progress: progress.update)
+            var reader: String?
+            if let forReader {
+                if forReader.hasPrefix("reader:") {
+                    reader = forReader
+                } else {
+                    // A key file: the reader enrolled with its key.
+                    let file = try KeyFile(path: forReader)
+                    let key: [UInt8]
+                    do { key = try ValueSealing.ReaderKey.publicKey(of: file.publicKey) } catch { throw LedgerError(.keyFile, "\(forReader): \(error)") }
+                    guard let r = try store.readers().first(where: { $0.encryptionKey == key }) else {
+                        throw LedgerError(.refused, "\(forReader) is not the key of a reader of this ledger (`ledger reader list`)")
+                    }
+                    reader = r.id
+                }
+            }
+            let report = try store.export(to: out, upTo: upto, exportTime: time, reader: reader, progress: progress.update)
             progress.finish()
             let logSize = try store.size()
             print("exported \(report.treeSize) entries and \(report.checkpoints) checkpoints to \(out)")
+            if let reader { print("keeper's bundle: \(report.sealedValues) sealed values wrapped for \(reader) (keep it as safe as the reader's key)") }
             print("root:           \(report.root.hex)")
             print("genesis key id: \(store.genesisKeyID)")
             print("audit it with:  ledger audit \(out) --trust \(store.genesisKeyID)")
@@ -148,6 +170,9 @@ struct AuditCommand: ParsableCommand {
         print("root:           \(r.root?.hex ?? "")")
         print("genesis key id: \(r.genesisKeyID ?? "")  (pinned)")
         print("exported at:    \(r.exportTime ?? "")")
+        if let first = r.sealed.first {
+            print("keeper's bundle: \(r.sealed.count) sealed values for \(first.reader), each at its commitment in the log (not opened)")
+        }
         if let last = r.checkpoints.last {
             if witnesses.isEmpty {
                 print("cosignatures:   not checked (no --witness given)")
@@ -225,9 +250,10 @@ struct ImportCommand: ParsableCommand {
             let store = try OpenLedgers.adopt(
                 Ledger.importBundle(
                     at: location, entries: input.bag + "/" + Bag.entriesPath, checkpoints: report.checkpoints.map { ($0.size, $0.note) }, size: report.treeSize,
-                    root: report.root!, progress: building.update))
+                    root: report.root!, sealed: report.sealed, progress: building.update))
             building.finish()
             print("imported \(report.treeSize) entries and \(report.checkpoints.count) checkpoints into \(location.description)")
+            if let first = report.sealed.first { print("and \(report.sealed.count) sealed values for \(first.reader)") }
             print("root:           \(try store.root(size: try store.size()).hex)")
             print("genesis key id: \(store.genesisKeyID)  (pinned)")
         }

@@ -246,3 +246,49 @@ final class SealedValueTests {
         #expect(try l.readers().map(\.active) == [true, false])
     }
 }
+
+@Suite("Keeper's bundles: the sealed values for one reader, audited and imported")
+final class KeeperBundleTests {
+    let dir = TemporaryDirectory()
+
+    @Test("a public bundle holds commitments only; a keeper's bundle audits, imports, and its reader sees the values; a moved line is refused")
+    func keeperBundle() throws {
+        let made = try StoreFixtures.standardLedger(.sqlite, dir: dir)
+        let l = made.ledger
+        _ = try l.append([SealedValueTests.enrollReader("keeper", SealedValueTests.keeper, n: 100)])
+        _ = try l.append([SealedValueTests.enrollReader("other", SealedValueTests.other, n: 99)])
+        let (envelopes, openings) = SealedValueTests.facility("m10", n: 101)
+        _ = try l.append(envelopes, openings: openings)
+        _ = try l.checkpoint(signingKey: Fixtures.logKey)
+        let trust = KeyID.of(Fixtures.admin.publicKey)
+        _ = try l.export(to: dir.file("public"), exportTime: Fixtures.epoch)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("public/data/sealed.jsonl")))
+        let report = try l.export(to: dir.file("keeper"), exportTime: Fixtures.epoch, reader: "reader:keeper")
+        #expect(report.sealedValues == 2)
+        var auditor = BagAudit(directory: dir.file("keeper"), trust: trust)
+        auditor.keepNotes = true
+        let audit = try auditor.run()
+        #expect(audit.ok, "\(String(describing: audit.failure))")
+        #expect(audit.sealed.map(\.reader) == ["reader:keeper", "reader:keeper"])
+        #expect(audit.sealed.map(\.index) == [6, 7])
+        // Imported, the keeper reads the values; the other reader, enrolled too, gets nothing.
+        let imported = try Ledger.importBundle(
+            at: SQLiteLocation(path: dir.file("imported.ledger")), entries: dir.file("keeper/data/entries.jsonl"),
+            checkpoints: audit.checkpoints.map { ($0.size, $0.note) }, size: audit.treeSize, root: audit.root!, sealed: audit.sealed)
+        let opened = try imported.openSealed(
+            .object(try #require(try imported.entityState("facility:m10"))), reader: SealedValueTests.reader(SealedValueTests.keeper))
+        #expect(opened.objectValue?["location"]?.objectValue?["coordinates"] == SealedValueTests.coordinates)
+        let other = try imported.openSealed(
+            .object(try #require(try imported.entityState("facility:m10"))), reader: SealedValueTests.reader(SealedValueTests.other))
+        #expect(other.objectValue?["location"]?.objectValue?["coordinates"].flatMap(Sealing.commitment) != nil)
+        try imported.close()
+        // A line pointing at another entry, with its manifest fixed, fails the audit at `sealed`.
+        let sealedPath = dir.file("keeper/data/sealed.jsonl")
+        var text = String(decoding: try #require(FileManager.default.contents(atPath: sealedPath)), as: UTF8.self)
+        text = text.replacingOccurrences(of: "{\"index\":7,", with: "{\"index\":6,")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: sealedPath))
+        let moved = try BagAudit(directory: dir.file("keeper"), trust: trust).run()
+        #expect(moved.failure?.step == .sealed, "\(String(describing: moved.failure))")
+        try l.close()
+    }
+}

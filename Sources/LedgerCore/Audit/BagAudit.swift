@@ -6,7 +6,7 @@ import LedgerCrypto
 public struct BagAudit {
     /// The stage a failure belongs to, in the order they are checked.
     public enum Step: String, Sendable {
-        case layout, entries, latestCheckpoint = "latest-checkpoint", fixity, bagInfo = "bag-info", cosignatures
+        case layout, entries, sealed, latestCheckpoint = "latest-checkpoint", fixity, bagInfo = "bag-info", cosignatures
     }
 
     /// The first thing that does not hold.
@@ -50,6 +50,8 @@ public struct BagAudit {
         public var files: Int = 0
         public var payloadOctets: UInt64 = 0
         public var entriesDigest: Digest32?
+        /// A keeper's bundle: the sealed values it carries for its reader (empty otherwise).
+        public var sealed: [Bag.SealedLine] = []
     }
 
     public let directory: String
@@ -149,13 +151,15 @@ public struct BagAudit {
             throw BagAudit.fail(.layout, "must be exactly \"BagIt-Version: 1.0\\nTag-File-Character-Encoding: UTF-8\\n\"", file: "bagit.txt")
         }
         let dataListing = try list("data")
-        for name in dataListing.files + dataListing.directories where !["entries.jsonl", "checkpoint", "checkpoints"].contains(name) {
+        for name in dataListing.files + dataListing.directories where !["entries.jsonl", "checkpoint", "checkpoints", "sealed.jsonl"].contains(name) {
             throw BagAudit.fail(
                 .layout,
                 "unexpected \(dataListing.directories.contains(name) ? "directory" : "file") in the payload (data/ holds entries.jsonl, checkpoint "
-                    + "and checkpoints/)",
+                    + "and checkpoints/, and in a keeper's bundle sealed.jsonl)",
                 file: "data/" + name)
         }
+        if dataListing.directories.contains("sealed.jsonl") { throw BagAudit.fail(.layout, "must be a file", file: Bag.sealedPath) }
+        let hasSealed = dataListing.files.contains("sealed.jsonl")
         for name in ["entries.jsonl", "checkpoint"] where !dataListing.files.contains(name) {
             throw BagAudit.fail(.layout, "is missing", file: "data/" + name)
         }
@@ -172,7 +176,7 @@ public struct BagAudit {
         }
         checkpointSizes.sort()
         guard !checkpointSizes.isEmpty else { throw BagAudit.fail(.layout, "holds no checkpoint", file: "data/checkpoints/") }
-        let payloadFiles = Set([Bag.entriesPath, Bag.latestPath] + checkpointSizes.map(Bag.checkpointPath))
+        let payloadFiles = Set([Bag.entriesPath, Bag.latestPath] + checkpointSizes.map(Bag.checkpointPath) + (hasSealed ? [Bag.sealedPath] : []))
         let manifest = try Bag.parseManifestOrFail(read("manifest-sha256.txt"), file: "manifest-sha256.txt")
         let tagManifest = try Bag.parseManifestOrFail(read("tagmanifest-sha256.txt"), file: "tagmanifest-sha256.txt")
         for p in payloadFiles.sorted() where manifest[p] == nil {
@@ -228,7 +232,26 @@ public struct BagAudit {
                 nextNote += 1
             }
         }
+        // A keeper's bundle: each sealed value's marker is checked in its entry as the entries stream by.
+        var sealedBytes: [UInt8] = []
+        var sealedByIndex: [UInt64: [Bag.SealedLine]] = [:]
+        if hasSealed {
+            sealedBytes = try read(Bag.sealedPath, step: .sealed, limit: 1 << 30)
+            do throws(LedgerError) { report.sealed = try Bag.parseSealed(sealedBytes) } catch {
+                throw BagAudit.fail(.sealed, error.message, file: Bag.sealedPath)
+            }
+            for s in report.sealed { sealedByIndex[s.index, default: []].append(s) }
+        }
         let streamed = try streamEntries { (lines) throws in
+            if !sealedByIndex.isEmpty {
+                for (offset, line) in lines.enumerated() {
+                    for s in sealedByIndex[given + UInt64(offset)] ?? [] {
+                        do throws(LedgerError) { try s.check(entryLine: line) } catch {
+                            throw BagAudit.fail(.sealed, error.message, file: Bag.sealedPath, index: s.index)
+                        }
+                    }
+                }
+            }
             var start = 0
             while start < lines.count {
                 var end = lines.count
@@ -265,6 +288,10 @@ public struct BagAudit {
         report.genesisKeyID = verifier.genesisKeyID
         report.keys = verifier.state.keys.values.sorted { $0.enrolledAt < $1.enrolledAt }
         guard verifier.size > 0 else { throw BagAudit.fail(.entries, "holds no entries, not even the genesis", file: Bag.entriesPath, index: 0) }
+        if let beyond = report.sealed.first(where: { $0.index >= verifier.size }) {
+            throw BagAudit.fail(
+                .sealed, "sealed value \(beyond.commitment) is for entry \(beyond.index), beyond the bag's \(verifier.size) entries", file: Bag.sealedPath)
+        }
         if nextNote < checkpointSizes.count {
             throw BagAudit.fail(
                 .entries, "is for tree size \(checkpointSizes[nextNote]) but the bag holds only \(verifier.size) entries: entries were removed",
@@ -293,6 +320,9 @@ public struct BagAudit {
             if p == Bag.entriesPath {
                 digest = entriesDigest
                 octets += streamed.bytes
+            } else if p == Bag.sealedPath {
+                digest = SHA256.hash(sealedBytes)
+                octets += UInt64(sealedBytes.count)
             } else if let verified = noteDigests[p] {
                 // The digest of the bytes that were verified, not of a second read.
                 digest = verified.digest
