@@ -546,8 +546,16 @@ class BagAudit:
                 fail(f"Payload-Oxum {value} but the payload is {octets}.{count}")
 
         o = self.v.origin
+        # §11: format 2 exactly when the bag uses what format 1 lacks: a checkpoint's view line
+        # (§7) or data/sealed.jsonl.
+        uses_v2 = os.path.lexists(self.path(SEALED))
+        for size in self.layout["sizes"]:
+            with open(self.path(f"{CP_DIR}/{size}"), "rb") as f:
+                text = f.read().split(b"\n\n", 1)[0].split(b"\n")
+            if len(text) > 3 and text[3].startswith(b"incidentledger-view "):
+                uses_v2 = True
         want = {
-            "IncidentLedger-Format": "1",
+            "IncidentLedger-Format": "2" if uses_v2 else "1",
             "IncidentLedger-Origin": o,
             "IncidentLedger-Tree-Size": str(self.n),
             "IncidentLedger-Root": self.root,

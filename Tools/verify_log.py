@@ -579,9 +579,13 @@ def parse_note(data: bytes, label: str) -> Note:
     lines = text.split("\n")[:-1]
     if len(lines) >= 2 and DIGITS_RE.match(lines[1]):
         size_text = lines[1]
-    if len(lines) != 3:
-        raise bad(f"{label}: checkpoint text has {len(lines)} lines, not 3 (no extension lines allowed)")
-    origin, size_line, root_line = lines
+    if len(lines) not in (3, 4):
+        raise bad(f"{label}: checkpoint text has {len(lines)} lines, not 3 plus at most the view line")
+    # §7: one optional extension line, `incidentledger-view <64 hex>` (the archive's view; this
+    # verifier does not fold the archive, so it checks the line's form and signs it as text).
+    if len(lines) == 4 and not re.fullmatch(r"incidentledger-view [0-9a-f]{64}", lines[3]):
+        raise bad(f"{label}: checkpoint extension line is not `incidentledger-view` and 64 lowercase hex digits")
+    origin, size_line, root_line = lines[:3]
     if not ORIGIN_RE.match(origin):
         raise bad(f"{label}: checkpoint origin line is not a valid origin")
     if not DIGITS_RE.match(size_line):

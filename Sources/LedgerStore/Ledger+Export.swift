@@ -137,8 +137,11 @@ extension Ledger {
             sealedCount = lines.count
         }
 
+        // Format 2 when the bag uses what format 1 lacks: a checkpoint's view line, sealed values.
+        let views = stored.contains { cp in cp.size <= size && (try? Checkpoint(text: SignedNote(bytes: cp.note).text).view) != nil }
         let info = Bag.Info(
-            origin: origin, treeSize: size, root: root, genesisKeyID: genesisKeyID, exportTime: exportTime, payloadOctets: octets, payloadFiles: digests.count
+            origin: origin, treeSize: size, root: root, genesisKeyID: genesisKeyID, exportTime: exportTime, payloadOctets: octets, payloadFiles: digests.count,
+            format: views || sealedCount > 0 ? 2 : 1
         ).encoded()
         let manifest = Bag.manifest(digests)
         let tags: [(String, [UInt8])] = [("bagit.txt", Bag.bagitTxt), ("bag-info.txt", info), ("manifest-sha256.txt", manifest)]

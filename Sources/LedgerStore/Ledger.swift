@@ -534,7 +534,16 @@ public final class Ledger: @unchecked Sendable {
                 }
                 if prev.size == size { return try SignedNote(bytes: prev.note) }
             }
-            let note = SignedNote.sign(text: Checkpoint(origin: origin, size: size, root: root).text, name: origin, key: signingKey)
+            // The checkpoint also commits to the archive's view at this size (FORMAT.md §7): the
+            // hash of the snapshot `ledger snapshot --at-size SIZE` writes, from the current states.
+            try requireCurrentProjections()
+            var states: [[UInt8]] = []
+            try w.forEachEntity { (_, state) throws(LedgerError) in states.append(state) }
+            let asOf = size > 0 ? try w.recordedAt(size - 1) ?? "" : ""
+            var snapshot: [UInt8] = []
+            Snapshot.write(header: Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf), entities: states, into: &snapshot)
+            let view = SHA256.hash(snapshot)
+            let note = SignedNote.sign(text: Checkpoint(origin: origin, size: size, root: root, view: view).text, name: origin, key: signingKey)
             try w.insertCheckpoint(size: size, note: note.encoded())
             try CheckpointRecord.append(w, size: size, root: root, location: path)
             return note

@@ -181,16 +181,55 @@ struct ListCommand: ParsableCommand {
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Write the whole archive, now or as of a moment, as deterministic JSON; print its SHA-256.",
-        discussion: "The same moment always gives the same bytes, however many entries were appended since.")
+        abstract: "Write the whole archive, now or as of a moment, as deterministic JSON; print its SHA-256. Or check a snapshot against a checkpoint.",
+        discussion: """
+            The same moment always gives the same bytes, however many entries were appended since. A checkpoint commits to the \
+            snapshot at its tree size (docs/FORMAT.md §7): `ledger snapshot --check CHECKPOINT --log-key VKEY FILE` checks, with no \
+            ledger, that FILE is the archive's official view at that size (exit 0), or says why not (exit 1).
+            """)
 
-    @OptionGroup var ledger: LedgerOption
+    @Option(
+        name: .customLong("ledger"),
+        help: ArgumentHelp(
+            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
+    var ledgerValue: String?
     @OptionGroup var moment: AsOfOption
     @OptionGroup var reader: ReaderKeyOption
     @Option(help: ArgumentHelp("Output file (refused if it exists).", valueName: "file"))
-    var out: String
+    var out: String?
+    @Option(help: ArgumentHelp("Check FILE against this signed checkpoint instead of writing a snapshot.", valueName: "checkpoint"))
+    var check: String?
+    @Option(name: .customLong("log-key"), help: ArgumentHelp("With --check: the log's verifier key (`ledger key vkey`), text or file.", valueName: "vkey"))
+    var logKeyArgs: [String] = []
+    @Argument(help: ArgumentHelp("With --check: the snapshot file to check.", valueName: "file"))
+    var file: String?
+
+    var ledger: LedgerOption {
+        var o = LedgerOption()
+        o.ledger = ledgerValue
+        return o
+    }
+
+    func validate() throws {
+        if check != nil {
+            guard file != nil, out == nil, !moment.isSet, reader.readerKey == nil else {
+                throw ValidationError("--check takes the snapshot FILE and --log-key, and no --out, moment or --reader-key")
+            }
+            guard !logKeyArgs.isEmpty else { throw ValidationError("--check needs the log's verifier key (--log-key; see `ledger key vkey`)") }
+        } else {
+            guard out != nil, file == nil, logKeyArgs.isEmpty else { throw ValidationError("give --out FILE (or --check CHECKPOINT --log-key VKEY FILE)") }
+            try ledger.validate()
+        }
+    }
 
     func run() throws {
+        if let check {
+            let keys = try logKeyArgs.map { try readVerifierKey($0, option: "--log-key") }
+            for k in keys where k.kind != .log { throw ValidationError("--log-key \(k.name): this is a witness key, not a log key") }
+            try guarded { () throws(LedgerError) in try Self.check(snapshot: file!, checkpoint: check, logKeys: keys) }
+            return
+        }
+        let out = out!
         try guarded { () throws(LedgerError) in
             let store = try ledger.openArchive()
             guard !FileManager.default.fileExists(atPath: out) else { throw LedgerError(.io, "\(out) already exists; choose another name") }
@@ -203,10 +242,42 @@ struct SnapshotCommand: ParsableCommand {
             // the archive's official view (whose states hold commitments only).
             if let readerKey { bytes = try store.openSealedSnapshot(bytes, reader: readerKey) }
             let root = try store.root(size: size)
-            try OutputFile.write(bytes, to: out, private: true)  // every field, sensitive ones included
+            try OutputFile.write(bytes, to: out, private: true)  // restricted fields included
             print("\(SHA256.hash(bytes).hex)  \(out)")
             Terminal.note("snapshot of \(store.origin) at tree size \(size) (as of \(asOf.isEmpty ? "the start" : asOf)), root \(root.base64)")
         }
+    }
+
+    /// `--check`: the checkpoint is signed by a log key given, carries a view line, and the
+    /// snapshot's bytes hash to it; its header names the checkpoint's origin, size and root.
+    static func check(snapshot path: String, checkpoint: String, logKeys: [VerifierKey]) throws(LedgerError) {
+        let note = try Input.read(checkpoint, limit: Limits.note, what: Limits.noteName).bytes
+        let cp = try NoteChecker(logKeys: logKeys, witnesses: [], quorum: 0).check(note, what: "the checkpoint \(checkpoint)")
+        guard let view = cp.view else {
+            throw LedgerError(
+                .verificationFailed, "the checkpoint \(checkpoint) (size \(cp.size)) commits to no view: it has no `incidentledger-view` line (format 1)")
+        }
+        let bytes = try Input.read(path, limit: 1 << 34, what: nil).bytes
+        let hash = SHA256.hash(bytes)
+        // The header first, for a message that says what differs.
+        let headerLine = bytes.split(separator: 0x0A, maxSplits: 1).first.map(Array.init) ?? []
+        if let header = try? JSONParser.parseObject(Array(headerLine.dropLast()) + [0x7D], limits: .init(maxBytes: 1 << 20, maxDepth: 8, requireNFC: false)),
+            let h = header["snapshot"]?.objectValue
+        {
+            if h["origin"]?.stringValue != cp.origin || h["treeSize"]?.unsignedIntegerValue != cp.size || h["rootHash"]?.stringValue != cp.root.base64 {
+                throw LedgerError(
+                    .verificationFailed,
+                    "\(path) is a snapshot of \(h["origin"]?.stringValue ?? "?") at tree size \(h["treeSize"]?.unsignedIntegerValue.map { String($0) } ?? "?"), "
+                        + "not of \(cp.origin) at the checkpoint's size \(cp.size) and root")
+            }
+        }
+        guard hash == view else {
+            throw LedgerError(
+                .verificationFailed,
+                "\(path) hashes to \(hash.hex), but the checkpoint commits to the view \(view.hex): it is not the archive's snapshot at tree size "
+                    + "\(cp.size) (a keeper's snapshot, one made with --as-of, or an altered file)")
+        }
+        print("ok: \(path) is the archive's view at tree size \(cp.size) of \(cp.origin), as the checkpoint signed by its log key commits to")
     }
 }
 

@@ -123,11 +123,16 @@ struct BundleAuditOption: ParsableArguments {
     /// Runs the audit with progress on stderr in a terminal.
     func audit(witnesses: [VerifierKey], keepNotes: Bool = false) throws(LedgerError) -> BagAudit.Report {
         var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
-        audit.keepNotes = keepNotes
+        // The notes are kept for the view check below (a few hundred bytes each).
+        audit.keepNotes = true
         let progress = Progress(label: "audited")
         audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
-        defer { progress.finish() }
-        return try audit.run()
+        var report = try audit.run()
+        progress.finish()
+        // Last: the archive's view each checkpoint commits to, from the bundle's entries folded once.
+        if report.ok, let failure = try ViewCheck.check(bag: bag, report: report) { report.failure = failure }
+        if !keepNotes { for i in report.checkpoints.indices { report.checkpoints[i].note = [] } }
+        return report
     }
 }
 
@@ -210,7 +215,7 @@ struct AuditCommand: ParsableCommand {
                 ]))
         }
         return [
-            ("ok", .bool(r.ok)), ("tool", .string("ledger audit (IncidentLedger format 1)")), ("auditedAt", .string(Bag.exportTimeText(auditedAt))),
+            ("ok", .bool(r.ok)), ("tool", .string("ledger audit (IncidentLedger formats 1 and 2)")), ("auditedAt", .string(Bag.exportTimeText(auditedAt))),
             ("bag", .string(bag)), ("trustedGenesisKeyID", .string(trust)), ("origin", r.origin.map { .string($0) } ?? .null),
             ("treeSize", .int(r.treeSize)), ("root", r.root.map { .string($0.hex) } ?? .null), ("genesisKeyID", r.genesisKeyID.map { .string($0) } ?? .null),
             ("exportTime", r.exportTime.map { .string($0) } ?? .null), ("entriesSHA256", r.entriesDigest.map { .string($0.hex) } ?? .null),

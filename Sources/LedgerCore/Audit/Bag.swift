@@ -66,8 +66,14 @@ public enum Bag {
         public var exportTime: Timestamp
         public var payloadOctets: UInt64
         public var payloadFiles: Int
+        /// 2 when a checkpoint carries the view line or the bag is a keeper's (FORMAT.md §11), else 1.
+        public var format: Int
 
-        public init(origin: String, treeSize: UInt64, root: Digest32, genesisKeyID: String, exportTime: Timestamp, payloadOctets: UInt64, payloadFiles: Int) {
+        public init(
+            origin: String, treeSize: UInt64, root: Digest32, genesisKeyID: String, exportTime: Timestamp, payloadOctets: UInt64, payloadFiles: Int,
+            format: Int = 1
+        ) {
+            self.format = format
             self.origin = origin
             self.treeSize = treeSize
             self.root = root
@@ -77,17 +83,17 @@ public enum Bag {
             self.payloadFiles = payloadFiles
         }
 
-        public static let agent = "IncidentLedger ledger export (format 1)"
+        public static func agent(format: Int) -> String { "IncidentLedger ledger export (format \(format))" }
 
         public func encoded() -> [UInt8] {
             let time = Bag.exportTimeText(exportTime)
             return Array(
                 """
-                Bag-Software-Agent: \(Info.agent)
+                Bag-Software-Agent: \(Info.agent(format: format))
                 Bagging-Date: \(time.prefix(10))
                 Payload-Oxum: \(payloadOctets).\(payloadFiles)
                 External-Description: IncidentLedger export of \(origin), entries 0 to \(treeSize - 1)
-                IncidentLedger-Format: 1
+                IncidentLedger-Format: \(format)
                 IncidentLedger-Origin: \(origin)
                 IncidentLedger-Tree-Size: \(treeSize)
                 IncidentLedger-Root: \(root.hex)

@@ -7,6 +7,9 @@ public struct BagAudit {
     /// The stage a failure belongs to, in the order they are checked.
     public enum Step: String, Sendable {
         case layout, entries, sealed, latestCheckpoint = "latest-checkpoint", fixity, bagInfo = "bag-info", cosignatures
+        /// The archive's view each checkpoint commits to (checked by `ledger audit`, which folds
+        /// the archive, after the steps above).
+        case view
     }
 
     /// The first thing that does not hold.
@@ -15,6 +18,13 @@ public struct BagAudit {
         public var index: UInt64?
         public var file: String?
         public var reason: String
+
+        public init(step: Step, index: UInt64?, file: String?, reason: String) {
+            self.step = step
+            self.index = index
+            self.file = file
+            self.reason = reason
+        }
 
         public var description: String {
             var where_ = ""
@@ -202,6 +212,7 @@ public struct BagAudit {
         var given: UInt64 = 0
         var noteDigests: [String: (digest: Digest32, count: Int)] = [:]
         var latestNote: [UInt8] = []
+        var anyView = false
         var cosignatureFailure: Stop?
         func checkNotes() throws {
             while nextNote < checkpointSizes.count, checkpointSizes[nextNote] == given {
@@ -216,6 +227,7 @@ public struct BagAudit {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
                 noteDigests[file] = (SHA256.hash(bytes), bytes.count)
+                if let note = try? SignedNote(bytes: bytes), (try? Checkpoint(text: note.text))?.view != nil { anyView = true }
                 var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
                 if let note = try? SignedNote(bytes: bytes) {
                     let (valid, failure) = Cosignature.cosigners(of: note, among: witnesses)
@@ -368,9 +380,10 @@ public struct BagAudit {
             "IncidentLedger-Export-Time",
         ]
         if let unknown = info.keys.sorted().first(where: { k in k.utf8.starts(with: "IncidentLedger-".utf8) && !known.contains { $0.sameBytes(k) } }) {
-            throw BagAudit.fail(.bagInfo, "unknown label \(unknown.prefix(100)): format version 1 defines no such claim", file: "bag-info.txt")
+            throw BagAudit.fail(.bagInfo, "unknown label \(unknown.prefix(100)): format versions 1 and 2 define no such claim", file: "bag-info.txt")
         }
-        try claim("IncidentLedger-Format", "1")
+        // Format 2 exactly when the bag uses what format 1 lacks (FORMAT.md §11).
+        try claim("IncidentLedger-Format", anyView || hasSealed ? "2" : "1")
         try claim("IncidentLedger-Origin", report.origin ?? "")
         try claim("IncidentLedger-Tree-Size", String(verifier.size))
         try claim("IncidentLedger-Root", verifier.root.hex)

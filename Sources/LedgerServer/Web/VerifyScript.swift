@@ -69,7 +69,9 @@ enum WebScript {
             if (cut < 0) fail("the checkpoint has no signature lines");
             const text = note.slice(0, cut + 1);
             const lines = text.split("\n");
-            if (lines.length !== 4) fail("the checkpoint's text is not three lines");
+            // Three lines, then at most the view line (FORMAT.md §7), signed with the rest.
+            if (lines.length === 5 && !/^incidentledger-view [0-9a-f]{64}$/.test(lines[3])) fail("the checkpoint's extension line is not the view hash");
+            if (lines.length !== 4 && lines.length !== 5) fail("the checkpoint's text is not three lines and a view line");
             if (lines[0] !== data.origin) fail("the checkpoint is of another log (" + lines[0] + ")");
             if (!/^[1-9][0-9]*$/.test(lines[1]) || !Number.isSafeInteger(Number(lines[1]))) fail("the checkpoint's size is not a number");
             const size = Number(lines[1]);
