@@ -87,7 +87,25 @@ extension Ledger {
             throw error
         }
         if let damage = structure.damage() { throw damage }
+        try checkViews()
         return report
+    }
+
+    /// Every stored checkpoint's view line (FORMAT.md §7) against the snapshot at its size, built
+    /// from the projections just verified. Snapshots at a size are the same whatever was appended
+    /// since, so this may run after the read above.
+    func checkViews() throws(LedgerError) {
+        for stored in try checkpoints() {
+            guard let view = try Checkpoint(text: SignedNote(bytes: stored.note).text).view else { continue }
+            let hash = SHA256.hash(try snapshot(atSize: stored.size, asOf: nil).bytes)
+            guard hash == view else {
+                throw LedgerError(
+                    .verificationFailed,
+                    "the checkpoint at tree size \(stored.size) commits to the view \(view.hex), but the archive's snapshot at that size hashes to "
+                        + "\(hash.hex): the checkpoint was signed over another archive, or the fold changed; run `ledger snapshot --at-size "
+                        + "\(stored.size)` and compare")
+            }
+        }
     }
 
     /// The log's checks, folding the archive from each batch that passes them into `fold`. The

@@ -56,6 +56,14 @@ final class CheckpointViewTests {
         let failure = try #require(try ViewCheck.check(bag: dir.file("bundle"), report: forged))
         #expect(failure.step == .view && failure.file == Bag.checkpointPath(cp.size))
         #expect(failure.reason.contains(wrong.view!.hex))
+        // The same forged note stored in the ledger: `verify` names it.
+        _ = try l.verify(trust: nil)
+        let forgedNote = forged.checkpoints[i].note
+        try l.storage.write { (w) throws(LedgerError) in try w.replaceCheckpoint(size: cp.size, note: forgedNote) }
+        do {
+            _ = try l.verify(trust: nil)
+            Issue.record("a checkpoint over a wrong view verified")
+        } catch { #expect(error.code == .verificationFailed && error.message.contains("tree size \(cp.size) commits to the view")) }
         try l.close()
     }
 
