@@ -47,7 +47,7 @@ extension Ledger {
             throw LedgerError(
                 .malformed,
                 "field `\(f.field)` is sealed (docs/EVENTS.md §9) and may not be signed in the clear: the signed log goes whole to every auditor. "
-                    + "`ledger append --key` and `ledger sign` seal it for you")
+                    + "`ledger append --key` and `ledger sign --openings` seal it for you")
         }
         switch type {
         case .valueErased:
@@ -82,7 +82,7 @@ extension Ledger {
                 throw LedgerError(
                     .malformed,
                     "field `\(field)`: sealed value \(c) came without its opening; submit the event with `ledger append --key`, which seals it, or "
-                        + "with the openings `ledger sign` wrote")
+                        + "give the openings `ledger sign --openings` wrote (`ledger append --signed --openings FILE`)")
             }
             guard opening.commitment == c else {
                 throw LedgerError(.malformed, "field `\(field)`: the opening given does not match its commitment \(c)")

@@ -31,6 +31,8 @@ struct AppendCommand: ParsableCommand {
     var key: String?
     @Flag(help: "The input holds DSSE envelopes made by `ledger sign`, not unsigned events.")
     var signed = false
+    @Option(help: ArgumentHelp("With --signed: the openings file `ledger sign --openings` wrote for the envelopes' sealed fields.", valueName: "file"))
+    var openings: String?
     @Flag(help: "The input holds one JSON document per line, appended in one transaction (with --server: posted one by one, in order).")
     var batch = false
     @OptionGroup var output: JSONOutputOption
@@ -45,6 +47,7 @@ struct AppendCommand: ParsableCommand {
 
     func validate() throws {
         guard signed != (key != nil) else { throw ValidationError("give --key to sign events, or --signed for envelopes signed elsewhere (not both)") }
+        if openings != nil, !signed || server != nil { throw ValidationError("--openings goes with --signed, appending to a ledger (not a server)") }
         if server != nil {
             guard ledgerValue == nil else { throw ValidationError("give --ledger or --server, not both") }
         } else {
@@ -61,7 +64,7 @@ struct AppendCommand: ParsableCommand {
             }
             let store = try ledger.open()
             var envelopes: [Envelope] = []
-            var openings: [String: Sealing.Opening] = [:]
+            var openings: [String: Sealing.Opening] = try self.openings.map { (p) throws(LedgerError) in try SealedOpenings.read(p) } ?? [:]
             envelopes.reserveCapacity(docs.count)
             if signed {
                 for doc in docs {
