@@ -191,6 +191,20 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         }
     }
 
+    /// After an erasure: rewrites the two sealed-value tables (`VACUUM FULL`, outside any
+    /// transaction), so that the deleted rows' old versions are not left in their files as dead
+    /// tuples. Copies in the server's write-ahead log and in backups remain until those are
+    /// recycled (docs/OPERATIONS.md).
+    public func scrub() throws(LedgerError) {
+        guard !readOnly, !building, sealedTables != false else { return }
+        try begin("VACUUM FULL sealed_values, sealed_keys")
+        defer { end() }
+        do throws(LedgerError) { try run("SELECT 1") } catch {
+            pending.removeAll()
+            throw error
+        }
+    }
+
     private func begin(_ sql: String) throws(LedgerError) {
         lock.lock()
         let nested = inTransaction
