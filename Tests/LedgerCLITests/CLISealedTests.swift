@@ -28,7 +28,9 @@ struct CLISealedTests {
         // The archivist's signing key cannot be a reader.
         let own = try s.run(["reader", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("archivist"), "reader:x"])
         #expect(own.status == 3, "\(own)")
-        let enrolled = try s.run(["reader", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("reader"), "reader:keeper"])
+        let enrolled = try s.run([
+            "reader", "enroll", "--ledger", s.ledger, "--key", s.keyPath("admin"), "--public-key-file", s.keyPath("reader"), "reader:keeper",
+        ])
         try #require(enrolled.status == 0, "\(enrolled)")
         #expect(try s.run(["append", "--ledger", s.ledger, "--key", s.keyPath("archivist"), event]).status == 0)
         let shown = try s.run(["show", "--ledger", s.ledger, "facility:m10"])
@@ -44,7 +46,10 @@ struct CLISealedTests {
         ])
         try #require(signed.status == 0, "\(signed)")
         let envelope = try String(contentsOfFile: s.path("env.jsonl"), encoding: .utf8)
-        #expect(!String(decoding: Data(base64Encoded: envelope.components(separatedBy: "\"payload\":\"")[1].components(separatedBy: "\"")[0]) ?? Data(), as: UTF8.self).contains("36.2021"))
+        #expect(
+            !String(
+                decoding: Data(base64Encoded: envelope.components(separatedBy: "\"payload\":\"")[1].components(separatedBy: "\"")[0]) ?? Data(), as: UTF8.self
+            ).contains("36.2021"))
         #expect(try s.run(["append", "--ledger", s.ledger, "--signed", s.path("env.jsonl")]).status == 65)
         #expect(try s.run(["append", "--ledger", s.ledger, "--signed", "--openings", s.path("openings.jsonl"), s.path("env.jsonl")]).status == 0)
         // A keeper's bundle for the reader, audited; a public one without sealed.jsonl.
