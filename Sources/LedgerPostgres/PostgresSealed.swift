@@ -68,6 +68,13 @@ extension PostgresRows {
             PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values)), what: "the sealed value \(v.commitment) and its \(keys.count) wrapped keys")
     }
 
+    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
+        let values: [any PostgresThrowingDynamicTypeEncodable] = [k.commitment, k.reader, Self.bytea(k.wrapped)]
+        storage.send(
+            PostgresQuery(unsafeSQL: "INSERT INTO sealed_keys (commitment, reader, wrapped) VALUES ($1, $2, $3)", binds: PostgresStorage.binds(values)),
+            what: "the key of sealed value \(k.commitment) wrapped for \(k.reader)")
+    }
+
     /// The value row and every wrapped key of it, in one statement.
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
         let sql = "WITH k AS (DELETE FROM sealed_keys WHERE commitment = $1) DELETE FROM sealed_values WHERE commitment = $1"

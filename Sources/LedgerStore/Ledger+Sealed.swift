@@ -116,6 +116,38 @@ extension Ledger {
         return false
     }
 
+    /// Grants `reader` the sealed values that `keeper` can read and `reader` cannot yet: each
+    /// data key is unwrapped with the keeper's key (its opening checked against its commitment)
+    /// and wrapped for the reader, in one transaction. Returns how many were granted. The log is
+    /// not changed: which values a reader was given is a matter of the keys beside it, and the
+    /// enrolment that made it a reader is in the log.
+    public func grant(reader id: String, keeper: ValueSealing.ReaderKey) throws(LedgerError) -> Int {
+        try storage.write { (w) throws(LedgerError) in
+            let readers = try Self.readers(w, overlay: nil, path: path)
+            guard let target = readers.first(where: { $0.id == id }) else { throw LedgerError(.refused, "\(id) is not a reader of this ledger") }
+            guard target.active else { throw LedgerError(.refused, "\(id) is revoked; enrol a reader again to grant it values") }
+            guard let keeperID = readers.first(where: { $0.encryptionKey == keeper.publicKey })?.id else {
+                throw LedgerError(.refused, "the keeper's key is not the key of a reader of this ledger")
+            }
+            var granted = 0
+            for v in try w.sealedValues(from: 0, below: UInt64.max) {
+                guard try w.wrappedKey(v.commitment, reader: id) == nil, let wrapped = try w.wrappedKey(v.commitment, reader: keeperID) else { continue }
+                _ = try Self.open(v, wrapped: wrapped, reader: keeper)
+                let dataKey: SecureBytes
+                let rewrapped: [UInt8]
+                do throws(CryptoError) {
+                    dataKey = try keeper.unwrap(wrapped)
+                    rewrapped = try ValueSealing.wrap(dataKey, for: target.encryptionKey)
+                } catch {
+                    throw LedgerError(.refused, "sealed value \(v.commitment): \(error)")
+                }
+                try w.insertWrappedKey(WrappedKeyRow(commitment: v.commitment, reader: id, wrapped: rewrapped))
+                granted += 1
+            }
+            return granted
+        }
+    }
+
     // MARK: - Keeper's bundles
 
     /// The sealed values of entries below `size` whose data key is wrapped for `reader`, as the

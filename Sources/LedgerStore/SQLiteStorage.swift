@@ -632,6 +632,13 @@ struct SQLiteRows: StorageWriter {
         } catch { throw fail(error) }
     }
 
+    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
+        do {
+            try db.cachedStatement(sql: "INSERT INTO sealed_keys (commitment, reader, wrapped) VALUES (?, ?, ?)").execute(
+                arguments: [k.commitment, k.reader, Data(k.wrapped)])
+        } catch { throw fail(error) }
+    }
+
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
         do {
             try db.execute(sql: "DELETE FROM sealed_keys WHERE commitment = ?", arguments: [commitment])

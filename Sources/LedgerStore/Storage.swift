@@ -208,6 +208,8 @@ public protocol StorageWriter: StorageReader {
     func clearProjections() throws(LedgerError)
     /// Stores a sealed value and its wrapped data keys.
     func insertSealedValue(_ row: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError)
+    /// Adds a wrapped copy of a stored sealed value's data key (a reader granted it later).
+    func insertWrappedKey(_ key: WrappedKeyRow) throws(LedgerError)
     /// Destroys a sealed value: its ciphertext and every wrapped copy of its data key.
     func eraseSealedValue(_ commitment: String) throws(LedgerError)
     /// Destroys every data key wrapped for `reader` (a revoked reader).

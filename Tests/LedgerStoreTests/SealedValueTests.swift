@@ -292,3 +292,35 @@ final class KeeperBundleTests {
         try l.close()
     }
 }
+
+@Suite("Granting a new reader the values sealed before it")
+final class GrantTests {
+    let dir = TemporaryDirectory()
+    var places: [TestPlace] = []
+
+    @Test("a keeper grants a later reader what it can read; a revoked reader and a stranger's key are refused", arguments: StoreKind.inProcess)
+    func grant(store: StoreKind) throws {
+        let made = try StoreFixtures.standardLedger(store, dir: dir)
+        places.append(made.place)
+        let l = made.ledger
+        _ = try l.append([SealedValueTests.enrollReader("keeper", SealedValueTests.keeper, n: 100)])
+        let (envelopes, openings) = SealedValueTests.facility("m10", n: 101)
+        _ = try l.append(envelopes, openings: openings)
+        _ = try l.append([SealedValueTests.enrollReader("other", SealedValueTests.other, n: 99)])
+        let other = SealedValueTests.reader(SealedValueTests.other)
+        func coordinates() throws -> JSONValue? {
+            try l.openSealed(.object(try #require(try l.entityState("facility:m10"))), reader: other).objectValue?["location"]?.objectValue?["coordinates"]
+        }
+        #expect(try coordinates().flatMap(Sealing.commitment) != nil)
+        #expect(throws: LedgerError.self) { try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(Fixtures.key(77))) }
+        #expect(try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) == 2)
+        #expect(try coordinates() == SealedValueTests.coordinates)
+        #expect(try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) == 0)
+        let revoke = Fixtures.envelope(
+            type: EventType.readerRevoked.name, subject: "reader:other", expects: 1, body: JSONObject(uniqueMembers: [("reason", .string("left"))]),
+            key: Fixtures.admin, n: 150)
+        _ = try l.append([revoke])
+        #expect(throws: LedgerError.self) { try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) }
+        #expect(try coordinates().flatMap(Sealing.commitment) != nil)
+    }
+}

@@ -270,6 +270,13 @@ struct MemoryRows: StorageWriter {
         for k in keys { t.wrapped[k.commitment, default: [:]][k.reader] = k.wrapped }
     }
 
+    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
+        guard t.sealed[k.commitment] != nil, t.wrapped[k.commitment]?[k.reader] == nil else {
+            throw LedgerError(.io, "memory: no sealed value \(k.commitment), or a key for \(k.reader) already")
+        }
+        t.wrapped[k.commitment, default: [:]][k.reader] = k.wrapped
+    }
+
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
         t.sealed[commitment] = nil
         t.wrapped[commitment] = nil

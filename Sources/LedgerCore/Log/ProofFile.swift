@@ -77,15 +77,19 @@ public struct ConsistencyProofFile: Sendable, Equatable {
         }
         oldSize = n
         proof = try lines.hashes()
-        // The first note: three text lines, an empty line, signature lines up to the next empty line.
+        // The first note: its text lines (three, and the view line in format 2), an empty line,
+        // signature lines up to the next empty line.
         let rest = lines.rest()
         var lineStarts = [0]
         for (i, b) in rest.enumerated() where b == 0x0A { lineStarts.append(i + 1) }
         guard lineStarts.count > 5 else { throw ProofLines.bad("the two checkpoint notes are missing or incomplete") }
-        var end = lineStarts[4]  // after text (3 lines) and the empty line
-        var k = 4
+        // The empty line after the text: the first line (from the fourth) that is empty.
+        var k = 3
+        while k < lineStarts.count, lineStarts[k] < rest.count, rest[lineStarts[k]] != 0x0A { k += 1 }
+        k += 1  // the first signature line
+        guard k < lineStarts.count else { throw ProofLines.bad("the two checkpoint notes are missing or incomplete") }
         while k + 1 < lineStarts.count, lineStarts[k] < rest.count, rest[lineStarts[k]] != 0x0A { k += 1 }
-        end = lineStarts[k]
+        let end = lineStarts[k]
         guard end < rest.count, rest[end] == 0x0A else {
             throw ProofLines.bad("the first checkpoint note must be followed by an empty line and the second note")
         }
