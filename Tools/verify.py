@@ -625,11 +625,18 @@ class BagAudit:
                     fail(k, f"{m} must be a string")
             if not o["field"].startswith("body.") or not o["reader"].startswith("reader:"):
                 fail(k, "field must start with body. and reader with reader:")
+            raw_bytes = {}
             for m in ("ciphertext", "wrapped"):
                 try:
-                    vl.b64decode_strict(o[m])
+                    raw_bytes[m] = vl.b64decode_strict(o[m])
                 except vl.BadInput as e:
                     fail(k, f"{m}: {e}")
+            # §9: a sealed box of a 32-byte data key is 80 bytes; a ciphertext holds a 24-byte
+            # nonce, at least one byte of opening and a 16-byte tag.
+            if len(raw_bytes["wrapped"]) != 80:
+                fail(k, "wrapped must be 80 bytes (a sealed box of a data key)")
+            if len(raw_bytes["ciphertext"]) <= 40:
+                fail(k, "ciphertext is too short to hold a nonce, an opening and a tag")
             canonical = json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             if canonical != raw:
                 fail(k, "not in canonical form")

@@ -227,6 +227,21 @@ public enum Sealing {
         }
     }
 
+    /// `value` without its sealed values' markers (a member holding one is left out, an array
+    /// item that is one is dropped); nil when `value` is itself a marker. For public pages, which
+    /// show neither sealed values nor their commitments.
+    public static func strippingMarkers(_ value: JSONValue) -> JSONValue? {
+        if commitment(value) != nil { return nil }
+        switch value {
+        case .object(let o):
+            return .object(JSONObject(uniqueMembers: o.members.compactMap { m in strippingMarkers(m.value).map { (m.key, $0) } }))
+        case .array(let items):
+            return .array(items.compactMap(strippingMarkers))
+        default:
+            return value
+        }
+    }
+
     /// Every commitment held by a marker anywhere in `value`.
     public static func commitments(in value: JSONValue, into out: inout [String]) {
         switch value {

@@ -41,7 +41,8 @@ extension PostgresRows {
         guard try hasSealedTables(), from < below else { return [] }
         // commitment has the "C" collation: byte order, as SQLite's.
         return try rows(
-            "SELECT \(Self.sealedColumns) FROM sealed_values WHERE idx >= $1 AND idx < $2 ORDER BY idx, commitment", [Self.n(from), Self.n(below)],
+            "SELECT \(Self.sealedColumns) FROM sealed_values WHERE idx >= $1 AND idx < $2 AND length(ciphertext) > 0 ORDER BY idx, commitment",
+            [Self.n(from), Self.n(below)],
             reads: []
         ).map(sealedRow)
     }
@@ -68,16 +69,10 @@ extension PostgresRows {
             PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds(values)), what: "the sealed value \(v.commitment) and its \(keys.count) wrapped keys")
     }
 
-    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
-        let values: [any PostgresThrowingDynamicTypeEncodable] = [k.commitment, k.reader, Self.bytea(k.wrapped)]
-        storage.send(
-            PostgresQuery(unsafeSQL: "INSERT INTO sealed_keys (commitment, reader, wrapped) VALUES ($1, $2, $3)", binds: PostgresStorage.binds(values)),
-            what: "the key of sealed value \(k.commitment) wrapped for \(k.reader)")
-    }
-
     /// The value row and every wrapped key of it, in one statement.
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
-        let sql = "WITH k AS (DELETE FROM sealed_keys WHERE commitment = $1) DELETE FROM sealed_values WHERE commitment = $1"
+        // The value row stays, without its ciphertext: the commitment is erased, never stored again.
+        let sql = "WITH k AS (DELETE FROM sealed_keys WHERE commitment = $1) UPDATE sealed_values SET ciphertext = ''::bytea WHERE commitment = $1"
         storage.send(PostgresQuery(unsafeSQL: sql, binds: PostgresStorage.binds([commitment])), what: "the erasure of sealed value \(commitment)")
     }
 

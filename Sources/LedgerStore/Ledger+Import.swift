@@ -108,6 +108,11 @@ extension Ledger {
                         envelope: line.envelope, payload: payload, index: index, recordTime: line.recordedAt, state: state, verifySignature: false)
                     if index > 0 { try projection.apply(payload, index: index, recordTime: line.recordedAt, subjectIsNew: payload.expects == 0) }
                     _ = try insert(w, envelope: line.envelope, payload: payload, decision: decision, tip: &local, recordTime: line.recordedAt)
+                    // An erased value: a row without ciphertext, so that it is never stored again here.
+                    if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue, try w.sealedValue(c) == nil {
+                        try w.insertSealedValue(
+                            SealedValueRow(commitment: c, index: index, subject: payload.subject, field: "", ciphertext: []), keys: [])
+                    }
                 } catch {
                     throw error.at(index)
                 }

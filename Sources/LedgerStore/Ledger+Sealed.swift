@@ -53,8 +53,9 @@ extension Ledger {
         case .valueErased:
             let c = payload.body["value"]!.stringValue!
             guard let row = try w.sealedValue(c) else {
-                throw LedgerError(.refused, "field `body.value`: no sealed value \(c) is held in this ledger (erased already, or never stored here)")
+                throw LedgerError(.refused, "field `body.value`: no sealed value \(c) is held in this ledger (it was never stored here)")
             }
+            guard !row.ciphertext.isEmpty else { throw LedgerError(.refused, "field `body.value`: sealed value \(c) is erased already") }
             guard row.subject == payload.subject else {
                 throw LedgerError(
                     .refused, "field `body.value`: sealed value \(c) belongs to \(row.subject) (entry \(row.index), \(row.field)), not \(payload.subject)")
@@ -87,6 +88,11 @@ extension Ledger {
             guard opening.commitment == c else {
                 throw LedgerError(.malformed, "field `\(field)`: the opening given does not match its commitment \(c)")
             }
+            var inner: [String] = []
+            Sealing.commitments(in: opening.value, into: &inner)
+            guard inner.isEmpty, Sealing.strippingMarkers(opening.value) == opening.value else {
+                throw LedgerError(.malformed, "field `\(field)`: the opened value is itself a sealed marker; an opening holds the value")
+            }
             Sealing.setValue(opening.value, at: field, in: &plain)
         }
         // The opened values must pass the body's schema as if they had been signed in the clear.
@@ -95,6 +101,9 @@ extension Ledger {
         }
         for (field, c) in markers {
             if let existing = try w.sealedValue(c) {
+                if existing.ciphertext.isEmpty {
+                    throw LedgerError(.refused, "field `\(field)`: sealed value \(c) was erased; an erased value is never stored again")
+                }
                 throw LedgerError(
                     .conflict,
                     "field `\(field)`: sealed value \(c) is already stored (entry \(existing.index)); a commitment is used once: seal the value again")
@@ -114,38 +123,6 @@ extension Ledger {
             try w.insertSealedValue(SealedValueRow(commitment: c, index: index, subject: payload.subject, field: field, ciphertext: ciphertext), keys: keys)
         }
         return false
-    }
-
-    /// Grants `reader` the sealed values that `keeper` can read and `reader` cannot yet: each
-    /// data key is unwrapped with the keeper's key (its opening checked against its commitment)
-    /// and wrapped for the reader, in one transaction. Returns how many were granted. The log is
-    /// not changed: which values a reader was given is a matter of the keys beside it, and the
-    /// enrolment that made it a reader is in the log.
-    public func grant(reader id: String, keeper: ValueSealing.ReaderKey) throws(LedgerError) -> Int {
-        try storage.write { (w) throws(LedgerError) in
-            let readers = try Self.readers(w, overlay: nil, path: path)
-            guard let target = readers.first(where: { $0.id == id }) else { throw LedgerError(.refused, "\(id) is not a reader of this ledger") }
-            guard target.active else { throw LedgerError(.refused, "\(id) is revoked; enrol a reader again to grant it values") }
-            guard let keeperID = readers.first(where: { $0.encryptionKey == keeper.publicKey })?.id else {
-                throw LedgerError(.refused, "the keeper's key is not the key of a reader of this ledger")
-            }
-            var granted = 0
-            for v in try w.sealedValues(from: 0, below: UInt64.max) {
-                guard try w.wrappedKey(v.commitment, reader: id) == nil, let wrapped = try w.wrappedKey(v.commitment, reader: keeperID) else { continue }
-                _ = try Self.open(v, wrapped: wrapped, reader: keeper)
-                let dataKey: SecureBytes
-                let rewrapped: [UInt8]
-                do throws(CryptoError) {
-                    dataKey = try keeper.unwrap(wrapped)
-                    rewrapped = try ValueSealing.wrap(dataKey, for: target.encryptionKey)
-                } catch {
-                    throw LedgerError(.refused, "sealed value \(v.commitment): \(error)")
-                }
-                try w.insertWrappedKey(WrappedKeyRow(commitment: v.commitment, reader: id, wrapped: rewrapped))
-                granted += 1
-            }
-            return granted
-        }
     }
 
     // MARK: - Keeper's bundles
@@ -172,12 +149,10 @@ extension Ledger {
                 guard readers.contains(where: { $0.id == line.reader }) else {
                     throw LedgerError(.verificationFailed, "\(Bag.sealedPath): \(line.reader) is not a reader this log enrols")
                 }
-                if let blob = try w.entityState(line.subject) {
-                    let state = try ProjectionRows.decodeState(blob, id: line.subject, path: storage.location)
-                    if state["erased"]?.arrayValue?.contains(.string(line.commitment)) == true {
-                        throw LedgerError(
-                            .refused, "\(Bag.sealedPath): sealed value \(line.commitment) was erased in this log; an erased value is never brought back")
-                    }
+                // The import left a row without ciphertext for each value the log erased.
+                if try w.sealedValue(line.commitment) != nil {
+                    throw LedgerError(
+                        .refused, "\(Bag.sealedPath): sealed value \(line.commitment) was erased in this log; an erased value is never brought back")
                 }
                 try w.insertSealedValue(
                     SealedValueRow(commitment: line.commitment, index: line.index, subject: line.subject, field: line.field, ciphertext: line.ciphertext),
@@ -195,7 +170,8 @@ extension Ledger {
 
     /// `value` (a state or view) with each sealed value shown as `reader` may see it: opened
     /// (its commitment checked) when the data key was wrapped for that reader, erased when it is
-    /// listed in the state's `erased`, otherwise left sealed.
+    /// listed in the state's `erased` or erased in the ledger since, otherwise left sealed.
+    /// Throws `refused` when `reader` is not the key of one of the ledger's readers.
     /// Throws `verificationFailed`, naming the value, when a ciphertext does not decrypt or
     /// its opening does not match the commitment (swapped or altered rows).
     public func openSealed(_ value: JSONValue, reader: ValueSealing.ReaderKey?) throws(LedgerError) -> JSONValue {
@@ -205,13 +181,19 @@ extension Ledger {
         var erased = Set<String>()
         if case .object(let o) = value, let list = o["erased"]?.arrayValue { for v in list { if let s = v.stringValue { erased.insert(s) } } }
         return try read { (r) throws(LedgerError) in
-            let readerID: String? =
-                reader == nil ? nil : try Self.readers(r, overlay: nil, path: path).first { $0.encryptionKey == reader!.publicKey }?.id
+            var readerID: String?
+            if let reader {
+                guard let found = try Self.readers(r, overlay: nil, path: path).first(where: { $0.encryptionKey == reader.publicKey }) else {
+                    throw LedgerError(.refused, "the reader key given is not the key of a reader of this ledger (`ledger reader list`)")
+                }
+                readerID = found.id
+            }
             return try Sealing.open(value) { (c) throws(LedgerError) in
                 if erased.contains(c) { return .erased }
-                // No row: erased (when the state at hand does not say so: a view before the
-                // erasure) or never held here (a ledger imported from a public bundle).
+                // No row: never held here (a ledger imported from a public bundle); a row
+                // without ciphertext: erased.
                 guard let row = try r.sealedValue(c) else { return .sealed }
+                if row.ciphertext.isEmpty { return .erased }
                 guard let reader, let readerID, let wrapped = try r.wrappedKey(c, reader: readerID) else { return .sealed }
                 return .value(try Self.open(row, wrapped: wrapped, reader: reader))
             }

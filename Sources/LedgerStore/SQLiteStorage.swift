@@ -603,7 +603,7 @@ struct SQLiteRows: StorageWriter {
     func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow] {
         guard try hasSealedTables() else { return [] }
         return try rows(
-            "SELECT commitment, idx, subject, field, ciphertext FROM sealed_values WHERE idx >= ? AND idx < ? ORDER BY idx, commitment",
+            "SELECT commitment, idx, subject, field, ciphertext FROM sealed_values WHERE idx >= ? AND idx < ? AND length(ciphertext) > 0 ORDER BY idx, commitment",
             [Self.clamp(from), Self.clamp(below)]
         ).map(Self.sealedRow)
     }
@@ -632,17 +632,11 @@ struct SQLiteRows: StorageWriter {
         } catch { throw fail(error) }
     }
 
-    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
-        do {
-            try db.cachedStatement(sql: "INSERT INTO sealed_keys (commitment, reader, wrapped) VALUES (?, ?, ?)").execute(
-                arguments: [k.commitment, k.reader, Data(k.wrapped)])
-        } catch { throw fail(error) }
-    }
-
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
         do {
             try db.execute(sql: "DELETE FROM sealed_keys WHERE commitment = ?", arguments: [commitment])
-            try db.execute(sql: "DELETE FROM sealed_values WHERE commitment = ?", arguments: [commitment])
+            // The row stays, without its ciphertext: the commitment is erased, never stored again.
+            try db.execute(sql: "UPDATE sealed_values SET ciphertext = x'' WHERE commitment = ?", arguments: [commitment])
         } catch { throw fail(error) }
     }
 

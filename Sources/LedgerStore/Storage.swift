@@ -178,9 +178,10 @@ public protocol StorageReader: MerkleNodeSource {
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
     /// The ids of the entities whose ids start with `prefix`, in id order.
     func entityIDs(prefix: String) throws(LedgerError) -> [String]
-    /// The sealed value with this commitment (nil: never stored, or erased).
+    /// The sealed value with this commitment (nil: never stored here); an erased one has an empty
+    /// ciphertext.
     func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow?
-    /// Sealed values of entries `from` ≤ index < `below`, by index then commitment.
+    /// Sealed values of entries `from` ≤ index < `below` (not erased), by index then commitment.
     func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow]
     /// The data key of `commitment` wrapped for `reader`, if any.
     func wrappedKey(_ commitment: String, reader: String) throws(LedgerError) -> [UInt8]?
@@ -208,9 +209,9 @@ public protocol StorageWriter: StorageReader {
     func clearProjections() throws(LedgerError)
     /// Stores a sealed value and its wrapped data keys.
     func insertSealedValue(_ row: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError)
-    /// Adds a wrapped copy of a stored sealed value's data key (a reader granted it later).
-    func insertWrappedKey(_ key: WrappedKeyRow) throws(LedgerError)
-    /// Destroys a sealed value: its ciphertext and every wrapped copy of its data key.
+    /// Destroys a sealed value: its ciphertext and every wrapped copy of its data key. Its row
+    /// stays with an empty ciphertext (the commitment is erased and never stored again); no row
+    /// with this commitment: nothing happens.
     func eraseSealedValue(_ commitment: String) throws(LedgerError)
     /// Destroys every data key wrapped for `reader` (a revoked reader).
     func deleteWrappedKeys(reader: String) throws(LedgerError)

@@ -7,15 +7,20 @@ import LedgerCrypto
 /// tree size. An audit folds the bundle's entries once, in memory, and checks every checkpoint
 /// that carries the line.
 public enum ViewCheck {
-    /// Checks each checkpoint of an audited bundle that carries a view line; nil when all hold
-    /// (or none carries one), else the failure to report.
+    /// Checks each checkpoint of an audited bundle that carries a view line, and a keeper's
+    /// bundle's sealed values against the log's readers and erasures; nil when all hold, else the
+    /// failure to report.
     public static func check(bag: String, report: BagAudit.Report) throws(LedgerError) -> BagAudit.Failure? {
         var wanted: [UInt64: (root: Digest32, view: Digest32, file: String)] = [:]
         for cp in report.checkpoints {
             guard let note = try? SignedNote(bytes: cp.note), let c = try? Checkpoint(text: note.text), let view = c.view else { continue }
             wanted[cp.size] = (c.root, view, Bag.checkpointPath(cp.size))
         }
-        if wanted.isEmpty { return nil }
+        if wanted.isEmpty, report.sealed.isEmpty { return nil }
+        // A keeper's bundle: each line's reader must be enrolled by the log, and its value not
+        // erased by it (the log's own erasure events, read as the entries are folded).
+        var readers = Set<String>()
+        var erased: [String: UInt64] = [:]
         var state = ArchiveState()
         var index: UInt64 = 0
         var lastRecordedAt = ""
@@ -26,6 +31,8 @@ public enum ViewCheck {
                 for bytes in lines where failure == nil {
                     let line = try EntryLine(bytes: bytes)
                     let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
+                    if payload.eventType == .readerEnrolled { readers.insert(payload.subject) }
+                    if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue { erased[c] = index }
                     if index > 0 {
                         do throws(LedgerError) {
                             try state.applyOwning(
@@ -55,6 +62,18 @@ public enum ViewCheck {
             throw e
         } catch {
             throw LedgerError(.io, "\(bag)/\(Bag.entriesPath): \(error)")
+        }
+        if failure == nil {
+            for s in report.sealed {
+                if !readers.contains(s.reader) {
+                    return BagAudit.Failure(step: .sealed, index: nil, file: Bag.sealedPath, reason: "\(s.reader) is not a reader the log enrols")
+                }
+                if let at = erased[s.commitment] {
+                    return BagAudit.Failure(
+                        step: .sealed, index: s.index, file: Bag.sealedPath,
+                        reason: "sealed value \(s.commitment) was erased at entry \(at); a keeper's bundle never carries an erased value")
+                }
+            }
         }
         return failure
     }

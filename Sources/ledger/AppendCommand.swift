@@ -129,7 +129,7 @@ extension AppendCommand {
                 var draft = try EventDraft(bytes: doc.bytes, where: location)
                 if !draft.seal().isEmpty {
                     throw LedgerError(
-                        .refused,
+                        .malformed,
                         "\(location): the event holds sealed fields (docs/EVENTS.md §9), which a server does not take yet; append it to the ledger "
                             + "directly (--ledger)")
                 }

@@ -212,8 +212,8 @@ struct SnapshotCommand: ParsableCommand {
 
     func validate() throws {
         if check != nil {
-            guard file != nil, out == nil, !moment.isSet, reader.readerKey == nil else {
-                throw ValidationError("--check takes the snapshot FILE and --log-key, and no --out, moment or --reader-key")
+            guard file != nil, out == nil, ledgerValue == nil, !moment.isSet, reader.readerKey == nil else {
+                throw ValidationError("--check takes the snapshot FILE and --log-key, and no --ledger, --out, moment or --reader-key")
             }
             guard !logKeyArgs.isEmpty else { throw ValidationError("--check needs the log's verifier key (--log-key; see `ledger key vkey`)") }
         } else {

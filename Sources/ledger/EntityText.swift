@@ -40,7 +40,7 @@ enum EntityText {
                     return "\(Terminal.isolated(o?["name"]?.stringValue ?? "")) (\(o?["kind"]?.stringValue ?? ""), \(o?["lang"]?.stringValue ?? ""))"
                 })
         }
-        for key in ["type", "publisher", "lang", "url", "published", "country", "archivedSha256"] {
+        for key in ["type", "publisher", "lang", "url", "published", "country", "archivedSha256", "witness"] {
             if let v = s[key], key != "title" || entity != "source" { add(key, [inline(v)]) }
         }
         if entity == "source", let t = s["title"]?.stringValue { add("title", [Terminal.isolated(t)]) }
@@ -87,7 +87,11 @@ enum EntityText {
                 "casualties",
                 r.map { v in
                     let o = v.objectValue ?? JSONObject()
-                    return "\(o["category"]?.stringValue ?? "?") \(range(o)) per \(o["source"]?.stringValue ?? "?")"
+                    var line = "\(o["category"]?.stringValue ?? "?") \(range(o)) per \(o["source"]?.stringValue ?? "?")"
+                    if let p = o["persons"] {
+                        line += "; persons " + (sealedText(p) ?? (p.arrayValue ?? []).map { Terminal.isolated($0.stringValue ?? "") }.joined(separator: ", "))
+                    }
+                    return line
                 })
         }
         if let adopted = s["casualties"]?.objectValue, adopted.count > 0 {

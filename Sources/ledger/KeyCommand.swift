@@ -149,6 +149,13 @@ struct KeyCommand: ParsableCommand {
                 }
                 let descriptor = KeyDescriptor(publicKey: pk, name: NFC.normalize(holder!), roles: roleList)
                 let store = try ledger.open()
+                // One key, one use: a reader's key does not also sign (docs/DECISIONS.md 81).
+                if let readerKey = try? ValueSealing.ReaderKey.publicKey(of: pk),
+                    let reader = try store.readers().first(where: { $0.encryptionKey == readerKey })
+                {
+                    throw LedgerError(
+                        .refused, "this is the key of \(reader.id), a reader of sealed values; a signing key must be a key of its own (`ledger key new`)")
+                }
                 let key = try signer.load()
                 let draft = EventDraft(
                     type: EventTypes.keyEnrolled, subject: descriptor.keyID, expects: try store.revision(of: descriptor.keyID), body: descriptor.json)

@@ -26,35 +26,7 @@ struct ReaderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reader",
         abstract: "Enrol, revoke and list the readers of sealed values (docs/EVENTS.md §9).",
-        subcommands: [Enroll.self, Grant.self, Revoke.self, List.self])
-
-    struct Grant: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Give a reader the sealed values sealed before it was enrolled, from a keeper who can read them.",
-            discussion: """
-                Each value the keeper's key (--reader-key) can open is opened (its commitment checked), and its data key wrapped \
-                for the reader; nothing is written to the log. Values erased, or sealed while the keeper could not read them, are \
-                not granted.
-                """)
-
-        @OptionGroup var ledger: LedgerOption
-        @OptionGroup var keeper: ReaderKeyOption
-        @Argument(help: ArgumentHelp("The reader to grant the values to.", valueName: "id"))
-        var id: String
-
-        func validate() throws {
-            guard keeper.readerKey != nil else { throw ValidationError("give the keeper's key with --reader-key") }
-        }
-
-        func run() throws {
-            try guarded { () throws(LedgerError) in
-                try requireEntityID(id)
-                let store = try ledger.open()
-                let n = try store.grant(reader: id, keeper: try keeper.load()!)
-                print("granted \(id) \(n) sealed values")
-            }
-        }
-    }
+        subcommands: [Enroll.self, Revoke.self, List.self])
 
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -174,8 +146,9 @@ struct EraseCommand: ParsableCommand {
         try guarded { () throws(LedgerError) in
             let store = try ledger.open()
             guard let row = try store.sealedValue(value) else {
-                throw LedgerError(.refused, "no sealed value \(value) is held in \(store.path) (erased already, or never stored here)")
+                throw LedgerError(.refused, "no sealed value \(value) is held in \(store.path) (it was never stored here)")
             }
+            guard !row.ciphertext.isEmpty else { throw LedgerError(.refused, "sealed value \(value) is erased already (\(row.subject))") }
             let key = try signer.load()
             let body = JSONObject(uniqueMembers: [("reason", .string(NFC.normalize(reason))), ("value", .string(value))])
             let draft = EventDraft(type: EventType.valueErased.name, subject: row.subject, expects: try store.revision(of: row.subject), body: body)

@@ -741,6 +741,46 @@ struct ServerWebTests {
         ]
     }
 
+    @Test("a witness and the people a casualty report names are sealed: no page shows them, nor their commitments")
+    func sealedPeople() async throws {
+        func o(_ members: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(uniqueMembers: members.map { (key: $0.0, value: $0.1) })) }
+        let a = Fixtures.archivist
+        let events = [
+            Fixtures.envelope(
+                type: "source.registered", subject: "source:testimony", expects: 0,
+                body: JSONObject(uniqueMembers: [
+                    ("publisher", .string("Field team")), ("title", .string("Testimony on the strike")), ("lang", .string("en")),
+                    ("type", .string("testimony")), ("witness", .string("WITNESS-NAME-NEVER-PUBLIC")),
+                ]), key: a, n: 30),
+            Fixtures.envelope(
+                type: "incident.reported", subject: "incident:people", expects: 0,
+                body: JSONObject(uniqueMembers: [
+                    ("title", o([("en", .string("Strike with named victims"))])), ("occurred", .string("2019-05-05")), ("place", o([("town", .string("Ariha"))])),
+                ]), key: a, n: 31),
+            Fixtures.envelope(
+                type: "casualties.reported", subject: "incident:people", expects: 1,
+                body: JSONObject(uniqueMembers: [
+                    ("source", .string("source:testimony")), ("category", .string("killed")), ("min", .number("2")), ("max", .number("2")),
+                    ("persons", .array([.string("VICTIM-ONE-NEVER-PUBLIC"), .string("VICTIM-TWO-NEVER-PUBLIC")])),
+                ]), key: a, n: 32),
+        ]
+        let s = try Served(.sqlite, events: events)
+        var found: [String] = []
+        for id in ["incident:people", "source:testimony"] { Sealing.commitments(in: .object(try #require(try s.ledger.entityState(id))), into: &found) }
+        #expect(found.count == 2)
+        let commitments = found
+        try await s.run { client in
+            for uri in ["/incidents/people", "/incidents/people/history", "/sources/testimony", "/sources", "/incidents"] {
+                let html = try await client.get(uri).text
+                for secret in ["WITNESS-NAME", "VICTIM-ONE", "VICTIM-TWO"] + commitments {
+                    #expect(!html.contains(secret), "\(uri) shows \(secret)")
+                }
+                // The casualty report itself is shown, without the people it names.
+                if uri.hasSuffix("/history") { #expect(html.contains("casualtyReports[0]") && html.contains("testimony")) }
+            }
+        }
+    }
+
     @Test("actor, source and count pages, the lists, and the charts: monthly bars and a map point at town precision")
     func entityPagesAndCharts() async throws {
         let s = try Served(.sqlite, events: Self.sensitiveArchive() + Self.attributedArchive())

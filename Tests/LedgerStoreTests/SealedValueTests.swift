@@ -70,11 +70,10 @@ final class SealedValueTests {
         let opened = try state(l, "facility:m10", reader: Self.reader(Self.keeper))
         #expect(opened["location"]?.objectValue?["coordinates"] == Self.coordinates)
         #expect(opened["deconfliction"]?.arrayValue?.first?.objectValue?["note"] == .string(Self.secretTown))
-        for reader in [nil, Self.reader(Self.other)] {
-            let shown = try state(l, "facility:m10", reader: reader)
-            let c = try #require(shown["location"]?.objectValue?["coordinates"])
-            #expect(Sealing.commitment(c) != nil)
-        }
+        let shown = try state(l, "facility:m10", reader: nil)
+        #expect(shown["location"]?.objectValue?["coordinates"].flatMap(Sealing.commitment) != nil)
+        // A key that is no reader's is refused, not shown everything sealed.
+        #expect(throws: LedgerError.self) { try state(l, "facility:m10", reader: Self.reader(Self.other)) }
         #expect(try l.verify(trust: nil).size == 7)
     }
 
@@ -140,7 +139,7 @@ final class SealedValueTests {
         #expect(throws: LedgerError.self) { try l.append([Self.erase(c, subject: "facility:m10", expects: 2, n: 120, key: Fixtures.archivist)]) }
         #expect(throws: LedgerError.self) { try l.append([Self.erase(c, subject: "incident:none", expects: 0, n: 121)]) }
         #expect(try l.append([Self.erase(c, subject: "facility:m10", expects: 2, n: 122)]) == [.appended(7)])
-        #expect(try l.sealedValue(c) == nil)
+        #expect(try l.sealedValue(c)?.ciphertext == [])
         let after = try state(l, "facility:m10", reader: Self.reader(Self.keeper))
         #expect(after["location"]?.objectValue?["coordinates"]?.objectValue?["erased"] == .bool(true))
         #expect(after["erased"] == .array([.string(c)]))
@@ -148,9 +147,28 @@ final class SealedValueTests {
         #expect(after["deconfliction"]?.arrayValue?.first?.objectValue?["note"] == .string(Self.secretTown))
         // The earlier view cannot show it either.
         let earlier = try l.openSealed(.object(try #require(try l.entityState("facility:m10", atSize: 7))), reader: Self.reader(Self.keeper))
-        #expect(earlier.objectValue?["location"]?.objectValue?["coordinates"].flatMap(Sealing.commitment) == c)
-        // Erasing again is refused.
+        #expect(earlier.objectValue?["location"]?.objectValue?["coordinates"]?.objectValue?["erased"] == .bool(true))
+        // Erasing again is refused; so is storing the erased value again, under another subject,
+        // by anyone who kept its opening (from a keeper's bundle made before the erasure).
         #expect(throws: LedgerError.self) { try l.append([Self.erase(c, subject: "facility:m10", expects: 3, n: 123)]) }
+        var body = JSONObject(uniqueMembers: [
+            ("location", .object(JSONObject(uniqueMembers: [("coordinates", Sealing.marker(c))]))),
+            ("names", .object(JSONObject(uniqueMembers: [("en", .string("Again"))]))), ("type", .string("hospital")),
+        ])
+        let again = Fixtures.envelope(type: "facility.registered", subject: "facility:again", expects: 0, body: body, key: Fixtures.archivist, n: 124)
+        do {
+            _ = try l.append([again], openings: [c: openings[c]!])
+            Issue.record("an erased value was stored again")
+        } catch { #expect(error.message.contains("was erased")) }
+        // An opening whose value is itself a marker (of another value) is refused.
+        let other = openings.keys.first { $0 != c }!
+        let nested = Sealing.Opening(salt: [UInt8](repeating: 3, count: 32), value: Sealing.marker(other))
+        Sealing.setValue(Sealing.marker(nested.commitment), at: "body.location.coordinates", in: &body)
+        let markerValue = Fixtures.envelope(type: "facility.registered", subject: "facility:nested", expects: 0, body: body, key: Fixtures.archivist, n: 125)
+        do {
+            _ = try l.append([markerValue], openings: [nested.commitment: nested])
+            Issue.record("a marker was accepted as an opened value")
+        } catch { #expect(error.message.contains("itself a sealed marker")) }
         #expect(try l.verify(trust: nil).size == 8)
         _ = try l.rebuildProjections()
         #expect(try state(l, "facility:m10", reader: nil)["erased"] == .array([.string(c)]))
@@ -191,33 +209,28 @@ final class SealedValueTests {
         #expect(!onDisk(secret))
     }
 
-    @Test("a ciphertext swapped between two values is refused, naming the value", arguments: StoreKind.inProcess)
+    @Test("a ciphertext moved to another value is refused, naming the value", arguments: StoreKind.inProcess)
     func swapped(store: StoreKind) throws {
         let l = try makeLedger(store)
         _ = try l.append([Self.enrollReader("keeper", Self.keeper, n: 100)])
         let (envelopes, openings) = Self.facility("m10", n: 101)
         _ = try l.append(envelopes, openings: openings)
-        let cs = openings.keys.sorted()
-        let (a, b, ka, kb) = try l.storage.read { (r) throws(LedgerError) in
-            (
-                try r.sealedValue(cs[0])!, try r.sealedValue(cs[1])!, try r.wrappedKey(cs[0], reader: "reader:keeper")!,
-                try r.wrappedKey(cs[1], reader: "reader:keeper")!
-            )
-        }
+        // Another value's ciphertext and wrapped key stored under a new commitment: its data key
+        // opens, but the ciphertext is bound to the commitment it was made for.
+        let b = try #require(try l.sealedValue(openings.keys.sorted()[1]))
+        let kb = try #require(try l.storage.read { (r) throws(LedgerError) in try r.wrappedKey(b.commitment, reader: "reader:keeper") })
+        let moved = Sealing.Opening(salt: [UInt8](repeating: 9, count: 32), value: .string("x")).commitment
         try l.storage.write { (w) throws(LedgerError) in
-            try w.eraseSealedValue(cs[0])
-            try w.eraseSealedValue(cs[1])
-            var a2 = a
-            a2.ciphertext = b.ciphertext
-            try w.insertSealedValue(a2, keys: [WrappedKeyRow(commitment: cs[0], reader: "reader:keeper", wrapped: kb)])
-            try w.insertSealedValue(b, keys: [WrappedKeyRow(commitment: cs[1], reader: "reader:keeper", wrapped: ka)])
+            var row = b
+            row.commitment = moved
+            try w.insertSealedValue(row, keys: [WrappedKeyRow(commitment: moved, reader: "reader:keeper", wrapped: kb)])
         }
         do {
-            _ = try state(l, "facility:m10", reader: Self.reader(Self.keeper))
-            Issue.record("a swapped ciphertext was opened")
-        } catch let e as LedgerError {
-            #expect(e.code == .verificationFailed)
-            #expect(e.message.contains("sealed value "))
+            _ = try l.openSealed(.object(JSONObject(uniqueMembers: [("x", Sealing.marker(moved))])), reader: Self.reader(Self.keeper))
+            Issue.record("a moved ciphertext was opened")
+        } catch {
+            #expect(error.code == .verificationFailed)
+            #expect(error.message.contains("sealed value \(moved)") && error.message.contains("belongs to another value"))
         }
     }
 
@@ -289,38 +302,34 @@ final class KeeperBundleTests {
         try Data(text.utf8).write(to: URL(fileURLWithPath: sealedPath))
         let moved = try BagAudit(directory: dir.file("keeper"), trust: trust).run()
         #expect(moved.failure?.step == .sealed, "\(String(describing: moved.failure))")
-        try l.close()
-    }
-}
-
-@Suite("Granting a new reader the values sealed before it")
-final class GrantTests {
-    let dir = TemporaryDirectory()
-    var places: [TestPlace] = []
-
-    @Test("a keeper grants a later reader what it can read; a revoked reader and a stranger's key are refused", arguments: StoreKind.inProcess)
-    func grant(store: StoreKind) throws {
-        let made = try StoreFixtures.standardLedger(store, dir: dir)
-        places.append(made.place)
-        let l = made.ledger
-        _ = try l.append([SealedValueTests.enrollReader("keeper", SealedValueTests.keeper, n: 100)])
-        let (envelopes, openings) = SealedValueTests.facility("m10", n: 101)
-        _ = try l.append(envelopes, openings: openings)
-        _ = try l.append([SealedValueTests.enrollReader("other", SealedValueTests.other, n: 99)])
-        let other = SealedValueTests.reader(SealedValueTests.other)
-        func coordinates() throws -> JSONValue? {
-            try l.openSealed(.object(try #require(try l.entityState("facility:m10"))), reader: other).objectValue?["location"]?.objectValue?["coordinates"]
+        // Lines whose wrapped key or ciphertext cannot be what they say are refused by their form.
+        let line = audit.sealed[0]
+        var short = line
+        short.wrapped.removeLast()
+        #expect(throws: LedgerError.self) { try Bag.SealedLine(line: short.encoded(), number: 1) }
+        var tiny = line
+        tiny.ciphertext = [1, 2, 3]
+        #expect(throws: LedgerError.self) { try Bag.SealedLine(line: tiny.encoded(), number: 1) }
+        // After an erasure, the old keeper's lines with the new log: the audit and the import refuse the erased value.
+        let erasure = Fixtures.envelope(
+            type: EventType.valueErased.name, subject: "facility:m10", expects: 2,
+            body: JSONObject(uniqueMembers: [("reason", .string("request")), ("value", .string(audit.sealed[0].commitment))]), key: Fixtures.admin, n: 130)
+        _ = try l.append([erasure])
+        _ = try l.checkpoint(signingKey: Fixtures.logKey)
+        _ = try l.export(to: dir.file("after"), exportTime: Fixtures.epoch)
+        var afterAuditor = BagAudit(directory: dir.file("after"), trust: trust)
+        afterAuditor.keepNotes = true
+        var after = try afterAuditor.run()
+        #expect(after.ok)
+        after.sealed = audit.sealed
+        let stale = try #require(try ViewCheck.check(bag: dir.file("after"), report: after))
+        #expect(stale.step == .sealed && stale.reason.contains("was erased at entry"), "\(stale)")
+        #expect(throws: LedgerError.self) {
+            try Ledger.importBundle(
+                at: SQLiteLocation(path: dir.file("resurrected.ledger")), entries: dir.file("after/data/entries.jsonl"),
+                checkpoints: after.checkpoints.map { ($0.size, $0.note) }, size: after.treeSize, root: after.root!, sealed: audit.sealed)
         }
-        #expect(try coordinates().flatMap(Sealing.commitment) != nil)
-        #expect(throws: LedgerError.self) { try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(Fixtures.key(77))) }
-        #expect(try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) == 2)
-        #expect(try coordinates() == SealedValueTests.coordinates)
-        #expect(try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) == 0)
-        let revoke = Fixtures.envelope(
-            type: EventType.readerRevoked.name, subject: "reader:other", expects: 1, body: JSONObject(uniqueMembers: [("reason", .string("left"))]),
-            key: Fixtures.admin, n: 150)
-        _ = try l.append([revoke])
-        #expect(throws: LedgerError.self) { try l.grant(reader: "reader:other", keeper: SealedValueTests.reader(SealedValueTests.keeper)) }
-        #expect(try coordinates().flatMap(Sealing.commitment) != nil)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("resurrected.ledger")))
+        try l.close()
     }
 }

@@ -257,7 +257,7 @@ struct MemoryRows: StorageWriter {
     func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? { t.sealed[commitment] }
 
     func sealedValues(from: UInt64, below: UInt64) throws(LedgerError) -> [SealedValueRow] {
-        t.sealed.values.filter { $0.index >= from && $0.index < below }.sorted {
+        t.sealed.values.filter { $0.index >= from && $0.index < below && !$0.ciphertext.isEmpty }.sorted {
             ($0.index, $0.commitment) < ($1.index, $1.commitment)
         }
     }
@@ -270,15 +270,8 @@ struct MemoryRows: StorageWriter {
         for k in keys { t.wrapped[k.commitment, default: [:]][k.reader] = k.wrapped }
     }
 
-    func insertWrappedKey(_ k: WrappedKeyRow) throws(LedgerError) {
-        guard t.sealed[k.commitment] != nil, t.wrapped[k.commitment]?[k.reader] == nil else {
-            throw LedgerError(.io, "memory: no sealed value \(k.commitment), or a key for \(k.reader) already")
-        }
-        t.wrapped[k.commitment, default: [:]][k.reader] = k.wrapped
-    }
-
     func eraseSealedValue(_ commitment: String) throws(LedgerError) {
-        t.sealed[commitment] = nil
+        t.sealed[commitment]?.ciphertext = []
         t.wrapped[commitment] = nil
     }
 

@@ -50,6 +50,9 @@ extension Bag {
                 throw bad("commitment must be 64 lowercase hex digits")
             }
             guard f.hasPrefix("body."), r.hasPrefix("reader:") else { throw bad("field must start with body. and reader with reader:") }
+            // A sealed box of a 32-byte key, and a nonce, a tag and at least one byte of opening.
+            guard w.count == ValueSealing.wrappedLength else { throw bad("wrapped must be \(ValueSealing.wrappedLength) bytes (a sealed box of a data key)") }
+            guard ct.count > ValueSealing.nonceLength + 16 else { throw bad("ciphertext is too short to hold a nonce, an opening and a tag") }
             self.init(index: i, commitment: c, subject: s, field: f, reader: r, ciphertext: ct, wrapped: w)
             guard encoded() == line else {
                 throw bad("not in canonical form (members index, commitment, subject, field, reader, ciphertext, wrapped; no white space)")

@@ -366,8 +366,12 @@ extension Routes {
                 var item: [String: Any] = [
                     "index": String(e.index), "type": e.payload.type, "recordedAt": e.recordedAt, "signer": e.signerName,
                     "asOfHref": "/incidents/\(name)?atSize=\(e.index + 1)",
-                    "changes": r.changes.filter { Self.shownField($0.path) }.map { c in
-                        ["field": c.path, "old": c.old.map(Self.inline) ?? "—", "new": c.new.map(Self.inline) ?? "—"]
+                    // Sealed values' markers are not shown (docs/EVENTS.md §9): a change to one alone is left out.
+                    "changes": r.changes.filter { Self.shownField($0.path) }.compactMap { c -> [String: String]? in
+                        let old = c.old.flatMap(Sealing.strippingMarkers)
+                        let new = c.new.flatMap(Sealing.strippingMarkers)
+                        if old == nil, new == nil { return nil }
+                        return ["field": c.path, "old": old.map(Self.inline) ?? "—", "new": new.map(Self.inline) ?? "—"]
                     },
                 ]
                 item["hasChanges"] = !(item["changes"] as! [[String: String]]).isEmpty
