@@ -755,7 +755,8 @@ struct ServerWebTests {
             Fixtures.envelope(
                 type: "incident.reported", subject: "incident:people", expects: 0,
                 body: JSONObject(uniqueMembers: [
-                    ("title", o([("en", .string("Strike with named victims"))])), ("occurred", .string("2019-05-05")), ("place", o([("town", .string("Ariha"))])),
+                    ("title", o([("en", .string("Strike with named victims"))])), ("occurred", .string("2019-05-05")),
+                    ("place", o([("town", .string("Ariha"))])),
                 ]), key: a, n: 31),
             Fixtures.envelope(
                 type: "casualties.reported", subject: "incident:people", expects: 1,
