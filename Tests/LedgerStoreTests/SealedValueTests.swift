@@ -209,6 +209,30 @@ final class SealedValueTests {
         #expect(!onDisk(secret))
     }
 
+    @Test("PostgreSQL: no plaintext in a dump of the database; after erasure, not the wrapped key nor the ciphertext either")
+    func noPlaintextInPostgres() throws {
+        guard StoreKind.all.contains(.postgres) else { return }
+        let l = try makeLedger(.postgres)
+        let name = places[0].name
+        _ = try l.append([Self.enrollReader("keeper", Self.keeper, n: 100)])
+        let (envelopes, openings) = Self.facility("m10", n: 101)
+        _ = try l.append(envelopes, openings: openings)
+        let note = try #require(openings.first { $0.value.value == .string(Self.secretTown) })
+        let row = try #require(try l.sealedValue(note.key))
+        let wrapped = try l.storage.read { (r) throws(LedgerError) in try r.wrappedKey(note.key, reader: "reader:keeper") } ?? []
+        // pg_dump writes bytea as \x and lowercase hex.
+        func dump() throws -> String { String(decoding: try TestCluster.run("pg_dump", ["--no-owner", "--data-only", name]), as: UTF8.self) }
+        let before = try dump()
+        #expect(!before.contains(Self.secretTown))
+        #expect(before.contains(Hex.encode(row.ciphertext.suffix(32))) && before.contains(Hex.encode(wrapped.suffix(32))))
+        _ = try l.append([Self.erase(note.key, subject: "facility:m10", expects: 2, n: 130)])
+        let after = try dump()
+        #expect(!after.contains(Self.secretTown))
+        #expect(!after.contains(Hex.encode(row.ciphertext.suffix(32))))
+        #expect(!after.contains(Hex.encode(wrapped.suffix(32))))
+        try l.close()
+    }
+
     @Test("a ciphertext moved to another value is refused, naming the value", arguments: StoreKind.inProcess)
     func swapped(store: StoreKind) throws {
         let l = try makeLedger(store)
