@@ -243,6 +243,17 @@ struct PostgresRows: StorageWriter {
         try each("SELECT id, state FROM entities ORDER BY id", reads: [.entities]) { (r) throws(LedgerError) in try body(try text(r, 0), try bytes(r, 1)) }
     }
 
+    func entityIDs(prefix: String) throws(LedgerError) -> [String] {
+        // The primary key's range, as on SQLite (prefixes here end in `:`).
+        guard let last = prefix.utf8.last, last < 0x7F else { return [] }
+        let upper = String(decoding: Array(prefix.utf8.dropLast()) + [last + 1], as: UTF8.self)
+        var out: [String] = []
+        try each("SELECT id FROM entities WHERE id >= $1 AND id < $2 ORDER BY id", [prefix, upper], reads: [.entities]) { (r) throws(LedgerError) in
+            out.append(try text(r, 0))
+        }
+        return out
+    }
+
     func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow] {
         try rows(
             """
