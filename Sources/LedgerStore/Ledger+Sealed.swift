@@ -88,9 +88,7 @@ extension Ledger {
             guard opening.commitment == c else {
                 throw LedgerError(.malformed, "field `\(field)`: the opening given does not match its commitment \(c)")
             }
-            var inner: [String] = []
-            Sealing.commitments(in: opening.value, into: &inner)
-            guard inner.isEmpty, Sealing.strippingMarkers(opening.value) == opening.value else {
+            guard Sealing.strippingMarkers(opening.value) == opening.value else {
                 throw LedgerError(.malformed, "field `\(field)`: the opened value is itself a sealed marker; an opening holds the value")
             }
             Sealing.setValue(opening.value, at: field, in: &plain)
@@ -163,14 +161,15 @@ extension Ledger {
 
     // MARK: - Reading
 
-    /// The stored sealed value with this commitment (nil: erased, or never stored here).
+    /// The stored sealed value with this commitment (nil: never stored here; an empty ciphertext:
+    /// erased).
     public func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? {
         try read { (r) throws(LedgerError) in try r.sealedValue(commitment) }
     }
 
     /// `value` (a state or view) with each sealed value shown as `reader` may see it: opened
-    /// (its commitment checked) when the data key was wrapped for that reader, erased when it is
-    /// listed in the state's `erased` or erased in the ledger since, otherwise left sealed.
+    /// (its commitment checked) when the data key was wrapped for that reader, erased when its
+    /// row has lost its ciphertext (whatever moment `value` shows), otherwise left sealed.
     /// Throws `refused` when `reader` is not the key of one of the ledger's readers.
     /// Throws `verificationFailed`, naming the value, when a ciphertext does not decrypt or
     /// its opening does not match the commitment (swapped or altered rows).
@@ -178,8 +177,6 @@ extension Ledger {
         var commitments: [String] = []
         Sealing.commitments(in: value, into: &commitments)
         if commitments.isEmpty { return value }
-        var erased = Set<String>()
-        if case .object(let o) = value, let list = o["erased"]?.arrayValue { for v in list { if let s = v.stringValue { erased.insert(s) } } }
         return try read { (r) throws(LedgerError) in
             var readerID: String?
             if let reader {
@@ -189,7 +186,6 @@ extension Ledger {
                 readerID = found.id
             }
             return try Sealing.open(value) { (c) throws(LedgerError) in
-                if erased.contains(c) { return .erased }
                 // No row: never held here (a ledger imported from a public bundle); a row
                 // without ciphertext: erased.
                 guard let row = try r.sealedValue(c) else { return .sealed }

@@ -17,11 +17,7 @@ struct AppendCommand: ParsableCommand {
             in the log prints its existing index and adds nothing. Prints "appended INDEX" or "exists INDEX" per event.
             """)
 
-    @Option(
-        name: .customLong("ledger"),
-        help: ArgumentHelp(
-            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
-    var ledgerValue: String?
+    @OptionGroup var ledgerArgument: OptionalLedgerOption
     @Option(
         help: ArgumentHelp(
             "Post to a `ledger serve` server at this URL instead of opening a ledger (signed here: the key never leaves this machine).",
@@ -39,17 +35,13 @@ struct AppendCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Event or envelope file; `-` or nothing for standard input.", valueName: "file"))
     var input: String?
 
-    var ledger: LedgerOption {
-        var o = LedgerOption()
-        o.ledger = ledgerValue
-        return o
-    }
+    var ledger: LedgerOption { ledgerArgument.ledger }
 
     func validate() throws {
         guard signed != (key != nil) else { throw ValidationError("give --key to sign events, or --signed for envelopes signed elsewhere (not both)") }
         if openings != nil, !signed || server != nil { throw ValidationError("--openings goes with --signed, appending to a ledger (not a server)") }
         if server != nil {
-            guard ledgerValue == nil else { throw ValidationError("give --ledger or --server, not both") }
+            guard ledgerArgument.given == nil else { throw ValidationError("give --ledger or --server, not both") }
         } else {
             try ledger.validate()
         }

@@ -188,11 +188,7 @@ struct SnapshotCommand: ParsableCommand {
             ledger, that FILE is the archive's official view at that size (exit 0), or says why not (exit 1).
             """)
 
-    @Option(
-        name: .customLong("ledger"),
-        help: ArgumentHelp(
-            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
-    var ledgerValue: String?
+    @OptionGroup var ledgerArgument: OptionalLedgerOption
     @OptionGroup var moment: AsOfOption
     @OptionGroup var reader: ReaderKeyOption
     @Option(help: ArgumentHelp("Output file (refused if it exists).", valueName: "file"))
@@ -204,15 +200,11 @@ struct SnapshotCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("With --check: the snapshot file to check.", valueName: "file"))
     var file: String?
 
-    var ledger: LedgerOption {
-        var o = LedgerOption()
-        o.ledger = ledgerValue
-        return o
-    }
+    var ledger: LedgerOption { ledgerArgument.ledger }
 
     func validate() throws {
         if check != nil {
-            guard file != nil, out == nil, ledgerValue == nil, !moment.isSet, reader.readerKey == nil else {
+            guard file != nil, out == nil, ledgerArgument.given == nil, !moment.isSet, reader.readerKey == nil else {
                 throw ValidationError("--check takes the snapshot FILE and --log-key, and no --ledger, --out, moment or --reader-key")
             }
             guard !logKeyArgs.isEmpty else { throw ValidationError("--check needs the log's verifier key (--log-key; see `ledger key vkey`)") }

@@ -2,6 +2,7 @@ import Foundation
 import LedgerArchive
 import LedgerCore
 import LedgerCrypto
+import LedgerStore
 
 /// Size limits of inputs read whole.
 enum Limits {
@@ -85,6 +86,17 @@ extension EventDraft {
         let (sealedBody, taken) = Sealing.seal(type: t, body: body)
         body = sealedBody
         return taken
+    }
+}
+
+extension Ledger {
+    /// Signs one event with `key`, expecting its subject's current revision, and appends it
+    /// (the key, revocation, reader and erasure commands); `location` names it in messages.
+    func appendSigned(type: String, subject: String, body: JSONObject, key: Ed25519.PrivateKey, where location: String) throws(LedgerError)
+        -> AppendOutcome
+    {
+        let draft = EventDraft(type: type, subject: subject, expects: try revision(of: subject), body: body)
+        return try append([try draft.sign(origin: origin, key: key, now: SystemClock().now(), where: location)])[0]
     }
 }
 

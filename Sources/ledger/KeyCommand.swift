@@ -157,10 +157,8 @@ struct KeyCommand: ParsableCommand {
                         .refused, "this is the key of \(reader.id), a reader of sealed values; a signing key must be a key of its own (`ledger key new`)")
                 }
                 let key = try signer.load()
-                let draft = EventDraft(
-                    type: EventTypes.keyEnrolled, subject: descriptor.keyID, expects: try store.revision(of: descriptor.keyID), body: descriptor.json)
-                let envelope = try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "key enroll")
-                let outcome = try store.append([envelope])[0]
+                let outcome = try store.appendSigned(
+                    type: EventTypes.keyEnrolled, subject: descriptor.keyID, body: descriptor.json, key: key, where: "key enroll")
                 print("enrolled \(descriptor.keyID) (\(descriptor.name)) as \(roleList.map(\.rawValue).joined(separator: ",")) at entry \(outcome.index)")
             }
         }
@@ -186,9 +184,7 @@ struct KeyCommand: ParsableCommand {
                 let store = try ledger.open()
                 let key = try signer.load()
                 let body = JSONObject(uniqueMembers: [("reason", .string(NFC.normalize(reason)))])
-                let draft = EventDraft(type: EventTypes.keyRevoked, subject: keyID, expects: try store.revision(of: keyID), body: body)
-                let envelope = try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "key revoke")
-                let outcome = try store.append([envelope])[0]
+                let outcome = try store.appendSigned(type: EventTypes.keyRevoked, subject: keyID, body: body, key: key, where: "key revoke")
                 print("revoked \(keyID) at entry \(outcome.index)")
             }
         }

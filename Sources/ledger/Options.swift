@@ -6,6 +6,23 @@ import LedgerCrypto
 import LedgerPostgres
 import LedgerStore
 
+/// `--ledger PATH|URL` for the commands that may also run without a ledger (`append --server`,
+/// `snapshot --check`, `serve --openapi`): not required when parsing, unlike `LedgerOption`;
+/// `ledger.validate()` checks it where one is needed.
+struct OptionalLedgerOption: ParsableArguments {
+    @Option(
+        name: .customLong("ledger"),
+        help: ArgumentHelp(
+            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
+    var given: String?
+
+    var ledger: LedgerOption {
+        var o = LedgerOption()
+        o.ledger = given
+        return o
+    }
+}
+
 /// `--ledger PATH|URL`, shared by every command that opens a ledger: a file path is a SQLite
 /// ledger, a `postgres://` or `postgresql://` URL a PostgreSQL one; without the option,
 /// `LEDGER_DATABASE_URL` names it.

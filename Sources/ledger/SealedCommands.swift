@@ -64,8 +64,7 @@ struct ReaderCommand: ParsableCommand {
                     ("encryptionKey", .string(Base64.encode(encryptionKey))), ("name", .string(NFC.normalize(name ?? file.name))),
                 ])
                 let key = try signer.load()
-                let draft = EventDraft(type: EventType.readerEnrolled.name, subject: id, expects: try store.revision(of: id), body: body)
-                let outcome = try store.append([try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "reader enroll")])[0]
+                let outcome = try store.appendSigned(type: EventType.readerEnrolled.name, subject: id, body: body, key: key, where: "reader enroll")
                 print("enrolled \(id) as a reader at entry \(outcome.index)")
             }
         }
@@ -89,8 +88,7 @@ struct ReaderCommand: ParsableCommand {
                 let store = try ledger.open()
                 let key = try signer.load()
                 let body = JSONObject(uniqueMembers: [("reason", .string(NFC.normalize(reason)))])
-                let draft = EventDraft(type: EventType.readerRevoked.name, subject: id, expects: try store.revision(of: id), body: body)
-                let outcome = try store.append([try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "reader revoke")])[0]
+                let outcome = try store.appendSigned(type: EventType.readerRevoked.name, subject: id, body: body, key: key, where: "reader revoke")
                 print("revoked reader \(id) at entry \(outcome.index)")
             }
         }
@@ -151,8 +149,7 @@ struct EraseCommand: ParsableCommand {
             guard !row.ciphertext.isEmpty else { throw LedgerError(.refused, "sealed value \(value) is erased already (\(row.subject))") }
             let key = try signer.load()
             let body = JSONObject(uniqueMembers: [("reason", .string(NFC.normalize(reason))), ("value", .string(value))])
-            let draft = EventDraft(type: EventType.valueErased.name, subject: row.subject, expects: try store.revision(of: row.subject), body: body)
-            let outcome = try store.append([try draft.sign(origin: store.origin, key: key, now: SystemClock().now(), where: "erase")])[0]
+            let outcome = try store.appendSigned(type: EventType.valueErased.name, subject: row.subject, body: body, key: key, where: "erase")
             print("erased \(value) (\(row.subject), entry \(row.index), \(row.field)) at entry \(outcome.index)")
         }
     }

@@ -16,11 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             described by docs/openapi.yaml (also served at /openapi.yaml).
             """)
 
-    @Option(
-        name: .customLong("ledger"),
-        help: ArgumentHelp(
-            "Path of the ledger file (SQLite), or a postgres:// URL (PostgreSQL); default: $LEDGER_DATABASE_URL.", valueName: "path|url"))
-    var ledgerValue: String?
+    @OptionGroup var ledgerArgument: OptionalLedgerOption
     @Option(help: ArgumentHelp("Address and port to listen on (port 0: any free port).", valueName: "host:port"))
     var listen = "127.0.0.1:8080"
     @Flag(name: .customLong("read-only"), help: "A mirror or replica: serve reads only; posts are answered 405.")
@@ -45,11 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         return (host, port)
     }
 
-    var ledger: LedgerOption {
-        var o = LedgerOption()
-        o.ledger = ledgerValue
-        return o
-    }
+    var ledger: LedgerOption { ledgerArgument.ledger }
 
     func validate() throws {
         if openapi { return }

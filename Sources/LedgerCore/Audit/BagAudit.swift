@@ -227,9 +227,9 @@ public struct BagAudit {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
                 noteDigests[file] = (SHA256.hash(bytes), bytes.count)
-                if let note = try? SignedNote(bytes: bytes), (try? Checkpoint(text: note.text))?.view != nil { anyView = true }
                 var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
                 if let note = try? SignedNote(bytes: bytes) {
+                    if (try? Checkpoint(text: note.text))?.view != nil { anyView = true }
                     let (valid, failure) = Cosignature.cosigners(of: note, among: witnesses)
                     summary.cosigners = valid
                     if let failure, cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, failure.message, file: file) }
