@@ -7,75 +7,53 @@ import LedgerCrypto
 /// tree size. An audit folds the bundle's entries once, in memory, and checks every checkpoint
 /// that carries the line.
 public enum ViewCheck {
+    /// A fold to hand to `BagAudit.observer` for the bundle at `bag`, or nil when the bundle
+    /// needs none: no checkpoint file carries a view line and it is no keeper's bundle (a format
+    /// 1 bundle). The files are only peeked at here; the audit checks them.
+    public static func fold(for bag: String) -> ViewFold? {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: bag + "/" + Bag.sealedPath) { return ViewFold() }
+        let names = (try? fm.contentsOfDirectory(atPath: bag + "/" + Bag.checkpointsDirectory)) ?? []
+        for name in names {
+            guard let bytes = fm.contents(atPath: bag + "/" + Bag.checkpointsDirectory + "/" + name), bytes.count < 1 << 20,
+                let note = try? SignedNote(bytes: Array(bytes)), (try? Checkpoint(text: note.text))?.view != nil
+            else { continue }
+            return ViewFold()
+        }
+        return nil
+    }
+
     /// Checks each checkpoint of an audited bundle that carries a view line, and a keeper's
     /// bundle's sealed values against the log's readers and erasures; nil when all hold, else the
-    /// failure to report.
+    /// failure to report. Reads and folds the entries again, one by one, with the report's notes:
+    /// `ledger audit` runs the same fold beside its signature checks instead (`fold(for:)`).
     public static func check(bag: String, report: BagAudit.Report) throws(LedgerError) -> BagAudit.Failure? {
-        var wanted: [UInt64: (root: Digest32, view: Digest32, file: String)] = [:]
-        for cp in report.checkpoints {
-            guard let note = try? SignedNote(bytes: cp.note), let c = try? Checkpoint(text: note.text), let view = c.view else { continue }
-            wanted[cp.size] = (c.root, view, Bag.checkpointPath(cp.size))
-        }
-        if wanted.isEmpty, report.sealed.isEmpty { return nil }
-        // A keeper's bundle: each line's reader must be enrolled by the log, and its value not
-        // erased by it (the log's own erasure events, read as the entries are folded).
-        var readers = Set<String>()
-        var erased: [String: UInt64] = [:]
-        var state = ArchiveState()
+        let fold = ViewFold()
+        let notes = Dictionary(report.checkpoints.map { ($0.size, $0.note) }, uniquingKeysWith: { a, _ in a })
         var index: UInt64 = 0
-        var lastRecordedAt = ""
-        var failure: BagAudit.Failure?
         let reader = JSONLinesReader(path: bag + "/" + Bag.entriesPath)
         do {
             _ = try reader.read { lines in
-                for bytes in lines where failure == nil {
+                var entries: [LogVerifier.VerifiedEntry] = []
+                for bytes in lines {
                     let line = try EntryLine(bytes: bytes)
                     let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
-                    if payload.eventType == .readerEnrolled { readers.insert(payload.subject) }
-                    if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue { erased[c] = index }
-                    if index > 0 {
-                        do throws(LedgerError) {
-                            try state.applyOwning(
-                                type: payload.eventType!, subject: payload.subject, body: payload.body, index: index,
-                                latestDay: Archive.latestDay(recordedAt: line.recordedAt))
-                        } catch {
-                            failure = BagAudit.Failure(
-                                step: .view, index: index, file: Bag.entriesPath,
-                                reason: "the entry breaks an archive rule, so no view can be built: \(error.message)")
-                            return
-                        }
-                    }
-                    lastRecordedAt = line.recordedAt.recordTimeText
+                    entries.append(LogVerifier.VerifiedEntry(index: index, payload: payload, recordedAt: line.recordedAt))
                     index += 1
-                    if let w = wanted[index] {
-                        let hash = SHA256.hash(snapshot(state, origin: report.origin ?? "", size: index, root: w.root, asOf: lastRecordedAt))
-                        if hash != w.view {
-                            failure = BagAudit.Failure(
-                                step: .view, index: nil, file: w.file,
-                                reason: "the checkpoint commits to the view \(w.view.hex), but the archive folded from the bundle's first \(index) entries "
-                                    + "has the snapshot \(hash.hex) (`ledger snapshot --at-size \(index)`)")
-                        }
+                    if let note = notes[index] {
+                        fold.verified(entries)
+                        entries = []
+                        fold.checkpoint(size: index, note: note, origin: report.origin ?? "")
                     }
                 }
+                fold.verified(entries)
             }
         } catch let e as LedgerError {
             throw e
         } catch {
             throw LedgerError(.io, "\(bag)/\(Bag.entriesPath): \(error)")
         }
-        if failure == nil {
-            for s in report.sealed {
-                if !readers.contains(s.reader) {
-                    return BagAudit.Failure(step: .sealed, index: nil, file: Bag.sealedPath, reason: "\(s.reader) is not a reader the log enrols")
-                }
-                if let at = erased[s.commitment] {
-                    return BagAudit.Failure(
-                        step: .sealed, index: s.index, file: Bag.sealedPath,
-                        reason: "sealed value \(s.commitment) was erased at entry \(at); a keeper's bundle never carries an erased value")
-                }
-            }
-        }
-        return failure
+        return fold.finish(sealed: report.sealed)
     }
 
     /// The snapshot bytes (docs/EVENTS.md §6) of `state` at tree size `size`.
@@ -84,5 +62,63 @@ public enum ViewCheck {
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf)
         Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { Canonical.encode(.object(state.entities[$0]!)) }, into: &out)
         return out
+    }
+}
+
+/// The archive folded from an audited bundle's entries in memory: checks every checkpoint's view
+/// line against the snapshot at its size, and records the log's readers and erasures for the
+/// keeper's lines. The first failure is kept; the fold stops there.
+public final class ViewFold: BagAuditObserver {
+    private var state = ArchiveState()
+    private var readers = Set<String>()
+    private var erased: [String: UInt64] = [:]
+    private var lastRecordedAt = ""
+    private var failure: BagAudit.Failure?
+
+    public init() {}
+
+    public func verified(_ entries: [LogVerifier.VerifiedEntry]) {
+        for e in entries where failure == nil {
+            let payload = e.payload
+            if payload.eventType == .readerEnrolled { readers.insert(payload.subject) }
+            if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue { erased[c] = e.index }
+            lastRecordedAt = e.recordedAt.recordTimeText
+            guard e.index > 0, let type = payload.eventType else { continue }
+            do throws(LedgerError) {
+                try state.applyOwning(
+                    type: type, subject: payload.subject, body: payload.body, index: e.index, latestDay: Archive.latestDay(recordedAt: e.recordedAt))
+            } catch {
+                failure = BagAudit.Failure(
+                    step: .view, index: e.index, file: Bag.entriesPath, reason: "the entry breaks an archive rule, so no view can be built: \(error.message)")
+            }
+        }
+    }
+
+    public func checkpoint(size: UInt64, note: [UInt8], origin: String) {
+        guard failure == nil, let n = try? SignedNote(bytes: note), let c = try? Checkpoint(text: n.text), let view = c.view else { return }
+        let hash = SHA256.hash(ViewCheck.snapshot(state, origin: origin, size: size, root: c.root, asOf: lastRecordedAt))
+        if hash != view {
+            failure = BagAudit.Failure(
+                step: .view, index: nil, file: Bag.checkpointPath(size),
+                reason: "the checkpoint commits to the view \(view.hex), but the archive folded from the bundle's first \(size) entries "
+                    + "has the snapshot \(hash.hex) (`ledger snapshot --at-size \(size)`)")
+        }
+    }
+
+    /// The first failure of the fold, else of the keeper's lines (`sealed`): each line's reader
+    /// must be enrolled by the log and its value not erased by it.
+    public func finish(sealed: [Bag.SealedLine]) -> BagAudit.Failure? {
+        if let failure { return failure }
+        for s in sealed {
+            if !readers.contains(s.reader) {
+                return BagAudit.Failure(step: .sealed, index: nil, file: Bag.sealedPath, reason: "\(s.reader) is not a reader the log enrols")
+            }
+            if let at = erased[s.commitment] {
+                return BagAudit.Failure(
+                    step: .sealed, index: s.index, file: Bag.sealedPath,
+                    reason: "sealed value \(s.commitment) was erased at entry \(at); a keeper's bundle never carries an erased value")
+            }
+        }
+        return nil
     }
 }

@@ -123,15 +123,16 @@ struct BundleAuditOption: ParsableArguments {
     /// Runs the audit with progress on stderr in a terminal.
     func audit(witnesses: [VerifierKey], keepNotes: Bool = false) throws(LedgerError) -> BagAudit.Report {
         var audit = BagAudit(directory: bag, trust: trust, witnesses: witnesses, quorum: policy.effectiveQuorum)
-        // The notes are kept for the view check below (a few hundred bytes each).
-        audit.keepNotes = true
+        audit.keepNotes = keepNotes
+        // The archive's view each checkpoint commits to: the entries are folded as they pass,
+        // beside the next batch's signature checks; its verdict comes after the log's.
+        let fold = ViewCheck.fold(for: bag)
+        audit.observer = fold
         let progress = Progress(label: "audited")
         audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
         var report = try audit.run()
         progress.finish()
-        // Last: the archive's view each checkpoint commits to, from the bundle's entries folded once.
-        if report.ok, let failure = try ViewCheck.check(bag: bag, report: report) { report.failure = failure }
-        if !keepNotes { for i in report.checkpoints.indices { report.checkpoints[i].note = [] } }
+        if report.ok, let fold, let failure = fold.finish(sealed: report.sealed) { report.failure = failure }
         return report
     }
 }

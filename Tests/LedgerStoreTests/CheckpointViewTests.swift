@@ -67,6 +67,49 @@ final class CheckpointViewTests {
         try l.close()
     }
 
+    @Test("the audit's own fold, run beside its signature checks, names a checkpoint over a wrong view that the log's checks pass")
+    func auditFoldsAsItGoes() throws {
+        let made = try StoreFixtures.standardLedger(.sqlite, dir: dir)
+        let l = made.ledger
+        _ = try l.append([Fixtures.report(subject: "a", n: 20), Fixtures.report(subject: "b", n: 21)])
+        let early = try Checkpoint(text: try l.checkpoint(signingKey: Fixtures.logKey).text)
+        _ = try l.append([Fixtures.report(subject: "c", n: 22)])
+        _ = try l.checkpoint(signingKey: Fixtures.logKey)
+        let bundle = dir.file("bundle")
+        _ = try l.export(to: bundle, exportTime: Fixtures.epoch)
+        try l.close()
+        let trust = KeyID.of(Fixtures.admin.publicKey)
+        func audit() throws -> (BagAudit.Report, BagAudit.Failure?) {
+            var auditor = BagAudit(directory: bundle, trust: trust)
+            let fold = try #require(ViewCheck.fold(for: bundle))
+            auditor.observer = fold
+            auditor.parallelism = 2
+            let report = try auditor.run()
+            return (report, fold.finish(sealed: report.sealed))
+        }
+        let (good, none) = try audit()
+        #expect(good.ok && none == nil, "\(String(describing: good.failure)) \(String(describing: none))")
+        // The earlier checkpoint re-signed by the log key over a wrong view, the manifests made to match:
+        // every check of the log passes, the fold names the file.
+        let wrong = Checkpoint(origin: early.origin, size: early.size, root: early.root, view: SHA256.hash(Array("not the view".utf8)))
+        let forged = SignedNote.sign(text: wrong.text, name: early.origin, key: Fixtures.logKey).encoded()
+        let file = Bag.checkpointPath(early.size)
+        try Data(forged).write(to: URL(fileURLWithPath: bundle + "/" + file))
+        var digests: [(path: String, digest: Digest32)] = []
+        for (path, _) in try Bag.parseManifest(Array(try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest-sha256.txt"))), file: "m") {
+            digests.append((path, SHA256.hash(Array(try Data(contentsOf: URL(fileURLWithPath: bundle + "/" + path))))))
+        }
+        try Data(Bag.manifest(digests)).write(to: URL(fileURLWithPath: bundle + "/manifest-sha256.txt"))
+        let tags = try Bag.tagFiles.map { ($0, SHA256.hash(Array(try Data(contentsOf: URL(fileURLWithPath: bundle + "/" + $0))))) }
+        try Data(Bag.manifest(tags)).write(to: URL(fileURLWithPath: bundle + "/tagmanifest-sha256.txt"))
+        let (report, failure) = try audit()
+        #expect(report.ok, "\(String(describing: report.failure))")
+        let f = try #require(failure)
+        #expect(f.step == .view && f.file == file && f.reason.contains(wrong.view!.hex), "\(f)")
+        // A bundle with no view line and no sealed values needs no fold.
+        #expect(ViewCheck.fold(for: Self.repository + "/Tests/Fixtures/campaign-v1-bundle") == nil)
+    }
+
     @Test("migration: a format 1 bundle (the campaign archive before views) imports, verifies, and exports the same entries")
     func formatOneBundle() throws {
         let v1 = Self.repository + "/Tests/Fixtures/campaign-v1-bundle"

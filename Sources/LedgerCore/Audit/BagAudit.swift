@@ -73,6 +73,10 @@ public struct BagAudit {
     public var keepNotes = false
     /// Called now and then with (entries verified, entries file bytes read, file size).
     public var progress: ((UInt64, UInt64, UInt64) -> Void)?
+    /// When set, receives the entries and checkpoints as they pass the log's checks, so that a
+    /// check built on the archive (`ledger audit`'s view fold) runs beside the signature checks,
+    /// from the payloads the verifier already parsed.
+    public var observer: (any BagAuditObserver)?
 
     public init(directory: String, trust: String, witnesses: [VerifierKey] = [], quorum: Int = 0) {
         self.directory = directory
@@ -208,6 +212,12 @@ public struct BagAudit {
         // cosignatures checked at once (the outcome is reported in step 6's turn); only the
         // latest note's bytes are kept.
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
+        verifier.collectsPayloads = observer != nil
+        func handOver() {
+            guard let observer else { return }
+            let entries = verifier.takeVerified()
+            if !entries.isEmpty { observer.verified(entries) }
+        }
         var nextNote = 0
         var given: UInt64 = 0
         var noteDigests: [String: (digest: Digest32, count: Int)] = [:]
@@ -220,12 +230,14 @@ public struct BagAudit {
                 do throws(LedgerError) { try verifier.finish() } catch {
                     throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
                 }
+                handOver()
                 let bytes = try read(file, step: .entries, limit: 1 << 20)
                 do throws(LedgerError) {
                     try verifier.checkCheckpoint(bytes)
                 } catch {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
+                observer?.checkpoint(size: given, note: bytes, origin: verifier.state.origin ?? "")
                 noteDigests[file] = (SHA256.hash(bytes), bytes.count)
                 var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
                 if let note = try? SignedNote(bytes: bytes) {
@@ -275,6 +287,8 @@ public struct BagAudit {
                 } catch {
                     throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
                 }
+                // The batch before this one has passed: folded here while this one's signatures are checked.
+                handOver()
                 given += UInt64(end - start)
                 try checkNotes()
                 start = end
@@ -284,6 +298,7 @@ public struct BagAudit {
         do throws(LedgerError) { try verifier.finish() } catch {
             throw BagAudit.fail(.entries, error.message, file: Bag.entriesPath, index: error.index)
         }
+        handOver()
         try checkNotes()
         if let index = streamed.tooLong {
             throw BagAudit.fail(.entries, "line \(index + 1) is longer than any entry can be (8 MiB without a newline)", file: Bag.entriesPath, index: index)
@@ -429,6 +444,15 @@ public struct BagAudit {
         // A too-long line is reported by the caller after the entries before it are checked.
         return result
     }
+}
+
+/// Receives what a `BagAudit` has checked, in log order, as it goes.
+public protocol BagAuditObserver: AnyObject {
+    /// Entries that passed every check of the log (each once, in log order, whole batches).
+    func verified(_ entries: [LogVerifier.VerifiedEntry])
+    /// A checkpoint whose note passed the log's checks at its tree size, after every entry
+    /// below that size was handed to `verified`; `origin` is the log's.
+    func checkpoint(size: UInt64, note: [UInt8], origin: String)
 }
 
 extension Bag {

@@ -41,6 +41,11 @@ public struct LogVerifier {
         public var index: UInt64
         public var payload: EventPayload
         public var recordedAt: Timestamp
+        public init(index: UInt64, payload: EventPayload, recordedAt: Timestamp) {
+            self.index = index
+            self.payload = payload
+            self.recordedAt = recordedAt
+        }
     }
 
     /// The entries verified since the last call (whole batches: a batch is handed over only
