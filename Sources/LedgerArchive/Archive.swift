@@ -69,20 +69,47 @@ public enum Archive {
     public static func check(
         type: EventType, subject: String, body: JSONObject, lookup: some EntityLookup, replay: Bool, latestDay: Int?
     ) throws(LedgerError) -> CheckedEvent? {
+        guard let checked = try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay) else { return nil }
+        if !replay { try checkMentions(checked, lookup: lookup) }
+        return checked
+    }
+
+    /// The first part of `check`, which needs no state at all: the body's schema and the date
+    /// rule. Pure, so a fold may run it for a whole batch on other threads (`Prechecked`) while
+    /// it folds the batch before.
+    public static func checkAlone(type: EventType, subject: String, body: JSONObject, latestDay: Int?) throws(LedgerError) -> CheckedEvent? {
         guard type.isArchive, let kind = type.entityKind ?? EntityID.kind(of: subject), let parsed = try parse(type: type, subject: subject, body: body)
         else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
-        if !replay {
-            for m in parsed.mentions {
-                guard let s = try lookup.state(of: m.id) else {
-                    throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
-                }
-                if m.kind == .incident, s["status"]?.stringValue != "active" {
-                    throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
-                }
+        return CheckedEvent(type: type, kind: kind, mentions: parsed.mentions)
+    }
+
+    /// The rest of `check`: every entity the body names must be in the archive, and an incident
+    /// named must be active.
+    static func checkMentions(_ checked: CheckedEvent, lookup: some EntityLookup) throws(LedgerError) {
+        for m in checked.mentions {
+            guard let s = try lookup.state(of: m.id) else {
+                throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
+            }
+            if m.kind == .incident, s["status"]?.stringValue != "active" {
+                throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
             }
         }
-        return CheckedEvent(type: type, kind: kind, mentions: parsed.mentions)
+    }
+
+    /// The outcome of `checkAlone` for one event, made ahead of its fold (on any thread).
+    public struct Prechecked: Sendable {
+        let outcome: Result<CheckedEvent?, LedgerError>
+
+        public init(type: EventType?, subject: String, body: JSONObject, latestDay: Int?) {
+            guard let type else {
+                outcome = .success(nil)
+                return
+            }
+            do throws(LedgerError) { outcome = .success(try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay)) } catch {
+                outcome = .failure(error)
+            }
+        }
     }
 
     /// The rest of `apply` for a checked event, with the subject's current state given

@@ -51,7 +51,17 @@ public struct ArchiveState: EntityLookup, Sendable {
     @discardableResult
     public mutating func applyOwning(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int?) throws(LedgerError) -> ArchiveChange? {
         guard only == nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
-        guard let checked = try Archive.check(type: type, subject: subject, body: body, lookup: self, replay: false, latestDay: latestDay) else { return nil }
+        return try applyOwning(Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay), subject: subject, body: body, index: index)
+    }
+
+    /// `applyOwning` for an event whose stateless checks were made ahead (`Archive.Prechecked`,
+    /// with the entry's `latestDay`): their failure is thrown here, in the event's turn, and the
+    /// checks that need the archive's state follow.
+    @discardableResult
+    public mutating func applyOwning(_ prechecked: Archive.Prechecked, subject: String, body: JSONObject, index: UInt64) throws(LedgerError) -> ArchiveChange? {
+        precondition(only == nil, "a partial replay checks no rules")
+        guard let checked = try prechecked.outcome.get() else { return nil }
+        try Archive.checkMentions(checked, lookup: self)
         let current = entities.removeValue(forKey: subject)
         let change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
         for (id, state) in change.changed { entities[id] = state }

@@ -131,7 +131,8 @@ enum ProjectionRows {
 
 /// A decoding running on another thread.
 /// An entry's index, payload and the last day its dates may begin on (yyyymmdd), decoded for a fold.
-typealias DecodedEntry = (index: UInt64, payload: EventPayload, latestDay: Int)
+/// With `prechecked`, the archive's stateless checks were made where it was decoded.
+typealias DecodedEntry = (index: UInt64, payload: EventPayload, latestDay: Int, prechecked: Archive.Prechecked?)
 
 final class PendingDecode: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
@@ -175,7 +176,7 @@ struct ProjectionFold {
     /// the interval, first writes the state checkpoint of every entity changed since the last.
     mutating func fold(_ decoded: consuming [DecodedEntry]) throws(LedgerError) {
         for i in decoded.indices {
-            let (index, payload, latestDay) = decoded[i]
+            let (index, payload, latestDay, prechecked) = decoded[i]
             if index > 0, index % interval == 0 {
                 let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
                 for (id, bytes) in zip(ids, Ledger.encodeInParallel(ids.map { state.entities[$0]! })) {
@@ -187,7 +188,11 @@ struct ProjectionFold {
             let change: ArchiveChange?
             do throws(LedgerError) {
                 // A refused event ends the fold, so the fold may own each state it changes.
-                change = try state.applyOwning(type: type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
+                if let prechecked {
+                    change = try state.applyOwning(prechecked, subject: payload.subject, body: payload.body, index: index)
+                } else {
+                    change = try state.applyOwning(type: type, subject: payload.subject, body: payload.body, index: index, latestDay: latestDay)
+                }
             } catch {
                 throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
             }
@@ -334,10 +339,10 @@ extension Ledger {
         // The entries after the checkpoint, and the entities they change.
         var payloads: [DecodedEntry] = []
         try forEachBatch(batchSize: 8192, from: checkpoint, upTo: size) { (batch) throws(LedgerError) in
-            payloads += try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path)
+            payloads += try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path, precheck: false)
         }
         var touched = Set<String>()
-        for (_, p, _) in payloads where EntityID.kind(of: p.subject) != nil {
+        for (_, p, _, _) in payloads where EntityID.kind(of: p.subject) != nil {
             touched.insert(p.subject)
             if p.eventType == .incidentMerged, let into = p.body["into"]?.stringValue { touched.insert(into) }
         }
@@ -348,7 +353,7 @@ extension Ledger {
             if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) } else { untouched.append(s) }
         }
         var state = ArchiveState(only: touched, states: seed)
-        for (index, p, _) in payloads {
+        for (index, p, _, _) in payloads {
             do throws(LedgerError) { try state.apply(p, index: index) } catch { throw error.at(index) }
         }
         return (untouched, state.entities)
@@ -377,19 +382,25 @@ extension Ledger {
         return ArchiveState(only: Set(all.keys), states: all)
     }
 
-    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String) throws(LedgerError) -> [DecodedEntry] {
-        let results = Parallel.map(count: batch.count, parallelism: System.activeProcessorCount) { i -> Result<(EventPayload, Int), LedgerError> in
+    /// Decodes entry lines into payloads on all cores; with `precheck`, also makes the archive's
+    /// stateless checks (schemas, dates) there, for a fold that checks every rule.
+    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String, precheck: Bool) throws(LedgerError) -> [DecodedEntry] {
+        let results = Parallel.map(count: batch.count, parallelism: System.activeProcessorCount) {
+            i -> Result<(EventPayload, Int, Archive.Prechecked?), LedgerError> in
             do throws(LedgerError) {
                 let line = try EntryLine(bytes: batch[i].line)
-                return .success((try EventPayload(bytes: line.envelope.payload, requireNFC: false), Archive.latestDay(recordedAt: line.recordedAt)))
+                let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
+                let day = Archive.latestDay(recordedAt: line.recordedAt)
+                let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
+                return .success((payload, day, prechecked))
             } catch { return .failure(error) }
         }
         var payloads: [DecodedEntry] = []
         payloads.reserveCapacity(batch.count)
         for (i, r) in results.enumerated() {
             do throws(LedgerError) {
-                let (payload, day) = try r.get()
-                payloads.append((batch[i].index, payload, day))
+                let (payload, day, prechecked) = try r.get()
+                payloads.append((batch[i].index, payload, day, prechecked))
             } catch {
                 throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
             }
@@ -467,7 +478,7 @@ extension Ledger {
         let pending = PendingDecode()
         DispatchQueue.global().async {
             let result: Result<[DecodedEntry], LedgerError>
-            do throws(LedgerError) { result = .success(try parsePayloads(batch, path: path)) } catch { result = .failure(error) }
+            do throws(LedgerError) { result = .success(try parsePayloads(batch, path: path, precheck: true)) } catch { result = .failure(error) }
             pending.finish(result)
         }
         return pending
