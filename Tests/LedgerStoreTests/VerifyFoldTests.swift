@@ -90,4 +90,34 @@ final class VerifyFoldTests {
         #expect(error.index == 6, "\(error)")
         #expect(error.message.contains("unknown key"), "\(error)")
     }
+
+    @Test(
+        "rebuild: a schema break is found on the decode threads but reported in its entry's turn, after an earlier rule break", arguments: StoreKind.inProcess)
+    func rebuildOrder(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        // Entry 5 breaks a rule that needs the state; entry 6's body breaks its schema (checked ahead, with no state).
+        try smuggle(try noOpCorrection(l, n: 11), into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        let malformed = JSONObject(uniqueMembers: [
+            ("changes", .object(JSONObject(uniqueMembers: [("title", .string("another title"))]))), ("reason", .string("a reason")),
+            ("stray", .number("1")),
+        ])
+        let stray = Fixtures.envelope(type: "incident.corrected", subject: "incident:inc-1", expects: 2, body: malformed, key: Fixtures.archivist, n: 12)
+        try smuggle(stray, into: l, at: Timestamp(microseconds: now.microseconds + 2_000_000))
+        let first = try #require(throws: LedgerError.self) { try l.rebuildProjections() }
+        #expect(first.index == 5 && first.message.contains("entry 5 breaks an archive rule") && first.message.contains("equals the current one"), "\(first)")
+    }
+
+    @Test("rebuild: a schema break alone is named at its own index", arguments: StoreKind.inProcess)
+    func rebuildSchemaBreak(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        let malformed = JSONObject(uniqueMembers: [
+            ("changes", .object(JSONObject(uniqueMembers: [("title", .string("another title"))]))), ("reason", .string("a reason")),
+            ("stray", .number("1")),
+        ])
+        try smuggle(
+            Fixtures.envelope(type: "incident.corrected", subject: "incident:inc-1", expects: 1, body: malformed, key: Fixtures.archivist, n: 13), into: l,
+            at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        let alone = try #require(throws: LedgerError.self) { try l.rebuildProjections() }
+        #expect(alone.index == 5 && alone.message.contains("entry 5 breaks an archive rule") && alone.message.contains("body.stray"), "\(alone)")
+    }
 }
