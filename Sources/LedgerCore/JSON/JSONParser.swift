@@ -136,6 +136,10 @@ public struct JSONParser {
             pos += 1
             return JSONObject(uniqueMembers: members)
         }
+        // A payload and its body (depths 1 and 2) get room for eight members at once: growing
+        // from one by doubling allocated three or four times. Deeper objects, smaller and kept
+        // in the archive's states, grow as they need.
+        if depth <= 2 { members.reserveCapacity(8) }
         while true {
             skipWhitespace()
             guard pos < end else { throw error(.unexpectedEnd, at: pos) }
