@@ -92,7 +92,7 @@ let package = Package(
         ),
         // Shared fixtures for tests: fixed keys, a manual clock, in-memory Merkle storage, the stores tests run against.
         .target(name: "LedgerTesting", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerStore", "LedgerPostgres"], path: "Tests/LedgerTesting"),
-        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTesting"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "CLedgerSodium", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTesting"], resources: [.copy("Vectors")]),
         .testTarget(name: "LedgerArchiveTests", dependencies: ["LedgerArchive", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "LedgerPostgres", "LedgerCore", "LedgerTesting"]),

@@ -45,6 +45,17 @@ public enum Base64 {
         bytes.withUnsafeBytes { encode($0) }
     }
 
+    /// For each of the four places in a group, each byte's 6 bits already shifted into place;
+    /// a byte outside the alphabet has its top byte set (`0xFF000000`), so one OR over a group
+    /// both assembles its 24 bits and flags a bad byte.
+    private static let placed: [UInt32] = {
+        var t = [UInt32](repeating: 0xFF00_0000, count: 4 * 256)
+        for (i, c) in alphabet.enumerated() {
+            for place in 0..<4 { t[place * 256 + Int(c)] = UInt32(i) << UInt32(18 - 6 * place) }
+        }
+        return t
+    }()
+
     /// Strictly decodes padded standard base64: length a multiple of 4, only the standard
     /// alphabet, `=` only as final padding, and canonical (unused trailing bits zero).
     /// Nil when any of that fails.
@@ -55,24 +66,28 @@ public enum Base64 {
         var pad = 0
         if text[n - 1] == UInt8(ascii: "=") { pad = text[n - 2] == UInt8(ascii: "=") ? 2 : 1 }
         let outLength = n / 4 * 3 - pad
-        return values.withUnsafeBufferPointer { t -> [UInt8]? in
-            var ok = true
-            let out = [UInt8](unsafeUninitializedCapacity: outLength) { buf, count in
+        var ok = true
+        let out = [UInt8](unsafeUninitializedCapacity: outLength) { buf, count in
+            let full = pad > 0 ? n - 4 : n
+            placed.withUnsafeBufferPointer { p in
+                let t = p.baseAddress!
                 var i = 0
                 var o = 0
-                let full = pad > 0 ? n - 4 : n
-                var bad: UInt8 = 0
+                var bad: UInt32 = 0
                 while i < full {
-                    let a = t[Int(text[i])], b = t[Int(text[i + 1])], c = t[Int(text[i + 2])], d = t[Int(text[i + 3])]
-                    bad |= a | b | c | d
-                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    let v = t[Int(text[i])] | t[256 + Int(text[i + 1])] | t[512 + Int(text[i + 2])] | t[768 + Int(text[i + 3])]
+                    bad |= v
                     buf[o] = UInt8(truncatingIfNeeded: v >> 16)
                     buf[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
                     buf[o + 2] = UInt8(truncatingIfNeeded: v)
                     i += 4
                     o += 3
                 }
-                if bad & 0x80 != 0 { ok = false }
+                if bad & 0xFF00_0000 != 0 { ok = false }
+            }
+            values.withUnsafeBufferPointer { t in
+                let i = full
+                let o = full / 4 * 3
                 if ok && pad > 0 {
                     let a = t[Int(text[i])], b = t[Int(text[i + 1])]
                     let c = pad == 1 ? t[Int(text[i + 2])] : 0
@@ -87,10 +102,10 @@ public enum Base64 {
                         buf[o + 1] = (b & 0x0F) << 4 | c >> 2
                     }
                 }
-                count = ok ? outLength : 0
             }
-            return ok ? out : nil
+            count = ok ? outLength : 0
         }
+        return ok ? out : nil
     }
 
     /// Strictly decodes a string (see `decode(_:)` for bytes).
