@@ -27,8 +27,8 @@ enum SQLiteValue: Sendable {
     }
 }
 
-/// SQLite's "copy the bytes now" destructor (`SQLITE_TRANSIENT`).
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// SQLite's "the bytes stay valid, do not copy them" destructor (`SQLITE_STATIC`).
+private let noCopy = unsafeBitCast(0, to: sqlite3_destructor_type.self)
 private let emptyBytes: [UInt8] = [0]
 
 extension SQLiteRows {
@@ -37,46 +37,51 @@ extension SQLiteRows {
     /// The append's and the rebuild's inserts take this path: binding through GRDB's
     /// `StatementArguments` (existential values, a `Data` copy per blob, argument checks) cost
     /// about 25,000 instructions per row under callgrind, several times SQLite's own work for
-    /// the insert (docs/BENCHMARKS.md, issue 15). The statement is still GRDB's cached statement;
-    /// a failure is reported as GRDB's `DatabaseError` with SQLite's extended code and message,
-    /// and the statement is reset, so it stays usable (statements from `sqlite3_prepare_v3`).
+    /// the insert (docs/BENCHMARKS.md, issue 15). The statement is GRDB's cached statement, kept
+    /// for the rest of the transaction by its text (`statement(_:)`). A failure is reported as
+    /// GRDB's `DatabaseError` with SQLite's extended code and message, and the statement is
+    /// reset, so it stays usable (statements from `sqlite3_prepare_v3`).
     func execute(_ sql: String, bound values: [SQLiteValue]) throws(LedgerError) {
-        let statement: Statement
-        do { statement = try db.cachedStatement(sql: sql) } catch { throw LedgerError.database(error, path: path) }
-        let h = statement.sqliteStatement
+        let h = try statement(sql).sqliteStatement
         sqlite3_reset(h)
-        var rc = SQLITE_OK
-        for (i, v) in values.enumerated() where rc == SQLITE_OK {
-            let column = Int32(i + 1)
-            switch v {
-            case .null:
-                rc = sqlite3_bind_null(h, column)
-            case .integer(let x):
-                rc = sqlite3_bind_int64(h, column, x)
-            case .text(var s):
-                // A null pointer would bind NULL: an empty text binds a byte that is not read.
-                rc = s.withUTF8 { u in
-                    u.count == 0
-                        ? emptyBytes.withUnsafeBytes { sqlite3_bind_text(h, column, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 0, transient) }
-                        : u.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(h, column, $0.baseAddress, Int32(u.count), transient) }
-                }
-            case .blob(let b):
-                rc =
-                    b.count == 0
-                    ? sqlite3_bind_zeroblob(h, column, 0) : b.withUnsafeBytes { sqlite3_bind_blob(h, column, $0.baseAddress, Int32(b.count), transient) }
-            }
-        }
-        if rc == SQLITE_OK {
-            rc = sqlite3_step(h)
-            if rc == SQLITE_DONE {
-                sqlite3_reset(h)
-                return
-            }
+        let rc = Self.bindAndStep(h, values, from: 0)
+        // The texts and blobs were bound without a copy: no binding may outlive this call.
+        sqlite3_clear_bindings(h)
+        if rc == SQLITE_DONE {
+            sqlite3_reset(h)
+            return
         }
         let connection = db.sqliteConnection
         let code = sqlite3_extended_errcode(connection)
         let message = String(cString: sqlite3_errmsg(connection))
         sqlite3_reset(h)
         throw LedgerError.database(DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql), path: path)
+    }
+
+    /// Binds `values[i...]` to parameters `i+1…` and steps the statement once all are bound:
+    /// the result of the step, or the first failed binding's code. Texts and blobs are bound
+    /// without a copy (`SQLITE_STATIC`; copying cost about 700 instructions per text): each is
+    /// bound inside the closure that lends its bytes, and the step runs innermost, so SQLite
+    /// reads them only while they are valid.
+    private static func bindAndStep(_ h: OpaquePointer, _ values: [SQLiteValue], from i: Int) -> Int32 {
+        guard i < values.count else { return sqlite3_step(h) }
+        let column = Int32(i + 1)
+        func then(_ rc: Int32) -> Int32 { rc == SQLITE_OK ? bindAndStep(h, values, from: i + 1) : rc }
+        switch values[i] {
+        case .null:
+            return then(sqlite3_bind_null(h, column))
+        case .integer(let x):
+            return then(sqlite3_bind_int64(h, column, x))
+        case .text(var s):
+            // A null pointer would bind NULL: an empty text binds a byte that is not read.
+            return s.withUTF8 { u in
+                u.count == 0
+                    ? emptyBytes.withUnsafeBytes { then(sqlite3_bind_text(h, column, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 0, noCopy)) }
+                    : u.withMemoryRebound(to: CChar.self) { then(sqlite3_bind_text(h, column, $0.baseAddress, Int32(u.count), noCopy)) }
+            }
+        case .blob(let b):
+            if b.isEmpty { return then(sqlite3_bind_zeroblob(h, column, 0)) }
+            return b.withUnsafeBytes { then(sqlite3_bind_blob(h, column, $0.baseAddress, Int32(b.count), noCopy)) }
+        }
     }
 }

@@ -265,11 +265,25 @@ struct SQLiteRows: StorageWriter {
 
     let db: Database
     let path: String
-    /// Whether this transaction turned `secure_delete` on.
-    private let secure = SecureDeleteState()
+    /// What this transaction keeps: whether it turned `secure_delete` on, and the statements
+    /// its row writes used.
+    private let transaction = TransactionState()
 
-    private final class SecureDeleteState {
-        var on = false
+    private final class TransactionState {
+        var secureDelete = false
+        var statements: [(sql: String, statement: Statement)] = []
+    }
+
+    /// GRDB's cached statement for `sql`, kept for the rest of the transaction: a transaction
+    /// writes its rows through a handful of statements, found here by comparing the texts'
+    /// lengths and bytes, where GRDB's cache hashed each text (about 950 instructions a row).
+    func statement(_ sql: String) throws(LedgerError) -> Statement {
+        for kept in transaction.statements where kept.sql.sameBytes(sql) { return kept.statement }
+        do {
+            let made = try db.cachedStatement(sql: sql)
+            transaction.statements.append((sql, made))
+            return made
+        } catch { throw fail(error) }
     }
 
     /// Turns `secure_delete` on for the rest of this transaction, before any write to the sealed
@@ -278,16 +292,16 @@ struct SQLiteRows: StorageWriter {
     /// ciphertext do not linger in free space (docs/FORMAT.md §9). The sealed tables are written
     /// in no other way, so none of their bytes is ever freed without it.
     private func secureDelete() throws(LedgerError) {
-        guard !secure.on else { return }
+        guard !transaction.secureDelete else { return }
         try execute("PRAGMA secure_delete = ON")
-        secure.on = true
+        transaction.secureDelete = true
     }
 
     /// Turns `secure_delete` off again once the transaction has ended (committed or not).
     func secureDeleteEnded() {
-        guard secure.on else { return }
+        guard transaction.secureDelete else { return }
         try? db.execute(sql: "PRAGMA secure_delete = OFF")
-        secure.on = false
+        transaction.secureDelete = false
     }
 
     private func fail(_ error: any Error) -> LedgerError { LedgerError.database(error, path: path) }
