@@ -113,7 +113,7 @@ struct HashingTests {
                     let ours = changed.withUnsafeBytes { Base64.decode($0) }
                     if r >= 0x80 {
                         // Outside ASCII: never base64. (libsodium 1.0.18 reads such a byte as a
-                        // signed char and takes some of them for letters, so it is no oracle here.)
+                        // signed char and takes some of them for a base64 digit, so it is no oracle here.)
                         #expect(ours == nil, "length \(length), byte \(i) → \(r)")
                     } else {
                         #expect(ours == sodium(changed), "length \(length), byte \(i) → \(r)")
