@@ -39,6 +39,8 @@ extension Ledger {
     /// marker's opening (its commitment and its value's schema), encrypts it under a new data key
     /// wrapped for every active reader, and stores it; for an erasure, destroys the value; for a
     /// revoked reader, its wrapped keys. `used` collects the commitments whose openings were used.
+    /// True when it deleted secrets (an erasure's ciphertext and keys, a revoked reader's keys):
+    /// the append scrubs the storage's journal after the commit.
     static func storeSealed(
         _ w: any StorageWriter, payload: EventPayload, type: EventType, index: UInt64, openings: [String: Sealing.Opening],
         used: inout Set<String>, projection: ProjectionWriter
@@ -64,7 +66,7 @@ extension Ledger {
             return true
         case .readerRevoked:
             try w.deleteWrappedKeys(reader: payload.subject)
-            return false
+            return true
         default:
             break
         }

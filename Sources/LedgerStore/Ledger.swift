@@ -210,8 +210,8 @@ public final class Ledger: @unchecked Sendable {
                 openings: openings, erased: &erased, progress: progress)
         }
         tipCache.withLock { $0 = tip }  // only after the commit succeeded
-        // An erasure deleted rows: older copies of their pages may still be in a journal or as
-        // dead rows. The erasure is committed whatever happens here; a storage that cannot
+        // An erasure (or a reader's revocation) deleted secrets: older copies of their pages may
+        // still be in a journal or as dead rows. The erasure is committed whatever happens here; a storage that cannot
         // scrub now (another reader holds the journal) does it at its next checkpoint.
         if erased { try? storage.scrub() }
         return outcomes

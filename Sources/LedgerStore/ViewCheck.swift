@@ -7,26 +7,10 @@ import LedgerCrypto
 /// tree size. An audit folds the bundle's entries once, in memory, and checks every checkpoint
 /// that carries the line.
 public enum ViewCheck {
-    /// A fold to hand to `BagAudit.observer` for the bundle at `bag`, or nil when the bundle
-    /// needs none: no checkpoint file carries a view line and it is no keeper's bundle (a format
-    /// 1 bundle). The files are only peeked at here; the audit checks them.
-    public static func fold(for bag: String) -> ViewFold? {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: bag + "/" + Bag.sealedPath) { return ViewFold() }
-        let names = (try? fm.contentsOfDirectory(atPath: bag + "/" + Bag.checkpointsDirectory)) ?? []
-        for name in names {
-            guard let bytes = fm.contents(atPath: bag + "/" + Bag.checkpointsDirectory + "/" + name), bytes.count < 1 << 20,
-                let note = try? SignedNote(bytes: Array(bytes)), (try? Checkpoint(text: note.text))?.view != nil
-            else { continue }
-            return ViewFold()
-        }
-        return nil
-    }
-
     /// Checks each checkpoint of an audited bundle that carries a view line, and a keeper's
     /// bundle's sealed values against the log's readers and erasures; nil when all hold, else the
     /// failure to report. Reads and folds the entries again, one by one, with the report's notes:
-    /// `ledger audit` runs the same fold beside its signature checks instead (`fold(for:)`).
+    /// `ledger audit` runs the same fold beside its signature checks instead (`BagAudit.observer`).
     public static func check(bag: String, report: BagAudit.Report) throws(LedgerError) -> BagAudit.Failure? {
         let fold = ViewFold()
         let notes = Dictionary(report.checkpoints.map { ($0.size, $0.note) }, uniquingKeysWith: { a, _ in a })
@@ -67,13 +51,20 @@ public enum ViewCheck {
 
 /// The archive folded from an audited bundle's entries in memory: checks every checkpoint's view
 /// line against the snapshot at its size, and records the log's readers and erasures for the
-/// keeper's lines. The first failure is kept; the fold stops there.
+/// keeper's lines. The first failure is kept; the fold stops there. It is handed every bundle
+/// (`BagAudit.observer`): deciding from a first look at the files whether a bundle needs it would
+/// read them before the audit has checked what they are (links, devices, sizes), and could miss
+/// a view line the audit then accepts; so the fold's verdict counts only when a checkpoint the
+/// audit passed carries a view line, or the bundle is a keeper's with sealed values (a format 1
+/// bundle is folded, and judged as before).
 public final class ViewFold: BagAuditObserver {
     private var state = ArchiveState()
     private var readers = Set<String>()
     private var erased: [String: UInt64] = [:]
     private var lastRecordedAt = ""
     private var failure: BagAudit.Failure?
+    /// Whether a checkpoint handed over carries a view line.
+    private var sawView = false
 
     public init() {}
 
@@ -95,7 +86,9 @@ public final class ViewFold: BagAuditObserver {
     }
 
     public func checkpoint(size: UInt64, note: [UInt8], origin: String) {
-        guard failure == nil, let n = try? SignedNote(bytes: note), let c = try? Checkpoint(text: n.text), let view = c.view else { return }
+        guard let n = try? SignedNote(bytes: note), let c = try? Checkpoint(text: n.text), let view = c.view else { return }
+        sawView = true
+        guard failure == nil else { return }
         let hash = SHA256.hash(ViewCheck.snapshot(state, origin: origin, size: size, root: c.root, asOf: lastRecordedAt))
         if hash != view {
             failure = BagAudit.Failure(
@@ -106,8 +99,10 @@ public final class ViewFold: BagAuditObserver {
     }
 
     /// The first failure of the fold, else of the keeper's lines (`sealed`): each line's reader
-    /// must be enrolled by the log and its value not erased by it.
+    /// must be enrolled by the log and its value not erased by it. Nil for a bundle with no view
+    /// line and no sealed value, whose archive no checkpoint commits to.
     public func finish(sealed: [Bag.SealedLine]) -> BagAudit.Failure? {
+        guard sawView || !sealed.isEmpty else { return nil }
         if let failure { return failure }
         for s in sealed {
             if !readers.contains(s.reader) {

@@ -126,13 +126,13 @@ struct BundleAuditOption: ParsableArguments {
         audit.keepNotes = keepNotes
         // The archive's view each checkpoint commits to: the entries are folded as they pass,
         // beside the next batch's signature checks; its verdict comes after the log's.
-        let fold = ViewCheck.fold(for: bag)
+        let fold = ViewFold()
         audit.observer = fold
         let progress = Progress(label: "audited")
         audit.progress = { verified, read, total in progress.update(read, total, unit: "bytes", detail: "\(verified) entries") }
         var report = try audit.run()
         progress.finish()
-        if report.ok, let fold, let failure = fold.finish(sealed: report.sealed) { report.failure = failure }
+        if report.ok, let failure = fold.finish(sealed: report.sealed) { report.failure = failure }
         return report
     }
 }

@@ -299,6 +299,21 @@ struct CLIAuditTests {
         }
     }
 
+    @Test("a checkpoint file that is a link to /dev/zero fails the audit at its layout step, read by nothing before")
+    func linkedCheckpoint() throws {
+        // The view fold once peeked at the checkpoint files before the audit checked what they
+        // are; a link to an endless device then hung `ledger audit` (DECISIONS 87).
+        let f = try AuditFixture.make(.sqlite)
+        let bag = try f.copy("linked")
+        let file = bag + "/" + Bag.checkpointPath(15)
+        try FileManager.default.removeItem(atPath: file)
+        try FileManager.default.createSymbolicLink(atPath: file, withDestinationPath: "/dev/zero")
+        let r = try f.s.run(["audit", bag, "--trust", f.trust, "--json"], timeout: 30)
+        #expect(r.status == 1, "\(r)")
+        let failure = try #require(try r.jsonLines().first?["failure"] as? [String: Any], "\(r)")
+        #expect(failure["step"] as? String == "layout" && (failure["reason"] as? String ?? "").contains("symbolic link"), "\(failure)")
+    }
+
     @Test(
         "each tampered bundle fails the audit at the same step (and entry index) in ledger audit and Tools/verify.py", arguments: StoreKind.all, cases)
     func tampered(store: StoreKind, _ c: Case) throws {

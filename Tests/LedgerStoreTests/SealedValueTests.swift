@@ -265,10 +265,21 @@ final class SealedValueTests {
         let (envelopes, openings) = Self.facility("m10", n: 101)
         _ = try l.append(envelopes, openings: openings)
         #expect(try state(l, "facility:m10", reader: Self.reader(Self.other))["location"]?.objectValue?["coordinates"] == Self.coordinates)
+        let commitment = try #require(openings.keys.first)
+        let wrapped = try l.storage.read { (r) throws(LedgerError) in try r.wrappedKey(commitment, reader: "reader:other") } ?? []
+        #expect(wrapped.count == ValueSealing.wrappedLength)
         let revoke = Fixtures.envelope(
             type: EventType.readerRevoked.name, subject: "reader:other", expects: 1, body: JSONObject(uniqueMembers: [("reason", .string("left"))]),
             key: Fixtures.admin, n: 140)
         _ = try l.append([revoke])
+        if store == .sqlite {
+            // The revoked reader's wrapped keys are zeroed in the file and gone from its journal.
+            let path = places[0].name
+            for suffix in ["", "-wal"] {
+                let bytes = Array(FileManager.default.contents(atPath: path + suffix) ?? Data())
+                #expect(bytes.firstRange(of: Array(wrapped.suffix(32))) == nil, "\(suffix)")
+            }
+        }
         let again = Fixtures.envelope(
             type: EventType.readerRevoked.name, subject: "reader:other", expects: 2, body: JSONObject(uniqueMembers: [("reason", .string("again"))]),
             key: Fixtures.admin, n: 142)
