@@ -244,11 +244,10 @@ struct PostgresRows: StorageWriter {
     }
 
     func entityIDs(prefix: String) throws(LedgerError) -> [String] {
-        // The primary key's range, as on SQLite (prefixes here end in `:`).
-        guard let last = prefix.utf8.last, last < 0x7F else { return [] }
-        let upper = String(decoding: Array(prefix.utf8.dropLast()) + [last + 1], as: UTF8.self)
+        guard let range = entityIDRange(prefix: prefix) else { return [] }
         var out: [String] = []
-        try each("SELECT id FROM entities WHERE id >= $1 AND id < $2 ORDER BY id", [prefix, upper], reads: [.entities]) { (r) throws(LedgerError) in
+        try each("SELECT id FROM entities WHERE id >= $1 AND id < $2 ORDER BY id", [range.lower, range.upper], reads: [.entities]) {
+            (r) throws(LedgerError) in
             out.append(try text(r, 0))
         }
         return out

@@ -629,11 +629,8 @@ struct SQLiteRows: StorageWriter {
     }
 
     func entityIDs(prefix: String) throws(LedgerError) -> [String] {
-        // The primary key's range: ids from the prefix up to (not including) the prefix with
-        // its last byte raised by one (prefixes here end in `:`).
-        guard let last = prefix.utf8.last, last < 0x7F else { return [] }
-        let upper = String(decoding: Array(prefix.utf8.dropLast()) + [last + 1], as: UTF8.self)
-        return try rows("SELECT id FROM entities WHERE id >= ? AND id < ? ORDER BY id", [prefix, upper]).map { $0[0] ?? "" }
+        guard let range = entityIDRange(prefix: prefix) else { return [] }
+        return try rows("SELECT id FROM entities WHERE id >= ? AND id < ? ORDER BY id", [range.lower, range.upper]).map { $0[0] ?? "" }
     }
 
     func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? {

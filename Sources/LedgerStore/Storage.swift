@@ -242,6 +242,14 @@ extension StorageReader {
     }
 }
 
+/// The ids an `entityIDs(prefix:)` query reads: the primary key's range from the prefix up to
+/// (not including) the prefix with its last byte raised by one. Nil for an empty prefix or one
+/// ending in a byte that cannot be raised within ASCII (prefixes here end in `:`).
+public func entityIDRange(prefix: String) -> (lower: String, upper: String)? {
+    guard let last = prefix.utf8.last, last < 0x7F else { return nil }
+    return (prefix, String(decoding: Array(prefix.utf8.dropLast()) + [last + 1], as: UTF8.self))
+}
+
 extension StorageWriter {
     public func prefetch(eventIDs: [[UInt8]], subjects: [String], keyIDs: [String]) throws(LedgerError) {}
     public func prefetchStates(_ ids: [String]) throws(LedgerError) {}

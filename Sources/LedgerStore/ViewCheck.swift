@@ -27,7 +27,7 @@ public enum ViewCheck {
                     if let note = notes[index] {
                         fold.verified(entries)
                         entries = []
-                        fold.checkpoint(size: index, note: note, origin: report.origin ?? "")
+                        if let c = try? Checkpoint(text: SignedNote(bytes: note).text) { fold.checkpoint(c) }
                     }
                 }
                 fold.verified(entries)
@@ -85,11 +85,12 @@ public final class ViewFold: BagAuditObserver {
         }
     }
 
-    public func checkpoint(size: UInt64, note: [UInt8], origin: String) {
-        guard let n = try? SignedNote(bytes: note), let c = try? Checkpoint(text: n.text), let view = c.view else { return }
+    public func checkpoint(_ c: Checkpoint) {
+        guard let view = c.view else { return }
         sawView = true
         guard failure == nil else { return }
-        let hash = SHA256.hash(ViewCheck.snapshot(state, origin: origin, size: size, root: c.root, asOf: lastRecordedAt))
+        let size = c.size
+        let hash = SHA256.hash(ViewCheck.snapshot(state, origin: c.origin, size: size, root: c.root, asOf: lastRecordedAt))
         if hash != view {
             failure = BagAudit.Failure(
                 step: .view, index: nil, file: Bag.checkpointPath(size),

@@ -232,16 +232,17 @@ public struct BagAudit {
                 }
                 handOver()
                 let bytes = try read(file, step: .entries, limit: 1 << 20)
+                let checkpoint: Checkpoint
                 do throws(LedgerError) {
-                    try verifier.checkCheckpoint(bytes)
+                    checkpoint = try verifier.checkCheckpoint(bytes)
                 } catch {
                     throw BagAudit.fail(.entries, error.message, file: error.index == nil ? file : Bag.entriesPath, index: error.index)
                 }
-                observer?.checkpoint(size: given, note: bytes, origin: verifier.state.origin ?? "")
+                if checkpoint.view != nil { anyView = true }
+                observer?.checkpoint(checkpoint)
                 noteDigests[file] = (SHA256.hash(bytes), bytes.count)
                 var summary = CheckpointSummary(size: given, root: verifier.root, cosigners: [], otherSigners: [], note: keepNotes ? bytes : [])
                 if let note = try? SignedNote(bytes: bytes) {
-                    if (try? Checkpoint(text: note.text))?.view != nil { anyView = true }
                     let (valid, failure) = Cosignature.cosigners(of: note, among: witnesses)
                     summary.cosigners = valid
                     if let failure, cosignatureFailure == nil { cosignatureFailure = BagAudit.fail(.cosignatures, failure.message, file: file) }
@@ -450,9 +451,9 @@ public struct BagAudit {
 public protocol BagAuditObserver: AnyObject {
     /// Entries that passed every check of the log (each once, in log order, whole batches).
     func verified(_ entries: [LogVerifier.VerifiedEntry])
-    /// A checkpoint whose note passed the log's checks at its tree size, after every entry
-    /// below that size was handed to `verified`; `origin` is the log's.
-    func checkpoint(size: UInt64, note: [UInt8], origin: String)
+    /// A checkpoint whose note passed the log's checks (its origin, size, root and signature),
+    /// after every entry below its size was handed to `verified`.
+    func checkpoint(_ checkpoint: Checkpoint)
 }
 
 extension Bag {
