@@ -2,20 +2,177 @@ import LedgerCore
 
 /// Every entity's state, held in memory and folded from events in log order: used to rebuild the
 /// projections and to view the archive as of an earlier moment.
+///
+/// A whole-archive fold (rebuild, verify, audit) holds about a hundred thousand entities at a
+/// million events; as JSON trees an incident takes about four times its canonical bytes. So such a
+/// fold may put incidents it has not changed for a while away as their canonical bytes, with
+/// their index row (`coolDown(changedBefore:)`): the next event about one parses it back. Which
+/// form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
 public struct ArchiveState: EntityLookup, Sendable {
-    public private(set) var entities: [String: JSONObject] = [:]
+    /// A state as a tree, with the index of the last event that changed it.
+    private struct Hot: Sendable {
+        var state: JSONObject
+        var changed: UInt64
+    }
+
+    /// An incident's state put away: its canonical bytes, without the spare capacity the encoder
+    /// grew, and its index row. A class, so that the table of them holds one reference each.
+    private final class Cold: Sendable {
+        let bytes: [UInt8]
+        let index: IncidentIndexRow
+
+        init(_ state: JSONObject) {
+            let encoded = Canonical.encode(state)
+            bytes = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
+                count = buffer.initialize(fromContentsOf: encoded)
+            }
+            index = IncidentIndexRow(state)
+        }
+    }
+
+    private var hot: [String: Hot] = [:]
+    private var cold: [String: Cold] = [:]
+    /// When set, `coolIfDue` puts incidents away.
+    public let cooling: Cooling?
+    private var nextCooling: UInt64 = 0
     /// When set, only these entities are kept (a partial replay); others are folded and dropped.
     public let only: Set<String>?
 
-    public init(only: Set<String>? = nil) { self.only = only }
+    public init(only: Set<String>? = nil) {
+        self.only = only
+        cooling = nil
+    }
+
+    /// A whole-archive fold that puts incidents away as `cooling` says.
+    public init(cooling: Cooling) {
+        only = nil
+        self.cooling = cooling
+    }
 
     /// A partial replay starting from known states (e.g. a state checkpoint).
     public init(only: Set<String>, states: [String: JSONObject]) {
         self.only = only
-        entities = states
+        cooling = nil
+        hot = states.mapValues { Hot(state: $0, changed: 0) }
     }
 
-    public func state(of id: String) throws(LedgerError) -> JSONObject? { entities[id] }
+    public func state(of id: String) throws(LedgerError) -> JSONObject? {
+        if let h = hot[id] { return h.state }
+        guard let c = cold[id] else { return nil }
+        return Self.parse(c.bytes, id: id)
+    }
+
+    /// The entity's state (nil: no such entity).
+    public subscript(id: String) -> JSONObject? {
+        if let h = hot[id] { return h.state }
+        return cold[id].map { Self.parse($0.bytes, id: id) }
+    }
+
+    /// The entity's canonical state (nil: no such entity).
+    public func encoded(_ id: String) -> [UInt8]? {
+        if let h = hot[id] { return Canonical.encode(h.state) }
+        return cold[id]?.bytes
+    }
+
+    /// The canonical states of the entities `ids`, in that order; the trees are encoded on all cores.
+    public func encoded(_ ids: [String]) -> [[UInt8]] {
+        let hot = self.hot
+        let cold = self.cold
+        return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
+            cold[ids[i]]?.bytes ?? Canonical.encode(hot[ids[i]]!.state)
+        }
+    }
+
+    /// The number of entities.
+    public var count: Int { hot.count + cold.count }
+
+    /// Every state as a tree, by id.
+    public var states: [String: JSONObject] {
+        var out = hot.mapValues(\.state)
+        for (id, c) in cold { out[id] = Self.parse(c.bytes, id: id) }
+        return out
+    }
+
+    /// What the projection tables hold of one entity: its kind, canonical state and, for an
+    /// incident, its index row.
+    public struct EntityRow: Sendable {
+        public var id: String
+        public var kind: String
+        public var state: [UInt8]
+        public var index: IncidentIndexRow?
+    }
+
+    /// The rows of the entities `ids`, in that order; the trees are encoded on all cores.
+    public func rows(_ ids: [String]) -> [EntityRow] {
+        let hot = self.hot
+        let cold = self.cold
+        return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
+            let id = ids[i]
+            if let c = cold[id] { return EntityRow(id: id, kind: EntityKind.incident.rawValue, state: c.bytes, index: c.index) }
+            let s = hot[id]!.state
+            let kind = s["entity"]?.stringValue ?? ""
+            return EntityRow(id: id, kind: kind, state: Canonical.encode(s), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
+        }
+    }
+
+    /// When a whole-archive fold puts incidents away: every `step` entries, those no event of the
+    /// last `window` entries changed.
+    public struct Cooling: Sendable {
+        public var window: UInt64
+        public var step: UInt64
+        public init(window: UInt64, step: UInt64) {
+            self.window = window
+            self.step = max(1, step)
+        }
+        /// Two decode batches of rebuild: the follow-ups an archive records soon after a report
+        /// find it as a tree.
+        public static let standard = Cooling(window: 8192, step: 4096)
+    }
+
+    /// Puts incidents away when `cooling` says so, entry `index` about to be folded.
+    public mutating func coolIfDue(before index: UInt64) {
+        guard let cooling, only == nil, index >= nextCooling else { return }
+        nextCooling = index + cooling.step
+        if index > cooling.window { coolDown(changedBefore: index - cooling.window) }
+    }
+
+    /// Puts away, as canonical bytes, every incident no event has changed since before entry
+    /// `index` (encoded on all cores). Only a whole-archive fold does; a partial replay keeps
+    /// its few states as they are. Walks every tree.
+    public mutating func coolDown(changedBefore index: UInt64) {
+        guard only == nil else { return }
+        var ids: [String] = []
+        for (id, h) in hot where h.changed < index && EntityID.kind(of: id) == .incident { ids.append(id) }
+        guard !ids.isEmpty else { return }
+        let states = ids.map { hot.removeValue(forKey: $0)!.state }
+        let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
+            Cold(states[i])
+        }
+        for (id, c) in zip(ids, put) { cold[id] = c }
+    }
+
+    /// Parses a state this value encoded itself: it cannot fail unless memory is damaged.
+    private static func parse(_ bytes: [UInt8], id: String) -> JSONObject {
+        do {
+            return try bytes.withUnsafeBytes { raw throws(JSONError) in
+                try JSONParser.parseObject(raw, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 64, requireNFC: false))
+            }
+        } catch {
+            fatalError("the state of \(id) put away by the fold does not parse: \(error)")
+        }
+    }
+
+    /// Takes an entity's state out, whichever form it is in.
+    private mutating func take(_ id: String) -> JSONObject? {
+        if let h = hot.removeValue(forKey: id) { return h.state }
+        guard !cold.isEmpty, let c = cold.removeValue(forKey: id) else { return nil }
+        return Self.parse(c.bytes, id: id)
+    }
+
+    private mutating func put(_ id: String, _ state: JSONObject, index: UInt64) {
+        if !cold.isEmpty { cold.removeValue(forKey: id) }
+        hot[id] = Hot(state: state, changed: index)
+    }
 
     /// Applies one event. Full replays check every rule (and fail at the first event that breaks
     /// one); partial replays (`only`) trust the log.
@@ -40,14 +197,14 @@ public struct ArchiveState: EntityLookup, Sendable {
         else {
             return nil
         }
-        for (id, state) in change.changed where only?.contains(id) ?? true { entities[id] = state }
+        for (id, state) in change.changed where only?.contains(id) ?? true { put(id, state, index: index) }
         return change
     }
 
     /// `apply` for a full fold that stops at the first refused event (rebuild, verify): the
-    /// subject's state is taken out of `entities` and handed to the fold, which changes it in place
-    /// (no copy of the state per event). When the event is refused the subject's state is gone
-    /// from `entities`: the caller must not go on with this value.
+    /// subject's state is taken out of the value and handed to the fold, which changes it in place
+    /// (no copy of the state per event). When the event is refused the subject's state is gone:
+    /// the caller must not go on with this value.
     @discardableResult
     public mutating func applyOwning(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int?) throws(LedgerError) -> ArchiveChange? {
         guard only == nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
@@ -62,14 +219,14 @@ public struct ArchiveState: EntityLookup, Sendable {
         precondition(only == nil, "a partial replay checks no rules")
         guard let checked = try prechecked.outcome.get() else { return nil }
         try Archive.checkMentions(checked, lookup: self)
-        let current = entities.removeValue(forKey: subject)
+        let current = take(subject)
         let change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
-        for (id, state) in change.changed { entities[id] = state }
+        for (id, state) in change.changed { put(id, state, index: index) }
         return change
     }
 
     /// Entity ids in canonical order (UTF-8 byte order).
-    public var sortedIDs: [String] { entities.keys.sorted { JSONWriter.utf8Precedes($0, $1) } }
+    public var sortedIDs: [String] { (Array(hot.keys) + cold.keys).sorted { JSONWriter.utf8Precedes($0, $1) } }
 }
 
 /// One field that an event changed: its path in the entity's state (`place.town`,

@@ -38,7 +38,7 @@ public struct ArchiveView {
     public func incidents(matching filter: IncidentFilter) throws(LedgerError) -> [JSONObject] {
         guard let size else { return try source.incidents(matching: filter) }
         let archive = try source.archive(atSize: size)
-        return archive.sortedIDs.compactMap { archive.entities[$0] }.filter {
+        return archive.sortedIDs.compactMap { archive[$0] }.filter {
             $0["entity"]?.stringValue == "incident" && filter.matches(IncidentIndexRow($0))
         }
     }

@@ -77,7 +77,7 @@ public enum PublicExport {
     public static func csv(states: ArchiveState, treeSize: UInt64, root: String) -> [UInt8] {
         var out = csvColumns.joined(separator: ",") + "\r\n"
         for id in states.sortedIDs where id.hasPrefix("incident:") {
-            out += row(states.entities[id]!, treeSize: treeSize, root: root).map(csvField).joined(separator: ",") + "\r\n"
+            out += row(states[id]!, treeSize: treeSize, root: root).map(csvField).joined(separator: ",") + "\r\n"
         }
         return Array(out.utf8)
     }
@@ -93,7 +93,7 @@ public enum PublicExport {
             return .object(JSONObject(uniqueMembers: [("type", .string("Point")), ("coordinates", .array([.number(lon), .number(lat)]))]))
         }
         for id in states.sortedIDs {
-            let s = states.entities[id]!
+            let s = states[id]!
             if id.hasPrefix("incident:") {
                 guard let c = object(object(s["place"])?["coordinates"]), let precision = string(c["precision"]),
                     includeSensitive || publicPrecisions.contains(precision), let geometry = point(c)

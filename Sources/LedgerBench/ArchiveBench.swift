@@ -101,7 +101,7 @@ struct ArchiveBench: ParsableCommand {
         var replayed = ArchiveState(only: [])
         let tReplay = try Self.time { for (j, p) in payloads { try replayed.apply(p, index: j) } }
         var encodedBytes = 0
-        let tEncode = Self.time { for id in folded.sortedIDs { encodedBytes += Canonical.encode(folded.entities[id]!).count } }
+        let tEncode = Self.time { for id in folded.sortedIDs { encodedBytes += folded.encoded(id)!.count } }
         print(
             String(
                 format: "fold in memory, one thread: %.0f entries/s checked, %.0f entries/s trusted replay; canonical encoding of all states %.3f s",

@@ -221,7 +221,7 @@ struct ArchiveGenerator {
             rows.append(EntryLine(index: UInt64(k + setup), recordedAt: recordedAt, envelope: e).encoded())
             let pl = try EventPayload(bytes: e.payload)
             _ = try fold.apply(pl, index: UInt64(k))
-            states.append((pl.subject, Canonical.encode(fold.entities[pl.subject]!)))
+            states.append((pl.subject, fold.encoded(pl.subject)!))
         }
         return (rows, states)
     }

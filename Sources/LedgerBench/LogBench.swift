@@ -113,7 +113,7 @@ struct LogBench: ParsableCommand {
             let p = try! EventPayload(bytes: e.payload)
             var archive = ArchiveState()
             _ = try! archive.apply(p, index: UInt64(i))
-            return (p.subject, Canonical.encode(archive.entities[p.subject]!))
+            return (p.subject, archive.encoded(p.subject)!)
         }
         let adminDescriptor = KeyDescriptor(publicKey: admin.publicKey, name: "Bench admin (demo key)", roles: [.admin])
         let archivistDescriptor = KeyDescriptor(publicKey: archivist.publicKey, name: "Bench archivist (demo key)", roles: [.archivist])

@@ -163,13 +163,14 @@ struct ProjectionFold {
     let target: any StorageWriter
     let interval: UInt64
     private var report = RebuildReport(events: 0, entities: 0, seconds: 0)
-    private var state = ArchiveState()
+    private var state: ArchiveState
     private var concerns: [String: [UInt64]] = [:]
     private var changedSinceCheckpoint = Set<String>()
 
-    init(target: any StorageWriter, interval: UInt64) {
+    init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
         self.target = target
         self.interval = interval
+        state = ArchiveState(cooling: cooling)
     }
 
     /// Folds the next entries (indexes following those already folded). At each multiple of
@@ -179,12 +180,13 @@ struct ProjectionFold {
             let (index, payload, latestDay, prechecked) = decoded[i]
             if index > 0, index % interval == 0 {
                 let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
-                for (id, bytes) in zip(ids, Ledger.encodeInParallel(ids.map { state.entities[$0]! })) {
+                for (id, bytes) in zip(ids, state.encoded(ids)) {
                     try target.insertStateVersion(id: id, size: index, state: bytes)
                 }
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
             }
             guard let type = payload.eventType else { continue }
+            state.coolIfDue(before: index)
             let change: ArchiveChange?
             do throws(LedgerError) {
                 // A refused event ends the fold, so the fold may own each state it changes.
@@ -214,9 +216,13 @@ struct ProjectionFold {
             for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
         }
         let ids = state.sortedIDs
-        let entities = state.entities
-        let encoded = Ledger.encodeInParallel(ids.map { entities[$0]! })
-        for (i, id) in ids.enumerated() { try ProjectionRows.write(id: id, state: entities[id]!, encoded: encoded[i], rows: target, replace: false) }
+        // In slices, so that only a slice's encodings are held at once.
+        for start in stride(from: 0, to: ids.count, by: 4096) {
+            for row in state.rows(Array(ids[start..<min(start + 4096, ids.count)])) {
+                try target.putEntity(id: row.id, kind: row.kind, state: row.state, replace: false)
+                if let index = row.index { try target.putIncidentIndex(id: row.id, row: index, replace: false) }
+            }
+        }
         report.entities = ids.count
         return report
     }
@@ -356,7 +362,7 @@ extension Ledger {
         for (index, p, _, _) in payloads {
             do throws(LedgerError) { try state.apply(p, index: index) } catch { throw error.at(index) }
         }
-        return (untouched, state.entities)
+        return (untouched, state.states)
     }
 
     /// Current incidents matching `filter`, id and earliest possible day (yyyymmdd; nil: open),
@@ -430,11 +436,16 @@ extension Ledger {
 
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
-    public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil) throws(LedgerError) -> RebuildReport {
+    /// `cooling`: when the fold puts incidents away as bytes (`ArchiveState.Cooling`); the
+    /// projections are the same whatever it is.
+    public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil, cooling: ArchiveState.Cooling = .standard) throws(LedgerError)
+        -> RebuildReport
+    {
         let start = DispatchTime.now().uptimeNanoseconds
         var report = try storage.write { (w) throws(LedgerError) in
             try w.clearProjections()
-            let report = try Self.foldProjections(source: w, target: w, interval: stateCheckpointInterval, path: path, progress: progress)
+            let report = try Self.foldProjections(
+                source: w, target: w, interval: stateCheckpointInterval, cooling: cooling, path: path, progress: progress)
             try w.setMeta("projection_version", String(Archive.projectionVersion))
             return report
         }
@@ -449,11 +460,12 @@ extension Ledger {
     /// Entry lines are read and decoded on other threads while this one folds the previous
     /// batch; the rows are written at the end in key order (sequential B-tree appends).
     static func foldProjections(
-        source: any StorageReader, target: any StorageWriter, interval: UInt64, path: String, progress: ((UInt64, UInt64) -> Void)?
+        source: any StorageReader, target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling, path: String,
+        progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> RebuildReport {
         let size = try source.size()
-        var fold = ProjectionFold(target: target, interval: interval)
-        let batchSize = 8192
+        var fold = ProjectionFold(target: target, interval: interval, cooling: cooling)
+        let batchSize = 4096
         // Decoding batch k+1 overlaps folding batch k.
         var pending = decodeInBackground(try source.entryLines(from: 0, below: UInt64.max, limit: batchSize), path: path)
         var next: UInt64 = 0

@@ -58,7 +58,7 @@ extension Ledger {
     /// consistent with it), and still be held among the stored checkpoints.
     public func verify(
         trust: String?, outside: (note: [UInt8], name: String)? = nil, parallelism: Int = System.activeProcessorCount,
-        progress: ((UInt64, UInt64) -> Void)? = nil, projectionProgress: ((UInt64, UInt64) -> Void)? = nil
+        progress: ((UInt64, UInt64) -> Void)? = nil, projectionProgress: ((UInt64, UInt64) -> Void)? = nil, cooling: ArchiveState.Cooling = .standard
     ) throws(LedgerError) -> VerifyReport {
         // SQLite's structural check reads the whole file; it runs on its own read-only
         // connection beside the entry checks, which are bound by signature verification.
@@ -72,7 +72,7 @@ extension Ledger {
                 let scratch = try SQLiteStorage.scratch()
                 defer { scratch.discard() }
                 let report = try scratch.write { (target) throws(LedgerError) in
-                    var fold = ProjectionFold(target: target, interval: stateCheckpointInterval)
+                    var fold = ProjectionFold(target: target, interval: stateCheckpointInterval, cooling: cooling)
                     let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
                     try self.checkProjectionVersion(r)
                     if let ruleFailure { throw ruleFailure }

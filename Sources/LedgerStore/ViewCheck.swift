@@ -11,8 +11,8 @@ public enum ViewCheck {
     /// bundle's sealed values against the log's readers and erasures; nil when all hold, else the
     /// failure to report. Reads and folds the entries again, one by one, with the report's notes:
     /// `ledger audit` runs the same fold beside its signature checks instead (`BagAudit.observer`).
-    public static func check(bag: String, report: BagAudit.Report) throws(LedgerError) -> BagAudit.Failure? {
-        let fold = ViewFold()
+    public static func check(bag: String, report: BagAudit.Report, cooling: ArchiveState.Cooling = .standard) throws(LedgerError) -> BagAudit.Failure? {
+        let fold = ViewFold(cooling: cooling)
         let notes = Dictionary(report.checkpoints.map { ($0.size, $0.note) }, uniquingKeysWith: { a, _ in a })
         var index: UInt64 = 0
         let reader = JSONLinesReader(path: bag + "/" + Bag.entriesPath)
@@ -44,7 +44,7 @@ public enum ViewCheck {
     public static func snapshot(_ state: ArchiveState, origin: String, size: UInt64, root: Digest32, asOf: String) -> [UInt8] {
         var out: [UInt8] = []
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf)
-        Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { Canonical.encode(.object(state.entities[$0]!)) }, into: &out)
+        Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { state.encoded($0)! }, into: &out)
         return out
     }
 }
@@ -58,7 +58,7 @@ public enum ViewCheck {
 /// audit passed carries a view line, or the bundle is a keeper's with sealed values (a format 1
 /// bundle is folded, and judged as before).
 public final class ViewFold: BagAuditObserver {
-    private var state = ArchiveState()
+    private var state: ArchiveState
     private var readers = Set<String>()
     private var erased: [String: UInt64] = [:]
     private var lastRecordedAt = ""
@@ -66,7 +66,8 @@ public final class ViewFold: BagAuditObserver {
     /// Whether a checkpoint handed over carries a view line.
     private var sawView = false
 
-    public init() {}
+    /// `cooling`: when the fold puts incidents away as bytes; the verdict is the same whatever it is.
+    public init(cooling: ArchiveState.Cooling = .standard) { state = ArchiveState(cooling: cooling) }
 
     public func verified(_ entries: [LogVerifier.VerifiedEntry]) {
         for e in entries where failure == nil {
@@ -75,6 +76,7 @@ public final class ViewFold: BagAuditObserver {
             if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue { erased[c] = e.index }
             lastRecordedAt = e.recordedAt.recordTimeText
             guard e.index > 0, let type = payload.eventType else { continue }
+            state.coolIfDue(before: e.index)
             do throws(LedgerError) {
                 try state.applyOwning(
                     type: type, subject: payload.subject, body: payload.body, index: e.index, latestDay: Archive.latestDay(recordedAt: e.recordedAt))

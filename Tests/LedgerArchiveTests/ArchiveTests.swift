@@ -4,7 +4,15 @@ import Testing
 
 /// A sequence of archive events folded in memory, as the store folds them on append.
 struct Scenario {
-    var state = ArchiveState()
+    var state: ArchiveState
+    /// Whether every incident is put away as bytes before each event (`ArchiveState.Cooling`):
+    /// each test that takes `cools` must pass alike both ways.
+    let cools: Bool
+
+    init(cools: Bool = false) {
+        self.cools = cools
+        state = cools ? ArchiveState(cooling: ArchiveState.Cooling(window: 0, step: 1)) : ArchiveState()
+    }
     var events: [(index: UInt64, type: String, subject: String, body: JSONObject, concerns: [String])] = []
 
     static func body(_ json: String) -> JSONObject {
@@ -15,14 +23,15 @@ struct Scenario {
     mutating func add(_ type: String, _ subject: String, _ json: String) throws(LedgerError) -> ArchiveChange? {
         let index = UInt64(events.count + 10)
         let body = Scenario.body(json)
+        state.coolIfDue(before: index)
         let change = try state.apply(type: type, subject: subject, body: body, index: index)
         events.append((index, type, subject, body, (change?.concerns ?? []) + (change?.changed.map(\.id) ?? [])))
         return change
     }
 
     /// The campaign's basic cast: a facility, two actors, two sources and one incident.
-    static func base() throws(LedgerError) -> Scenario {
-        var s = Scenario()
+    static func base(cools: Bool = false) throws(LedgerError) -> Scenario {
+        var s = Scenario(cools: cools)
         try s.add(
             "facility.registered", "facility:m10",
             #"{"names":{"en":"M10 hospital","ar":"مستشفى م10"},"type":"underground","operators":["SAMS"],"location":{"admin1":"Aleppo","#
@@ -48,9 +57,9 @@ struct Scenario {
 
 @Suite("Archive events, rules and fold")
 struct ArchiveTests {
-    @Test("a report, its citations, claims, casualties and judgements fold into one incident state")
-    func fold() throws {
-        var s = try Scenario.base()
+    @Test("a report, its citations, claims, casualties and judgements fold into one incident state", arguments: [false, true])
+    func fold(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         try s.add("incident.source-cited", "incident:m10-1", #"{"source":"source:ru-mod","locator":"p. 2"}"#)
         try s.add(
             "attribution.claimed", "incident:m10-1",
@@ -83,9 +92,9 @@ struct ArchiveTests {
         #expect(i["claims"]?.arrayValue?.last?.objectValue?["stance"] == .string("denies"))
     }
 
-    @Test("a correction keeps old → new field by field, and refuses a change that changes nothing")
-    func correction() throws {
-        var s = try Scenario.base()
+    @Test("a correction keeps old → new field by field, and refuses a change that changes nothing", arguments: [false, true])
+    func correction(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         let before = try s.state.state(of: "incident:m10-1")
         try s.add(
             "incident.corrected", "incident:m10-1",
@@ -112,9 +121,9 @@ struct ArchiveTests {
         }
     }
 
-    @Test("a correction that only respells a number changes nothing and is refused; numbers compare by value")
-    func numberRespelling() throws {
-        var s = try Scenario.base()
+    @Test("a correction that only respells a number changes nothing and is refused; numbers compare by value", arguments: [false, true])
+    func numberRespelling(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         for respelt in [
             #"{"lat":36.20,"lon":37.150,"precision":"facility"}"#, #"{"lat":3.62e1,"lon":37.15,"precision":"facility"}"#,
             #"{"precision":"facility","lon":37.15,"lat":36.2}"#,
@@ -151,9 +160,9 @@ struct ArchiveTests {
         #expect(!changes.contains { $0.path == "t.k2" })
     }
 
-    @Test("every field whose state defaults to [] treats [] as not set for a removal, and gets [] back after one")
-    func emptyArrayDefaults() throws {
-        var s = try Scenario.base()
+    @Test("every field whose state defaults to [] treats [] as not set for a removal, and gets [] back after one", arguments: [false, true])
+    func emptyArrayDefaults(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         try s.add(
             "aggregate.reported", "aggregate:a",
             #"{"source":"source:sams-2016","measure":"attacks-on-health-care","figure":{"value":3,"unit":"count","qualifier":"exact"},"#
@@ -175,7 +184,7 @@ struct ArchiveTests {
             try remove()
             #expect(try s.state.state(of: subject)?[c.field] == .array([]), "\(c.field)")
             // [] is not set: nothing to remove, nothing changed.
-            let before = s.state.entities.mapValues { Canonical.encode($0) }
+            let before = s.state.states.mapValues { Canonical.encode($0) }
             do {
                 try remove()
                 Issue.record("removed an unset \(c.field)")
@@ -184,7 +193,7 @@ struct ArchiveTests {
                     error.code == .refused && error.message.contains("body.changes.\(c.field)")
                         && error.message.contains("is not set, so there is nothing to remove"), "\(error.message)")
             }
-            #expect(s.state.entities.mapValues { Canonical.encode($0) } == before)
+            #expect(s.state.states.mapValues { Canonical.encode($0) } == before)
         }
     }
 
@@ -220,24 +229,24 @@ struct ArchiveTests {
         ("facility.registered", "facility:m10", #"{"names":{"en":"again"},"type":"hospital"}"#, ["facility:m10", "already exists"]),
     ]
 
-    @Test("bad events are refused with a message naming the field, and change nothing", arguments: refusals.indices)
-    func refused(_ i: Int) throws {
+    @Test("bad events are refused with a message naming the field, and change nothing", arguments: refusals.indices, [false, true])
+    func refused(_ i: Int, cools: Bool) throws {
         let (type, subject, json, mentions) = Self.refusals[i]
-        var s = try Scenario.base()
-        let before = s.state.entities
+        var s = try Scenario.base(cools: cools)
+        let before = s.state.states
         do {
             try s.add(type, subject, json)
             Issue.record("accepted: \(type) \(json)")
         } catch {
             for m in mentions { #expect(error.message.contains(m), "\(error.message) does not mention \(m)") }
         }
-        #expect(s.state.entities.keys.sorted() == before.keys.sorted())
-        for (id, st) in before { #expect(Canonical.encode(s.state.entities[id]!) == Canonical.encode(st)) }
+        #expect(s.state.states.keys.sorted() == before.keys.sorted())
+        for (id, st) in before { #expect(Canonical.encode(s.state.states[id]!) == Canonical.encode(st)) }
     }
 
-    @Test("an aggregate records a source's count as stated; subsets, included incidents and corrections fold; bad ones are refused")
-    func aggregates() throws {
-        var s = try Scenario.base()
+    @Test("an aggregate records a source's count as stated; subsets, included incidents and corrections fold; bad ones are refused", arguments: [false, true])
+    func aggregates(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         try s.add(
             "aggregate.reported", "aggregate:ocha-24",
             #"{"source":"source:sams-2016","measure":"health-facilities-attacked","figure":{"value":24,"unit":"count","qualifier":"exact"},"#
@@ -259,8 +268,8 @@ struct ArchiveTests {
         #expect(try s.state.state(of: "aggregate:ocha-9")?["note"] == .string("which nine is not said"))
 
         func refusal(_ type: String, _ subject: String, _ json: String) -> String {
-            let before = s.state.entities.mapValues { Canonical.encode($0) }
-            defer { #expect(s.state.entities.mapValues { Canonical.encode($0) } == before) }
+            let before = s.state.states.mapValues { Canonical.encode($0) }
+            defer { #expect(s.state.states.mapValues { Canonical.encode($0) } == before) }
             do { try s.add(type, subject, json); return "accepted" } catch { return error.message }
         }
         let base = #""source":"source:sams-2016","measure":"attacks-on-health-care","period":"2015","description":{"en":"d"}"#
@@ -314,9 +323,9 @@ struct ArchiveTests {
                 "aggregate:ocha-24 → aggregate:ocha-9 → aggregate:ocha-24"))
     }
 
-    @Test("merges: the absorbed incident points to the survivor; into retracted, merged, itself or in a cycle is refused")
-    func merges() throws {
-        var s = try Scenario.base()
+    @Test("merges: the absorbed incident points to the survivor; into retracted, merged, itself or in a cycle is refused", arguments: [false, true])
+    func merges(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         let report = #"{"title":{"en":"t"},"occurred":"2016","place":{"admin1":"Aleppo"}}"#
         for id in ["a", "b", "c", "r"] { try s.add("incident.reported", "incident:\(id)", report) }
         try s.add("incident.retracted", "incident:r", #"{"reason":"a hoax"}"#)
@@ -337,9 +346,9 @@ struct ArchiveTests {
         #expect(try s.state.state(of: "incident:r")?["status"] == .string("active"))
     }
 
-    @Test("replaying only the entries that concern an entity gives the same state as the full fold")
-    func partialReplay() throws {
-        var s = try Scenario.base()
+    @Test("replaying only the entries that concern an entity gives the same state as the full fold", arguments: [false, true])
+    func partialReplay(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
         try s.add(
             "incident.reported", "incident:m10-2",
             #"{"title":{"en":"Second strike on M10"},"occurred":"2016-10-01","place":{"admin1":"Aleppo"},"facilities":[{"facility":"facility:m10","#
@@ -348,12 +357,12 @@ struct ArchiveTests {
         try s.add("facility.alias-added", "facility:m10", #"{"alias":{"name":"M10","lang":"en","kind":"codename"}}"#)
         try s.add("facility.deconfliction-recorded", "facility:m10", #"{"sharedWith":"UN OCHA","sharedOn":"2016-07"}"#)
         try s.add("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"injured","min":10,"max":10}"#)
-        for id in s.state.entities.keys {
+        for id in s.state.states.keys {
             var partial = ArchiveState(only: [id])
             for e in s.events where e.concerns.contains(id) {
                 try partial.apply(type: e.type, subject: e.subject, body: e.body, index: e.index)
             }
-            #expect(try partial.state(of: id).map { Canonical.encode($0) } == Canonical.encode(s.state.entities[id]!), "\(id)")
+            #expect(try partial.state(of: id).map { Canonical.encode($0) } == Canonical.encode(s.state.states[id]!), "\(id)")
         }
     }
 
@@ -362,15 +371,15 @@ struct ArchiveTests {
         let s = try Scenario.base()
         let header = Snapshot.Header(origin: "test.example/ledger", treeSize: 16, rootHash: "AAAA", asOf: "2026-01-01T00:00:00.000000Z")
         var a: [UInt8] = []
-        Snapshot.write(header: header, entities: s.state.sortedIDs.map { Canonical.encode(s.state.entities[$0]!) }, into: &a)
+        Snapshot.write(header: header, entities: s.state.sortedIDs.map { Canonical.encode(s.state.states[$0]!) }, into: &a)
         // The same states parsed back (members now in sorted order) encode identically.
-        let reparsed = s.state.sortedIDs.map { try! JSONParser.parseObject(Canonical.encode(s.state.entities[$0]!)) }
+        let reparsed = s.state.sortedIDs.map { try! JSONParser.parseObject(Canonical.encode(s.state.states[$0]!)) }
         var b: [UInt8] = []
         Snapshot.write(header: header, entities: reparsed.map { Canonical.encode($0) }, into: &b)
         #expect(a == b)
         let doc = try JSONParser.parseObject(a, limits: .init(maxBytes: 1 << 24, maxDepth: 64))
         #expect(doc["snapshot"]?.objectValue?["treeSize"] == .number("16"))
-        #expect(doc["entities"]?.arrayValue?.count == s.state.entities.count)
+        #expect(doc["entities"]?.arrayValue?.count == s.state.states.count)
     }
 
     @Test("entity ids: kind prefix and the subject alphabet")

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerArchive
 import LedgerCore
 import LedgerCrypto
 import LedgerStore
@@ -69,10 +70,12 @@ final class VerifyFoldTests {
         let (l, now) = try ledger(store)
         let bad = try noOpCorrection(l, n: 11)
         try smuggle(bad, into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
-        let error = try #require(throws: LedgerError.self) { try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)) }
-        #expect(error.code == .verificationFailed)
-        #expect(error.index == 5, "\(error)")
-        #expect(error.message.contains("entry 5 breaks an archive rule") && error.message.contains("equals the current one"), "\(error)")
+        for cooling in [ArchiveState.Cooling.standard, ArchiveState.Cooling(window: 0, step: 1)] {
+            let error = try #require(throws: LedgerError.self) { try l.verify(trust: KeyID.of(Fixtures.admin.publicKey), cooling: cooling) }
+            #expect(error.code == .verificationFailed)
+            #expect(error.index == 5, "\(error)")
+            #expect(error.message.contains("entry 5 breaks an archive rule") && error.message.contains("equals the current one"), "\(error)")
+        }
     }
 
     @Test("a later failure of the log's own checks is reported before an earlier rule break", arguments: StoreKind.inProcess)

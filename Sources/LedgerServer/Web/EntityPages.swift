@@ -38,7 +38,7 @@ extension Routes {
         let prefix = kind.rawValue + ":"
         guard let size = view.size else { return try ledger.entityStates(prefix: prefix) }
         let archive = try ledger.archive(atSize: size)
-        return archive.sortedIDs.filter { $0.hasPrefix(prefix) }.compactMap { archive.entities[$0] }
+        return archive.sortedIDs.filter { $0.hasPrefix(prefix) }.compactMap { archive[$0] }
     }
 
     /// The actor ids a perpetrator value names (an id, or `{"eitherOf": […]}`).
