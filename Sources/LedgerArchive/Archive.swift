@@ -5,6 +5,12 @@ import LedgerCrypto
 public protocol EntityLookup {
     /// The entity's state, or nil when no event has created it.
     func state(of id: String) throws(LedgerError) -> JSONObject?
+    /// Whether an event has created the entity (what a mention of anything but an incident needs).
+    func contains(_ id: String) throws(LedgerError) -> Bool
+}
+
+extension EntityLookup {
+    public func contains(_ id: String) throws(LedgerError) -> Bool { try state(of: id) != nil }
 }
 
 /// The effect of one archive event: the new states of the entities it changed, and the ids of
@@ -88,10 +94,14 @@ public enum Archive {
     /// named must be active.
     static func checkMentions(_ checked: CheckedEvent, lookup: some EntityLookup) throws(LedgerError) {
         for m in checked.mentions {
+            if m.kind != .incident {
+                guard try lookup.contains(m.id) else { throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first") }
+                continue
+            }
             guard let s = try lookup.state(of: m.id) else {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
             }
-            if m.kind == .incident, s["status"]?.stringValue != "active" {
+            if s["status"]?.stringValue != "active" {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
             }
         }

@@ -5,9 +5,9 @@ import LedgerCore
 ///
 /// A whole-archive fold (rebuild, verify, audit) holds about a hundred thousand entities at a
 /// million events; as JSON trees an incident takes about four times its canonical bytes. So such a
-/// fold may put incidents it has not changed for a while away as their canonical bytes, with
-/// their index row (`coolDown(changedBefore:)`): the next event about one parses it back. Which
-/// form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
+/// fold may put entities it has not changed for a while away as their canonical bytes, with an
+/// incident's index row (`coolDown(changedBefore:)`): the next event about one parses it back.
+/// Which form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
 public struct ArchiveState: EntityLookup, Sendable {
     /// A state as a tree, with the index of the last event that changed it.
     private struct Hot: Sendable {
@@ -15,25 +15,28 @@ public struct ArchiveState: EntityLookup, Sendable {
         var changed: UInt64
     }
 
-    /// An incident's state put away: its canonical bytes, without the spare capacity the encoder
-    /// grew, and its index row. A class, so that the table of them holds one reference each.
+    /// A state put away: its canonical bytes, without the spare capacity the encoder grew, its
+    /// kind and, for an incident, its index row. A class, so that the table of them holds one
+    /// reference each.
     private final class Cold: Sendable {
         let bytes: [UInt8]
-        let index: IncidentIndexRow
+        let kind: String
+        let index: IncidentIndexRow?
 
         init(_ state: JSONObject) {
             let encoded = Canonical.encode(state)
             bytes = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
                 count = buffer.initialize(fromContentsOf: encoded)
             }
-            index = IncidentIndexRow(state)
+            kind = state["entity"]?.stringValue ?? ""
+            index = kind == EntityKind.incident.rawValue ? IncidentIndexRow(state) : nil
         }
     }
 
     private var hot: [String: Hot] = [:]
     private var cold: [String: Cold] = [:]
-    /// When set, `coolIfDue` puts incidents away.
-    public let cooling: Cooling?
+    /// When set, `coolIfDue` puts entities away.
+    public private(set) var cooling: Cooling?
     private var nextCooling: UInt64 = 0
     /// When set, only these entities are kept (a partial replay); others are folded and dropped.
     public let only: Set<String>?
@@ -55,6 +58,8 @@ public struct ArchiveState: EntityLookup, Sendable {
         cooling = nil
         hot = states.mapValues { Hot(state: $0, changed: 0) }
     }
+
+    public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || cold[id] != nil }
 
     public func state(of id: String) throws(LedgerError) -> JSONObject? {
         if let h = hot[id] { return h.state }
@@ -108,41 +113,50 @@ public struct ArchiveState: EntityLookup, Sendable {
         let cold = self.cold
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
             let id = ids[i]
-            if let c = cold[id] { return EntityRow(id: id, kind: EntityKind.incident.rawValue, state: c.bytes, index: c.index) }
+            if let c = cold[id] { return EntityRow(id: id, kind: c.kind, state: c.bytes, index: c.index) }
             let s = hot[id]!.state
             let kind = s["entity"]?.stringValue ?? ""
             return EntityRow(id: id, kind: kind, state: Canonical.encode(s), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
         }
     }
 
-    /// When a whole-archive fold puts incidents away: every `step` entries, those no event of the
-    /// last `window` entries changed.
+    /// When a whole-archive fold puts entities away: every `step` entries, from the first time
+    /// more than `treeLimit` states are trees, those no event of the last `window` entries changed.
     public struct Cooling: Sendable {
         public var window: UInt64
         public var step: UInt64
-        public init(window: UInt64, step: UInt64) {
+        public var treeLimit: Int
+        /// Whether the trees have passed `treeLimit` in this fold.
+        var started = false
+        public init(window: UInt64, step: UInt64, treeLimit: Int) {
             self.window = window
             self.step = max(1, step)
+            self.treeLimit = treeLimit
         }
-        /// Two decode batches of rebuild: the follow-ups an archive records soon after a report
-        /// find it as a tree.
-        public static let standard = Cooling(window: 8192, step: 4096)
+        /// A window of two decode batches of rebuild, so that the follow-ups an archive records
+        /// soon after a report find it as a tree; archives of up to 16,384 entities (about
+        /// 180,000 events of the campaign's shape) are folded as trees throughout.
+        public static let standard = Cooling(window: 8192, step: 4096, treeLimit: 16_384)
     }
 
-    /// Puts incidents away when `cooling` says so, entry `index` about to be folded.
+    /// Puts entities away when `cooling` says so, entry `index` about to be folded.
     public mutating func coolIfDue(before index: UInt64) {
-        guard let cooling, only == nil, index >= nextCooling else { return }
+        guard var cooling, only == nil, index >= nextCooling else { return }
+        defer { self.cooling = cooling }
         nextCooling = index + cooling.step
-        if index > cooling.window { coolDown(changedBefore: index - cooling.window) }
+        // Once the trees have passed the limit, the fold goes on putting entities away every step
+        // (else the trees would grow back to the limit each time).
+        if hot.count > cooling.treeLimit { cooling.started = true }
+        if cooling.started, index > cooling.window { coolDown(changedBefore: index - cooling.window) }
     }
 
-    /// Puts away, as canonical bytes, every incident no event has changed since before entry
+    /// Puts away, as canonical bytes, every entity no event has changed since before entry
     /// `index` (encoded on all cores). Only a whole-archive fold does; a partial replay keeps
     /// its few states as they are. Walks every tree.
     public mutating func coolDown(changedBefore index: UInt64) {
         guard only == nil else { return }
         var ids: [String] = []
-        for (id, h) in hot where h.changed < index && EntityID.kind(of: id) == .incident { ids.append(id) }
+        for (id, h) in hot where h.changed < index { ids.append(id) }
         guard !ids.isEmpty else { return }
         let states = ids.map { hot.removeValue(forKey: $0)!.state }
         let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
@@ -336,6 +350,12 @@ public enum Snapshot {
 
     /// Writes the snapshot; `entities` must be in canonical id order, each state already canonical.
     public static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8]) {
+        write(header: header, entities: entities, into: &out, flush: { _ in })
+    }
+
+    /// Writes the snapshot in pieces: `flush` is handed `out` whenever it holds 64 KiB or more,
+    /// and at the end, and may empty it (to hash a snapshot without holding it whole).
+    public static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8], flush: (inout [UInt8]) -> Void) {
         let h = JSONObject(uniqueMembers: [
             ("format", .string(format)), ("origin", .string(header.origin)), ("treeSize", .number(String(header.treeSize))),
             ("rootHash", .string(header.rootHash)), ("asOf", .string(header.asOf)),
@@ -349,8 +369,10 @@ public enum Snapshot {
             out.append(contentsOf: first ? "\n".utf8 : ",\n".utf8)
             first = false
             out.append(contentsOf: e)
+            if out.count >= 65_536 { flush(&out) }
         }
         out.append(contentsOf: "\n]}\n".utf8)
+        flush(&out)
     }
 }
 

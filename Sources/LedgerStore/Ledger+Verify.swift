@@ -155,7 +155,7 @@ extension Ledger {
         }
         try checkCheckpoints()
         while true {
-            let rows = try r.entries(from: given, below: UInt64.max, limit: 8192)
+            let rows = try r.entries(from: given, below: UInt64.max, limit: 4096)
             let lines = rows.map(\.line)
             let indexes = rows.map(\.index)
             let stored = rows.map {

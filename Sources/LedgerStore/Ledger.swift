@@ -542,9 +542,13 @@ public final class Ledger: @unchecked Sendable {
             var states: [[UInt8]] = []
             try w.forEachEntity { (_, state) throws(LedgerError) in states.append(state) }
             let asOf = size > 0 ? try w.recordedAt(size - 1) ?? "" : ""
-            var snapshot: [UInt8] = []
-            Snapshot.write(header: Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf), entities: states, into: &snapshot)
-            let view = SHA256.hash(snapshot)
+            var piece: [UInt8] = []
+            var hasher = SHA256.Hasher()
+            Snapshot.write(header: Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf), entities: states, into: &piece) {
+                hasher.update($0)
+                $0.removeAll(keepingCapacity: true)
+            }
+            let view = hasher.finalize()
             let note = SignedNote.sign(text: Checkpoint(origin: origin, size: size, root: root, view: view).text, name: origin, key: signingKey)
             try w.insertCheckpoint(size: size, note: note.encoded())
             try CheckpointRecord.append(w, size: size, root: root, location: path)

@@ -40,12 +40,17 @@ public enum ViewCheck {
         return fold.finish(sealed: report.sealed)
     }
 
-    /// The snapshot bytes (docs/EVENTS.md §6) of `state` at tree size `size`.
-    public static func snapshot(_ state: ArchiveState, origin: String, size: UInt64, root: Digest32, asOf: String) -> [UInt8] {
+    /// The SHA-256 of the snapshot (docs/EVENTS.md §6) of `state` at tree size `size`, hashed
+    /// as it is written (a snapshot of a million events is over 100 MB).
+    public static func snapshotHash(_ state: ArchiveState, origin: String, size: UInt64, root: Digest32, asOf: String) -> Digest32 {
         var out: [UInt8] = []
+        var hasher = SHA256.Hasher()
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf)
-        Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { state.encoded($0)! }, into: &out)
-        return out
+        Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { state.encoded($0)! }, into: &out) { piece in
+            hasher.update(piece)
+            piece.removeAll(keepingCapacity: true)
+        }
+        return hasher.finalize()
     }
 }
 
@@ -92,7 +97,7 @@ public final class ViewFold: BagAuditObserver {
         sawView = true
         guard failure == nil else { return }
         let size = c.size
-        let hash = SHA256.hash(ViewCheck.snapshot(state, origin: c.origin, size: size, root: c.root, asOf: lastRecordedAt))
+        let hash = ViewCheck.snapshotHash(state, origin: c.origin, size: size, root: c.root, asOf: lastRecordedAt)
         if hash != view {
             failure = BagAudit.Failure(
                 step: .view, index: nil, file: Bag.checkpointPath(size),

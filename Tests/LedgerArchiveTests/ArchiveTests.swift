@@ -11,7 +11,7 @@ struct Scenario {
 
     init(cools: Bool = false) {
         self.cools = cools
-        state = cools ? ArchiveState(cooling: ArchiveState.Cooling(window: 0, step: 1)) : ArchiveState()
+        state = cools ? ArchiveState(cooling: ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)) : ArchiveState()
     }
     var events: [(index: UInt64, type: String, subject: String, body: JSONObject, concerns: [String])] = []
 

@@ -83,7 +83,7 @@ final class ArchiveStoreTests {
         #expect(try w.ledger.projectionDump() == incremental)
         // The same when the fold puts every incident away as bytes before each entry, and
         // verify's fold agrees.
-        let everyEntry = ArchiveState.Cooling(window: 0, step: 1)
+        let everyEntry = ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)
         #expect(try w.ledger.rebuildProjections(cooling: everyEntry).entities == 8)
         #expect(try w.ledger.projectionDump() == incremental)
         _ = try w.ledger.verify(trust: nil, cooling: everyEntry)

@@ -51,6 +51,9 @@ final class CheckpointViewTests {
         let report = try auditor.run()
         #expect(report.ok)
         #expect(try ViewCheck.check(bag: dir.file("bundle"), report: report) == nil)
+        // The same when the fold puts every entity away as bytes before each entry.
+        let everyEntry = ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)
+        #expect(try ViewCheck.check(bag: dir.file("bundle"), report: report, cooling: everyEntry) == nil)
         // A checkpoint signed by the log key over a wrong view: the log verifies, the view does not.
         var forged = report
         let wrong = Checkpoint(origin: cp.origin, size: cp.size, root: cp.root, view: SHA256.hash(Array("not the view".utf8)))
@@ -58,6 +61,7 @@ final class CheckpointViewTests {
         forged.checkpoints[i].note = SignedNote.sign(text: wrong.text, name: cp.origin, key: Fixtures.logKey).encoded()
         let failure = try #require(try ViewCheck.check(bag: dir.file("bundle"), report: forged))
         #expect(failure.step == .view && failure.file == Bag.checkpointPath(cp.size))
+        #expect(try ViewCheck.check(bag: dir.file("bundle"), report: forged, cooling: everyEntry)?.file == Bag.checkpointPath(cp.size))
         #expect(failure.reason.contains(wrong.view!.hex))
         // The same forged note stored in the ledger: `verify` names it.
         _ = try l.verify(trust: nil)

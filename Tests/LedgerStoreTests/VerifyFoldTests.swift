@@ -70,7 +70,7 @@ final class VerifyFoldTests {
         let (l, now) = try ledger(store)
         let bad = try noOpCorrection(l, n: 11)
         try smuggle(bad, into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
-        for cooling in [ArchiveState.Cooling.standard, ArchiveState.Cooling(window: 0, step: 1)] {
+        for cooling in [ArchiveState.Cooling.standard, ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)] {
             let error = try #require(throws: LedgerError.self) { try l.verify(trust: KeyID.of(Fixtures.admin.publicKey), cooling: cooling) }
             #expect(error.code == .verificationFailed)
             #expect(error.index == 5, "\(error)")
