@@ -15,22 +15,29 @@ public struct ArchiveState: EntityLookup, Sendable {
         var changed: UInt64
     }
 
-    /// A state put away: its canonical bytes, without the spare capacity the encoder grew, its
+    /// A state put away: its canonical bytes packed (`StateTokens`, at their exact size), its
     /// kind and, for an incident, its index row. A class, so that the table of them holds one
     /// reference each.
     private final class Cold: Sendable {
-        let bytes: [UInt8]
+        private let packed: [UInt8]
+        /// False when the bytes could not be packed (kept as they are).
+        private let isPacked: Bool
         let kind: String
         let index: IncidentIndexRow?
 
         init(_ state: JSONObject) {
             let encoded = Canonical.encode(state)
-            bytes = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
-                count = buffer.initialize(fromContentsOf: encoded)
+            if let p = StateTokens.pack(encoded) {
+                (packed, isPacked) = (p, true)
+            } else {
+                (packed, isPacked) = ([UInt8](unsafeUninitializedCapacity: encoded.count) { b, n in n = b.initialize(fromContentsOf: encoded) }, false)
             }
             kind = state["entity"]?.stringValue ?? ""
             index = kind == EntityKind.incident.rawValue ? IncidentIndexRow(state) : nil
         }
+
+        /// The canonical bytes.
+        var bytes: [UInt8] { isPacked ? StateTokens.unpack(packed) : packed }
     }
 
     private var hot: [String: Hot] = [:]

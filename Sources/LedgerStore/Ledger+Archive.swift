@@ -164,7 +164,7 @@ struct ProjectionFold {
     let interval: UInt64
     private var report = RebuildReport(events: 0, entities: 0, seconds: 0)
     private var state: ArchiveState
-    private var concerns: [String: [UInt64]] = [:]
+    private var concerns: [String: Concerned] = [:]
     private var changedSinceCheckpoint = Set<String>()
 
     init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
@@ -201,8 +201,8 @@ struct ProjectionFold {
             guard let change else { continue }
             report.events += 1
             for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
-            for id in change.concerns where concerns[id]?.last != index { concerns[id, default: []].append(index) }
-            for (id, _) in change.changed where concerns[id]?.last != index { concerns[id, default: []].append(index) }
+            for id in change.concerns { concerns[id, default: Concerned()].add(index) }
+            for (id, _) in change.changed { concerns[id, default: Concerned()].add(index) }
         }
         // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
         // another thread.
@@ -213,7 +213,7 @@ struct ProjectionFold {
     /// Writes the `concerns` rows and every entity's row (in key order: sequential B-tree appends).
     mutating func finish() throws(LedgerError) -> RebuildReport {
         for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
-            for index in concerns[entity]! { try target.insertConcern(entity: entity, index: index) }
+            try concerns[entity]!.forEach { (index) throws(LedgerError) in try target.insertConcern(entity: entity, index: index) }
         }
         let ids = state.sortedIDs
         // In slices, so that only a slice's encodings are held at once.
@@ -225,6 +225,43 @@ struct ProjectionFold {
         }
         report.entities = ids.count
         return report
+    }
+}
+
+/// The entries that concern one entity, in increasing order, kept as the differences between
+/// them in LEB128 (an entry a byte or two, where a list of `UInt64` took eight and its growth).
+struct Concerned {
+    private var last: UInt64 = 0
+    private var count = 0
+    private var deltas: [UInt8] = []
+
+    /// Adds `index` unless it is the last one added (an event names an entity once).
+    mutating func add(_ index: UInt64) {
+        if count > 0, index == last { return }
+        var d = index - last
+        while d >= 0x80 {
+            deltas.append(UInt8(truncatingIfNeeded: d) | 0x80)
+            d >>= 7
+        }
+        deltas.append(UInt8(d))
+        last = index
+        count += 1
+    }
+
+    func forEach(_ body: (UInt64) throws(LedgerError) -> Void) throws(LedgerError) {
+        var index: UInt64 = 0
+        var d: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in deltas {
+            d |= UInt64(b & 0x7F) << shift
+            if b < 0x80 {
+                index += d
+                try body(index)
+                (d, shift) = (0, 0)
+            } else {
+                shift += 7
+            }
+        }
     }
 }
 

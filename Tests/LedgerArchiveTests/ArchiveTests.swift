@@ -393,3 +393,36 @@ struct ArchiveTests {
         #expect(EntityID.kind(of: "incident:" + String(repeating: "a", count: 101)) == nil)
     }
 }
+
+@Suite("The packed form of states put away (StateTokens)")
+struct StateTokenTests {
+    @Test("at most 31 tokens, each a quote and more: every token is one byte below 0x20")
+    func table() {
+        #expect(StateTokens.tokens.count <= 31)
+        #expect(StateTokens.tokens.allSatisfy { $0.count >= 2 && $0[0] == 0x22 })
+        #expect(Set(StateTokens.tokens).count == StateTokens.tokens.count)
+    }
+
+    @Test("packing and unpacking give back the same bytes, tokens or near misses anywhere; a byte below 0x20 is not packed")
+    func roundTrip() throws {
+        var rng = SplitMix64(seed: 7)
+        let pieces: [[UInt8]] =
+            StateTokens.tokens + StateTokens.tokens.map { Array($0.dropLast()) } + [
+                Array(#"""#.utf8), Array(#"\""#.utf8), Array(#""sources""#.utf8), Array(#""source"#.utf8), Array("مستشفى".utf8), Array("x".utf8),
+                Array(#"":"#.utf8),
+            ]
+        var packedTotal = 0
+        var plainTotal = 0
+        for _ in 0..<2000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 40) { bytes += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let packed = try #require(StateTokens.pack(bytes))
+            #expect(StateTokens.unpack(packed) == bytes)
+            packedTotal += packed.count
+            plainTotal += bytes.count
+        }
+        #expect(packedTotal < plainTotal)
+        #expect(StateTokens.pack(Array(#"{"entry":1,"a":"\#u{1}"}"#.utf8)) == nil)
+        #expect(StateTokens.unpack(StateTokens.pack([])!) == [])
+    }
+}
