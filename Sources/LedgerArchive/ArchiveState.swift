@@ -5,8 +5,8 @@ import LedgerCore
 ///
 /// A whole-archive fold (rebuild, verify, audit) holds about a hundred thousand entities at a
 /// million events; as JSON trees an incident takes about four times its canonical bytes. So such a
-/// fold may put entities it has not changed for a while away as their canonical bytes, with an
-/// incident's index row (`coolDown(changedBefore:)`): the next event about one parses it back.
+/// fold may put entities it has not changed for a while away as their packed canonical bytes
+/// (`coolDown(changedBefore:)`): the next event about one parses it back.
 /// Which form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
 public struct ArchiveState: EntityLookup, Sendable {
     /// A state as a tree, with the index of the last event that changed it.
@@ -15,15 +15,13 @@ public struct ArchiveState: EntityLookup, Sendable {
         var changed: UInt64
     }
 
-    /// A state put away: its canonical bytes packed (`StateTokens`, at their exact size), its
-    /// kind and, for an incident, its index row. A class, so that the table of them holds one
-    /// reference each.
+    /// A state put away: its canonical bytes packed (`StateTokens`, at their exact size) and its
+    /// kind. A class, so that the table of them holds one reference each.
     private final class Cold: Sendable {
         private let packed: [UInt8]
         /// False when the bytes could not be packed (kept as they are).
         private let isPacked: Bool
         let kind: String
-        let index: IncidentIndexRow?
 
         init(_ state: JSONObject) {
             let encoded = Canonical.encode(state)
@@ -33,7 +31,6 @@ public struct ArchiveState: EntityLookup, Sendable {
                 (packed, isPacked) = ([UInt8](unsafeUninitializedCapacity: encoded.count) { b, n in n = b.initialize(fromContentsOf: encoded) }, false)
             }
             kind = state["entity"]?.stringValue ?? ""
-            index = kind == EntityKind.incident.rawValue ? IncidentIndexRow(state) : nil
         }
 
         /// The canonical bytes.
@@ -120,7 +117,13 @@ public struct ArchiveState: EntityLookup, Sendable {
         let cold = self.cold
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
             let id = ids[i]
-            if let c = cold[id] { return EntityRow(id: id, kind: c.kind, state: c.bytes, index: c.index) }
+            if let c = cold[id] {
+                // An incident's index row is made again from its state: keeping one beside each
+                // state put away took about 17 MB at a million events.
+                let bytes = c.bytes
+                let index = c.kind == EntityKind.incident.rawValue ? IncidentIndexRow(Self.parse(bytes, id: id)) : nil
+                return EntityRow(id: id, kind: c.kind, state: bytes, index: index)
+            }
             let s = hot[id]!.state
             let kind = s["entity"]?.stringValue ?? ""
             return EntityRow(id: id, kind: kind, state: Canonical.encode(s), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)

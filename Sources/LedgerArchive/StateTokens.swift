@@ -26,33 +26,42 @@ public enum StateTokens {
     /// The packed form of `bytes`, or nil when they hold a byte below 0x20 (not canonical JSON:
     /// kept as it is).
     public static func pack(_ bytes: [UInt8]) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
         let n = bytes.count
-        return bytes.withUnsafeBufferPointer { (b) -> [UInt8]? in
-            var i = 0
-            scan: while i < n {
-                let c = b[i]
-                if c < 0x20 { return nil }
-                if c == 0x22, i + 1 < n {
-                    for t in bySecondByte[Int(b[i + 1])] {
-                        let token = tokens[t]
-                        guard i + token.count <= n else { continue }
-                        var k = 2
-                        while k < token.count, b[i + k] == token[k] { k += 1 }
-                        if k == token.count {
-                            out.append(UInt8(t + 1))
-                            i += token.count
-                            continue scan
+        var clean = true
+        // Packed, the bytes never grow: written into room for all of them, then copied out at
+        // their exact size (the packed form is kept for a long time).
+        let out = [UInt8](unsafeUninitializedCapacity: n) { o, written in
+            var j = 0
+            bytes.withUnsafeBufferPointer { b in
+                var i = 0
+                scan: while i < n {
+                    let c = b[i]
+                    if c == 0x22, i + 1 < n {
+                        for t in bySecondByte[Int(b[i + 1])] {
+                            let token = tokens[t]
+                            guard i + token.count <= n else { continue }
+                            var k = 2
+                            while k < token.count, b[i + k] == token[k] { k += 1 }
+                            if k == token.count {
+                                o[j] = UInt8(t + 1)
+                                j += 1
+                                i += token.count
+                                continue scan
+                            }
                         }
+                    } else if c < 0x20 {
+                        clean = false
+                        break
                     }
+                    o[j] = c
+                    j += 1
+                    i += 1
                 }
-                out.append(c)
-                i += 1
             }
-            // Exact size: the packed form is kept for a long time.
-            return [UInt8](unsafeUninitializedCapacity: out.count) { buffer, count in count = buffer.initialize(fromContentsOf: out) }
+            written = j
         }
+        guard clean else { return nil }
+        return [UInt8](unsafeUninitializedCapacity: out.count) { buffer, count in count = buffer.initialize(fromContentsOf: out) }
     }
 
     /// The bytes `pack` was given.
