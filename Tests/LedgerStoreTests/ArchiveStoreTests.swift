@@ -91,6 +91,42 @@ final class ArchiveStoreTests {
         try w.add("incident.source-cited", "incident:m10-a", #"{"source":"source:sams"}"#)
     }
 
+    @Test(
+        "a long history (entries more than 127 apart, many incidents) rebuilds the same with cooling off, on from the start, or started by its limit",
+        arguments: StoreKind.inProcess)
+    func coolingOverLongHistory(store: StoreKind) throws {
+        var w = try makeLedger(store, interval: 64)
+        try w.scenario()
+        // 30 incidents, each cited again far later, and a facility named from start to end.
+        var batch: [Envelope] = []
+        for i in 0..<30 {
+            batch.append(
+                w.envelope(
+                    "incident.reported", "incident:n\(i)",
+                    #"{"title":{"en":"Strike \#(i)"},"occurred":"2016","place":{"admin1":"Idlib"},"facilities":[{"facility":"facility:m2","impact":"damaged"}]}"#
+                ))
+            w.revisions["incident:n\(i)"] = 1
+            for k in 0..<5 {
+                batch.append(w.envelope("incident.source-cited", "incident:m10-a", #"{"source":"source:sams","locator":"p. \#(i * 5 + k)"}"#))
+                w.revisions["incident:m10-a", default: 0] += 1
+            }
+        }
+        for i in 0..<30 {
+            batch.append(w.envelope("incident.source-cited", "incident:n\(i)", #"{"source":"source:sams","locator":"late"}"#))
+            w.revisions["incident:n\(i)", default: 0] += 1
+        }
+        _ = try w.ledger.append(batch)
+        let incremental = try w.ledger.projectionDump()
+        let coolings = [
+            ArchiveState.Cooling.standard, ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0), ArchiveState.Cooling(window: 7, step: 3, treeLimit: 20),
+        ]
+        for cooling in coolings {
+            #expect(try w.ledger.rebuildProjections(cooling: cooling).events == UInt64(14 + batch.count))
+            #expect(try w.ledger.projectionDump() == incremental, "\(cooling)")
+            _ = try w.ledger.verify(trust: nil, cooling: cooling)
+        }
+    }
+
     @Test("a refused archive event leaves the file byte-for-byte unchanged and names its batch position", arguments: StoreKind.inProcess)
     func refusedBatch(store: StoreKind) throws {
         var w = try makeLedger(store)
