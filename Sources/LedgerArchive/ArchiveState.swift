@@ -50,7 +50,7 @@ public struct ArchiveState: EntityLookup, Sendable {
         cooling = nil
     }
 
-    /// A whole-archive fold that puts incidents away as `cooling` says.
+    /// A whole-archive fold that puts entities away as `cooling` says.
     public init(cooling: Cooling) {
         only = nil
         self.cooling = cooling
