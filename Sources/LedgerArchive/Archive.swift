@@ -94,14 +94,13 @@ public enum Archive {
     /// named must be active.
     static func checkMentions(_ checked: CheckedEvent, lookup: some EntityLookup) throws(LedgerError) {
         for m in checked.mentions {
-            if m.kind != .incident {
-                guard try lookup.contains(m.id) else { throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first") }
-                continue
-            }
-            guard let s = try lookup.state(of: m.id) else {
+            // Only an incident's state is needed (its status); for the rest, that it exists.
+            let s = m.kind == .incident ? try lookup.state(of: m.id) : nil
+            let exists = m.kind == .incident ? s != nil : try lookup.contains(m.id)
+            guard exists else {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
             }
-            if s["status"]?.stringValue != "active" {
+            if let s, s["status"]?.stringValue != "active" {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
             }
         }

@@ -1,4 +1,5 @@
 import LedgerCore
+import LedgerCrypto
 
 /// Every entity's state, held in memory and folded from events in log order: used to rebuild the
 /// projections and to view the archive as of an earlier moment.
@@ -65,11 +66,7 @@ public struct ArchiveState: EntityLookup, Sendable {
 
     public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || cold[id] != nil }
 
-    public func state(of id: String) throws(LedgerError) -> JSONObject? {
-        if let h = hot[id] { return h.state }
-        guard let c = cold[id] else { return nil }
-        return Self.parse(c.bytes, id: id)
-    }
+    public func state(of id: String) throws(LedgerError) -> JSONObject? { self[id] }
 
     /// The entity's state (nil: no such entity).
     public subscript(id: String) -> JSONObject? {
@@ -363,9 +360,21 @@ public enum Snapshot {
         write(header: header, entities: entities, into: &out, flush: { _ in })
     }
 
+    /// The SHA-256 of the snapshot `write` gives (a checkpoint's view line, FORMAT.md §7), hashed
+    /// in 64 KiB pieces as it is written: a snapshot of a million events is over 100 MB.
+    public static func hash(header: Header, entities: some Sequence<[UInt8]>) -> Digest32 {
+        var piece: [UInt8] = []
+        var hasher = SHA256.Hasher()
+        write(header: header, entities: entities, into: &piece) {
+            hasher.update($0)
+            $0.removeAll(keepingCapacity: true)
+        }
+        return hasher.finalize()
+    }
+
     /// Writes the snapshot in pieces: `flush` is handed `out` whenever it holds 64 KiB or more,
-    /// and at the end, and may empty it (to hash a snapshot without holding it whole).
-    public static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8], flush: (inout [UInt8]) -> Void) {
+    /// and at the end, and may empty it.
+    private static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8], flush: (inout [UInt8]) -> Void) {
         let h = JSONObject(uniqueMembers: [
             ("format", .string(format)), ("origin", .string(header.origin)), ("treeSize", .number(String(header.treeSize))),
             ("rootHash", .string(header.rootHash)), ("asOf", .string(header.asOf)),

@@ -473,7 +473,7 @@ extension Ledger {
 
     /// Recomputes every projection table from the log in one transaction. Refuses, naming the
     /// entry, when an event breaks an archive rule; then nothing changes.
-    /// `cooling`: when the fold puts incidents away as bytes (`ArchiveState.Cooling`); the
+    /// `cooling`: when the fold puts entities away as bytes (`ArchiveState.Cooling`); the
     /// projections are the same whatever it is.
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil, cooling: ArchiveState.Cooling = .standard) throws(LedgerError)
         -> RebuildReport
@@ -568,6 +568,21 @@ extension Ledger {
     /// The snapshot (docs/EVENTS.md §6) of the archive when the log had `size` entries (nil: now),
     /// naming `asOf` in its header (nil: the record time of the last entry included).
     public func snapshot(atSize requested: UInt64?, asOf: String?) throws(LedgerError) -> (bytes: [UInt8], size: UInt64, asOf: String) {
+        let (header, states) = try snapshotInput(atSize: requested, asOf: asOf)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(states.reduce(256) { $0 + $1.count + 2 })
+        Snapshot.write(header: header, entities: states, into: &bytes)
+        return (bytes, header.treeSize, header.asOf)
+    }
+
+    /// The SHA-256 of `snapshot(atSize: size, asOf: nil)`, without holding the snapshot's bytes.
+    func snapshotHash(atSize size: UInt64) throws(LedgerError) -> Digest32 {
+        let (header, states) = try snapshotInput(atSize: size, asOf: nil)
+        return Snapshot.hash(header: header, entities: states)
+    }
+
+    /// A snapshot's header and its entities' canonical states in id order.
+    private func snapshotInput(atSize requested: UInt64?, asOf: String?) throws(LedgerError) -> (header: Snapshot.Header, states: [[UInt8]]) {
         // The current states and the size they belong to, read in one transaction.
         let current: (size: UInt64, states: [[UInt8]])? = try read { (r) throws(LedgerError) in
             let size = try r.size()
@@ -582,18 +597,11 @@ extension Ledger {
         var moment = asOf ?? ""
         if asOf == nil, size > 0 { moment = try logRows(from: size - 1, limit: 1).first?.recordedAt ?? "" }
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
-        var bytes: [UInt8] = []
-        if let current {
-            bytes.reserveCapacity(current.states.reduce(256) { $0 + $1.count + 2 })
-            Snapshot.write(header: header, entities: current.states, into: &bytes)
-        } else {
-            let (stored, replayed) = try statesAsOf(size: size)
-            var all: [(id: String, state: [UInt8])] = stored
-            for (id, s) in replayed { all.append((id, Canonical.encode(s))) }
-            all.sort { JSONWriter.utf8Precedes($0.id, $1.id) }
-            bytes.reserveCapacity(all.reduce(256) { $0 + $1.state.count + 2 })
-            Snapshot.write(header: header, entities: all.lazy.map(\.state), into: &bytes)
-        }
-        return (bytes, size, moment)
+        if let current { return (header, current.states) }
+        let (stored, replayed) = try statesAsOf(size: size)
+        var all: [(id: String, state: [UInt8])] = stored
+        for (id, s) in replayed { all.append((id, Canonical.encode(s))) }
+        all.sort { JSONWriter.utf8Precedes($0.id, $1.id) }
+        return (header, all.map(\.state))
     }
 }

@@ -97,7 +97,7 @@ extension Ledger {
     func checkViews() throws(LedgerError) {
         for stored in try checkpoints() {
             guard let view = try Checkpoint(text: SignedNote(bytes: stored.note).text).view else { continue }
-            let hash = SHA256.hash(try snapshot(atSize: stored.size, asOf: nil).bytes)
+            let hash = try snapshotHash(atSize: stored.size)
             guard hash == view else {
                 throw LedgerError(
                     .verificationFailed,

@@ -211,8 +211,9 @@ public final class Ledger: @unchecked Sendable {
         }
         tipCache.withLock { $0 = tip }  // only after the commit succeeded
         // An erasure (or a reader's revocation) deleted secrets: older copies of their pages may
-        // still be in a journal or as dead rows. The erasure is committed whatever happens here; a storage that cannot
-        // scrub now (another reader holds the journal) does it at its next checkpoint.
+        // still be in a journal or as dead rows. The erasure is committed whatever happens here;
+        // a storage that cannot scrub now (another reader holds the journal) does it at its next
+        // checkpoint.
         if erased { try? storage.scrub() }
         return outcomes
     }
@@ -542,13 +543,7 @@ public final class Ledger: @unchecked Sendable {
             var states: [[UInt8]] = []
             try w.forEachEntity { (_, state) throws(LedgerError) in states.append(state) }
             let asOf = size > 0 ? try w.recordedAt(size - 1) ?? "" : ""
-            var piece: [UInt8] = []
-            var hasher = SHA256.Hasher()
-            Snapshot.write(header: Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf), entities: states, into: &piece) {
-                hasher.update($0)
-                $0.removeAll(keepingCapacity: true)
-            }
-            let view = hasher.finalize()
+            let view = Snapshot.hash(header: Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf), entities: states)
             let note = SignedNote.sign(text: Checkpoint(origin: origin, size: size, root: root, view: view).text, name: origin, key: signingKey)
             try w.insertCheckpoint(size: size, note: note.encoded())
             try CheckpointRecord.append(w, size: size, root: root, location: path)

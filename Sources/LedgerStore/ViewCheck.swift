@@ -40,17 +40,10 @@ public enum ViewCheck {
         return fold.finish(sealed: report.sealed)
     }
 
-    /// The SHA-256 of the snapshot (docs/EVENTS.md §6) of `state` at tree size `size`, hashed
-    /// as it is written (a snapshot of a million events is over 100 MB).
+    /// The SHA-256 of the snapshot (docs/EVENTS.md §6) of `state` at tree size `size`.
     public static func snapshotHash(_ state: ArchiveState, origin: String, size: UInt64, root: Digest32, asOf: String) -> Digest32 {
-        var out: [UInt8] = []
-        var hasher = SHA256.Hasher()
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: root.base64, asOf: asOf)
-        Snapshot.write(header: header, entities: state.sortedIDs.lazy.map { state.encoded($0)! }, into: &out) { piece in
-            hasher.update(piece)
-            piece.removeAll(keepingCapacity: true)
-        }
-        return hasher.finalize()
+        return Snapshot.hash(header: header, entities: state.sortedIDs.lazy.map { state.encoded($0)! })
     }
 }
 
@@ -71,7 +64,7 @@ public final class ViewFold: BagAuditObserver {
     /// Whether a checkpoint handed over carries a view line.
     private var sawView = false
 
-    /// `cooling`: when the fold puts incidents away as bytes; the verdict is the same whatever it is.
+    /// `cooling`: when the fold puts entities away as bytes; the verdict is the same whatever it is.
     public init(cooling: ArchiveState.Cooling = .standard) { state = ArchiveState(cooling: cooling) }
 
     public func verified(_ entries: [LogVerifier.VerifiedEntry]) {
