@@ -97,6 +97,26 @@ struct JSONParserTests {
         #expect(sorted == #"{"Z":{},"a":"\u0001\"\\/é","b":1,"é":[]}"#)
         #expect(try parse(sorted) == (try parse(String(decoding: JSONWriter.encode(v), as: UTF8.self))).sortedForTest)
     }
+
+    @Test("writer: a quote, backslash or control byte is escaped at every offset of its eight-byte scan; non-ASCII is not")
+    func writerEscapesAtEveryOffset() throws {
+        let specials: [(String, String)] = [
+            ("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\u{01}", #"\u0001"#), ("\u{1F}", #"\u001f"#), ("é", "é"), ("\u{7F}", "\u{7F}"),
+            ("😀", "😀"),
+        ]
+        for length in [1, 7, 8, 9, 15, 16, 17, 31] {
+            for offset in 0..<length {
+                for (raw, escaped) in specials {
+                    let text = String(repeating: "a", count: offset) + raw + String(repeating: "b", count: length - offset - 1)
+                    let expected = "\"" + String(repeating: "a", count: offset) + escaped + String(repeating: "b", count: length - offset - 1) + "\""
+                    var out: [UInt8] = []
+                    JSONWriter.writeString(text, into: &out)
+                    #expect(String(decoding: out, as: UTF8.self) == expected, "length \(length), offset \(offset), \(escaped)")
+                    #expect(try JSONParser.parse(out, limits: .init(maxBytes: 1000, maxDepth: 4)) == .string(text))
+                }
+            }
+        }
+    }
 }
 
 extension JSONValue {

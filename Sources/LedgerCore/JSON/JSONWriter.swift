@@ -61,13 +61,40 @@ public enum JSONWriter {
         return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
+    /// True when some byte of `bytes` is a quote, a backslash or a control character: eight
+    /// bytes at a time (the test of `JSONParser.hasSpecialByte` without its non-ASCII part: UTF-8
+    /// is written as it is), then byte by byte. A borrow can mark a word with no such byte; the
+    /// byte loop then decides exactly.
+    @inline(__always)
+    static func needsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = bytes.baseAddress else { return false }
+        let n = bytes.count
+        var i = 0
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            let q = w ^ (ones &* 0x22)
+            let b = w ^ (ones &* 0x5C)
+            let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- (ones &* 0x20)) & ~w)
+            if special & highs != 0 { break }
+            i += 8
+        }
+        while i < n {
+            let c = p[i]
+            if c < 0x20 || c == 0x22 || c == 0x5C { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// Appends `s` as a JSON string: escapes `"` `\` and control characters only; other
     /// characters, including non-ASCII, are written as UTF-8.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape, copy the bytes at once.
         let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            guard !needsEscape(bytes) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
