@@ -24,14 +24,18 @@ public struct ArchiveState: EntityLookup, Sendable {
         private let isPacked: Bool
         let kind: String
 
-        init(_ state: JSONObject) {
-            let encoded = Canonical.encode(state)
+        convenience init(_ state: JSONObject) {
+            self.init(encoded: Canonical.encode(state), kind: state["entity"]?.stringValue ?? "")
+        }
+
+        /// A state whose canonical bytes are already made.
+        init(encoded: [UInt8], kind: String) {
             if let p = StateTokens.pack(encoded) {
                 (packed, isPacked) = (p, true)
             } else {
                 (packed, isPacked) = ([UInt8](unsafeUninitializedCapacity: encoded.count) { b, n in n = b.initialize(fromContentsOf: encoded) }, false)
             }
-            kind = state["entity"]?.stringValue ?? ""
+            self.kind = kind
         }
 
         /// The canonical bytes.
@@ -87,6 +91,29 @@ public struct ArchiveState: EntityLookup, Sendable {
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
             cold[ids[i]]?.bytes ?? Canonical.encode(hot[ids[i]]!.state)
         }
+    }
+
+    /// `encoded(_:)` for the state checkpoint written before entry `index`. Once cooling has
+    /// started, every entity among `ids` that the next `coolIfDue` would put away (no change in
+    /// the last `window` entries) is put away here, from the bytes just made, rather than
+    /// encoded a second time there.
+    public mutating func encodedForCheckpoint(_ ids: [String], before index: UInt64) -> [[UInt8]] {
+        let out = encoded(ids)
+        guard let cooling, cooling.started, only == nil, index > cooling.window else { return out }
+        let limit = index - cooling.window
+        var found: [(position: Int, kind: String)] = []
+        for (i, id) in ids.enumerated() {
+            if let h = hot[id], h.changed < limit { found.append((i, h.state["entity"]?.stringValue ?? "")) }
+        }
+        let due = found
+        let put = Parallel.map(count: due.count, parallelism: System.activeProcessorCount) { k in
+            Cold(encoded: out[due[k].position], kind: due[k].kind)
+        }
+        for (d, c) in zip(due, put) {
+            hot[ids[d.position]] = nil
+            cold[ids[d.position]] = c
+        }
+        return out
     }
 
     /// The number of entities.

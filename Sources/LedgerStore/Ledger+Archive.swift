@@ -180,7 +180,7 @@ struct ProjectionFold {
             let (index, payload, latestDay, prechecked) = decoded[i]
             if index > 0, index % interval == 0 {
                 let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
-                for (id, bytes) in zip(ids, state.encoded(ids)) {
+                for (id, bytes) in zip(ids, state.encodedForCheckpoint(ids, before: index)) {
                     try target.insertStateVersion(id: id, size: index, state: bytes)
                 }
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
