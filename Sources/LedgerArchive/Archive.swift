@@ -7,10 +7,13 @@ public protocol EntityLookup {
     func state(of id: String) throws(LedgerError) -> JSONObject?
     /// Whether an event has created the entity (what a mention of anything but an incident needs).
     func contains(_ id: String) throws(LedgerError) -> Bool
+    /// The entity's state in the form the fold keeps it (nil when no event has created it).
+    func entity(_ id: String) throws(LedgerError) -> CanonicalObject?
 }
 
 extension EntityLookup {
     public func contains(_ id: String) throws(LedgerError) -> Bool { try state(of: id) != nil }
+    public func entity(_ id: String) throws(LedgerError) -> CanonicalObject? { try state(of: id).map(CanonicalObject.init) }
 }
 
 /// The effect of one archive event: the new states of the entities it changed, and the ids of
@@ -18,7 +21,7 @@ extension EntityLookup {
 /// incidents that hit it). The changed entities are concerned too; mentions of actors and sources
 /// are not recorded (no view needs them: incidents by perpetrator come from the index).
 public struct ArchiveChange: Sendable {
-    public var changed: [(id: String, state: JSONObject)]
+    public var changed: [(id: String, state: CanonicalObject)]
     public var concerns: [String]
 }
 
@@ -58,7 +61,7 @@ public enum Archive {
         type: EventType, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
         guard let checked = try check(type: type, subject: subject, body: body, lookup: lookup, replay: replay, latestDay: latestDay) else { return nil }
-        return try apply(checked, subject: subject, body: body, index: index, current: try lookup.state(of: subject), lookup: lookup, replay: replay)
+        return try apply(checked, subject: subject, body: body, index: index, current: try lookup.entity(subject), lookup: lookup, replay: replay)
     }
 
     /// An archive event whose body passed its schema, its date rule and its references to other
@@ -95,12 +98,12 @@ public enum Archive {
     static func checkMentions(_ checked: CheckedEvent, lookup: some EntityLookup) throws(LedgerError) {
         for m in checked.mentions {
             // Only an incident's state is needed (its status); for the rest, that it exists.
-            let s = m.kind == .incident ? try lookup.state(of: m.id) : nil
+            let s = m.kind == .incident ? try lookup.entity(m.id) : nil
             let exists = m.kind == .incident ? s != nil : try lookup.contains(m.id)
             guard exists else {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
             }
-            if let s, s["status"]?.stringValue != "active" {
+            if let s, s.string("status") != "active" {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
             }
         }
@@ -127,22 +130,27 @@ public enum Archive {
     /// `lookup` still serves every other entity; the subject's own state is never looked up
     /// again (the merge and `partOf` chains stop at the subject by id first).
     public static func apply(
-        _ checked: CheckedEvent, subject: String, body: JSONObject, index: UInt64, current: consuming JSONObject?, lookup: some EntityLookup,
+        _ checked: CheckedEvent, subject: String, body: JSONObject, index: UInt64, current: consuming CanonicalObject?, lookup: some EntityLookup,
         replay: Bool
     ) throws(LedgerError) -> ArchiveChange {
         let type = checked.type
         let kind = checked.kind
-        var state: JSONObject
+        var state: CanonicalObject
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
-            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(kind.rawValue)), ("created", .number(String(index)))])
+            state = CanonicalObject()
+            state["id"] = .string(subject)
+            state["entity"] = .string(kind.rawValue)
+            state.setRaw("created", entryBytes(index))
         } else if replay, current == nil {
-            state = JSONObject(uniqueMembers: [("id", .string(subject)), ("entity", .string(kind.rawValue))])
+            state = CanonicalObject()
+            state["id"] = .string(subject)
+            state["entity"] = .string(kind.rawValue)
         } else {
             guard let existing = consume current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
             state = existing
             if kind == .incident, !replay, type != .valueErased {
-                let status = state["status"]?.stringValue
+                let status = state.string("status")
                 if status == "merged" {
                     throw LedgerError(.refused, "\(subject) is \(describeStatus(state)); record this on the incident it was merged into")
                 }
@@ -151,14 +159,9 @@ public enum Archive {
                 }
             }
         }
-        var extra: [(id: String, state: JSONObject)] = []
-        let members = state.count
+        var extra: [(id: String, state: CanonicalObject)] = []
         try fold(type: type, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
-        state["updated"] = .number(String(index))
-        // States are kept in key order, so that the canonical encoder need not sort them. Only
-        // an event that added a member can have broken the order (a correction may add one and
-        // remove another); replacing a member's value or removing one keeps it.
-        if state.count != members || type.corrects || type.creates { state.sortKeys() }
+        state.setRaw("updated", entryBytes(index))
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
@@ -199,9 +202,12 @@ public enum Archive {
         }
     }
 
-    static func describeStatus(_ s: JSONObject) -> String {
-        switch s["status"]?.stringValue {
-        case "merged": return "merged into \(s["mergedInto"]?.stringValue ?? "another incident")"
+    /// The canonical bytes of an entry index (a JSON number).
+    static func entryBytes(_ index: UInt64) -> [UInt8] { Array(String(index).utf8) }
+
+    static func describeStatus(_ s: CanonicalObject) -> String {
+        switch s.string("status") {
+        case "merged": return "merged into \(s.string("mergedInto") ?? "another incident")"
         case "retracted": return "retracted"
         default: return "active"
         }

@@ -4,15 +4,16 @@ import LedgerCrypto
 /// Every entity's state, held in memory and folded from events in log order: used to rebuild the
 /// projections and to view the archive as of an earlier moment.
 ///
-/// A whole-archive fold (rebuild, verify, audit) holds about a hundred thousand entities at a
-/// million events; as JSON trees an incident takes about four times its canonical bytes. So such a
-/// fold may put entities it has not changed for a while away as their packed canonical bytes
-/// (`coolDown(changedBefore:)`): the next event about one parses it back.
+/// The fold keeps each state as a `CanonicalObject`: its members' canonical bytes, so that
+/// encoding a state is a copy (docs/DECISIONS.md 94). A whole-archive fold (rebuild, verify,
+/// audit) holds about a hundred thousand entities at a million events, so it may put entities it
+/// has not changed for a while away as their packed canonical bytes (`coolDown(changedBefore:)`):
+/// the next event about one splits them into members again.
 /// Which form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
 public struct ArchiveState: EntityLookup, Sendable {
-    /// A state as a tree, with the index of the last event that changed it.
+    /// A state in the form the fold changes it, with the index of the last event that changed it.
     private struct Hot: Sendable {
-        var state: JSONObject
+        var state: CanonicalObject
         var changed: UInt64
     }
 
@@ -24,8 +25,8 @@ public struct ArchiveState: EntityLookup, Sendable {
         private let isPacked: Bool
         let kind: String
 
-        convenience init(_ state: JSONObject) {
-            self.init(encoded: Canonical.encode(state), kind: state["entity"]?.stringValue ?? "")
+        convenience init(_ state: CanonicalObject) {
+            self.init(encoded: state.encoded, kind: state.string("entity") ?? "")
         }
 
         /// A state whose canonical bytes are already made.
@@ -65,7 +66,7 @@ public struct ArchiveState: EntityLookup, Sendable {
     public init(only: Set<String>, states: [String: JSONObject]) {
         self.only = only
         cooling = nil
-        hot = states.mapValues { Hot(state: $0, changed: 0) }
+        hot = states.mapValues { Hot(state: CanonicalObject($0), changed: 0) }
     }
 
     public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || cold[id] != nil }
@@ -74,22 +75,27 @@ public struct ArchiveState: EntityLookup, Sendable {
 
     /// The entity's state (nil: no such entity).
     public subscript(id: String) -> JSONObject? {
-        if let h = hot[id] { return h.state }
+        if let h = hot[id] { return h.state.object }
         return cold[id].map { Self.parse($0.bytes, id: id) }
+    }
+
+    public func entity(_ id: String) throws(LedgerError) -> CanonicalObject? {
+        if let h = hot[id] { return h.state }
+        return cold[id].map { CanonicalObject(trustingCanonical: $0.bytes) }
     }
 
     /// The entity's canonical state (nil: no such entity).
     public func encoded(_ id: String) -> [UInt8]? {
-        if let h = hot[id] { return Canonical.encode(h.state) }
+        if let h = hot[id] { return h.state.encoded }
         return cold[id]?.bytes
     }
 
-    /// The canonical states of the entities `ids`, in that order; the trees are encoded on all cores.
+    /// The canonical states of the entities `ids`, in that order, made on all cores.
     public func encoded(_ ids: [String]) -> [[UInt8]] {
         let hot = self.hot
         let cold = self.cold
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
-            cold[ids[i]]?.bytes ?? Canonical.encode(hot[ids[i]]!.state)
+            cold[ids[i]]?.bytes ?? hot[ids[i]]!.state.encoded
         }
     }
 
@@ -103,7 +109,7 @@ public struct ArchiveState: EntityLookup, Sendable {
         let limit = index - cooling.window
         var found: [(position: Int, kind: String)] = []
         for (i, id) in ids.enumerated() {
-            if let h = hot[id], h.changed < limit { found.append((i, h.state["entity"]?.stringValue ?? "")) }
+            if let h = hot[id], h.changed < limit { found.append((i, h.state.string("entity") ?? "")) }
         }
         let due = found
         let put = Parallel.map(count: due.count, parallelism: System.activeProcessorCount) { k in
@@ -119,9 +125,9 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// The number of entities.
     public var count: Int { hot.count + cold.count }
 
-    /// Every state as a tree, by id.
+    /// Every state as a tree (members in key order at every depth), by id.
     public var states: [String: JSONObject] {
-        var out = hot.mapValues(\.state)
+        var out = hot.mapValues(\.state.object)
         for (id, c) in cold { out[id] = Self.parse(c.bytes, id: id) }
         return out
     }
@@ -135,7 +141,7 @@ public struct ArchiveState: EntityLookup, Sendable {
         public var index: IncidentIndexRow?
     }
 
-    /// The rows of the entities `ids`, in that order; the trees are encoded on all cores.
+    /// The rows of the entities `ids`, in that order, made on all cores.
     public func rows(_ ids: [String]) -> [EntityRow] {
         let hot = self.hot
         let cold = self.cold
@@ -145,22 +151,24 @@ public struct ArchiveState: EntityLookup, Sendable {
                 // An incident's index row is made again from its state: keeping one beside each
                 // state put away took about 17 MB at a million events.
                 let bytes = c.bytes
-                let index = c.kind == EntityKind.incident.rawValue ? IncidentIndexRow(Self.parse(bytes, id: id)) : nil
+                let index = c.kind == EntityKind.incident.rawValue ? IncidentIndexRow(CanonicalObject(trustingCanonical: bytes)) : nil
                 return EntityRow(id: id, kind: c.kind, state: bytes, index: index)
             }
             let s = hot[id]!.state
-            let kind = s["entity"]?.stringValue ?? ""
-            return EntityRow(id: id, kind: kind, state: Canonical.encode(s), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
+            let kind = s.string("entity") ?? ""
+            return EntityRow(id: id, kind: kind, state: s.encoded, index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
         }
     }
 
     /// When a whole-archive fold puts entities away: every `step` entries, from the first time
-    /// more than `treeLimit` states are trees, those no event of the last `window` entries changed.
+    /// more than `treeLimit` states are held unpacked (as the fold changes them), those no event
+    /// of the last `window` entries changed. (The name is older than `CanonicalObject`, when the
+    /// fold held trees.)
     public struct Cooling: Sendable {
         public var window: UInt64
         public var step: UInt64
         public var treeLimit: Int
-        /// Whether the trees have passed `treeLimit` in this fold.
+        /// Whether the unpacked states have passed `treeLimit` in this fold.
         var started = false
         public init(window: UInt64, step: UInt64, treeLimit: Int) {
             self.window = window
@@ -168,8 +176,8 @@ public struct ArchiveState: EntityLookup, Sendable {
             self.treeLimit = treeLimit
         }
         /// A window of two decode batches of rebuild, so that the follow-ups an archive records
-        /// soon after a report find it as a tree; archives of up to 16,384 entities (about
-        /// 180,000 events of the campaign's shape) are folded as trees throughout.
+        /// soon after a report find it unpacked; archives of up to 16,384 entities (about
+        /// 180,000 events of the campaign's shape) are never packed.
         public static let standard = Cooling(window: 8192, step: 4096, treeLimit: 16_384)
     }
 
@@ -178,15 +186,15 @@ public struct ArchiveState: EntityLookup, Sendable {
         guard var cooling, only == nil, index >= nextCooling else { return }
         defer { self.cooling = cooling }
         nextCooling = index + cooling.step
-        // Once the trees have passed the limit, the fold goes on putting entities away every step
-        // (else the trees would grow back to the limit each time).
+        // Once the unpacked states have passed the limit, the fold goes on putting entities away
+        // every step (else they would grow back to the limit each time).
         if hot.count > cooling.treeLimit { cooling.started = true }
         if cooling.started, index > cooling.window { coolDown(changedBefore: index - cooling.window) }
     }
 
     /// Puts away, as canonical bytes, every entity no event has changed since before entry
     /// `index` (encoded on all cores). Only a whole-archive fold does; a partial replay keeps
-    /// its few states as they are. Walks every tree.
+    /// its few states as they are. Walks every unpacked state.
     public mutating func coolDown(changedBefore index: UInt64) {
         guard only == nil else { return }
         var ids: [String] = []
@@ -211,13 +219,13 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     /// Takes an entity's state out, whichever form it is in.
-    private mutating func take(_ id: String) -> JSONObject? {
+    private mutating func take(_ id: String) -> CanonicalObject? {
         if let h = hot.removeValue(forKey: id) { return h.state }
         guard !cold.isEmpty, let c = cold.removeValue(forKey: id) else { return nil }
-        return Self.parse(c.bytes, id: id)
+        return CanonicalObject(trustingCanonical: c.bytes)
     }
 
-    private mutating func put(_ id: String, _ state: JSONObject, index: UInt64) {
+    private mutating func put(_ id: String, _ state: CanonicalObject, index: UInt64) {
         if !cold.isEmpty { cold.removeValue(forKey: id) }
         hot[id] = Hot(state: state, changed: index)
     }
@@ -438,6 +446,34 @@ public struct IncidentIndexRow: Sendable, Equatable {
     public var facilities: [String]
     /// Actors named as perpetrator by an asserting claim or by the archive's assessment.
     public var perpetrators: [String]
+
+    /// The row of a state the fold keeps: only the members the row reads are parsed.
+    /// Of the claims, only the perpetrators of those whose stance is `asserts` are parsed.
+    public init(_ s: CanonicalObject) {
+        var members: [(key: String, value: JSONValue)] = []
+        for key in Self.members { if let v = s[key] { members.append((key, v)) } }
+        if let claims = s.raw("claims") {
+            var asserting: [JSONValue] = []
+            claims.withUnsafeBufferPointer { b in
+                for item in CanonicalObject.itemRanges(ofList: b) {
+                    guard let stance = CanonicalObject.memberRange(Self.stanceKey, in: b, object: item), b[stance].elementsEqual(Self.asserts) else { continue }
+                    var claim = JSONObject(uniqueMembers: [("stance", .string("asserts"))])
+                    if let p = CanonicalObject.memberRange(Self.perpetratorKey, in: b, object: item) {
+                        claim["perpetrator"] = CanonicalObject.parse(Array(b[p]))
+                    }
+                    asserting.append(.object(claim))
+                }
+            }
+            members.append(("claims", .array(asserting)))
+        }
+        self.init(JSONObject(uniqueMembers: members))
+    }
+
+    /// The members of an incident's state the row is made from, besides `claims`.
+    static let members = ["assessment", "certainty", "facilities", "id", "occurred", "place", "status", "verification"]
+    private static let stanceKey: [UInt8] = Array(#""stance""#.utf8)
+    private static let perpetratorKey: [UInt8] = Array(#""perpetrator""#.utf8)
+    private static let asserts: [UInt8] = Array(#""asserts""#.utf8)
 
     public init(_ s: JSONObject) {
         id = s["id"]?.stringValue ?? ""

@@ -3,47 +3,49 @@ import LedgerCore
 extension Archive {
     /// How each event type changes its subject's state (and, for a merge, the survivor's).
     /// The body has passed its schema; the domain rules that need the state are checked here.
+    /// States are kept canonical (`CanonicalObject`): a rule parses only the members it reads,
+    /// and an item added to a list is encoded once and appended to the list's bytes.
     static func fold(
-        type: EventType, subject: String, body: JSONObject, index: UInt64, state s: inout JSONObject, lookup: some EntityLookup, replay: Bool,
-        extra: inout [(id: String, state: JSONObject)]
+        type: EventType, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
+        replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
         let entry = JSONValue.number(String(index))
         switch type {
         case .facilityRegistered:
             copy(body, into: &s)
-            if s["aliases"] == nil { s["aliases"] = .array([]) }
-            if s["operators"] == nil { s["operators"] = .array([]) }
-            s["deconfliction"] = .array([])
+            if !s.contains("aliases") { s.setRaw("aliases", emptyList) }
+            if !s.contains("operators") { s.setRaw("operators", emptyList) }
+            s.setRaw("deconfliction", emptyList)
         case .actorRegistered, .sourceRegistered:
             copy(body, into: &s)
         case .aggregateReported:
             copy(body, into: &s)
-            if s["includes"] == nil { s["includes"] = .array([]) }
+            if !s.contains("includes") { s.setRaw("includes", emptyList) }
         case .incidentReported:
             copy(body, into: &s)
-            for key in ["facilities", "means", "externalIds"] where s[key] == nil { s[key] = .array([]) }
+            for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
             let cited = body["sources"]?.arrayValue ?? []
             s["sources"] = .array(cited.map { .object(JSONObject(uniqueMembers: [("entry", entry), ("source", $0)])) })
-            s["claims"] = .array([])
-            s["casualtyReports"] = .array([])
-            s["casualties"] = .object(JSONObject())
-            s["verification"] = .object(JSONObject(uniqueMembers: [("state", .string("unverified"))]))
-            s["status"] = .string("active")
-            s["absorbed"] = .array([])
+            s.setRaw("claims", emptyList)
+            s.setRaw("casualtyReports", emptyList)
+            s.setRaw("casualties", Array("{}".utf8))
+            s.setRaw("verification", Array(#"{"state":"unverified"}"#.utf8))
+            s.setRaw("status", Self.statusActive)
+            s.setRaw("absorbed", emptyList)
         case .facilityCorrected, .incidentCorrected, .aggregateCorrected:
             let changes = body["changes"]!.objectValue!
             // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
             let emptyDefaults = EmptyArrayDefaults.fields(for: type)
             for m in changes.members {
-                let old = s[m.key]
+                let old = s.raw(m.key)
                 if m.value == .null {
                     let defaultsToEmpty = emptyDefaults.contains(m.key)
-                    if !replay, old == nil || (defaultsToEmpty && old == .array([])) {
+                    if !replay, old == nil || (defaultsToEmpty && old == emptyList) {
                         throw Archive.ruleError("body.changes.\(m.key)", "is not set, so there is nothing to remove")
                     }
-                    s[m.key] = defaultsToEmpty ? .array([]) : nil
+                    s.setRaw(m.key, defaultsToEmpty ? emptyList : nil)
                 } else {
-                    if let old, !replay, Canonical.equal(old, m.value) {
+                    if let old, !replay, Canonical.equal(CanonicalObject.parse(old), m.value) {
                         throw Archive.ruleError("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")
                     }
                     s[m.key] = m.value
@@ -54,27 +56,25 @@ extension Archive {
             }
         case .facilityAliasAdded:
             let alias = body["alias"]!.objectValue!
-            var aliases = s["aliases"]?.arrayValue ?? []
             if !replay,
-                aliases.contains(where: {
+                (s["aliases"]?.arrayValue ?? []).contains(where: {
                     $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias["lang"]?.stringValue?.lowercased()
                 })
             {
                 throw Archive.ruleError("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
             }
-            aliases.append(.object(alias))
-            s["aliases"] = .array(aliases)
+            s.append(Canonical.encode(alias), toList: "aliases")
         case .facilityDeconflictionRecorded:
-            append(body, entry: entry, to: "deconfliction", in: &s)
+            s.append(item(body, entry: entry), toList: "deconfliction")
         case .readerEnrolled:
             copy(body, into: &s)
-            s["status"] = .string("active")
+            s.setRaw("status", Self.statusActive)
         case .readerRevoked:
-            if !replay, s["status"]?.stringValue == "revoked" {
+            if !replay, s.string("status") == "revoked" {
                 throw Archive.ruleError("subject", "\(subject) is already revoked")
             }
-            s["status"] = .string("revoked")
-            s["revocation"] = .object(with(body, entry: entry))
+            s.setRaw("status", Self.statusRevoked)
+            s.setRaw("revocation", item(body, entry: entry))
         case .valueErased:
             let value = body["value"]!
             var erased = s["erased"]?.arrayValue ?? []
@@ -85,17 +85,16 @@ extension Archive {
             erased.sort { ($0.stringValue ?? "").utf8.lexicographicallyPrecedes(($1.stringValue ?? "").utf8) }
             s["erased"] = .array(erased)
         case .incidentSourceCited:
-            let cited = s["sources"]?.arrayValue ?? []
-            if !replay, cited.contains(where: { $0.objectValue?["source"] == body["source"] && $0.objectValue?["locator"] == body["locator"] }) {
+            if !replay, citesAlready(s.raw("sources"), source: body["source"]!, locator: body["locator"]) {
                 throw Archive.ruleError("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
             }
-            append(body, entry: entry, to: "sources", in: &s)
+            s.append(item(body, entry: entry), toList: "sources")
         case .attributionClaimed:
-            append(body, entry: entry, to: "claims", in: &s)
+            s.append(item(body, entry: entry), toList: "claims")
         case .attributionAssessed:
-            s["assessment"] = .object(with(body, entry: entry))
+            s.setRaw("assessment", item(body, entry: entry))
         case .casualtiesReported:
-            append(body, entry: entry, to: "casualtyReports", in: &s)
+            s.append(item(body, entry: entry), toList: "casualtyReports")
         case .casualtiesAdopted:
             var adopted = s["casualties"]?.objectValue ?? JSONObject()
             var figure = with(body, entry: entry)
@@ -118,28 +117,26 @@ extension Archive {
             s["verification"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("reason", body["reason"]!), ("state", .string(to))]))
         case .incidentMerged:
             let into = body["into"]!.stringValue!
-            if var survivor = try lookup.state(of: into) {
+            if var survivor = try lookup.entity(into) {
                 if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
-                var absorbed = survivor["absorbed"]?.arrayValue ?? []
-                absorbed.append(.string(subject))
-                survivor["absorbed"] = .array(absorbed)
-                survivor["updated"] = entry
+                survivor.append(JSONWriter.encode(.string(subject)), toList: "absorbed")
+                survivor.setRaw("updated", entryBytes(index))
                 extra.append((into, survivor))
             } else if !replay {
                 throw LedgerError(.refused, "field `body.into`: \(into) is not in the archive")
             }
-            s["status"] = .string("merged")
+            s.setRaw("status", Self.statusMerged)
             s["mergedInto"] = .string(into)
             s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", body["reason"]!)]))
         case .incidentRetracted:
-            s["status"] = .string("retracted")
-            s["retraction"] = .object(with(body, entry: entry))
+            s.setRaw("status", Self.statusRetracted)
+            s.setRaw("retraction", item(body, entry: entry))
         case .incidentReinstated:
-            if !replay, s["status"]?.stringValue != "retracted" {
+            if !replay, s.string("status") != "retracted" {
                 throw LedgerError(.refused, "\(subject) is not retracted, so it cannot be reinstated")
             }
-            s["status"] = .string("active")
-            s["retraction"] = nil
+            s.setRaw("status", Self.statusActive)
+            s.setRaw("retraction", nil)
         case .genesis, .keyEnrolled, .keyRevoked:
             break
         }
@@ -155,8 +152,8 @@ extension Archive {
         var chain = [subject, parent]
         var next: String? = parent
         while let id = next, chain.count < 10_000 {
-            guard let state = try lookup.state(of: id) else { return }
-            next = state["partOf"]?.stringValue
+            guard let state = try lookup.entity(id) else { return }
+            next = state.string("partOf")
             guard let n = next else { return }
             chain.append(n)
             if n == subject {
@@ -166,15 +163,15 @@ extension Archive {
     }
 
     /// A merge survivor must be an active incident, and merging must not close a cycle.
-    private static func checkSurvivor(_ survivor: JSONObject, into: String, absorbed: String, lookup: some EntityLookup) throws(LedgerError) {
-        switch survivor["status"]?.stringValue {
+    private static func checkSurvivor(_ survivor: CanonicalObject, into: String, absorbed: String, lookup: some EntityLookup) throws(LedgerError) {
+        switch survivor.string("status") {
         case "retracted":
             throw LedgerError(.refused, "field `body.into`: \(into) is retracted; an incident cannot be merged into a retracted one")
         case "merged":
             // Follow the chain: if it leads back to the absorbed incident, this merge would close a cycle.
             var chain = [into]
             var current = survivor
-            while current["status"]?.stringValue == "merged", let next = current["mergedInto"]?.stringValue, chain.count < 10_000 {
+            while current.string("status") == "merged", let next = current.string("mergedInto"), chain.count < 10_000 {
                 chain.append(next)
                 if next == absorbed {
                     throw LedgerError(
@@ -182,19 +179,45 @@ extension Archive {
                         "field `body.into`: merge cycle: \(chain.joined(separator: " → ")); \(into) already resolves to \(absorbed), so "
                             + "\(absorbed) cannot be merged into it")
                 }
-                guard let n = try lookup.state(of: next) else { break }
+                guard let n = try lookup.entity(next) else { break }
                 current = n
             }
             throw LedgerError(
                 .refused,
-                "field `body.into`: \(into) was already merged into \(survivor["mergedInto"]?.stringValue ?? "another incident"); merge into "
+                "field `body.into`: \(into) was already merged into \(survivor.string("mergedInto") ?? "another incident"); merge into "
                     + "\(chain.last!) instead")
         default:
             return
         }
     }
 
-    private static func copy(_ body: JSONObject, into s: inout JSONObject) {
+    /// Whether a state's `sources` (canonical bytes) already cite `source` at `locator` (nil:
+    /// none). An item is parsed only when its source has the same bytes: source ids are ASCII,
+    /// so different bytes are different ids; the locators are compared as values.
+    private static func citesAlready(_ sources: [UInt8]?, source: JSONValue, locator: JSONValue?) -> Bool {
+        guard let sources else { return false }
+        let want = JSONWriter.encode(source)
+        return sources.withUnsafeBufferPointer { b in
+            for item in CanonicalObject.itemRanges(ofList: b) {
+                guard let r = CanonicalObject.memberRange(sourceKey, in: b, object: item), b[r].elementsEqual(want) else { continue }
+                let cited = CanonicalObject.parse(Array(b[item])).objectValue
+                if cited?["source"] == source && cited?["locator"] == locator { return true }
+            }
+            return false
+        }
+    }
+
+    private static let sourceKey: [UInt8] = Array(#""source""#.utf8)
+
+    private static let statusActive: [UInt8] = Array(#""active""#.utf8)
+    private static let statusMerged: [UInt8] = Array(#""merged""#.utf8)
+    private static let statusRetracted: [UInt8] = Array(#""retracted""#.utf8)
+    private static let statusRevoked: [UInt8] = Array(#""revoked""#.utf8)
+
+    /// The canonical bytes of an empty list.
+    private static let emptyList: [UInt8] = Array("[]".utf8)
+
+    private static func copy(_ body: JSONObject, into s: inout CanonicalObject) {
         for m in body.members { s[m.key] = m.value }
     }
 
@@ -206,12 +229,37 @@ extension Archive {
         return o
     }
 
-    private static func append(_ body: JSONObject, entry: JSONValue, to key: String, in s: inout JSONObject) {
-        var items: [JSONValue] = []
-        if case .array(let a)? = s[key] { items = a }
-        s[key] = .null  // drop the state's reference, so appending does not copy the array
-        items.append(.object(with(body, entry: entry)))
-        s[key] = .array(items)
+    /// The canonical bytes of the body with the entry's index added: an item of a list, or a
+    /// member, of the state. Written straight from the body's members (a body has no member
+    /// `entry`: its schema allows none).
+    private static func item(_ body: JSONObject, entry: JSONValue) -> [UInt8] {
+        guard body["entry"] == nil, case .number(let n) = entry else { return Canonical.encode(with(body, entry: entry)) }
+        var members = body.members
+        if !body.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(UInt8(ascii: "{"))
+        var entryWritten = false
+        for m in members {
+            if !entryWritten, JSONWriter.utf8Precedes("entry", m.key) {
+                out.append(contentsOf: #""entry":"#.utf8)
+                out.append(contentsOf: n.utf8)
+                out.append(UInt8(ascii: ","))
+                entryWritten = true
+            }
+            JSONWriter.writeString(m.key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.write(m.value, sortedKeys: true, into: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        if !entryWritten {
+            out.append(contentsOf: #""entry":"#.utf8)
+            out.append(contentsOf: n.utf8)
+        } else {
+            out.removeLast()
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }
 

@@ -373,7 +373,7 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
                 try Archive.checkBody(type: p.type, subject: p.subject, body: p.body)
                 var state = base
                 if let change = try? state.apply(p, index: 100) {
-                    for (_, s) in change.changed where s["entity"]?.stringValue == "incident" { _ = IncidentIndexRow(s) }
+                    for (_, s) in change.changed where s.string("entity") == "incident" { _ = IncidentIndexRow(s) }
                 }
                 return .accepted
             }

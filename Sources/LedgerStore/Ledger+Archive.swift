@@ -11,7 +11,7 @@ final class ProjectionWriter: EntityLookup {
     /// Where messages say the ledger is.
     var location: String { path }
     private let interval: UInt64
-    private var overlay: [String: JSONObject] = [:]
+    private var overlay: [String: CanonicalObject] = [:]
     private var dirty: [String] = []
     private var dirtySet = Set<String>()
     private var concerns: [(entity: String, index: UInt64)] = []
@@ -31,11 +31,13 @@ final class ProjectionWriter: EntityLookup {
     /// The ids starting with `prefix` whose states this transaction changed.
     func changedIDs(prefix: String) -> [String] { dirty.filter { $0.hasPrefix(prefix) } }
 
-    func state(of id: String) throws(LedgerError) -> JSONObject? {
+    func state(of id: String) throws(LedgerError) -> JSONObject? { try entity(id)?.object }
+
+    func entity(_ id: String) throws(LedgerError) -> CanonicalObject? {
         if let s = overlay[id] { return s }
         if absent == id { return nil }
         guard let blob = try rows.entityState(id) else { return nil }
-        let s = try ProjectionRows.decodeState(blob, id: id, path: path)
+        let s = CanonicalObject(try ProjectionRows.decodeState(blob, id: id, path: path))
         overlay[id] = s
         return s
     }
@@ -54,11 +56,11 @@ final class ProjectionWriter: EntityLookup {
         // The subject's state is taken out of the overlay and handed to the fold, which changes
         // it in place (no copy per event); a refused event ends the whole append (its
         // transaction is rolled back and this writer dropped), so nothing needs it back.
-        var current: JSONObject?
+        var current: CanonicalObject?
         if !subjectIsNew {
             current = overlay.removeValue(forKey: payload.subject)
             if current == nil, let blob = try rows.entityState(payload.subject) {
-                current = try ProjectionRows.decodeState(blob, id: payload.subject, path: path)
+                current = CanonicalObject(try ProjectionRows.decodeState(blob, id: payload.subject, path: path))
             }
         }
         absent = payload.subject
@@ -80,18 +82,15 @@ final class ProjectionWriter: EntityLookup {
         let ids = try ProjectionRows.changedEntities(rows, from: size - interval, below: size)
         if rows.prefetches { try rows.prefetchStates(ids.filter { overlay[$0] == nil && EntityID.kind(of: $0) != nil }) }
         for id in ids where EntityID.kind(of: id) != nil {
-            guard let s = try state(of: id) else { continue }
-            versions.append((id, size, Canonical.encode(s)))
+            guard let s = try entity(id) else { continue }
+            versions.append((id, size, s.encoded))
         }
     }
 
     /// Writes the changed entities, their index rows, the concerns and any state checkpoint.
     func flush() throws(LedgerError) {
-        // Encode the changed states on all cores, then write them in this transaction.
-        let states = dirty.map { overlay[$0]! }
-        let encoded = states.count < 64 ? states.map { Canonical.encode($0) } : Ledger.encodeInParallel(states)
-        for (i, id) in dirty.enumerated() {
-            try ProjectionRows.write(id: id, state: states[i], encoded: encoded[i], rows: rows, replace: !created.contains(id))
+        for id in dirty {
+            try ProjectionRows.write(id: id, state: overlay[id]!, rows: rows, replace: !created.contains(id))
         }
         for c in concerns { try rows.insertConcern(entity: c.entity, index: c.index) }
         for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: v.state) }
@@ -121,9 +120,9 @@ enum ProjectionRows {
         return ids
     }
 
-    static func write(id: String, state: JSONObject, encoded: [UInt8]? = nil, rows: any StorageWriter, replace: Bool) throws(LedgerError) {
-        let kind = state["entity"]?.stringValue ?? ""
-        try rows.putEntity(id: id, kind: kind, state: encoded ?? Canonical.encode(state), replace: replace)
+    static func write(id: String, state: CanonicalObject, rows: any StorageWriter, replace: Bool) throws(LedgerError) {
+        let kind = state.string("entity") ?? ""
+        try rows.putEntity(id: id, kind: kind, state: state.encoded, replace: replace)
         guard kind == EntityKind.incident.rawValue else { return }
         try rows.putIncidentIndex(id: id, row: IncidentIndexRow(state), replace: replace)
     }
@@ -515,11 +514,6 @@ extension Ledger {
             progress?(next, size)
         }
         return try fold.finish()
-    }
-
-    /// Canonical encodings of states, on all cores.
-    static func encodeInParallel(_ states: [JSONObject]) -> [[UInt8]] {
-        Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { Canonical.encode(states[$0]) }
     }
 
     /// Decodes entry lines into payloads on background threads; `get` waits for the result.

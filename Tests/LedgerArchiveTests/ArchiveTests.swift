@@ -92,6 +92,33 @@ struct ArchiveTests {
         #expect(i["claims"]?.arrayValue?.last?.objectValue?["stance"] == .string("denies"))
     }
 
+    @Test(
+        "a state read from the fold is its canonical bytes parsed, nested members in key order (adopted casualties listed alike now and as of a moment)",
+        arguments: [false, true])
+    func statesInKeyOrder(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
+        // Adopted out of key order, with bodies whose members are out of key order too.
+        try s.add("casualties.adopted", "incident:m10-1", #"{"rule":"single-source","category":"killed","min":2,"max":4}"#)
+        try s.add("casualties.adopted", "incident:m10-1", #"{"category":"injured","max":9,"min":5,"rule":"single-source"}"#)
+        try s.add(
+            "attribution.claimed", "incident:m10-1",
+            #"{"stance":"asserts","perpetrator":"actor:sy-af","claimant":"source:sams-2016","basis":["witness-testimony"]}"#)
+        for id in ["incident:m10-1", "facility:m10", "actor:ru-af"] {
+            let tree = try #require(try s.state.state(of: id))
+            let bytes = try #require(s.state.encoded(id))
+            #expect(tree == (try JSONParser.parseObject(bytes, limits: .init(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false))))
+            #expect(Canonical.encode(tree) == bytes)
+            let object = try #require(try s.state.entity(id))
+            #expect(object.encoded == bytes)
+            if id.hasPrefix("incident:") { #expect(IncidentIndexRow(object) == IncidentIndexRow(tree)) }
+        }
+        let adopted = try #require(try s.state.state(of: "incident:m10-1")?["casualties"]?.objectValue)
+        #expect(adopted.keys == ["injured", "killed"])
+        #expect(adopted["killed"]?.objectValue?.keys == ["entry", "max", "min", "rule"])
+        let row = IncidentIndexRow(try #require(try s.state.entity("incident:m10-1")))
+        #expect(row.perpetrators == ["actor:sy-af"])
+    }
+
     @Test("a correction keeps old → new field by field, and refuses a change that changes nothing", arguments: [false, true])
     func correction(cools: Bool) throws {
         var s = try Scenario.base(cools: cools)

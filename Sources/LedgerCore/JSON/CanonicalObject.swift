@@ -1,0 +1,217 @@
+/// A JSON object kept in canonical form (`JSONWriter.encode(_:sortedKeys: true)`): its members
+/// in UTF-8 byte order of their names, each value held as its own canonical bytes (members
+/// sorted at every depth, no white space, the writer's escapes, number literals as written).
+/// The whole object's bytes are the members' joined; a rule that reads a member parses only that
+/// member, and appending an item to a list member writes only the item.
+///
+/// What the archive's fold keeps entity states in: encoding a state, which the fold does at each
+/// state checkpoint, for every row it writes and for every state it puts away, is a copy instead
+/// of a walk over a tree.
+public struct CanonicalObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public let key: String
+        /// The value's canonical bytes.
+        public fileprivate(set) var value: [UInt8]
+    }
+
+    /// Members in UTF-8 byte order of their keys.
+    public private(set) var members: [Member]
+
+    public init() { members = [] }
+
+    /// The object `o` in canonical form (its members sorted, each value encoded canonically).
+    public init(_ o: JSONObject) {
+        members = o.members.map { Member(key: $0.key, value: JSONWriter.encode($0.value, sortedKeys: true)) }
+        if !o.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
+    }
+
+    /// Splits bytes this type (or `Canonical.encode`) wrote: a canonical object. Trusting: the
+    /// bytes are not validated, so only bytes kept in memory by the same process may come here
+    /// (a state put away); bytes read from storage are parsed and checked first.
+    public init(trustingCanonical bytes: [UInt8]) {
+        members = []
+        bytes.withUnsafeBufferPointer { b in
+            precondition(b.count >= 2 && b[0] == UInt8(ascii: "{") && b[b.count - 1] == UInt8(ascii: "}"), "CanonicalObject: not an object")
+            var pos = 1
+            let end = b.count - 1
+            while pos < end {
+                let keyStart = pos
+                pos = Self.skip(b, from: pos)
+                let key = Self.decodeKey(b, keyStart..<pos)
+                precondition(pos < end && b[pos] == UInt8(ascii: ":"), "CanonicalObject: no colon after a key")
+                pos += 1
+                let valueStart = pos
+                pos = Self.skip(b, from: pos)
+                members.append(Member(key: key, value: Array(b[valueStart..<pos])))
+                if pos < end {
+                    precondition(b[pos] == UInt8(ascii: ","), "CanonicalObject: no comma between members")
+                    pos += 1
+                }
+            }
+        }
+    }
+
+    /// The canonical bytes of the whole object.
+    public var encoded: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(members.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
+        write(into: &out)
+        return out
+    }
+
+    /// Appends the canonical bytes of the whole object to `out`.
+    public func write(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for i in members.indices {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(members[i].key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: members[i].value)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The object as a tree, its members in key order.
+    public var object: JSONObject {
+        JSONObject(uniqueMembers: members.map { ($0.key, Self.parse($0.value)) })
+    }
+
+    public var count: Int { members.count }
+
+    /// Whether the object has a member `key`.
+    public func contains(_ key: String) -> Bool { position(of: key).found }
+
+    /// The canonical bytes of member `key`'s value.
+    public func raw(_ key: String) -> [UInt8]? {
+        let (i, found) = position(of: key)
+        return found ? members[i].value : nil
+    }
+
+    /// Member `key`'s value, parsed; setting encodes the new value (nil removes the member).
+    public subscript(key: String) -> JSONValue? {
+        get { raw(key).map(Self.parse) }
+        set { setRaw(key, newValue.map { JSONWriter.encode($0, sortedKeys: true) }) }
+    }
+
+    /// Member `key`'s value when it is a string.
+    public func string(_ key: String) -> String? { self[key]?.stringValue }
+
+    /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
+    public mutating func setRaw(_ key: String, _ value: [UInt8]?) {
+        let (i, found) = position(of: key)
+        switch (found, value) {
+        case (true, let v?): members[i].value = v
+        case (true, nil): members.remove(at: i)
+        case (false, let v?): members.insert(Member(key: key, value: v), at: i)
+        case (false, nil): break
+        }
+    }
+
+    /// Appends an item, given as its canonical bytes, to the list member `key` (made `[item]`
+    /// when the object has no such member).
+    public mutating func append(_ item: [UInt8], toList key: String) {
+        let (i, found) = position(of: key)
+        guard found else {
+            members.insert(Member(key: key, value: [UInt8(ascii: "[")] + item + [UInt8(ascii: "]")]), at: i)
+            return
+        }
+        precondition(members[i].value.first == UInt8(ascii: "[") && members[i].value.last == UInt8(ascii: "]"), "CanonicalObject: \(key) is not a list")
+        members[i].value.removeLast()
+        if members[i].value.count > 1 { members[i].value.append(UInt8(ascii: ",")) }
+        members[i].value.append(contentsOf: item)
+        members[i].value.append(UInt8(ascii: "]"))
+    }
+
+    /// The byte ranges of the items of the canonical list `b` (trusting, as
+    /// `init(trustingCanonical:)`).
+    public static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        precondition(b.count >= 2 && b[0] == UInt8(ascii: "[") && b[b.count - 1] == UInt8(ascii: "]"), "CanonicalObject: not a list")
+        var out: [Range<Int>] = []
+        var pos = 1
+        while pos < b.count - 1 {
+            let start = pos
+            pos = skip(b, from: pos)
+            out.append(start..<pos)
+            if b[pos] == UInt8(ascii: ",") { pos += 1 }
+        }
+        return out
+    }
+
+    /// The byte range of member `key`'s value in the canonical object at `object` of `b`
+    /// (trusting); `key` is the member name's canonical bytes, quotes included.
+    public static func memberRange(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> Range<Int>? {
+        guard b[object.lowerBound] == UInt8(ascii: "{") else { return nil }
+        var pos = object.lowerBound + 1
+        while pos < object.upperBound - 1 {
+            let keyStart = pos
+            pos = skip(b, from: pos)
+            let matches = b[keyStart..<pos].elementsEqual(key)
+            pos += 1  // the colon
+            let valueStart = pos
+            pos = skip(b, from: pos)
+            if matches { return valueStart..<pos }
+            if b[pos] == UInt8(ascii: ",") { pos += 1 }
+        }
+        return nil
+    }
+
+    /// Where member `key` is, or where it would go.
+    private func position(of key: String) -> (index: Int, found: Bool) {
+        var lo = 0
+        var hi = members.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let k = members[mid].key
+            if k.sameBytes(key) { return (mid, true) }
+            if JSONWriter.utf8Precedes(k, key) { lo = mid + 1 } else { hi = mid }
+        }
+        return (lo, false)
+    }
+
+    /// Parses canonical bytes this type holds: they cannot fail unless memory is damaged.
+    public static func parse(_ bytes: [UInt8]) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 1024, requireNFC: false))
+        } catch {
+            preconditionFailure("CanonicalObject: a member's bytes do not parse (\(error))")
+        }
+    }
+
+    /// The index just past the JSON value (or key) that starts at `pos`.
+    private static func skip(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var pos = start
+        var depth = 0
+        repeat {
+            precondition(pos < b.count, "CanonicalObject: a value runs past the end")
+            switch b[pos] {
+            case UInt8(ascii: "\""):
+                pos += 1
+                while pos < b.count, b[pos] != UInt8(ascii: "\"") { pos += b[pos] == UInt8(ascii: "\\") ? 2 : 1 }
+                pos += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                pos += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                pos += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                pos += 1
+            default:
+                // A number, true, false or null: up to the next delimiter.
+                while pos < b.count, !Self.isDelimiter(b[pos]) { pos += 1 }
+            }
+        } while depth > 0
+        return pos
+    }
+
+    private static func isDelimiter(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == UInt8(ascii: ":")
+    }
+
+    private static func decodeKey(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        guard case .string(let s) = parse(Array(b[range])) else { preconditionFailure("CanonicalObject: a key is not a string") }
+        return s
+    }
+}
