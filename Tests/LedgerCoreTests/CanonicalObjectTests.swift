@@ -70,6 +70,16 @@ struct CanonicalObjectTests {
         }
     }
 
+    @Test("appending to a member that is not a list replaces it with a list of the item, as the tree fold did; ranges of a non-list are none")
+    func appendToNonList() throws {
+        var c = CanonicalObject(JSONObject(uniqueMembers: [("claims", .string("damaged")), ("id", .string("incident:x"))]))
+        c.append(Array(#"{"a":1}"#.utf8), toList: "claims")
+        #expect(String(decoding: c.encoded, as: UTF8.self) == #"{"claims":[{"a":1}],"id":"incident:x"}"#)
+        c.append(Array("2".utf8), toList: "claims")
+        #expect(String(decoding: c.encoded, as: UTF8.self) == #"{"claims":[{"a":1},2],"id":"incident:x"}"#)
+        Array(#""text""#.utf8).withUnsafeBufferPointer { #expect(CanonicalObject.itemRanges(ofList: $0).isEmpty) }
+    }
+
     @Test("item and member ranges find the canonical bytes of list items and of one member")
     func ranges() throws {
         var m = Maker()

@@ -108,24 +108,26 @@ public struct CanonicalObject: Sendable, Equatable {
     }
 
     /// Appends an item, given as its canonical bytes, to the list member `key` (made `[item]`
-    /// when the object has no such member).
+    /// when the object has no such member, or when the member is not a list).
     public mutating func append(_ item: [UInt8], toList key: String) {
         let (i, found) = position(of: key)
-        guard found else {
-            members.insert(Member(key: key, value: [UInt8(ascii: "[")] + item + [UInt8(ascii: "]")]), at: i)
+        guard found, Self.isList(members[i].value) else {
+            setRaw(key, [UInt8(ascii: "[")] + item + [UInt8(ascii: "]")])
             return
         }
-        precondition(members[i].value.first == UInt8(ascii: "[") && members[i].value.last == UInt8(ascii: "]"), "CanonicalObject: \(key) is not a list")
         members[i].value.removeLast()
         if members[i].value.count > 1 { members[i].value.append(UInt8(ascii: ",")) }
         members[i].value.append(contentsOf: item)
         members[i].value.append(UInt8(ascii: "]"))
     }
 
+    /// Whether canonical bytes are a list.
+    public static func isList(_ value: [UInt8]) -> Bool { value.count >= 2 && value[0] == UInt8(ascii: "[") && value[value.count - 1] == UInt8(ascii: "]") }
+
     /// The byte ranges of the items of the canonical list `b` (trusting, as
-    /// `init(trustingCanonical:)`).
+    /// `init(trustingCanonical:)`); none when `b` is not a list.
     public static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        precondition(b.count >= 2 && b[0] == UInt8(ascii: "[") && b[b.count - 1] == UInt8(ascii: "]"), "CanonicalObject: not a list")
+        guard b.count >= 2, b[0] == UInt8(ascii: "["), b[b.count - 1] == UInt8(ascii: "]") else { return [] }
         var out: [Range<Int>] = []
         var pos = 1
         while pos < b.count - 1 {
