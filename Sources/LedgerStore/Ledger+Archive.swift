@@ -33,6 +33,8 @@ final class ProjectionWriter: EntityLookup {
 
     func state(of id: String) throws(LedgerError) -> JSONObject? { try entity(id)?.object }
 
+    func contains(_ id: String) throws(LedgerError) -> Bool { try entity(id) != nil }
+
     func entity(_ id: String) throws(LedgerError) -> CanonicalObject? {
         if let s = overlay[id] { return s }
         if absent == id { return nil }
@@ -433,7 +435,9 @@ extension Ledger {
                 let line = try EntryLine(bytes: batch[i].line)
                 let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
                 let day = Archive.latestDay(recordedAt: line.recordedAt)
-                let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
+                let prechecked =
+                    precheck
+                    ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day, index: batch[i].index) : nil
                 return .success((payload, day, prechecked))
             } catch { return .failure(error) }
         }

@@ -8,6 +8,12 @@
 /// state checkpoint, for every row it writes and for every state it puts away, is a copy instead
 /// of a walk over a tree.
 public struct CanonicalObject: Sendable, Equatable {
+    /// Equal when the members have the same key bytes and value bytes (Swift's `==` on the keys
+    /// would also match canonically equivalent names).
+    public static func == (a: CanonicalObject, b: CanonicalObject) -> Bool {
+        a.members.count == b.members.count && zip(a.members, b.members).allSatisfy { $0.key.sameBytes($1.key) && $0.value == $1.value }
+    }
+
     public struct Member: Sendable, Equatable {
         public let key: String
         /// The value's canonical bytes.
@@ -28,7 +34,7 @@ public struct CanonicalObject: Sendable, Equatable {
     /// Splits bytes this type (or `Canonical.encode`) wrote: a canonical object. Trusting: the
     /// bytes are not validated, so only bytes kept in memory by the same process may come here
     /// (a state put away); bytes read from storage are parsed and checked first.
-    public init(trustingCanonical bytes: [UInt8]) {
+    package init(trustingCanonical bytes: [UInt8]) {
         members = []
         bytes.withUnsafeBufferPointer { b in
             precondition(b.count >= 2 && b[0] == UInt8(ascii: "{") && b[b.count - 1] == UInt8(ascii: "}"), "CanonicalObject: not an object")
@@ -126,7 +132,7 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// The byte ranges of the items of the canonical list `b` (trusting, as
     /// `init(trustingCanonical:)`); none when `b` is not a list.
-    public static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    package static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         guard b.count >= 2, b[0] == UInt8(ascii: "["), b[b.count - 1] == UInt8(ascii: "]") else { return [] }
         var out: [Range<Int>] = []
         var pos = 1
@@ -134,15 +140,15 @@ public struct CanonicalObject: Sendable, Equatable {
             let start = pos
             pos = skip(b, from: pos)
             out.append(start..<pos)
-            if b[pos] == UInt8(ascii: ",") { pos += 1 }
+            if pos < b.count, b[pos] == UInt8(ascii: ",") { pos += 1 }
         }
         return out
     }
 
     /// The byte range of member `key`'s value in the canonical object at `object` of `b`
     /// (trusting); `key` is the member name's canonical bytes, quotes included.
-    public static func memberRange(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> Range<Int>? {
-        guard b[object.lowerBound] == UInt8(ascii: "{") else { return nil }
+    package static func memberRange(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> Range<Int>? {
+        guard object.count >= 2, object.upperBound <= b.count, b[object.lowerBound] == UInt8(ascii: "{") else { return nil }
         var pos = object.lowerBound + 1
         while pos < object.upperBound - 1 {
             let keyStart = pos
@@ -152,7 +158,7 @@ public struct CanonicalObject: Sendable, Equatable {
             let valueStart = pos
             pos = skip(b, from: pos)
             if matches { return valueStart..<pos }
-            if b[pos] == UInt8(ascii: ",") { pos += 1 }
+            if pos < b.count, b[pos] == UInt8(ascii: ",") { pos += 1 }
         }
         return nil
     }
