@@ -70,31 +70,6 @@ public enum Archive {
         let type: EventType
         let kind: EntityKind
         let mentions: [Mention]
-        /// Canonical bytes the fold will put into the state, when made ahead (`Prechecked`).
-        var encoded: Encoded?
-    }
-
-    /// The canonical bytes an event puts into its subject's state, made from its body alone:
-    /// the item it adds (body plus `entry`) or the members it copies. `Prechecked` makes them on
-    /// the decode threads, so that the fold, which runs on one thread, only joins bytes.
-    struct Encoded: Sendable {
-        /// The entry the bytes were made for (an item holds its index): the fold uses them only there.
-        let index: UInt64
-        var item: [UInt8]?
-        var members: [(key: String, value: [UInt8])]?
-
-        init?(type: EventType, body: JSONObject, index: UInt64) {
-            self.index = index
-            switch type {
-            case .facilityDeconflictionRecorded, .readerRevoked, .incidentSourceCited, .attributionClaimed, .attributionAssessed, .casualtiesReported,
-                .incidentRetracted:
-                item = Archive.item(body, entry: .number(String(index)))
-            case .facilityRegistered, .actorRegistered, .sourceRegistered, .aggregateReported, .incidentReported, .readerEnrolled:
-                members = body.members.map { ($0.key, JSONWriter.encode($0.value, sortedKeys: true)) }
-            default:
-                return nil
-            }
-        }
     }
 
     /// The checks of an event that do not need its subject's state, in the order they are
@@ -115,7 +90,7 @@ public enum Archive {
         guard type.isArchive, let kind = type.entityKind ?? EntityID.kind(of: subject), let parsed = try parse(type: type, subject: subject, body: body)
         else { return nil }
         if let latestDay { try checkDates(body, latestDay: latestDay) }
-        return CheckedEvent(type: type, kind: kind, mentions: parsed.mentions, encoded: nil)
+        return CheckedEvent(type: type, kind: kind, mentions: parsed.mentions)
     }
 
     /// The rest of `check`: every entity the body names must be in the archive, and an incident
@@ -138,17 +113,12 @@ public enum Archive {
     public struct Prechecked: Sendable {
         let outcome: Result<CheckedEvent?, LedgerError>
 
-        /// With `index` (the entry's), also the canonical bytes the fold will need (`Encoded`).
-        public init(type: EventType?, subject: String, body: JSONObject, latestDay: Int?, index: UInt64? = nil) {
+        public init(type: EventType?, subject: String, body: JSONObject, latestDay: Int?) {
             guard let type else {
                 outcome = .success(nil)
                 return
             }
-            do throws(LedgerError) {
-                var checked = try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay)
-                if let index { checked?.encoded = Encoded(type: type, body: body, index: index) }
-                outcome = .success(checked)
-            } catch {
+            do throws(LedgerError) { outcome = .success(try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay)) } catch {
                 outcome = .failure(error)
             }
         }
@@ -190,8 +160,7 @@ public enum Archive {
             }
         }
         var extra: [(id: String, state: CanonicalObject)] = []
-        try fold(
-            type: type, subject: subject, body: body, index: index, encoded: checked.encoded, state: &state, lookup: lookup, replay: replay, extra: &extra)
+        try fold(type: type, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
         state.setRaw("updated", entryBytes(index))
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }

@@ -6,20 +6,10 @@ extension Archive {
     /// States are kept canonical (`CanonicalObject`): a rule parses only the members it reads,
     /// and an item added to a list is encoded once and appended to the list's bytes.
     static func fold(
-        type: EventType, subject: String, body: JSONObject, index: UInt64, encoded: Encoded?, state s: inout CanonicalObject,
-        lookup: some EntityLookup, replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
+        type: EventType, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
+        replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
         let entry = JSONValue.number(String(index))
-        // The bytes made ahead for this entry, or made here.
-        let encoded = encoded?.index == index ? encoded : nil
-        func item(_ body: JSONObject, entry: JSONValue) -> [UInt8] { encoded?.item ?? Archive.item(body, entry: entry) }
-        func copy(_ body: JSONObject, into s: inout CanonicalObject) {
-            if let members = encoded?.members {
-                for m in members { s.setRaw(m.key, m.value) }
-            } else {
-                for m in body.members { s[m.key] = m.value }
-            }
-        }
         switch type {
         case .facilityRegistered:
             copy(body, into: &s)
@@ -227,6 +217,10 @@ extension Archive {
     /// The canonical bytes of an empty list.
     private static let emptyList: [UInt8] = Array("[]".utf8)
 
+    private static func copy(_ body: JSONObject, into s: inout CanonicalObject) {
+        for m in body.members { s[m.key] = m.value }
+    }
+
     /// The body with the entry's index added (in key order when the body is: bodies of payloads
     /// our tools sign are).
     private static func with(_ body: JSONObject, entry: JSONValue) -> JSONObject {
@@ -238,7 +232,7 @@ extension Archive {
     /// The canonical bytes of the body with the entry's index added: an item of a list, or a
     /// member, of the state. Written straight from the body's members (a body has no member
     /// `entry`: its schema allows none).
-    static func item(_ body: JSONObject, entry: JSONValue) -> [UInt8] {
+    private static func item(_ body: JSONObject, entry: JSONValue) -> [UInt8] {
         guard body["entry"] == nil, case .number(let n) = entry else { return Canonical.encode(with(body, entry: entry)) }
         var members = body.members
         if !body.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }

@@ -435,9 +435,7 @@ extension Ledger {
                 let line = try EntryLine(bytes: batch[i].line)
                 let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
                 let day = Archive.latestDay(recordedAt: line.recordedAt)
-                let prechecked =
-                    precheck
-                    ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day, index: batch[i].index) : nil
+                let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
                 return .success((payload, day, prechecked))
             } catch { return .failure(error) }
         }
