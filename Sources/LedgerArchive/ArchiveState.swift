@@ -44,6 +44,9 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     private var hot: [String: Hot] = [:]
+    /// States a partial replay starts from, kept as the trees they were given until an event
+    /// changes them (a view as of a moment reads most of them and folds few).
+    private var given: [String: JSONObject] = [:]
     private var cold: [String: Cold] = [:]
     /// When set, `coolIfDue` puts entities away.
     public private(set) var cooling: Cooling?
@@ -66,36 +69,40 @@ public struct ArchiveState: EntityLookup, Sendable {
     public init(only: Set<String>, states: [String: JSONObject]) {
         self.only = only
         cooling = nil
-        hot = states.mapValues { Hot(state: CanonicalObject($0), changed: 0) }
+        given = states
     }
 
-    public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || cold[id] != nil }
+    public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || given[id] != nil || cold[id] != nil }
 
     public func state(of id: String) throws(LedgerError) -> JSONObject? { self[id] }
 
     /// The entity's state (nil: no such entity).
     public subscript(id: String) -> JSONObject? {
         if let h = hot[id] { return h.state.object }
+        if let t = given[id] { return t }
         return cold[id].map { Self.parse($0.bytes, id: id) }
     }
 
     public func entity(_ id: String) throws(LedgerError) -> CanonicalObject? {
         if let h = hot[id] { return h.state }
+        if let t = given[id] { return CanonicalObject(t) }
         return cold[id].map { CanonicalObject(trustingCanonical: $0.bytes) }
     }
 
     /// The entity's canonical state (nil: no such entity).
     public func encoded(_ id: String) -> [UInt8]? {
         if let h = hot[id] { return h.state.encoded }
+        if let t = given[id] { return Canonical.encode(t) }
         return cold[id]?.bytes
     }
 
     /// The canonical states of the entities `ids`, in that order, made on all cores.
     public func encoded(_ ids: [String]) -> [[UInt8]] {
         let hot = self.hot
+        let given = self.given
         let cold = self.cold
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
-            cold[ids[i]]?.bytes ?? hot[ids[i]]!.state.encoded
+            cold[ids[i]]?.bytes ?? hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!)
         }
     }
 
@@ -123,11 +130,12 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     /// The number of entities.
-    public var count: Int { hot.count + cold.count }
+    public var count: Int { hot.count + given.count + cold.count }
 
     /// Every state as a tree (members in key order at every depth), by id.
     public var states: [String: JSONObject] {
-        var out = hot.mapValues(\.state.object)
+        var out = given
+        for (id, h) in hot { out[id] = h.state.object }
         for (id, c) in cold { out[id] = Self.parse(c.bytes, id: id) }
         return out
     }
@@ -154,7 +162,11 @@ public struct ArchiveState: EntityLookup, Sendable {
                 let index = c.kind == EntityKind.incident.rawValue ? IncidentIndexRow(CanonicalObject(trustingCanonical: bytes)) : nil
                 return EntityRow(id: id, kind: c.kind, state: bytes, index: index)
             }
-            let s = hot[id]!.state
+            guard let s = hot[id]?.state else {
+                let t = given[id]!
+                let kind = t["entity"]?.stringValue ?? ""
+                return EntityRow(id: id, kind: kind, state: Canonical.encode(t), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(t) : nil)
+            }
             let kind = s.string("entity") ?? ""
             return EntityRow(id: id, kind: kind, state: s.encoded, index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
         }
@@ -221,12 +233,14 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// Takes an entity's state out, whichever form it is in.
     private mutating func take(_ id: String) -> CanonicalObject? {
         if let h = hot.removeValue(forKey: id) { return h.state }
+        if !given.isEmpty, let t = given.removeValue(forKey: id) { return CanonicalObject(t) }
         guard !cold.isEmpty, let c = cold.removeValue(forKey: id) else { return nil }
         return CanonicalObject(trustingCanonical: c.bytes)
     }
 
     private mutating func put(_ id: String, _ state: CanonicalObject, index: UInt64) {
         if !cold.isEmpty { cold.removeValue(forKey: id) }
+        if !given.isEmpty { given.removeValue(forKey: id) }
         hot[id] = Hot(state: state, changed: index)
     }
 
@@ -282,7 +296,7 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     /// Entity ids in canonical order (UTF-8 byte order).
-    public var sortedIDs: [String] { (Array(hot.keys) + cold.keys).sorted { JSONWriter.utf8Precedes($0, $1) } }
+    public var sortedIDs: [String] { (Array(hot.keys) + given.keys + cold.keys).sorted { JSONWriter.utf8Precedes($0, $1) } }
 }
 
 /// One field that an event changed: its path in the entity's state (`place.town`,
