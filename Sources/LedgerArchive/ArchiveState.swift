@@ -25,16 +25,12 @@ public struct ArchiveState: EntityLookup, Sendable {
         private let isPacked: Bool
         let kind: String
 
-        convenience init(_ state: CanonicalObject) {
-            self.init(encoded: state.encoded, kind: state.string("entity") ?? "")
-        }
-
         /// A state whose canonical bytes are already made.
         init(encoded: [UInt8], kind: String) {
             if let p = StateTokens.pack(encoded) {
                 (packed, isPacked) = (p, true)
             } else {
-                (packed, isPacked) = ([UInt8](unsafeUninitializedCapacity: encoded.count) { b, n in n = b.initialize(fromContentsOf: encoded) }, false)
+                (packed, isPacked) = (StateTokens.exactSize(encoded), false)
             }
             self.kind = kind
         }
@@ -114,18 +110,8 @@ public struct ArchiveState: EntityLookup, Sendable {
         let out = encoded(ids)
         guard let cooling, cooling.started, only == nil, index > cooling.window else { return out }
         let limit = index - cooling.window
-        var found: [(position: Int, kind: String)] = []
-        for (i, id) in ids.enumerated() {
-            if let h = hot[id], h.changed < limit { found.append((i, h.state.string("entity") ?? "")) }
-        }
-        let due = found
-        let put = Parallel.map(count: due.count, parallelism: System.activeProcessorCount) { k in
-            Cold(encoded: out[due[k].position], kind: due[k].kind)
-        }
-        for (d, c) in zip(due, put) {
-            hot[ids[d.position]] = nil
-            cold[ids[d.position]] = c
-        }
+        let due = ids.indices.filter { hot[ids[$0]].map { $0.changed < limit } ?? false }
+        putAway(due.map { ids[$0] }, encoded: due.map { out[$0] })
         return out
     }
 
@@ -211,10 +197,16 @@ public struct ArchiveState: EntityLookup, Sendable {
         guard only == nil else { return }
         var ids: [String] = []
         for (id, h) in hot where h.changed < index { ids.append(id) }
+        putAway(ids)
+    }
+
+    /// Puts the unpacked entities `ids` away, packing on all cores; `encoded`, when given, holds
+    /// their canonical bytes already made.
+    private mutating func putAway(_ ids: [String], encoded: [[UInt8]]? = nil) {
         guard !ids.isEmpty else { return }
         let states = ids.map { hot.removeValue(forKey: $0)!.state }
         let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
-            Cold(states[i])
+            Cold(encoded: encoded?[i] ?? states[i].encoded, kind: states[i].string("entity") ?? "")
         }
         for (id, c) in zip(ids, put) { cold[id] = c }
     }

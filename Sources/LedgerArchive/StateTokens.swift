@@ -61,7 +61,13 @@ public enum StateTokens {
             written = j
         }
         guard clean else { return nil }
-        return [UInt8](unsafeUninitializedCapacity: out.count) { buffer, count in count = buffer.initialize(fromContentsOf: out) }
+        return exactSize(out)
+    }
+
+    /// A copy of `bytes` whose buffer holds them and no more (an array grows by doubling): for
+    /// bytes kept for a long time.
+    static func exactSize(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in count = buffer.initialize(fromContentsOf: bytes) }
     }
 
     /// The bytes `pack` was given.

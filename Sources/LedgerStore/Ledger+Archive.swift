@@ -350,8 +350,8 @@ extension Ledger {
 
     /// Every entity as of tree size `size`, from the last state checkpoint at or below it plus
     /// a replay of the entries after it: `stored` holds the canonical bytes of entities the
-    /// replay did not touch, `replayed` the states of those it did (ids are disjoint).
-    public func statesAsOf(size: UInt64) throws(LedgerError) -> (stored: [(id: String, state: [UInt8])], replayed: [String: JSONObject]) {
+    /// replay did not touch, `replayed` those of the entities it did (ids are disjoint).
+    public func statesAsOf(size: UInt64) throws(LedgerError) -> (stored: [(id: String, state: [UInt8])], replayed: [(id: String, state: [UInt8])]) {
         var stored: [(id: String, state: [UInt8])] = []
         // The last state checkpoint written at or below `size` (one is written when the entry at
         // its size is appended, so the latest boundary may have none yet).
@@ -400,7 +400,8 @@ extension Ledger {
         for (index, p, _, _) in payloads {
             do throws(LedgerError) { try state.apply(p, index: index) } catch { throw error.at(index) }
         }
-        return (untouched, state.states)
+        let ids = state.sortedIDs
+        return (untouched, zip(ids, state.encoded(ids)).map { (id: $0, state: $1) })
     }
 
     /// Current incidents matching `filter`, id and earliest possible day (yyyymmdd; nil: open),
@@ -421,8 +422,8 @@ extension Ledger {
     /// Every entity's state as of tree size `size`, parsed (for filters over an earlier moment).
     public func archive(atSize size: UInt64) throws(LedgerError) -> ArchiveState {
         let (stored, replayed) = try statesAsOf(size: size)
-        var all = replayed
-        for s in stored { all[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) }
+        var all: [String: JSONObject] = [:]
+        for s in stored + replayed { all[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) }
         return ArchiveState(only: Set(all.keys), states: all)
     }
 
@@ -595,8 +596,7 @@ extension Ledger {
         let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
         if let current { return (header, current.states) }
         let (stored, replayed) = try statesAsOf(size: size)
-        var all: [(id: String, state: [UInt8])] = stored
-        for (id, s) in replayed { all.append((id, Canonical.encode(s))) }
+        var all = stored + replayed
         all.sort { JSONWriter.utf8Precedes($0.id, $1.id) }
         return (header, all.map(\.state))
     }
