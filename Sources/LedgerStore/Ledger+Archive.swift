@@ -39,7 +39,7 @@ final class ProjectionWriter: EntityLookup {
         if let s = overlay[id] { return s }
         if absent == id { return nil }
         guard let blob = try rows.entityState(id) else { return nil }
-        let s = CanonicalObject(try ProjectionRows.decodeState(blob, id: id, path: path))
+        let s = try ProjectionRows.decodeCanonicalState(blob, id: id, path: path)
         overlay[id] = s
         return s
     }
@@ -62,7 +62,7 @@ final class ProjectionWriter: EntityLookup {
         if !subjectIsNew {
             current = overlay.removeValue(forKey: payload.subject)
             if current == nil, let blob = try rows.entityState(payload.subject) {
-                current = CanonicalObject(try ProjectionRows.decodeState(blob, id: payload.subject, path: path))
+                current = try ProjectionRows.decodeCanonicalState(blob, id: payload.subject, path: path)
             }
         }
         absent = payload.subject
@@ -109,6 +109,14 @@ enum ProjectionRows {
         } catch {
             throw LedgerError(.notALedger, "\(path) is damaged: the stored state of \(id) is not valid JSON (\(error)); run `ledger rebuild`")
         }
+    }
+
+    /// A stored state as the fold keeps it. Bytes in canonical form (as this tool writes every
+    /// state) are cut into members in one pass; any other bytes are parsed and checked as
+    /// `decodeState` does, so a damaged row is refused with the same message.
+    static func decodeCanonicalState(_ blob: [UInt8], id: String, path: String) throws(LedgerError) -> CanonicalObject {
+        if let s = CanonicalObject(validatingCanonical: blob) { return s }
+        return CanonicalObject(try decodeState(blob, id: id, path: path))
     }
 
     /// The subjects of entries `from`…`below`−1 (to the end when nil) and the survivor of each

@@ -49,15 +49,17 @@ extension Ledger {
         let result: JSONLinesReader.Result
         do {
             result = try reader.read { lines in
+                // Each line's leaf hash too, on every core: the stored line is these bytes.
                 let parsed = Parallel.map(count: lines.count, parallelism: System.activeProcessorCount) {
-                    i -> Result<(EntryLine, EventPayload), LedgerError> in
+                    i -> Result<(EntryLine, EventPayload, PreparedEntry), LedgerError> in
                     do throws(LedgerError) {
                         let line = try EntryLine(bytes: lines[i])
-                        return .success((line, try EventPayload(bytes: line.envelope.payload, requireNFC: false)))
+                        let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
+                        return .success((line, payload, PreparedEntry(parsed: line, line: lines[i])))
                     } catch { return .failure(error) }
                 }
                 let batch = try parsed.map { try $0.get() }
-                if origin == nil, let (line0, payload0) = batch.first {
+                if origin == nil, let (line0, payload0, _) = batch.first {
                     origin = payload0.ledger
                     try storage.write { (w) throws(LedgerError) in
                         try writeMeta(w, origin: payload0.ledger, genesisKeyID: line0.envelope.keyID, interval: interval)
@@ -88,14 +90,14 @@ extension Ledger {
     /// Stores entries exactly as given (their indexes must continue the log and their record
     /// times never decrease), applying the log and archive rules, in one transaction.
     private static func storeVerbatim(
-        _ entries: [(EntryLine, EventPayload)], into storage: any LedgerStorage, origin: String, interval: UInt64, tip: inout Tip
+        _ entries: [(EntryLine, EventPayload, PreparedEntry)], into storage: any LedgerStorage, origin: String, interval: UInt64, tip: inout Tip
     ) throws(LedgerError) {
         let start = tip
         tip = try storage.write { (w) throws(LedgerError) in
             var local = start
             let projection = ProjectionWriter(rows: w, location: storage.location, interval: interval)
             let state = StorageLogState(rows: w, origin: origin)
-            for (line, payload) in entries {
+            for (line, payload, prepared) in entries {
                 let index = local.size
                 do throws(LedgerError) {
                     guard line.index == index else {
@@ -107,7 +109,9 @@ extension Ledger {
                     let decision = try EventRules.check(
                         envelope: line.envelope, payload: payload, index: index, recordTime: line.recordedAt, state: state, verifySignature: false)
                     if index > 0 { try projection.apply(payload, index: index, recordTime: line.recordedAt, subjectIsNew: payload.expects == 0) }
-                    _ = try insert(w, envelope: line.envelope, payload: payload, decision: decision, tip: &local, recordTime: line.recordedAt)
+                    _ = try insert(
+                        w, state: state, envelope: line.envelope, payload: payload, decision: decision, tip: &local, recordTime: line.recordedAt,
+                        prepared: prepared)
                     // An erased value: a row without ciphertext, so that it is never stored again here.
                     if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue, try w.sealedValue(c) == nil {
                         try w.insertSealedValue(

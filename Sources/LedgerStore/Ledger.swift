@@ -118,7 +118,9 @@ public final class Ledger: @unchecked Sendable {
         try storage.write { (w) throws(LedgerError) in
             try writeMeta(w, origin: payload.ledger, genesisKeyID: decision.signer.keyID, interval: max(1, interval))
             var tip = Tip(size: 0, frontier: MerkleFrontier(), lastRecordTime: nil)
-            _ = try insert(w, envelope: genesis, payload: payload, decision: decision, tip: &tip, recordTime: clock.now())
+            _ = try insert(
+                w, state: StorageLogState(rows: w, origin: payload.ledger), envelope: genesis, payload: payload, decision: decision, tip: &tip,
+                recordTime: clock.now())
         }
     }
 
@@ -145,6 +147,8 @@ public final class Ledger: @unchecked Sendable {
         var lastRecordTime: Timestamp?
         /// The leaf hash of the last entry `insert` added.
         var lastLeaf: Digest32?
+        /// `lastRecordTime` as entries store it, when `insert` has written it.
+        var lastRecordTimeText: String?
     }
 
     /// Validates and appends a batch of signed envelopes in one transaction: all or nothing.
@@ -306,7 +310,7 @@ public final class Ledger: @unchecked Sendable {
                     deferredKeys.append(decision.signer.publicKey)
                 }
                 let outcome = try Self.insert(
-                    w, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i])
+                    w, state: state, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i])
                 outcomes.append((outcome, tip.lastLeaf))
                 appended[i] = true
             } catch {
@@ -372,17 +376,19 @@ public final class Ledger: @unchecked Sendable {
     /// Hands the rows of one checked entry to the storage: the entry, the Merkle nodes it
     /// completes, its subject's revision and any key change.
     static func insert(
-        _ w: any StorageWriter, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip, recordTime: Timestamp,
-        prepared: PreparedEntry? = nil
+        _ w: any StorageWriter, state: StorageLogState, envelope: Envelope, payload: EventPayload, decision: EventRules.Decision, tip: inout Tip,
+        recordTime: Timestamp, prepared: PreparedEntry? = nil
     ) throws(LedgerError) -> AppendOutcome {
         let index = tip.size
         let time = max(recordTime, tip.lastRecordTime ?? recordTime)
         let entry =
             prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
             ?? PreparedEntry(index: index, recordedAt: time, envelope: envelope)
+        // A batch's entries share their record time: its text is made once.
+        let timeText = tip.lastRecordTime == time ? tip.lastRecordTimeText ?? time.recordTimeText : time.recordTimeText
         try w.insertEntry(
             EntryRow(
-                index: index, recordedAt: time.recordTimeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
+                index: index, recordedAt: timeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
                 signer: envelope.keyID, leaf: entry.leaf, line: entry.line))
         var nodeError: LedgerError?
         tip.frontier.append(leaf: entry.leaf) { node in
@@ -391,16 +397,21 @@ public final class Ledger: @unchecked Sendable {
         }
         if let nodeError { throw nodeError }
         try w.bumpRevision(of: payload.subject)
+        var keyChanged: String?
         switch decision.keyEffect {
         case .enroll(let r)?:
             try w.insertKey(KeyRecord(keyID: r.keyID, publicKey: r.publicKey, name: r.name, roles: r.roles, enrolledAt: r.enrolledAt, revokedAt: nil))
+            keyChanged = r.keyID
         case .revoke(let keyID, let at)?:
             try w.revokeKey(keyID, at: at)
+            keyChanged = keyID
         case nil:
             break
         }
+        state.inserted(subject: payload.subject, keyChanged: keyChanged)
         tip.size += 1
         tip.lastRecordTime = time
+        tip.lastRecordTimeText = timeText
         tip.lastLeaf = entry.leaf
         return .appended(index)
     }
@@ -563,6 +574,15 @@ struct PreparedEntry: Sendable {
         self.index = index
         self.recordedAt = recordedAt
         line = EntryLine(index: index, recordedAt: recordedAt, envelope: envelope).encoded()
+        leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
+    }
+
+    /// The entry `line` already is: bytes `EntryLine(bytes:)` accepted, which are canonical, so
+    /// they are the bytes `encoded()` would write for it.
+    init(parsed: EntryLine, line: [UInt8]) {
+        index = parsed.index
+        recordedAt = parsed.recordedAt
+        self.line = line
         leaf = line.withUnsafeBytes { MerkleHash.leaf($0) }
     }
 }

@@ -101,6 +101,69 @@ struct CanonicalObjectTests {
             }
         }
     }
+
+    /// Whether no name in `v`, at any depth, needs an escape (the validator leaves such objects to the parser).
+    static func namesPlain(_ v: JSONValue) -> Bool {
+        switch v {
+        case .object(let o): return o.members.allSatisfy { !$0.key.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } && namesPlain($0.value) }
+        case .array(let items): return items.allSatisfy(namesPlain)
+        default: return true
+        }
+    }
+
+    /// What the validator may accept: only bytes that parse, and whose canonical encoding is them.
+    static func expectSafe(_ bytes: [UInt8]) {
+        guard let c = CanonicalObject(validatingCanonical: bytes) else { return }
+        let parsed = try? JSONParser.parseObject(bytes, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 64, requireNFC: false))
+        #expect(parsed != nil, "accepted bytes that do not parse: \(String(decoding: bytes, as: UTF8.self))")
+        guard let parsed else { return }
+        #expect(
+            JSONWriter.encode(.object(parsed), sortedKeys: true) == bytes, "accepted bytes that are not canonical: \(String(decoding: bytes, as: UTF8.self))")
+        #expect(CanonicalObject(parsed) == c)
+    }
+
+    @Test("validating canonical bytes: the writer's bytes are cut into the same members; anything accepted parses back to the same bytes")
+    func validatesCanonicalBytes() throws {
+        var m = Maker()
+        var accepted = 0
+        let odd: [UInt8] = Array(" \\/\"uUA0eE+-.,}]{[:tfn".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE9, 0xED, 0xF4, 0xFF]
+        for _ in 0..<2_000 {
+            let tree = m.object(depth: 0)
+            let bytes = JSONWriter.encode(.object(tree), sortedKeys: true)
+            let v = CanonicalObject(validatingCanonical: bytes)
+            if Self.namesPlain(.object(tree)) {
+                #expect(v == CanonicalObject(tree))
+                accepted += v == nil ? 0 : 1
+            }
+            Self.expectSafe(bytes)
+            for _ in 0..<16 {
+                var b = bytes
+                let i = Int(m.rng.next() % UInt64(b.count + 1))
+                switch m.rng.next() % 3 {
+                case 0 where i < b.count: b[i] = m.pick(odd)
+                case 1: b.insert(m.pick(odd), at: i)
+                default: if i < b.count { b.remove(at: i) }
+                }
+                Self.expectSafe(b)
+            }
+        }
+        #expect(accepted > 500)
+        for good in [#"{}"#, #"{"a":"\u001f","b":-0.5e+3,"c":[],"d":{},"e":[true,false,null],"f":"\n\"\\"}"#, #"{"a":1,"aa":2,"b":0}"#] {
+            #expect(CanonicalObject(validatingCanonical: Array(good.utf8)) != nil, "refused \(good)")
+            Self.expectSafe(Array(good.utf8))
+        }
+        let bad = [
+            #"{"a":1, "b":2}"#, #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{"a":"\/"}"#, #"{"a":"\u00e9"}"#, #"{"a":"\u001F"}"#,
+            #"{"a":"\u000a"}"#, #"{"a":01}"#, #"{"a":1.}"#, #"{"a":tru}"#, #"{"a":1}x"#, #"{"a":[1,]}"#, #"{"a":1,}"#, #" {"a":1}"#,
+            #"{"a\"b":1}"#, #"["a"]"#, #"{"a":"x"#, "{\"a\":\"\u{01}\"}",
+        ]
+        for b in bad { #expect(CanonicalObject(validatingCanonical: Array(b.utf8)) == nil, "accepted \(b)") }
+        let deep = { (n: Int) in Array((String(repeating: #"{"a":"#, count: n) + "1" + String(repeating: "}", count: n)).utf8) }
+        #expect(CanonicalObject(validatingCanonical: deep(64)) != nil)
+        #expect(CanonicalObject(validatingCanonical: deep(65)) == nil)
+        #expect(CanonicalObject(validatingCanonical: [0xEF, 0xBB, 0xBF] + Array(#"{}"#.utf8)) == nil)
+    }
+
 }
 
 extension JSONObject {
@@ -115,4 +178,5 @@ extension JSONObject {
         }
         return JSONObject(uniqueMembers: members.sorted { JSONWriter.utf8Precedes($0.key, $1.key) }.map { ($0.key, sorted($0.value)) })
     }
+
 }

@@ -18,6 +18,12 @@ public struct CanonicalObject: Sendable, Equatable {
         public let key: String
         /// The value's canonical bytes.
         public fileprivate(set) var value: [UInt8]
+
+        /// A member whose value bytes are canonical already.
+        init(_ key: String, canonical value: [UInt8]) {
+            self.key = key
+            self.value = value
+        }
     }
 
     /// Members in UTF-8 byte order of their keys.
@@ -25,9 +31,12 @@ public struct CanonicalObject: Sendable, Equatable {
 
     public init() { members = [] }
 
+    /// Members already in key order with canonical values (`init(validatingCanonical:)`).
+    init(members: [Member]) { self.members = members }
+
     /// The object `o` in canonical form (its members sorted, each value encoded canonically).
     public init(_ o: JSONObject) {
-        members = o.members.map { Member(key: $0.key, value: JSONWriter.encode($0.value, sortedKeys: true)) }
+        members = o.members.map { Member($0.key, canonical: JSONWriter.encode($0.value, sortedKeys: true)) }
         if !o.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
     }
 
@@ -48,7 +57,7 @@ public struct CanonicalObject: Sendable, Equatable {
                 pos += 1
                 let valueStart = pos
                 pos = Self.skip(b, from: pos)
-                members.append(Member(key: key, value: Array(b[valueStart..<pos])))
+                members.append(Member(key, canonical: Array(b[valueStart..<pos])))
                 if pos < end {
                     precondition(b[pos] == UInt8(ascii: ","), "CanonicalObject: no comma between members")
                     pos += 1
@@ -108,7 +117,7 @@ public struct CanonicalObject: Sendable, Equatable {
         switch (found, value) {
         case (true, let v?): members[i].value = v
         case (true, nil): members.remove(at: i)
-        case (false, let v?): members.insert(Member(key: key, value: v), at: i)
+        case (false, let v?): members.insert(Member(key, canonical: v), at: i)
         case (false, nil): break
         }
     }

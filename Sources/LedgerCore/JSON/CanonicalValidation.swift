@@ -1,0 +1,236 @@
+/// Recognising canonical bytes without parsing them into a tree.
+extension CanonicalObject {
+    /// `bytes` as a canonical object when they are exactly what `JSONWriter.encode(_:sortedKeys:
+    /// true)` writes for some JSON object whose names have no escapes, nested at most `maxDepth`
+    /// deep: then its members are cut out of `bytes` as they are. Nil otherwise, including for
+    /// bytes that are no JSON at all: the caller parses those the general way, which accepts what
+    /// it always did and reports what it always did.
+    ///
+    /// One pass over the bytes, no allocation but the members. What it accepts is a subset of the
+    /// canonical form: no white space; names in strictly ascending UTF-8 byte order (so none
+    /// twice), without backslashes; strings of well-formed UTF-8 (RFC 3629) with no raw control
+    /// character and only the writer's escapes (`\"` `\\` `\n` `\r` `\t` `\b` `\f`, and `\u00xx`
+    /// in lower-case hex for the other characters below U+0020); numbers as RFC 8259 spells them
+    /// (the writer keeps a number's spelling); `true`, `false`, `null`.
+    public init?(validatingCanonical bytes: [UInt8], maxDepth: Int = 64) {
+        var members: [Member] = []
+        let ok = bytes.withUnsafeBufferPointer { b -> Bool in
+            var v = CanonicalValidator(b: b, maxDepth: maxDepth)
+            guard v.object(depth: 1, members: &members), v.pos == b.count else { return false }
+            return true
+        }
+        guard ok else { return nil }
+        self.init(members: members)
+    }
+}
+
+private struct CanonicalValidator {
+    let b: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var pos = 0
+
+    init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.b = b
+        self.maxDepth = maxDepth
+    }
+
+    private var end: Int { b.count }
+
+    /// An object at `pos`; its top-level members go to `members` when `collect`.
+    mutating func object(depth: Int, members: inout [CanonicalObject.Member]) -> Bool {
+        object(depth: depth, collect: true, members: &members)
+    }
+
+    private mutating func object(depth: Int, collect: Bool, members: inout [CanonicalObject.Member]) -> Bool {
+        guard depth <= maxDepth, pos < end, b[pos] == UInt8(ascii: "{") else { return false }
+        pos += 1
+        if pos < end, b[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return true
+        }
+        var previousKey: Range<Int>? = nil
+        while true {
+            guard pos < end, b[pos] == UInt8(ascii: "\"") else { return false }
+            let keyStart = pos + 1
+            guard let keyEnd = key() else { return false }
+            let k = keyStart..<keyEnd
+            if let p = previousKey, !precedes(p, k) { return false }
+            previousKey = k
+            guard pos < end, b[pos] == UInt8(ascii: ":") else { return false }
+            pos += 1
+            let valueStart = pos
+            guard value(depth: depth) else { return false }
+            if collect {
+                members.append(
+                    CanonicalObject.Member(
+                        String(decoding: UnsafeBufferPointer(rebasing: b[k]), as: UTF8.self), canonical: Array(b[valueStart..<pos])))
+            }
+            guard pos < end else { return false }
+            let c = b[pos]
+            pos += 1
+            if c == UInt8(ascii: ",") { continue }
+            return c == UInt8(ascii: "}")
+        }
+    }
+
+    /// Whether the name bytes `a` sort strictly before `b`.
+    private func precedes(_ a: Range<Int>, _ c: Range<Int>) -> Bool {
+        let n = min(a.count, c.count)
+        for i in 0..<n where b[a.lowerBound + i] != b[c.lowerBound + i] {
+            return b[a.lowerBound + i] < b[c.lowerBound + i]
+        }
+        return a.count < c.count
+    }
+
+    private mutating func value(depth: Int) -> Bool {
+        guard pos < end else { return false }
+        var unused: [CanonicalObject.Member] = []
+        switch b[pos] {
+        case UInt8(ascii: "{"): return object(depth: depth + 1, collect: false, members: &unused)
+        case UInt8(ascii: "["): return array(depth: depth + 1)
+        case UInt8(ascii: "\""): return string()
+        case UInt8(ascii: "t"): return literal("true")
+        case UInt8(ascii: "f"): return literal("false")
+        case UInt8(ascii: "n"): return literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
+        default: return false
+        }
+    }
+
+    private mutating func array(depth: Int) -> Bool {
+        guard depth <= maxDepth else { return false }
+        pos += 1  // [
+        if pos < end, b[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return true
+        }
+        while true {
+            guard value(depth: depth), pos < end else { return false }
+            let c = b[pos]
+            pos += 1
+            if c == UInt8(ascii: ",") { continue }
+            return c == UInt8(ascii: "]")
+        }
+    }
+
+    private mutating func literal(_ s: StaticString) -> Bool {
+        let n = s.utf8CodeUnitCount
+        guard pos + n <= end else { return false }
+        for i in 0..<n where b[pos + i] != s.utf8Start[i] { return false }
+        pos += n
+        return true
+    }
+
+    private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+
+    /// RFC 8259's number grammar; the byte after it must end the value.
+    private mutating func number() -> Bool {
+        if b[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < end else { return false }
+        if b[pos] == UInt8(ascii: "0") {
+            pos += 1
+        } else if isDigit(b[pos]) {
+            while pos < end, isDigit(b[pos]) { pos += 1 }
+        } else {
+            return false
+        }
+        if pos < end, b[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard pos < end, isDigit(b[pos]) else { return false }
+            while pos < end, isDigit(b[pos]) { pos += 1 }
+        }
+        if pos < end, b[pos] == UInt8(ascii: "e") || b[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < end, b[pos] == UInt8(ascii: "+") || b[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < end, isDigit(b[pos]) else { return false }
+            while pos < end, isDigit(b[pos]) { pos += 1 }
+        }
+        guard pos < end else { return false }  // a value inside an object is followed by , } or ]
+        let c = b[pos]
+        return c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]")
+    }
+
+    /// A member name: a string without backslashes. Returns the index of its closing quote and
+    /// leaves `pos` after it.
+    private mutating func key() -> Int? {
+        let start = pos
+        guard string(), pos - start >= 2 else { return nil }
+        let close = pos - 1
+        for i in (start + 1)..<close where b[i] == UInt8(ascii: "\\") { return nil }
+        return close
+    }
+
+    /// A string in the writer's form, from its opening quote; `pos` ends after the closing one.
+    private mutating func string() -> Bool {
+        pos += 1
+        while pos < end {
+            let c = b[pos]
+            switch c {
+            case UInt8(ascii: "\""):
+                pos += 1
+                return true
+            case 0..<0x20:
+                return false
+            case UInt8(ascii: "\\"):
+                guard pos + 1 < end else { return false }
+                switch b[pos + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "b"),
+                    UInt8(ascii: "f"):
+                    pos += 2
+                case UInt8(ascii: "u"):
+                    // Only \u00xx for a control character without a short escape, lower-case hex.
+                    guard pos + 5 < end, b[pos + 2] == UInt8(ascii: "0"), b[pos + 3] == UInt8(ascii: "0"),
+                        let hi = lowerHex(b[pos + 4]), let lo = lowerHex(b[pos + 5])
+                    else { return false }
+                    let scalar = hi << 4 | lo
+                    guard scalar < 0x20, ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(scalar) else { return false }
+                    pos += 6
+                default:
+                    return false
+                }
+            case 0x80...:
+                guard utf8Sequence() else { return false }
+            default:
+                pos += 1
+            }
+        }
+        return false
+    }
+
+    private func lowerHex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
+    /// One well-formed UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates,
+    /// ≤ U+10FFFF), as `JSONParser` checks it.
+    private mutating func utf8Sequence() -> Bool {
+        let c0 = b[pos]
+        var need: Int
+        var lowerBound: UInt8 = 0x80
+        var upperBound: UInt8 = 0xBF
+        switch c0 {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: need = 2; lowerBound = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: need = 2; upperBound = 0x9F
+        case 0xF0: need = 3; lowerBound = 0x90
+        case 0xF1...0xF3: need = 3
+        case 0xF4: need = 3; upperBound = 0x8F
+        default: return false
+        }
+        guard pos + need < end else { return false }
+        let c1 = b[pos + 1]
+        guard c1 >= lowerBound && c1 <= upperBound else { return false }
+        var i = 2
+        while i <= need {
+            guard b[pos + i] >= 0x80 && b[pos + i] <= 0xBF else { return false }
+            i += 1
+        }
+        pos += need + 1
+        return true
+    }
+}
