@@ -142,6 +142,22 @@ final class LedgerStoreTests {
         do { _ = try l.append([Fixtures.report(subject: "incident:f-2", n: 43, key: fresh)]) } catch {
             #expect(error.message.contains("revoked at entry 6"))
         }
+        // Within one batch: a key used, then revoked, then used again (a transaction remembers
+        // the keys it has read; the revocation must make it read the key again).
+        let other = Fixtures.key(21)
+        _ = try l.append([Fixtures.enroll(other, name: "Other", roles: [.archivist], n: 44)])
+        let size = try l.size()
+        do {
+            _ = try l.append([
+                Fixtures.report(subject: "incident:f-3", n: 45, key: other), Fixtures.revoke(other, n: 46),
+                Fixtures.report(subject: "incident:f-4", n: 47, key: other),
+            ])
+            Issue.record("accepted an event signed by a key revoked earlier in its batch")
+        } catch {
+            #expect(error.position == 2, "\(error)")
+            #expect(error.message.contains("revoked at entry \(size + 1)"), "\(error)")
+        }
+        #expect(try l.size() == size)
         _ = try l.verify(trust: nil)
     }
 
