@@ -205,32 +205,10 @@ private struct CanonicalValidator {
         }
     }
 
-    /// One well-formed UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates,
-    /// ≤ U+10FFFF), as `JSONParser` checks it.
+    /// One well-formed UTF-8 sequence at `pos`, as `JSONParser` checks it.
     private mutating func utf8Sequence() -> Bool {
-        let c0 = b[pos]
-        var need: Int
-        var lowerBound: UInt8 = 0x80
-        var upperBound: UInt8 = 0xBF
-        switch c0 {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lowerBound = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upperBound = 0x9F
-        case 0xF0: need = 3; lowerBound = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upperBound = 0x8F
-        default: return false
-        }
-        guard pos + need < end else { return false }
-        let c1 = b[pos + 1]
-        guard c1 >= lowerBound && c1 <= upperBound else { return false }
-        var i = 2
-        while i <= need {
-            guard b[pos + i] >= 0x80 && b[pos + i] <= 0xBF else { return false }
-            i += 1
-        }
-        pos += need + 1
+        guard let base = b.baseAddress, let n = JSONParser.utf8SequenceLength(base, at: pos, end: end) else { return false }
+        pos += n
         return true
     }
 }

@@ -344,6 +344,15 @@ public struct JSONParser {
 
     /// Validates one UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
     private mutating func skipUTF8Sequence() throws(JSONError) {
+        guard let n = Self.utf8SequenceLength(base, at: pos, end: end) else { throw error(.invalidUTF8, at: pos) }
+        pos += n
+    }
+
+    /// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
+    /// ≤ U+10FFFF) starting with the non-ASCII byte at `base[pos]`, which must be followed by at
+    /// least one more byte before `end` (a string's closing quote); nil when it is not one.
+    @inline(__always)
+    static func utf8SequenceLength(_ base: UnsafePointer<UInt8>, at pos: Int, end: Int) -> Int? {
         let c0 = base[pos]
         var need: Int
         var lowerBound: UInt8 = 0x80
@@ -356,18 +365,18 @@ public struct JSONParser {
         case 0xF0: need = 3; lowerBound = 0x90
         case 0xF1...0xF3: need = 3
         case 0xF4: need = 3; upperBound = 0x8F
-        default: throw error(.invalidUTF8, at: pos)
+        default: return nil
         }
-        guard pos + need < end else { throw error(.invalidUTF8, at: pos) }
+        guard pos + need < end else { return nil }
         let c1 = base[pos + 1]
-        guard c1 >= lowerBound && c1 <= upperBound else { throw error(.invalidUTF8, at: pos) }
+        guard c1 >= lowerBound && c1 <= upperBound else { return nil }
         var i = 2
         while i <= need {
             let c = base[pos + i]
-            guard c >= 0x80 && c <= 0xBF else { throw error(.invalidUTF8, at: pos) }
+            guard c >= 0x80 && c <= 0xBF else { return nil }
             i += 1
         }
-        pos += need + 1
+        return need + 1
     }
 
     private func finishNonASCII(_ bytes: [UInt8], at offset: Int) throws(JSONError) -> String {
