@@ -192,7 +192,9 @@ public protocol StorageWriter: StorageReader {
     func insertEntry(_ row: EntryRow) throws(LedgerError)
     /// A Merkle node at `level` ≥ 1.
     func insertMerkleNode(level: Int, index: UInt64, hash: Digest32) throws(LedgerError)
-    /// Adds one to the subject's revision.
+    /// Adds one to the subject's revision. This and the two key writers below are called only
+    /// by `Ledger.insert`, which tells the transaction's `StorageLogState` what changed: a new
+    /// caller must do the same, or the rules would read a remembered revision or key.
     func bumpRevision(of subject: String) throws(LedgerError)
     func insertKey(_ key: KeyRecord) throws(LedgerError)
     func revokeKey(_ keyID: String, at index: UInt64) throws(LedgerError)
