@@ -220,9 +220,14 @@ struct ProjectionFold {
     }
 
     /// Writes the `concerns` rows and every entity's row (in key order: sequential B-tree appends).
-    mutating func finish() throws(LedgerError) -> RebuildReport {
-        for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
-            try concerns[entity]!.forEach { (index) throws(LedgerError) in try target.insertConcern(entity: entity, index: index) }
+    /// `verify` leaves the `concerns` rows out (`writingConcerns: false`) and compares the stored
+    /// ones with `concernRows()` instead: about one row per event, written into its scratch
+    /// database only to be read back.
+    mutating func finish(writingConcerns: Bool = true) throws(LedgerError) -> RebuildReport {
+        if writingConcerns {
+            for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
+                try concerns[entity]!.forEach { (index) throws(LedgerError) in try target.insertConcern(entity: entity, index: index) }
+            }
         }
         let ids = state.sortedIDs
         // In slices, so that only a slice's encodings are held at once.
@@ -234,6 +239,40 @@ struct ProjectionFold {
         }
         report.entities = ids.count
         return report
+    }
+
+    /// The `concerns` rows the fold gives, in the order `ProjectionTable.concerns` compares them:
+    /// by entity in UTF-8 byte order, then by index.
+    func concernRows() -> ConcernRows {
+        ConcernRows(entities: concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }), lists: concerns)
+    }
+}
+
+/// The `concerns` rows of a fold, one at a time (`ProjectionFold.concernRows`).
+struct ConcernRows {
+    private let entities: [String]
+    private let lists: [String: Concerned]
+    private var at = 0
+    private var byte = 0
+    private var index: UInt64 = 0
+
+    fileprivate init(entities: [String], lists: [String: Concerned]) {
+        self.entities = entities
+        self.lists = lists
+    }
+
+    /// The next row as the storage gives it (`entity`, `idx`), or nil after the last.
+    mutating func next() -> [StorageValue]? {
+        while at < entities.count {
+            if let i = lists[entities[at]]!.next(at: &byte, after: index) {
+                index = i
+                return [.text(entities[at]), .integer(Int64(i))]
+            }
+            at += 1
+            byte = 0
+            index = 0
+        }
+        return nil
     }
 }
 
@@ -257,19 +296,27 @@ struct Concerned {
         count += 1
     }
 
-    func forEach(_ body: (UInt64) throws(LedgerError) -> Void) throws(LedgerError) {
-        var index: UInt64 = 0
+    /// The index after `previous` (0 before the first), decoded from byte `byte` on, which it
+    /// moves past; nil after the last.
+    fileprivate func next(at byte: inout Int, after previous: UInt64) -> UInt64? {
         var d: UInt64 = 0
         var shift: UInt64 = 0
-        for b in deltas {
+        while byte < deltas.count {
+            let b = deltas[byte]
+            byte += 1
             d |= UInt64(b & 0x7F) << shift
-            if b < 0x80 {
-                index += d
-                try body(index)
-                (d, shift) = (0, 0)
-            } else {
-                shift += 7
-            }
+            if b < 0x80 { return previous + d }
+            shift += 7
+        }
+        return nil
+    }
+
+    func forEach(_ body: (UInt64) throws(LedgerError) -> Void) throws(LedgerError) {
+        var byte = 0
+        var index: UInt64 = 0
+        while let i = next(at: &byte, after: index) {
+            index = i
+            try body(i)
         }
     }
 }

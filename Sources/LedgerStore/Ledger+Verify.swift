@@ -71,15 +71,15 @@ extension Ledger {
                 // batch's signatures are checked), then compared with the stored ones.
                 let scratch = try SQLiteStorage.scratch()
                 defer { scratch.discard() }
-                let report = try scratch.write { (target) throws(LedgerError) in
+                let (report, concerns) = try scratch.write { (target) throws(LedgerError) in
                     var fold = ProjectionFold(target: target, interval: stateCheckpointInterval, cooling: cooling)
                     let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
                     try self.checkProjectionVersion(r)
                     if let ruleFailure { throw ruleFailure }
-                    _ = try fold.finish()
-                    return report
+                    _ = try fold.finish(writingConcerns: false)
+                    return (report, fold.concernRows())
                 }
-                try self.compareProjections(r, with: scratch, progress: projectionProgress)
+                try self.compareProjections(r, with: scratch, concerns: concerns, progress: projectionProgress)
                 return report
             }
         } catch {
@@ -281,12 +281,15 @@ extension Ledger {
         }
     }
 
-    /// Compares every stored projection table with the one folded into `scratch`, row by row.
-    private func compareProjections(_ r: any StorageReader, with scratch: SQLiteStorage, progress: ((UInt64, UInt64) -> Void)?) throws(LedgerError) {
+    /// Compares every stored projection table with the one folded into `scratch` (`concerns`
+    /// with the fold's rows in memory), row by row.
+    private func compareProjections(
+        _ r: any StorageReader, with scratch: SQLiteStorage, concerns: consuming ConcernRows, progress: ((UInt64, UInt64) -> Void)?
+    ) throws(LedgerError) {
         let tables = ProjectionTable.allCases
         for (done, table) in tables.enumerated() {
             progress?(UInt64(done), UInt64(tables.count))
-            try scratch.compare(table, with: r) { (stored, expected) in
+            func difference(_ stored: [StorageValue]?, _ expected: [StorageValue]?) -> LedgerError {
                 let key = String(((stored ?? expected)?.first?.description ?? "?").prefix(100))
                 let what =
                     stored == nil
@@ -297,6 +300,15 @@ extension Ledger {
                     "the projection table `\(table.rawValue)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger "
                         + "rebuild` recomputes it")
             }
+            guard table == .concerns else {
+                try scratch.compare(table, with: r, difference: difference)
+                continue
+            }
+            try r.forEachProjectionRow(.concerns) { (stored) throws(LedgerError) in
+                let expected = concerns.next()
+                guard expected == stored else { throw difference(stored, expected) }
+            }
+            if let extra = concerns.next() { throw difference(nil, extra) }
         }
         progress?(UInt64(tables.count), UInt64(tables.count))
     }

@@ -26,6 +26,11 @@ struct CLIVerifyProjectionsTests {
             ("incident_index", "UPDATE incident_index SET admin1 = 'Idlib' WHERE id = 'incident:a'", "incident:a"),
             ("incident_links", "DELETE FROM incident_links WHERE incident = 'incident:a'", "incident:a"),
             ("concerns", "INSERT INTO concerns (entity, idx) VALUES ('incident:a', 1)", "incident:a"),
+            ("concerns", "DELETE FROM concerns WHERE entity = 'incident:a'", "incident:a"),
+            ("concerns", "UPDATE concerns SET idx = idx + 1000 WHERE entity = 'incident:a'", "incident:a"),
+            ("concerns", "INSERT INTO concerns (entity, idx) VALUES ('zz:extra', 3)", "zz:extra"),
+            // The first stored row that differs from the log's is named: here the one after the gap.
+            ("concerns", "DELETE FROM concerns WHERE entity = 'facility:m2'", "incident:a"),
             ("meta", "UPDATE meta SET value = '7' WHERE key = 'projection_version'", "projection_version"),
         ])
     func altered(_ table: String, _ sql: String, _ key: String) throws {
