@@ -244,29 +244,25 @@ struct ProjectionFold {
     /// The `concerns` rows the fold gives, in the order `ProjectionTable.concerns` compares them:
     /// by entity in UTF-8 byte order, then by index.
     func concernRows() -> ConcernRows {
-        ConcernRows(entities: concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }), lists: concerns)
+        ConcernRows(concerns.sorted { JSONWriter.utf8Precedes($0.key, $1.key) }.map { (entity: $0.key, concerned: $0.value) })
     }
 }
 
 /// The `concerns` rows of a fold, one at a time (`ProjectionFold.concernRows`).
 struct ConcernRows {
-    private let entities: [String]
-    private let lists: [String: Concerned]
+    private let lists: [(entity: String, concerned: Concerned)]
     private var at = 0
     private var byte = 0
     private var index: UInt64 = 0
 
-    fileprivate init(entities: [String], lists: [String: Concerned]) {
-        self.entities = entities
-        self.lists = lists
-    }
+    fileprivate init(_ lists: [(entity: String, concerned: Concerned)]) { self.lists = lists }
 
     /// The next row as the storage gives it (`entity`, `idx`), or nil after the last.
     mutating func next() -> [StorageValue]? {
-        while at < entities.count {
-            if let i = lists[entities[at]]!.next(at: &byte, after: index) {
+        while at < lists.count {
+            if let i = lists[at].concerned.next(at: &byte, after: index) {
                 index = i
-                return [.text(entities[at]), .integer(Int64(i))]
+                return [.text(lists[at].entity), .integer(Int64(i))]
             }
             at += 1
             byte = 0

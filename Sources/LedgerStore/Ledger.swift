@@ -147,8 +147,6 @@ public final class Ledger: @unchecked Sendable {
         var lastRecordTime: Timestamp?
         /// The leaf hash of the last entry `insert` added.
         var lastLeaf: Digest32?
-        /// `lastRecordTime` as entries store it, when `insert` has written it.
-        var lastRecordTimeText: String?
     }
 
     /// Validates and appends a batch of signed envelopes in one transaction: all or nothing.
@@ -384,11 +382,9 @@ public final class Ledger: @unchecked Sendable {
         let entry =
             prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
             ?? PreparedEntry(index: index, recordedAt: time, envelope: envelope)
-        // A batch's entries share their record time: its text is made once.
-        let timeText = tip.lastRecordTime == time ? tip.lastRecordTimeText ?? time.recordTimeText : time.recordTimeText
         try w.insertEntry(
             EntryRow(
-                index: index, recordedAt: timeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
+                index: index, recordedAt: time.recordTimeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
                 signer: envelope.keyID, leaf: entry.leaf, line: entry.line))
         var nodeError: LedgerError?
         tip.frontier.append(leaf: entry.leaf) { node in
@@ -411,7 +407,6 @@ public final class Ledger: @unchecked Sendable {
         state.inserted(subject: payload.subject, keyChanged: keyChanged)
         tip.size += 1
         tip.lastRecordTime = time
-        tip.lastRecordTimeText = timeText
         tip.lastLeaf = entry.leaf
         return .appended(index)
     }

@@ -16,7 +16,7 @@ extension CanonicalObject {
         var members: [Member] = []
         let ok = bytes.withUnsafeBufferPointer { b -> Bool in
             var v = CanonicalValidator(b: b, maxDepth: maxDepth)
-            guard v.object(depth: 1, members: &members), v.pos == b.count else { return false }
+            guard v.object(depth: 1, collect: true, members: &members), v.pos == b.count else { return false }
             return true
         }
         guard ok else { return nil }
@@ -36,12 +36,8 @@ private struct CanonicalValidator {
 
     private var end: Int { b.count }
 
-    /// An object at `pos`; its top-level members go to `members` when `collect`.
-    mutating func object(depth: Int, members: inout [CanonicalObject.Member]) -> Bool {
-        object(depth: depth, collect: true, members: &members)
-    }
-
-    private mutating func object(depth: Int, collect: Bool, members: inout [CanonicalObject.Member]) -> Bool {
+    /// An object at `pos`; its members go to `members` when `collect` (the top level's only).
+    mutating func object(depth: Int, collect: Bool, members: inout [CanonicalObject.Member]) -> Bool {
         guard depth <= maxDepth, pos < end, b[pos] == UInt8(ascii: "{") else { return false }
         pos += 1
         if pos < end, b[pos] == UInt8(ascii: "}") {
