@@ -51,26 +51,41 @@ enum Peer {
     }
 
     /// The side-by-side table: each row the ledger's rate, the peer's, their ratio and the goal.
+    /// A row whose every event must pass a signature check (bulk append, verify) also gives its
+    /// ceiling in this run: the bare 2-core libsodium verify rate (`bulkCeiling` adds the bare
+    /// inserts), which no append or verify that checks every signature can pass. When the goal
+    /// lies above it, the verdict says so: the goal is beyond this machine, not missed by a margin
+    /// the code could close.
     static func report(
-        _ peer: Rates, events: Int, bulk: Double, durable: Double, rawDurable: Double, rebuild: Double, verify: Double
+        _ peer: Rates, events: Int, bulk: Double, bulkCeiling: Double, durable: Double, rawDurable: Double, rebuild: Double, verify: Double,
+        verifyCeiling: Double
     ) {
         print("\n### Beside the peer: `eventsourcing` on SQLite, the same \(SuiteBench.fmt(Double(events))) events, this run\n")
         print("peer: \(peer.versions); SQLite synchronous=\(peer.synchronous == 2 ? "FULL" : String(peer.synchronous)), WAL\n")
-        print("| operation | IncidentLedger | `eventsourcing` | ratio | goal | verdict |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        func row(_ name: String, _ ours: Double, _ theirs: Double, _ goal: Double) {
+        print("| operation | IncidentLedger | `eventsourcing` | ratio | goal | ceiling in this run | verdict |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        func row(_ name: String, _ ours: Double, _ theirs: Double, _ goal: Double, ceiling: (rate: Double, what: String)?) {
             let r = ours / theirs
+            let needed = goal * theirs
+            var verdict = r >= goal ? "met" : "**missed**"
+            var limit = "—"
+            if let ceiling {
+                limit = "\(SuiteBench.fmt(ceiling.rate)) /s (\(ceiling.what)) = \(String(format: "%.2f×", ceiling.rate / theirs)) the peer"
+                if r < goal, needed > ceiling.rate {
+                    verdict = "**missed: beyond the ceiling** (\(String(format: "%g", goal))× the peer = \(SuiteBench.fmt(needed)) /s)"
+                }
+            }
             print(
                 "| \(name) | \(SuiteBench.fmt(ours)) /s | \(SuiteBench.fmt(theirs)) /s | \(String(format: "%.2f×", r)) | ≥ \(String(format: "%g", goal))× | "
-                    + (r >= goal ? "met" : "**missed**") + " |")
+                    + "\(limit) | \(verdict) |")
         }
-        row("bulk append, signed and verified", bulk, peer.bulk, 3)
-        row("rebuild of projections vs the peer's replay into a table", rebuild, peer.replay, 5)
-        row("full verify vs the peer's signed replay", verify, peer.verify, 3)
+        row("bulk append, signed and verified", bulk, peer.bulk, 3, ceiling: (bulkCeiling, "2-core verify + bare insert"))
+        row("rebuild of projections vs the peer's replay into a table", rebuild, peer.replay, 5, ceiling: nil)
+        row("full verify vs the peer's signed replay", verify, peer.verify, 3, ceiling: (verifyCeiling, "2-core verify"))
         let d = durable / rawDurable
         print(
             "| durable single append (sign, verify, commit) | \(SuiteBench.fmt(durable)) /s | \(SuiteBench.fmt(peer.durable)) /s | "
-                + "\(String(format: "%.2f×", durable / peer.durable)); \(SuiteBench.pct(d)) of the raw durable commit (\(SuiteBench.fmt(rawDurable)) /s) | "
-                + "≥ 90 % of raw | \(d >= 0.9 ? "met" : "**missed**") |")
+                + "\(String(format: "%.2f×", durable / peer.durable)) | ≥ 90 % of raw | \(SuiteBench.fmt(rawDurable)) /s (bare durable commit); ours \(SuiteBench.pct(d)) | "
+                + "\(d >= 0.9 ? "met" : "**missed**") |")
     }
 }

@@ -399,7 +399,8 @@ struct SuiteBench: ParsableCommand {
             FileHandle.standardError.write(Data("[\(n)] the peer runs on the same events\n".utf8))
             let rates = try Peer.run(events: events, dir: dir, rounds: o.rounds, durable: o.durable, script: script)
             Peer.report(
-                rates, events: n, bulk: appendRate, durable: durableRate, rawDurable: durableRaw, rebuild: rebuildRate, verify: verifyRate)
+                rates, events: n, bulk: appendRate, bulkCeiling: bulkRaw, durable: durableRate, rawDurable: durableRaw, rebuild: rebuildRate,
+                verify: verifyRate, verifyCeiling: verifyRaw)
         }
         var peaks: [String: Int] = [:]
         defer {
