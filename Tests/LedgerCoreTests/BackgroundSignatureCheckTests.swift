@@ -5,11 +5,12 @@ import Testing
 
 @Suite("Signature checks in the background")
 struct BackgroundSignatureCheckTests {
-    /// 300 envelopes (75 chunks of 4), altered at the edges of chunks and in the middle;
+    /// 301 envelopes (75 chunks of 4 and one of 1), altered at the edges of chunks, in the middle
+    /// and last;
     /// position 100 is altered too but has no key (its caller checks it later).
     static func batch() -> (envelopes: [Envelope], keys: [Ed25519.PublicKey?], bad: [Int]) {
-        var envelopes = (0..<300).map { Fixtures.report(subject: "incident:bg-\($0)", n: 1_000 + UInt64($0)) }
-        let altered = [0, 3, 4, 31, 32, 100, 150, 297, 299]
+        var envelopes = (0..<301).map { Fixtures.report(subject: "incident:bg-\($0)", n: 1_000 + UInt64($0)) }
+        let altered = [0, 3, 4, 31, 32, 100, 150, 297, 299, 300]
         for i in altered {
             let at = envelopes[i].payload.firstRange(of: Array("Report".utf8))!
             envelopes[i].payload[at.lowerBound + 1] = UInt8(ascii: "0")
@@ -35,11 +36,13 @@ struct BackgroundSignatureCheckTests {
 
     @Test("a wrong key fails every position it is given for; no key and no envelopes pass")
     func keysAndEmpty() {
-        let envelopes = (0..<40).map { Fixtures.report(subject: "incident:bk-\($0)", n: 2_000 + UInt64($0)) }
-        var keys: [Ed25519.PublicKey?] = Array(repeating: Fixtures.archivist.publicKey, count: 40)
-        for i in [3, 33, 39] { keys[i] = Fixtures.admin.publicKey }
-        #expect(BackgroundSignatureCheck(envelopes: envelopes, keys: keys).failures() == [3, 33, 39])
-        #expect(BackgroundSignatureCheck(envelopes: envelopes, keys: Array(repeating: nil, count: 40)).failures() == [])
+        let envelopes = (0..<41).map { Fixtures.report(subject: "incident:bk-\($0)", n: 2_000 + UInt64($0)) }
+        var keys: [Ed25519.PublicKey?] = Array(repeating: Fixtures.archivist.publicKey, count: 41)
+        for i in [3, 33, 39, 40] { keys[i] = Fixtures.admin.publicKey }
+        #expect(BackgroundSignatureCheck(envelopes: envelopes, keys: keys).failures() == [3, 33, 39, 40])
+        // Fewer envelopes than one chunk.
+        #expect(BackgroundSignatureCheck(envelopes: Array(envelopes[38...]), keys: Array(keys[38...])).failures() == [1, 2])
+        #expect(BackgroundSignatureCheck(envelopes: envelopes, keys: Array(repeating: nil, count: 41)).failures() == [])
         #expect(BackgroundSignatureCheck(envelopes: [], keys: []).failures() == [])
     }
 }

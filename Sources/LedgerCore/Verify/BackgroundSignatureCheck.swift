@@ -47,15 +47,38 @@ public final class BackgroundSignatureCheck: @unchecked Sendable {
             return
         }
         chunks = (count + Self.chunkSize - 1) / Self.chunkSize
-        for _ in 0..<min(chunks, max(1, parallelism)) {
-            group.enter()
-            let thread = Thread { [self] in
-                Self.lowerPriority()
-                drain()
-                group.leave()
-            }
-            thread.start()
+        for _ in 0..<min(chunks, max(1, parallelism)) { startThread() }
+    }
+
+    /// Starts one background thread that lowers its priority and claims chunks. A thread that
+    /// cannot be made (a process or container limit on threads) is simply not there: the caller
+    /// claims its share in `failures()`.
+    private func startThread() {
+        group.enter()
+        #if canImport(Glibc)
+        let retained = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let made = pthread_create(
+            &thread, nil,
+            { argument in
+                let check = Unmanaged<BackgroundSignatureCheck>.fromOpaque(argument!).takeRetainedValue()
+                BackgroundSignatureCheck.lowerPriority()
+                check.drain()
+                check.group.leave()
+                return nil
+            }, retained.toOpaque())
+        if made == 0 {
+            pthread_detach(thread)
+        } else {
+            retained.release()
+            group.leave()
         }
+        #else
+        Thread { [self] in
+            drain()
+            group.leave()
+        }.start()
+        #endif
     }
 
     deinit {
