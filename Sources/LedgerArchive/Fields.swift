@@ -7,9 +7,21 @@ struct FieldSchema: Sendable {
     let required: Bool
     /// The state holds `[]` while the field is not set (docs/EVENTS.md §5): `[]` counts as not
     /// set for a removal (null), and a removal puts `[]` back.
-    var defaultsToEmptyArray = false
+    let defaultsToEmptyArray: Bool
     /// Validates a value; returns the entity ids it mentions (to be checked and indexed).
     let check: @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
+    /// Whether the field is a date the date rule checks (`Archive.datedFields`).
+    let isDate: Bool
+
+    init(
+        name: String, required: Bool, defaultsToEmptyArray: Bool = false, check: @escaping @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
+    ) {
+        self.name = name
+        self.required = required
+        self.defaultsToEmptyArray = defaultsToEmptyArray
+        self.check = check
+        isDate = Archive.datedFields.contains(name)
+    }
 }
 
 /// A reference from an event body to another entity.
@@ -25,8 +37,9 @@ enum EmptyArrayDefaults {
     static let facility = names(FacilityFields.all)
     static let aggregate = names(AggregateFields.all)
 
-    static func fields(for correctionType: EventType) -> Set<String> {
-        switch correctionType {
+    /// The fields of the entity a correction changes that default to `[]`.
+    static func fields(for correction: ArchiveEvent) -> Set<String> {
+        switch correction {
         case .incidentCorrected: return incident
         case .facilityCorrected: return facility
         case .aggregateCorrected: return aggregate
@@ -188,14 +201,17 @@ enum PlaceSchema {
     }
 }
 
-/// An array of distinct values from a vocabulary.
-func uniqueChoices(_ v: JSONValue, _ allowed: [String], path: String, allowEmpty: Bool = true) throws(LedgerError) {
+/// An array of distinct values from a vocabulary: the values, in order.
+@discardableResult
+func uniqueChoices(_ v: JSONValue, _ allowed: [String], path: String, allowEmpty: Bool = true) throws(LedgerError) -> [String] {
     let items = try Schema.array(v, path: path, allowEmpty: allowEmpty, max: allowed.count)
-    var seen = Set<String>()
+    var out: [String] = []
     for (i, item) in items.enumerated() {
         let s = try Schema.choice(item, allowed, path: "\(path)[\(i)]")
-        guard seen.insert(s).inserted else { throw BodyReader.error("\(path)[\(i)]", "\"\(s)\" is listed twice") }
+        guard !out.contains(s) else { throw BodyReader.error("\(path)[\(i)]", "\"\(s)\" is listed twice") }
+        out.append(s)
     }
+    return out
 }
 
 /// A perpetrator: one actor id, or `{"eitherOf": [two or more actor ids]}`.

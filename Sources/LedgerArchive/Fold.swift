@@ -1,16 +1,17 @@
 import LedgerCore
 
 extension Archive {
-    /// How each event type changes its subject's state (and, for a merge, the survivor's).
-    /// The body has passed its schema; the domain rules that need the state are checked here.
-    /// States are kept canonical (`CanonicalObject`): a rule parses only the members it reads,
-    /// and an item added to a list is encoded once and appended to the list's bytes.
+    /// How each event changes its subject's state (and, for a merge, the survivor's), read from
+    /// its decoded body; `body` is the same body as signed, whose members the state keeps. The
+    /// domain rules that need the state are checked here. States are kept canonical
+    /// (`CanonicalObject`): a rule parses only the members it reads, and an item added to a list
+    /// is encoded once and appended to the list's bytes.
     static func fold(
-        type: EventType, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
+        _ event: ArchiveEvent, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
         replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
         let entry = JSONValue.number(String(index))
-        switch type {
+        switch event {
         case .facilityRegistered:
             copy(body, into: &s)
             if !s.contains("aliases") { s.setRaw("aliases", emptyList) }
@@ -21,49 +22,46 @@ extension Archive {
         case .aggregateReported:
             copy(body, into: &s)
             if !s.contains("includes") { s.setRaw("includes", emptyList) }
-        case .incidentReported:
+        case .incidentReported(let report):
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
-            let cited = body["sources"]?.arrayValue ?? []
-            s["sources"] = .array(cited.map { .object(JSONObject(uniqueMembers: [("entry", entry), ("source", $0)])) })
+            s["sources"] = .array(report.sources.map { .object(JSONObject(uniqueMembers: [("entry", entry), ("source", .string($0))])) })
             s.setRaw("claims", emptyList)
             s.setRaw("casualtyReports", emptyList)
             s.setRaw("casualties", Array("{}".utf8))
             s.setRaw("verification", Array(#"{"state":"unverified"}"#.utf8))
             s.setRaw("status", Self.statusActive)
             s.setRaw("absorbed", emptyList)
-        case .facilityCorrected, .incidentCorrected, .aggregateCorrected:
-            let changes = body["changes"]!.objectValue!
+        case .facilityCorrected(let c), .incidentCorrected(let c), .aggregateCorrected(let c):
             // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
-            let emptyDefaults = EmptyArrayDefaults.fields(for: type)
-            for m in changes.members {
-                let old = s.raw(m.key)
-                if m.value == .null {
-                    let defaultsToEmpty = emptyDefaults.contains(m.key)
+            let emptyDefaults = EmptyArrayDefaults.fields(for: event)
+            for (field, value) in c.changes {
+                let old = s.raw(field)
+                guard let value else {
+                    let defaultsToEmpty = emptyDefaults.contains(field)
                     if !replay, old == nil || (defaultsToEmpty && old == emptyList) {
-                        throw Archive.ruleError("body.changes.\(m.key)", "is not set, so there is nothing to remove")
+                        throw Archive.ruleError("body.changes.\(field)", "is not set, so there is nothing to remove")
                     }
-                    s.setRaw(m.key, defaultsToEmpty ? emptyList : nil)
-                } else {
-                    if let old, !replay, Canonical.equal(CanonicalObject.parse(old), m.value) {
-                        throw Archive.ruleError("body.changes.\(m.key)", "the new value equals the current one; a correction must change something")
-                    }
-                    s[m.key] = m.value
+                    s.setRaw(field, defaultsToEmpty ? emptyList : nil)
+                    continue
                 }
+                if let old, !replay, Canonical.equal(CanonicalObject.parse(old), value) {
+                    throw Archive.ruleError("body.changes.\(field)", "the new value equals the current one; a correction must change something")
+                }
+                s[field] = value
             }
-            if type == .aggregateCorrected, !replay, let parent = changes["partOf"]?.stringValue {
+            if case .aggregateCorrected = event, !replay, let parent = c.newValue("partOf")?.stringValue {
                 try checkPartOf(parent, subject: subject, lookup: lookup)
             }
-        case .facilityAliasAdded:
-            let alias = body["alias"]!.objectValue!
+        case .facilityAliasAdded(let alias):
             if !replay,
                 (s["aliases"]?.arrayValue ?? []).contains(where: {
-                    $0.objectValue?["name"] == alias["name"] && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias["lang"]?.stringValue?.lowercased()
+                    $0.objectValue?["name"]?.stringValue == alias.name && $0.objectValue?["lang"]?.stringValue?.lowercased() == alias.lang.lowercased()
                 })
             {
-                throw Archive.ruleError("body.alias", "\(subject) already has the alias \"\(Clip.text(alias["name"]?.stringValue ?? ""))\" in that language")
+                throw Archive.ruleError("body.alias", "\(subject) already has the alias \"\(Clip.text(alias.name))\" in that language")
             }
-            s.append(Canonical.encode(alias), toList: "aliases")
+            s.append(Canonical.encode(alias.object), toList: "aliases")
         case .facilityDeconflictionRecorded:
             s.append(item(body, entry: entry), toList: "deconfliction")
         case .readerEnrolled:
@@ -75,18 +73,18 @@ extension Archive {
             }
             s.setRaw("status", Self.statusRevoked)
             s.setRaw("revocation", item(body, entry: entry))
-        case .valueErased:
-            let value = body["value"]!
+        case .valueErased(let erasure):
+            let value = JSONValue.string(erasure.value)
             var erased = s["erased"]?.arrayValue ?? []
             if !replay, erased.contains(value) {
-                throw Archive.ruleError("body.value", "the sealed value \(value.stringValue!) of \(subject) is already erased")
+                throw Archive.ruleError("body.value", "the sealed value \(erasure.value) of \(subject) is already erased")
             }
             erased.append(value)
             erased.sort { ($0.stringValue ?? "").utf8.lexicographicallyPrecedes(($1.stringValue ?? "").utf8) }
             s["erased"] = .array(erased)
-        case .incidentSourceCited:
-            if !replay, citesAlready(s.raw("sources"), source: body["source"]!, locator: body["locator"]) {
-                throw Archive.ruleError("body.source", "\(subject) already cites \(body["source"]!.stringValue!) at that locator")
+        case .incidentSourceCited(let citation):
+            if !replay, citesAlready(s.raw("sources"), source: citation.source, locator: citation.locator) {
+                throw Archive.ruleError("body.source", "\(subject) already cites \(citation.source) at that locator")
             }
             s.append(item(body, entry: entry), toList: "sources")
         case .attributionClaimed:
@@ -95,28 +93,26 @@ extension Archive {
             s.setRaw("assessment", item(body, entry: entry))
         case .casualtiesReported:
             s.append(item(body, entry: entry), toList: "casualtyReports")
-        case .casualtiesAdopted:
+        case .casualtiesAdopted(let adoption):
             var adopted = s["casualties"]?.objectValue ?? JSONObject()
             var figure = with(body, entry: entry)
             figure["category"] = nil
-            adopted[body["category"]!.stringValue!] = .object(figure)
+            adopted[adoption.category] = .object(figure)
             s["casualties"] = .object(adopted)
-        case .incidentCertaintyGraded:
-            let grade = body["certainty"]!
-            if !replay, s["certainty"]?.objectValue?["grade"] == grade {
-                throw Archive.ruleError("body.certainty", "\(subject) is already graded \(grade.stringValue!)")
+        case .incidentCertaintyGraded(let g):
+            if !replay, s["certainty"]?.objectValue?["grade"]?.stringValue == g.certainty {
+                throw Archive.ruleError("body.certainty", "\(subject) is already graded \(g.certainty)")
             }
-            s["certainty"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("grade", grade), ("reason", body["reason"]!)]))
-        case .incidentVerificationChanged:
-            let to = body["to"]!.stringValue!
+            s["certainty"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("grade", .string(g.certainty)), ("reason", .string(g.reason))]))
+        case .incidentVerificationChanged(let v):
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
-            if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(to) {
+            if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(v.to) {
                 let allowed = Vocabulary.verificationTransitions[from] ?? []
-                throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(to)")
+                throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(v.to)")
             }
-            s["verification"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("reason", body["reason"]!), ("state", .string(to))]))
-        case .incidentMerged:
-            let into = body["into"]!.stringValue!
+            s["verification"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("reason", .string(v.reason)), ("state", .string(v.to))]))
+        case .incidentMerged(let merge):
+            let into = merge.into
             if var survivor = try lookup.entity(into) {
                 if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
                 survivor.append(JSONWriter.encode(.string(subject)), toList: "absorbed")
@@ -127,7 +123,7 @@ extension Archive {
             }
             s.setRaw("status", Self.statusMerged)
             s["mergedInto"] = .string(into)
-            s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", body["reason"]!)]))
+            s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", .string(merge.reason))]))
         case .incidentRetracted:
             s.setRaw("status", Self.statusRetracted)
             s.setRaw("retraction", item(body, entry: entry))
@@ -137,8 +133,6 @@ extension Archive {
             }
             s.setRaw("status", Self.statusActive)
             s.setRaw("retraction", nil)
-        case .genesis, .keyEnrolled, .keyRevoked:
-            break
         }
     }
 
@@ -193,15 +187,15 @@ extension Archive {
 
     /// Whether a state's `sources` (canonical bytes) already cite `source` at `locator` (nil:
     /// none). An item is parsed only when its source has the same bytes: source ids are ASCII,
-    /// so different bytes are different ids; the locators are compared as values.
-    private static func citesAlready(_ sources: [UInt8]?, source: JSONValue, locator: JSONValue?) -> Bool {
+    /// so different bytes are different ids.
+    private static func citesAlready(_ sources: [UInt8]?, source: String, locator: String?) -> Bool {
         guard let sources else { return false }
-        let want = JSONWriter.encode(source)
+        let want = JSONWriter.encode(.string(source))
         return sources.withUnsafeBufferPointer { b in
             for item in CanonicalObject.itemRanges(ofList: b) {
                 guard let r = CanonicalObject.memberRange(sourceKey, in: b, object: item), b[r].elementsEqual(want) else { continue }
                 let cited = CanonicalObject.parse(Array(b[item])).objectValue
-                if cited?["source"] == source && cited?["locator"] == locator { return true }
+                if cited?["locator"]?.stringValue == locator { return true }
             }
             return false
         }

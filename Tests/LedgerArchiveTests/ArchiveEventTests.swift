@@ -1,0 +1,109 @@
+import LedgerArchive
+import LedgerCore
+import Testing
+
+/// The typed bodies of the event catalogue: what the schema check decodes once, and the date
+/// rule read from those decoded dates.
+@Suite("ArchiveEvent: bodies decoded once by their schemas")
+struct ArchiveEventTests {
+    private func checked(_ type: EventType, _ subject: String, _ json: String, latestDay: Int? = nil) throws -> Archive.CheckedEvent {
+        let body = try JSONParser.parseObject(Array(json.utf8))
+        return try #require(try Archive.checkAlone(type: type, subject: subject, body: body, latestDay: latestDay))
+    }
+
+    private func refusal(_ type: EventType, _ subject: String, _ json: String, latestDay: Int? = nil) -> String? {
+        do {
+            _ = try checked(type, subject, json, latestDay: latestDay)
+            return nil
+        } catch let e as LedgerError {
+            return e.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a claim decodes its claimant, either-of perpetrator, stance, basis in order, source and date")
+    func claim() throws {
+        let c = try checked(
+            .attributionClaimed, "incident:i1",
+            #"{"claimant":"source:s1","perpetrator":{"eitherOf":["actor:b","actor:a"]},"stance":"asserts","#
+                + #""basis":["video","flight-logs"],"source":"source:s2","claimedOn":"2019-05","statement":"said so"}"#)
+        guard case .attributionClaimed(let claim) = c.event else {
+            Issue.record("decoded as \(c.event)")
+            return
+        }
+        #expect(claim.claimant == "source:s1")
+        #expect(claim.perpetrator == .eitherOf(["actor:b", "actor:a"]))
+        #expect(claim.stance == "asserts")
+        #expect(claim.basis == ["video", "flight-logs"])
+        #expect(claim.source == "source:s2")
+        #expect(claim.claimedOn?.earliest == 20_190_501)
+        #expect(claim.statement == "said so")
+        #expect(claim.alternative == nil)
+    }
+
+    @Test("a correction keeps its changes in the body's order, a removal as nil")
+    func correction() throws {
+        let c = try checked(.incidentCorrected, "incident:i1", #"{"changes":{"summary":null,"occurred":"2019-05-02"},"reason":"r"}"#)
+        guard case .incidentCorrected(let correction) = c.event else {
+            Issue.record("decoded as \(c.event)")
+            return
+        }
+        #expect(correction.changes.map(\.field) == ["summary", "occurred"])
+        #expect(correction.changes[0].value == nil)
+        #expect(correction.changes[1].value == .string("2019-05-02"))
+        #expect(correction.newValue("occurred") == .string("2019-05-02"))
+        #expect(correction.reason == "r")
+    }
+
+    @Test("sealed members decode as their commitments; plain ones as their values")
+    func sealed() throws {
+        let commitment = String(repeating: "ab", count: 32)
+        let c = try checked(
+            .casualtiesReported, "incident:i1",
+            #"{"source":"source:s1","category":"killed","min":2,"max":5,"persons":{"sealed":"\#(commitment)"}}"#)
+        guard case .casualtiesReported(let report) = c.event else {
+            Issue.record("decoded as \(c.event)")
+            return
+        }
+        #expect(report.persons == .sealed(commitment: commitment))
+        #expect(report.min == 2 && report.max == 5)
+        let named = try checked(.casualtiesReported, "incident:i1", #"{"source":"source:s1","category":"killed","min":1,"max":1,"persons":["A B"]}"#)
+        guard case .casualtiesReported(let plain) = named.event else {
+            Issue.record("decoded as \(named.event)")
+            return
+        }
+        #expect(plain.persons == .names(["A B"]))
+    }
+
+    @Test("a schema failure names the same field as before: a basis listed twice, a claimant of the wrong kind")
+    func failures() {
+        let twice = refusal(
+            .attributionClaimed, "incident:i1", #"{"claimant":"actor:a","perpetrator":"actor:b","stance":"denies","basis":["video","video"]}"#)
+        #expect(twice?.contains("field `body.basis[1]`: \"video\" is listed twice") == true, "\(twice ?? "accepted")")
+        let kind = refusal(.attributionClaimed, "incident:i1", #"{"claimant":"incident:x","perpetrator":"actor:b","stance":"denies","basis":["video"]}"#)
+        #expect(kind?.contains("field `body.claimant`") == true, "\(kind ?? "accepted")")
+    }
+
+    @Test("the date rule reads the decoded dates: the first late one in the catalogue's date order, top level or in changes")
+    func dates() throws {
+        let aggregate =
+            #"{"statedOn":"2019-09-01","source":"source:s1","measure":"attacks-on-health-care","#
+            + #""figure":{"value":3,"unit":"count","qualifier":"exact"},"period":"2019-08","description":{"en":"d"}}"#
+        // Both dates begin after 2019-07-01; `period` comes before `statedOn` in the rule's order.
+        let both = refusal(.aggregateReported, "aggregate:a", aggregate, latestDay: 20_190_701)
+        #expect(both?.contains("field `body.period`: \"2019-08\" begins after 2019-07-01") == true, "\(both ?? "accepted")")
+        // Only `statedOn` is late.
+        let one = refusal(.aggregateReported, "aggregate:a", aggregate, latestDay: 20_190_815)
+        #expect(one?.contains("field `body.statedOn`: \"2019-09-01\" begins after 2019-08-15") == true, "\(one ?? "accepted")")
+        #expect(refusal(.aggregateReported, "aggregate:a", aggregate, latestDay: 20_190_901) == nil)
+        let changed = refusal(.incidentCorrected, "incident:i1", #"{"changes":{"occurred":"2020"},"reason":"r"}"#, latestDay: 20_191_231)
+        #expect(changed?.contains("field `body.changes.occurred`") == true, "\(changed ?? "accepted")")
+        // An open start passes; a typed date (a claim's) is checked too.
+        #expect(refusal(.incidentCorrected, "incident:i1", #"{"changes":{"occurred":"../2030"},"reason":"r"}"#, latestDay: 20_191_231) == nil)
+        let claimed = refusal(
+            .attributionClaimed, "incident:i1",
+            #"{"claimant":"actor:a","perpetrator":"actor:b","stance":"denies","basis":["video"],"claimedOn":"2020-01-01"}"#, latestDay: 20_191_231)
+        #expect(claimed?.contains("field `body.claimedOn`") == true, "\(claimed ?? "accepted")")
+    }
+}
