@@ -196,6 +196,23 @@ public indirect enum ArchiveEvent: Sendable {
 }
 
 extension ArchiveEvent {
+    /// Whether folding this event may change its subject's incident index row (the members
+    /// `IncidentIndexRow` reads: `occurred`, `place`, `status`, `certainty`, `verification`,
+    /// `facilities`, the claims' perpetrators and the assessment). An append rewrites the index
+    /// row of an incident only when one of its events does; the other events on an incident
+    /// (a source cited, casualty figures, an erased sealed value) and a merge survivor's new
+    /// `absorbed` item leave it as it was.
+    public var changesIncidentIndex: Bool {
+        switch self {
+        case .incidentReported, .incidentCorrected, .attributionClaimed, .attributionAssessed, .incidentCertaintyGraded, .incidentVerificationChanged,
+            .incidentMerged, .incidentRetracted, .incidentReinstated:
+            return true
+        case .facilityRegistered, .actorRegistered, .sourceRegistered, .aggregateReported, .readerEnrolled, .facilityCorrected, .aggregateCorrected,
+            .facilityAliasAdded, .facilityDeconflictionRecorded, .incidentSourceCited, .casualtiesReported, .casualtiesAdopted, .readerRevoked, .valueErased:
+            return false
+        }
+    }
+
     /// The decoded body and the entities it names (to be checked against the archive and
     /// indexed), in the order the checks report them.
     struct Decoded {

@@ -18,6 +18,9 @@ final class ProjectionWriter: EntityLookup {
     private var versions: [(id: String, size: UInt64, state: [UInt8])] = []
     /// Entities created in this transaction (no row to replace).
     private var created = Set<String>()
+    /// Incidents whose index row an event of this transaction may have changed
+    /// (`ArchiveEvent.changesIncidentIndex`); the index rows of the other changed incidents stay.
+    private var indexChanged = Set<String>()
     /// The subject of the event being applied: its state (if any) was handed to the fold, so a
     /// lookup must not load it again from the rows.
     private var absent: String?
@@ -70,6 +73,7 @@ final class ProjectionWriter: EntityLookup {
         let change = try Archive.apply(
             checked, subject: payload.subject, body: payload.body, index: index, current: consume current, lookup: self, replay: false)
         if subjectIsNew, overlay[payload.subject] == nil { created.insert(payload.subject) }
+        if checked.event.changesIncidentIndex { indexChanged.insert(payload.subject) }
         for (id, s) in change.changed {
             overlay[id] = s
             if dirtySet.insert(id).inserted { dirty.append(id) }
@@ -92,7 +96,8 @@ final class ProjectionWriter: EntityLookup {
     /// Writes the changed entities, their index rows, the concerns and any state checkpoint.
     func flush() throws(LedgerError) {
         for id in dirty {
-            try ProjectionRows.write(id: id, state: overlay[id]!, rows: rows, replace: !created.contains(id))
+            let new = created.contains(id)
+            try ProjectionRows.write(id: id, state: overlay[id]!, rows: rows, replace: !new, index: new || indexChanged.contains(id))
         }
         for c in concerns { try rows.insertConcern(entity: c.entity, index: c.index) }
         for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: v.state) }
@@ -130,10 +135,11 @@ enum ProjectionRows {
         return ids
     }
 
-    static func write(id: String, state: CanonicalObject, rows: any StorageWriter, replace: Bool) throws(LedgerError) {
+    /// Writes an entity's row and, for an incident when `index` says so, its index row and links.
+    static func write(id: String, state: CanonicalObject, rows: any StorageWriter, replace: Bool, index: Bool) throws(LedgerError) {
         let kind = state.string("entity") ?? ""
         try rows.putEntity(id: id, kind: kind, state: state.encoded, replace: replace)
-        guard kind == EntityKind.incident.rawValue else { return }
+        guard index, kind == EntityKind.incident.rawValue else { return }
         try rows.putIncidentIndex(id: id, row: IncidentIndexRow(state), replace: replace)
     }
 }

@@ -106,4 +106,43 @@ struct ArchiveEventTests {
             #"{"claimant":"actor:a","perpetrator":"actor:b","stance":"denies","basis":["video"],"claimedOn":"2020-01-01"}"#, latestDay: 20_191_231)
         #expect(claimed?.contains("field `body.claimedOn`") == true, "\(claimed ?? "accepted")")
     }
+
+    @Test("an event that does not change an incident's index row (changesIncidentIndex false) leaves it as it was; a merge survivor's too", arguments: [false, true])
+    func indexRows(cools: Bool) throws {
+        var s = try Scenario.base(cools: cools)
+        let commitment = String(repeating: "cd", count: 32)
+        let events: [(type: String, subject: String, body: String)] = [
+            ("incident.source-cited", "incident:m10-1", #"{"source":"source:ru-mod","locator":"p. 2"}"#),
+            ("casualties.reported", "incident:m10-1", #"{"source":"source:sams-2016","category":"killed","min":2,"max":4}"#),
+            ("casualties.adopted", "incident:m10-1", #"{"category":"killed","min":2,"max":4,"rule":"single-source"}"#),
+            ("value.erased", "incident:m10-1", #"{"value":"\#(commitment)","reason":"a witness at risk"}"#),
+            (
+                "attribution.claimed", "incident:m10-1",
+                #"{"claimant":"source:sams-2016","perpetrator":"actor:ru-af","stance":"asserts","basis":["witness-testimony"]}"#
+            ),
+            ("incident.certainty-graded", "incident:m10-1", #"{"certainty":"confirmed","reason":"r"}"#),
+            (
+                "incident.reported", "incident:m10-2",
+                #"{"title":{"en":"Second report"},"occurred":"2016-09-28","place":{"admin1":"Aleppo"},"sources":["source:sams-2016"]}"#
+            ),
+            ("incident.merged", "incident:m10-2", #"{"into":"incident:m10-1","reason":"the same strike"}"#),
+        ]
+        var changedSome = 0
+        for e in events {
+            let before = try s.state.state(of: "incident:m10-1").map { IncidentIndexRow($0) }
+            let body = try JSONParser.parseObject(Array(e.body.utf8))
+            let type = try #require(EventType(name: e.type))
+            let event = try #require(try Archive.checkAlone(type: type, subject: e.subject, body: body, latestDay: nil)).event
+            try s.add(e.type, e.subject, e.body)
+            let after = try s.state.state(of: "incident:m10-1").map { IncidentIndexRow($0) }
+            // Only the subject's row may change, and only when the event says it may.
+            if e.subject != "incident:m10-1" || !event.changesIncidentIndex {
+                #expect(before == after, "\(e.type) on \(e.subject) changed incident:m10-1's index row")
+            } else if before != after {
+                changedSome += 1
+            }
+        }
+        // The claim and the grade did change the row: the check above is not vacuous.
+        #expect(changedSome == 2)
+    }
 }
