@@ -107,7 +107,9 @@ struct ArchiveEventTests {
         #expect(claimed?.contains("field `body.claimedOn`") == true, "\(claimed ?? "accepted")")
     }
 
-    @Test("an event that does not change an incident's index row (changesIncidentIndex false) leaves it as it was; a merge survivor's too", arguments: [false, true])
+    @Test(
+        "an event that does not change an incident's index row (changesIncidentIndex false) leaves it as it was; a merge survivor's too",
+        arguments: [false, true])
     func indexRows(cools: Bool) throws {
         var s = try Scenario.base(cools: cools)
         let commitment = String(repeating: "cd", count: 32)
