@@ -1,3 +1,4 @@
+import Foundation
 import LedgerArchive
 import LedgerCore
 import Testing
@@ -146,5 +147,56 @@ struct ArchiveEventTests {
         }
         // The claim and the grade did change the row: the check above is not vacuous.
         #expect(changedSome == 2)
+    }
+}
+
+/// The index row made from a state the fold keeps (parsing only the members the row reads, and
+/// of the claims only the asserting ones' perpetrators) and the one made from the state as a
+/// tree (the row's definition) must agree on every incident.
+@Suite("IncidentIndexRow from canonical states")
+struct IncidentIndexRowTests {
+    static let bundle = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Ledger/bundle/data/entries.jsonl")
+
+    @Test("every incident of the campaign archive in Ledger/ gives the same row both ways", arguments: [false, true])
+    func campaign(cools: Bool) throws {
+        var state = cools ? ArchiveState(cooling: ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)) : ArchiveState()
+        let text = try String(contentsOf: Self.bundle, encoding: .utf8)
+        var index: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let entry = try EntryLine(bytes: Array(line.utf8))
+            let payload = try EventPayload(bytes: entry.envelope.payload, requireNFC: false)
+            state.coolIfDue(before: index)
+            try state.apply(payload, index: index)
+            index += 1
+        }
+        var incidents = 0
+        for id in state.sortedIDs where id.hasPrefix("incident:") {
+            let object = try #require(try state.entity(id))
+            #expect(IncidentIndexRow(object) == IncidentIndexRow(object.object), "\(id)")
+            incidents += 1
+        }
+        #expect(incidents > 10)
+    }
+
+    @Test("odd shapes: an assessment naming no one or either of two, facilities without a facility, members that are not objects")
+    func shapes() throws {
+        let states = [
+            #"{"id":"incident:a","assessment":{"confidence":"low","perpetrator":null,"rationale":"r"},"facilities":[],"status":"active"}"#,
+            #"{"id":"incident:b","assessment":{"entry":3,"perpetrator":{"eitherOf":["actor:x","actor:y"]},"rationale":"long \"quoted\" text"},"#
+                + #""certainty":{"grade":"probable","reason":"a, b: [c]"},"claims":[{"perpetrator":"actor:z","stance":"denies"},"#
+                + #"{"perpetrator":"actor:y","stance":"asserts"}],"facilities":[{"facility":"facility:f","impact":"destroyed"},{"impact":"damaged"},"#
+                + #""not an object"],"occurred":"2016-09/2016-10","place":{"admin1":"Aleppo","admin2":"Jebel Saman","coordinates":{"lat":1,"lon":2},"#
+                + #""town":"Aleppo"},"status":"merged","verification":{"reason":"x","state":"verified"}}"#,
+            #"{"certainty":"not an object","id":"incident:c","verification":[1,2]}"#,
+        ]
+        for json in states {
+            let tree = try JSONParser.parseObject(Array(json.utf8))
+            let object = CanonicalObject(tree)
+            #expect(IncidentIndexRow(object) == IncidentIndexRow(tree), "\(json)")
+        }
+        let b = IncidentIndexRow(CanonicalObject(try JSONParser.parseObject(Array(states[1].utf8))))
+        #expect(b.perpetrators == ["actor:x", "actor:y"] && b.facilities == ["facility:f"] && b.certainty == "probable" && b.verification == "verified")
+        #expect(b.admin2 == "Jebel Saman" && b.earliest == 20_160_901 && b.latest == 20_161_031 && b.status == "merged")
     }
 }
