@@ -67,7 +67,7 @@ public enum Archive {
     /// An archive event whose body passed its schema, its date rule and its references to other
     /// entities: what `apply(_:subject:body:index:current:lookup:replay:)` folds.
     public struct CheckedEvent: Sendable {
-        public let type: EventType
+        let type: EventType
         let kind: EntityKind
         /// The body, decoded by its schema.
         public let event: ArchiveEvent
@@ -188,13 +188,13 @@ public enum Archive {
     static func checkDates(_ dates: [ArchiveEvent.Dated], latestDay: Int) throws(LedgerError) {
         var late: ArchiveEvent.Dated?
         for d in dates {
-            guard let earliest = d.earliest, earliest > latestDay else { continue }
+            guard let earliest = d.date.earliest, earliest > latestDay else { continue }
             if late == nil || d.rank < late!.rank { late = d }
         }
         guard let late else { return }
         throw BodyReader.error(
             late.path,
-            "\"\(Clip.text(late.text))\" begins after \(PublicExport.day(latestDay)), the day after this event's record day (UTC): a date cannot lie in the future of "
+            "\"\(Clip.text(late.date.text))\" begins after \(PublicExport.day(latestDay)), the day after this event's record day (UTC): a date cannot lie in the future of "
                 + "its record (check the year)")
     }
 

@@ -219,20 +219,20 @@ extension ArchiveEvent {
         var event: ArchiveEvent
         var mentions: [Mention]
         /// The body's date fields (`Archive.datedFields`), parsed once here for the date rule.
-        var dates: [Dated] = []
+        var dates: [Dated]
     }
 
-    /// A date field of a body: its path and its earliest possible day (yyyymmdd; nil: open or unknown).
+    /// A date field of a body: its path and its date.
     struct Dated {
         var path: String
-        var text: String
-        var earliest: Int?
+        var date: EDTF
         /// Its place in `Archive.datedFields`: the order in which the date rule reports.
         var rank: Int
 
-        init?(_ name: String, in container: String, _ date: EDTF?, text: String?) {
-            guard let rank = Archive.datedFields.firstIndex(of: name), let date, let text else { return nil }
-            (path, self.text, earliest, self.rank) = ("\(container).\(name)", text, date.earliest, rank)
+        /// Nil for a field the date rule does not check.
+        init?(_ name: String, in container: String, _ date: EDTF) {
+            guard let rank = Archive.datedFields.firstIndex(of: name) else { return nil }
+            (path, self.date, self.rank) = ("\(container).\(name)", date, rank)
         }
     }
 
@@ -245,7 +245,7 @@ extension ArchiveEvent {
         var dates: [Dated] = []
         /// A typed date member of the body.
         func dated(_ name: String, _ date: EDTF?) {
-            if let date, let d = Dated(name, in: "body", date, text: body[name]?.stringValue) { dates.append(d) }
+            if let date, let d = Dated(name, in: "body", date) { dates.append(d) }
         }
         let event: ArchiveEvent
         switch type {
@@ -477,8 +477,7 @@ extension ArchiveEvent {
                 if f.required { throw LedgerError(.malformed, "field `body.\(f.name)` is missing") }
                 continue
             }
-            mentions += try f.check(v, "body.\(f.name)")
-            if f.isDate, let text = v.stringValue, let d = Dated(f.name, in: "body", EDTF(text), text: text) { dates.append(d) }
+            mentions += try read(f, v, path: "body.\(f.name)", container: "body", dates: &dates)
         }
         return mentions
     }
@@ -505,11 +504,22 @@ extension ArchiveEvent {
                 out.append((m.key, nil))
                 continue
             }
-            mentions += try f.check(m.value, p)
+            mentions += try read(f, m.value, path: p, container: "body.changes", dates: &dates)
             out.append((m.key, m.value))
-            if f.isDate, let text = m.value.stringValue, let d = Dated(f.name, in: "body.changes", EDTF(text), text: text) { dates.append(d) }
         }
         return (Correction(changes: out, reason: reason), mentions)
+    }
+
+    /// Checks one schema field's value: the entities it mentions; a date is parsed once, here,
+    /// and kept for the date rule.
+    private static func read(_ f: FieldSchema, _ v: JSONValue, path: String, container: String, dates: inout [Dated]) throws(LedgerError) -> [Mention] {
+        switch f.check {
+        case .value(let check):
+            return try check(v, path)
+        case .date:
+            if let d = Dated(f.name, in: container, try Schema.edtf(v, path: path)) { dates.append(d) }
+            return []
+        }
     }
 
     private static func alias(_ v: JSONValue, path: String) throws(LedgerError) -> Alias {

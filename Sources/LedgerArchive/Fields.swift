@@ -8,10 +8,15 @@ struct FieldSchema: Sendable {
     /// The state holds `[]` while the field is not set (docs/EVENTS.md §5): `[]` counts as not
     /// set for a removal (null), and a removal puts `[]` back.
     let defaultsToEmptyArray: Bool
-    /// Validates a value; returns the entity ids it mentions (to be checked and indexed).
-    let check: @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
-    /// Whether the field is a date the date rule checks (`Archive.datedFields`).
-    let isDate: Bool
+    /// How a value is checked.
+    let check: Check
+
+    enum Check: Sendable {
+        /// By a function that returns the entity ids the value mentions (to be checked and indexed).
+        case value(@Sendable (JSONValue, String) throws(LedgerError) -> [Mention])
+        /// As an EDTF date (`Schema.edtf`), which the date rule then reads (`Archive.datedFields`).
+        case date
+    }
 
     init(
         name: String, required: Bool, defaultsToEmptyArray: Bool = false, check: @escaping @Sendable (JSONValue, String) throws(LedgerError) -> [Mention]
@@ -19,8 +24,17 @@ struct FieldSchema: Sendable {
         self.name = name
         self.required = required
         self.defaultsToEmptyArray = defaultsToEmptyArray
+        self.check = .value(check)
+    }
+
+    /// A field whose value is an EDTF date.
+    static func date(_ name: String, required: Bool) -> FieldSchema { FieldSchema(name: name, required: required, defaultsToEmptyArray: false, check: .date) }
+
+    private init(name: String, required: Bool, defaultsToEmptyArray: Bool, check: Check) {
+        self.name = name
+        self.required = required
+        self.defaultsToEmptyArray = defaultsToEmptyArray
         self.check = check
-        isDate = Archive.datedFields.contains(name)
     }
 }
 
@@ -58,9 +72,7 @@ enum IncidentFields {
         FieldSchema(name: "summary", required: false) { v, p throws(LedgerError) in
             _ = try Schema.languageTexts(v, path: p, max: 5000); return []
         },
-        FieldSchema(name: "occurred", required: true) { v, p throws(LedgerError) in
-            _ = try Schema.edtf(v, path: p); return []
-        },
+        .date("occurred", required: true),
         FieldSchema(name: "place", required: true) { v, p throws(LedgerError) in
             try PlaceSchema.check(v, path: p); return []
         },
@@ -144,9 +156,7 @@ enum AggregateFields {
             }
             return []
         },
-        FieldSchema(name: "period", required: true) { v, p throws(LedgerError) in
-            _ = try Schema.edtf(v, path: p); return []
-        },
+        .date("period", required: true),
         FieldSchema(name: "description", required: true) { v, p throws(LedgerError) in
             _ = try Schema.languageTexts(v, path: p, max: 2000); return []
         },
@@ -154,9 +164,7 @@ enum AggregateFields {
             try PlaceSchema.check(v, path: p); return []
         },
         FieldSchema(name: "perpetrator", required: false) { v, p throws(LedgerError) in try perpetrator(v, path: p) },
-        FieldSchema(name: "statedOn", required: false) { v, p throws(LedgerError) in
-            _ = try Schema.edtf(v, path: p); return []
-        },
+        .date("statedOn", required: false),
         FieldSchema(name: "locator", required: false) { v, p throws(LedgerError) in
             _ = try Schema.text(v, path: p, max: 300); return []
         },

@@ -98,14 +98,14 @@ public final class BackgroundSignatureCheck: @unchecked Sendable {
         }
     }
 
+    #if canImport(Glibc)
     /// The calling thread's scheduling priority set to the lowest (on Linux, `setpriority` with
     /// `who` 0 applies to the calling thread only). The thread ends with its batch, so nothing
     /// needs it back.
     private static func lowerPriority() {
-        #if canImport(Glibc)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #endif
     }
+    #endif
 
     /// Checks the chunks no background thread has claimed yet, waits for the rest, and returns
     /// the positions whose signature did not verify, ascending.
