@@ -123,7 +123,7 @@ extension Ledger {
             let entries = verifier.takeVerified()
             guard ruleFailure == nil, !entries.isEmpty else { return }
             do throws(LedgerError) {
-                try fold.fold(entries.map { ($0.index, $0.payload, Archive.latestDay(recordedAt: $0.recordedAt), nil) })
+                try fold.fold(entries.map { DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt)) })
             } catch { ruleFailure = error }
         }
         var nodesChecked: UInt64 = 0

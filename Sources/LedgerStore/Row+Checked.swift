@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import LedgerCore
 import LedgerCrypto
 
@@ -29,13 +30,14 @@ extension Row {
         return UInt64(v)
     }
 
+    /// The column's bytes (empty for NULL), copied straight from the statement.
     func bytes(_ i: Int) throws(LedgerError) -> [UInt8] {
-        do { return try withUnsafeData(atIndex: i) { d in d.map { Array($0) } ?? [] } } catch { throw damaged(i, "a blob") }
+        do { return try decode(ColumnBytes?.self, atIndex: i)?.bytes ?? [] } catch { throw damaged(i, "a blob") }
     }
 
     /// nil when the column does not hold exactly 32 bytes.
     func digest(_ i: Int) -> Digest32? {
-        (try? withUnsafeData(atIndex: i) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
+        (try? decode(ColumnDigest?.self, atIndex: i))??.digest
     }
 
     private func damaged(_ i: Int, _ what: String) -> LedgerError {
@@ -58,7 +60,8 @@ extension Row {
     }
 
     func bytes<C: RawRepresentable>(_ c: C) throws(LedgerError) -> [UInt8] where C.RawValue == String {
-        do { return try withUnsafeData(named: c.rawValue) { d in d.map { Array($0) } ?? [] } } catch { throw damagedColumn(c.rawValue, "a blob") }
+        guard hasColumn(c.rawValue) else { return [] }
+        do { return try decode(ColumnBytes?.self, forColumn: c.rawValue)?.bytes ?? [] } catch { throw damagedColumn(c.rawValue, "a blob") }
     }
 
     func optionalInteger<C: RawRepresentable>(_ c: C) throws(LedgerError) -> Int? where C.RawValue == String {
@@ -82,10 +85,55 @@ extension Row {
 
     /// nil when the column does not hold exactly 32 bytes.
     func digest<C: RawRepresentable>(_ c: C) -> Digest32? where C.RawValue == String {
-        (try? withUnsafeData(named: c.rawValue) { d in d.flatMap { $0.withUnsafeBytes { Digest32(raw: $0) } } }) ?? nil
+        guard hasColumn(c.rawValue) else { return nil }
+        return (try? decode(ColumnDigest?.self, forColumn: c.rawValue))??.digest
     }
 
     private func damagedColumn(_ name: String, _ what: String) -> LedgerError {
         LedgerError(.notALedger, "the ledger file is damaged: column \(name) should hold \(what); run `ledger verify` and restore from a backup")
+    }
+}
+
+/// A column's bytes read from the statement as `sqlite3_column_blob` gives them (a blob's bytes,
+/// a text's UTF-8), without the `Data` that `Row.withUnsafeData` wraps them in. NULL is nil.
+struct ColumnBytes: DatabaseValueConvertible, StatementColumnConvertible {
+    var bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        // The pointer first, then its length (SQLite's documented order).
+        let p = sqlite3_column_blob(sqliteStatement, index)
+        let n = Int(sqlite3_column_bytes(sqliteStatement, index))
+        guard n > 0, let p else {
+            bytes = []
+            return
+        }
+        bytes = [UInt8](UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    var databaseValue: DatabaseValue { Data(bytes).databaseValue }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ColumnBytes? {
+        Data.fromDatabaseValue(dbValue).map { ColumnBytes(bytes: Array($0)) }
+    }
+}
+
+/// A column of exactly 32 bytes as a digest, read from the statement; nil otherwise.
+struct ColumnDigest: DatabaseValueConvertible, StatementColumnConvertible {
+    var digest: Digest32?
+
+    init(digest: Digest32?) { self.digest = digest }
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        let p = sqlite3_column_blob(sqliteStatement, index)
+        let n = Int(sqlite3_column_bytes(sqliteStatement, index))
+        digest = p.flatMap { Digest32(raw: UnsafeRawBufferPointer(start: $0, count: n)) }
+    }
+
+    var databaseValue: DatabaseValue { digest.map { Data($0.bytes).databaseValue } ?? .null }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ColumnDigest? {
+        Data.fromDatabaseValue(dbValue).map { d in ColumnDigest(digest: d.withUnsafeBytes { Digest32(raw: $0) }) }
     }
 }

@@ -340,30 +340,79 @@ struct EventIDKey: Hashable {
 public enum Parallel {
     /// Runs `body` over contiguous chunks of `0..<count` on up to `parallelism` threads.
     public static func forEachChunk(count: Int, parallelism: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        if count == 0 { return }
-        let chunks = min(count, max(1, parallelism * 4))
-        if chunks == 1 || parallelism == 1 {
-            body(0..<count)
+        forEachNumberedChunk(count: count, parallelism: parallelism) { _, range in body(range) }
+    }
+
+    /// The number of chunks `forEachNumberedChunk` cuts `0..<count` into.
+    @usableFromInline
+    static func chunkCount(count: Int, parallelism: Int) -> Int {
+        parallelism == 1 ? min(count, 1) : min(count, max(1, parallelism * 4))
+    }
+
+    /// Runs `body(c, range)` for each chunk `c` in `0..<chunkCount(…)`; the chunks are
+    /// contiguous and in order (chunk `c` precedes chunk `c + 1`).
+    @usableFromInline
+    static func forEachNumberedChunk(count: Int, parallelism: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(count: count, parallelism: parallelism)
+        if chunks == 0 { return }
+        if chunks == 1 {
+            body(0, 0..<count)
             return
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks
-            let hi = count * (c + 1) / chunks
-            body(lo..<hi)
+            body(c, (count * c / chunks)..<(count * (c + 1) / chunks))
         }
     }
 
     /// `transform(i)` for every `i` in `0..<count`, computed in chunks on up to `parallelism`
-    /// threads, in index order.
+    /// threads, in index order. Each result is made in its place in the array (no copy).
+    @inlinable
     public static func map<T>(count: Int, parallelism: Int, _ transform: @Sendable (Int) -> T) -> [T] {
-        var out = [T?](repeating: nil, count: count)
-        out.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let buffer = buffer
+        Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            nonisolated(unsafe) let out = buffer
             forEachChunk(count: count, parallelism: parallelism) { range in
-                for i in range { buffer[i] = transform(i) }
+                for i in range { (out.baseAddress! + i).initialize(to: transform(i)) }
+            }
+            initialized = count
+        }
+    }
+
+    /// `transform(i)` for every `i` in `0..<count`, as `map`; when any throws, the error of the
+    /// lowest `i` that threw (a chunk stops at its first error; the values made are freed).
+    @inlinable
+    public static func mapUntilError<T, E: Error>(count: Int, parallelism: Int, _ transform: @Sendable (Int) throws(E) -> T) throws(E) -> [T] {
+        let chunks = chunkCount(count: count, parallelism: parallelism)
+        // Per chunk: where it stopped (its end when it finished) and the error that stopped it.
+        var stops = [(end: Int, error: E?)](repeating: (0, nil), count: chunks)
+        let values = stops.withUnsafeMutableBufferPointer { stopsBuffer in
+            nonisolated(unsafe) let stopsOut = stopsBuffer
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                nonisolated(unsafe) let out = buffer
+                forEachNumberedChunk(count: count, parallelism: parallelism) { c, range in
+                    for i in range {
+                        do throws(E) {
+                            (out.baseAddress! + i).initialize(to: try transform(i))
+                        } catch {
+                            stopsOut[c] = (i, error)
+                            return
+                        }
+                    }
+                    stopsOut[c] = (range.upperBound, nil)
+                }
+                if stopsOut.contains(where: { $0.error != nil }) {
+                    // Free what was made, chunk by chunk (chunk c covers from chunk c − 1's range end).
+                    for c in 0..<chunks {
+                        let start = count * c / chunks
+                        (out.baseAddress! + start).deinitialize(count: stopsOut[c].end - start)
+                    }
+                    initialized = 0
+                } else {
+                    initialized = count
+                }
             }
         }
-        return out.map { $0! }
+        if let first = stops.first(where: { $0.error != nil }) { throw first.error! }
+        return values
     }
 }
 
