@@ -133,6 +133,13 @@ public struct ArchiveState: EntityLookup, Sendable {
         public var kind: String
         public var state: [UInt8]
         public var index: IncidentIndexRow?
+
+        public init(id: String, kind: String, state: [UInt8], index: IncidentIndexRow?) {
+            self.id = id
+            self.kind = kind
+            self.state = state
+            self.index = index
+        }
     }
 
     /// The rows of the entities `ids`, in that order, made on all cores.

@@ -99,7 +99,7 @@ final class ProjectionWriter: EntityLookup {
             let new = created.contains(id)
             try ProjectionRows.write(id: id, state: overlay[id]!, rows: rows, replace: !new, index: new || indexChanged.contains(id))
         }
-        for c in concerns { try rows.insertConcern(entity: c.entity, index: c.index) }
+        try rows.insertConcerns(concerns)
         for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: v.state) }
     }
 }
@@ -239,17 +239,20 @@ struct ProjectionFold {
     /// database only to be read back.
     mutating func finish(writingConcerns: Bool = true) throws(LedgerError) -> RebuildReport {
         if writingConcerns {
+            var rows: [(entity: String, index: UInt64)] = []
             for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
-                try concerns[entity]!.forEach { (index) throws(LedgerError) in try target.insertConcern(entity: entity, index: index) }
+                for index in concerns[entity]!.indexes { rows.append((entity, index)) }
+                if rows.count >= 4096 {
+                    try target.insertConcerns(rows)
+                    rows.removeAll(keepingCapacity: true)
+                }
             }
+            try target.insertConcerns(rows)
         }
         let ids = state.sortedIDs
         // In slices, so that only a slice's encodings are held at once.
         for start in stride(from: 0, to: ids.count, by: 4096) {
-            for row in state.rows(Array(ids[start..<min(start + 4096, ids.count)])) {
-                try target.putEntity(id: row.id, kind: row.kind, state: row.state, replace: false)
-                if let index = row.index { try target.putIncidentIndex(id: row.id, row: index, replace: false) }
-            }
+            try target.insertEntities(state.rows(Array(ids[start..<min(start + 4096, ids.count)])))
         }
         report.entities = ids.count
         // The states are freed on another thread (about 2 % of a rebuild's time on this one);
@@ -327,13 +330,17 @@ struct Concerned {
         return nil
     }
 
-    func forEach(_ body: (UInt64) throws(LedgerError) -> Void) throws(LedgerError) {
+    /// Every index, in increasing order.
+    var indexes: [UInt64] {
+        var out: [UInt64] = []
+        out.reserveCapacity(count)
         var byte = 0
         var index: UInt64 = 0
         while let i = next(at: &byte, after: index) {
             index = i
-            try body(i)
+            out.append(i)
         }
+        return out
     }
 }
 
@@ -567,14 +574,20 @@ extension Ledger {
         let size = try source.size()
         var fold = ProjectionFold(target: target, interval: interval, cooling: cooling)
         let batchSize = 4096
-        // Decoding batch k+1 overlaps folding batch k.
-        var pending = decodeInBackground(try source.entryLines(from: 0, below: UInt64.max, limit: batchSize), path: path)
+        // Decoding batch k+1 overlaps reading batch k+2 and folding batch k: the lines are read
+        // a batch ahead, so that the decoding threads never wait for this one to read.
+        var ahead = try source.entryLines(from: 0, below: UInt64.max, limit: batchSize)
+        var read = UInt64(ahead.count)
+        var pending = decodeInBackground(ahead, path: path)
+        ahead = ahead.count < batchSize ? [] : try source.entryLines(from: read, below: UInt64.max, limit: batchSize)
         var next: UInt64 = 0
         while true {
             let decoded = try pending.get()
             if decoded.isEmpty { break }
             next += UInt64(decoded.count)
-            pending = decodeInBackground(decoded.count < batchSize ? [] : try source.entryLines(from: next, below: UInt64.max, limit: batchSize), path: path)
+            pending = decodeInBackground(ahead, path: path)
+            read += UInt64(ahead.count)
+            ahead = ahead.count < batchSize ? [] : try source.entryLines(from: read, below: UInt64.max, limit: batchSize)
             try fold.fold(consume decoded)
             progress?(next, size)
         }

@@ -224,6 +224,7 @@ struct EntityRecord: StoredRecord {
     enum Columns: String, ColumnExpression, CaseIterable { case id, kind, state }
     static let insert = insertSQL()
     static let replace = insertSQL("INSERT OR REPLACE")
+    static let insertMany = MultiRowInsert(insert, columns: 3)
     static let stateByKey = "SELECT state FROM entities WHERE id = ?"
     static let idAndState = "SELECT id, state FROM entities ORDER BY id"
 
@@ -247,6 +248,7 @@ struct IncidentIndexRecord: StoredRecord {
     static let databaseTableName = "incident_index"
     enum Columns: String, ColumnExpression, CaseIterable { case id, earliest, latest, admin1, admin2, town, status, certainty, verification }
     static let replace = insertSQL("INSERT OR REPLACE")
+    static let replaceMany = MultiRowInsert(replace, columns: 9)
 
     var id: String
     var earliest: Int?
@@ -288,6 +290,7 @@ struct IncidentLinkRecord: StoredRecord {
     static let databaseTableName = "incident_links"
     enum Columns: String, ColumnExpression, CaseIterable { case incident, role, other }
     static let insertIgnoring = insertSQL("INSERT OR IGNORE")
+    static let insertIgnoringMany = MultiRowInsert(insertIgnoring, columns: 3)
     static let deleteForIncident = "DELETE FROM incident_links WHERE incident = ?"
 
     var incident: String
@@ -312,6 +315,7 @@ struct ConcernRecord: StoredRecord {
     static let databaseTableName = "concerns"
     enum Columns: String, ColumnExpression, CaseIterable { case entity, idx }
     static let insert = insertSQL()
+    static let insertMany = MultiRowInsert(insert, columns: 2)
 
     var entity: String
     var index: UInt64
@@ -346,4 +350,22 @@ struct StateVersionRecord: StoredRecord {
     init(row: Row) throws { self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: try row.bytes(Columns.state)) }
 
     var values: [SQLiteValue] { [.text(id), .count(size), .blob(state)] }
+}
+
+/// An `INSERT … VALUES (?, …)` of one row, and the same statement for `rows` rows.
+struct MultiRowInsert {
+    /// Rows a statement writes.
+    static let rows = 32
+    let one: String
+    let many: String
+    let columns: Int
+    var rows: Int { Self.rows }
+
+    init(_ one: String, columns: Int) {
+        self.one = one
+        self.columns = columns
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        precondition(one.hasSuffix(" VALUES " + row), "not a one-row insert of \(columns) columns: \(one)")
+        many = one + String(repeating: ", " + row, count: Self.rows - 1)
+    }
 }

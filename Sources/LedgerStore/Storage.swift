@@ -206,6 +206,13 @@ public protocol StorageWriter: StorageReader {
     /// An incident's index row and links; `replace` when it may exist already.
     func putIncidentIndex(id: String, row: IncidentIndexRow, replace: Bool) throws(LedgerError)
     func insertConcern(entity: String, index: UInt64) throws(LedgerError)
+    /// `concerns` rows: what `insertConcern` for each would write (a store may write them in
+    /// fewer statements).
+    func insertConcerns(_ rows: [(entity: String, index: UInt64)]) throws(LedgerError)
+    /// New entities' rows and, for incidents, their index rows and links (none of them stored
+    /// yet): what `putEntity` and `putIncidentIndex` with `replace: false` would write for each,
+    /// in fewer statements where the store can.
+    func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError)
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
     /// Empties every projection table.
     func clearProjections() throws(LedgerError)
@@ -257,6 +264,15 @@ extension StorageWriter {
     public func prefetchStates(_ ids: [String]) throws(LedgerError) {}
     public func sendAhead() {}
     public var prefetches: Bool { false }
+    public func insertConcerns(_ rows: [(entity: String, index: UInt64)]) throws(LedgerError) {
+        for row in rows { try insertConcern(entity: row.entity, index: row.index) }
+    }
+    public func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError) {
+        for row in rows {
+            try putEntity(id: row.id, kind: row.kind, state: row.state, replace: false)
+            if let index = row.index { try putIncidentIndex(id: row.id, row: index, replace: false) }
+        }
+    }
 }
 
 /// The projection tables, with the key order `verify` compares them in.
