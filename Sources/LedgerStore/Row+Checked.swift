@@ -137,3 +137,41 @@ struct ColumnDigest: DatabaseValueConvertible, StatementColumnConvertible {
         Data.fromDatabaseValue(dbValue).map { d in ColumnDigest(digest: d.withUnsafeBytes { Digest32(raw: $0) }) }
     }
 }
+
+/// A column's value as `StorageValue`, read from the statement the way GRDB's `DatabaseValue`
+/// reads it (a text up to its first NUL byte; a real as its `String`), without the `Data` and
+/// boxing of a `DatabaseValue`. NULL is nil.
+struct ColumnValue: DatabaseValueConvertible, StatementColumnConvertible {
+    var value: StorageValue
+
+    init(value: StorageValue) { self.value = value }
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        switch sqlite3_column_type(sqliteStatement, index) {
+        case SQLITE_INTEGER: value = .integer(sqlite3_column_int64(sqliteStatement, index))
+        case SQLITE_FLOAT: value = .text(String(sqlite3_column_double(sqliteStatement, index)))
+        case SQLITE_TEXT: value = .text(String(cString: sqlite3_column_text(sqliteStatement, index)!))
+        case SQLITE_BLOB: value = .blob(ColumnBytes(sqliteStatement: sqliteStatement, index: index)?.bytes ?? [])
+        default: value = .null
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch value {
+        case .null: return .null
+        case .integer(let i): return i.databaseValue
+        case .text(let s): return s.databaseValue
+        case .blob(let b): return Data(b).databaseValue
+        }
+    }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ColumnValue? {
+        switch dbValue.storage {
+        case .null: return ColumnValue(value: .null)
+        case .int64(let i): return ColumnValue(value: .integer(i))
+        case .double(let d): return ColumnValue(value: .text(String(d)))
+        case .string(let s): return ColumnValue(value: .text(s))
+        case .blob(let b): return ColumnValue(value: .blob(Array(b)))
+        }
+    }
+}

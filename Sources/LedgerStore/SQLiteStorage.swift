@@ -549,16 +549,10 @@ struct SQLiteRows: StorageWriter {
         "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue) ORDER BY \(table.order.joined(separator: ", "))"
     }
 
+    /// The row's values, read from the statement (`ColumnValue`): as GRDB's `DatabaseValue`
+    /// gives them, without making one for each column.
     static func values(_ r: Row) -> [StorageValue] {
-        r.databaseValues.map { v in
-            switch v.storage {
-            case .null: return .null
-            case .int64(let i): return .integer(i)
-            case .double(let d): return .text(String(d))
-            case .string(let s): return .text(s)
-            case .blob(let b): return .blob(Array(b))
-            }
-        }
+        (0..<r.count).map { i in ((try? r.decode(ColumnValue?.self, atIndex: i)) ?? nil)?.value ?? .null }
     }
 
     // MARK: Writer
