@@ -155,7 +155,6 @@ struct DecodedEntry {
 }
 
 /// A decoding running on another thread.
-
 final class PendingDecode: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<[DecodedEntry], LedgerError>?

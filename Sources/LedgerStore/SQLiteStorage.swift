@@ -623,7 +623,8 @@ struct SQLiteRows: StorageWriter {
 
     /// Entities, index rows and links each in statements of `MultiRowInsert.rows` rows.
     func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError) {
-        try execute(EntityRecord.insertMany, rows.count) { i, values in values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state).values
+        try execute(EntityRecord.insertMany, rows.count) { i, values in
+            values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state).values
         }
         let indexed = rows.filter { $0.index != nil }
         try execute(IncidentIndexRecord.replaceMany, indexed.count) { i, values in

@@ -8,10 +8,7 @@ import Testing
 /// `insertConcerns` (several rows a statement on SQLite) writes what `insertConcern` for each
 /// row writes, on every store.
 @Suite("concerns rows written in batches")
-final class ConcernRowsTests {
-    var dirs: [TemporaryDirectory] = []
-    var places: [TestPlace] = []
-
+struct ConcernRowsTests {
     /// Rows across entities: runs of one entity shorter and longer than a statement's batch.
     static func rows(_ count: Int) -> [(entity: String, index: UInt64)] {
         (0..<count).map { i in (entity: "incident:batch-\(i / 45)", index: UInt64(1000 + i * 3)) }
@@ -19,35 +16,42 @@ final class ConcernRowsTests {
 
     @Test("the same rows as one insert per row", arguments: StoreKind.inProcess, [0, 1, 31, 32, 33, 64, 100, 257])
     func sameRows(store: StoreKind, count: Int) throws {
-        var dumps: [[String]] = []
+        let rows = Self.rows(count)
+        let dumps = try BatchedRows.dumps(store) { (w, batched) throws(LedgerError) in
+            if batched {
+                try w.insertConcerns(rows)
+            } else {
+                for r in rows { try w.insertConcern(entity: r.entity, index: r.index) }
+            }
+        }
+        #expect(dumps[0]["concerns"] == dumps[1]["concerns"])
+        #expect((dumps[0]["concerns"] ?? []).filter { $0.hasPrefix("incident:batch-") }.count == count)
+    }
+}
+
+/// The projection tables of two standard ledgers of one store, after `write(w, true)` in one and
+/// `write(w, false)` in the other.
+enum BatchedRows {
+    static func dumps(_ store: StoreKind, _ write: (any StorageWriter, Bool) throws(LedgerError) -> Void) throws -> [[String: [String]]] {
+        var dumps: [[String: [String]]] = []
         for batched in [true, false] {
             let dir = TemporaryDirectory()
-            dirs.append(dir)
             let made = try StoreFixtures.standardLedger(store, dir: dir)
-            places.append(made.place)
-            defer { try? made.ledger.close() }
-            let rows = Self.rows(count)
-            try made.ledger.storage.write { (w) throws(LedgerError) in
-                if batched {
-                    try w.insertConcerns(rows)
-                } else {
-                    for r in rows { try w.insertConcern(entity: r.entity, index: r.index) }
-                }
+            defer {
+                try? made.ledger.close()
+                withExtendedLifetime((dir, made.place)) {}
             }
-            dumps.append(try made.ledger.projectionDump()["concerns"] ?? [])
+            try made.ledger.storage.write { (w) throws(LedgerError) in try write(w, batched) }
+            dumps.append(try made.ledger.projectionDump())
         }
-        #expect(dumps[0] == dumps[1])
-        #expect(dumps[0].filter { $0.hasPrefix("incident:batch-") }.count == count)
+        return dumps
     }
 }
 
 /// `insertEntities` (entities, index rows and links several a statement on SQLite) writes what
 /// `putEntity` and `putIncidentIndex` with `replace: false` write for each row, on every store.
 @Suite("entity, index and link rows written in batches")
-final class EntityRowsTests {
-    var dirs: [TemporaryDirectory] = []
-    var places: [TestPlace] = []
-
+struct EntityRowsTests {
     /// Incidents (some without a facility, some naming one twice, some with several
     /// perpetrators), then actors, which have no index row.
     static func rows(incidents: Int, actors: Int) -> [ArchiveState.EntityRow] {
@@ -79,25 +83,16 @@ final class EntityRowsTests {
 
     @Test("the same rows as one statement per row", arguments: StoreKind.inProcess, [(0, 0), (1, 0), (0, 3), (31, 1), (32, 32), (33, 40), (100, 7)])
     func sameRows(store: StoreKind, counts: (incidents: Int, actors: Int)) throws {
-        var dumps: [[String: [String]]] = []
-        for batched in [true, false] {
-            let dir = TemporaryDirectory()
-            dirs.append(dir)
-            let made = try StoreFixtures.standardLedger(store, dir: dir)
-            places.append(made.place)
-            defer { try? made.ledger.close() }
-            let rows = Self.rows(incidents: counts.incidents, actors: counts.actors)
-            try made.ledger.storage.write { (w) throws(LedgerError) in
-                if batched {
-                    try w.insertEntities(rows)
-                } else {
-                    for r in rows {
-                        try w.putEntity(id: r.id, kind: r.kind, state: r.state, replace: false)
-                        if let index = r.index { try w.putIncidentIndex(id: r.id, row: index, replace: false) }
-                    }
+        let rows = Self.rows(incidents: counts.incidents, actors: counts.actors)
+        let dumps = try BatchedRows.dumps(store) { (w, batched) throws(LedgerError) in
+            if batched {
+                try w.insertEntities(rows)
+            } else {
+                for r in rows {
+                    try w.putEntity(id: r.id, kind: r.kind, state: r.state, replace: false)
+                    if let index = r.index { try w.putIncidentIndex(id: r.id, row: index, replace: false) }
                 }
             }
-            dumps.append(try made.ledger.projectionDump())
         }
         for table in ["entities", "incident_index", "incident_links"] { #expect(dumps[0][table] == dumps[1][table], "\(table)") }
         #expect((dumps[0]["entities"] ?? []).filter { $0.contains(":batch-") }.count == counts.incidents + counts.actors)

@@ -403,7 +403,7 @@ public enum Parallel {
                     // Free what was made, chunk by chunk (chunk c covers from chunk c − 1's range end).
                     for c in 0..<chunks {
                         let start = count * c / chunks
-                        (out.baseAddress! + start).deinitialize(count: stopsOut[c].end - start)
+                        (out.baseAddress! + start).deinitialize(count: max(0, stopsOut[c].end - start))
                     }
                     initialized = 0
                 } else {
