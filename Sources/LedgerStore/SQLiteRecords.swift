@@ -354,18 +354,22 @@ struct StateVersionRecord: StoredRecord {
 
 /// An `INSERT … VALUES (?, …)` of one row, and the same statement for `rows` rows.
 struct MultiRowInsert {
-    /// Rows a statement writes.
-    static let rows = 32
+    /// Values a statement binds at most: `bindAndStep` goes one call deeper for each (each text
+    /// and blob is bound inside the closure that lends its bytes), so this bounds its stack
+    /// (about 1.5 KB a value in a debug build) well inside a 512 KB thread.
+    static let maxValues = 64
     let one: String
     let many: String
     let columns: Int
-    var rows: Int { Self.rows }
+    /// Rows a statement writes: 32 of two columns, 21 of three, 7 of nine.
+    let rows: Int
 
     init(_ one: String, columns: Int) {
         self.one = one
         self.columns = columns
+        rows = max(1, Self.maxValues / columns)
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         precondition(one.hasSuffix(" VALUES " + row), "not a one-row insert of \(columns) columns: \(one)")
-        many = one + String(repeating: ", " + row, count: Self.rows - 1)
+        many = one + String(repeating: ", " + row, count: rows - 1)
     }
 }

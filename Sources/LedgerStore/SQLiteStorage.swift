@@ -612,8 +612,8 @@ struct SQLiteRows: StorageWriter {
         try execute(ConcernRecord.insert, bound: ConcernRecord(entity: entity, index: index).values)
     }
 
-    /// In statements of `MultiRowInsert.rows` rows (a rebuild writes about one row an event;
-    /// one statement a row cost about 7,200 instructions a row, 3,300 now).
+    /// 32 rows a statement (`MultiRowInsert`; a rebuild writes about one row an event; one
+    /// statement a row cost about 7,200 instructions a row, 3,300 now).
     func insertConcerns(_ rows: [(entity: String, index: UInt64)]) throws(LedgerError) {
         try execute(ConcernRecord.insertMany, rows.count) { i, values in
             values.append(.text(rows[i].entity))
@@ -621,7 +621,7 @@ struct SQLiteRows: StorageWriter {
         }
     }
 
-    /// Entities, index rows and links each in statements of `MultiRowInsert.rows` rows.
+    /// Entities, index rows and links, each several rows a statement (`MultiRowInsert`).
     func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError) {
         try execute(EntityRecord.insertMany, rows.count) { i, values in
             values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state).values
