@@ -81,7 +81,10 @@ struct EntityRowsTests {
         return out
     }
 
-    @Test("the same rows as one statement per row", arguments: StoreKind.inProcess, [(0, 0), (1, 0), (0, 3), (7, 0), (21, 0), (14, 7), (31, 1), (32, 32), (33, 40), (100, 7)])
+    /// (incidents, actors): below, at and above a statement's 7 index rows and 21 entity rows.
+    static let counts = [(0, 0), (1, 0), (0, 3), (7, 0), (21, 0), (14, 7), (31, 1), (32, 32), (33, 40), (100, 7)]
+
+    @Test("the same rows as one statement per row", arguments: StoreKind.inProcess, counts)
     func sameRows(store: StoreKind, counts: (incidents: Int, actors: Int)) throws {
         let rows = Self.rows(incidents: counts.incidents, actors: counts.actors)
         let dumps = try BatchedRows.dumps(store) { (w, batched) throws(LedgerError) in
