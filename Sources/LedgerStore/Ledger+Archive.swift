@@ -239,8 +239,8 @@ struct ProjectionFold {
     mutating func finish(writingConcerns: Bool = true) throws(LedgerError) -> RebuildReport {
         if writingConcerns {
             var rows: [(entity: String, index: UInt64)] = []
-            for entity in concerns.keys.sorted(by: { JSONWriter.utf8Precedes($0, $1) }) {
-                for index in concerns[entity]!.indexes { rows.append((entity, index)) }
+            for (entity, concerned) in concerns.sorted(by: { JSONWriter.utf8Precedes($0.key, $1.key) }) {
+                for index in concerned.indexes { rows.append((entity, index)) }
                 if rows.count >= 4096 {
                     try target.insertConcerns(rows)
                     rows.removeAll(keepingCapacity: true)

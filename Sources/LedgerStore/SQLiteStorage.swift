@@ -626,14 +626,14 @@ struct SQLiteRows: StorageWriter {
         try execute(EntityRecord.insertMany, rows.count) { i, values in
             values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state).values
         }
-        let indexed = rows.filter { $0.index != nil }
+        let indexed = rows.compactMap { r in r.index.map { (id: r.id, row: $0) } }
         try execute(IncidentIndexRecord.replaceMany, indexed.count) { i, values in
-            values += IncidentIndexRecord(id: indexed[i].id, row: indexed[i].index!).values
+            values += IncidentIndexRecord(id: indexed[i].id, row: indexed[i].row).values
         }
         var links: [IncidentLinkRecord] = []
-        for row in indexed {
-            for f in row.index!.facilities { links.append(IncidentLinkRecord(incident: row.id, role: "facility", other: f)) }
-            for a in row.index!.perpetrators { links.append(IncidentLinkRecord(incident: row.id, role: "perpetrator", other: a)) }
+        for (id, row) in indexed {
+            for f in row.facilities { links.append(IncidentLinkRecord(incident: id, role: "facility", other: f)) }
+            for a in row.perpetrators { links.append(IncidentLinkRecord(incident: id, role: "perpetrator", other: a)) }
         }
         try execute(IncidentLinkRecord.insertIgnoringMany, links.count) { i, values in values += links[i].values }
     }
