@@ -227,6 +227,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
                 watch = Watch(connection)
                 silence = Silence()
                 overtakable = nil
+                prepared = []
             }
             send(PostgresQuery(unsafeSQL: sql))
         } catch {
@@ -337,18 +338,22 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         return watch.send(q, on: connection, logger: logger)
     }
 
-    /// A prepared statement sent and not yet answered. The first time a connection uses one,
-    /// postgres-nio sends Parse and Describe and queues the Execute only when they are answered,
-    /// so a statement dispatched meanwhile runs first (seen: a ROLLBACK sent after the write
-    /// without waiting ran first, and the write then ran on its own and committed). So every
-    /// statement waits for it first.
-    private var overtakable: Answer?
+    /// A prepared statement sent for the first time on this connection and not yet answered.
+    /// The first time a connection uses one, postgres-nio sends Parse and Describe and queues
+    /// the Execute only when they are answered, so a statement dispatched meanwhile runs first
+    /// (seen: a ROLLBACK sent after the write without waiting ran first, and the write then ran
+    /// on its own and committed). So every statement waits for it first. Once one use of a name
+    /// has been answered, postgres-nio knows the statement as prepared and queues its later
+    /// uses in order with every other statement (`PostgresChannelHandler`: `.executeStatement`
+    /// is enqueued at once), so those need no wait.
+    private var overtakable: (answer: Answer, name: String)?
+    /// The prepared statements answered on this connection (their later uses keep their place).
+    private var prepared = Set<String>()
 
     private func awaitOvertaking() {
         guard let earlier = overtakable else { return }
-        overtakable = nil
         // Its result stays with whoever holds the answer (`pending`, `answered`).
-        _ = try? wait(earlier)
+        _ = try? wait(earlier.answer)
     }
 
     /// Sends a statement of fixed text, prepared on this connection the first time (postgres-nio
@@ -361,7 +366,7 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
         awaitOvertaking()
         PostgresStatistics.sent()
         let answer = Answer()
-        overtakable = answer
+        if !prepared.contains(S.name) { overtakable = (answer, S.name) }
         let connection = self.connection
         let watch = self.watch
         let logger = self.logger
@@ -387,7 +392,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     func wait(_ answer: Answer) throws -> Reply {
         // The answer comes from the event loop: waiting on it there would never end.
         precondition(!connection.eventLoop.inEventLoop, "PostgresStorage is synchronous: do not call it on its event loop")
-        if overtakable === answer { overtakable = nil }
+        let first = overtakable.flatMap { $0.answer === answer ? $0.name : nil }
+        if first != nil { overtakable = nil }
         let timeout = place.answerTimeout
         guard let result = answer.wait(timeout: timeout) else {
             silence.set(timeout)
@@ -395,7 +401,9 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
             throw NoAnswer(after: timeout)
         }
         do {
-            return try result.get()
+            let reply = try result.get()
+            if let first { prepared.insert(first) }
+            return reply
         } catch {
             // Every query outstanding on a connection closed for silence fails; say why.
             if let after = silence.value { throw NoAnswer(after: after) }

@@ -5,39 +5,107 @@ import LedgerStore
 import NIOCore
 import PostgresNIO
 
-/// A `bytea[]` parameter written element by element in PostgreSQL's binary array format, so
-/// that a flush of tens of thousands of rows makes one growing buffer per column instead of one
-/// `ByteBuffer` per row that is then copied again into the parameter (glibc's allocator was a
-/// third of the client's main thread in a bulk append at 1,000,000 events; docs/BENCHMARKS.md).
-struct ByteaColumn: PostgresNonThrowingEncodable, Sendable {
+/// The element type of an `ArrayColumn`: PostgreSQL's type of the array and of its elements.
+protocol ColumnElement {
+    static var arrayType: PostgresDataType { get }
+    static var elementType: PostgresDataType { get }
+}
+
+enum ByteaElement: ColumnElement {
+    static var arrayType: PostgresDataType { .byteaArray }
+    static var elementType: PostgresDataType { .bytea }
+}
+
+enum TextElement: ColumnElement {
+    static var arrayType: PostgresDataType { .textArray }
+    static var elementType: PostgresDataType { .text }
+}
+
+enum BigintElement: ColumnElement {
+    static var arrayType: PostgresDataType { .int8Array }
+    static var elementType: PostgresDataType { .int8 }
+}
+
+enum IntegerElement: ColumnElement {
+    static var arrayType: PostgresDataType { .int4Array }
+    static var elementType: PostgresDataType { .int4 }
+}
+
+/// An array parameter (`bytea[]`, `text[]`, `bigint[]`, `integer[]`) written element by element
+/// in PostgreSQL's binary array format as rows are added, so that a flush of tens of thousands
+/// of rows makes one growing buffer per column: no `ByteBuffer` per row copied again into the
+/// parameter (glibc's allocator was a third of the client's main thread in a bulk append at
+/// 1,000,000 events), and no Swift array of `String` or `Int64` that postgres-nio then encodes
+/// element by element through its generic array encoder (about 9,500 instructions per event of
+/// a bulk append; docs/BENCHMARKS.md).
+struct ArrayColumn<Element: ColumnElement>: PostgresNonThrowingEncodable, Sendable {
     private var elements = ByteBuffer()
     private(set) var count = 0
 
-    static var psqlType: PostgresDataType { .byteaArray }
+    static var psqlType: PostgresDataType { Element.arrayType }
     static var psqlFormat: PostgresFormat { .binary }
 
     init() {}
 
-    init<S: Sequence>(_ values: S) where S.Element == [UInt8] {
-        for v in values { append(v) }
-    }
+    var isEmpty: Bool { count == 0 }
 
     /// Adds one element: its length (int32) and its bytes.
-    mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    fileprivate mutating func appendElement<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         elements.writeInteger(Int32(bytes.count))
         elements.writeBytes(bytes)
         count += 1
     }
 
-    /// The array header (the same one postgres-nio writes for `[ByteBuffer]`), then the elements.
+    /// The array header (the same one postgres-nio writes for a Swift array), then the elements.
     func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
         buffer.writeInteger(count == 0 ? 0 : 1, as: UInt32.self)  // dimensions
         buffer.writeInteger(0, as: Int32.self)  // no nulls
-        buffer.writeInteger(ByteBuffer.psqlType.rawValue)  // element type
+        buffer.writeInteger(Element.elementType.rawValue)  // element type
         guard count > 0 else { return }
         buffer.writeInteger(Int32(count))  // length of the one dimension
         buffer.writeInteger(1, as: Int32.self)  // its lower bound
         buffer.writeImmutableBuffer(elements)
+    }
+}
+
+typealias ByteaColumn = ArrayColumn<ByteaElement>
+typealias TextColumn = ArrayColumn<TextElement>
+typealias BigintColumn = ArrayColumn<BigintElement>
+typealias IntegerColumn = ArrayColumn<IntegerElement>
+
+extension ArrayColumn where Element == ByteaElement {
+    init<S: Sequence>(_ values: S) where S.Element == [UInt8] {
+        self.init()
+        for v in values { append(v) }
+    }
+
+    /// Adds one `bytea` element.
+    mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 { appendElement(bytes) }
+}
+
+extension ArrayColumn where Element == TextElement {
+    /// Adds one `text` element: the string's UTF-8 bytes (as postgres-nio writes a `String`).
+    mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { appendElement($0) }
+    }
+}
+
+extension ArrayColumn where Element == BigintElement {
+    /// Adds one `bigint` element (eight bytes, big-endian).
+    mutating func append(_ v: Int64) {
+        elements.writeInteger(Int32(8))
+        elements.writeInteger(v)
+        count += 1
+    }
+}
+
+extension ArrayColumn where Element == IntegerElement {
+    /// Adds one `integer` element (four bytes, big-endian).
+    mutating func append(_ v: Int32) {
+        elements.writeInteger(Int32(4))
+        elements.writeInteger(v)
+        count += 1
     }
 }
 
@@ -60,17 +128,17 @@ enum BufferedTable: CaseIterable, Sendable {
 /// before every read of a table it holds rows for (read-your-writes) and before COMMIT.
 struct PostgresWriteBuffer {
     // entries
-    private var entryIndex: [Int64] = []
-    private var entryRecordedAt: [String] = []
+    private var entryIndex = BigintColumn()
+    private var entryRecordedAt = TextColumn()
     private var entryEventID = ByteaColumn()
-    private var entryType: [String] = []
-    private var entrySubject: [String] = []
-    private var entrySigner: [String] = []
+    private var entryType = TextColumn()
+    private var entrySubject = TextColumn()
+    private var entrySigner = TextColumn()
     private var entryLeaf = ByteaColumn()
     private var entryLine = ByteaColumn()
     // merkle
-    private var merkleLevel: [Int32] = []
-    private var merkleIndex: [Int64] = []
+    private var merkleLevel = IntegerColumn()
+    private var merkleIndex = BigintColumn()
     private var merkleHash = ByteaColumn()
     // subjects: revision increments, in first-bumped order
     private var bumpOrder: [String] = []
@@ -90,10 +158,10 @@ struct PostgresWriteBuffer {
     /// Per incident: whether its stored links are replaced, and the links to have.
     private var links: [String: (replace: Bool, links: [(role: String, other: String)])] = [:]
     // concerns and state versions
-    private var concernEntity: [String] = []
-    private var concernIndex: [Int64] = []
-    private var versionID: [String] = []
-    private var versionSize: [Int64] = []
+    private var concernEntity = TextColumn()
+    private var concernIndex = BigintColumn()
+    private var versionID = TextColumn()
+    private var versionSize = BigintColumn()
     private var versionState = ByteaColumn()
 
     /// Rows and bytes held, for bounding memory.
@@ -213,10 +281,10 @@ struct PostgresWriteBuffer {
         index = [:]
         linkOrder = []
         links = [:]
-        concernEntity = []
-        concernIndex = []
-        versionID = []
-        versionSize = []
+        concernEntity = TextColumn()
+        concernIndex = BigintColumn()
+        versionID = TextColumn()
+        versionSize = BigintColumn()
         versionState = ByteaColumn()
         held.subtract(BufferedTable.projections)
     }

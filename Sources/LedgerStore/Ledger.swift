@@ -311,6 +311,8 @@ public final class Ledger: @unchecked Sendable {
                     w, state: state, envelope: envelope, payload: payload, decision: decision, tip: &tip, recordTime: recordTime, prepared: prepared[i])
                 outcomes.append((outcome, tip.lastLeaf))
                 appended[i] = true
+                // A storage over a network stores the rows so far while this loop folds on.
+                if i % 1024 == 1023 { w.sendAhead() }
             } catch {
                 // An earlier event with a bad signature is the first failure, not this one.
                 var firstBadSignature = background.failures().filter { $0 < i && appended[$0] }.min()

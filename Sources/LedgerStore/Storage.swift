@@ -233,9 +233,11 @@ public protocol StorageWriter: StorageReader {
     /// entity changed in the last interval, most of them by earlier transactions): fetched in
     /// one query by a storage that prefetches, kept with the rest of the transaction's prefetch.
     func prefetchStates(_ ids: [String]) throws(LedgerError)
-    /// The transaction's rows are complete: a storage that sends them over a network may send
-    /// them now, so that the server stores them while the caller finishes its own checks (the
-    /// signatures); the transaction still commits only after the caller returns.
+    /// The rows written so far may go: a storage that sends them over a network may send them
+    /// now, without waiting, so that the server stores them while the caller goes on (a batch
+    /// append calls it every 1,024 events while it folds the rest, and once its rows are
+    /// complete, before it waits for the signatures). Rows written after it are sent later; the
+    /// transaction still commits only after the caller returns, and reads still see every write.
     func sendAhead()
     /// Whether `prefetch` does anything (the caller then also lists the entities the batch's
     /// bodies name among `subjects`; for others it skips that work).

@@ -187,6 +187,39 @@ final class LedgerStoreTests {
         #expect(try l.verify(trust: nil).size == 25)
     }
 
+    @Test(
+        "a batch longer than the rows a networked store sends ahead (every 1,024 events): a refusal after them rolls all back",
+        arguments: StoreKind.inProcess)
+    func refusalAfterRowsSentAhead(store: StoreKind) throws {
+        let l = try makeLedger(store)
+        try l.close()
+        let place = try #require(place)
+        let before = try place.fingerprint()
+        let batch = (0..<2_100).map { Fixtures.report(subject: "incident:ahead-\($0)", n: 5_000 + UInt64($0)) }
+        // A rule refusal in the loop, after two sends; a bad signature, found after the loop.
+        var unauthorised = batch
+        unauthorised[1_500] = Fixtures.report(subject: "incident:ahead-1500", n: 5_000 + 1_500, key: Fixtures.reviewer)
+        var tampered = batch
+        let at = try #require(tampered[2_050].payload.firstRange(of: Array("Report".utf8)))
+        tampered[2_050].payload[at.lowerBound + 1] = UInt8(ascii: "0")
+        for (bad, position, code) in [(unauthorised, 1_500, LedgerError.Code.refused), (tampered, 2_050, .refused)] {
+            let reopened = try Ledger.open(at: place.location, clock: ManualClock())
+            do {
+                _ = try reopened.append(bad)
+                Issue.record("accepted")
+            } catch {
+                #expect(error.position == position, "\(error)")
+                #expect(error.code == code, "\(error)")
+            }
+            try reopened.close()
+            #expect(try place.fingerprint() == before, "nothing written (refused at \(position))")
+        }
+        let reopened = try Ledger.open(at: place.location, clock: ManualClock())
+        defer { try? reopened.close() }
+        #expect(try reopened.append(batch) == (4..<2_104).map { AppendOutcome.appended(UInt64($0)) })
+        #expect(try reopened.verify(trust: nil).size == 2_104)
+    }
+
     @Test("roots of every earlier size, inclusion and consistency proofs from the stored nodes verify", arguments: StoreKind.inProcess)
     func proofs(store: StoreKind) throws {
         let l = try makeLedger(store)
