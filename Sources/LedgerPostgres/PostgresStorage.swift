@@ -276,14 +276,6 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// the message if it fails.
     func send(_ q: PostgresQuery, what: String? = nil) {
         pend(what) { dispatch(q) }
-        if pending.count >= 512 {
-            // Bounded memory for long batches: wait for the older half.
-            let older = pending.prefix(256)
-            pending.removeFirst(256)
-            for f in older {
-                do { _ = try wait(f.answer) } catch { if trimmedFailure == nil { trimmedFailure = (error, f.what) } }
-            }
-        }
     }
 
     /// Sends the rows held in the write buffer as one statement (without waiting).
@@ -305,16 +297,29 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     }
 
     /// Sends the rows held as the prepared write statement, without waiting (`flush` waits for
-    /// it, and any statement dispatched after it waits for it first: `overtakable`).
+    /// it; on the statement's first use on this connection, any statement dispatched after it
+    /// waits for it first: `overtakable`).
     func sendAhead() {
         guard let (statement, what) = buffer.takePrepared() else { return }
         pend(what) { dispatch(statement) }
     }
 
-    /// Adds a write to `pending`; one on a closed connection fails without being sent.
+    /// Adds a write to `pending`; one on a closed connection fails without being sent. At
+    /// `pendingLimit` writes unanswered, waits for the older half first: bounded memory for long
+    /// batches (a send ahead holds up to 1,024 events' rows, about 1 MB, until it is answered).
     private func pend(_ what: String?, _ dispatch: () -> Answer) {
         pending.append((connection.isClosed ? Answer(failed: ConnectionClosed()) : dispatch(), what))
+        if pending.count >= Self.pendingLimit {
+            let older = pending.prefix(Self.pendingLimit / 2)
+            pending.removeFirst(Self.pendingLimit / 2)
+            for f in older {
+                do { _ = try wait(f.answer) } catch { if trimmedFailure == nil { trimmedFailure = (error, f.what) } }
+            }
+        }
     }
+
+    /// Writes sent and not yet answered, at most (`pend`).
+    static let pendingLimit = 64
 
     /// Waits for every write sent (not for the rows still held); throws the first failure.
     private func awaitPending() throws(LedgerError) {
@@ -361,7 +366,8 @@ public final class PostgresStorage: LedgerStorage, @unchecked Sendable {
     /// postgres-nio offers prepared statements only to async callers: the task runs on the
     /// connection's event loop (`EventLoopExecutor`), never on the cooperative pool, whose few
     /// threads may all be blocked in synchronous waits like this one (as under swift-testing or
-    /// a server). The next statement dispatched waits for its answer (`overtakable`).
+    /// a server). On a statement's first use on this connection, the next statement dispatched
+    /// waits for its answer (`overtakable`); later uses keep their place in the queue.
     func dispatch<S: FixedStatement>(_ statement: S) -> Answer {
         awaitOvertaking()
         PostgresStatistics.sent()

@@ -314,6 +314,9 @@ public final class Ledger: @unchecked Sendable {
                 // A storage over a network stores the rows so far while this loop folds on.
                 if i % 1024 == 1023 { w.sendAhead() }
             } catch {
+                // The storage failed (a write sent ahead refused, the connection lost): not this
+                // event's fault, so no position; the transaction is rolled back.
+                if error.code == .io { throw error }
                 // An earlier event with a bad signature is the first failure, not this one.
                 var firstBadSignature = background.failures().filter { $0 < i && appended[$0] }.min()
                 for (position, key) in zip(deferredPositions, deferredKeys) where position < (firstBadSignature ?? i) {

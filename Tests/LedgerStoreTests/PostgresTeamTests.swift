@@ -135,6 +135,34 @@ final class PostgresTeamTests {
         #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size + 1)
     }
 
+    @Test("a row refused in rows sent ahead, found at a read inside the batch's loop, is the storage's error (no event position); nothing written")
+    func refusedRowSentAhead() throws {
+        let place = try TestPlace(.postgres, dir: dir)
+        // A state checkpoint every 1,600 entries reads the entries of the interval inside the
+        // loop: the read waits for the rows sent ahead after event 1,024 of the batch, among
+        // them the refused one.
+        let l = try StoreFixtures.standardLedger(at: place.location, clock: ManualClock(), interval: 1_600)
+        defer { try? l.close() }
+        let size = try l.size()
+        _ = try place.psql("ALTER TABLE entries ADD CONSTRAINT refuse_one CHECK (idx <> \(size + 500))")
+        let before = try place.fingerprint()
+        let batch = (0..<2_100).map { Fixtures.report(subject: "incident:refused-ahead-\($0)", n: 9_000 + UInt64($0)) }
+        do throws(LedgerError) {
+            _ = try l.append(batch)
+            Issue.record("a refused row was accepted")
+        } catch {
+            #expect(error.code == .io, "\(error)")
+            #expect(error.position == nil, "a storage failure names no event: \(error)")
+            for part in ["writing the transaction's rows (entries: 1024", "in table entries", "refuse_one", "nothing was written"] {
+                #expect(error.message.contains(part), "\(error)")
+            }
+        }
+        #expect(try place.fingerprint() == before, "nothing written")
+        _ = try place.psql("ALTER TABLE entries DROP CONSTRAINT refuse_one")
+        #expect(try l.append(batch).map(\.index) == Array(size..<(size + 2_100)))
+        #expect(try l.verify(trust: KeyID.of(Fixtures.admin.publicKey)).size == size + 2_100)
+    }
+
     @Test("a write statement the server refuses names the table and what it wrote; the append (single or batch) rolls back, nothing written")
     func refusedWrite() throws {
         let place = try TestPlace(.postgres, dir: dir)
