@@ -5,44 +5,19 @@ import LedgerStore
 import NIOCore
 import PostgresNIO
 
-/// The element type of an `ArrayColumn`: PostgreSQL's type of the array and of its elements.
-protocol ColumnElement {
-    static var arrayType: PostgresDataType { get }
-    static var elementType: PostgresDataType { get }
-}
-
-enum ByteaElement: ColumnElement {
-    static var arrayType: PostgresDataType { .byteaArray }
-    static var elementType: PostgresDataType { .bytea }
-}
-
-enum TextElement: ColumnElement {
-    static var arrayType: PostgresDataType { .textArray }
-    static var elementType: PostgresDataType { .text }
-}
-
-enum BigintElement: ColumnElement {
-    static var arrayType: PostgresDataType { .int8Array }
-    static var elementType: PostgresDataType { .int8 }
-}
-
-enum IntegerElement: ColumnElement {
-    static var arrayType: PostgresDataType { .int4Array }
-    static var elementType: PostgresDataType { .int4 }
-}
-
 /// An array parameter (`bytea[]`, `text[]`, `bigint[]`, `integer[]`) written element by element
 /// in PostgreSQL's binary array format as rows are added, so that a flush of tens of thousands
 /// of rows makes one growing buffer per column: no `ByteBuffer` per row copied again into the
 /// parameter (glibc's allocator was a third of the client's main thread in a bulk append at
 /// 1,000,000 events), and no Swift array of `String` or `Int64` that postgres-nio then encodes
 /// element by element through its generic array encoder (about 9,500 instructions per event of
-/// a bulk append; docs/BENCHMARKS.md).
-struct ArrayColumn<Element: ColumnElement>: PostgresNonThrowingEncodable, Sendable {
+/// a bulk append; docs/BENCHMARKS.md). The array and element types are postgres-nio's own for
+/// `Element` (`PostgresArrayEncodable`: `ByteBuffer`, `String`, `Int64`, `Int32`).
+struct ArrayColumn<Element: PostgresArrayEncodable>: PostgresNonThrowingEncodable, Sendable {
     private var elements = ByteBuffer()
     private(set) var count = 0
 
-    static var psqlType: PostgresDataType { Element.arrayType }
+    static var psqlType: PostgresDataType { Element.psqlArrayType }
     static var psqlFormat: PostgresFormat { .binary }
 
     init() {}
@@ -60,7 +35,7 @@ struct ArrayColumn<Element: ColumnElement>: PostgresNonThrowingEncodable, Sendab
     func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
         buffer.writeInteger(count == 0 ? 0 : 1, as: UInt32.self)  // dimensions
         buffer.writeInteger(0, as: Int32.self)  // no nulls
-        buffer.writeInteger(Element.elementType.rawValue)  // element type
+        buffer.writeInteger(Element.psqlType.rawValue)  // element type
         guard count > 0 else { return }
         buffer.writeInteger(Int32(count))  // length of the one dimension
         buffer.writeInteger(1, as: Int32.self)  // its lower bound
@@ -68,12 +43,12 @@ struct ArrayColumn<Element: ColumnElement>: PostgresNonThrowingEncodable, Sendab
     }
 }
 
-typealias ByteaColumn = ArrayColumn<ByteaElement>
-typealias TextColumn = ArrayColumn<TextElement>
-typealias BigintColumn = ArrayColumn<BigintElement>
-typealias IntegerColumn = ArrayColumn<IntegerElement>
+typealias ByteaColumn = ArrayColumn<ByteBuffer>
+typealias TextColumn = ArrayColumn<String>
+typealias BigintColumn = ArrayColumn<Int64>
+typealias IntegerColumn = ArrayColumn<Int32>
 
-extension ArrayColumn where Element == ByteaElement {
+extension ArrayColumn where Element == ByteBuffer {
     init<S: Sequence>(_ values: S) where S.Element == [UInt8] {
         self.init()
         for v in values { append(v) }
@@ -83,7 +58,7 @@ extension ArrayColumn where Element == ByteaElement {
     mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 { appendElement(bytes) }
 }
 
-extension ArrayColumn where Element == TextElement {
+extension ArrayColumn where Element == String {
     /// Adds one `text` element: the string's UTF-8 bytes (as postgres-nio writes a `String`).
     mutating func append(_ s: String) {
         var s = s
@@ -91,19 +66,10 @@ extension ArrayColumn where Element == TextElement {
     }
 }
 
-extension ArrayColumn where Element == BigintElement {
-    /// Adds one `bigint` element (eight bytes, big-endian).
-    mutating func append(_ v: Int64) {
-        elements.writeInteger(Int32(8))
-        elements.writeInteger(v)
-        count += 1
-    }
-}
-
-extension ArrayColumn where Element == IntegerElement {
-    /// Adds one `integer` element (four bytes, big-endian).
-    mutating func append(_ v: Int32) {
-        elements.writeInteger(Int32(4))
+extension ArrayColumn where Element: FixedWidthInteger {
+    /// Adds one `bigint` or `integer` element (its size, then its bytes big-endian).
+    mutating func append(_ v: Element) {
+        elements.writeInteger(Int32(MemoryLayout<Element>.size))
         elements.writeInteger(v)
         count += 1
     }
