@@ -6,7 +6,7 @@
 # a crash, an input running over 1 s, or a broken round-trip property fails the run.
 #
 #   bash Tools/fuzz.sh                 full run: 64,000 inputs per target, >= 1,000,000 in all
-#   bash Tools/fuzz.sh --quick         CI run: 18,000 per target, ~330,000 in all (about a minute on 2 cores, plus the build)
+#   bash Tools/fuzz.sh --quick         CI run: 18,000 per target, ~350,000 in all (about a minute on 2 cores, plus the build)
 #   bash Tools/fuzz.sh --inputs N      N per target (the slow targets jsonl-reader and log run N/5)
 #   bash Tools/fuzz.sh --seed S        another seed (default 1); the same seed gives the same inputs
 #   bash Tools/fuzz.sh --target a,b    only these targets (ledger-fuzz --list names them)

@@ -11,33 +11,43 @@ public enum Base64 {
 
     /// Encodes `bytes` as padded standard base64.
     public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let length = (bytes.count + 2) / 3 * 4
+        if length == 0 { return "" }
+        return String(unsafeUninitializedCapacity: length) { out in write(bytes, into: out) }
+    }
+
+    /// Each 12-bit group's two base64 characters, the first in the low byte.
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
+
+    /// Writes the base64 of `bytes` at the start of `out` (room for all of it); returns its length.
+    /// Three bytes at a time, two characters per table read.
+    public static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let n = bytes.count
         let length = (n + 2) / 3 * 4
-        if length == 0 { return "" }
-        return String(unsafeUninitializedCapacity: length) { out in
-            alphabet.withUnsafeBufferPointer { a in
-                var i = 0
-                var o = 0
-                while i + 3 <= n {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    out[o] = a[Int(v >> 18)]
-                    out[o + 1] = a[Int(v >> 12 & 63)]
-                    out[o + 2] = a[Int(v >> 6 & 63)]
-                    out[o + 3] = a[Int(v & 63)]
-                    i += 3
-                    o += 4
-                }
-                let rest = n - i
-                if rest > 0 {
-                    let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-                    out[o] = a[Int(v >> 18)]
-                    out[o + 1] = a[Int(v >> 12 & 63)]
-                    out[o + 2] = rest == 2 ? a[Int(v >> 6 & 63)] : UInt8(ascii: "=")
-                    out[o + 3] = UInt8(ascii: "=")
-                }
+        guard length > 0, let o = out.baseAddress, let b = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        precondition(out.count >= length)
+        pairs.withUnsafeBufferPointer { pairs in
+            var i = 0
+            var j = 0
+            while i + 3 <= n {
+                let v = Int(b[i]) << 16 | Int(b[i + 1]) << 8 | Int(b[i + 2])
+                let w = UInt32(pairs[v >> 12]) | UInt32(pairs[v & 0xFFF]) << 16
+                UnsafeMutableRawPointer(o + j).storeBytes(of: w.littleEndian, as: UInt32.self)
+                i += 3
+                j += 4
             }
-            return length
+            let rest = n - i
+            if rest > 0 {
+                let v = Int(b[i]) << 16 | (rest == 2 ? Int(b[i + 1]) << 8 : 0)
+                let high = pairs[v >> 12]
+                let low = pairs[v & 0xFFF]
+                o[j] = UInt8(truncatingIfNeeded: high)
+                o[j + 1] = UInt8(truncatingIfNeeded: high >> 8)
+                o[j + 2] = rest == 2 ? UInt8(truncatingIfNeeded: low) : UInt8(ascii: "=")
+                o[j + 3] = UInt8(ascii: "=")
+            }
         }
+        return length
     }
 
     /// Encodes a byte collection.

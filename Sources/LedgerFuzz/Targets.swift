@@ -144,6 +144,43 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
             }
         })
 
+    // The compact forms a ledger file keeps lines and states in (docs/FORMAT.md §15): seeded
+    // with the compact forms of the corpus lines (and the lines themselves, kept as they are).
+    let storedSeeds = c.lines.map(CompactLine.encode) + c.lines
+    targets.append(
+        FuzzTarget(
+            name: "stored-line", about: "EntryLine(stored:), CompactLine.expand and encode, CompactState", maxLength: 1 << 16, seeds: storedSeeds
+        ) { b in
+            let line = CompactLine.expand(b)
+            let fast = Result { () throws(LedgerError) in try EntryLine(stored: b) }
+            let slow = Result { () throws(LedgerError) in try EntryLine(bytes: line) }
+            let verify = b.withUnsafeBytes { CompactLine.lineAndEntry($0) }
+            _ = CompactState.expand(b)
+            decoded()
+            // Reading the parts must agree with parsing the line they give, entry for entry.
+            switch (fast, slow) {
+            case (.success(let x), .success(let y)): guard x == y else { return .violation("a compact form's entry differs from its line's") }
+            case (.failure(let x), .failure(let y)): guard x.message == y.message else { return .violation("the two reads refuse for different reasons") }
+            default: return .violation("the compact form is read, its line refused, or the other way round")
+            }
+            if let verify {
+                guard verify.line == line else { return .violation("lineAndEntry gives another line than expand") }
+                guard verify.entry == nil || verify.entry == (try? fast.get()) else { return .violation("lineAndEntry gives another entry") }
+            }
+            // Storing the input and reading it back gives it back, unless it is kept as it is
+            // while starting with a form byte (no line or state does: they start with `{`).
+            let storedLine = CompactLine.encode(b)
+            if storedLine != b || !(b.first == CompactLine.plainForm || b.first == CompactLine.packedForm) {
+                guard CompactLine.expand(storedLine) == b else { return .violation("a line does not survive its compact form") }
+            }
+            let storedState = CompactState.encode(b)
+            if storedState != b || b.first != CompactState.packedForm {
+                guard CompactState.expand(storedState) == b else { return .violation("a state does not survive its packed form") }
+            }
+            guard (try? slow.get()) != nil else { return .rejected }
+            return .accepted
+        })
+
     // MARK: Checkpoints, notes, keys
 
     let logKey = c.logVerifierKey, witness = c.witnessVerifierKey, origin = c.origin

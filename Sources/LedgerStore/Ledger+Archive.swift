@@ -506,11 +506,13 @@ extension Ledger {
 
     /// Decodes entry lines into payloads on all cores; with `precheck`, also makes the archive's
     /// stateless checks (schemas, dates) there, for a fold that checks every rule.
-    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], path: String, precheck: Bool) throws(LedgerError) -> [DecodedEntry] {
+    static func parsePayloads(_ batch: [(index: UInt64, line: [UInt8])], compact: Bool = false, path: String, precheck: Bool) throws(LedgerError)
+        -> [DecodedEntry]
+    {
         // Each entry is decoded into its place in the batch; the lowest index that fails is reported.
         try Parallel.mapUntilError(count: batch.count, parallelism: System.activeProcessorCount) { (i) throws(LedgerError) -> DecodedEntry in
             do throws(LedgerError) {
-                let line = try EntryLine(bytes: batch[i].line)
+                let line = compact ? try EntryLine(stored: batch[i].line) : try EntryLine(bytes: batch[i].line)
                 let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
                 let day = Archive.latestDay(recordedAt: line.recordedAt)
                 let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
@@ -575,18 +577,20 @@ extension Ledger {
         let batchSize = 4096
         // Decoding batch k+1 overlaps reading batch k+2 and folding batch k: the lines are read
         // a batch ahead, so that the decoding threads never wait for this one to read.
-        var ahead = try source.entryLines(from: 0, below: UInt64.max, limit: batchSize)
+        // Lines as the store keeps them: a compact line is read from its parts (no base64).
+        let compact = source.keepsCompactForms
+        var ahead = try source.storedEntryLines(from: 0, below: UInt64.max, limit: batchSize)
         var read = UInt64(ahead.count)
-        var pending = decodeInBackground(ahead, path: path)
-        ahead = ahead.count < batchSize ? [] : try source.entryLines(from: read, below: UInt64.max, limit: batchSize)
+        var pending = decodeInBackground(ahead, compact: compact, path: path)
+        ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
         var next: UInt64 = 0
         while true {
             let decoded = try pending.get()
             if decoded.isEmpty { break }
             next += UInt64(decoded.count)
-            pending = decodeInBackground(ahead, path: path)
+            pending = decodeInBackground(ahead, compact: compact, path: path)
             read += UInt64(ahead.count)
-            ahead = ahead.count < batchSize ? [] : try source.entryLines(from: read, below: UInt64.max, limit: batchSize)
+            ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
             try fold.fold(consume decoded)
             progress?(next, size)
         }
@@ -594,11 +598,14 @@ extension Ledger {
     }
 
     /// Decodes entry lines into payloads on background threads; `get` waits for the result.
-    static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], path: String) -> PendingDecode {
+    /// `compact`: the lines are as a store that keeps compact forms gives them (`storedEntryLines`).
+    static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], compact: Bool, path: String) -> PendingDecode {
         let pending = PendingDecode()
         DispatchQueue.global().async {
             let result: Result<[DecodedEntry], LedgerError>
-            do throws(LedgerError) { result = .success(try parsePayloads(batch, path: path, precheck: true)) } catch { result = .failure(error) }
+            do throws(LedgerError) { result = .success(try parsePayloads(batch, compact: compact, path: path, precheck: true)) } catch {
+                result = .failure(error)
+            }
             pending.finish(result)
         }
         return pending

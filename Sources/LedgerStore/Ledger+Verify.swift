@@ -155,7 +155,8 @@ extension Ledger {
         }
         try checkCheckpoints()
         while true {
-            let rows = try r.entries(from: given, below: UInt64.max, limit: 4096)
+            // Lines as the store keeps them: the verifier expands compact ones on all cores.
+            let rows = try r.storedEntries(from: given, below: UInt64.max, limit: 4096)
             let lines = rows.map(\.line)
             let indexes = rows.map(\.index)
             let stored = rows.map {
@@ -174,7 +175,7 @@ extension Ledger {
                     try verifier.finish()
                     throw LedgerError(.verificationFailed, "entry \(given) is missing from the ledger file", index: given)
                 }
-                try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]))
+                try verifier.process(Array(lines[start..<end]), stored: Array(stored[start..<end]), compact: r.keepsCompactForms)
                 foldVerified()
                 try nodeReader.check(verifier.takeNodes(), count: &nodesChecked, damage: merkleDamage)
                 given += UInt64(end - start)

@@ -41,7 +41,8 @@ extension StoredRecord {
     }
 }
 
-/// One `entries` row.
+/// One `entries` row. `line` is the entry line; the file keeps it in its compact form
+/// (`CompactLine`, docs/FORMAT.md §15) when that gives back exactly its bytes.
 struct EntryRecord: StoredRecord {
     static let databaseTableName = "entries"
     enum Columns: String, ColumnExpression, CaseIterable {
@@ -61,21 +62,23 @@ struct EntryRecord: StoredRecord {
         entry = EntryRow(
             index: try row.count(Columns.idx), recordedAt: try row.text(Columns.recordedAt), eventID: Array(try row.blob(Columns.eventID)),
             type: try row.text(Columns.type), subject: try row.text(Columns.subject), signer: try row.text(Columns.signer),
-            leaf: row.digest(Columns.leaf), line: try row.bytes(Columns.line))
+            leaf: row.digest(Columns.leaf), line: CompactLine.expand(try row.bytes(Columns.line)))
     }
 
     /// The same from a row of `select` (columns at their `Columns` positions): entry
     /// iteration, where looking each column up by name costs (DECISIONS 59).
-    init(selected row: Row) throws(LedgerError) {
+    /// `expanding` false leaves a compact line as it is stored (`storedEntries`).
+    init(selected row: Row, expanding: Bool = true) throws(LedgerError) {
+        let stored = try row.bytes(7)
         entry = EntryRow(
             index: try row.count(0), recordedAt: try row.text(1), eventID: Array(try row.blob(2)), type: try row.text(3), subject: try row.text(4),
-            signer: try row.text(5), leaf: row.digest(6), line: try row.bytes(7))
+            signer: try row.text(5), leaf: row.digest(6), line: expanding ? CompactLine.expand(stored) : stored)
     }
 
     var values: [SQLiteValue] {
         [
             .count(entry.index), .text(entry.recordedAt), .blob(entry.eventID), .text(entry.type), .text(entry.subject), .text(entry.signer),
-            .bytes(entry.leaf?.bytes), .blob(entry.line),
+            .bytes(entry.leaf?.bytes), .blob(CompactLine.encode(entry.line)),
         ]
     }
 }
@@ -218,7 +221,7 @@ struct MetaRow: StoredRecord {
     var values: [SQLiteValue] { [.text(key), .text(value)] }
 }
 
-/// One `entities` row: an entity's current state as canonical JSON.
+/// One `entities` row: an entity's current state (canonical JSON, kept packed).
 struct EntityRecord: StoredRecord {
     static let databaseTableName = "entities"
     enum Columns: String, ColumnExpression, CaseIterable { case id, kind, state }
@@ -231,16 +234,22 @@ struct EntityRecord: StoredRecord {
     var id: String
     var kind: String
     var state: [UInt8]
+    /// Whether `values` gives the state packed.
+    var packed = true
 
-    init(id: String, kind: String, state: [UInt8]) {
+    init(id: String, kind: String, state: [UInt8], packed: Bool = true) {
         self.id = id
         self.kind = kind
         self.state = state
+        self.packed = packed
     }
 
-    init(row: Row) throws { self.init(id: try row.text(Columns.id), kind: try row.text(Columns.kind), state: try row.bytes(Columns.state)) }
+    /// `state` is the canonical state; the file keeps it packed (`CompactState`).
+    init(row: Row) throws {
+        self.init(id: try row.text(Columns.id), kind: try row.text(Columns.kind), state: CompactState.expand(try row.bytes(Columns.state)))
+    }
 
-    var values: [SQLiteValue] { [.text(id), .text(kind), .blob(state)] }
+    var values: [SQLiteValue] { [.text(id), .text(kind), .blob(packed ? CompactState.encode(state) : state)] }
 }
 
 /// One `incident_index` row: what the incident filter searches.
@@ -340,16 +349,22 @@ struct StateVersionRecord: StoredRecord {
     var id: String
     var size: UInt64
     var state: [UInt8]
+    /// Whether `values` gives the state packed.
+    var packed = true
 
-    init(id: String, size: UInt64, state: [UInt8]) {
+    init(id: String, size: UInt64, state: [UInt8], packed: Bool = true) {
         self.id = id
         self.size = size
         self.state = state
+        self.packed = packed
     }
 
-    init(row: Row) throws { self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: try row.bytes(Columns.state)) }
+    /// `state` is the canonical state; the file keeps it packed (`CompactState`).
+    init(row: Row) throws {
+        self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: CompactState.expand(try row.bytes(Columns.state)))
+    }
 
-    var values: [SQLiteValue] { [.text(id), .count(size), .blob(state)] }
+    var values: [SQLiteValue] { [.text(id), .count(size), .blob(packed ? CompactState.encode(state) : state)] }
 }
 
 /// An `INSERT … VALUES (?, …)` of one row, and the same statement for `rows` rows.

@@ -40,9 +40,14 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         return config
     }
 
-    private init(path: String, queue: DatabaseQueue) {
+    /// Whether states are written packed (`CompactState`): in a ledger file; not in `verify`'s
+    /// scratch database, whose rows are compared and dropped.
+    private let packsStates: Bool
+
+    private init(path: String, queue: DatabaseQueue, packsStates: Bool = true) {
         self.path = path
         self.queue = queue
+        self.packsStates = packsStates
     }
 
     /// Opens an existing ledger file; refuses foreign, truncated or other-version files untouched.
@@ -142,7 +147,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)
             try queue.write { db in for statement in Schema.projectionStatements { try db.execute(sql: statement) } }
-            return SQLiteStorage(path: path, queue: queue)
+            return SQLiteStorage(path: path, queue: queue, packsStates: false)
         } catch {
             removeDatabaseFiles(path)
             throw LedgerError.database(error, path: path)
@@ -191,7 +196,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
 
     public func read<T>(_ body: (any StorageReader) throws(LedgerError) -> T) throws(LedgerError) -> T {
         do {
-            return try queue.read { db in try body(SQLiteRows(db: db, path: path)) }
+            return try queue.read { db in try body(SQLiteRows(db: db, path: path, packsStates: packsStates)) }
         } catch {
             throw LedgerError.database(error, path: path)
         }
@@ -201,7 +206,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         do {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
-                let rows = SQLiteRows(db: db, path: path)
+                let rows = SQLiteRows(db: db, path: path, packsStates: packsStates)
                 defer { rows.secureDeleteEnded() }
                 try db.inTransaction(.immediate) {
                     result = try body(rows)
@@ -265,6 +270,8 @@ struct SQLiteRows: StorageWriter {
 
     let db: Database
     let path: String
+    /// Whether entity states and state checkpoints are written packed (`SQLiteStorage.packsStates`).
+    var packsStates = true
     /// What this transaction keeps: whether it turned `secure_delete` on, and the statements
     /// its row writes used.
     private let transaction = TransactionState()
@@ -377,10 +384,20 @@ struct SQLiteRows: StorageWriter {
     }
 
     func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
+        try entryRows(from: from, below: below, limit: limit, expanding: true)
+    }
+
+    var keepsCompactForms: Bool { true }
+
+    func storedEntries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
+        try entryRows(from: from, below: below, limit: limit, expanding: false)
+    }
+
+    private func entryRows(from: UInt64, below: UInt64, limit: Int, expanding: Bool) throws(LedgerError) -> [EntryRow] {
         var out: [EntryRow] = []
         // Hot (verify): read at the record's column positions, not by name (DECISIONS 59).
         try each(Self.entryRange, [Self.clamp(from), Self.clamp(below), limit]) { (r) throws(LedgerError) in
-            out.append(try EntryRecord(selected: r).entry)
+            out.append(try EntryRecord(selected: r, expanding: expanding).entry)
         }
         return out
     }
@@ -389,11 +406,20 @@ struct SQLiteRows: StorageWriter {
     static let entryLineRange = "SELECT \(E.idx.rawValue), \(E.line.rawValue) FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?"
 
     func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
+        try lines(from: from, below: below, limit: limit, expanding: true)
+    }
+
+    func storedEntryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
+        try lines(from: from, below: below, limit: limit, expanding: false)
+    }
+
+    private func lines(from: UInt64, below: UInt64, limit: Int, expanding: Bool) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
         var out: [(index: UInt64, line: [UInt8])] = []
         out.reserveCapacity(min(limit, 8192))
         // Hot (the fold, export, rebuild): positions 0 and 1 of `entryLineRange` (DECISIONS 59).
         try each(Self.entryLineRange, [Self.clamp(from), Self.clamp(below), limit]) { (r) throws(LedgerError) in
-            out.append((try r.count(0), try r.bytes(1)))
+            let stored = try r.bytes(1)
+            out.append((try r.count(0), expanding ? CompactLine.expand(stored) : stored))
         }
         return out
     }
@@ -410,7 +436,7 @@ struct SQLiteRows: StorageWriter {
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
         guard let r = try row("SELECT idx, line FROM entries WHERE event_id = ?", [Data(eventID)]) else { return nil }
         // Per appended event: positions 0 and 1 (DECISIONS 59).
-        return (try r.count(0), try r.bytes(1))
+        return (try r.count(0), CompactLine.expand(try r.bytes(1)))
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {
@@ -422,7 +448,7 @@ struct SQLiteRows: StorageWriter {
 
     func entryLines(type: String, from: UInt64, below: UInt64) throws(LedgerError) -> [[UInt8]] {
         try rows("SELECT line FROM entries WHERE idx >= ? AND idx < ? AND type = ?", [Self.clamp(from), Self.clamp(below), type]).map {
-            (r) throws(LedgerError) in try r.bytes(E.line)
+            (r) throws(LedgerError) in CompactLine.expand(try r.bytes(E.line))
         }
     }
 
@@ -470,7 +496,7 @@ struct SQLiteRows: StorageWriter {
 
     func entityState(_ id: String) throws(LedgerError) -> [UInt8]? {
         // Per folded event: position 0 (DECISIONS 59).
-        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in try r.bytes(0) }
+        try row(EntityRecord.stateByKey, [id]).map { (r) throws(LedgerError) in CompactState.expand(try r.bytes(0)) }
     }
 
     func entityCount() throws(LedgerError) -> Int {
@@ -478,7 +504,9 @@ struct SQLiteRows: StorageWriter {
     }
 
     func forEachEntity(_ body: (String, [UInt8]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try each(EntityRecord.idAndState) { (r) throws(LedgerError) in try body(try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state)) }
+        try each(EntityRecord.idAndState) { (r) throws(LedgerError) in
+            try body(try r.text(EntityRecord.Columns.id), CompactState.expand(try r.bytes(EntityRecord.Columns.state)))
+        }
     }
 
     func concerning(_ entity: String, from: UInt64, below: UInt64) throws(LedgerError) -> [EntryRow] {
@@ -512,7 +540,7 @@ struct SQLiteRows: StorageWriter {
         let (condition, args) = Self.incidentCondition(filter)
         return try rows("SELECT e.id, e.state FROM incident_index i JOIN entities e ON e.id = i.id" + condition + " ORDER BY i.id", args).map {
             (r) throws(LedgerError) in
-            (try r.text(EntityRecord.Columns.id), try r.bytes(EntityRecord.Columns.state))
+            (try r.text(EntityRecord.Columns.id), CompactState.expand(try r.bytes(EntityRecord.Columns.state)))
         }
     }
 
@@ -542,7 +570,7 @@ struct SQLiteRows: StorageWriter {
     }
 
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
-        try each(Self.projectionQuery(table)) { (r) throws(LedgerError) in try body(Self.values(r)) }
+        try each(Self.projectionQuery(table)) { (r) throws(LedgerError) in try body(Self.values(r, table)) }
     }
 
     static func projectionQuery(_ table: ProjectionTable) -> String {
@@ -551,8 +579,12 @@ struct SQLiteRows: StorageWriter {
 
     /// The row's values, read from the statement (`ColumnValue`): as GRDB's `DatabaseValue`
     /// gives them, without making one for each column.
-    static func values(_ r: Row) -> [StorageValue] {
-        (0..<r.count).map { i in ((try? r.decode(ColumnValue?.self, atIndex: i)) ?? nil)?.value ?? .null }
+    /// An entity's state and a state checkpoint's are given as the canonical states the file
+    /// keeps packed.
+    static func values(_ r: Row, _ table: ProjectionTable) -> [StorageValue] {
+        var out = (0..<r.count).map { i in ((try? r.decode(ColumnValue?.self, atIndex: i)) ?? nil)?.value ?? .null }
+        if table == .stateVersions || table == .entities, out.count == 3, case .blob(let b) = out[2] { out[2] = .blob(CompactState.expand(b)) }
+        return out
     }
 
     // MARK: Writer
@@ -596,7 +628,7 @@ struct SQLiteRows: StorageWriter {
     }
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
-        try execute(replace ? EntityRecord.replace : EntityRecord.insert, bound: EntityRecord(id: id, kind: kind, state: state).values)
+        try execute(replace ? EntityRecord.replace : EntityRecord.insert, bound: EntityRecord(id: id, kind: kind, state: state, packed: packsStates).values)
     }
 
     func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
@@ -624,7 +656,7 @@ struct SQLiteRows: StorageWriter {
     /// Entities, index rows and links, each several rows a statement (`MultiRowInsert`).
     func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError) {
         try execute(EntityRecord.insertMany, rows.count) { i, values in
-            values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state).values
+            values += EntityRecord(id: rows[i].id, kind: rows[i].kind, state: rows[i].state, packed: packsStates).values
         }
         let indexed = rows.compactMap { r in r.index.map { (id: r.id, row: $0) } }
         try execute(IncidentIndexRecord.replaceMany, indexed.count) { i, values in
@@ -658,7 +690,7 @@ struct SQLiteRows: StorageWriter {
     }
 
     func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
-        try execute(StateVersionRecord.insert, bound: StateVersionRecord(id: id, size: size, state: state).values)
+        try execute(StateVersionRecord.insert, bound: StateVersionRecord(id: id, size: size, state: state, packed: packsStates).values)
     }
 
     /// Whether this file has the sealed-value tables (file version 5; an older file opened
@@ -744,10 +776,10 @@ extension SQLiteStorage {
                 try other.forEachProjectionRow(table) { (stored) throws(LedgerError) in
                     let next: Row?
                     do { next = try expected.next() } catch { throw LedgerError.database(error, path: path) }
-                    let e = next.map(SQLiteRows.values)
+                    let e = next.map { SQLiteRows.values($0, table) }
                     guard e == stored else { throw difference(stored, e) }
                 }
-                if let extra = try expected.next() { throw difference(nil, SQLiteRows.values(extra)) }
+                if let extra = try expected.next() { throw difference(nil, SQLiteRows.values(extra, table)) }
             }
         } catch {
             throw LedgerError.database(error, path: path)

@@ -12,8 +12,10 @@ enum Schema {
     /// sealed-value tables came with file version 5; a file below it has none.)
     static let version: Int32 = 3
     /// `PRAGMA user_version` of the files this code writes: 4 is version 3's tables and rows plus
-    /// GRDB's record of the migrations that made them (`grdb_migrations`).
-    static let fileVersion: Int32 = 5
+    /// GRDB's record of the migrations that made them (`grdb_migrations`); 5 added the
+    /// sealed-value tables; 6 keeps entry lines and state checkpoints written from then on in
+    /// their compact forms (`CompactLine`, `CompactState`).
+    static let fileVersion: Int32 = 6
     /// The oldest version this code opens: read as it is, upgraded when opened for writing.
     static let oldestReadable: Int32 = 2
 
@@ -22,6 +24,7 @@ enum Schema {
     /// the two always agree. Never edit one that has shipped: add the next.
     static let migrations: [(identifier: String, version: Int32)] = [
         ("v2-tables", 2), ("v3-checkpoint-record", 3), ("v4-migration-record", 4), ("v5-sealed-values", 5),
+        ("v6-compact-forms", 6),
     ]
 
     /// Sealed values and their wrapped data keys (version 5): kept beside the log, never in it;
@@ -62,6 +65,13 @@ enum Schema {
         migrator.registerMigration("v5-sealed-values") { db in
             for s in sealedStatements { try db.execute(sql: s) }
             try db.execute(sql: "PRAGMA user_version = 5")
+        }
+        // Only the version: entry lines and state checkpoints written from now on go in their
+        // compact forms (`CompactLine`, `CompactState`), and a tool that reads only up to version 5
+        // must refuse the file rather than report them as damage. Rows already stored stay as
+        // they are (both forms are read in every version).
+        migrator.registerMigration("v6-compact-forms") { db in
+            try db.execute(sql: "PRAGMA user_version = 6")
         }
         return migrator
     }

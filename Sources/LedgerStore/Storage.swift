@@ -127,6 +127,16 @@ public protocol StorageReader: MerkleNodeSource {
     func entries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow]
     /// The same, index and line only (the fold's and the export's read).
     func entryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])]
+    /// Whether entry lines may come back from `storedEntryLines` and `storedEntries` in the
+    /// compact form of docs/FORMAT.md §15 (`CompactLine`; read them with `EntryLine(stored:)`,
+    /// expand them with `CompactLine.expand`): a SQLite file. Other stores give the lines.
+    var keepsCompactForms: Bool { get }
+    /// `entryLines`, each line in the form the store keeps it (see `keepsCompactForms`): for the
+    /// fold, which needs the payload and not the line.
+    func storedEntryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])]
+    /// `entries`, each line in the form the store keeps it: for `verify`, which expands them on
+    /// all cores.
+    func storedEntries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow]
     /// The record time stored beside entry `index`.
     func recordedAt(_ index: UInt64) throws(LedgerError) -> String?
     /// The last entry's index and record time.
@@ -245,6 +255,16 @@ public protocol StorageWriter: StorageReader {
 }
 
 extension StorageReader {
+    public var keepsCompactForms: Bool { false }
+
+    public func storedEntryLines(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [(index: UInt64, line: [UInt8])] {
+        try entryLines(from: from, below: below, limit: limit)
+    }
+
+    public func storedEntries(from: UInt64, below: UInt64, limit: Int) throws(LedgerError) -> [EntryRow] {
+        try entries(from: from, below: below, limit: limit)
+    }
+
     /// Every entity read to find a few: a storage with an index on ids does better.
     public func entityIDs(prefix: String) throws(LedgerError) -> [String] {
         var out: [String] = []

@@ -49,7 +49,7 @@ struct CLICrossVerifierTests {
     @Test("a payload byte changed in entry 7: both fail at entry 7")
     func tampered() throws {
         let s = try sandbox()
-        let line = try SQLTool.run(s.ledger, "SELECT CAST(line AS TEXT) FROM entries WHERE idx = 7")
+        let line = try SQLTool.entryLine(s.ledger, 7)
         let marker = try #require(line.range(of: #""payload":""#))
         var chars = Array(line)
         let at = line.distance(from: line.startIndex, to: marker.upperBound) + 40

@@ -1,4 +1,6 @@
 import Foundation
+import LedgerCore
+import LedgerCrypto
 import LedgerTesting
 import Testing
 
@@ -457,6 +459,14 @@ enum SQLTool {
         }
         guard r.status == 0, !r.signaled else { throw HarnessError("SQL failed on \(database): \(sql)\n\(r.stderr)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The entry line stored as entry `idx` of the ledger file, as text: what the file gives,
+    /// whichever form it keeps it in (`CompactLine`).
+    static func entryLine(_ database: String, _ idx: UInt64) throws -> String {
+        let hex = try run(database, "SELECT lower(hex(line)) FROM entries WHERE idx = \(idx)")
+        guard let stored = Hex.decode(hex) else { throw HarnessError("entry \(idx) of \(database): not hex: \(hex.prefix(40))") }
+        return String(decoding: CompactLine.expand(stored), as: UTF8.self)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerCore
 import LedgerCrypto
 import LedgerTesting
 import Testing
@@ -55,7 +56,7 @@ struct CLISchemaMigrationTests {
         "table|grdb_migrations|grdb_migrations|CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)",
         "index|sqlite_autoindex_grdb_migrations_1|grdb_migrations|",
     ]
-    static let allMigrations = "v2-tables\nv3-checkpoint-record\nv4-migration-record\nv5-sealed-values"
+    static let allMigrations = "v2-tables\nv3-checkpoint-record\nv4-migration-record\nv5-sealed-values\nv6-compact-forms"
     /// What version 5 adds: the sealed values and their wrapped keys (docs/FORMAT.md §9, §15).
     static let sealedStatements = [
         """
@@ -78,15 +79,25 @@ struct CLISchemaMigrationTests {
 
     /// A copy of the sandbox's ledger made the way the code before the migrator made files: its
     /// schema SQL run by hand, `user_version` `version`, every row copied (version 2 files have no
-    /// checkpoint record).
+    /// checkpoint record), every entry line as it is (the compact form came with version 6).
     func oldFile(_ s: Sandbox, version: Int, name: String = "old.ledger") throws -> String {
         let path = s.path(name)
         var sql = ["PRAGMA journal_mode = WAL"] + Self.oldStatements
         sql += ["PRAGMA application_id = \(0x494C_4447)", "PRAGMA user_version = \(version)", "ATTACH DATABASE '\(s.ledger)' AS src"]
         sql += Self.tables.map { "INSERT INTO main.\($0) SELECT * FROM src.\($0)" }
         if version == 2 { sql.append("DELETE FROM main.meta WHERE key = 'checkpoint_record'") }
+        sql += try Self.linesAsTheyAre(s.ledger, table: "main.entries")
         try SQLTool.run(path, sql.joined(separator: ";\n"))
         return path
+    }
+
+    /// Statements that put back every entry line of `ledger` as it is, in `table`.
+    static func linesAsTheyAre(_ ledger: String, table: String) throws -> [String] {
+        try SQLTool.run(ledger, "SELECT idx, lower(hex(line)) FROM entries ORDER BY idx").split(separator: "\n").map { row in
+            let parts = row.split(separator: "|")
+            let line = CompactLine.expand(try #require(Hex.decode(String(parts[1]))))
+            return "UPDATE \(table) SET line = x'\(Hex.encode(line))' WHERE idx = \(parts[0])"
+        }
     }
 
     /// Appends one event to the ledger at `path` (opening it for writing); expects success.
@@ -100,7 +111,7 @@ struct CLISchemaMigrationTests {
         ["", "-wal", "-shm"].map { s in FileManager.default.contents(atPath: path + s).map { SHA256.hash(Array($0)).hex } ?? "absent" }
     }
 
-    @Test("a new file has exactly the old schema, grdb_migrations as GRDB makes it and the sealed-value tables, user_version 5, every migration recorded")
+    @Test("a new file has exactly the old schema, grdb_migrations as GRDB makes it and the sealed-value tables, user_version 6, every migration recorded")
     func newFileSchema() throws {
         let s = try sandbox()
         let reference = s.path("reference.sqlite")
@@ -108,8 +119,31 @@ struct CLISchemaMigrationTests {
         let expected = (try SQLTool.run(reference, Self.schemaQuery).components(separatedBy: "\n") + Self.migrationsRows).sorted()
         let found = try SQLTool.run(s.ledger, Self.schemaQuery).components(separatedBy: "\n").sorted()
         #expect(found == expected)
-        #expect(try SQLTool.run(s.ledger, "PRAGMA user_version") == "5")
+        #expect(try SQLTool.run(s.ledger, "PRAGMA user_version") == "6")
         #expect(try SQLTool.run(s.ledger, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
+    }
+
+    @Test("lines kept as they are and lines in the compact form side by side: every reader sees the same lines; verify passes")
+    func mixedLineForms() throws {
+        let s = try sandbox()
+        let log = try s.run(["log", "--ledger", s.ledger, "--json"])
+        let bag = s.path("before.bag")
+        #expect(try s.run(["export", "--ledger", s.ledger, "--out", bag, "--export-time", "2026-01-02T03:04:05Z"]).status == 0)
+        // Every other line put back as it is (a file written before version 6 holds only those).
+        let statements = try Self.linesAsTheyAre(s.ledger, table: "entries").enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        try SQLTool.run(s.ledger, statements.joined(separator: ";\n"))
+        #expect(
+            try SQLTool.run(s.ledger, "SELECT group_concat(hex(substr(line, 1, 1)), ',') FROM (SELECT line FROM entries ORDER BY idx)").hasPrefix("7B,02,7B,02")
+        )
+        #expect(try s.run(["verify", "--ledger", s.ledger]).status == 0)
+        #expect(try s.run(["log", "--ledger", s.ledger, "--json"]).stdout == log.stdout)
+        let again = s.path("after.bag")
+        #expect(try s.run(["export", "--ledger", s.ledger, "--out", again, "--export-time", "2026-01-02T03:04:05Z"]).status == 0)
+        // The manifest lists every file's SHA-256: the same manifest, the same bundle.
+        for file in ["data/entries.jsonl", "manifest-sha256.txt"] {
+            let a = FileManager.default.contents(atPath: "\(bag)/\(file)")
+            #expect(a != nil && a == FileManager.default.contents(atPath: "\(again)/\(file)"), "\(file)")
+        }
     }
 
     @Test("a version 2 or 3 file made the old way reads unchanged, is adopted and upgraded when written, then verifies", arguments: [2, 3])
@@ -128,7 +162,7 @@ struct CLISchemaMigrationTests {
         #expect(fingerprint(old) == before)
         // Written: adopted and upgraded to version 4, the same schema as a new file.
         try appendOne(s, old)
-        #expect(try SQLTool.run(old, "PRAGMA user_version") == "5")
+        #expect(try SQLTool.run(old, "PRAGMA user_version") == "6")
         #expect(try SQLTool.run(old, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
         #expect(try SQLTool.run(old, Self.schemaQuery) == (try SQLTool.run(s.ledger, Self.schemaQuery)))
         // Version 2 had no checkpoint record: the upgrade computed the one the original holds.
@@ -148,7 +182,7 @@ struct CLISchemaMigrationTests {
                 + "INSERT INTO grdb_migrations VALUES ('v2-tables'), ('v3-checkpoint-record')")
         #expect(try s.run(["verify", "--ledger", old]).status == 0)
         try appendOne(s, old)
-        #expect(try SQLTool.run(old, "PRAGMA user_version") == "5")
+        #expect(try SQLTool.run(old, "PRAGMA user_version") == "6")
         #expect(try SQLTool.run(old, "SELECT identifier FROM grdb_migrations ORDER BY identifier") == Self.allMigrations)
         #expect(try s.run(["verify", "--ledger", old]).status == 0)
     }

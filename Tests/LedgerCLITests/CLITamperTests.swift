@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerCrypto
 import Testing
 
 @Suite("ledger CLI: verify catches tampering with the stored file", .enabled(if: SQLTool.isAvailable))
@@ -18,7 +19,7 @@ struct CLITamperTests {
     }
 
     private func storedLine(_ s: Sandbox, _ idx: UInt64) throws -> String {
-        try SQLTool.run(s.ledger, "SELECT CAST(line AS TEXT) FROM entries WHERE idx = \(idx)")
+        try SQLTool.entryLine(s.ledger, idx)
     }
 
     private func storeLine(_ s: Sandbox, _ idx: UInt64, _ line: String) throws {
@@ -46,6 +47,24 @@ struct CLITamperTests {
         let o = try j.jsonLines().first
         #expect(o?["ok"] as? Bool == false, sourceLocation: sourceLocation)
         #expect((o?["index"] as? NSNumber)?.uint64Value == index, "verify --json reports index \(index): \(j.stdout)", sourceLocation: sourceLocation)
+    }
+
+    @Test("the file keeps lines in their compact form; one byte changed in any part of entry k's compact form: verify exits 1 naming entry k")
+    func compactFormByteChanged() throws {
+        let s = try sandbox()
+        #expect(try SQLTool.run(s.ledger, "SELECT DISTINCT hex(substr(line, 1, 1)) FROM entries") == "02")
+        let original = try SQLTool.run(s.ledger, "SELECT lower(hex(line)) FROM entries WHERE idx = \(Self.k)")
+        let stored = try #require(Hex.decode(original))
+        // The form byte, the index, the record time, the key id, the signature, the payload (a
+        // token near its start, a copied byte at its end).
+        for offset in [0, 8, 30, 40, 100, 133, stored.count - 2] {
+            var damaged = stored
+            damaged[offset] ^= 0x01
+            try SQLTool.run(s.ledger, "UPDATE entries SET line = x'\(Hex.encode(damaged))' WHERE idx = \(Self.k)")
+            try expectVerifyFails(s, at: Self.k)
+        }
+        try SQLTool.run(s.ledger, "UPDATE entries SET line = x'\(original)' WHERE idx = \(Self.k)")
+        #expect(try s.verifiedSize() == 23)
     }
 
     @Test("one byte changed in the middle of entry k's base64 payload: verify exits 1 naming entry k")

@@ -67,6 +67,19 @@ struct HashingTests {
         #expect(prefixed == SHA256.hash(utf8: "aabc"))
     }
 
+    @Test("base64 encoding: the RFC 4648 vectors, and every byte value in every place of a group round-trips")
+    func base64Encoding() {
+        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors { #expect(Base64.encode(Array(plain.utf8)) == encoded, "\(plain)") }
+        for length in 0..<9 {
+            for v in 0..<256 {
+                let bytes = (0..<length).map { UInt8(truncatingIfNeeded: v &* 31 &+ $0 &* 97) }
+                #expect(Base64.decode(Base64.encode(bytes)) == bytes)
+            }
+        }
+        #expect(Base64.encode([0xFB, 0xFF, 0xBF]) == "+/+/")
+    }
+
     @Test("base64 is strict: padding, alphabet, canonical trailing bits")
     func base64() {
         #expect(Base64.encode(Array("foob".utf8)) == "Zm9vYg==")

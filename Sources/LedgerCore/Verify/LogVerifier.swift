@@ -82,9 +82,11 @@ public struct LogVerifier {
     /// next batch; call `finish()` after the last batch. Failures are thrown at the lowest failing index.
     /// `stored`, when given, is what a store recorded beside each line when it was appended
     /// (leaf hash, index columns); any difference is reported at that entry's index.
-    public mutating func process(_ lines: [[UInt8]], stored: [StoredEntry]? = nil) throws(LedgerError) {
+    /// `compact`: the lines are as a ledger file keeps them (`CompactLine`, expanded here on all
+    /// cores); never for lines from anywhere else, which must be the lines' own bytes.
+    public mutating func process(_ lines: [[UInt8]], stored: [StoredEntry]? = nil, compact: Bool = false) throws(LedgerError) {
         if lines.isEmpty { return }
-        let batch = ParsedBatch(lines: lines, stored: stored, keys: state.keys, parallelism: parallelism)
+        let batch = ParsedBatch(lines: lines, stored: stored, compact: compact, keys: state.keys, parallelism: parallelism)
         if let previous = pending {
             pending = nil
             try sequence(previous)
@@ -164,8 +166,11 @@ public struct LogVerifier {
     }
 
     static func parse(_ bytes: [UInt8]) -> Result<ParsedEntry, LedgerError> {
+        do throws(LedgerError) { return parse(entry: try EntryLine(bytes: bytes)) } catch { return .failure(error) }
+    }
+
+    static func parse(entry line: EntryLine) -> Result<ParsedEntry, LedgerError> {
         do throws(LedgerError) {
-            let line = try EntryLine(bytes: bytes)
             let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
             return .success(ParsedEntry(line: line, payload: payload))
         } catch {
@@ -247,7 +252,7 @@ final class ParsedBatch: @unchecked Sendable {
     let signatureValid: UnsafeMutableBufferPointer<Bool?>
     private let group = DispatchGroup()
 
-    init(lines: [[UInt8]], stored: [StoredEntry]?, keys: [String: KeyRecord], parallelism: Int) {
+    init(lines: [[UInt8]], stored: [StoredEntry]?, compact: Bool, keys: [String: KeyRecord], parallelism: Int) {
         count = lines.count
         self.stored = stored
         leaves = .allocate(capacity: count)
@@ -265,8 +270,12 @@ final class ParsedBatch: @unchecked Sendable {
             let range = (n * c / chunks)..<(n * (c + 1) / chunks)
             DispatchQueue.global().async(group: group) {
                 for i in range {
-                    leafOut[i] = lines[i].withUnsafeBytes { MerkleHash.leaf($0) }
-                    let result = LogVerifier.parse(lines[i])
+                    // The leaf is the hash of the line itself; a compact form's entry is read
+                    // from its parts, with the payload unpacked once for both.
+                    let read = compact ? lines[i].withUnsafeBytes { CompactLine.lineAndEntry($0) } : nil
+                    let line = read?.line ?? lines[i]
+                    leafOut[i] = line.withUnsafeBytes { MerkleHash.leaf($0) }
+                    let result = read?.entry.map { LogVerifier.parse(entry: $0) } ?? LogVerifier.parse(line)
                     if case .success(let p) = result, let key = keys[p.line.envelope.keyID] {
                         signatureOut[i] = p.line.envelope.hasValidSignature(by: key.publicKey)
                     }

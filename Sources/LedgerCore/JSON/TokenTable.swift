@@ -1,0 +1,242 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A table of up to 31 byte strings, each starting with a quote, that a packed form writes as
+/// one byte from 0x01 (the first) to 0x1F. Canonical JSON never holds a byte below 0x20 raw
+/// (the writer escapes every control character), so in the packed form of such bytes any byte
+/// below 0x20 is a token and the rest are copied: unpacking gives back exactly the bytes that
+/// were packed, whatever they are. Used for states held in memory (`StateTokens`) and for the
+/// payloads and states a ledger file stores (`CompactLine`, `CompactState`: tables that are part
+/// of the file format and never change).
+///
+/// Both directions run over raw buffers with flat tables (no array of arrays, no reference
+/// counting in the loop): they sit on the paths of every rebuild, `verify` and view.
+public struct TokenTable: Sendable {
+    public let tokens: [[UInt8]]
+    /// Every token's bytes, one after another; token t is `flat[start[t] ..< start[t + 1]]`.
+    private let flat: [UInt8]
+    private let start: [Int]
+    /// For each byte value: the length it unpacks to (1 for a byte copied; a token's length for
+    /// 0x01…count; 0 for a byte that is no token: 0x00 and those past the table).
+    private let unpackedLength: [Int]
+    /// For each byte that may follow a quote, the tokens (index into `tokens`) that start with
+    /// the quote and that byte, longest first, flat: `candidates[first[b] ..< first[b + 1]]`.
+    private let candidates: [Int]
+    private let first: [Int]
+    /// Each token's bytes after its first two, up to 16, as two little-endian words with the
+    /// masks of the bytes they hold: a match is two masked compares.
+    private let words: [(UInt64, UInt64, UInt64, UInt64)]
+
+    public init(_ tokens: [String]) {
+        precondition(tokens.count <= 31 && tokens.allSatisfy { $0.utf8.count >= 2 && $0.utf8.first == 0x22 })
+        let bytes = tokens.map { Array($0.utf8) }
+        var byByte = [[Int]](repeating: [], count: 256)
+        for (i, t) in bytes.enumerated() { byByte[Int(t[1])].append(i) }
+        for b in byByte.indices { byByte[b].sort { bytes[$0].count > bytes[$1].count } }
+        var lengths = [Int](repeating: 1, count: 256)
+        for b in 0..<0x20 { lengths[b] = b >= 1 && b <= bytes.count ? bytes[b - 1].count : 0 }
+        self.tokens = bytes
+        flat = bytes.flatMap { $0 }
+        start = bytes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        unpackedLength = lengths
+        candidates = byByte.flatMap { $0 }
+        first = byByte.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        words = bytes.map { t in
+            let rest = Array(t.dropFirst(2).prefix(16))
+            var w: [UInt64] = [0, 0]
+            var m: [UInt64] = [0, 0]
+            for (k, b) in rest.enumerated() {
+                w[k / 8] |= UInt64(b) << UInt64(8 * (k % 8))
+                m[k / 8] |= 0xFF << UInt64(8 * (k % 8))
+            }
+            return (w[0], w[1], m[0], m[1])
+        }
+    }
+
+    /// The packed form of `bytes`, or nil when they hold a byte below 0x20 (not canonical JSON).
+    /// Packed, the bytes never grow; the result's buffer holds them and no more (an array grows
+    /// by doubling), since a packed form is kept for a long time.
+    public func pack(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        var clean = true
+        // Written into room for all of them, then copied out at their exact size.
+        let out = [UInt8](unsafeUninitializedCapacity: bytes.count) { o, written in
+            let j = o.baseAddress.flatMap { pack(bytes, to: $0) }
+            clean = j != nil || bytes.isEmpty
+            written = j ?? 0
+        }
+        guard clean else { return nil }
+        return Self.exactSize(out)
+    }
+
+    /// Writes the packed form of `bytes` at `out` (room for `bytes.count`); returns its length, or
+    /// nil when they hold a byte below 0x20.
+    public func pack(_ bytes: UnsafeRawBufferPointer, to o: UnsafeMutablePointer<UInt8>) -> Int? {
+        let n = bytes.count
+        guard let b = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        return flat.withUnsafeBufferPointer { flat in
+            start.withUnsafeBufferPointer { start in
+                candidates.withUnsafeBufferPointer { candidates in
+                    first.withUnsafeBufferPointer { first in
+                        words.withUnsafeBufferPointer { words in
+                            var i = 0
+                            var j = 0
+                            scan: while i < n {
+                                // Eight bytes at a time while none is a quote or below 0x20.
+                                while i + 8 <= n {
+                                    let x = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+                                    let m = Self.below0x20(x) | Self.zeroBytes(x ^ 0x2222_2222_2222_2222)
+                                    let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
+                                    if clear > 0 { UnsafeMutableRawPointer(o + j).storeBytes(of: x, as: UInt64.self) }
+                                    i += clear
+                                    j += clear
+                                    if clear < 8 { break }
+                                }
+                                guard i < n else { break }
+                                let c = b[i]
+                                if c == 0x22, i + 1 < n {
+                                    let second = Int(b[i + 1])
+                                    for k in first[second]..<first[second + 1] {
+                                        let t = candidates[k]
+                                        let length = start[t + 1] - start[t]
+                                        guard i + length <= n else { continue }
+                                        if length <= 18, i + 18 <= n {
+                                            let (w0, w1, m0, m1) = words[t]
+                                            let at = UnsafeRawPointer(b + i + 2)
+                                            guard at.loadUnaligned(as: UInt64.self) & m0 == w0, at.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & m1 == w1
+                                            else { continue }
+                                        } else {
+                                            guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
+                                        }
+                                        o[j] = UInt8(t + 1)
+                                        j += 1
+                                        i += length
+                                        continue scan
+                                    }
+                                } else if c < 0x20 {
+                                    return nil
+                                }
+                                o[j] = c
+                                j += 1
+                                i += 1
+                            }
+                            return j
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func pack(_ bytes: [UInt8]) -> [UInt8]? { bytes.withUnsafeBytes { pack($0) } }
+
+    /// A copy of `bytes` whose buffer holds them and no more.
+    public static func exactSize(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in count = buffer.initialize(fromContentsOf: bytes) }
+    }
+
+    /// The length `packed` unpacks to; nil when it holds 0x00 or a token byte beyond the table
+    /// (not a packed form).
+    public func unpackedCount(_ packed: UnsafeRawBufferPointer) -> Int? {
+        unpackedLength.withUnsafeBufferPointer { lengths in
+            var total = 0
+            var bad = false
+            var i = 0
+            let n = packed.count
+            // Eight bytes at a time while none is below 0x20.
+            while i + 8 <= n {
+                let m = Self.below0x20(packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if m == 0 {
+                    total &+= 8
+                } else {
+                    for k in i..<(i + 8) {
+                        let l = lengths[Int(packed[k])]
+                        bad = bad || l == 0
+                        total &+= l
+                    }
+                }
+                i += 8
+            }
+            while i < n {
+                let l = lengths[Int(packed[i])]
+                bad = bad || l == 0
+                total &+= l
+                i += 1
+            }
+            return bad ? nil : total
+        }
+    }
+
+    /// Writes what `packed` unpacks to at `out`, which has room for `unpackedCount(packed)`
+    /// bytes (only called once that said it is a packed form).
+    public func unpack(_ packed: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>) {
+        flat.withUnsafeBufferPointer { flat in
+            start.withUnsafeBufferPointer { start in
+                var j = 0
+                var i = 0
+                let n = packed.count
+                while i < n {
+                    // Eight bytes at a time up to the next token.
+                    while i + 8 <= n {
+                        let x = packed.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        let m = Self.below0x20(x)
+                        let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
+                        if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x, as: UInt64.self) }
+                        i += clear
+                        j += clear
+                        if clear < 8 { break }
+                    }
+                    guard i < n else { break }
+                    let c = packed[i]
+                    i += 1
+                    if c >= 0x20 {
+                        out[j] = c
+                        j += 1
+                    } else {
+                        let t = Int(c) - 1
+                        let length = start[t + 1] - start[t]
+                        (out + j).update(from: flat.baseAddress! + start[t], count: length)
+                        j += length
+                    }
+                }
+            }
+        }
+    }
+
+    /// The high bit of each byte of `x` (little-endian) that is below 0x20, exactly (no carry
+    /// crosses a byte).
+    @inline(__always) static func below0x20(_ x: UInt64) -> UInt64 {
+        zeroBytes(x & 0xE0E0_E0E0_E0E0_E0E0)
+    }
+
+    /// The high bit of each byte of `x` that is zero, exactly.
+    @inline(__always) static func zeroBytes(_ x: UInt64) -> UInt64 {
+        ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
+    }
+
+    /// The bytes `pack` was given, appended to `out`; false (and `out` unchanged) when `packed`
+    /// holds 0x00 or a token byte beyond the table: not a packed form.
+    public func unpack(_ packed: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        guard let count = unpackedCount(packed) else { return false }
+        if out.isEmpty {
+            out = [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
+                if let base = buffer.baseAddress { unpack(packed, to: base) }
+                written = count
+            }
+            return true
+        }
+        out += [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
+            if let base = buffer.baseAddress { unpack(packed, to: base) }
+            written = count
+        }
+        return true
+    }
+
+    /// The bytes `pack` was given (nil: not a packed form).
+    public func unpack(_ packed: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        return packed.withUnsafeBytes { unpack($0, into: &out) } ? out : nil
+    }
+}

@@ -1,0 +1,109 @@
+import LedgerCore
+import LedgerCrypto
+import LedgerTesting
+import Testing
+
+@Suite("The compact form a ledger file keeps entry lines in (CompactLine)")
+struct CompactLineTests {
+    static func line(index: UInt64 = 7, n: UInt64 = 5) -> [UInt8] {
+        EntryLine(index: index, recordedAt: Fixtures.epoch, envelope: Fixtures.report(subject: "incident:inc-\(n)", n: n)).encoded()
+    }
+
+    @Test("a canonical line is stored packed, about half its size, and expands to exactly its bytes")
+    func roundTrip() throws {
+        for (index, n) in [(0, 1), (7, 5), (9_007_199_254_740_991, 3), (123_456, 99)] as [(UInt64, UInt64)] {
+            let line = Self.line(index: index, n: n)
+            let stored = CompactLine.encode(line)
+            #expect(stored.first == CompactLine.packedForm)
+            #expect(stored.count * 100 / line.count < 60, "\(stored.count) of \(line.count)")
+            #expect(CompactLine.expand(stored) == line)
+            // The header: the index big-endian, the record time, the key id's and signature's bytes.
+            let parsed = try EntryLine(bytes: line)
+            #expect(stored[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } == index)
+            #expect(String(decoding: stored[9..<36], as: UTF8.self) == parsed.recordedAt.recordTimeText)
+            #expect(Hex.encode(stored[36..<68]) == parsed.envelope.keyID)
+            #expect(Array(stored[68..<132]) == parsed.envelope.signature)
+            #expect(CompactLine.payloadTokens.unpack(Array(stored[132...])) == parsed.envelope.payload)
+        }
+    }
+
+    @Test("a payload holding a byte below 0x20 is stored as it is (form 0x01)")
+    func plainPayload() {
+        let envelope = Envelope(
+            payload: Array(#"{"a":"#.utf8) + [0x01, 0x22] + Array(#","ledger":1}"#.utf8), keyID: String(repeating: "ab", count: 32),
+            signature: Array(repeating: 9, count: 64))
+        let line = EntryLine(index: 3, recordedAt: Fixtures.epoch, envelope: envelope).encoded()
+        let stored = CompactLine.encode(line)
+        #expect(stored.first == CompactLine.plainForm)
+        #expect(Array(stored[132...]) == envelope.payload)
+        #expect(CompactLine.expand(stored) == line)
+    }
+
+    @Test("a line that is not canonical is kept as it is, and so is anything that is not a compact form")
+    func keptAsItIs() {
+        let text = String(decoding: Self.line(), as: UTF8.self)
+        let keyID = Fixtures.report(subject: "incident:inc-5", n: 5).keyID
+        for variant in [
+            text.replacingOccurrences(of: #"{"index":7,"#, with: #"{"index": 7,"#), text + "\n",
+            text.replacingOccurrences(of: #"{"index":7"#, with: #"{"index":07"#),
+            text.replacingOccurrences(of: #"","sig":""#, with: #"","sig":"A"#),
+            text.replacingOccurrences(of: keyID, with: keyID.uppercased()), "", "{", "not json",
+        ] {
+            let bytes = Array(variant.utf8)
+            #expect(variant != text)
+            #expect(CompactLine.encode(bytes) == bytes, "\(variant.prefix(40))")
+            #expect(CompactLine.expand(bytes) == bytes)
+        }
+        let stored = CompactLine.encode(Self.line())
+        // Too short, or a packed payload holding 0x00 (no token): given back as they are.
+        for bad in [Array(stored.prefix(131)), [CompactLine.packedForm], stored + [0x00], [0x03] + stored.dropFirst()] {
+            #expect(CompactLine.expand(bad) == bad)
+        }
+    }
+
+    @Test("changing any one byte of a stored compact form changes the line it gives")
+    func everyByteCounts() {
+        let line = Self.line()
+        let stored = CompactLine.encode(line)
+        for i in stored.indices {
+            for x: UInt8 in [0x01, 0x20, 0x80] {
+                var damaged = stored
+                damaged[i] ^= x
+                #expect(CompactLine.expand(damaged) != line, "byte \(i) xor \(x)")
+            }
+        }
+    }
+
+    @Test("the payload tokens are a fixed part of the file format")
+    func frozenTable() {
+        // Never change or reorder the table: files hold its bytes. This hash pins it.
+        let joined = CompactLine.payloadTokens.tokens.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+        #expect(CompactLine.payloadTokens.tokens.count == 31)
+        #expect(SHA256.hash(Array(joined.utf8)).hex == "13ce4eeaf6b2a8a1bd036b062a238978d7bd9ecd0e5868dd910a2607c0571ed2")
+    }
+}
+
+@Suite("The compact form a ledger file keeps state checkpoints in (CompactState)")
+struct CompactStateTests {
+    @Test("a canonical state is stored packed behind 0x01 and expands to exactly its bytes; anything else is kept as it is")
+    func roundTrip() {
+        let state = Array(#"{"created":3,"entity":"incident","id":"incident:i1","sources":["source:s1"],"title":{"en":"Report 5"},"updated":9}"#.utf8)
+        let stored = CompactState.encode(state)
+        #expect(stored.first == CompactState.packedForm)
+        #expect(stored.count < state.count * 3 / 4)
+        #expect(CompactState.expand(stored) == state)
+        let notCanonical = Array(#"{"a":"#.utf8) + [0x0A] + Array(#"1}"#.utf8)
+        #expect(CompactState.encode(notCanonical) == notCanonical)
+        #expect(CompactState.expand(notCanonical) == notCanonical)
+        // A packed form holding 0x00 is no packed form: given back as it is.
+        #expect(CompactState.expand(stored + [0x00]) == stored + [0x00])
+        #expect(CompactState.expand([]) == [])
+    }
+
+    @Test("the state tokens are a fixed part of the file format")
+    func frozenTable() {
+        let joined = CompactState.tokens.tokens.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+        #expect(CompactState.tokens.tokens.count == 31)
+        #expect(SHA256.hash(Array(joined.utf8)).hex == "d9f5dfd66ba5fc1a704d8ab47d5912b0300e0b166d545618424577c4ea8a1169")
+    }
+}
