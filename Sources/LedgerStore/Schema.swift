@@ -13,8 +13,8 @@ enum Schema {
     static let version: Int32 = 3
     /// `PRAGMA user_version` of the files this code writes: 4 is version 3's tables and rows plus
     /// GRDB's record of the migrations that made them (`grdb_migrations`); 5 added the
-    /// sealed-value tables; 6 keeps entry lines and state checkpoints written from then on in
-    /// their compact forms (`CompactLine`, `CompactState`).
+    /// sealed-value tables; 6 keeps entry lines, current states and state checkpoints written from
+    /// then on in their compact forms (`CompactLine`, `CompactState`).
     static let fileVersion: Int32 = 6
     /// The oldest version this code opens: read as it is, upgraded when opened for writing.
     static let oldestReadable: Int32 = 2
@@ -66,8 +66,8 @@ enum Schema {
             for s in sealedStatements { try db.execute(sql: s) }
             try db.execute(sql: "PRAGMA user_version = 5")
         }
-        // Only the version: entry lines and state checkpoints written from now on go in their
-        // compact forms (`CompactLine`, `CompactState`), and a tool that reads only up to version 5
+        // Only the version: entry lines, current states and state checkpoints written from now
+        // on go in their compact forms (`CompactLine`, `CompactState`), and a tool that reads only up to version 5
         // must refuse the file rather than report them as damage. Rows already stored stay as
         // they are (both forms are read in every version).
         migrator.registerMigration("v6-compact-forms") { db in

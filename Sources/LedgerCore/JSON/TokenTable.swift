@@ -86,10 +86,10 @@ public struct TokenTable: Sendable {
                             scan: while i < n {
                                 // Eight bytes at a time while none is a quote or below 0x20.
                                 while i + 8 <= n {
-                                    let x = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+                                    let x = UInt64(littleEndian: UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self))
                                     let m = Self.below0x20(x) | Self.zeroBytes(x ^ 0x2222_2222_2222_2222)
                                     let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
-                                    if clear > 0 { UnsafeMutableRawPointer(o + j).storeBytes(of: x, as: UInt64.self) }
+                                    if clear > 0 { UnsafeMutableRawPointer(o + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
                                     i += clear
                                     j += clear
                                     if clear < 8 { break }
@@ -105,7 +105,8 @@ public struct TokenTable: Sendable {
                                         if length <= 18, i + 18 <= n {
                                             let (w0, w1, m0, m1) = words[t]
                                             let at = UnsafeRawPointer(b + i + 2)
-                                            guard at.loadUnaligned(as: UInt64.self) & m0 == w0, at.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & m1 == w1
+                                            guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
+                                                UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
                                             else { continue }
                                         } else {
                                             guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
@@ -147,7 +148,7 @@ public struct TokenTable: Sendable {
             let n = packed.count
             // Eight bytes at a time while none is below 0x20.
             while i + 8 <= n {
-                let m = Self.below0x20(packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let m = Self.below0x20(UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
                 if m == 0 {
                     total &+= 8
                 } else {
@@ -180,10 +181,10 @@ public struct TokenTable: Sendable {
                 while i < n {
                     // Eight bytes at a time up to the next token.
                     while i + 8 <= n {
-                        let x = packed.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        let x = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                         let m = Self.below0x20(x)
                         let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
-                        if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x, as: UInt64.self) }
+                        if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
                         i += clear
                         j += clear
                         if clear < 8 { break }
