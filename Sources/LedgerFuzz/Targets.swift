@@ -146,7 +146,7 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
 
     // The compact forms a ledger file keeps lines and states in (docs/FORMAT.md §15): seeded
     // with the compact forms of the corpus lines (and the lines themselves, kept as they are).
-    let storedSeeds = c.lines.map(CompactLine.encode) + c.lines
+    let storedSeeds = c.lines.map { CompactLine.encode($0) } + c.lines
     targets.append(
         FuzzTarget(
             name: "stored-line", about: "EntryLine(stored:), CompactLine.expand and encode, CompactState", maxLength: 1 << 16, seeds: storedSeeds
@@ -170,6 +170,8 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
             // Storing the input and reading it back gives it back, unless it is kept as it is
             // while starting with a form byte (no line or state does: they start with `{`).
             let storedLine = CompactLine.encode(b)
+            // Given the parsed line (as an append is), the same value.
+            guard CompactLine.encode(b, entry: try? slow.get()) == storedLine else { return .violation("encode differs when given the parsed line") }
             if storedLine != b || !(b.first == CompactLine.plainForm || b.first == CompactLine.packedForm) {
                 guard CompactLine.expand(storedLine) == b else { return .violation("a line does not survive its compact form") }
             }

@@ -458,9 +458,17 @@ extension Ledger {
             }
         }
         // The entries after the checkpoint, and the entities they change.
+        // Lines as the store keeps them: a compact line is read from its parts (no base64).
         var payloads: [DecodedEntry] = []
-        try forEachBatch(batchSize: 8192, from: checkpoint, upTo: size) { (batch) throws(LedgerError) in
-            payloads += try Self.parsePayloads(batch.map { ($0.index, $0.line) }, path: path, precheck: false)
+        try read { (r) throws(LedgerError) in
+            var next = checkpoint
+            while next < size {
+                let batch = try r.storedEntryLines(from: next, below: size, limit: 8192)
+                guard let last = batch.last else { break }
+                payloads += try Self.parsePayloads(batch, compact: r.keepsCompactForms, path: path, precheck: false)
+                next = last.index + 1
+                if batch.count < 8192 { break }
+            }
         }
         var touched = Set<String>()
         for p in payloads.lazy.map(\.payload) where EntityID.kind(of: p.subject) != nil {

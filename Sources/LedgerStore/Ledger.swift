@@ -387,10 +387,11 @@ public final class Ledger: @unchecked Sendable {
         let entry =
             prepared.flatMap { $0.index == index && $0.recordedAt == time ? $0 : nil }
             ?? PreparedEntry(index: index, recordedAt: time, envelope: envelope)
-        try w.insertEntry(
-            EntryRow(
-                index: index, recordedAt: time.recordTimeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
-                signer: envelope.keyID, leaf: entry.leaf, line: entry.line))
+        var row = EntryRow(
+            index: index, recordedAt: time.recordTimeText, eventID: UUIDv7.parse(payload.id)!, type: payload.type, subject: payload.subject,
+            signer: envelope.keyID, leaf: entry.leaf, line: entry.line)
+        row.parsed = EntryLine(index: index, recordedAt: time, envelope: envelope)
+        try w.insertEntry(row)
         var nodeError: LedgerError?
         tip.frontier.append(leaf: entry.leaf) { node in
             guard node.level > 0, nodeError == nil else { return }

@@ -78,7 +78,7 @@ struct EntryRecord: StoredRecord {
     var values: [SQLiteValue] {
         [
             .count(entry.index), .text(entry.recordedAt), .blob(entry.eventID), .text(entry.type), .text(entry.subject), .text(entry.signer),
-            .bytes(entry.leaf?.bytes), .blob(CompactLine.encode(entry.line)),
+            .bytes(entry.leaf?.bytes), .blob(CompactLine.encode(entry.line, entry: entry.parsed)),
         ]
     }
 }

@@ -44,6 +44,9 @@ public struct EntryRow: Sendable {
     /// nil when the stored leaf is not 32 bytes (damage, reported by `verify`).
     public var leaf: Digest32?
     public var line: [UInt8]
+    /// The line parsed, when the writer has it (an append): a store that keeps lines in a
+    /// compact form makes it from this instead of parsing the line again.
+    public var parsed: EntryLine?
 
     public init(index: UInt64, recordedAt: String, eventID: [UInt8], type: String, subject: String, signer: String, leaf: Digest32?, line: [UInt8]) {
         self.index = index

@@ -17,6 +17,10 @@ struct CompactLineTests {
             #expect(stored.first == CompactLine.packedForm)
             #expect(stored.count * 100 / line.count < 60, "\(stored.count) of \(line.count)")
             #expect(CompactLine.expand(stored) == line)
+            // Given the parsed line (as an append is): the same value; given another entry, the
+            // line is kept as it is.
+            #expect(CompactLine.encode(line, entry: try EntryLine(bytes: line)) == stored)
+            #expect(CompactLine.encode(line, entry: try EntryLine(bytes: Self.line(index: index, n: n + 1))) == line)
             // The header: the index big-endian, the record time, the key id's and signature's bytes.
             let parsed = try EntryLine(bytes: line)
             #expect(stored[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } == index)

@@ -39,7 +39,7 @@ public enum CompactState {
             let packed = UnsafeRawBufferPointer(rebasing: raw[1...])
             guard let count = tokens.unpackedCount(packed) else { return stored }
             return [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-                if let base = buffer.baseAddress { tokens.unpack(packed, to: base) }
+                if let base = buffer.baseAddress { tokens.unpack(packed, to: base, count: count) }
                 written = count
             }
         }

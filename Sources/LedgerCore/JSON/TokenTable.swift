@@ -29,6 +29,9 @@ public struct TokenTable: Sendable {
     /// Each token's bytes after its first two, up to 16, as two little-endian words with the
     /// masks of the bytes they hold: a match is two masked compares.
     private let words: [(UInt64, UInt64, UInt64, UInt64)]
+    /// Each token's bytes (at most 24 are used), as three little-endian words: a token is
+    /// written as three word stores where the buffer has room past it.
+    private let whole: [(UInt64, UInt64, UInt64)]
 
     public init(_ tokens: [String]) {
         precondition(tokens.count <= 31 && tokens.allSatisfy { $0.utf8.count >= 2 && $0.utf8.first == 0x22 })
@@ -53,6 +56,11 @@ public struct TokenTable: Sendable {
                 m[k / 8] |= 0xFF << UInt64(8 * (k % 8))
             }
             return (w[0], w[1], m[0], m[1])
+        }
+        whole = bytes.map { t in
+            var w: [UInt64] = [0, 0, 0]
+            for (k, b) in t.prefix(24).enumerated() { w[k / 8] |= UInt64(b) << UInt64(8 * (k % 8)) }
+            return (w[0], w[1], w[2])
         }
     }
 
@@ -170,36 +178,47 @@ public struct TokenTable: Sendable {
         }
     }
 
-    /// Writes what `packed` unpacks to at `out`, which has room for `unpackedCount(packed)`
-    /// bytes (only called once that said it is a packed form).
-    public func unpack(_ packed: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>) {
+    /// Writes what `packed` unpacks to at `out`, which has room for `count` bytes, the
+    /// `unpackedCount(packed)` (only called once that said it is a packed form).
+    public func unpack(_ packed: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>, count: Int) {
         flat.withUnsafeBufferPointer { flat in
             start.withUnsafeBufferPointer { start in
-                var j = 0
-                var i = 0
-                let n = packed.count
-                while i < n {
-                    // Eight bytes at a time up to the next token.
-                    while i + 8 <= n {
-                        let x = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                        let m = Self.below0x20(x)
-                        let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
-                        if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
-                        i += clear
-                        j += clear
-                        if clear < 8 { break }
-                    }
-                    guard i < n else { break }
-                    let c = packed[i]
-                    i += 1
-                    if c >= 0x20 {
-                        out[j] = c
-                        j += 1
-                    } else {
-                        let t = Int(c) - 1
-                        let length = start[t + 1] - start[t]
-                        (out + j).update(from: flat.baseAddress! + start[t], count: length)
-                        j += length
+                whole.withUnsafeBufferPointer { whole in
+                    var j = 0
+                    var i = 0
+                    let n = packed.count
+                    while i < n {
+                        // Eight bytes at a time up to the next token.
+                        while i + 8 <= n {
+                            let x = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                            let m = Self.below0x20(x)
+                            let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
+                            if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
+                            i += clear
+                            j += clear
+                            if clear < 8 { break }
+                        }
+                        guard i < n else { break }
+                        let c = packed[i]
+                        i += 1
+                        if c >= 0x20 {
+                            out[j] = c
+                            j += 1
+                        } else {
+                            let t = Int(c) - 1
+                            let length = start[t + 1] - start[t]
+                            if length <= 24, j + 24 <= count {
+                                // Three word stores; the bytes past the token are written over next.
+                                let (w0, w1, w2) = whole[t]
+                                let at = UnsafeMutableRawPointer(out + j)
+                                at.storeBytes(of: w0.littleEndian, as: UInt64.self)
+                                at.storeBytes(of: w1.littleEndian, toByteOffset: 8, as: UInt64.self)
+                                at.storeBytes(of: w2.littleEndian, toByteOffset: 16, as: UInt64.self)
+                            } else {
+                                (out + j).update(from: flat.baseAddress! + start[t], count: length)
+                            }
+                            j += length
+                        }
                     }
                 }
             }
@@ -223,13 +242,13 @@ public struct TokenTable: Sendable {
         guard let count = unpackedCount(packed) else { return false }
         if out.isEmpty {
             out = [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-                if let base = buffer.baseAddress { unpack(packed, to: base) }
+                if let base = buffer.baseAddress { unpack(packed, to: base, count: count) }
                 written = count
             }
             return true
         }
         out += [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-            if let base = buffer.baseAddress { unpack(packed, to: base) }
+            if let base = buffer.baseAddress { unpack(packed, to: base, count: count) }
             written = count
         }
         return true

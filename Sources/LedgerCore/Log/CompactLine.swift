@@ -1,5 +1,11 @@
 import LedgerCrypto
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The form in which a ledger file (version 6 and later) keeps an entry line in `entries.line`
 /// (docs/FORMAT.md §15, docs/DECISIONS.md 103). A line is canonical (§4), so its bytes follow
 /// from five values: index, record time, payload, key id and signature. The file keeps those, the
@@ -43,23 +49,48 @@ public enum CompactLine {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The value to store for `line`: its compact form when that gives back exactly its bytes,
-    /// else the line as it is.
-    public static func encode(_ line: [UInt8]) -> [UInt8] {
-        let parsed = line.withUnsafeBytes { EntryLine.parseCanonical($0) }
-        guard let parsed, parsed.envelope.payloadType == EventPayload.payloadType, parsed.envelope.signature.count == 64,
-            let keyID = Hex.decode(parsed.envelope.keyID), keyID.count == 32
+    /// else the line as it is. `entry`, when the caller has it, is the line parsed (it spares the
+    /// parse; a wrong one only means the line is kept as it is).
+    public static func encode(_ line: [UInt8], entry: EntryLine? = nil) -> [UInt8] {
+        guard let parsed = entry ?? line.withUnsafeBytes({ EntryLine.parseCanonical($0) }),
+            parsed.envelope.payloadType == EventPayload.payloadType, parsed.envelope.signature.count == 64,
+            let keyID = keyIDBytes(parsed.envelope.keyID)
         else { return line }
-        let time = Array(line[(linePrefix.count + String(parsed.index).utf8.count + afterIndex.count)...].prefix(27))
+        let timeAt = linePrefix.count + String(parsed.index).utf8.count + afterIndex.count
+        guard line.count >= timeAt + 27 else { return line }
         let packed = payloadTokens.pack(parsed.envelope.payload)
         var out: [UInt8] = []
         out.reserveCapacity(headerSize + (packed ?? parsed.envelope.payload).count)
         out.append(packed == nil ? plainForm : packedForm)
         withUnsafeBytes(of: parsed.index.bigEndian) { out.append(contentsOf: $0) }
-        out += time
+        out += line[timeAt..<(timeAt + 27)]
         out += keyID
         out += parsed.envelope.signature
         out += packed ?? parsed.envelope.payload
-        return expand(out) == line ? out : line
+        let back = expand(out)
+        let same = back.count == line.count && back.withUnsafeBytes { a in line.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+        return same ? out : line
+    }
+
+    /// The 32 bytes of a key id's 64 lowercase hex digits (nil for anything else).
+    static func keyIDBytes(_ keyID: String) -> [UInt8]? {
+        var text = keyID
+        return text.withUTF8 { u -> [UInt8]? in
+            guard u.count == 64 else { return nil }
+            func value(_ c: UInt8) -> UInt8? {
+                switch c {
+                case 48...57: return c - 48
+                case 97...102: return c - 87
+                default: return nil
+                }
+            }
+            var out = [UInt8](repeating: 0, count: 32)
+            for k in 0..<32 {
+                guard let hi = value(u[2 * k]), let lo = value(u[2 * k + 1]) else { return nil }
+                out[k] = hi << 4 | lo
+            }
+            return out
+        }
     }
 
     /// The entry line a stored value holds (the value itself unless it is a compact form).
@@ -80,7 +111,7 @@ public enum CompactLine {
         guard s[0] == packedForm else { return body(stored) }
         guard let count = payloadTokens.unpackedCount(stored) else { return nil }
         let unpacked = [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-            if let base = buffer.baseAddress { payloadTokens.unpack(stored, to: base) }
+            if let base = buffer.baseAddress { payloadTokens.unpack(stored, to: base, count: count) }
             written = count
         }
         return unpacked.withUnsafeBytes { body($0) }
