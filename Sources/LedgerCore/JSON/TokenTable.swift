@@ -93,15 +93,7 @@ public struct TokenTable: Sendable {
                             var j = 0
                             scan: while i < n {
                                 // Eight bytes at a time while none is a quote or below 0x20.
-                                while i + 8 <= n {
-                                    let x = UInt64(littleEndian: UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self))
-                                    let m = Self.below0x20(x) | Self.zeroBytes(x ^ 0x2222_2222_2222_2222)
-                                    let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
-                                    if clear > 0 { UnsafeMutableRawPointer(o + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
-                                    i += clear
-                                    j += clear
-                                    if clear < 8 { break }
-                                }
+                                Self.copyUntilStop(UnsafeRawPointer(b), n, &i, o, &j) { Self.below0x20($0) | Self.zeroBytes($0 ^ 0x2222_2222_2222_2222) }
                                 guard i < n else { break }
                                 let c = b[i]
                                 if c == 0x22, i + 1 < n {
@@ -189,15 +181,7 @@ public struct TokenTable: Sendable {
                     let n = packed.count
                     while i < n {
                         // Eight bytes at a time up to the next token.
-                        while i + 8 <= n {
-                            let x = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                            let m = Self.below0x20(x)
-                            let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
-                            if clear > 0 { UnsafeMutableRawPointer(out + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
-                            i += clear
-                            j += clear
-                            if clear < 8 { break }
-                        }
+                        if let from = packed.baseAddress { Self.copyUntilStop(from, n, &i, out, &j) { Self.below0x20($0) } }
                         guard i < n else { break }
                         let c = packed[i]
                         i += 1
@@ -222,6 +206,23 @@ public struct TokenTable: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Copies eight bytes at a time from `from + i` to `to + j` (room for eight more) while
+    /// `stops` flags none of them (the high bit of a byte to stop at); leaves `i` and `j` at the
+    /// first byte to stop at, or where fewer than eight bytes remain before `n`.
+    @inline(__always) static func copyUntilStop(
+        _ from: UnsafeRawPointer, _ n: Int, _ i: inout Int, _ to: UnsafeMutablePointer<UInt8>, _ j: inout Int, _ stops: (UInt64) -> UInt64
+    ) {
+        while i + 8 <= n {
+            let x = UInt64(littleEndian: from.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let m = stops(x)
+            let clear = m == 0 ? 8 : m.trailingZeroBitCount >> 3
+            if clear > 0 { UnsafeMutableRawPointer(to + j).storeBytes(of: x.littleEndian, as: UInt64.self) }
+            i += clear
+            j += clear
+            if clear < 8 { return }
         }
     }
 

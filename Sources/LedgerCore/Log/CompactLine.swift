@@ -10,7 +10,7 @@ import Darwin
 /// (docs/FORMAT.md §15, docs/DECISIONS.md 103). A line is canonical (§4), so its bytes follow
 /// from five values: index, record time, payload, key id and signature. The file keeps those, the
 /// payload's most frequent member names as one byte each, instead of the line's JSON, base64 and
-/// hex (about 59 % of the line's bytes):
+/// hex (about 54 % of the line's bytes):
 ///
 /// - byte 0: the form, 0x01 (payload as it is) or 0x02 (payload packed with `payloadTokens`);
 /// - bytes 1–8: the index, unsigned, big-endian;
@@ -23,7 +23,7 @@ import Darwin
 /// line itself. `encode` keeps a line as it is unless the compact form gives back exactly its
 /// bytes, so a line that is not canonical (which `verify` must still see and report) never
 /// changes; `expand` gives back a value it cannot read (too short, a packed payload holding a
-/// byte that is no token) as it is, so that `verify` reports it as a malformed line at its index.
+/// byte that is no token) as it is, so that `verify` fails at its index.
 public enum CompactLine {
     public static let plainForm: UInt8 = 0x01
     public static let packedForm: UInt8 = 0x02
