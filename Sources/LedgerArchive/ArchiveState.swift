@@ -30,7 +30,7 @@ public struct ArchiveState: EntityLookup, Sendable {
             if let p = StateTokens.pack(encoded) {
                 (packed, isPacked) = (p, true)
             } else {
-                (packed, isPacked) = (StateTokens.exactSize(encoded), false)
+                (packed, isPacked) = (TokenTable.exactSize(encoded), false)
             }
             self.kind = kind
         }

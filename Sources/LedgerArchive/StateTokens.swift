@@ -15,9 +15,6 @@ public enum StateTokens {
     /// kept as it is).
     public static func pack(_ bytes: [UInt8]) -> [UInt8]? { table.pack(bytes) }
 
-    /// A copy of `bytes` whose buffer holds them and no more.
-    static func exactSize(_ bytes: [UInt8]) -> [UInt8] { TokenTable.exactSize(bytes) }
-
     /// The bytes `pack` was given (only ever given what `pack` made).
     public static func unpack(_ packed: [UInt8]) -> [UInt8] { table.unpack(packed)! }
 }

@@ -35,13 +35,6 @@ public enum CompactState {
     /// holding 0x00 is given back as it is (and fails as a state wherever it is read).
     public static func expand(_ stored: [UInt8]) -> [UInt8] {
         guard stored.first == packedForm else { return stored }
-        return stored.withUnsafeBytes { raw in
-            let packed = UnsafeRawBufferPointer(rebasing: raw[1...])
-            guard let count = tokens.unpackedCount(packed) else { return stored }
-            return [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-                if let base = buffer.baseAddress { tokens.unpack(packed, to: base, count: count) }
-                written = count
-            }
-        }
+        return stored.withUnsafeBytes { tokens.unpack(UnsafeRawBufferPointer(rebasing: $0[1...])) } ?? stored
     }
 }

@@ -140,7 +140,7 @@ public struct TokenTable: Sendable {
 
     /// The length `packed` unpacks to; nil when it holds 0x00 or a token byte beyond the table
     /// (not a packed form).
-    public func unpackedCount(_ packed: UnsafeRawBufferPointer) -> Int? {
+    private func unpackedCount(_ packed: UnsafeRawBufferPointer) -> Int? {
         unpackedLength.withUnsafeBufferPointer { lengths in
             var total = 0
             var bad = false
@@ -172,7 +172,7 @@ public struct TokenTable: Sendable {
 
     /// Writes what `packed` unpacks to at `out`, which has room for `count` bytes, the
     /// `unpackedCount(packed)` (only called once that said it is a packed form).
-    public func unpack(_ packed: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>, count: Int) {
+    private func unpack(_ packed: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>, count: Int) {
         flat.withUnsafeBufferPointer { flat in
             start.withUnsafeBufferPointer { start in
                 whole.withUnsafeBufferPointer { whole in
@@ -237,27 +237,16 @@ public struct TokenTable: Sendable {
         ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
     }
 
-    /// The bytes `pack` was given, appended to `out`; false (and `out` unchanged) when `packed`
-    /// holds 0x00 or a token byte beyond the table: not a packed form.
-    public func unpack(_ packed: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        guard let count = unpackedCount(packed) else { return false }
-        if out.isEmpty {
-            out = [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-                if let base = buffer.baseAddress { unpack(packed, to: base, count: count) }
-                written = count
-            }
-            return true
-        }
-        out += [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
+    /// The bytes `pack` was given, in a buffer of their exact length; nil when `packed` holds 0x00
+    /// or a token byte beyond the table (not a packed form).
+    public func unpack(_ packed: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let count = unpackedCount(packed) else { return nil }
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
             if let base = buffer.baseAddress { unpack(packed, to: base, count: count) }
             written = count
         }
-        return true
     }
 
     /// The bytes `pack` was given (nil: not a packed form).
-    public func unpack(_ packed: [UInt8]) -> [UInt8]? {
-        var out: [UInt8] = []
-        return packed.withUnsafeBytes { unpack($0, into: &out) } ? out : nil
-    }
+    public func unpack(_ packed: [UInt8]) -> [UInt8]? { packed.withUnsafeBytes { unpack($0) } }
 }

@@ -109,12 +109,7 @@ public enum CompactLine {
         guard s.count >= headerSize, s[0] == plainForm || s[0] == packedForm else { return nil }
         let stored = UnsafeRawBufferPointer(rebasing: s[headerSize...])
         guard s[0] == packedForm else { return body(stored) }
-        guard let count = payloadTokens.unpackedCount(stored) else { return nil }
-        let unpacked = [UInt8](unsafeUninitializedCapacity: count) { buffer, written in
-            if let base = buffer.baseAddress { payloadTokens.unpack(stored, to: base, count: count) }
-            written = count
-        }
-        return unpacked.withUnsafeBytes { body($0) }
+        return payloadTokens.unpack(stored)?.withUnsafeBytes { body($0) }
     }
 
     /// The line of the compact form `s` whose payload is `payload`, written into a buffer of its
