@@ -207,7 +207,22 @@ public enum Archive {
     }
 
     /// The canonical bytes of an entry index (a JSON number).
-    static func entryBytes(_ index: UInt64) -> [UInt8] { Array(String(index).utf8) }
+    static func entryBytes(_ index: UInt64) -> [UInt8] {
+        var digits = 1
+        var rest = index / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return [UInt8](unsafeUninitializedCapacity: digits) { out, count in
+            var v = index
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                out[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+            }
+            count = digits
+        }
+    }
 
     static func describeStatus(_ s: CanonicalObject) -> String {
         switch s.string("status") {

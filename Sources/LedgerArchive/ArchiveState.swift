@@ -17,26 +17,23 @@ public struct ArchiveState: EntityLookup, Sendable {
         var changed: UInt64
     }
 
-    /// A state put away: its canonical bytes packed (`StateTokens`, at their exact size) and its
+    /// A state put away: the value a ledger file stores for it (`CompactState`: its canonical
+    /// bytes packed, at their exact size), so that a row written from it needs no packing, and its
     /// kind. A class, so that the table of them holds one reference each.
     private final class Cold: Sendable {
-        private let packed: [UInt8]
-        /// False when the bytes could not be packed (kept as they are).
-        private let isPacked: Bool
+        let stored: [UInt8]
         let kind: String
 
-        /// A state whose canonical bytes are already made.
-        init(encoded: [UInt8], kind: String) {
-            if let p = StateTokens.pack(encoded) {
-                (packed, isPacked) = (p, true)
-            } else {
-                (packed, isPacked) = (TokenTable.exactSize(encoded), false)
+        init(_ state: StateBytes, kind: String) {
+            switch state {
+            case .canonical(let b): stored = CompactState.encode(b, exactSize: true)
+            case .stored(let s): stored = TokenTable.exactSize(s)  // made for a row, in room for the whole state
             }
             self.kind = kind
         }
 
         /// The canonical bytes.
-        var bytes: [UInt8] { isPacked ? StateTokens.unpack(packed) : packed }
+        var bytes: [UInt8] { CompactState.expand(stored) }
     }
 
     private var hot: [String: Hot] = [:]
@@ -102,16 +99,24 @@ public struct ArchiveState: EntityLookup, Sendable {
         }
     }
 
-    /// `encoded(_:)` for the state checkpoint written before entry `index`. Once cooling has
-    /// started, every entity among `ids` that the next `coolIfDue` would put away (no change in
-    /// the last `window` entries) is put away here, from the bytes just made, rather than
-    /// encoded a second time there.
-    public mutating func encodedForCheckpoint(_ ids: [String], before index: UInt64) -> [[UInt8]] {
-        let out = encoded(ids)
+    /// The states of the entities `ids` for the state checkpoint written before entry `index`,
+    /// made on all cores, in the form a storage that packs states keeps (`stored`) or canonical.
+    /// Once cooling has started, every entity among `ids` that the next `coolIfDue` would put
+    /// away (no change in the last `window` entries) is put away here, from the bytes just made,
+    /// rather than encoded a second time there.
+    public mutating func checkpointStates(_ ids: [String], before index: UInt64, stored: Bool) -> [StateBytes] {
+        let hot = self.hot
+        let given = self.given
+        let cold = self.cold
+        let out = Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i -> StateBytes in
+            if let c = cold[ids[i]] { return stored ? .stored(c.stored) : .canonical(c.bytes) }
+            let bytes = hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!)
+            return stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes)
+        }
         guard let cooling, cooling.started, only == nil, index > cooling.window else { return out }
         let limit = index - cooling.window
         let due = ids.indices.filter { hot[ids[$0]].map { $0.changed < limit } ?? false }
-        putAway(due.map { ids[$0] }, encoded: due.map { out[$0] })
+        putAway(due.map { ids[$0] }, states: due.map { out[$0] })
         return out
     }
 
@@ -126,15 +131,15 @@ public struct ArchiveState: EntityLookup, Sendable {
         return out
     }
 
-    /// What the projection tables hold of one entity: its kind, canonical state and, for an
-    /// incident, its index row.
+    /// What the projection tables hold of one entity: its kind, state and, for an incident, its
+    /// index row.
     public struct EntityRow: Sendable {
         public var id: String
         public var kind: String
-        public var state: [UInt8]
+        public var state: StateBytes
         public var index: IncidentIndexRow?
 
-        public init(id: String, kind: String, state: [UInt8], index: IncidentIndexRow?) {
+        public init(id: String, kind: String, state: StateBytes, index: IncidentIndexRow?) {
             self.id = id
             self.kind = kind
             self.state = state
@@ -142,26 +147,35 @@ public struct ArchiveState: EntityLookup, Sendable {
         }
     }
 
-    /// The rows of the entities `ids`, in that order, made on all cores.
-    public func rows(_ ids: [String]) -> [EntityRow] {
+    /// The rows of the entities `ids`, in that order, made on all cores; with `stored`, their
+    /// states in the form a storage that packs states keeps (`StateBytes.stored`).
+    public func rows(_ ids: [String], stored: Bool) -> [EntityRow] {
         let hot = self.hot
         let cold = self.cold
+        let given = self.given
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i in
             let id = ids[i]
+            let incident = EntityKind.incident.rawValue
             if let c = cold[id] {
                 // An incident's index row is made again from its state: keeping one beside each
                 // state put away took about 17 MB at a million events.
-                let bytes = c.bytes
-                let index = c.kind == EntityKind.incident.rawValue ? IncidentIndexRow(CanonicalObject(trustingCanonical: bytes)) : nil
-                return EntityRow(id: id, kind: c.kind, state: bytes, index: index)
+                let bytes = c.kind == incident || !stored ? c.bytes : []
+                let index = c.kind == incident ? IncidentIndexRow(CanonicalObject(trustingCanonical: bytes)) : nil
+                return EntityRow(id: id, kind: c.kind, state: stored ? .stored(c.stored) : .canonical(bytes), index: index)
             }
             guard let s = hot[id]?.state else {
                 let t = given[id]!
                 let kind = t["entity"]?.stringValue ?? ""
-                return EntityRow(id: id, kind: kind, state: Canonical.encode(t), index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(t) : nil)
+                let bytes = Canonical.encode(t)
+                return EntityRow(
+                    id: id, kind: kind, state: stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes),
+                    index: kind == incident ? IncidentIndexRow(t) : nil)
             }
             let kind = s.string("entity") ?? ""
-            return EntityRow(id: id, kind: kind, state: s.encoded, index: kind == EntityKind.incident.rawValue ? IncidentIndexRow(s) : nil)
+            let bytes = s.encoded
+            return EntityRow(
+                id: id, kind: kind, state: stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes),
+                index: kind == incident ? IncidentIndexRow(s) : nil)
         }
     }
 
@@ -207,13 +221,13 @@ public struct ArchiveState: EntityLookup, Sendable {
         putAway(ids)
     }
 
-    /// Puts the unpacked entities `ids` away, packing on all cores; `encoded`, when given, holds
-    /// their canonical bytes already made.
-    private mutating func putAway(_ ids: [String], encoded: [[UInt8]]? = nil) {
+    /// Puts the unpacked entities `ids` away, packing on all cores; `states`, when given, holds
+    /// their states already made.
+    private mutating func putAway(_ ids: [String], states made: [StateBytes]? = nil) {
         guard !ids.isEmpty else { return }
         let states = ids.map { hot.removeValue(forKey: $0)!.state }
         let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
-            Cold(encoded: encoded?[i] ?? states[i].encoded, kind: states[i].string("entity") ?? "")
+            Cold(made?[i] ?? .canonical(states[i].encoded), kind: states[i].string("entity") ?? "")
         }
         for (id, c) in zip(ids, put) { cold[id] = c }
     }

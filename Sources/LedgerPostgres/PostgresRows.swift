@@ -409,8 +409,8 @@ struct PostgresRows: StorageWriter {
         storage.buffered()
     }
 
-    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
-        storage.buffer.stateVersion(id: id, size: size, state: state)
+    func insertStateVersion(id: String, size: UInt64, state: StateBytes) throws(LedgerError) {
+        storage.buffer.stateVersion(id: id, size: size, state: state.canonical)
         storage.buffered()
     }
 

@@ -100,7 +100,7 @@ final class ProjectionWriter: EntityLookup {
             try ProjectionRows.write(id: id, state: overlay[id]!, rows: rows, replace: !new, index: new || indexChanged.contains(id))
         }
         try rows.insertConcerns(concerns)
-        for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: v.state) }
+        for v in versions { try rows.insertStateVersion(id: v.id, size: v.size, state: .canonical(v.state)) }
     }
 }
 
@@ -154,19 +154,24 @@ struct DecodedEntry {
     var prechecked: Archive.Prechecked?
 }
 
-/// A decoding running on another thread.
-final class PendingDecode: @unchecked Sendable {
+/// Work running on another thread (a batch's decoding, a slice's entity rows), waited for when
+/// its result is needed.
+final class Ahead<T>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<[DecodedEntry], LedgerError>?
+    private var result: T?
 
-    func finish(_ r: Result<[DecodedEntry], LedgerError>) {
-        result = r
-        done.signal()
+    /// Starts `work` on another thread.
+    init(_ work: @escaping @Sendable () -> T) {
+        DispatchQueue.global().async { [self] in
+            result = work()
+            done.signal()
+        }
     }
 
-    func get() throws(LedgerError) -> [DecodedEntry] {
+    /// Waits for the result (once).
+    func get() -> T {
         done.wait()
-        return try result!.get()
+        return result!
     }
 }
 
@@ -201,9 +206,8 @@ struct ProjectionFold {
             let index = decoded[i].index
             if index > 0, index % interval == 0 {
                 let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
-                for (id, bytes) in zip(ids, state.encodedForCheckpoint(ids, before: index)) {
-                    try target.insertStateVersion(id: id, size: index, state: bytes)
-                }
+                let states = state.checkpointStates(ids, before: index, stored: target.packsStates)
+                try target.insertStateVersions(size: index, Array(zip(ids, states)).map { (id: $0.0, state: $0.1) })
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
             }
             guard let type = decoded[i].payload.eventType else { continue }
@@ -224,7 +228,8 @@ struct ProjectionFold {
             report.events += 1
             for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
             for id in change.concerns { concerns[id, default: Concerned()].add(index) }
-            for (id, _) in change.changed { concerns[id, default: Concerned()].add(index) }
+            // The subject is among the concerns already (`Concerned.add` would skip it).
+            for (id, _) in change.changed where !change.concerns.contains(id) { concerns[id, default: Concerned()].add(index) }
         }
         // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
         // another thread.
@@ -237,6 +242,14 @@ struct ProjectionFold {
     /// ones with `concernRows()` instead: about one row per event, written into its scratch
     /// database only to be read back.
     mutating func finish(writingConcerns: Bool = true) throws(LedgerError) -> RebuildReport {
+        // The entity rows are made on the other threads a slice ahead of the one written (the
+        // first while the `concerns` rows are written): SQLite writes on this thread alone. In
+        // slices, so that only two slices' encodings are held at once.
+        let ids = state.sortedIDs
+        let slices = stride(from: 0, to: ids.count, by: 4096).map { Array(ids[$0..<min($0 + 4096, ids.count)]) }
+        let (folded, stored) = (state, target.packsStates)
+        func rows(_ k: Int) -> Ahead<[ArchiveState.EntityRow]>? { k < slices.count ? Ahead { folded.rows(slices[k], stored: stored) } : nil }
+        var ahead = rows(0)
         if writingConcerns {
             var rows: [(entity: String, index: UInt64)] = []
             for (entity, concerned) in concerns.sorted(by: { JSONWriter.utf8Precedes($0.key, $1.key) }) {
@@ -248,10 +261,10 @@ struct ProjectionFold {
             }
             try target.insertConcerns(rows)
         }
-        let ids = state.sortedIDs
-        // In slices, so that only a slice's encodings are held at once.
-        for start in stride(from: 0, to: ids.count, by: 4096) {
-            try target.insertEntities(state.rows(Array(ids[start..<min(start + 4096, ids.count)])))
+        for k in slices.indices {
+            let slice = ahead!.get()
+            ahead = rows(k + 1)
+            try target.insertEntities(slice)
         }
         report.entities = ids.count
         // The states are freed on another thread (about 2 % of a rebuild's time on this one);
@@ -593,7 +606,7 @@ extension Ledger {
         ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
         var next: UInt64 = 0
         while true {
-            let decoded = try pending.get()
+            let decoded = try pending.get().get()
             if decoded.isEmpty { break }
             next += UInt64(decoded.count)
             pending = decodeInBackground(ahead, compact: compact, path: path)
@@ -607,16 +620,12 @@ extension Ledger {
 
     /// Decodes entry lines into payloads on background threads; `get` waits for the result.
     /// `compact`: the lines are as a store that keeps compact forms gives them (`storedEntryLines`).
-    static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], compact: Bool, path: String) -> PendingDecode {
-        let pending = PendingDecode()
-        DispatchQueue.global().async {
-            let result: Result<[DecodedEntry], LedgerError>
-            do throws(LedgerError) { result = .success(try parsePayloads(batch, compact: compact, path: path, precheck: true)) } catch {
-                result = .failure(error)
+    static func decodeInBackground(_ batch: [(index: UInt64, line: [UInt8])], compact: Bool, path: String) -> Ahead<Result<[DecodedEntry], LedgerError>> {
+        Ahead {
+            do throws(LedgerError) { return .success(try parsePayloads(batch, compact: compact, path: path, precheck: true)) } catch {
+                return .failure(error)
             }
-            pending.finish(result)
         }
-        return pending
     }
 
     /// The rows of every projection table, as text, in key order: for comparing a rebuilt

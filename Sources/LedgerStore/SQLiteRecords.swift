@@ -233,23 +233,23 @@ struct EntityRecord: StoredRecord {
 
     var id: String
     var kind: String
-    var state: [UInt8]
+    var state: StateBytes
     /// Whether `values` gives the state packed.
     var packed = true
 
-    init(id: String, kind: String, state: [UInt8], packed: Bool = true) {
+    init(id: String, kind: String, state: StateBytes, packed: Bool = true) {
         self.id = id
         self.kind = kind
         self.state = state
         self.packed = packed
     }
 
-    /// `state` is the canonical state; the file keeps it packed (`CompactState`).
+    /// The file keeps the state packed (`CompactState`) or, in files older than version 6, as it is.
     init(row: Row) throws {
-        self.init(id: try row.text(Columns.id), kind: try row.text(Columns.kind), state: CompactState.expand(try row.bytes(Columns.state)))
+        self.init(id: try row.text(Columns.id), kind: try row.text(Columns.kind), state: .stored(try row.bytes(Columns.state)))
     }
 
-    var values: [SQLiteValue] { [.text(id), .text(kind), .blob(packed ? CompactState.encode(state) : state)] }
+    var values: [SQLiteValue] { [.text(id), .text(kind), .blob(packed ? state.stored : state.canonical)] }
 }
 
 /// One `incident_index` row: what the incident filter searches.
@@ -344,27 +344,28 @@ struct StateVersionRecord: StoredRecord {
     static let databaseTableName = "state_versions"
     enum Columns: String, ColumnExpression, CaseIterable { case id, size, state }
     static let insert = insertSQL()
+    static let insertMany = MultiRowInsert(insert, columns: 3)
     static let latestAtMost = selectSQL("WHERE id = ? AND size <= ? ORDER BY size DESC LIMIT 1")
 
     var id: String
     var size: UInt64
-    var state: [UInt8]
+    var state: StateBytes
     /// Whether `values` gives the state packed.
     var packed = true
 
-    init(id: String, size: UInt64, state: [UInt8], packed: Bool = true) {
+    init(id: String, size: UInt64, state: StateBytes, packed: Bool = true) {
         self.id = id
         self.size = size
         self.state = state
         self.packed = packed
     }
 
-    /// `state` is the canonical state; the file keeps it packed (`CompactState`).
+    /// The file keeps the state packed (`CompactState`) or, in files older than version 6, as it is.
     init(row: Row) throws {
-        self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: CompactState.expand(try row.bytes(Columns.state)))
+        self.init(id: try row.text(Columns.id), size: try row.count(Columns.size), state: .stored(try row.bytes(Columns.state)))
     }
 
-    var values: [SQLiteValue] { [.text(id), .count(size), .blob(packed ? CompactState.encode(state) : state)] }
+    var values: [SQLiteValue] { [.text(id), .count(size), .blob(packed ? state.stored : state.canonical)] }
 }
 
 /// An `INSERT … VALUES (?, …)` of one row, and the same statement for `rows` rows.

@@ -522,7 +522,7 @@ struct SQLiteRows: StorageWriter {
         + "JOIN entries e ON e.idx = c.idx WHERE c.entity = ? AND c.idx >= ? AND c.idx < ? ORDER BY c.idx"
 
     func stateVersion(_ id: String, atMost: UInt64) throws(LedgerError) -> (size: UInt64, state: [UInt8])? {
-        try record(StateVersionRecord.self, StateVersionRecord.latestAtMost, [id, Self.clamp(atMost)]).map { ($0.size, $0.state) }
+        try record(StateVersionRecord.self, StateVersionRecord.latestAtMost, [id, Self.clamp(atMost)]).map { ($0.size, $0.state.canonical) }
     }
 
     func latestStateVersionSize(atMost: UInt64) throws(LedgerError) -> UInt64 {
@@ -628,7 +628,8 @@ struct SQLiteRows: StorageWriter {
     }
 
     func putEntity(id: String, kind: String, state: [UInt8], replace: Bool) throws(LedgerError) {
-        try execute(replace ? EntityRecord.replace : EntityRecord.insert, bound: EntityRecord(id: id, kind: kind, state: state, packed: packsStates).values)
+        try execute(
+            replace ? EntityRecord.replace : EntityRecord.insert, bound: EntityRecord(id: id, kind: kind, state: .canonical(state), packed: packsStates).values)
     }
 
     func putIncidentIndex(id: String, row r: IncidentIndexRow, replace: Bool) throws(LedgerError) {
@@ -689,8 +690,15 @@ struct SQLiteRows: StorageWriter {
         }
     }
 
-    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) {
+    func insertStateVersion(id: String, size: UInt64, state: StateBytes) throws(LedgerError) {
         try execute(StateVersionRecord.insert, bound: StateVersionRecord(id: id, size: size, state: state, packed: packsStates).values)
+    }
+
+    /// 21 rows a statement (`MultiRowInsert`): a rebuild at a million events writes about 200,000.
+    func insertStateVersions(size: UInt64, _ rows: [(id: String, state: StateBytes)]) throws(LedgerError) {
+        try execute(StateVersionRecord.insertMany, rows.count) { i, values in
+            values += StateVersionRecord(id: rows[i].id, size: size, state: rows[i].state, packed: packsStates).values
+        }
     }
 
     /// Whether this file has the sealed-value tables (file version 5; an older file opened

@@ -226,7 +226,14 @@ public protocol StorageWriter: StorageReader {
     /// yet): what `putEntity` and `putIncidentIndex` with `replace: false` would write for each,
     /// in fewer statements where the store can.
     func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError)
-    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError)
+    func insertStateVersion(id: String, size: UInt64, state: StateBytes) throws(LedgerError)
+    /// A state checkpoint's rows, all at tree size `size`: what `insertStateVersion` for each
+    /// would write (a store may write them in fewer statements).
+    func insertStateVersions(size: UInt64, _ rows: [(id: String, state: StateBytes)]) throws(LedgerError)
+    /// Whether this store keeps states packed (`StateBytes.stored`): a fold then hands it states
+    /// in that form where it has them (a state put away is packed already), else canonical.
+    /// Either form is stored right; this only saves converting.
+    var packsStates: Bool { get }
     /// Empties every projection table.
     func clearProjections() throws(LedgerError)
     /// Stores a sealed value and its wrapped data keys.
@@ -289,12 +296,16 @@ extension StorageWriter {
     public func prefetchStates(_ ids: [String]) throws(LedgerError) {}
     public func sendAhead() {}
     public var prefetches: Bool { false }
+    public var packsStates: Bool { false }
     public func insertConcerns(_ rows: [(entity: String, index: UInt64)]) throws(LedgerError) {
         for row in rows { try insertConcern(entity: row.entity, index: row.index) }
     }
+    public func insertStateVersions(size: UInt64, _ rows: [(id: String, state: StateBytes)]) throws(LedgerError) {
+        for row in rows { try insertStateVersion(id: row.id, size: size, state: row.state) }
+    }
     public func insertEntities(_ rows: [ArchiveState.EntityRow]) throws(LedgerError) {
         for row in rows {
-            try putEntity(id: row.id, kind: row.kind, state: row.state, replace: false)
+            try putEntity(id: row.id, kind: row.kind, state: row.state.canonical, replace: false)
             if let index = row.index { try putIncidentIndex(id: row.id, row: index, replace: false) }
         }
     }

@@ -421,20 +421,21 @@ struct ArchiveTests {
     }
 }
 
-@Suite("The packed form of states put away (StateTokens)")
+@Suite("The token table states are packed with, in memory and in the file (CompactState.tokens)")
 struct StateTokenTests {
     @Test("at most 31 tokens, each a quote and more: every token is one byte below 0x20")
     func table() {
-        #expect(StateTokens.tokens.count <= 31)
-        #expect(StateTokens.tokens.allSatisfy { $0.count >= 2 && $0[0] == 0x22 })
-        #expect(Set(StateTokens.tokens).count == StateTokens.tokens.count)
+        let tokens = CompactState.tokens.tokens
+        #expect(tokens.count <= 31)
+        #expect(tokens.allSatisfy { $0.count >= 2 && $0[0] == 0x22 })
+        #expect(Set(tokens).count == tokens.count)
     }
 
     @Test("packing and unpacking give back the same bytes, tokens or near misses anywhere; a byte below 0x20 is not packed")
     func roundTrip() throws {
         var rng = SplitMix64(seed: 7)
         let pieces: [[UInt8]] =
-            StateTokens.tokens + StateTokens.tokens.map { Array($0.dropLast()) } + [
+            CompactState.tokens.tokens + CompactState.tokens.tokens.map { Array($0.dropLast()) } + [
                 Array(#"""#.utf8), Array(#"\""#.utf8), Array(#""sources""#.utf8), Array(#""source"#.utf8), Array("مستشفى".utf8), Array("x".utf8),
                 Array(#"":"#.utf8),
             ]
@@ -443,13 +444,44 @@ struct StateTokenTests {
         for _ in 0..<2000 {
             var bytes: [UInt8] = []
             for _ in 0..<Int(rng.next() % 40) { bytes += pieces[Int(rng.next() % UInt64(pieces.count))] }
-            let packed = try #require(StateTokens.pack(bytes))
-            #expect(StateTokens.unpack(packed) == bytes)
+            let packed = try #require(CompactState.tokens.pack(bytes))
+            #expect(CompactState.tokens.unpack(packed) == bytes)
             packedTotal += packed.count
             plainTotal += bytes.count
         }
         #expect(packedTotal < plainTotal)
-        #expect(StateTokens.pack(Array(#"{"entry":1,"a":"\#u{1}"}"#.utf8)) == nil)
-        #expect(StateTokens.unpack(StateTokens.pack([])!) == [])
+        #expect(CompactState.tokens.pack(Array(#"{"entry":1,"a":"\#u{1}"}"#.utf8)) == nil)
+        #expect(CompactState.tokens.unpack(CompactState.tokens.pack([])!) == [])
+    }
+}
+
+@Suite("Entity rows and checkpoint states in the form a storage keeps (StateBytes)")
+struct StoredFormTests {
+    @Test("rows and checkpoint states give the same states in either form, whether the entities were put away or not", arguments: [false, true])
+    func eitherForm(cools: Bool) throws {
+        let s = try Scenario.base(cools: cools)
+        let ids = s.state.sortedIDs
+        #expect(ids.count >= 6)
+        let plain = s.state.rows(ids, stored: false)
+        let packed = s.state.rows(ids, stored: true)
+        #expect(plain.map(\.id) == ids && packed.map(\.id) == ids)
+        for (p, q) in zip(plain, packed) {
+            #expect(p.kind == q.kind && p.index == q.index)
+            #expect(p.state == .canonical(s.state.encoded(p.id)!))
+            #expect(q.state == .stored(CompactState.encode(s.state.encoded(p.id)!)))
+        }
+        // A checkpoint puts away what the next cooling would (all of them here, when cooling);
+        // the states it gives, and the rows after it, are the same in either form.
+        let index = UInt64(s.events.count + 10)
+        var a = s.state
+        var b = s.state
+        let x = a.checkpointStates(ids, before: index, stored: false)
+        let y = b.checkpointStates(ids, before: index, stored: true)
+        #expect(x.allSatisfy { if case .canonical = $0 { true } else { false } })
+        #expect(y.allSatisfy { if case .stored = $0 { true } else { false } })
+        #expect(x.map(\.canonical) == s.state.encoded(ids))
+        #expect(y.map(\.canonical) == s.state.encoded(ids))
+        #expect(b.rows(ids, stored: true).map(\.state.canonical) == s.state.encoded(ids))
+        #expect(a.rows(ids, stored: false).map(\.state) == plain.map(\.state))
     }
 }

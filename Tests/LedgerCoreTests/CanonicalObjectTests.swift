@@ -70,6 +70,18 @@ struct CanonicalObjectTests {
         }
     }
 
+    @Test("a member read as a string is the parsed string, with or without escapes; nil for other values and absent members")
+    func stringMembers() throws {
+        let members: [(key: String, value: JSONValue)] = [
+            ("a", .string("active")), ("b", .string(#"say "no"\ now"#)), ("c", .string("مستشفى\u{1}\n")), ("d", .number("7")),
+            ("e", .array([.string("x")])), ("f", .string("")), ("g", .null),
+        ]
+        let c = CanonicalObject(JSONObject(uniqueMembers: members))
+        for m in members { #expect(c.string(m.key) == m.value.stringValue, "\(m.key)") }
+        #expect(c.string("b")?.utf8.count == 13)
+        #expect(c.string("z") == nil)
+    }
+
     @Test("appending to a member that is not a list replaces it with a list of the item, as the tree fold did; ranges of a non-list are none")
     func appendToNonList() throws {
         var c = CanonicalObject(JSONObject(uniqueMembers: [("claims", .string("damaged")), ("id", .string("incident:x"))]))

@@ -104,6 +104,27 @@ struct CompactStateTests {
         #expect(CompactState.expand([]) == [])
     }
 
+    @Test("a state in either form (StateBytes) gives the same canonical bytes and the same stored value")
+    func eitherForm() {
+        let state = Array(#"{"created":3,"entity":"facility","id":"facility:f1","name":{"ar":"مستشفى","en":"Clinic"},"updated":3}"#.utf8)
+        let plain = StateBytes.canonical(state)
+        let packed = StateBytes.stored(CompactState.encode(state))
+        #expect(plain.canonical == state && packed.canonical == state)
+        #expect(plain.stored == CompactState.encode(state) && packed.stored == CompactState.encode(state))
+        #expect(plain.stored.first == CompactState.packedForm)
+        // A value stored before version 6 (the canonical bytes themselves) reads back as they are.
+        #expect(StateBytes.stored(state).canonical == state)
+        // Kept for a long time (a state the fold put away): the buffer is allocated for the value
+        // (the allocator may round it up a little), not for the state it was packed from.
+        let exact = CompactState.encode(state, exactSize: true)
+        #expect(exact == CompactState.encode(state))
+        #expect(exact.count < state.count - 8)
+        #expect(exact.capacity < state.count)
+        #expect(CompactState.encode(state).capacity > state.count)
+        let notCanonical = Array(#"{"a":"#.utf8) + [0x0A] + Array(#"1}"#.utf8)
+        #expect(CompactState.encode(notCanonical, exactSize: true) == notCanonical)
+    }
+
     @Test("the state tokens are a fixed part of the file format")
     func frozenTable() {
         let joined = CompactState.tokens.tokens.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")

@@ -200,3 +200,26 @@ struct EventFormatTests {
         #expect(UUIDv7.parse("01890a5d-ac96-474b-bcce-b302099a8057") == nil)  // version 4
     }
 }
+
+@Suite("The event catalogue's names")
+struct EventTypeNameTests {
+    @Test("every name in the catalogue finds its row; a name that differs in any byte, or is longer or shorter, finds none")
+    func lookup() {
+        for t in EventType.allCases {
+            #expect(EventType(name: t.name) == t)
+            let name = Array(t.name.utf8)
+            #expect(EventType(name: t.name + "x") == nil)
+            #expect(EventType(name: String(decoding: name.dropLast(), as: UTF8.self)) == nil)
+            #expect(EventType(name: t.name.uppercased()) == nil)
+            for i in name.indices {
+                var other = name
+                other[i] ^= 0x01
+                #expect(EventType(name: String(decoding: other, as: UTF8.self)) == nil)
+            }
+        }
+        #expect(EventType(name: "") == nil)
+        #expect(EventType(name: String(repeating: "a", count: 200)) == nil)
+        // Byte for byte: a name with the same letters in another Unicode form is another name.
+        #expect(EventType(name: "incident.reported\u{301}") == nil)
+    }
+}

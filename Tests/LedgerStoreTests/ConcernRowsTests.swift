@@ -73,10 +73,10 @@ struct EntityRowsTests {
                 perpetrators.map { .object(JSONObject(uniqueMembers: [("perpetrator", .string($0)), ("stance", .string("asserts"))])) })
             let index = IncidentIndexRow(state)
             #expect(index.perpetrators.count == perpetrators.count)
-            out.append(ArchiveState.EntityRow(id: id, kind: "incident", state: Array(#"{"entity":"incident","n":\#(i)}"#.utf8), index: index))
+            out.append(ArchiveState.EntityRow(id: id, kind: "incident", state: .canonical(Array(#"{"entity":"incident","n":\#(i)}"#.utf8)), index: index))
         }
         for a in 0..<actors {
-            out.append(ArchiveState.EntityRow(id: "actor:batch-\(a)", kind: "actor", state: Array(#"{"entity":"actor"}"#.utf8), index: nil))
+            out.append(ArchiveState.EntityRow(id: "actor:batch-\(a)", kind: "actor", state: .canonical(Array(#"{"entity":"actor"}"#.utf8)), index: nil))
         }
         return out
     }
@@ -89,10 +89,17 @@ struct EntityRowsTests {
         let rows = Self.rows(incidents: counts.incidents, actors: counts.actors)
         let dumps = try BatchedRows.dumps(store) { (w, batched) throws(LedgerError) in
             if batched {
-                try w.insertEntities(rows)
+                // Every other state already in the stored form (as the fold hands over one it put
+                // away): the same rows either way.
+                try w.insertEntities(
+                    rows.enumerated().map { i, r in
+                        var r = r
+                        if i % 2 == 0 { r.state = .stored(r.state.stored) }
+                        return r
+                    })
             } else {
                 for r in rows {
-                    try w.putEntity(id: r.id, kind: r.kind, state: r.state, replace: false)
+                    try w.putEntity(id: r.id, kind: r.kind, state: r.state.canonical, replace: false)
                     if let index = r.index { try w.putIncidentIndex(id: r.id, row: index, replace: false) }
                 }
             }
@@ -100,5 +107,29 @@ struct EntityRowsTests {
         for table in ["entities", "incident_index", "incident_links"] { #expect(dumps[0][table] == dumps[1][table], "\(table)") }
         #expect((dumps[0]["entities"] ?? []).filter { $0.contains(":batch-") }.count == counts.incidents + counts.actors)
         #expect((dumps[0]["incident_index"] ?? []).filter { $0.hasPrefix("incident:batch-") }.count == counts.incidents)
+    }
+}
+
+/// `insertStateVersions` (21 rows a statement on SQLite) writes what `insertStateVersion` for each
+/// row writes, on every store, whichever form each state is handed over in.
+@Suite("state checkpoint rows written in batches")
+struct StateVersionRowsTests {
+    @Test("the same rows as one insert per row", arguments: StoreKind.inProcess, [0, 1, 20, 21, 22, 42, 100])
+    func sameRows(store: StoreKind, count: Int) throws {
+        let rows: [(id: String, state: StateBytes)] = (0..<count).map { i in
+            let state = Array(#"{"created":\#(i),"entity":"incident","id":"incident:v\#(i)","title":{"en":"Version \#(i)"}}"#.utf8)
+            return (id: "incident:v\(String(format: "%03d", i))", state: i % 3 == 0 ? .stored(CompactState.encode(state)) : .canonical(state))
+        }
+        let dumps = try BatchedRows.dumps(store) { (w, batched) throws(LedgerError) in
+            if batched {
+                try w.insertStateVersions(size: 65_536, rows)
+            } else {
+                for r in rows { try w.insertStateVersion(id: r.id, size: 65_536, state: .canonical(r.state.canonical)) }
+            }
+        }
+        #expect(dumps[0]["state_versions"] == dumps[1]["state_versions"])
+        let ours = (dumps[0]["state_versions"] ?? []).filter { $0.hasPrefix("incident:v") }
+        #expect(ours.count == count)
+        #expect(ours.allSatisfy { $0.contains("|65536|{\"created\":") })
     }
 }

@@ -252,7 +252,7 @@ struct MemoryRows: StorageWriter {
     }
 
     func insertConcern(entity: String, index: UInt64) throws(LedgerError) { t.concerns[entity, default: []].insert(index) }
-    func insertStateVersion(id: String, size: UInt64, state: [UInt8]) throws(LedgerError) { t.stateVersions[id, default: [:]][size] = state }
+    func insertStateVersion(id: String, size: UInt64, state: StateBytes) throws(LedgerError) { t.stateVersions[id, default: [:]][size] = state.canonical }
 
     func sealedValue(_ commitment: String) throws(LedgerError) -> SealedValueRow? { t.sealed[commitment] }
 

@@ -108,8 +108,15 @@ public struct CanonicalObject: Sendable, Equatable {
         set { setRaw(key, newValue.map { JSONWriter.encode($0, sortedKeys: true) }) }
     }
 
-    /// Member `key`'s value when it is a string.
-    public func string(_ key: String) -> String? { self[key]?.stringValue }
+    /// Member `key`'s value when it is a string. A canonical string without a backslash is its
+    /// bytes between the quotes, read without the parser (the fold reads `status` this way for
+    /// most events).
+    public func string(_ key: String) -> String? {
+        guard let r = raw(key) else { return nil }
+        let n = r.count
+        if n >= 2, r[0] == 0x22, r[n - 1] == 0x22, !r[1..<n - 1].contains(0x5C) { return String(decoding: r[1..<n - 1], as: UTF8.self) }
+        return Self.parse(r).stringValue
+    }
 
     /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
     public mutating func setRaw(_ key: String, _ value: [UInt8]?) {

@@ -18,7 +18,8 @@ public enum CompactState {
 
     /// The value to store for the canonical state `state`: its packed form, or the state as it is
     /// when it holds a byte below 0x20 (not canonical JSON).
-    public static func encode(_ state: [UInt8]) -> [UInt8] {
+    /// With `exactSize`, the value's buffer holds it and no more (for a value kept a long time).
+    public static func encode(_ state: [UInt8], exactSize: Bool = false) -> [UInt8] {
         var clean = true
         let out = state.withUnsafeBytes { raw in
             [UInt8](unsafeUninitializedCapacity: raw.count + 1) { o, written in
@@ -28,7 +29,8 @@ public enum CompactState {
                 written = 1 + (j ?? 0)
             }
         }
-        return clean ? out : state
+        guard clean else { return exactSize ? TokenTable.exactSize(state) : state }
+        return exactSize ? TokenTable.exactSize(out) : out
     }
 
     /// The state a stored value holds: the value itself unless it starts with 0x01; a packed form
@@ -36,5 +38,31 @@ public enum CompactState {
     public static func expand(_ stored: [UInt8]) -> [UInt8] {
         guard stored.first == packedForm else { return stored }
         return stored.withUnsafeBytes { tokens.unpack(UnsafeRawBufferPointer(rebasing: $0[1...])) } ?? stored
+    }
+}
+
+/// A canonical state in either form a ledger file keeps it in: as it is, or as `CompactState`
+/// stores it. A storage takes the form it keeps and the other is made only when asked for, so a
+/// state already packed (one the fold put away) is stored without being unpacked and packed again.
+public enum StateBytes: Sendable, Equatable {
+    /// The canonical bytes.
+    case canonical([UInt8])
+    /// What `CompactState.encode` gives for the canonical bytes.
+    case stored([UInt8])
+
+    /// The canonical bytes.
+    public var canonical: [UInt8] {
+        switch self {
+        case .canonical(let b): return b
+        case .stored(let s): return CompactState.expand(s)
+        }
+    }
+
+    /// The value `CompactState.encode` gives.
+    public var stored: [UInt8] {
+        switch self {
+        case .canonical(let b): return CompactState.encode(b)
+        case .stored(let s): return s
+        }
     }
 }

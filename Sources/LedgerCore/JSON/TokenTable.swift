@@ -8,9 +8,9 @@ import Darwin
 /// one byte from 0x01 (the first) to 0x1F. Canonical JSON never holds a byte below 0x20 raw
 /// (the writer escapes every control character), so in the packed form of such bytes any byte
 /// below 0x20 is a token and the rest are copied: unpacking gives back exactly the bytes that
-/// were packed, whatever they are. Used for states held in memory (`StateTokens`) and for the
-/// payloads and states a ledger file stores (`CompactLine`, `CompactState`: tables that are part
-/// of the file format and never change).
+/// were packed, whatever they are. Used for the payloads and states a ledger file stores
+/// (`CompactLine`, `CompactState`: tables that are part of the file format and never change),
+/// and for the states a whole-archive fold puts away in memory, which it keeps in the stored form.
 ///
 /// Both directions run over raw buffers with flat tables (no array of arrays, no reference
 /// counting in the loop): they sit on the paths of every rebuild, `verify` and view.
