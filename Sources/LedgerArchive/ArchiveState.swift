@@ -105,19 +105,25 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// away (no change in the last `window` entries) is put away here, from the bytes just made,
     /// rather than encoded a second time there.
     public mutating func checkpointStates(_ ids: [String], before index: UInt64, stored: Bool) -> [StateBytes] {
-        let hot = self.hot
-        let given = self.given
-        let cold = self.cold
-        let out = Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i -> StateBytes in
-            if let c = cold[ids[i]] { return stored ? .stored(c.stored) : .canonical(c.bytes) }
-            let bytes = hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!)
-            return stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes)
-        }
+        let out = stateBytes(ids, stored: stored)
         guard let cooling, cooling.started, only == nil, index > cooling.window else { return out }
         let limit = index - cooling.window
         let due = ids.indices.filter { hot[ids[$0]].map { $0.changed < limit } ?? false }
         putAway(due.map { ids[$0] }, states: due.map { out[$0] })
         return out
+    }
+
+    /// The states of the entities `ids`, made on all cores. (Apart from `checkpointStates`, so
+    /// that the tables' copies its threads read are gone before `putAway` changes the tables.)
+    private func stateBytes(_ ids: [String], stored: Bool) -> [StateBytes] {
+        let hot = self.hot
+        let given = self.given
+        let cold = self.cold
+        return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i -> StateBytes in
+            if let c = cold[ids[i]] { return stored ? .stored(c.stored) : .canonical(c.bytes) }
+            let bytes = hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!)
+            return stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes)
+        }
     }
 
     /// The number of entities.

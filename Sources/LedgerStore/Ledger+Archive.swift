@@ -242,14 +242,30 @@ struct ProjectionFold {
     /// ones with `concernRows()` instead: about one row per event, written into its scratch
     /// database only to be read back.
     mutating func finish(writingConcerns: Bool = true) throws(LedgerError) -> RebuildReport {
-        // The entity rows are made on the other threads a slice ahead of the one written (the
-        // first while the `concerns` rows are written): SQLite writes on this thread alone. In
-        // slices, so that only two slices' encodings are held at once.
         let ids = state.sortedIDs
+        try writeRows(ids, writingConcerns: writingConcerns)
+        report.entities = ids.count
+        // The states are freed on another thread (about 2 % of a rebuild's time on this one);
+        // after `finish` the fold's states are not used again.
+        var states = ArchiveState(cooling: .standard)
+        swap(&states, &state)
+        let done = Discard(states)
+        DispatchQueue.global().async { done.drop() }
+        return report
+    }
+
+    /// `finish`'s rows. The entity rows are made on the other threads a slice ahead of the one
+    /// written (the first while the `concerns` rows are written): SQLite writes on this thread
+    /// alone. In slices, so that only two slices' encodings are held at once. (A function of its
+    /// own, so that the states' copy the other threads read is gone when `finish` hands them to
+    /// be freed.)
+    private func writeRows(_ ids: [String], writingConcerns: Bool) throws(LedgerError) {
         let slices = stride(from: 0, to: ids.count, by: 4096).map { Array(ids[$0..<min($0 + 4096, ids.count)]) }
         let (folded, stored) = (state, target.packsStates)
-        func rows(_ k: Int) -> Ahead<[ArchiveState.EntityRow]>? { k < slices.count ? Ahead { folded.rows(slices[k], stored: stored) } : nil }
-        var ahead = rows(0)
+        func entityRows(_ k: Int) -> Ahead<[ArchiveState.EntityRow]>? {
+            k < slices.count ? Ahead { folded.rows(slices[k], stored: stored) } : nil
+        }
+        var ahead = entityRows(0)
         if writingConcerns {
             var rows: [(entity: String, index: UInt64)] = []
             for (entity, concerned) in concerns.sorted(by: { JSONWriter.utf8Precedes($0.key, $1.key) }) {
@@ -263,17 +279,9 @@ struct ProjectionFold {
         }
         for k in slices.indices {
             let slice = ahead!.get()
-            ahead = rows(k + 1)
+            ahead = entityRows(k + 1)
             try target.insertEntities(slice)
         }
-        report.entities = ids.count
-        // The states are freed on another thread (about 2 % of a rebuild's time on this one);
-        // after `finish` the fold's states are not used again.
-        var states = ArchiveState(cooling: .standard)
-        swap(&states, &state)
-        let done = Discard(states)
-        DispatchQueue.global().async { done.drop() }
-        return report
     }
 
     /// The `concerns` rows the fold gives, in the order `ProjectionTable.concerns` compares them:

@@ -47,7 +47,9 @@ public enum CompactState {
 public enum StateBytes: Sendable, Equatable {
     /// The canonical bytes.
     case canonical([UInt8])
-    /// What `CompactState.encode` gives for the canonical bytes.
+    /// The value a ledger file keeps: what `CompactState.encode` gives for the canonical bytes
+    /// or, read from a file older than version 6, the canonical bytes themselves (`expand`
+    /// reads both).
     case stored([UInt8])
 
     /// The canonical bytes.
