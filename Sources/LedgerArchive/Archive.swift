@@ -144,7 +144,7 @@ public enum Archive {
             state = CanonicalObject()
             state["id"] = .string(subject)
             state["entity"] = .string(kind.rawValue)
-            state.setRaw("created", entryBytes(index))
+            state.setRaw("created", JSONWriter.digits(index))
         } else if replay, current == nil {
             state = CanonicalObject()
             state["id"] = .string(subject)
@@ -164,7 +164,7 @@ public enum Archive {
         }
         var extra: [(id: String, state: CanonicalObject)] = []
         try fold(checked.event, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
-        state.setRaw("updated", entryBytes(index))
+        state.setRaw("updated", JSONWriter.digits(index))
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
@@ -203,24 +203,6 @@ public enum Archive {
         case .incident: return "report"
         case .facility, .actor, .source, .aggregate: return "register"
         case .reader: return "enrol"
-        }
-    }
-
-    /// The canonical bytes of an entry index (a JSON number).
-    static func entryBytes(_ index: UInt64) -> [UInt8] {
-        var digits = 1
-        var rest = index / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        return [UInt8](unsafeUninitializedCapacity: digits) { out, count in
-            var v = index
-            for i in stride(from: digits - 1, through: 0, by: -1) {
-                out[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
-                v /= 10
-            }
-            count = digits
         }
     }
 

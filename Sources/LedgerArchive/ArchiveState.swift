@@ -34,6 +34,10 @@ public struct ArchiveState: EntityLookup, Sendable {
 
         /// The canonical bytes.
         var bytes: [UInt8] { CompactState.expand(stored) }
+
+        /// The state in the stored form as it is, or canonical (`canonical`: the bytes when the
+        /// caller has unpacked them already).
+        func state(stored: Bool, canonical: [UInt8]? = nil) -> StateBytes { stored ? .stored(self.stored) : .canonical(canonical ?? bytes) }
     }
 
     private var hot: [String: Hot] = [:]
@@ -120,9 +124,8 @@ public struct ArchiveState: EntityLookup, Sendable {
         let given = self.given
         let cold = self.cold
         return Parallel.map(count: ids.count, parallelism: System.activeProcessorCount) { i -> StateBytes in
-            if let c = cold[ids[i]] { return stored ? .stored(c.stored) : .canonical(c.bytes) }
-            let bytes = hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!)
-            return stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes)
+            if let c = cold[ids[i]] { return c.state(stored: stored) }
+            return StateBytes(hot[ids[i]]?.state.encoded ?? Canonical.encode(given[ids[i]]!), stored: stored)
         }
     }
 
@@ -165,23 +168,18 @@ public struct ArchiveState: EntityLookup, Sendable {
             if let c = cold[id] {
                 // An incident's index row is made again from its state: keeping one beside each
                 // state put away took about 17 MB at a million events.
-                let bytes = c.kind == incident || !stored ? c.bytes : []
-                let index = c.kind == incident ? IncidentIndexRow(CanonicalObject(trustingCanonical: bytes)) : nil
-                return EntityRow(id: id, kind: c.kind, state: stored ? .stored(c.stored) : .canonical(bytes), index: index)
+                let bytes = c.kind == incident ? c.bytes : nil
+                let index = bytes.map { IncidentIndexRow(CanonicalObject(trustingCanonical: $0)) }
+                return EntityRow(id: id, kind: c.kind, state: c.state(stored: stored, canonical: bytes), index: index)
             }
             guard let s = hot[id]?.state else {
                 let t = given[id]!
                 let kind = t["entity"]?.stringValue ?? ""
-                let bytes = Canonical.encode(t)
                 return EntityRow(
-                    id: id, kind: kind, state: stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes),
-                    index: kind == incident ? IncidentIndexRow(t) : nil)
+                    id: id, kind: kind, state: StateBytes(Canonical.encode(t), stored: stored), index: kind == incident ? IncidentIndexRow(t) : nil)
             }
             let kind = s.string("entity") ?? ""
-            let bytes = s.encoded
-            return EntityRow(
-                id: id, kind: kind, state: stored ? .stored(CompactState.encode(bytes)) : .canonical(bytes),
-                index: kind == incident ? IncidentIndexRow(s) : nil)
+            return EntityRow(id: id, kind: kind, state: StateBytes(s.encoded, stored: stored), index: kind == incident ? IncidentIndexRow(s) : nil)
         }
     }
 

@@ -116,7 +116,7 @@ extension Archive {
             if var survivor = try lookup.entity(into) {
                 if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
                 survivor.append(JSONWriter.encode(.string(subject)), toList: "absorbed")
-                survivor.setRaw("updated", entryBytes(index))
+                survivor.setRaw("updated", JSONWriter.digits(index))
                 extra.append((into, survivor))
             } else if !replay {
                 throw LedgerError(.refused, "field `body.into`: \(into) is not in the archive")

@@ -134,12 +134,3 @@ struct LanguageTagTests {
         #expect(LanguageTag.problem("ёж") == "subtag 'ёж' contains a non-ASCII or control character")
     }
 }
-
-@Suite("An entry index as the canonical bytes the fold writes")
-struct EntryBytesTests {
-    @Test(
-        "the decimal digits of the index, as String(index) writes them", arguments: [0, 7, 9, 10, 99, 100, 101, 4_096, 1_000_003, UInt64(1) << 53, UInt64.max])
-    func digits(index: UInt64) {
-        #expect(Archive.entryBytes(index) == Array(String(index).utf8))
-    }
-}

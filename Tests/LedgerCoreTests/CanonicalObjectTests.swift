@@ -192,3 +192,12 @@ extension JSONObject {
     }
 
 }
+
+@Suite("An entry index as the canonical bytes of a JSON number (JSONWriter.digits)")
+struct EntryBytesTests {
+    @Test(
+        "the decimal digits of the index, as String(index) writes them", arguments: [0, 7, 9, 10, 99, 100, 101, 4_096, 1_000_003, UInt64(1) << 53, UInt64.max])
+    func digits(index: UInt64) {
+        #expect(JSONWriter.digits(index) == Array(String(index).utf8))
+    }
+}

@@ -52,6 +52,9 @@ public enum StateBytes: Sendable, Equatable {
     /// reads both).
     case stored([UInt8])
 
+    /// The canonical bytes `canonical`, packed when `stored`.
+    public init(_ canonical: [UInt8], stored: Bool) { self = stored ? .stored(CompactState.encode(canonical)) : .canonical(canonical) }
+
     /// The canonical bytes.
     public var canonical: [UInt8] {
         switch self {

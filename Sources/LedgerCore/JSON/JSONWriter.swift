@@ -46,6 +46,25 @@ public enum JSONWriter {
 
     /// True when `a` sorts before `b` in UTF-8 byte order (memcmp on native strings).
     @inline(__always)
+    /// The decimal digits of `value`, as `String(value)` writes them: an entry index as the
+    /// canonical bytes of a JSON number.
+    public static func digits(_ value: UInt64) -> [UInt8] {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return [UInt8](unsafeUninitializedCapacity: count) { out, written in
+            var v = value
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                out[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+            }
+            written = count
+        }
+    }
+
     public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Bool in

@@ -54,7 +54,7 @@ public enum CompactLine {
     public static func encode(_ line: [UInt8], entry: EntryLine? = nil) -> [UInt8] {
         guard let parsed = entry ?? line.withUnsafeBytes({ EntryLine.parseCanonical($0) }),
             parsed.envelope.payloadType == EventPayload.payloadType, parsed.envelope.signature.count == 64,
-            let keyID = keyIDBytes(parsed.envelope.keyID)
+            let keyID = Hex.decode(parsed.envelope.keyID), keyID.count == 32
         else { return line }
         let timeAt = linePrefix.count + String(parsed.index).utf8.count + afterIndex.count
         guard line.count >= timeAt + 27 else { return line }
@@ -70,27 +70,6 @@ public enum CompactLine {
         let back = expand(out)
         let same = back.count == line.count && back.withUnsafeBytes { a in line.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
         return same ? out : line
-    }
-
-    /// The 32 bytes of a key id's 64 lowercase hex digits (nil for anything else).
-    static func keyIDBytes(_ keyID: String) -> [UInt8]? {
-        var text = keyID
-        return text.withUTF8 { u -> [UInt8]? in
-            guard u.count == 64 else { return nil }
-            func value(_ c: UInt8) -> UInt8? {
-                switch c {
-                case 48...57: return c - 48
-                case 97...102: return c - 87
-                default: return nil
-                }
-            }
-            var out = [UInt8](repeating: 0, count: 32)
-            for k in 0..<32 {
-                guard let hi = value(u[2 * k]), let lo = value(u[2 * k + 1]) else { return nil }
-                out[k] = hi << 4 | lo
-            }
-            return out
-        }
     }
 
     /// The entry line a stored value holds (the value itself unless it is a compact form).
@@ -117,19 +96,13 @@ public enum CompactLine {
     private static func line(_ s: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> [UInt8] {
         var index: UInt64 = 0
         for i in 1...8 { index = index << 8 | UInt64(s[i]) }
-        var digits = [UInt8](repeating: 0, count: 20)
-        var d = 20
-        repeat {
-            d -= 1
-            digits[d] = UInt8(48 + index % 10)
-            index /= 10
-        } while index > 0
-        let length = fixedLength + (20 - d) + (payload.count + 2) / 3 * 4
+        let digits = JSONWriter.digits(index)
+        let length = fixedLength + digits.count + (payload.count + 2) / 3 * 4
         return [UInt8](unsafeUninitializedCapacity: length) { out, written in
             let start = out.baseAddress!
             var o = start
             put(linePrefix, &o)
-            digits.withUnsafeBytes { put(UnsafeRawBufferPointer(rebasing: $0[d...]), &o) }
+            digits.withUnsafeBytes { put($0, &o) }
             put(afterIndex, &o)
             put(UnsafeRawBufferPointer(rebasing: s[9..<36]), &o)
             put(afterTime, &o)

@@ -111,13 +111,14 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
 
     /// The type named `name` (byte for byte), or nil when the catalogue has no such type.
     public init?(name: String) {
-        let found = name.utf8.withContiguousStorageIfAvailable { b -> EventType? in
+        var name = name
+        let found = name.withUTF8 { b -> EventType? in
             guard b.count < Self.byLength.count, let base = b.baseAddress else { return nil }
             for c in Self.byLength[b.count] where c.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, b.count) == 0 }) { return c.type }
             return nil
         }
-        guard let t = found ?? Self.byName.first(where: { $0.key.utf8.elementsEqual(name.utf8) })?.value else { return nil }
-        self = t
+        guard let found else { return nil }
+        self = found
     }
 
     public var row: Row { Self.catalogue[Int(rawValue)] }
