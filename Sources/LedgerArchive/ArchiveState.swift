@@ -478,32 +478,73 @@ public struct IncidentIndexRow: Sendable, Equatable {
     /// Actors named as perpetrator by an asserting claim or by the archive's assessment.
     public var perpetrators: [String]
 
-    /// The row of a state the fold keeps: only the members the row reads are parsed.
-    /// Of the claims, only the perpetrators of those whose stance is `asserts` are parsed.
+    /// The row of a state the fold keeps, read from its canonical bytes: the strings the row
+    /// holds are the only values made, and the row is the one `init(_: JSONObject)` gives for
+    /// the same state (`IncidentIndexRowTests`).
     public init(_ s: CanonicalObject) {
-        var members: [(key: String, value: JSONValue)] = []
-        for key in Self.members { if let v = s[key] { members.append((key, v)) } }
-        if let claims = s.raw("claims") {
-            var asserting: [JSONValue] = []
-            claims.withUnsafeBufferPointer { b in
-                for item in CanonicalObject.itemRanges(ofList: b) {
-                    guard let stance = CanonicalObject.memberRange(Self.stanceKey, in: b, object: item), b[stance].elementsEqual(Self.asserts) else { continue }
-                    var claim = JSONObject(uniqueMembers: [("stance", .string("asserts"))])
-                    if let p = CanonicalObject.memberRange(Self.perpetratorKey, in: b, object: item) {
-                        claim["perpetrator"] = CanonicalObject.parse(Array(b[p]))
-                    }
-                    asserting.append(.object(claim))
-                }
-            }
-            members.append(("claims", .array(asserting)))
+        id = s.string("id") ?? ""
+        let occurred = s.string("occurred").flatMap { EDTF($0) }
+        earliest = occurred?.earliest
+        latest = occurred?.latest
+        var place: [String?] = [nil, nil, nil]
+        Self.read(s.raw("place")) { b, all in
+            for (i, key) in Self.placeKeys.enumerated() { place[i] = Self.string(key, in: b, object: all) }
         }
-        self.init(JSONObject(uniqueMembers: members))
+        (admin1, admin2, town) = (place[0], place[1], place[2])
+        status = s.string("status") ?? "active"
+        var grade: String?
+        Self.read(s.raw("certainty")) { b, all in grade = Self.string(Self.gradeKey, in: b, object: all) }
+        certainty = grade
+        var state: String?
+        Self.read(s.raw("verification")) { b, all in state = Self.string(Self.stateKey, in: b, object: all) }
+        verification = state ?? "unverified"
+        var facilities: [String] = []
+        Self.read(s.raw("facilities")) { b, all in
+            for item in CanonicalObject.itemRanges(in: b, list: all) {
+                if let f = Self.string(Self.facilityKey, in: b, object: item) { facilities.append(f) }
+            }
+        }
+        self.facilities = facilities
+        var actors: [String] = []
+        Self.read(s.raw("claims")) { b, all in
+            for item in CanonicalObject.itemRanges(in: b, list: all) {
+                guard let stance = CanonicalObject.memberRange(Self.stanceKey, in: b, object: item), b[stance].elementsEqual(Self.asserts) else { continue }
+                Self.addPerpetrator(in: b, object: item, to: &actors)
+            }
+        }
+        Self.read(s.raw("assessment")) { b, all in Self.addPerpetrator(in: b, object: all, to: &actors) }
+        perpetrators = actors.count < 2 ? actors : Array(Set(actors)).sorted()
     }
 
-    /// The members of an incident's state the row is made from, besides `claims`.
-    static let members = ["assessment", "certainty", "facilities", "id", "occurred", "place", "status", "verification"]
+    /// Hands `body` the canonical bytes `value` and their whole range (nothing when nil).
+    private static func read(_ value: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Void) {
+        value?.withUnsafeBufferPointer { body($0, 0..<$0.count) }
+    }
+
+    /// Member `key` of the object at `object` of `b` when the value there is an object and the
+    /// member a string.
+    private static func string(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> String? {
+        CanonicalObject.memberRange(key, in: b, object: object).flatMap { CanonicalObject.string(in: b, $0) }
+    }
+
+    /// The actors that member `perpetrator` of the object at `object` names: an actor id, or
+    /// the ids listed by `eitherOf`.
+    private static func addPerpetrator(in b: UnsafeBufferPointer<UInt8>, object: Range<Int>, to actors: inout [String]) {
+        guard let p = CanonicalObject.memberRange(perpetratorKey, in: b, object: object) else { return }
+        if let id = CanonicalObject.string(in: b, p) {
+            actors.append(id)
+        } else if let either = CanonicalObject.memberRange(eitherOfKey, in: b, object: p) {
+            for item in CanonicalObject.itemRanges(in: b, list: either) { if let id = CanonicalObject.string(in: b, item) { actors.append(id) } }
+        }
+    }
+
+    private static let placeKeys: [[UInt8]] = [#""admin1""#, #""admin2""#, #""town""#].map { Array($0.utf8) }
+    private static let gradeKey: [UInt8] = Array(#""grade""#.utf8)
+    private static let stateKey: [UInt8] = Array(#""state""#.utf8)
+    private static let facilityKey: [UInt8] = Array(#""facility""#.utf8)
     private static let stanceKey: [UInt8] = Array(#""stance""#.utf8)
     private static let perpetratorKey: [UInt8] = Array(#""perpetrator""#.utf8)
+    private static let eitherOfKey: [UInt8] = Array(#""eitherOf""#.utf8)
     private static let asserts: [UInt8] = Array(#""asserts""#.utf8)
 
     public init(_ s: JSONObject) {

@@ -49,7 +49,7 @@ struct EDTFProblem: Error {
 }
 
 /// The outcome of a successful parse, before it becomes an `EDTF`.
-struct EDTFParsed {
+struct EDTFParsed: Equatable {
     var earliest: Int?
     var latest: Int?
     var isInterval = false
@@ -89,6 +89,39 @@ enum EDTFParser {
 
     /// Parses a whole EDTF text: a single date or an interval.
     static func parse(_ text: String) -> Result<EDTFParsed, EDTFProblem> {
+        if let plain = plainDate(text) { return .success(EDTFParsed(earliest: plain.earliest, latest: plain.latest)) }
+        return parseGeneral(text)
+    }
+
+    /// The bounds of a valid `YYYY`, `YYYY-MM` or `YYYY-MM-DD` made of digits alone (most dates
+    /// an archive holds), read without the general parser; nil for anything else, which
+    /// `parseGeneral` then accepts or explains. Both give the same bounds (`EDTFTests`).
+    static func plainDate(_ text: String) -> (earliest: Int, latest: Int)? {
+        var t = text
+        return t.withUTF8 { b -> (earliest: Int, latest: Int)? in
+            guard b.count == 4 || b.count == 7 || b.count == 10 else { return nil }
+            func digits(_ from: Int, _ n: Int) -> Int? {
+                var v = 0
+                for i in from..<from + n {
+                    guard isDigit(b[i]) else { return nil }
+                    v = v * 10 + Int(b[i] - UInt8(ascii: "0"))
+                }
+                return v
+            }
+            guard let year = digits(0, 4) else { return nil }
+            let base = year * 10000
+            if b.count == 4 { return (base + 101, base + 1231) }
+            guard b[4] == hyphen, let m = digits(5, 2), (1...12).contains(m) else { return nil }
+            let last = daysIn(month: m, year: year)
+            let monthBase = base + m * 100
+            if b.count == 7 { return (monthBase + 1, monthBase + last) }
+            guard b[7] == hyphen, let d = digits(8, 2), (1...last).contains(d) else { return nil }
+            return (monthBase + d, monthBase + d)
+        }
+    }
+
+    /// `parse` without the fast path for plain dates.
+    static func parseGeneral(_ text: String) -> Result<EDTFParsed, EDTFProblem> {
         let bytes = Bytes(text.utf8)
         let slashes = bytes.indices.filter { bytes[$0] == slash }
         switch slashes.count {

@@ -10,7 +10,8 @@ extension Archive {
         _ event: ArchiveEvent, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
         replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
-        let entry = JSONValue.number(String(index))
+        // Made only for the events whose state records the entry (not for a correction or a registration).
+        lazy var entry = JSONValue.number(String(index))
         switch event {
         case .facilityRegistered:
             copy(body, into: &s)

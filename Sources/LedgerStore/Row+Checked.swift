@@ -88,7 +88,12 @@ extension Row {
         (try? decode(ColumnDigest?.self, forColumn: c.rawValue))??.digest
     }
 
-    private func damagedColumn(_ name: String, _ what: String) -> LedgerError {
+    private func damagedColumn(_ name: String, _ what: String) -> LedgerError { LedgerError.damagedColumn(name, what) }
+}
+
+extension LedgerError {
+    /// A column that does not hold what the schema says.
+    static func damagedColumn(_ name: String, _ what: String) -> LedgerError {
         LedgerError(.notALedger, "the ledger file is damaged: column \(name) should hold \(what); run `ledger verify` and restore from a backup")
     }
 }

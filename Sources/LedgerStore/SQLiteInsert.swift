@@ -51,11 +51,35 @@ extension SQLiteRows {
             sqlite3_reset(h)
             return
         }
+        let failure = stepFailure(sql)
+        sqlite3_reset(h)
+        throw failure
+    }
+
+    /// Runs a cached query that gives at most one row, with `values` bound as
+    /// `execute(_:bound:)` binds them, and reads its row with `read` (nil: no row). An append's
+    /// lookup of each event id takes this path: through GRDB's `Row.fetchOne` (a cursor and a
+    /// copied row) it cost about 18,000 instructions a lookup under callgrind (docs/BENCHMARKS.md).
+    func one<T>(_ sql: String, bound values: [SQLiteValue], read: (OpaquePointer) throws(LedgerError) -> T) throws(LedgerError) -> T? {
+        let h = try statement(sql).sqliteStatement
+        sqlite3_reset(h)
+        let rc = Self.bindAndStep(h, values, from: 0)
+        // The row's columns are the table's, not the bindings: they stay readable until the reset.
+        sqlite3_clear_bindings(h)
+        defer { sqlite3_reset(h) }
+        switch rc {
+        case SQLITE_DONE: return nil
+        case SQLITE_ROW: return try read(h)
+        default: throw stepFailure(sql)
+        }
+    }
+
+    /// The connection's last failure, as GRDB's `DatabaseError` with SQLite's extended code and message.
+    private func stepFailure(_ sql: String) -> LedgerError {
         let connection = db.sqliteConnection
         let code = sqlite3_extended_errcode(connection)
         let message = String(cString: sqlite3_errmsg(connection))
-        sqlite3_reset(h)
-        throw LedgerError.database(DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql), path: path)
+        return LedgerError.database(DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql), path: path)
     }
 
     /// Binds `values[i...]` to parameters `i+1…` and steps the statement once all are bound:

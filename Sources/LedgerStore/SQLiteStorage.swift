@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import LedgerArchive
 import LedgerCore
 import LedgerCrypto
@@ -434,9 +435,13 @@ struct SQLiteRows: StorageWriter {
     }
 
     func entry(eventID: [UInt8]) throws(LedgerError) -> (index: UInt64, line: [UInt8])? {
-        guard let r = try row("SELECT idx, line FROM entries WHERE event_id = ?", [Data(eventID)]) else { return nil }
-        // Per appended event: positions 0 and 1 (DECISIONS 59).
-        return (try r.count(0), CompactLine.expand(try r.bytes(1)))
+        // Per appended event: through SQLite's C interface (`one`), positions 0 and 1 (DECISIONS 59).
+        try one("SELECT idx, line FROM entries WHERE event_id = ?", bound: [.blob(eventID)]) { (h) throws(LedgerError) in
+            guard sqlite3_column_type(h, 0) == SQLITE_INTEGER, case let idx = sqlite3_column_int64(h, 0), idx >= 0 else {
+                throw LedgerError.damagedColumn("idx", "a non-negative integer")
+            }
+            return (UInt64(idx), CompactLine.expand(ColumnBytes(sqliteStatement: h, index: 1)?.bytes ?? []))
+        }
     }
 
     func subjects(from: UInt64, below: UInt64) throws(LedgerError) -> Set<String> {

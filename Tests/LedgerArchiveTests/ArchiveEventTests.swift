@@ -189,6 +189,17 @@ struct IncidentIndexRowTests {
                 + #""not an object"],"occurred":"2016-09/2016-10","place":{"admin1":"Aleppo","admin2":"Jebel Saman","coordinates":{"lat":1,"lon":2},"#
                 + #""town":"Aleppo"},"status":"merged","verification":{"reason":"x","state":"verified"}}"#,
             #"{"certainty":"not an object","id":"incident:c","verification":[1,2]}"#,
+            // Escapes and non-ASCII text, strings that are not what the row reads, lists that are not lists.
+            #"{"claims":[{"perpetrator":"actor:q\"x","stance":"asserts"},{"perpetrator":{"eitherOf":["actor:p",7,null,"actor:\u00e9"]},"#
+                + #""stance":"asserts"},{"perpetrator":"actor:r","stance":"asserts "},{"perpetrator":"actor:s","stance":["asserts"]},"#
+                + #"{"perpetrator":["actor:t"],"stance":"asserts"},"asserts",{"stance":"asserts"}],"facilities":{"facility":"facility:g"},"#
+                + #""id":"incident:d\\e","occurred":"not a date","place":{"admin1":"Idlib \"north\"","admin2":5,"town":"Ma\u2019arrat"},"#
+                + #""status":"active\nmerged","verification":{"state":"ḥ"}}"#,
+            // The same actor named twice, by a claim and by the assessment; members that are not objects.
+            #"{"assessment":{"perpetrator":"actor:a"},"claims":[{"perpetrator":"actor:b","stance":"asserts"},{"perpetrator":"actor:a","stance":"asserts"}],"#
+                + #""id":"incident:f","place":"Aleppo","status":3}"#,
+            #"{"assessment":[],"claims":{},"facilities":"none","id":7,"occurred":"2016?","place":null}"#,
+            #"{}"#,
         ]
         for json in states {
             let tree = try JSONParser.parseObject(Array(json.utf8))

@@ -113,9 +113,7 @@ public struct CanonicalObject: Sendable, Equatable {
     /// most events).
     public func string(_ key: String) -> String? {
         guard let r = raw(key) else { return nil }
-        let n = r.count
-        if n >= 2, r[0] == 0x22, r[n - 1] == 0x22, !r[1..<n - 1].contains(0x5C) { return String(decoding: r[1..<n - 1], as: UTF8.self) }
-        return Self.parse(r).stringValue
+        return r.withUnsafeBufferPointer { Self.string(in: $0, 0..<$0.count) }
     }
 
     /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
@@ -148,17 +146,32 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// The byte ranges of the items of the canonical list `b` (trusting, as
     /// `init(trustingCanonical:)`); none when `b` is not a list.
-    package static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        guard b.count >= 2, b[0] == UInt8(ascii: "["), b[b.count - 1] == UInt8(ascii: "]") else { return [] }
+    package static func itemRanges(ofList b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] { itemRanges(in: b, list: 0..<b.count) }
+
+    /// The byte ranges of the items of the canonical list at `list` of `b` (trusting); none when
+    /// the value there is not a list.
+    package static func itemRanges(in b: UnsafeBufferPointer<UInt8>, list: Range<Int>) -> [Range<Int>] {
+        guard list.count >= 2, list.upperBound <= b.count, b[list.lowerBound] == UInt8(ascii: "["), b[list.upperBound - 1] == UInt8(ascii: "]") else {
+            return []
+        }
         var out: [Range<Int>] = []
-        var pos = 1
-        while pos < b.count - 1 {
+        var pos = list.lowerBound + 1
+        while pos < list.upperBound - 1 {
             let start = pos
             pos = skip(b, from: pos)
             out.append(start..<pos)
-            if pos < b.count, b[pos] == UInt8(ascii: ",") { pos += 1 }
+            if pos < list.upperBound, b[pos] == UInt8(ascii: ",") { pos += 1 }
         }
         return out
+    }
+
+    /// The value at `range` of the canonical bytes `b` when it is a string (nil: another kind of
+    /// value). A string without a backslash is read from its bytes, without the parser.
+    package static func string(in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        guard range.count >= 2, b[range.lowerBound] == UInt8(ascii: "\""), b[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
+        let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        return parse(Array(b[range])).stringValue
     }
 
     /// The byte range of member `key`'s value in the canonical object at `object` of `b`
