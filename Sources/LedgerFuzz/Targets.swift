@@ -73,8 +73,18 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
     targets.append(
         FuzzTarget(name: "json", about: "JSONParser.parse / parseObject, KeyDescriptor(json:)", seeds: jsonSeeds) { b in
             decode {
-                let v = try JSONParser.parse(b)
+                // The same document read without the table of known member names: the same value, or the same refusal.
+                var plainLimits = JSONParser.Limits.standard
+                plainLimits.knownKeys = false
+                let plain = try? JSONParser.parse(b, limits: plainLimits)
+                let v: JSONValue
+                do { v = try JSONParser.parse(b) } catch {
+                    return plain == nil ? .rejected : .violation("refused with the table of known member names, accepted without it")
+                }
                 decoded()
+                guard let plain, JSONWriter.encode(plain) == JSONWriter.encode(v) else {
+                    return .violation("the table of known member names changes the parsed value")
+                }
                 // The relaxed parse (no NFC rule) accepts a superset.
                 guard (try? JSONParser.parse(b, limits: JSONParser.Limits(maxBytes: 1 << 20, maxDepth: 64, requireNFC: false))) != nil else {
                     return .violation("accepted with the NFC rule but refused without it")

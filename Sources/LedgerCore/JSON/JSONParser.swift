@@ -12,6 +12,9 @@ public struct JSONParser {
         /// Refuse strings that are not in Unicode NFC. Input is held to it; verification of
         /// stored payloads is not, because the answer can depend on the Unicode version.
         public var requireNFC: Bool
+        /// Whether member names are taken from `KnownKeys` when they are one of its names: off
+        /// only to check that both paths give the same value (tests, the `json` fuzz target).
+        package var knownKeys = true
 
         public init(maxBytes: Int, maxDepth: Int, requireNFC: Bool = true) {
             self.maxBytes = maxBytes
@@ -145,7 +148,8 @@ public struct JSONParser {
             guard pos < end else { throw error(.unexpectedEnd, at: pos) }
             guard base[pos] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(base[pos]), at: pos) }
             let keyOffset = pos
-            let key = try parseString()
+            let key: String
+            if limits.knownKeys, let known = knownKey() { key = known } else { key = try parseString() }
             if members.count < 16 {
                 for m in members where m.key.sameBytes(key) { throw error(.duplicateKey(key), at: keyOffset) }
             } else {
@@ -234,6 +238,47 @@ public struct JSONParser {
         // Below 0x20 (for bytes under 0x80): subtracting 0x20 borrows into the high bit.
         let control = (w &- (ones &* 0x20)) & ~w & highs
         return (quote | backslash | control | (w & highs)) != 0
+    }
+
+    /// The member name starting at the opening quote at `pos` when it is one of `KnownKeys`,
+    /// written plainly: the table's string, past the closing quote. Otherwise nil, with `pos`
+    /// unchanged, for `parseString`. The name's bytes are read as two words up to the first
+    /// quote; they can equal a known name's only when they are that name's letters and digits
+    /// (no escape, no control or non-ASCII byte), so no byte needs a look of its own.
+    @inline(__always)
+    private mutating func knownKey() -> String? {
+        let start = pos + 1
+        guard start + 17 <= end else { return nil }
+        let p = UnsafeRawPointer(base + start)
+        var w0 = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+        var w1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let count: Int
+        if let q = Self.firstQuote(w0) {
+            count = q
+            w0 &= q == 0 ? 0 : ~0 >> (64 - 8 * q)
+            w1 = 0
+        } else if let q = Self.firstQuote(w1) {
+            count = 8 + q
+            w1 &= q == 0 ? 0 : ~0 >> (64 - 8 * q)
+        } else if base[start + 16] == UInt8(ascii: "\"") {
+            count = 16
+        } else {
+            return nil
+        }
+        guard let name = KnownKeys.lookup((w0, w1), count: count) else { return nil }
+        pos = start + count + 1
+        return name
+    }
+
+    /// The position (0–7) of the first quote among the eight bytes of `w`, read little-endian.
+    /// `hasZero`'s borrow can mark a byte above a true zero byte, never one below, so the lowest
+    /// mark is exact.
+    @inline(__always)
+    static func firstQuote(_ w: UInt64) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let x = w ^ (ones &* 0x22)
+        let marks = (x &- ones) & ~x & (ones &* 0x80)
+        return marks == 0 ? nil : marks.trailingZeroBitCount / 8
     }
 
     /// Parses a string starting at the opening quote.
@@ -406,5 +451,80 @@ public enum NFC {
     public static func normalize(_ s: String) -> String {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
         return String(decoding: s._nfcCodeUnits, as: UTF8.self)
+    }
+}
+
+/// Member names that payloads repeat event after event (the payload's own members, the bodies'
+/// fields): the parser hands out these strings instead of making a new one for each occurrence
+/// (about 200 instructions each). A name is looked up by its bytes as two zero-padded words, in
+/// an open-addressed table made once; a name not here is parsed as any string.
+enum KnownKeys {
+    static let names: [String] = [
+        // The payload (FORMAT.md §2).
+        "ledger", "id", "type", "subject", "expects", "signedAt", "body",
+        // Bodies (EVENTS.md §3–4) and the members of their values.
+        "admin", "admin1", "admin2", "aggregates", "alias", "aliases", "alternative", "ar", "archivedSha256", "asOf", "basis",
+        "category", "certainty", "changes", "claimant", "claimedOn", "confidence", "coordinates", "country", "dataset", "description",
+        "eitherOf", "en", "encryptionKey", "externalIds", "facilities", "facility", "figure", "impact", "includes", "incidents", "into",
+        "kind", "lang", "lat", "locator", "location", "lon", "max", "means", "measure", "min", "name", "names", "note", "occurred",
+        "operators", "partOf", "percent", "period", "perpetrator", "persons", "place", "precision", "publicKey", "published",
+        "publisher", "qualifier", "rationale", "reason", "roles", "rule", "sharedOn", "sharedWith", "source", "sources", "stance",
+        "statedOn", "statement", "summary", "title", "to", "town", "unit", "url", "value", "witness",
+    ]
+
+    /// The longest name a lookup takes, in bytes: two words.
+    static let maxLength = 16
+
+    private static let mask = 255
+
+    /// A name's bytes as two little-endian words, zero-padded (`JSONParser.knownKey` builds them
+    /// as it scans).
+    static func words(_ name: String) -> (UInt64, UInt64) {
+        var w: (UInt64, UInt64) = (0, 0)
+        for (k, c) in name.utf8.enumerated() {
+            if k < 8 { w.0 |= UInt64(c) << (8 * k) } else { w.1 |= UInt64(c) << (8 * (k - 8)) }
+        }
+        return w
+    }
+
+    @inline(__always)
+    private static func slot(_ w: (UInt64, UInt64), _ count: Int) -> Int {
+        Int(truncatingIfNeeded: ((w.0 ^ (w.1 &* 31) ^ UInt64(count)) &* 0x9E37_79B9_7F4A_7C15) >> 56) & mask
+    }
+
+    private struct Slot {
+        var words: (UInt64, UInt64) = (0, 0)
+        /// 0: an empty slot.
+        var count = 0
+        var name = ""
+    }
+
+    /// The open-addressed table, made once and never freed: read through a pointer, so that a
+    /// lookup neither retains an array nor checks bounds (`slot` is always below `mask + 1`).
+    nonisolated(unsafe) private static let slots: UnsafeMutablePointer<Slot> = {
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: mask + 1)
+        slots.initialize(repeating: Slot(), count: mask + 1)
+        for name in names {
+            precondition(name.utf8.count <= maxLength && !name.isEmpty, "KnownKeys: \(name)")
+            let w = Self.words(name)
+            var i = slot(w, name.utf8.count)
+            while slots[i].count != 0 { i = (i + 1) & mask }
+            slots[i] = Slot(words: w, count: name.utf8.count, name: name)
+        }
+        return slots
+    }()
+
+    /// The table's string for a name of `count` bytes given as `words` (nil: not a known name).
+    @inline(__always)
+    static func lookup(_ w: (UInt64, UInt64), count: Int) -> String? {
+        guard count > 0, count <= maxLength else { return nil }
+        let slots = self.slots
+        var i = slot(w, count)
+        while true {
+            let n = slots[i].count
+            if n == 0 { return nil }
+            if n == count, slots[i].words == w { return slots[i].name }
+            i = (i + 1) & mask
+        }
     }
 }
