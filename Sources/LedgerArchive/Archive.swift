@@ -144,7 +144,7 @@ public enum Archive {
             state = CanonicalObject()
             state["id"] = .string(subject)
             state["entity"] = .string(kind.rawValue)
-            state.setRaw("created", JSONWriter.digits(index))
+            state.setDigits("created", index)
         } else if replay, current == nil {
             state = CanonicalObject()
             state["id"] = .string(subject)
@@ -164,7 +164,7 @@ public enum Archive {
         }
         var extra: [(id: String, state: CanonicalObject)] = []
         try fold(checked.event, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
-        state.setRaw("updated", JSONWriter.digits(index))
+        state.setDigits("updated", index)
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
         return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)

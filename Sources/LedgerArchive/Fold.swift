@@ -117,7 +117,7 @@ extension Archive {
             if var survivor = try lookup.entity(into) {
                 if !replay { try checkSurvivor(survivor, into: into, absorbed: subject, lookup: lookup) }
                 survivor.append(JSONWriter.encode(.string(subject)), toList: "absorbed")
-                survivor.setRaw("updated", JSONWriter.digits(index))
+                survivor.setDigits("updated", index)
                 extra.append((into, survivor))
             } else if !replay {
                 throw LedgerError(.refused, "field `body.into`: \(into) is not in the archive")

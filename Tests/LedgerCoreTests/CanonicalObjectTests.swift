@@ -199,5 +199,17 @@ struct EntryBytesTests {
         "the decimal digits of the index, as String(index) writes them", arguments: [0, 7, 9, 10, 99, 100, 101, 4_096, 1_000_003, UInt64(1) << 53, UInt64.max])
     func digits(index: UInt64) {
         #expect(JSONWriter.digits(index) == Array(String(index).utf8))
+        var out = Array("[1,".utf8)
+        JSONWriter.appendDigits(index, to: &out)
+        #expect(out == Array("[1,\(index)".utf8))
+    }
+
+    @Test("setDigits: a member set again in its own buffer, shorter or longer, or added in key order", arguments: [0, 9, 10, 12_345, UInt64.max])
+    func setDigits(index: UInt64) throws {
+        var o = CanonicalObject(try JSONParser.parseObject(Array(#"{"a":1,"updated":123456,"z":[]}"#.utf8)))
+        o.setDigits("updated", index)
+        o.setDigits("created", index)
+        #expect(o.encoded == Array(#"{"a":1,"created":\#(index),"updated":\#(index),"z":[]}"#.utf8))
+        #expect(o.raw("updated") == JSONWriter.digits(index))
     }
 }

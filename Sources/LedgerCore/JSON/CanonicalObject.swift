@@ -127,6 +127,18 @@ public struct CanonicalObject: Sendable, Equatable {
         }
     }
 
+    /// Sets member `key` to the number `value` (an entry index), writing its digits into the
+    /// member's own buffer when it has one (the fold sets `updated` for every event).
+    public mutating func setDigits(_ key: String, _ value: UInt64) {
+        let (i, found) = position(of: key)
+        guard found else {
+            members.insert(Member(key, canonical: JSONWriter.digits(value)), at: i)
+            return
+        }
+        members[i].value.removeAll(keepingCapacity: true)
+        JSONWriter.appendDigits(value, to: &members[i].value)
+    }
+
     /// Appends an item, given as its canonical bytes, to the list member `key` (made `[item]`
     /// when the object has no such member, or when the member is not a list).
     public mutating func append(_ item: [UInt8], toList key: String) {

@@ -44,27 +44,35 @@ public enum JSONWriter {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// True when `a` sorts before `b` in UTF-8 byte order (memcmp on native strings).
-    @inline(__always)
     /// The decimal digits of `value`, as `String(value)` writes them: an entry index as the
     /// canonical bytes of a JSON number.
     public static func digits(_ value: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        appendDigits(value, to: &out)
+        return out
+    }
+
+    /// Appends the decimal digits of `value` to `out` (`digits`, into a buffer the caller keeps).
+    public static func appendDigits(_ value: UInt64, to out: inout [UInt8]) {
         var count = 1
         var rest = value / 10
         while rest > 0 {
             count += 1
             rest /= 10
         }
-        return [UInt8](unsafeUninitializedCapacity: count) { out, written in
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        out.withUnsafeMutableBufferPointer { o in
             var v = value
-            for i in stride(from: count - 1, through: 0, by: -1) {
-                out[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+            for i in stride(from: start + count - 1, through: start, by: -1) {
+                o[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
                 v /= 10
             }
-            written = count
         }
     }
 
+    /// True when `a` sorts before `b` in UTF-8 byte order (memcmp on native strings).
+    @inline(__always)
     public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Bool in
