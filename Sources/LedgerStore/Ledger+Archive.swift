@@ -478,23 +478,18 @@ extension Ledger {
                 }
             }
         }
-        // The entries after the checkpoint, and the entities they change.
-        // Lines as the store keeps them: a compact line is read from its parts (no base64).
-        var payloads: [DecodedEntry] = []
-        try read { (r) throws(LedgerError) in
-            var next = checkpoint
-            while next < size {
-                let batch = try r.storedEntryLines(from: next, below: size, limit: 8192)
-                guard let last = batch.last else { break }
-                payloads += try Self.parsePayloads(batch, compact: r.keepsCompactForms, path: path, precheck: false)
-                next = last.index + 1
-                if batch.count < 8192 { break }
+        // The entities the entries after the checkpoint change: their archive subjects and the
+        // survivors of their merges, from the entries' subject column and the merges' bodies
+        // (`verify` checks that column against each line), so that the entries can then be
+        // decoded and folded a batch at a time: holding every decoded payload of up to a
+        // checkpoint interval at once (32,767 entries) cost tens of MB at a million events.
+        let touched = try read { (r) throws(LedgerError) -> Set<String> in
+            var ids = try r.subjects(from: checkpoint, below: size).filter { EntityID.kind(of: $0) != nil }
+            for line in try r.entryLines(type: EventType.incidentMerged.name, from: checkpoint, below: size) {
+                let entry = try EntryLine(bytes: line)
+                if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
             }
-        }
-        var touched = Set<String>()
-        for p in payloads.lazy.map(\.payload) where EntityID.kind(of: p.subject) != nil {
-            touched.insert(p.subject)
-            if p.eventType == .incidentMerged, let into = p.body["into"]?.stringValue { touched.insert(into) }
+            return ids
         }
         var seed: [String: JSONObject] = [:]
         var untouched: [(id: String, state: [UInt8])] = []
@@ -502,9 +497,21 @@ extension Ledger {
         for s in stored {
             if touched.contains(s.id) { seed[s.id] = try ProjectionRows.decodeState(s.state, id: s.id, path: path) } else { untouched.append(s) }
         }
+        stored = []
         var state = ArchiveState(only: touched, states: seed)
-        for e in payloads {
-            do throws(LedgerError) { try state.apply(e.payload, index: e.index) } catch { throw error.at(e.index) }
+        seed = [:]
+        // Lines as the store keeps them: a compact line is read from its parts (no base64).
+        try read { (r) throws(LedgerError) in
+            var next = checkpoint
+            while next < size {
+                let batch = try r.storedEntryLines(from: next, below: size, limit: 8192)
+                guard let last = batch.last else { break }
+                for e in try Self.parsePayloads(batch, compact: r.keepsCompactForms, path: path, precheck: false) {
+                    do throws(LedgerError) { try state.apply(e.payload, index: e.index) } catch { throw error.at(e.index) }
+                }
+                next = last.index + 1
+                if batch.count < 8192 { break }
+            }
         }
         let ids = state.sortedIDs
         return (untouched, zip(ids, state.encoded(ids)).map { (id: $0, state: $1) })
