@@ -429,18 +429,57 @@ public enum Snapshot {
     /// The SHA-256 of the snapshot `write` gives (a checkpoint's view line, FORMAT.md §7), hashed
     /// in 64 KiB pieces as it is written: a snapshot of a million events is over 100 MB.
     public static func hash(header: Header, entities: some Sequence<[UInt8]>) -> Digest32 {
-        var piece: [UInt8] = []
-        var hasher = SHA256.Hasher()
-        write(header: header, entities: entities, into: &piece) {
-            hasher.update($0)
-            $0.removeAll(keepingCapacity: true)
+        var h = Hasher(header: header)
+        for e in entities { h.add(e) }
+        return h.finalize()
+    }
+
+    /// `hash` for entities handed over one at a time (in canonical id order, each canonical), so
+    /// that a caller reading them from storage holds none of them for long.
+    public struct Hasher: ~Copyable {
+        private var piece: [UInt8] = []
+        private var sha = SHA256.Hasher()
+        private var first = true
+
+        public init(header: Header) {
+            piece.reserveCapacity(1 << 17)
+            writeHeader(header, into: &piece)
         }
-        return hasher.finalize()
+
+        public mutating func add(_ entity: [UInt8]) {
+            writeEntity(entity, first: first, into: &piece)
+            first = false
+            if piece.count >= 65_536 { flush() }
+        }
+
+        public consuming func finalize() -> Digest32 {
+            writeFooter(into: &piece)
+            flush()
+            return sha.finalize()
+        }
+
+        private mutating func flush() {
+            sha.update(piece)
+            piece.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes the snapshot in pieces: `flush` is handed `out` whenever it holds 64 KiB or more,
     /// and at the end, and may empty it.
     private static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8], flush: (inout [UInt8]) -> Void) {
+        writeHeader(header, into: &out)
+        var first = true
+        for e in entities {
+            writeEntity(e, first: first, into: &out)
+            first = false
+            if out.count >= 65_536 { flush(&out) }
+        }
+        writeFooter(into: &out)
+        flush(&out)
+    }
+
+    /// The snapshot's bytes before its first entity.
+    private static func writeHeader(_ header: Header, into out: inout [UInt8]) {
         let h = JSONObject(uniqueMembers: [
             ("format", .string(format)), ("origin", .string(header.origin)), ("treeSize", .number(String(header.treeSize))),
             ("rootHash", .string(header.rootHash)), ("asOf", .string(header.asOf)),
@@ -449,15 +488,17 @@ public enum Snapshot {
         out.append(contentsOf: #"{"snapshot":"#.utf8)
         out.append(contentsOf: Canonical.encode(h))
         out.append(contentsOf: ",\n\"entities\":[".utf8)
-        var first = true
-        for e in entities {
-            out.append(contentsOf: first ? "\n".utf8 : ",\n".utf8)
-            first = false
-            out.append(contentsOf: e)
-            if out.count >= 65_536 { flush(&out) }
-        }
+    }
+
+    /// One entity's line, with the separator before it.
+    private static func writeEntity(_ e: [UInt8], first: Bool, into out: inout [UInt8]) {
+        out.append(contentsOf: first ? "\n".utf8 : ",\n".utf8)
+        out.append(contentsOf: e)
+    }
+
+    /// The snapshot's bytes after its last entity.
+    private static func writeFooter(into out: inout [UInt8]) {
         out.append(contentsOf: "\n]}\n".utf8)
-        flush(&out)
     }
 }
 
