@@ -423,7 +423,13 @@ public enum Snapshot {
 
     /// Writes the snapshot; `entities` must be in canonical id order, each state already canonical.
     public static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8]) {
-        write(header: header, entities: entities, into: &out, flush: { _ in })
+        writeHeader(header, into: &out)
+        var first = true
+        for e in entities {
+            writeEntity(e, first: first, into: &out)
+            first = false
+        }
+        writeFooter(into: &out)
     }
 
     /// The SHA-256 of the snapshot `write` gives (a checkpoint's view line, FORMAT.md §7), hashed
@@ -462,20 +468,6 @@ public enum Snapshot {
             sha.update(piece)
             piece.removeAll(keepingCapacity: true)
         }
-    }
-
-    /// Writes the snapshot in pieces: `flush` is handed `out` whenever it holds 64 KiB or more,
-    /// and at the end, and may empty it.
-    private static func write(header: Header, entities: some Sequence<[UInt8]>, into out: inout [UInt8], flush: (inout [UInt8]) -> Void) {
-        writeHeader(header, into: &out)
-        var first = true
-        for e in entities {
-            writeEntity(e, first: first, into: &out)
-            first = false
-            if out.count >= 65_536 { flush(&out) }
-        }
-        writeFooter(into: &out)
-        flush(&out)
     }
 
     /// The snapshot's bytes before its first entity.
@@ -527,18 +519,13 @@ public struct IncidentIndexRow: Sendable, Equatable {
         let occurred = s.string("occurred").flatMap { EDTF($0) }
         earliest = occurred?.earliest
         latest = occurred?.latest
-        var place: [String?] = [nil, nil, nil]
-        Self.read(s.raw("place")) { b, all in
-            for (i, key) in Self.placeKeys.enumerated() { place[i] = Self.string(key, in: b, object: all) }
-        }
-        (admin1, admin2, town) = (place[0], place[1], place[2])
+        let place = s.raw("place")
+        admin1 = Self.string(Self.admin1Key, of: place)
+        admin2 = Self.string(Self.admin2Key, of: place)
+        town = Self.string(Self.townKey, of: place)
         status = s.string("status") ?? "active"
-        var grade: String?
-        Self.read(s.raw("certainty")) { b, all in grade = Self.string(Self.gradeKey, in: b, object: all) }
-        certainty = grade
-        var state: String?
-        Self.read(s.raw("verification")) { b, all in state = Self.string(Self.stateKey, in: b, object: all) }
-        verification = state ?? "unverified"
+        certainty = Self.string(Self.gradeKey, of: s.raw("certainty"))
+        verification = Self.string(Self.stateKey, of: s.raw("verification")) ?? "unverified"
         var facilities: [String] = []
         Self.read(s.raw("facilities")) { b, all in
             for item in CanonicalObject.itemRanges(in: b, list: all) {
@@ -562,6 +549,11 @@ public struct IncidentIndexRow: Sendable, Equatable {
         value?.withUnsafeBufferPointer { body($0, 0..<$0.count) }
     }
 
+    /// Member `key` of the canonical value `value` when it is an object and the member a string.
+    private static func string(_ key: [UInt8], of value: [UInt8]?) -> String? {
+        value?.withUnsafeBufferPointer { string(key, in: $0, object: 0..<$0.count) }
+    }
+
     /// Member `key` of the object at `object` of `b` when the value there is an object and the
     /// member a string.
     private static func string(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> String? {
@@ -579,7 +571,9 @@ public struct IncidentIndexRow: Sendable, Equatable {
         }
     }
 
-    private static let placeKeys: [[UInt8]] = [#""admin1""#, #""admin2""#, #""town""#].map { Array($0.utf8) }
+    private static let admin1Key: [UInt8] = Array(#""admin1""#.utf8)
+    private static let admin2Key: [UInt8] = Array(#""admin2""#.utf8)
+    private static let townKey: [UInt8] = Array(#""town""#.utf8)
     private static let gradeKey: [UInt8] = Array(#""grade""#.utf8)
     private static let stateKey: [UInt8] = Array(#""state""#.utf8)
     private static let facilityKey: [UInt8] = Array(#""facility""#.utf8)

@@ -478,19 +478,13 @@ extension Ledger {
                 }
             }
         }
-        // The entities the entries after the checkpoint change: their archive subjects and the
-        // survivors of their merges, from the entries' subject column and the merges' bodies
-        // (`verify` checks that column against each line), so that the entries can then be
-        // decoded and folded a batch at a time: holding every decoded payload of up to a
-        // checkpoint interval at once (32,767 entries) cost tens of MB at a million events.
-        let touched = try read { (r) throws(LedgerError) -> Set<String> in
-            var ids = try r.subjects(from: checkpoint, below: size).filter { EntityID.kind(of: $0) != nil }
-            for line in try r.entryLines(type: EventType.incidentMerged.name, from: checkpoint, below: size) {
-                let entry = try EntryLine(bytes: line)
-                if let into = try EventPayload(bytes: entry.envelope.payload, requireNFC: false).body["into"]?.stringValue { ids.insert(into) }
-            }
-            return ids
-        }
+        // The entities the entries after the checkpoint change (their subjects and the survivors
+        // of their merges, from the entries' subject column, which `verify` checks against each
+        // line), found first so that the entries can be decoded and folded a batch at a time:
+        // holding every decoded payload of up to a checkpoint interval at once (32,767 entries)
+        // cost tens of MB at a million events. Subjects that are not entities have no state and
+        // change nothing here.
+        let touched = try read { (r) throws(LedgerError) in try ProjectionRows.changedEntities(r, from: checkpoint, below: size) }
         var seed: [String: JSONObject] = [:]
         var untouched: [(id: String, state: [UInt8])] = []
         untouched.reserveCapacity(stored.count)
@@ -690,10 +684,7 @@ extension Ledger {
     /// them all cost about 135 MB at a million events, the peak of `verify`'s check of a
     /// checkpoint's view); at an earlier size they are made as `snapshot` makes them.
     func snapshotHash(atSize size: UInt64) throws(LedgerError) -> Digest32 {
-        let logSize = try self.size()
-        guard size <= logSize else { throw LedgerError(.malformed, "tree size \(size) is beyond the log's \(logSize) entries") }
-        let moment = size > 0 ? try logRows(from: size - 1, limit: 1).first?.recordedAt ?? "" : ""
-        let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
+        let header = try snapshotHeader(size: size, asOf: nil)
         let streamed = try read { (r) throws(LedgerError) -> Digest32? in
             guard try r.size() == size else { return nil }
             var hasher = Snapshot.Hasher(header: header)
@@ -701,8 +692,7 @@ extension Ledger {
             return hasher.finalize()
         }
         if let streamed { return streamed }
-        let (_, states) = try snapshotInput(atSize: size, asOf: nil)
-        return Snapshot.hash(header: header, entities: states)
+        return Snapshot.hash(header: header, entities: try states(atEarlierSize: size))
     }
 
     /// A snapshot's header and its entities' canonical states in id order.
@@ -716,15 +706,26 @@ extension Ledger {
             return (size, states)
         }
         let size = current?.size ?? requested!
+        let header = try snapshotHeader(size: size, asOf: asOf)
+        if let current { return (header, current.states) }
+        return (header, try states(atEarlierSize: size))
+    }
+
+    /// A snapshot's header at tree size `size`, naming `asOf` (nil: the record time of the last
+    /// entry included).
+    private func snapshotHeader(size: UInt64, asOf: String?) throws(LedgerError) -> Snapshot.Header {
         let logSize = try self.size()
         guard size <= logSize else { throw LedgerError(.malformed, "tree size \(size) is beyond the log's \(logSize) entries") }
         var moment = asOf ?? ""
         if asOf == nil, size > 0 { moment = try logRows(from: size - 1, limit: 1).first?.recordedAt ?? "" }
-        let header = Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
-        if let current { return (header, current.states) }
+        return Snapshot.Header(origin: origin, treeSize: size, rootHash: try root(size: size).base64, asOf: moment)
+    }
+
+    /// Every entity's canonical state at a tree size below the current one, in id order.
+    private func states(atEarlierSize size: UInt64) throws(LedgerError) -> [[UInt8]] {
         let (stored, replayed) = try statesAsOf(size: size)
         var all = stored + replayed
         all.sort { JSONWriter.utf8Precedes($0.id, $1.id) }
-        return (header, all.map(\.state))
+        return all.map(\.state)
     }
 }
