@@ -104,10 +104,19 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
 
     targets.append(
         FuzzTarget(
-            name: "payload", about: "EventPayload(bytes:requireNFC:)", maxLength: (1 << 20) + 64,
+            name: "payload", about: "EventPayload(bytes:requireNFC:), its laid-out path against the general one", maxLength: (1 << 20) + 64,
             seeds: c.payloads.map { $0.payload.encoded() } + c.bundlePayloads
         ) { b in
             decode {
+                // The path for payloads laid out as the tool writes them must take only what the
+                // general path accepts, with the same value.
+                for nfc in [true, false] {
+                    let limits = EventPayload.limits(requireNFC: nfc)
+                    let fast = b.withUnsafeBytes { EventPayload.laidOut($0, limits: limits) }
+                    if let fast, (b.withUnsafeBytes { try? EventPayload.general($0, limits: limits) }) != fast {
+                        return .violation("laid-out path took a payload the general path refuses or reads otherwise (NFC rule \(nfc ? "on" : "off"))")
+                    }
+                }
                 guard let p = try? EventPayload(bytes: b) else {
                     _ = try? EventPayload(bytes: b, requireNFC: false)
                     return .rejected

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The signed statement inside an envelope: one UTF-8 JSON object with exactly the members
 /// `ledger`, `id`, `type`, `subject`, `expects`, `signedAt` and `body`.
 public struct EventPayload: Sendable, Equatable {
@@ -45,10 +51,86 @@ public struct EventPayload: Sendable, Equatable {
         guard bytes.count <= EventPayload.maxBytes else {
             throw LedgerError(.malformed, "payload is \(bytes.count) bytes; the limit is \(EventPayload.maxBytes) (1 MiB)")
         }
+        let limits = Self.limits(requireNFC: requireNFC)
+        if let laidOut = Self.laidOut(bytes, limits: limits) {
+            self = laidOut
+            return
+        }
+        self = try Self.general(bytes, limits: limits)
+    }
+
+    /// The parser's limits for a payload.
+    package static func limits(requireNFC: Bool) -> JSONParser.Limits {
+        JSONParser.Limits(maxBytes: EventPayload.maxBytes, maxDepth: 64, requireNFC: requireNFC)
+    }
+
+    /// The payload parsed into a tree whatever its layout, then checked member by member: the
+    /// path that decides every payload `laidOut` does not take, and names the problem.
+    package static func general(_ bytes: UnsafeRawBufferPointer, limits: JSONParser.Limits) throws(LedgerError) -> EventPayload {
         let object: JSONObject
-        let limits = JSONParser.Limits(maxBytes: EventPayload.maxBytes, maxDepth: 64, requireNFC: requireNFC)
         do { object = try JSONParser.parseObject(bytes, limits: limits) } catch { throw LedgerError(.malformed, "payload is not valid JSON: \(error)") }
-        try self.init(object: object)
+        return try EventPayload(object: object)
+    }
+
+    /// The payload, when its bytes are laid out as this tool writes them (docs/FORMAT.md §2): the
+    /// seven members in `memberOrder` with nothing between them, the five strings of printable
+    /// ASCII without a quote or backslash, `expects` 0 or up to 15 digits without a leading
+    /// zero, and nothing after the body's object but the payload's closing brace. Only the body
+    /// is parsed into a tree (its depth counted from the payload's top level, as the general
+    /// parse counts it). Nil for anything else, a valid payload laid out otherwise included, and
+    /// for any value a check refuses: then the general path decides and names the problem. So
+    /// this can only be wrong by accepting what the general path refuses, or giving another
+    /// value; `EventPayloadLaidOutTests` and the `payload` fuzz target compare the two.
+    package static func laidOut(_ bytes: UnsafeRawBufferPointer, limits: JSONParser.Limits) -> EventPayload? {
+        let n = bytes.count
+        guard n > 0, n <= limits.maxBytes, bytes[n - 1] == UInt8(ascii: "}") else { return nil }
+        var i = 0
+        /// Consumes `text` at `i`.
+        func literal(_ text: StaticString) -> Bool {
+            let k = text.utf8CodeUnitCount
+            guard i + k <= n, memcmp(bytes.baseAddress! + i, text.utf8Start, k) == 0 else { return false }
+            i += k
+            return true
+        }
+        /// The bytes up to the next quote, which is consumed; nil when one of them is not
+        /// printable ASCII or is a backslash (the string would need decoding).
+        func plain() -> UnsafeRawBufferPointer? {
+            let from = i
+            while i < n {
+                let c = bytes[i]
+                if c == UInt8(ascii: "\"") {
+                    i += 1
+                    return UnsafeRawBufferPointer(rebasing: bytes[from..<(i - 1)])
+                }
+                guard c >= 0x20, c < 0x7F, c != UInt8(ascii: "\\") else { return nil }
+                i += 1
+            }
+            return nil
+        }
+        func string() -> String? { plain().map { String(decoding: $0, as: UTF8.self) } }
+        guard literal(#"{"ledger":""#), let ledger = string(), Origin.isValid(ledger),
+            literal(#","id":""#), let id = string(), UUIDv7.isValid(id),
+            literal(#","type":""#), let type = string(), isValidType(type),
+            literal(#","subject":""#), let subject = string(), isValidSubject(subject),
+            literal(#","expects":"#)
+        else { return nil }
+        // `expects`: what `unsignedIntegerValue` takes, spelled as JSON's grammar allows.
+        var expects: UInt64 = 0
+        let digitsFrom = i
+        while i < n, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+            expects = expects * 10 + UInt64(bytes[i] - UInt8(ascii: "0"))
+            i += 1
+            guard i - digitsFrom <= 15 else { return nil }
+        }
+        guard i > digitsFrom, bytes[digitsFrom] != UInt8(ascii: "0") || i == digitsFrom + 1,
+            literal(#","signedAt":""#), let time = plain(), Timestamp.parseRFC3339(time) != nil,
+            literal(#","body":"#), i < n - 1, bytes[i] == UInt8(ascii: "{")
+        else { return nil }
+        var bodyLimits = limits
+        bodyLimits.maxDepth = limits.maxDepth - 1
+        guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[i..<(n - 1)]), limits: bodyLimits) else { return nil }
+        return EventPayload(
+            ledger: ledger, id: id, type: type, subject: subject, expects: expects, signedAt: String(decoding: time, as: UTF8.self), body: body)
     }
 
     /// Parses and validates payload bytes exactly as signed.
