@@ -541,12 +541,25 @@ extension Ledger {
     {
         // Each entry is decoded into its place in the batch; the lowest index that fails is reported.
         try Parallel.mapUntilError(count: batch.count, parallelism: System.activeProcessorCount) { (i) throws(LedgerError) -> DecodedEntry in
-            do throws(LedgerError) {
-                let line = compact ? try EntryLine(stored: batch[i].line) : try EntryLine(bytes: batch[i].line)
-                let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
-                let day = Archive.latestDay(recordedAt: line.recordedAt)
+            func decoded(_ recordedAt: Timestamp, _ payload: EventPayload) -> DecodedEntry {
+                let day = Archive.latestDay(recordedAt: recordedAt)
                 let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
                 return DecodedEntry(index: batch[i].index, payload: payload, latestDay: day, prechecked: prechecked)
+            }
+            do throws(LedgerError) {
+                // A compact form hands its time and payload over as they are; anything else is
+                // read as an entry line, which names what is wrong with it.
+                if compact {
+                    var entry: Result<DecodedEntry, LedgerError>?
+                    _ = batch[i].line.withUnsafeBytes { s in
+                        CompactLine.recordTimeAndPayload(s) { time, bytes in
+                            entry = Result { () throws(LedgerError) in decoded(time, try EventPayload(bytes: bytes, requireNFC: false)) }
+                        }
+                    }
+                    if let entry { return try entry.get() }
+                }
+                let line = compact ? try EntryLine(stored: batch[i].line) : try EntryLine(bytes: batch[i].line)
+                return decoded(line.recordedAt, try EventPayload(bytes: line.envelope.payload, requireNFC: false))
             } catch {
                 throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
             }

@@ -65,6 +65,34 @@ struct CompactLineTests {
         }
     }
 
+    @Test("a fold's read of a stored value (record time and payload) agrees with the entry it holds, and declines what is no compact form")
+    func recordTimeAndPayload() throws {
+        func read(_ stored: [UInt8]) -> (Timestamp, [UInt8])? {
+            var out: (Timestamp, [UInt8])?
+            let taken = stored.withUnsafeBytes { s in CompactLine.recordTimeAndPayload(s) { out = ($0, Array($1)) } }
+            #expect(taken == (out != nil))
+            return out
+        }
+        for (index, n) in [(0, 1), (9_007_199_254_740_991, 3), (123_456, 99)] as [(UInt64, UInt64)] {
+            let stored = CompactLine.encode(Self.line(index: index, n: n))
+            let entry = try EntryLine(stored: stored)
+            let got = try #require(read(stored))
+            #expect(got.0 == entry.recordedAt && got.1 == entry.envelope.payload)
+        }
+        let stored = CompactLine.encode(Self.line())
+        var bigIndex = stored
+        bigIndex[2] = 0x20  // index 2^53 and more
+        var badTime = stored
+        badTime[10] = UInt8(ascii: "x")
+        // A line kept as it is: the fold reads it as a line.
+        #expect(read(Self.line()) == nil)
+        // Damaged compact forms: declined here, and refused with a message when read as an entry.
+        for bad in [Array(stored.prefix(131)), stored + [0x00], bigIndex, badTime] {
+            #expect(read(bad) == nil)
+            #expect(throws: LedgerError.self) { try EntryLine(stored: bad) }
+        }
+    }
+
     @Test("changing any one byte of a stored compact form changes the line it gives")
     func everyByteCounts() {
         let line = Self.line()

@@ -249,4 +249,14 @@ public struct TokenTable: Sendable {
 
     /// The bytes `pack` was given (nil: not a packed form).
     public func unpack(_ packed: [UInt8]) -> [UInt8]? { packed.withUnsafeBytes { unpack($0) } }
+
+    /// Calls `body` with the bytes `pack` was given, unpacked into a temporary buffer (on the
+    /// stack when small) that lives only for the call; nil when `packed` is not a packed form.
+    public func withUnpacked<T>(_ packed: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
+        guard let count = unpackedCount(packed) else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(count, 1)) { buffer in
+            unpack(packed, to: buffer.baseAddress!, count: count)
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: count))
+        }
+    }
 }

@@ -88,7 +88,7 @@ public enum CompactLine {
         guard s.count >= headerSize, s[0] == plainForm || s[0] == packedForm else { return nil }
         let stored = UnsafeRawBufferPointer(rebasing: s[headerSize...])
         guard s[0] == packedForm else { return body(stored) }
-        return payloadTokens.unpack(stored)?.withUnsafeBytes { body($0) }
+        return payloadTokens.withUnpacked(stored, body)
     }
 
     /// The line of the compact form `s` whose payload is `payload`, written into a buffer of its
@@ -136,11 +136,7 @@ public enum CompactLine {
     /// when it fails any check `EntryLine(bytes:)` makes of the line it gives (the caller then
     /// parses that line, for the same message).
     private static func entry(_ s: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> EntryLine? {
-        var index: UInt64 = 0
-        for i in 1...8 { index = index << 8 | UInt64(s[i]) }
-        guard index < (1 << 53), payload.count <= EventPayload.maxBytes,
-            let time = Timestamp.parseRecordTime(UnsafeRawBufferPointer(rebasing: s[9..<36]))
-        else { return nil }
+        guard let (index, time) = indexAndTime(s, payload: payload) else { return nil }
         let keyID = hexDigits.withUnsafeBufferPointer { hex in
             String(unsafeUninitializedCapacity: 64) { out in
                 for k in 0..<32 {
@@ -152,6 +148,30 @@ public enum CompactLine {
             }
         }
         return EntryLine(index: index, recordedAt: time, envelope: Envelope(payload: Array(payload), keyID: keyID, signature: Array(s[68..<132])))
+    }
+
+    /// Calls `body` with the record time and the payload of the compact form `s`, without making
+    /// the entry (no key id, signature or copy of the payload): for a fold, which reads nothing
+    /// else of an entry. Nil when `s` is no compact form or fails a check of `entry(_:payload:)`
+    /// (then `EntryLine(stored:)` reads it and names the problem), and `body` is not called.
+    /// Not generic, so that a caller in another module needs no generic metadata per entry.
+    public static func recordTimeAndPayload(_ s: UnsafeRawBufferPointer, _ body: (Timestamp, UnsafeRawBufferPointer) -> Void) -> Bool {
+        payload(s) { (payload) -> Bool in
+            guard let (_, time) = indexAndTime(s, payload: payload) else { return false }
+            body(time, payload)
+            return true
+        } ?? false
+    }
+
+    /// The index and record time of the compact form `s` whose payload is `payload`; nil when the
+    /// index is 2^53 or more, the payload is over the limit or the time does not parse.
+    private static func indexAndTime(_ s: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> (index: UInt64, time: Timestamp)? {
+        var index: UInt64 = 0
+        for i in 1...8 { index = index << 8 | UInt64(s[i]) }
+        guard index < (1 << 53), payload.count <= EventPayload.maxBytes,
+            let time = Timestamp.parseRecordTime(UnsafeRawBufferPointer(rebasing: s[9..<36]))
+        else { return nil }
+        return (index, time)
     }
 
     /// The entry a compact form holds, without making its line; nil when `s` is no compact form
