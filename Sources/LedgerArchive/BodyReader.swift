@@ -8,9 +8,9 @@ struct BodyReader {
 
     /// Wraps `object`, refusing members outside `allowed`.
     init(_ object: JSONObject, path: String, allowed: [String]) throws(LedgerError) {
-        for key in object.keys where !allowed.contains(key) {
+        for m in object.members where !allowed.contains(m.key) {
             throw LedgerError(
-                .malformed, "field `\(path).\(Clip.text(key))`: unknown member; allowed here: \(allowed.joined(separator: ", "))")
+                .malformed, "field `\(path).\(Clip.text(m.key))`: unknown member; allowed here: \(allowed.joined(separator: ", "))")
         }
         self.object = object
         self.path = path
@@ -111,29 +111,29 @@ enum Schema {
         c.value < 0x80 ? c.value == 0x20 || (0x09...0x0D).contains(c.value) : c.properties.isWhitespace
     }
 
-    static func choice(_ v: JSONValue, _ allowed: [String], path: String) throws(LedgerError) -> String {
-        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
+    static func choice(_ v: JSONValue, _ allowed: [String], path: @autoclosure () -> String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path(), "must be a string, found \(v.kindName)") }
         guard allowed.contains(s) else {
-            throw BodyReader.error(path, "unknown value \"\(Clip.text(s))\"; allowed: \(allowed.joined(separator: ", "))")
+            throw BodyReader.error(path(), "unknown value \"\(Clip.text(s))\"; allowed: \(allowed.joined(separator: ", "))")
         }
         return s
     }
 
-    static func ref(_ v: JSONValue, _ kind: EntityKind, path: String) throws(LedgerError) -> String {
-        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a string, found \(v.kindName)") }
+    static func ref(_ v: JSONValue, _ kind: EntityKind, path: @autoclosure () -> String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path(), "must be a string, found \(v.kindName)") }
         guard EntityID.kind(of: s) == kind else {
             throw BodyReader.error(
-                path,
+                path(),
                 "\"\(Clip.text(s))\" is not \(Grammar.a(kind.rawValue)) \(kind.rawValue) id (`\(kind.rawValue):` then 1–\(EntityID.maxNameBytes) "
                     + "of A–Z a–z 0–9 . _ -)")
         }
         return s
     }
 
-    static func array(_ v: JSONValue, path: String, allowEmpty: Bool = false, max: Int = 1000) throws(LedgerError) -> [JSONValue] {
-        guard let a = v.arrayValue else { throw BodyReader.error(path, "must be an array, found \(v.kindName)") }
-        guard allowEmpty || !a.isEmpty else { throw BodyReader.error(path, "must not be empty") }
-        guard a.count <= max else { throw BodyReader.error(path, "has \(a.count) items; the limit is \(max)") }
+    static func array(_ v: JSONValue, path: @autoclosure () -> String, allowEmpty: Bool = false, max: Int = 1000) throws(LedgerError) -> [JSONValue] {
+        guard let a = v.arrayValue else { throw BodyReader.error(path(), "must be an array, found \(v.kindName)") }
+        guard allowEmpty || !a.isEmpty else { throw BodyReader.error(path(), "must not be empty") }
+        guard a.count <= max else { throw BodyReader.error(path(), "has \(a.count) items; the limit is \(max)") }
         return a
     }
 
@@ -155,23 +155,23 @@ enum Schema {
         return o
     }
 
-    static func edtf(_ v: JSONValue, path: String) throws(LedgerError) -> EDTF {
-        guard let s = v.stringValue else { throw BodyReader.error(path, "must be an EDTF date string, found \(v.kindName)") }
+    static func edtf(_ v: JSONValue, path: @autoclosure () -> String) throws(LedgerError) -> EDTF {
+        guard let s = v.stringValue else { throw BodyReader.error(path(), "must be an EDTF date string, found \(v.kindName)") }
         guard let d = EDTF(s) else {
-            throw BodyReader.error(path, "\"\(Clip.text(s))\" is not an EDTF date: \(EDTF.problem(s) ?? "unsupported form")")
+            throw BodyReader.error(path(), "\"\(Clip.text(s))\" is not an EDTF date: \(EDTF.problem(s) ?? "unsupported form")")
         }
         return d
     }
 
-    static func languageTag(_ v: JSONValue, path: String) throws(LedgerError) -> String {
-        guard let s = v.stringValue else { throw BodyReader.error(path, "must be a BCP 47 language tag, found \(v.kindName)") }
-        if let problem = LanguageTag.problem(s) { throw BodyReader.error(path, "\"\(Clip.text(s))\" is not a BCP 47 language tag: \(problem)") }
+    static func languageTag(_ v: JSONValue, path: @autoclosure () -> String) throws(LedgerError) -> String {
+        guard let s = v.stringValue else { throw BodyReader.error(path(), "must be a BCP 47 language tag, found \(v.kindName)") }
+        if let problem = LanguageTag.problem(s) { throw BodyReader.error(path(), "\"\(Clip.text(s))\" is not a BCP 47 language tag: \(problem)") }
         return s
     }
 
     /// A non-negative integer below 2^53.
-    static func count(_ v: JSONValue, path: String) throws(LedgerError) -> UInt64 {
-        guard let n = v.unsignedIntegerValue else { throw BodyReader.error(path, "must be a non-negative whole number written with digits only") }
+    static func count(_ v: JSONValue, path: @autoclosure () -> String) throws(LedgerError) -> UInt64 {
+        guard let n = v.unsignedIntegerValue else { throw BodyReader.error(path(), "must be a non-negative whole number written with digits only") }
         return n
     }
 
@@ -195,9 +195,9 @@ enum Schema {
         return d
     }
 
-    static func sha256Hex(_ v: JSONValue, path: String) throws(LedgerError) -> String {
+    static func sha256Hex(_ v: JSONValue, path: @autoclosure () -> String) throws(LedgerError) -> String {
         guard let s = v.stringValue, s.utf8.count == 64, s.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
-            throw BodyReader.error(path, "must be a SHA-256 digest as 64 lowercase hex digits")
+            throw BodyReader.error(path(), "must be a SHA-256 digest as 64 lowercase hex digits")
         }
         return s
     }

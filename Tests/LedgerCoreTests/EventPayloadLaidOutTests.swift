@@ -15,8 +15,16 @@ struct EventPayloadLaidOutTests {
         let text = try String(contentsOf: bundle, encoding: .utf8)
         var out = try text.split(separator: "\n").map { try EntryLine(bytes: Array($0.utf8)).envelope.payload }
         let body = try JSONParser.parseObject(Array(#"{"a":[1,{"b":"é\u00e9\n"}],"z":null,"ñ":-0.5e+3}"#.utf8))
-        out.append(EventPayload(ledger: "x.example/l", id: "01941f2a-3fb1-7000-8000-00000000c3b1", type: "a.b", subject: "s", expects: 0, signedAt: "2025-01-01T00:00:00Z", body: body).encoded())
-        out.append(EventPayload(ledger: "x.example/l", id: "01941f2a-3fb1-7000-8000-00000000c3b1", type: "a.b-c.d", subject: "incident:x", expects: 999_999_999_999_999, signedAt: "2025-01-01T00:00:00.123456Z", body: JSONObject()).encoded())
+        out.append(
+            EventPayload(
+                ledger: "x.example/l", id: "01941f2a-3fb1-7000-8000-00000000c3b1", type: "a.b", subject: "s", expects: 0, signedAt: "2025-01-01T00:00:00Z",
+                body: body
+            ).encoded())
+        out.append(
+            EventPayload(
+                ledger: "x.example/l", id: "01941f2a-3fb1-7000-8000-00000000c3b1", type: "a.b-c.d", subject: "incident:x", expects: 999_999_999_999_999,
+                signedAt: "2025-01-01T00:00:00.123456Z", body: JSONObject()
+            ).encoded())
         return out
     }
 
@@ -49,7 +57,9 @@ struct EventPayloadLaidOutTests {
     func mutations() throws {
         let seeds = try Self.seeds()
         let picked = stride(from: 0, to: seeds.count, by: max(1, seeds.count / 5)).map { seeds[$0] } + seeds.suffix(2)
-        let bytes: [UInt8] = [0x00, 0x09, 0x1F, 0x20, 0x22, 0x2B, 0x2C, 0x2D, 0x2E, 0x30, 0x31, 0x39, 0x3A, 0x5B, 0x5C, 0x5D, 0x61, 0x7A, 0x7B, 0x7D, 0x7F, 0x80, 0xC3, 0xFF]
+        let bytes: [UInt8] = [
+            0x00, 0x09, 0x1F, 0x20, 0x22, 0x2B, 0x2C, 0x2D, 0x2E, 0x30, 0x31, 0x39, 0x3A, 0x5B, 0x5C, 0x5D, 0x61, 0x7A, 0x7B, 0x7D, 0x7F, 0x80, 0xC3, 0xFF,
+        ]
         var taken = 0
         var total = 0
         for s in picked {
@@ -93,9 +103,15 @@ struct EventPayloadLaidOutTests {
             Self.payload(expects: "1000000000000000"),  // 16 digits: the general path's limit
             Self.payload(body: #" {"a":1} "#),
             Self.payload(tail: " "),
-            Array(#" {"ledger":"x.example/l","id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#.utf8),
-            Array(#"{"id":"01941f2a-3fb1-7000-8000-00000000c3b1","ledger":"x.example/l","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#.utf8),
-            Array(#"{"ledger":"x.example/l", "id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#.utf8),
+            Array(
+                #" {"ledger":"x.example/l","id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#
+                    .utf8),
+            Array(
+                #"{"id":"01941f2a-3fb1-7000-8000-00000000c3b1","ledger":"x.example/l","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#
+                    .utf8),
+            Array(
+                #"{"ledger":"x.example/l", "id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":"a.b","subject":"s","expects":1,"signedAt":"2025-01-01T00:00:00Z","body":{}}"#
+                    .utf8),
         ]
         for v in valid {
             v.withUnsafeBytes { raw in

@@ -96,6 +96,19 @@ public struct EventPayload: Sendable, Equatable {
         /// printable ASCII or is a backslash (the string would need decoding).
         func plain() -> UnsafeRawBufferPointer? {
             let from = i
+            // Eight bytes at a time while none is a quote, a backslash or outside 0x20–0x7E.
+            while i + 8 <= n {
+                let x = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let stops =
+                    TokenTable.below0x20(x) | (x & 0x8080_8080_8080_8080) | TokenTable.zeroBytes(x ^ 0x2222_2222_2222_2222)
+                    | TokenTable.zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C) | TokenTable.zeroBytes(x ^ 0x7F7F_7F7F_7F7F_7F7F)
+                if stops == 0 {
+                    i += 8
+                } else {
+                    i += stops.trailingZeroBitCount >> 3
+                    break
+                }
+            }
             while i < n {
                 let c = bytes[i]
                 if c == UInt8(ascii: "\"") {
@@ -107,7 +120,7 @@ public struct EventPayload: Sendable, Equatable {
             }
             return nil
         }
-        func string() -> String? { plain().map { String(decoding: $0, as: UTF8.self) } }
+        func string() -> String? { plain().map(Self.ascii) }
         guard literal(#"{"ledger":""#), let ledger = string(), Origin.isValid(ledger),
             literal(#","id":""#), let id = string(), UUIDv7.isValid(id),
             literal(#","type":""#), let type = string(), isValidType(type),
@@ -130,7 +143,12 @@ public struct EventPayload: Sendable, Equatable {
         bodyLimits.maxDepth = limits.maxDepth - 1
         guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[i..<(n - 1)]), limits: bodyLimits) else { return nil }
         return EventPayload(
-            ledger: ledger, id: id, type: type, subject: subject, expects: expects, signedAt: String(decoding: time, as: UTF8.self), body: body)
+            ledger: ledger, id: id, type: type, subject: subject, expects: expects, signedAt: Self.ascii(time), body: body)
+    }
+
+    /// A string of printable ASCII bytes.
+    private static func ascii(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { $0.initialize(fromContentsOf: bytes) }
     }
 
     /// Parses and validates payload bytes exactly as signed.
