@@ -168,7 +168,8 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
     let storedSeeds = c.lines.map { CompactLine.encode($0) } + c.lines
     targets.append(
         FuzzTarget(
-            name: "stored-line", about: "EntryLine(stored:), CompactLine.expand and encode, CompactState", maxLength: 1 << 16, seeds: storedSeeds
+            name: "stored-line", about: "EntryLine(stored:), CompactLine.expand, encode and recordTimeAndPayload, CompactState", maxLength: 1 << 16,
+            seeds: storedSeeds
         ) { b in
             let line = CompactLine.expand(b)
             let fast = Result { () throws(LedgerError) in try EntryLine(stored: b) }
@@ -181,6 +182,14 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
             case (.success(let x), .success(let y)): guard x == y else { return .violation("a compact form's entry differs from its line's") }
             case (.failure(let x), .failure(let y)): guard x.message == y.message else { return .violation("the two reads refuse for different reasons") }
             default: return .violation("the compact form is read, its line refused, or the other way round")
+            }
+            // A fold's read of the record time and payload: only of what reads as an entry, and the same.
+            var folded: (Timestamp, [UInt8])?
+            _ = b.withUnsafeBytes { CompactLine.recordTimeAndPayload($0) { folded = ($0, Array($1)) } }
+            if let folded {
+                guard let x = try? fast.get(), x.recordedAt == folded.0, x.envelope.payload == folded.1 else {
+                    return .violation("recordTimeAndPayload reads what EntryLine(stored:) refuses or reads otherwise")
+                }
             }
             if let verify {
                 guard verify.line == line else { return .violation("lineAndEntry gives another line than expand") }
