@@ -15,6 +15,10 @@ public struct ArchiveState: EntityLookup, Sendable {
     private struct Hot: Sendable {
         var state: CanonicalObject
         var changed: UInt64
+        /// The stored form (`CompactState`) a state checkpoint made of this state, kept at its
+        /// exact size until the state changes (every change is a new `Hot`), so that the row
+        /// written for it at the end of the fold needs no second packing.
+        var stored: [UInt8]? = nil
     }
 
     /// A state put away: the value a ledger file stores for it (`CompactState`: its canonical
@@ -110,10 +114,17 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// rather than encoded a second time there.
     public mutating func checkpointStates(_ ids: [String], before index: UInt64, stored: Bool) -> [StateBytes] {
         let out = stateBytes(ids, stored: stored)
-        guard let cooling, cooling.started, only == nil, index > cooling.window else { return out }
-        let limit = index - cooling.window
-        let due = ids.indices.filter { hot[ids[$0]].map { $0.changed < limit } ?? false }
-        putAway(due.map { ids[$0] }, states: due.map { out[$0] })
+        if let cooling, cooling.started, only == nil, index > cooling.window {
+            let limit = index - cooling.window
+            let due = ids.indices.filter { hot[ids[$0]].map { $0.changed < limit } ?? false }
+            putAway(due.map { ids[$0] }, states: due.map { out[$0] })
+        }
+        if stored, only == nil {
+            for (id, state) in zip(ids, out) {
+                guard hot[id] != nil, case .stored(let s) = state else { continue }
+                hot[id]!.stored = TokenTable.exactSize(s)
+            }
+        }
         return out
     }
 
@@ -179,7 +190,13 @@ public struct ArchiveState: EntityLookup, Sendable {
                     id: id, kind: kind, state: StateBytes(Canonical.encode(t), stored: stored), index: kind == incident ? IncidentIndexRow(t) : nil)
             }
             let kind = s.string("entity") ?? ""
-            return EntityRow(id: id, kind: kind, state: StateBytes(s.encoded, stored: stored), index: kind == incident ? IncidentIndexRow(s) : nil)
+            let bytes: StateBytes
+            if stored, let made = hot[id]?.stored {
+                bytes = .stored(made)
+            } else {
+                bytes = StateBytes(s.encoded, stored: stored)
+            }
+            return EntityRow(id: id, kind: kind, state: bytes, index: kind == incident ? IncidentIndexRow(s) : nil)
         }
     }
 

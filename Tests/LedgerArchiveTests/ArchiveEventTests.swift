@@ -179,6 +179,39 @@ struct IncidentIndexRowTests {
         #expect(incidents > 10)
     }
 
+    @Test("an entity's row reuses the stored form a state checkpoint made only while the state is unchanged", arguments: [1, 7, 50])
+    func rowsAfterCheckpoints(every: Int) throws {
+        // Folded with a state checkpoint every `every` entries, and without any: the same rows.
+        var checkpointed = ArchiveState()
+        var plain = ArchiveState()
+        let text = try String(contentsOf: Self.bundle, encoding: .utf8)
+        var changed = Set<String>()
+        var index: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let entry = try EntryLine(bytes: Array(line.utf8))
+            let payload = try EventPayload(bytes: entry.envelope.payload, requireNFC: false)
+            if index > 0, index % UInt64(every) == 0 {
+                let ids = changed.sorted()
+                let made = checkpointed.checkpointStates(ids, before: index, stored: true)
+                #expect(made == plain.rows(ids, stored: true).map(\.state))
+                changed = []
+            }
+            if let change = try checkpointed.apply(payload, index: index) { changed.formUnion(change.changed.map(\.id)) }
+            try plain.apply(payload, index: index)
+            index += 1
+        }
+        let ids = plain.sortedIDs
+        #expect(checkpointed.sortedIDs == ids && ids.count > 50)
+        for stored in [true, false] {
+            let a = checkpointed.rows(ids, stored: stored)
+            let b = plain.rows(ids, stored: stored)
+            for (x, y) in zip(a, b) {
+                #expect(x.id == y.id && x.kind == y.kind && x.state == y.state && x.index == y.index, "\(x.id)")
+                #expect(x.state.canonical == plain.encoded(x.id), "\(x.id)")
+            }
+        }
+    }
+
     @Test("odd shapes: an assessment naming no one or either of two, facilities without a facility, members that are not objects")
     func shapes() throws {
         let states = [
