@@ -246,9 +246,11 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// their states already made.
     private mutating func putAway(_ ids: [String], states made: [StateBytes]? = nil) {
         guard !ids.isEmpty else { return }
-        let states = ids.map { hot.removeValue(forKey: $0)!.state }
+        let states = ids.map { hot.removeValue(forKey: $0)! }
         let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
-            Cold(made?[i] ?? .canonical(states[i].encoded), kind: states[i].string("entity") ?? "")
+            // Bytes just made for a checkpoint, or kept from the last one, or packed now.
+            let bytes = made?[i] ?? states[i].stored.map { StateBytes.stored($0) } ?? .canonical(states[i].state.encoded)
+            return Cold(bytes, kind: states[i].state.string("entity") ?? "")
         }
         for (id, c) in zip(ids, put) { cold[id] = c }
     }

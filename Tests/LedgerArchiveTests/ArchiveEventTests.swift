@@ -179,10 +179,13 @@ struct IncidentIndexRowTests {
         #expect(incidents > 10)
     }
 
-    @Test("an entity's row reuses the stored form a state checkpoint made only while the state is unchanged", arguments: [1, 7, 50])
-    func rowsAfterCheckpoints(every: Int) throws {
-        // Folded with a state checkpoint every `every` entries, and without any: the same rows.
-        var checkpointed = ArchiveState()
+    @Test(
+        "an entity's row, and a state put away, reuse the stored form a state checkpoint made only while the state is unchanged",
+        arguments: [1, 7, 50], [false, true])
+    func rowsAfterCheckpoints(every: Int, cools: Bool) throws {
+        // Folded with a state checkpoint every `every` entries (and, cooling, entities put away
+        // between them), and without either: the same rows.
+        var checkpointed = cools ? ArchiveState(cooling: ArchiveState.Cooling(window: 3, step: 2, treeLimit: 0)) : ArchiveState()
         var plain = ArchiveState()
         let text = try String(contentsOf: Self.bundle, encoding: .utf8)
         var changed = Set<String>()
@@ -196,6 +199,7 @@ struct IncidentIndexRowTests {
                 #expect(made == plain.rows(ids, stored: true).map(\.state))
                 changed = []
             }
+            checkpointed.coolIfDue(before: index)
             if let change = try checkpointed.apply(payload, index: index) { changed.formUnion(change.changed.map(\.id)) }
             try plain.apply(payload, index: index)
             index += 1

@@ -235,6 +235,18 @@ public struct CanonicalObject: Sendable, Equatable {
             switch b[pos] {
             case UInt8(ascii: "\""):
                 pos += 1
+                // Eight bytes at a time up to the first quote or backslash, then byte by byte.
+                if let base = b.baseAddress {
+                    while pos + 8 <= b.count {
+                        let x = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+                        let stops = TokenTable.zeroBytes(x ^ 0x2222_2222_2222_2222) | TokenTable.zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+                        if stops != 0 {
+                            pos += stops.trailingZeroBitCount >> 3
+                            break
+                        }
+                        pos += 8
+                    }
+                }
                 while pos < b.count, b[pos] != UInt8(ascii: "\"") { pos += b[pos] == UInt8(ascii: "\\") ? 2 : 1 }
                 pos += 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
