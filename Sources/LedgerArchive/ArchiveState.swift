@@ -16,8 +16,9 @@ public struct ArchiveState: EntityLookup, Sendable {
         var state: CanonicalObject
         var changed: UInt64
         /// The stored form (`CompactState`) a state checkpoint made of this state, kept at its
-        /// exact size until the state changes (every change is a new `Hot`), so that the row
-        /// written for it at the end of the fold needs no second packing.
+        /// exact size until the state changes (every change is a new `Hot`), so that neither the
+        /// row written for it at the end of the fold nor cooling, when it puts the state away,
+        /// packs the same bytes again.
         var stored: [UInt8]? = nil
     }
 
