@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import LedgerCrypto
 import LedgerTesting
@@ -158,5 +159,70 @@ struct CompactStateTests {
         let joined = CompactState.tokens.tokens.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
         #expect(CompactState.tokens.tokens.count == 31)
         #expect(SHA256.hash(Array(joined.utf8)).hex == "d9f5dfd66ba5fc1a704d8ab47d5912b0300e0b166d545618424577c4ea8a1169")
+    }
+}
+
+/// The packed bytes a ledger file holds are compared byte for byte by `verify` (a state row, a
+/// stored line), so the packer must keep making exactly the same bytes: at each quote the longest
+/// token that starts there, every other byte copied. Checked against that rule written plainly.
+@Suite("TokenTable.pack makes the bytes of the plain greedy rule")
+struct TokenTablePackTests {
+    /// The rule itself: left to right, at a quote the longest token matching there.
+    static func reference(_ table: TokenTable, _ bytes: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c < 0x20 { return nil }
+            if c == 0x22 {
+                var best: Int?
+                for (t, token) in table.tokens.enumerated() where i + token.count <= bytes.count && Array(bytes[i..<(i + token.count)]) == token {
+                    if best == nil || token.count > table.tokens[best!].count { best = t }
+                }
+                if let best {
+                    out.append(UInt8(best + 1))
+                    i += table.tokens[best].count
+                    continue
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return out
+    }
+
+    /// Texts made of the tables' tokens, their parts and JSON bytes, in many lengths, so that
+    /// tokens meet the end of the input, overlap and nearly match.
+    static func inputs(_ table: TokenTable, seed: UInt64) -> [[UInt8]] {
+        var rng = SplitMix64(seed: seed)
+        let pieces: [[UInt8]] =
+            table.tokens + table.tokens.map { Array($0.dropLast()) } + table.tokens.map { Array($0.prefix(3)) }
+            + ["\"", "\":", ",", "{", "}", "[", "]", "a", "x\"", "é", "\\\"", "0", "\"entry\"", "\"source\":\"source:"].map { Array($0.utf8) }
+        var out: [[UInt8]] = []
+        for length in 0..<400 {
+            var b: [UInt8] = []
+            for _ in 0..<(length % 40) { b += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            out.append(b)
+        }
+        return out
+    }
+
+    @Test("payload and state tables: random texts of tokens and their parts, the campaign's lines")
+    func sameBytes() throws {
+        for (table, seed) in [(CompactLine.payloadTokens, UInt64(1)), (CompactState.tokens, 2)] {
+            for input in Self.inputs(table, seed: seed) {
+                #expect(table.pack(input) == Self.reference(table, input), "\(String(decoding: input, as: UTF8.self))")
+            }
+            // A byte below 0x20 anywhere: no packed form.
+            #expect(table.pack(Array(#"{"entry":1,"a":""#.utf8) + [0x0A]) == nil)
+        }
+        let bundle = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Ledger/bundle/data/entries.jsonl")
+        let lines = try String(contentsOf: bundle, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 200)
+        for line in lines {
+            let payload = try EntryLine(bytes: Array(line.utf8)).envelope.payload
+            for table in [CompactLine.payloadTokens, CompactState.tokens] { #expect(table.pack(payload) == Self.reference(table, payload)) }
+        }
     }
 }
