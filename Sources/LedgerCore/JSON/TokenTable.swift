@@ -32,6 +32,12 @@ public struct TokenTable: Sendable {
     /// Each token's bytes (at most 24 are used), as three little-endian words: a token is
     /// written as three word stores where the buffer has room past it.
     private let whole: [(UInt64, UInt64, UInt64)]
+    /// The tokens by a hash of the four bytes after their quote (every token has at least
+    /// four), longest first, flat: bucket h is `bucketed[bucketStart[h] ..< bucketStart[h + 1]]`.
+    /// Every token that can match at a quote has the same four bytes after it, so it is in that
+    /// bucket: a quote is tried against a bucket's few tokens, not all those with its next byte.
+    private let bucketed: [Int]
+    private let bucketStart: [Int]
 
     public init(_ tokens: [String]) {
         precondition(tokens.count <= 31 && tokens.allSatisfy { $0.utf8.count >= 2 && $0.utf8.first == 0x22 })
@@ -62,7 +68,21 @@ public struct TokenTable: Sendable {
             for (k, b) in t.prefix(24).enumerated() { w[k / 8] |= UInt64(b) << UInt64(8 * (k % 8)) }
             return (w[0], w[1], w[2])
         }
+        precondition(bytes.allSatisfy { $0.count >= 5 }, "a token needs four bytes after its quote")
+        var buckets = [[Int]](repeating: [], count: Self.bucketCount)
+        for (i, t) in bytes.enumerated() {
+            let four = UInt32(t[1]) | UInt32(t[2]) << 8 | UInt32(t[3]) << 16 | UInt32(t[4]) << 24
+            buckets[Self.bucket(four)].append(i)
+        }
+        for b in buckets.indices { buckets[b].sort { bytes[$0].count > bytes[$1].count } }
+        bucketed = buckets.flatMap { $0 }
+        bucketStart = buckets.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     }
+
+    private static let bucketCount = 256
+
+    /// The bucket of the four bytes after a quote (little-endian).
+    @inline(__always) private static func bucket(_ four: UInt32) -> Int { Int((four &* 0x9E37_79B1) >> 24) }
 
     /// The packed form of `bytes`, or nil when they hold a byte below 0x20 (not canonical JSON).
     /// Packed, the bytes never grow; the result's buffer holds them and no more (an array grows
@@ -89,41 +109,69 @@ public struct TokenTable: Sendable {
                 candidates.withUnsafeBufferPointer { candidates in
                     first.withUnsafeBufferPointer { first in
                         words.withUnsafeBufferPointer { words in
-                            var i = 0
-                            var j = 0
-                            scan: while i < n {
-                                // Eight bytes at a time while none is a quote or below 0x20.
-                                Self.copyUntilStop(UnsafeRawPointer(b), n, &i, o, &j) { Self.below0x20($0) | Self.zeroBytes($0 ^ 0x2222_2222_2222_2222) }
-                                guard i < n else { break }
-                                let c = b[i]
-                                if c == 0x22, i + 1 < n {
-                                    let second = Int(b[i + 1])
-                                    for k in first[second]..<first[second + 1] {
-                                        let t = candidates[k]
-                                        let length = start[t + 1] - start[t]
-                                        guard i + length <= n else { continue }
-                                        if length <= 18, i + 18 <= n {
-                                            let (w0, w1, m0, m1) = words[t]
-                                            let at = UnsafeRawPointer(b + i + 2)
-                                            guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
-                                                UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
-                                            else { continue }
-                                        } else {
-                                            guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
+                            bucketed.withUnsafeBufferPointer { bucketed in
+                                bucketStart.withUnsafeBufferPointer { bucketStart in
+                                    var i = 0
+                                    var j = 0
+                                    scan: while i < n {
+                                        // Eight bytes at a time while none is a quote or below 0x20.
+                                        Self.copyUntilStop(UnsafeRawPointer(b), n, &i, o, &j) {
+                                            Self.below0x20($0) | Self.zeroBytes($0 ^ 0x2222_2222_2222_2222)
                                         }
-                                        o[j] = UInt8(t + 1)
+                                        guard i < n else { break }
+                                        let c = b[i]
+                                        if c == 0x22, i + 18 <= n {
+                                            // Room for any compare: the tokens of this quote's bucket.
+                                            let four = UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self))
+                                            let h = Self.bucket(four)
+                                            for k in bucketStart[h]..<bucketStart[h + 1] {
+                                                let t = bucketed[k]
+                                                let length = start[t + 1] - start[t]
+                                                guard i + length <= n else { continue }
+                                                if length <= 18 {
+                                                    let (w0, w1, m0, m1) = words[t]
+                                                    let at = UnsafeRawPointer(b + i + 2)
+                                                    guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
+                                                        UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
+                                                    else { continue }
+                                                } else {
+                                                    guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
+                                                }
+                                                o[j] = UInt8(t + 1)
+                                                j += 1
+                                                i += length
+                                                continue scan
+                                            }
+                                        } else if c == 0x22, i + 1 < n {
+                                            let second = Int(b[i + 1])
+                                            for k in first[second]..<first[second + 1] {
+                                                let t = candidates[k]
+                                                let length = start[t + 1] - start[t]
+                                                guard i + length <= n else { continue }
+                                                if length <= 18, i + 18 <= n {
+                                                    let (w0, w1, m0, m1) = words[t]
+                                                    let at = UnsafeRawPointer(b + i + 2)
+                                                    guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
+                                                        UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
+                                                    else { continue }
+                                                } else {
+                                                    guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
+                                                }
+                                                o[j] = UInt8(t + 1)
+                                                j += 1
+                                                i += length
+                                                continue scan
+                                            }
+                                        } else if c < 0x20 {
+                                            return nil
+                                        }
+                                        o[j] = c
                                         j += 1
-                                        i += length
-                                        continue scan
+                                        i += 1
                                     }
-                                } else if c < 0x20 {
-                                    return nil
+                                    return j
                                 }
-                                o[j] = c
-                                j += 1
-                                i += 1
                             }
-                            return j
                         }
                     }
                 }
