@@ -37,6 +37,12 @@ public struct ArchiveState: EntityLookup, Sendable {
             self.kind = kind
         }
 
+        /// From a stored form already at its exact size (`Hot.stored`), shared as it is.
+        init(exactStored: [UInt8], kind: String) {
+            stored = exactStored
+            self.kind = kind
+        }
+
         /// The canonical bytes.
         var bytes: [UInt8] { CompactState.expand(stored) }
 
@@ -250,8 +256,9 @@ public struct ArchiveState: EntityLookup, Sendable {
         let states = ids.map { hot.removeValue(forKey: $0)! }
         let put = Parallel.map(count: states.count, parallelism: System.activeProcessorCount) { i in
             // Bytes just made for a checkpoint, or kept from the last one, or packed now.
-            let bytes = made?[i] ?? states[i].stored.map { StateBytes.stored($0) } ?? .canonical(states[i].state.encoded)
-            return Cold(bytes, kind: states[i].state.string("entity") ?? "")
+            let kind = states[i].state.string("entity") ?? ""
+            if made == nil, let kept = states[i].stored { return Cold(exactStored: kept, kind: kind) }
+            return Cold(made?[i] ?? .canonical(states[i].state.encoded), kind: kind)
         }
         for (id, c) in zip(ids, put) { cold[id] = c }
     }
