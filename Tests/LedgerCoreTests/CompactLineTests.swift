@@ -207,6 +207,29 @@ struct TokenTablePackTests {
         return out
     }
 
+    @Test("unpacking into a temporary buffer gives what unpack gives, and refuses what it refuses")
+    func withUnpacked() {
+        var rng = SplitMix64(seed: 7)
+        for table in [CompactLine.payloadTokens, CompactState.tokens] {
+            var inputs: [[UInt8]] = Self.inputs(table, seed: 3).compactMap { table.pack($0) }
+            // Byte changes: 0x00, the last token, one past it, 0x1F, and ordinary bytes.
+            for p in inputs.prefix(100) where !p.isEmpty {
+                for b: UInt8 in [0x00, UInt8(table.tokens.count), UInt8(table.tokens.count + 1), 0x1F, 0x20, 0x7B] {
+                    var v = p
+                    v[Int(rng.next() % UInt64(p.count))] = b
+                    inputs.append(v)
+                }
+            }
+            // Long inputs, and long runs of the last token.
+            let big = Array(inputs.joined())
+            inputs += [Array(big.prefix(20_000)), [UInt8](repeating: UInt8(table.tokens.count), count: 5000), []]
+            for v in inputs {
+                let a = v.withUnsafeBytes { raw in table.withUnpacked(raw) { Array($0) } }
+                #expect(a == table.unpack(v), "\(v.count) bytes")
+            }
+        }
+    }
+
     @Test("payload and state tables: random texts of tokens and their parts, the campaign's lines")
     func sameBytes() throws {
         for (table, seed) in [(CompactLine.payloadTokens, UInt64(1)), (CompactState.tokens, 2)] {
