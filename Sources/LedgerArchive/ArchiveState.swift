@@ -190,20 +190,16 @@ public struct ArchiveState: EntityLookup, Sendable {
                 let index = bytes.map { IncidentIndexRow(CanonicalObject(trustingCanonical: $0)) }
                 return EntityRow(id: id, kind: c.kind, state: c.state(stored: stored, canonical: bytes), index: index)
             }
-            guard let s = hot[id]?.state else {
+            guard let h = hot[id] else {
                 let t = given[id]!
                 let kind = t["entity"]?.stringValue ?? ""
                 return EntityRow(
                     id: id, kind: kind, state: StateBytes(Canonical.encode(t), stored: stored), index: kind == incident ? IncidentIndexRow(t) : nil)
             }
-            let kind = s.string("entity") ?? ""
-            let bytes: StateBytes
-            if stored, let made = hot[id]?.stored {
-                bytes = .stored(made)
-            } else {
-                bytes = StateBytes(s.encoded, stored: stored)
-            }
-            return EntityRow(id: id, kind: kind, state: bytes, index: kind == incident ? IncidentIndexRow(s) : nil)
+            let kind = h.state.string("entity") ?? ""
+            // The form the last state checkpoint packed, while the state has not changed since.
+            let bytes = stored ? h.stored.map { StateBytes.stored($0) } ?? StateBytes(h.state.encoded, stored: true) : .canonical(h.state.encoded)
+            return EntityRow(id: id, kind: kind, state: bytes, index: kind == incident ? IncidentIndexRow(h.state) : nil)
         }
     }
 

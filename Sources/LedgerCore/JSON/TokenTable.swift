@@ -121,42 +121,24 @@ public struct TokenTable: Sendable {
                                         guard i < n else { break }
                                         let c = b[i]
                                         if c == 0x22, i + 18 <= n {
-                                            // Room for any compare: the tokens of this quote's bucket.
+                                            // Room for any compare: the tokens of this quote's bucket (a hash
+                                            // of the four bytes after it), longest first.
                                             let four = UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self))
                                             let h = Self.bucket(four)
                                             for k in bucketStart[h]..<bucketStart[h + 1] {
                                                 let t = bucketed[k]
-                                                let length = start[t + 1] - start[t]
-                                                guard i + length <= n else { continue }
-                                                if length <= 18 {
-                                                    let (w0, w1, m0, m1) = words[t]
-                                                    let at = UnsafeRawPointer(b + i + 2)
-                                                    guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
-                                                        UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
-                                                    else { continue }
-                                                } else {
-                                                    guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
-                                                }
+                                                guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
                                                 o[j] = UInt8(t + 1)
                                                 j += 1
                                                 i += length
                                                 continue scan
                                             }
                                         } else if c == 0x22, i + 1 < n {
+                                            // Near the end: every token with the same next byte, longest first.
                                             let second = Int(b[i + 1])
                                             for k in first[second]..<first[second + 1] {
                                                 let t = candidates[k]
-                                                let length = start[t + 1] - start[t]
-                                                guard i + length <= n else { continue }
-                                                if length <= 18, i + 18 <= n {
-                                                    let (w0, w1, m0, m1) = words[t]
-                                                    let at = UnsafeRawPointer(b + i + 2)
-                                                    guard UInt64(littleEndian: at.loadUnaligned(as: UInt64.self)) & m0 == w0,
-                                                        UInt64(littleEndian: at.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
-                                                    else { continue }
-                                                } else {
-                                                    guard memcmp(b + i + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { continue }
-                                                }
+                                                guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
                                                 o[j] = UInt8(t + 1)
                                                 j += 1
                                                 i += length
@@ -180,6 +162,25 @@ public struct TokenTable: Sendable {
     }
 
     public func pack(_ bytes: [UInt8]) -> [UInt8]? { bytes.withUnsafeBytes { pack($0) } }
+
+    /// Token `t`'s length when the `room` bytes at `at` start with it; nil otherwise.
+    @inline(__always) private static func length(
+        of t: Int, at: UnsafePointer<UInt8>, room: Int, _ start: UnsafeBufferPointer<Int>,
+        _ words: UnsafeBufferPointer<(UInt64, UInt64, UInt64, UInt64)>, _ flat: UnsafeBufferPointer<UInt8>
+    ) -> Int? {
+        let length = start[t + 1] - start[t]
+        guard length <= room else { return nil }
+        if length <= 18, room >= 18 {
+            let (w0, w1, m0, m1) = words[t]
+            let rest = UnsafeRawPointer(at + 2)
+            guard UInt64(littleEndian: rest.loadUnaligned(as: UInt64.self)) & m0 == w0,
+                UInt64(littleEndian: rest.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & m1 == w1
+            else { return nil }
+        } else {
+            guard memcmp(at + 2, flat.baseAddress! + start[t] + 2, length - 2) == 0 else { return nil }
+        }
+        return length
+    }
 
     /// A copy of `bytes` whose buffer holds them and no more.
     public static func exactSize(_ bytes: [UInt8]) -> [UInt8] {
