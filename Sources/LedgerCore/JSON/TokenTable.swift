@@ -120,24 +120,20 @@ public struct TokenTable: Sendable {
                                         }
                                         guard i < n else { break }
                                         let c = b[i]
-                                        if c == 0x22, i + 18 <= n {
-                                            // Room for any compare: the tokens of this quote's bucket (a hash
-                                            // of the four bytes after it), longest first.
-                                            let four = UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self))
-                                            let h = Self.bucket(four)
-                                            for k in bucketStart[h]..<bucketStart[h + 1] {
-                                                let t = bucketed[k]
-                                                guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
-                                                o[j] = UInt8(t + 1)
-                                                j += 1
-                                                i += length
-                                                continue scan
+                                        if c == 0x22, i + 1 < n {
+                                            // The tokens that can start here, longest first: with room for any
+                                            // compare, those of this quote's bucket (a hash of the four bytes
+                                            // after it); near the end, every token with the same next byte.
+                                            let (list, range): (UnsafeBufferPointer<Int>, Range<Int>)
+                                            if i + 18 <= n {
+                                                let h = Self.bucket(UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self)))
+                                                (list, range) = (bucketed, bucketStart[h]..<bucketStart[h + 1])
+                                            } else {
+                                                let second = Int(b[i + 1])
+                                                (list, range) = (candidates, first[second]..<first[second + 1])
                                             }
-                                        } else if c == 0x22, i + 1 < n {
-                                            // Near the end: every token with the same next byte, longest first.
-                                            let second = Int(b[i + 1])
-                                            for k in first[second]..<first[second + 1] {
-                                                let t = candidates[k]
+                                            for k in range {
+                                                let t = list[k]
                                                 guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
                                                 o[j] = UInt8(t + 1)
                                                 j += 1
