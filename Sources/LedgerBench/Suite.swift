@@ -252,15 +252,28 @@ struct SuiteBench: ParsableCommand {
 
         // Full verify of the ledger file.
         let trust = ledger.genesisKeyID
+        // The seconds of the best round spent comparing the stored projections with the fold's
+        // (the serial tail after the log's checks and the fold, which overlap the signatures).
+        var comparing = 0.0
         for _ in 1...o.rounds {
             keep("rawVerify2", rawVerify())
-            keep("verify", try ArchiveBench.time { _ = try ledger.verify(trust: trust) })
+            var compareStart: DispatchTime?
+            var compareEnd = DispatchTime.now()
+            let t = try ArchiveBench.time {
+                _ = try ledger.verify(trust: trust, projectionProgress: { _, _ in if compareStart == nil { compareStart = DispatchTime.now() } })
+                compareEnd = DispatchTime.now()
+            }
+            if t < best["verify"] ?? .infinity, let start = compareStart {
+                comparing = Double(compareEnd.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            }
+            keep("verify", t)
         }
         let verifyRate = rate(Int(sizeB), best["verify"]!)
         let verifyRaw = rate(n, best["rawVerify2"]!)
         table.append(
             Row(
-                operation: "full verify (`ledger verify`: entries, checkpoints, derived tables)", measured: "\(fmt(verifyRate)) entries/s",
+                operation: "full verify (`ledger verify`: entries, checkpoints, derived tables)",
+                measured: "\(fmt(verifyRate)) entries/s (\(String(format: "%.1f of %.1f", comparing, best["verify"]!)) s comparing the projections)",
                 raw: "\(fmt(verifyRaw)) /s (2-core libsodium verify)", ratio: pct(verifyRate / verifyRaw), goal: "≥ 70 %",
                 verdict: verifyRate / verifyRaw >= 0.70 ? "met" : "**missed**"))
 
