@@ -22,37 +22,31 @@ public struct TokenTable: Sendable {
     /// For each byte value: the length it unpacks to (1 for a byte copied; a token's length for
     /// 0x01…count; 0 for a byte that is no token: 0x00 and those past the table).
     private let unpackedLength: [Int]
-    /// For each byte that may follow a quote, the tokens (index into `tokens`) that start with
-    /// the quote and that byte, longest first, flat: `candidates[first[b] ..< first[b + 1]]`.
-    private let candidates: [Int]
-    private let first: [Int]
     /// Each token's bytes after its first two, up to 16, as two little-endian words with the
     /// masks of the bytes they hold: a match is two masked compares.
     private let words: [(UInt64, UInt64, UInt64, UInt64)]
     /// Each token's bytes (at most 24 are used), as three little-endian words: a token is
     /// written as three word stores where the buffer has room past it.
     private let whole: [(UInt64, UInt64, UInt64)]
-    /// The tokens by a hash of the four bytes after their quote (every token has at least
-    /// four), longest first, flat: bucket h is `bucketed[bucketStart[h] ..< bucketStart[h + 1]]`.
-    /// Every token that can match at a quote has the same four bytes after it, so it is in that
-    /// bucket: a quote is tried against a bucket's few tokens, not all those with its next byte.
+    /// The tokens (index into `tokens`) by a hash of the four bytes after their quote (every
+    /// token has at least four), longest first, flat: bucket h is
+    /// `bucketed[bucketStart[h] ..< bucketStart[h + 1]]`. Every token that can match at a quote
+    /// has the same four bytes after it, so it is in that bucket: a quote is tried against a
+    /// bucket's few tokens only.
     private let bucketed: [Int]
     private let bucketStart: [Int]
 
     public init(_ tokens: [String]) {
-        precondition(tokens.count <= 31 && tokens.allSatisfy { $0.utf8.count >= 2 && $0.utf8.first == 0x22 })
+        precondition(
+            tokens.count <= 31 && tokens.allSatisfy { $0.utf8.count >= 5 && $0.utf8.first == 0x22 },
+            "a token starts with a quote and has four bytes after it")
         let bytes = tokens.map { Array($0.utf8) }
-        var byByte = [[Int]](repeating: [], count: 256)
-        for (i, t) in bytes.enumerated() { byByte[Int(t[1])].append(i) }
-        for b in byByte.indices { byByte[b].sort { bytes[$0].count > bytes[$1].count } }
         var lengths = [Int](repeating: 1, count: 256)
         for b in 0..<0x20 { lengths[b] = b >= 1 && b <= bytes.count ? bytes[b - 1].count : 0 }
         self.tokens = bytes
         flat = bytes.flatMap { $0 }
         start = bytes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         unpackedLength = lengths
-        candidates = byByte.flatMap { $0 }
-        first = byByte.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         words = bytes.map { t in
             let rest = Array(t.dropFirst(2).prefix(16))
             var w: [UInt64] = [0, 0]
@@ -68,7 +62,6 @@ public struct TokenTable: Sendable {
             for (k, b) in t.prefix(24).enumerated() { w[k / 8] |= UInt64(b) << UInt64(8 * (k % 8)) }
             return (w[0], w[1], w[2])
         }
-        precondition(bytes.allSatisfy { $0.count >= 5 }, "a token needs four bytes after its quote")
         var buckets = [[Int]](repeating: [], count: Self.bucketCount)
         for (i, t) in bytes.enumerated() {
             let four = UInt32(t[1]) | UInt32(t[2]) << 8 | UInt32(t[3]) << 16 | UInt32(t[4]) << 24
@@ -106,50 +99,36 @@ public struct TokenTable: Sendable {
         guard let b = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
         return flat.withUnsafeBufferPointer { flat in
             start.withUnsafeBufferPointer { start in
-                candidates.withUnsafeBufferPointer { candidates in
-                    first.withUnsafeBufferPointer { first in
-                        words.withUnsafeBufferPointer { words in
-                            bucketed.withUnsafeBufferPointer { bucketed in
-                                bucketStart.withUnsafeBufferPointer { bucketStart in
-                                    var i = 0
-                                    var j = 0
-                                    scan: while i < n {
-                                        // Eight bytes at a time while none is a quote or below 0x20.
-                                        Self.copyUntilStop(UnsafeRawPointer(b), n, &i, o, &j) {
-                                            Self.below0x20($0) | Self.zeroBytes($0 ^ 0x2222_2222_2222_2222)
-                                        }
-                                        guard i < n else { break }
-                                        let c = b[i]
-                                        if c == 0x22, i + 1 < n {
-                                            // The tokens that can start here, longest first: with room for any
-                                            // compare, those of this quote's bucket (a hash of the four bytes
-                                            // after it); near the end, every token with the same next byte.
-                                            let (list, range): (UnsafeBufferPointer<Int>, Range<Int>)
-                                            if i + 18 <= n {
-                                                let h = Self.bucket(UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self)))
-                                                (list, range) = (bucketed, bucketStart[h]..<bucketStart[h + 1])
-                                            } else {
-                                                let second = Int(b[i + 1])
-                                                (list, range) = (candidates, first[second]..<first[second + 1])
-                                            }
-                                            for k in range {
-                                                let t = list[k]
-                                                guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
-                                                o[j] = UInt8(t + 1)
-                                                j += 1
-                                                i += length
-                                                continue scan
-                                            }
-                                        } else if c < 0x20 {
-                                            return nil
-                                        }
-                                        o[j] = c
+                words.withUnsafeBufferPointer { words in
+                    bucketed.withUnsafeBufferPointer { bucketed in
+                        bucketStart.withUnsafeBufferPointer { bucketStart in
+                            var i = 0
+                            var j = 0
+                            scan: while i < n {
+                                // Eight bytes at a time while none is a quote or below 0x20.
+                                Self.copyUntilStop(UnsafeRawPointer(b), n, &i, o, &j) { Self.below0x20($0) | Self.zeroBytes($0 ^ 0x2222_2222_2222_2222) }
+                                guard i < n else { break }
+                                let c = b[i]
+                                // A token has four bytes after its quote: closer to the end none fits.
+                                if c == 0x22, i + 5 <= n {
+                                    // The tokens of this quote's bucket (a hash of the four bytes after it), longest first.
+                                    let h = Self.bucket(UInt32(littleEndian: UnsafeRawPointer(b + i + 1).loadUnaligned(as: UInt32.self)))
+                                    for k in bucketStart[h]..<bucketStart[h + 1] {
+                                        let t = bucketed[k]
+                                        guard let length = Self.length(of: t, at: b + i, room: n - i, start, words, flat) else { continue }
+                                        o[j] = UInt8(t + 1)
                                         j += 1
-                                        i += 1
+                                        i += length
+                                        continue scan
                                     }
-                                    return j
+                                } else if c < 0x20 {
+                                    return nil
                                 }
+                                o[j] = c
+                                j += 1
+                                i += 1
                             }
+                            return j
                         }
                     }
                 }
