@@ -106,7 +106,7 @@ public enum Archive {
             guard exists else {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is not in the archive; register it first")
             }
-            if let s, s.string("status") != "active" {
+            if let s, !s.has("status", raw: Archive.statusActive) {
                 throw LedgerError(.refused, "field `\(m.field)`: \(m.id) is \(describeStatus(s)); it cannot be referred to")
             }
         }
@@ -152,7 +152,8 @@ public enum Archive {
         } else {
             guard let existing = consume current else { throw LedgerError(.refused, "\(subject) is not in the archive; \(creatingType(kind)) it first") }
             state = existing
-            if kind == .incident, !replay, type != .valueErased {
+            // An active incident (most events) is told by its status's bytes alone.
+            if kind == .incident, !replay, type != .valueErased, !state.has("status", raw: Archive.statusActive) {
                 let status = state.string("status")
                 if status == "merged" {
                     throw LedgerError(.refused, "\(subject) is \(describeStatus(state)); record this on the incident it was merged into")

@@ -20,6 +20,10 @@ public struct ArchiveState: EntityLookup, Sendable {
         /// row written for it at the end of the fold nor cooling, when it puts the state away,
         /// packs the same bytes again.
         var stored: [UInt8]? = nil
+        /// Out with `applyOwning`'s fold (`take`): the entry stays in the table, so that
+        /// taking and putting back update it in place instead of removing and adding it; while
+        /// out, the entity is looked up as absent.
+        var taken = false
     }
 
     /// A state put away: the value a ledger file stores for it (`CompactState`: its canonical
@@ -80,19 +84,22 @@ public struct ArchiveState: EntityLookup, Sendable {
         given = states
     }
 
-    public func contains(_ id: String) throws(LedgerError) -> Bool { hot[id] != nil || given[id] != nil || cold[id] != nil }
+    public func contains(_ id: String) throws(LedgerError) -> Bool {
+        if let h = hot[id] { return !h.taken }
+        return given[id] != nil || cold[id] != nil
+    }
 
     public func state(of id: String) throws(LedgerError) -> JSONObject? { self[id] }
 
     /// The entity's state (nil: no such entity).
     public subscript(id: String) -> JSONObject? {
-        if let h = hot[id] { return h.state.object }
+        if let h = hot[id] { return h.taken ? nil : h.state.object }
         if let t = given[id] { return t }
         return cold[id].map { Self.parse($0.bytes, id: id) }
     }
 
     public func entity(_ id: String) throws(LedgerError) -> CanonicalObject? {
-        if let h = hot[id] { return h.state }
+        if let h = hot[id] { return h.taken ? nil : h.state }
         if let t = given[id] { return CanonicalObject(t) }
         return cold[id].map { CanonicalObject(trustingCanonical: $0.bytes) }
     }
@@ -271,14 +278,28 @@ public struct ArchiveState: EntityLookup, Sendable {
     }
 
     /// Takes an entity's state out, whichever form it is in.
+    /// An unpacked state is moved out of its entry, which stays, marked taken (`Hot.taken`), for
+    /// `put` to fill again: one lookup each and no change to the table's layout. A state in
+    /// another form leaves its table.
     private mutating func take(_ id: String) -> CanonicalObject? {
-        if let h = hot.removeValue(forKey: id) { return h.state }
+        if let i = hot.index(forKey: id) {
+            guard !hot.values[i].taken else { return nil }
+            var state = CanonicalObject()
+            swap(&state, &hot.values[i].state)
+            hot.values[i].taken = true
+            return state
+        }
         if !given.isEmpty, let t = given.removeValue(forKey: id) { return CanonicalObject(t) }
         guard !cold.isEmpty, let c = cold.removeValue(forKey: id) else { return nil }
         return CanonicalObject(trustingCanonical: c.bytes)
     }
 
+    /// An entity is in one table at a time: one found unpacked is in neither of the others.
     private mutating func put(_ id: String, _ state: CanonicalObject, index: UInt64) {
+        if let i = hot.index(forKey: id) {
+            hot.values[i] = Hot(state: state, changed: index)
+            return
+        }
         if !cold.isEmpty { cold.removeValue(forKey: id) }
         if !given.isEmpty { given.removeValue(forKey: id) }
         hot[id] = Hot(state: state, changed: index)

@@ -204,7 +204,7 @@ extension Archive {
 
     private static let sourceKey: [UInt8] = Array(#""source""#.utf8)
 
-    private static let statusActive: [UInt8] = Array(#""active""#.utf8)
+    static let statusActive: [UInt8] = Array(#""active""#.utf8)
     private static let statusMerged: [UInt8] = Array(#""merged""#.utf8)
     private static let statusRetracted: [UInt8] = Array(#""retracted""#.utf8)
     private static let statusRevoked: [UInt8] = Array(#""revoked""#.utf8)

@@ -9,7 +9,12 @@ struct CanonicalObjectTests {
     /// escapes, non-ASCII and control characters, number literals written several ways, nesting.
     struct Maker {
         var rng = SplitMix64(seed: 0x5EED)
-        static let keys = ["a", "b", "entry", "é", "Z", "aa", "source", "stance", "x\"y", "tab\t", "ünï", "perpetrator", "0"]
+        /// With names that share their first eight bytes, or differ only past them or by a
+        /// trailing NUL (a lookup orders members by their first eight bytes first).
+        static let keys = [
+            "a", "b", "entry", "é", "Z", "aa", "source", "stance", "x\"y", "tab\t", "ünï", "perpetrator", "0", "casualties", "casualtyReports",
+            "casualtyReportsX", "\u{0}", "a\u{0}", "a\u{0}b", "aaaaaaa", "aaaaaaaa", "aaaaaaaab", "ünïcodeé", "ünïcodeéé",
+        ]
         static let texts = ["", "plain", "quote\"in", "back\\slash", "new\nline", "\u{01}ctl", "é", "e\u{301}", "😀", "source:s1", "\u{7F}"]
         static let numbers = ["0", "-0", "1", "35.10", "3.51e1", "1E+2", "-12.5", "9007199254740991"]
 
@@ -68,6 +73,18 @@ struct CanonicalObjectTests {
                 #expect(c.encoded == JSONWriter.encode(.object(tree), sortedKeys: true))
             }
         }
+    }
+
+    @Test("has(_:raw:) is true only for a member present with exactly those canonical bytes")
+    func hasRaw() {
+        var c = CanonicalObject()
+        c["status"] = .string("active")
+        c["n"] = .number("1")
+        #expect(c.has("status", raw: Array(#""active""#.utf8)))
+        #expect(!c.has("status", raw: Array(#""retracted""#.utf8)))
+        #expect(!c.has("status", raw: Array("active".utf8)))
+        #expect(!c.has("missing", raw: Array(#""active""#.utf8)))
+        #expect(c.has("n", raw: Array("1".utf8)))
     }
 
     @Test("a member read as a string is the parsed string, with or without escapes; nil for other values and absent members")

@@ -18,12 +18,45 @@ public struct CanonicalObject: Sendable, Equatable {
         public let key: String
         /// The value's canonical bytes.
         public fileprivate(set) var value: [UInt8]
+        /// The key's first eight UTF-8 bytes, big-endian, zeros after a shorter key
+        /// (`orderPrefix`): two keys whose prefixes differ are ordered by them, so a lookup
+        /// compares whole keys only with the member whose prefix equals its own.
+        let order: UInt64
 
         /// A member whose value bytes are canonical already.
         init(_ key: String, canonical value: [UInt8]) {
             self.key = key
             self.value = value
+            order = CanonicalObject.orderPrefix(key)
         }
+
+        /// A member whose key's UTF-8 bytes are `keyBytes` (so its prefix is read from them).
+        init(_ key: String, keyBytes: UnsafeBufferPointer<UInt8>, canonical value: [UInt8]) {
+            self.key = key
+            self.value = value
+            order = CanonicalObject.orderPrefix(keyBytes)
+        }
+    }
+
+    /// The first eight bytes of `bytes` as a big-endian number, zeros after a shorter run. For
+    /// two byte strings whose prefixes differ, the smaller prefix belongs to the string first in
+    /// byte order: the first byte where the prefixes differ is either a byte of both (which
+    /// decides) or a padding zero against a nonzero byte of the longer, which it is a prefix of.
+    /// Equal prefixes decide nothing (`"a"` and `"a\u0000"`).
+    @inline(__always)
+    static func orderPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let p = bytes.baseAddress else { return 0 }
+        if bytes.count >= 8 { return UInt64(bigEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) }
+        var x: UInt64 = 0
+        for i in 0..<bytes.count { x |= UInt64(p[i]) << (56 - 8 * i) }
+        return x
+    }
+
+    static func orderPrefix(_ key: String) -> UInt64 {
+        if let x = key.utf8.withContiguousStorageIfAvailable({ orderPrefix($0) }) { return x }
+        var x: UInt64 = 0
+        for (i, c) in key.utf8.prefix(8).enumerated() { x |= UInt64(c) << (56 - 8 * i) }
+        return x
     }
 
     /// Members in UTF-8 byte order of their keys.
@@ -54,10 +87,17 @@ public struct CanonicalObject: Sendable, Equatable {
                 pos = Self.skip(b, from: pos)
                 let key = Self.decodeKey(b, keyStart..<pos)
                 precondition(pos < end && b[pos] == UInt8(ascii: ":"), "CanonicalObject: no colon after a key")
+                let keyEnd = pos
                 pos += 1
                 let valueStart = pos
                 pos = Self.skip(b, from: pos)
-                members.append(Member(key, canonical: Array(b[valueStart..<pos])))
+                let value = Array(b[valueStart..<pos])
+                // A key without escapes is its bytes between the quotes; an escaped one is read from the decoded key.
+                if b[(keyStart + 1)..<(keyEnd - 1)].contains(UInt8(ascii: "\\")) {
+                    members.append(Member(key, canonical: value))
+                } else {
+                    members.append(Member(key, keyBytes: UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(keyEnd - 1)]), canonical: value))
+                }
                 if pos < end {
                     precondition(b[pos] == UInt8(ascii: ","), "CanonicalObject: no comma between members")
                     pos += 1
@@ -114,6 +154,14 @@ public struct CanonicalObject: Sendable, Equatable {
     public func string(_ key: String) -> String? {
         guard let r = raw(key) else { return nil }
         return r.withUnsafeBufferPointer { Self.string(in: $0, 0..<$0.count) }
+    }
+
+    /// Whether member `key` is there with the canonical bytes `value` (`#""active""#` for the
+    /// string `active`): canonical bytes are one spelling per value, so this is equality of the
+    /// values, read without making a `String`.
+    public func has(_ key: String, raw value: [UInt8]) -> Bool {
+        let (i, found) = position(of: key)
+        return found && members[i].value == value
     }
 
     /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
@@ -206,10 +254,16 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// Where member `key` is, or where it would go.
     private func position(of key: String) -> (index: Int, found: Bool) {
+        let order = Self.orderPrefix(key)
         var lo = 0
         var hi = members.count
         while lo < hi {
             let mid = (lo + hi) / 2
+            let m = members[mid].order
+            if m != order {
+                if m < order { lo = mid + 1 } else { hi = mid }
+                continue
+            }
             let k = members[mid].key
             if k.sameBytes(key) { return (mid, true) }
             if JSONWriter.utf8Precedes(k, key) { lo = mid + 1 } else { hi = mid }

@@ -57,9 +57,8 @@ private struct CanonicalValidator {
             let valueStart = pos
             guard value(depth: depth) else { return false }
             if collect {
-                members.append(
-                    CanonicalObject.Member(
-                        String(decoding: UnsafeBufferPointer(rebasing: b[k]), as: UTF8.self), canonical: Array(b[valueStart..<pos])))
+                let keyBytes = UnsafeBufferPointer(rebasing: b[k])
+                members.append(CanonicalObject.Member(String(decoding: keyBytes, as: UTF8.self), keyBytes: keyBytes, canonical: Array(b[valueStart..<pos])))
             }
             guard pos < end else { return false }
             let c = b[pos]
