@@ -9,7 +9,15 @@ public enum JSONWriter {
     /// The compact encoding of `value`; with `sortedKeys`, object keys in ascending UTF-8 byte order.
     public static func encode(_ value: JSONValue, sortedKeys: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        // Room for a scalar's bytes as they are most often written (a string without escapes),
+        // or 256 for a list or an object: the fold keeps each member's bytes as they come from
+        // here, so room beyond them is held for as long as the state.
+        switch value {
+        case .null, .bool: out.reserveCapacity(5)
+        case .number(let n): out.reserveCapacity(n.utf8.count)
+        case .string(let s): out.reserveCapacity(s.utf8.count + 2)
+        case .array, .object: out.reserveCapacity(256)
+        }
         write(value, sortedKeys: sortedKeys, into: &out)
         return out
     }
