@@ -281,12 +281,15 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// An unpacked state is moved out of its entry, which stays, marked taken (`Hot.taken`), for
     /// `put` to fill again: one lookup each and no change to the table's layout. A state in
     /// another form leaves its table.
-    private mutating func take(_ id: String) -> CanonicalObject? {
+    /// `slot`: where the unpacked state's entry is, for `put` to fill without looking it up again
+    /// (valid while the table is not changed otherwise).
+    private mutating func take(_ id: String, slot: inout Dictionary<String, Hot>.Index?) -> CanonicalObject? {
         if let i = hot.index(forKey: id) {
             guard !hot.values[i].taken else { return nil }
             var state = CanonicalObject()
             swap(&state, &hot.values[i].state)
             hot.values[i].taken = true
+            slot = i
             return state
         }
         if !given.isEmpty, let t = given.removeValue(forKey: id) { return CanonicalObject(t) }
@@ -350,9 +353,18 @@ public struct ArchiveState: EntityLookup, Sendable {
         precondition(only == nil, "a partial replay checks no rules")
         guard let checked = try prechecked.outcome.get() else { return nil }
         try Archive.checkMentions(checked, lookup: self)
-        let current = take(subject)
+        var slot: Dictionary<String, Hot>.Index? = nil
+        let current = take(subject, slot: &slot)
         let change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
-        for (id, state) in change.changed { put(id, state, index: index) }
+        for (id, state) in change.changed {
+            // The subject first, into the entry it was taken from (the table unchanged since).
+            if let i = slot, id == subject {
+                hot.values[i] = Hot(state: state, changed: index)
+                slot = nil
+            } else {
+                put(id, state, index: index)
+            }
+        }
         return change
     }
 

@@ -191,7 +191,11 @@ struct ProjectionFold {
     private var report = RebuildReport(events: 0, entities: 0, seconds: 0)
     private var state: ArchiveState
     private var concerns: [String: Concerned] = [:]
-    private var changedSinceCheckpoint = Set<String>()
+    /// The entities changed since the last state checkpoint, each once: an entity is added when
+    /// its `Concerned.changedIn` is not this checkpoint period (`period`), so that the table
+    /// of concerns, looked up for the event anyway, also tells whether it is listed.
+    private var changedSinceCheckpoint: [String] = []
+    private var period: UInt32 = 1
 
     init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
         self.target = target
@@ -209,6 +213,7 @@ struct ProjectionFold {
                 let states = state.checkpointStates(ids, before: index, stored: target.packsStates)
                 try target.insertStateVersions(size: index, Array(zip(ids, states)).map { (id: $0.0, state: $0.1) })
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
+                period += 1
             }
             guard let type = decoded[i].payload.eventType else { continue }
             state.coolIfDue(before: index)
@@ -226,10 +231,12 @@ struct ProjectionFold {
             }
             guard let change else { continue }
             report.events += 1
-            for (id, _) in change.changed { changedSinceCheckpoint.insert(id) }
-            for id in change.concerns { concerns[id, default: Concerned()].add(index) }
-            // The subject is among the concerns already (`Concerned.add` would skip it).
-            for (id, _) in change.changed where !change.concerns.contains(id) { concerns[id, default: Concerned()].add(index) }
+            // One lookup an entity: an index added twice (the subject is among the concerns too) is kept once.
+            for (id, _) in change.changed {
+                let period = period
+                if concerns[id, default: Concerned()].add(index, changedIn: period) { changedSinceCheckpoint.append(id) }
+            }
+            for id in change.concerns where !change.changed.contains(where: { $0.id == id }) { concerns[id, default: Concerned()].add(index) }
         }
         // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
         // another thread.
@@ -321,6 +328,17 @@ struct Concerned {
     private var last: UInt64 = 0
     private var count = 0
     private var deltas: [UInt8] = []
+    /// The fold's checkpoint period in which the entity last changed (0: never).
+    private var changedIn: UInt32 = 0
+
+    /// `add(index)` for an event that changed the entity, in checkpoint period `period`:
+    /// whether this is its first change in that period.
+    mutating func add(_ index: UInt64, changedIn period: UInt32) -> Bool {
+        add(index)
+        guard changedIn != period else { return false }
+        changedIn = period
+        return true
+    }
 
     /// Adds `index` unless it is the last one added (an event names an entity once).
     mutating func add(_ index: UInt64) {
