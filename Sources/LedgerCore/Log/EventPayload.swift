@@ -33,10 +33,15 @@ public struct EventPayload: Sendable, Equatable {
     public var body: JSONObject
 
     public init(ledger: String, id: String, type: String, subject: String, expects: UInt64, signedAt: String, body: JSONObject) {
+        self.init(ledger: ledger, id: id, type: type, eventType: EventType(name: type), subject: subject, expects: expects, signedAt: signedAt, body: body)
+    }
+
+    /// With `eventType` already read from `type`.
+    private init(ledger: String, id: String, type: String, eventType: EventType?, subject: String, expects: UInt64, signedAt: String, body: JSONObject) {
         self.ledger = ledger
         self.id = id
         self.type = type
-        self.eventType = EventType(name: type)
+        self.eventType = eventType
         self.subject = subject
         self.expects = expects
         self.signedAt = signedAt
@@ -123,7 +128,7 @@ public struct EventPayload: Sendable, Equatable {
         func string() -> String? { plain().map(Self.ascii) }
         guard literal(#"{"ledger":""#), let ledger = string(), Origin.isValid(ledger),
             literal(#","id":""#), let id = string(), UUIDv7.isValid(id),
-            literal(#","type":""#), let type = string(), isValidType(type),
+            literal(#","type":""#), let typeBytes = plain(), isValidType(typeBytes),
             literal(#","subject":""#), let subject = string(), isValidSubject(subject),
             literal(#","expects":"#)
         else { return nil }
@@ -142,8 +147,11 @@ public struct EventPayload: Sendable, Equatable {
         var bodyLimits = limits
         bodyLimits.maxDepth = limits.maxDepth - 1
         guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[i..<(n - 1)]), limits: bodyLimits) else { return nil }
+        // A type in the catalogue is its row's name, made once (no string made for each payload).
+        let known = EventType(bytes: typeBytes)
         return EventPayload(
-            ledger: ledger, id: id, type: type, subject: subject, expects: expects, signedAt: Self.ascii(time), body: body)
+            ledger: ledger, id: id, type: known?.name ?? Self.ascii(typeBytes), eventType: known, subject: subject, expects: expects,
+            signedAt: Self.ascii(time), body: body)
     }
 
     /// A string of printable ASCII bytes.
@@ -223,10 +231,16 @@ public struct EventPayload: Sendable, Equatable {
 
     /// True for `segment(.segment)+`, each segment `[a-z][a-z0-9-]*`, at most 64 bytes.
     public static func isValidType(_ t: String) -> Bool {
-        guard t.utf8.count <= 64, !t.utf8.isEmpty else { return false }
+        var t = t
+        return t.withUTF8 { isValidType(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `isValidType` of a name's UTF-8 bytes.
+    static func isValidType(_ t: UnsafeRawBufferPointer) -> Bool {
+        guard t.count <= 64, !t.isEmpty else { return false }
         var segments = 0
         var atStart = true
-        let ok = t.allUTF8 { c in
+        let ok = t.allSatisfy { c in
             if atStart {
                 guard c >= 97 && c <= 122 else { return false }
                 atStart = false

@@ -112,13 +112,18 @@ public enum EventType: UInt8, Sendable, CaseIterable, Hashable {
     /// The type named `name` (byte for byte), or nil when the catalogue has no such type.
     public init?(name: String) {
         var name = name
-        let found = name.withUTF8 { b -> EventType? in
-            guard b.count < Self.byLength.count, let base = b.baseAddress else { return nil }
-            for c in Self.byLength[b.count] where c.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, b.count) == 0 }) { return c.type }
-            return nil
-        }
-        guard let found else { return nil }
+        guard let found = name.withUTF8({ EventType(bytes: UnsafeRawBufferPointer($0)) }) else { return nil }
         self = found
+    }
+
+    /// The type whose name has the UTF-8 bytes `b`.
+    public init?(bytes b: UnsafeRawBufferPointer) {
+        guard b.count < Self.byLength.count, let base = b.baseAddress else { return nil }
+        for c in Self.byLength[b.count] where c.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, b.count) == 0 }) {
+            self = c.type
+            return
+        }
+        return nil
     }
 
     public var row: Row { Self.catalogue[Int(rawValue)] }
