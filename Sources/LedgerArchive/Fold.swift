@@ -193,12 +193,11 @@ extension Archive {
         guard let sources else { return false }
         let want = JSONWriter.encode(.string(source))
         return sources.withUnsafeBufferPointer { b in
-            for item in CanonicalObject.itemRanges(ofList: b) {
-                guard let r = CanonicalObject.memberRange(sourceKey, in: b, object: item), b[r].elementsEqual(want) else { continue }
+            CanonicalObject.firstItem(ofList: b, member: sourceKey) { item, r in
+                guard let r, b[r].elementsEqual(want) else { return false }
                 let cited = CanonicalObject.parse(Array(b[item])).objectValue
-                if cited?["locator"]?.stringValue == locator { return true }
+                return cited?["locator"]?.stringValue == locator
             }
-            return false
         }
     }
 

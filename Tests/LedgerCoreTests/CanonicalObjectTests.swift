@@ -131,6 +131,40 @@ struct CanonicalObjectTests {
         }
     }
 
+    @Test("firstItem walks a list's items once and gives each object item's member as itemRanges and memberRange do, stopping where asked")
+    func firstItem() throws {
+        var m = Maker()
+        for _ in 0..<500 {
+            // Objects, and now and then another value among them.
+            let items = (0..<Int(m.rng.next() % 6)).map { _ in m.rng.next() % 4 == 0 ? m.value(depth: 2) : JSONValue.object(m.object(depth: 1)) }
+            let list = JSONWriter.encode(.array(items), sortedKeys: true)
+            let key = m.pick(Maker.keys)
+            var keyBytes: [UInt8] = []
+            JSONWriter.writeString(key, into: &keyBytes)
+            let stopAt = Int(m.rng.next() % 7)
+            list.withUnsafeBufferPointer { b in
+                let ranges = CanonicalObject.itemRanges(ofList: b)
+                var seen: [(Range<Int>, Range<Int>?)] = []
+                let stopped = CanonicalObject.firstItem(ofList: b, member: keyBytes) { item, value in
+                    seen.append((item, value))
+                    return seen.count == stopAt
+                }
+                #expect(stopped == (stopAt >= 1 && stopAt <= ranges.count))
+                #expect(seen.count == min(ranges.count, stopAt == 0 ? ranges.count : stopAt))
+                for (i, (item, value)) in seen.enumerated() {
+                    #expect(item == ranges[i])
+                    #expect(value == CanonicalObject.memberRange(keyBytes, in: b, object: item))
+                }
+            }
+        }
+        // Not a list: no item.
+        for bytes in ["{}", "\"[\"", "1", "[]"] {
+            Array(bytes.utf8).withUnsafeBufferPointer { b in
+                #expect(!CanonicalObject.firstItem(ofList: b, member: Array(#""a""#.utf8)) { _, _ in true })
+            }
+        }
+    }
+
     /// Whether no name in `v`, at any depth, needs an escape (the validator leaves such objects to the parser).
     static func namesPlain(_ v: JSONValue) -> Bool {
         switch v {

@@ -234,6 +234,42 @@ public struct CanonicalObject: Sendable, Equatable {
         return parse(Array(b[range])).stringValue
     }
 
+    /// Calls `body` with each item of the canonical list `b` (trusting) and, when the item is an
+    /// object, the byte range of its member `key`'s value (nil: no such member, or not an
+    /// object), until `body` returns true; whether it did. One pass over the bytes
+    /// (`itemRanges` and then `memberRange` on each item walk them twice). `key` is the member
+    /// name's canonical bytes, quotes included.
+    package static func firstItem(
+        ofList b: UnsafeBufferPointer<UInt8>, member key: [UInt8], where body: (_ item: Range<Int>, _ value: Range<Int>?) -> Bool
+    ) -> Bool {
+        guard b.count >= 2, b[0] == UInt8(ascii: "["), b[b.count - 1] == UInt8(ascii: "]") else { return false }
+        let end = b.count - 1
+        var pos = 1
+        while pos < end {
+            let start = pos
+            var found: Range<Int>? = nil
+            if b[pos] == UInt8(ascii: "{") {
+                pos += 1
+                while pos < end, b[pos] != UInt8(ascii: "}") {
+                    let keyStart = pos
+                    pos = skip(b, from: pos)
+                    let matches = b[keyStart..<pos].elementsEqual(key)
+                    pos += 1  // the colon
+                    let valueStart = pos
+                    pos = skip(b, from: pos)
+                    if matches, found == nil { found = valueStart..<pos }
+                    if b[pos] == UInt8(ascii: ",") { pos += 1 }
+                }
+                pos += 1  // the closing brace
+            } else {
+                pos = skip(b, from: pos)
+            }
+            if body(start..<pos, found) { return true }
+            if pos < end, b[pos] == UInt8(ascii: ",") { pos += 1 }
+        }
+        return false
+    }
+
     /// The byte range of member `key`'s value in the canonical object at `object` of `b`
     /// (trusting); `key` is the member name's canonical bytes, quotes included.
     package static func memberRange(_ key: [UInt8], in b: UnsafeBufferPointer<UInt8>, object: Range<Int>) -> Range<Int>? {
