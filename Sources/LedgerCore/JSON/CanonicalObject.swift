@@ -251,13 +251,8 @@ public struct CanonicalObject: Sendable, Equatable {
             if b[pos] == UInt8(ascii: "{") {
                 pos += 1
                 while pos < end, b[pos] != UInt8(ascii: "}") {
-                    let keyStart = pos
-                    pos = skip(b, from: pos)
-                    let matches = b[keyStart..<pos].elementsEqual(key)
-                    pos += 1  // the colon
-                    let valueStart = pos
-                    pos = skip(b, from: pos)
-                    if matches, found == nil { found = valueStart..<pos }
+                    let value = readMember(b, at: &pos, matching: key)
+                    if found == nil { found = value }
                     if b[pos] == UInt8(ascii: ",") { pos += 1 }
                 }
                 pos += 1  // the closing brace
@@ -276,16 +271,23 @@ public struct CanonicalObject: Sendable, Equatable {
         guard object.count >= 2, object.upperBound <= b.count, b[object.lowerBound] == UInt8(ascii: "{") else { return nil }
         var pos = object.lowerBound + 1
         while pos < object.upperBound - 1 {
-            let keyStart = pos
-            pos = skip(b, from: pos)
-            let matches = b[keyStart..<pos].elementsEqual(key)
-            pos += 1  // the colon
-            let valueStart = pos
-            pos = skip(b, from: pos)
-            if matches { return valueStart..<pos }
+            if let value = readMember(b, at: &pos, matching: key) { return value }
             if pos < b.count, b[pos] == UInt8(ascii: ",") { pos += 1 }
         }
         return nil
+    }
+
+    /// Reads the member (name, colon, value) at `pos`, moving past it: the value's range when the
+    /// name's canonical bytes are `key`.
+    @inline(__always)
+    private static func readMember(_ b: UnsafeBufferPointer<UInt8>, at pos: inout Int, matching key: [UInt8]) -> Range<Int>? {
+        let keyStart = pos
+        pos = skip(b, from: pos)
+        let matches = b[keyStart..<pos].elementsEqual(key)
+        pos += 1  // the colon
+        let valueStart = pos
+        pos = skip(b, from: pos)
+        return matches ? valueStart..<pos : nil
     }
 
     /// Where member `key` is, or where it would go.
