@@ -355,7 +355,14 @@ public struct ArchiveState: EntityLookup, Sendable {
         try Archive.checkMentions(checked, lookup: self)
         var slot: Dictionary<String, Hot>.Index? = nil
         let current = take(subject, slot: &slot)
-        let change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
+        let change: ArchiveChange
+        do throws(LedgerError) {
+            change = try Archive.apply(checked, subject: subject, body: body, index: index, current: consume current, lookup: self, replay: false)
+        } catch {
+            // Refused: the state is gone with the fold's copy, so its entry goes too (no entry left marked taken).
+            if let slot { hot.remove(at: slot) }
+            throw error
+        }
         for (id, state) in change.changed {
             // The subject first, into the entry it was taken from (the table unchanged since).
             if let i = slot, id == subject {

@@ -195,7 +195,7 @@ struct ProjectionFold {
     /// its `Concerned.changedIn` is not this checkpoint period (`period`), so that the table
     /// of concerns, looked up for the event anyway, also tells whether it is listed.
     private var changedSinceCheckpoint: [String] = []
-    private var period: UInt32 = 1
+    private var period: UInt64 = 1
 
     init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
         self.target = target
@@ -329,11 +329,11 @@ struct Concerned {
     private var count = 0
     private var deltas: [UInt8] = []
     /// The fold's checkpoint period in which the entity last changed (0: never).
-    private var changedIn: UInt32 = 0
+    private var changedIn: UInt64 = 0
 
     /// `add(index)` for an event that changed the entity, in checkpoint period `period`:
     /// whether this is its first change in that period.
-    mutating func add(_ index: UInt64, changedIn period: UInt32) -> Bool {
+    mutating func add(_ index: UInt64, changedIn period: UInt64) -> Bool {
         add(index)
         guard changedIn != period else { return false }
         changedIn = period

@@ -57,6 +57,24 @@ struct Scenario {
 
 @Suite("Archive events, rules and fold")
 struct ArchiveTests {
+    @Test("a whole-archive fold's refused event leaves its subject absent, its state gone with the refusal (ArchiveState.applyOwning)")
+    func refusedOwning() throws {
+        var state = ArchiveState(cooling: .standard)
+        let body = Scenario.body(#"{"names":{"en":"M10 hospital"},"type":"hospital"}"#)
+        try state.applyOwning(type: .facilityRegistered, subject: "facility:m10", body: body, index: 1, latestDay: nil)
+        #expect(try state.contains("facility:m10"))
+        #expect(state.count == 1)
+        // Refused by a rule that needs the state: after the state was taken out for the fold.
+        let same = Scenario.body(#"{"changes":{"type":"hospital"},"reason":"no change"}"#)
+        #expect(throws: LedgerError.self) {
+            try state.applyOwning(type: .facilityCorrected, subject: "facility:m10", body: same, index: 2, latestDay: nil)
+        }
+        #expect(try !state.contains("facility:m10"))
+        #expect(try state.entity("facility:m10") == nil)
+        #expect(state.count == 0)
+        #expect(state.sortedIDs.isEmpty)
+    }
+
     @Test("a report, its citations, claims, casualties and judgements fold into one incident state", arguments: [false, true])
     func fold(cools: Bool) throws {
         var s = try Scenario.base(cools: cools)

@@ -23,6 +23,9 @@ public struct CanonicalObject: Sendable, Equatable {
         /// compares whole keys only with the member whose prefix equals its own.
         let order: UInt64
 
+        /// Equal names (as `String`s) and value bytes; `order` follows from the name.
+        public static func == (a: Member, b: Member) -> Bool { a.key == b.key && a.value == b.value }
+
         /// A member whose value bytes are canonical already.
         init(_ key: String, canonical value: [UInt8]) {
             self.key = key
