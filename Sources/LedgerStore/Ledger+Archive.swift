@@ -231,9 +231,8 @@ struct ProjectionFold {
             }
             guard let change else { continue }
             report.events += 1
-            // One lookup an entity: an index added twice (the subject is among the concerns too) is kept once.
+            // One lookup an entity: a changed entity's concerns entry also says whether it is listed for the checkpoint.
             for (id, _) in change.changed {
-                let period = period
                 if concerns[id, default: Concerned()].add(index, changedIn: period) { changedSinceCheckpoint.append(id) }
             }
             for id in change.concerns where !change.changed.contains(where: { $0.id == id }) { concerns[id, default: Concerned()].add(index) }

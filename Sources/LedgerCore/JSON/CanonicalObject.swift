@@ -88,19 +88,12 @@ public struct CanonicalObject: Sendable, Equatable {
             while pos < end {
                 let keyStart = pos
                 pos = Self.skip(b, from: pos)
-                let key = Self.decodeKey(b, keyStart..<pos)
                 precondition(pos < end && b[pos] == UInt8(ascii: ":"), "CanonicalObject: no colon after a key")
-                let keyEnd = pos
+                let key = keyStart..<pos
                 pos += 1
                 let valueStart = pos
                 pos = Self.skip(b, from: pos)
-                let value = Array(b[valueStart..<pos])
-                // A key without escapes is its bytes between the quotes; an escaped one is read from the decoded key.
-                if b[(keyStart + 1)..<(keyEnd - 1)].contains(UInt8(ascii: "\\")) {
-                    members.append(Member(key, canonical: value))
-                } else {
-                    members.append(Member(key, keyBytes: UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(keyEnd - 1)]), canonical: value))
-                }
+                members.append(Self.member(b, key: key, value: Array(b[valueStart..<pos])))
                 if pos < end {
                     precondition(b[pos] == UInt8(ascii: ","), "CanonicalObject: no comma between members")
                     pos += 1
@@ -364,10 +357,13 @@ public struct CanonicalObject: Sendable, Equatable {
         c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == UInt8(ascii: ":")
     }
 
-    private static func decodeKey(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
-        let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
-        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
-        guard case .string(let s) = parse(Array(b[range])) else { preconditionFailure("CanonicalObject: a key is not a string") }
-        return s
+    /// The member named by the canonical string at `key` of `b`, with the value `value`: a name
+    /// without escapes is its bytes between the quotes (and its order prefix is read from them);
+    /// an escaped one is parsed.
+    private static func member(_ b: UnsafeBufferPointer<UInt8>, key range: Range<Int>, value: [UInt8]) -> Member {
+        let inner = UnsafeBufferPointer(rebasing: b[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        if !inner.contains(UInt8(ascii: "\\")) { return Member(String(decoding: inner, as: UTF8.self), keyBytes: inner, canonical: value) }
+        guard case .string(let name) = parse(Array(b[range])) else { preconditionFailure("CanonicalObject: a key is not a string") }
+        return Member(name, canonical: value)
     }
 }
