@@ -4,11 +4,12 @@ import LedgerCrypto
 /// Every entity's state, held in memory and folded from events in log order: used to rebuild the
 /// projections and to view the archive as of an earlier moment.
 ///
-/// The fold keeps each state as a `CanonicalObject`: its members' canonical bytes, so that
-/// encoding a state is a copy (docs/DECISIONS.md 94). A whole-archive fold (rebuild, verify,
-/// audit) holds about a hundred thousand entities at a million events, so it may put entities it
-/// has not changed for a while away as their packed canonical bytes (`coolDown(changedBefore:)`):
-/// the next event about one splits them into members again.
+/// The fold keeps each state as a `CanonicalObject`: its canonical bytes in one buffer, with the
+/// places of its members, so that encoding a state hands over the buffer (docs/DECISIONS.md 94
+/// and 108). A whole-archive fold (rebuild, verify, audit) holds about a hundred thousand
+/// entities at a million events, so it may put entities it has not changed for a while away as
+/// their packed canonical bytes (`coolDown(changedBefore:)`): the next event about one unpacks
+/// them and reads its members' places again.
 /// Which form a state is in changes nothing a caller sees (docs/DECISIONS.md 92).
 public struct ArchiveState: EntityLookup, Sendable {
     /// A state in the form the fold changes it, with the index of the last event that changed it.
@@ -582,39 +583,29 @@ public struct IncidentIndexRow: Sendable, Equatable {
         let occurred = s.string("occurred").flatMap { EDTF($0) }
         earliest = occurred?.earliest
         latest = occurred?.latest
-        let place = s.raw("place")
-        admin1 = Self.string(Self.admin1Key, of: place)
-        admin2 = Self.string(Self.admin2Key, of: place)
-        town = Self.string(Self.townKey, of: place)
+        let place = s.withRaw("place") { b, r in
+            (Self.string(Self.admin1Key, in: b, object: r), Self.string(Self.admin2Key, in: b, object: r), Self.string(Self.townKey, in: b, object: r))
+        }
+        (admin1, admin2, town) = place ?? (nil, nil, nil)
         status = s.string("status") ?? "active"
-        certainty = Self.string(Self.gradeKey, of: s.raw("certainty"))
-        verification = Self.string(Self.stateKey, of: s.raw("verification")) ?? "unverified"
+        certainty = s.withRaw("certainty") { b, r in Self.string(Self.gradeKey, in: b, object: r) } ?? nil
+        verification = (s.withRaw("verification") { b, r in Self.string(Self.stateKey, in: b, object: r) } ?? nil) ?? "unverified"
         var facilities: [String] = []
-        Self.read(s.raw("facilities")) { b, all in
+        s.withRaw("facilities") { b, all in
             for item in CanonicalObject.itemRanges(in: b, list: all) {
                 if let f = Self.string(Self.facilityKey, in: b, object: item) { facilities.append(f) }
             }
         }
         self.facilities = facilities
         var actors: [String] = []
-        Self.read(s.raw("claims")) { b, all in
+        s.withRaw("claims") { b, all in
             for item in CanonicalObject.itemRanges(in: b, list: all) {
                 guard let stance = CanonicalObject.memberRange(Self.stanceKey, in: b, object: item), b[stance].elementsEqual(Self.asserts) else { continue }
                 Self.addPerpetrator(in: b, object: item, to: &actors)
             }
         }
-        Self.read(s.raw("assessment")) { b, all in Self.addPerpetrator(in: b, object: all, to: &actors) }
+        s.withRaw("assessment") { b, all in Self.addPerpetrator(in: b, object: all, to: &actors) }
         perpetrators = actors.count < 2 ? actors : Array(Set(actors)).sorted()
-    }
-
-    /// Hands `body` the canonical bytes `value` and their whole range (nothing when nil).
-    private static func read(_ value: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Void) {
-        value?.withUnsafeBufferPointer { body($0, 0..<$0.count) }
-    }
-
-    /// Member `key` of the canonical value `value` when it is an object and the member a string.
-    private static func string(_ key: [UInt8], of value: [UInt8]?) -> String? {
-        value?.withUnsafeBufferPointer { string(key, in: $0, object: 0..<$0.count) }
     }
 
     /// Member `key` of the object at `object` of `b` when the value there is an object and the

@@ -84,7 +84,7 @@ extension Archive {
             erased.sort { ($0.stringValue ?? "").utf8.lexicographicallyPrecedes(($1.stringValue ?? "").utf8) }
             s["erased"] = .array(erased)
         case .incidentSourceCited(let citation):
-            if !replay, citesAlready(s.raw("sources"), source: citation.source, locator: citation.locator) {
+            if !replay, citesAlready(s, source: citation.source, locator: citation.locator) {
                 throw Archive.ruleError("body.source", "\(subject) already cites \(citation.source) at that locator")
             }
             s.append(item(body, entry: entry), toList: "sources")
@@ -189,16 +189,15 @@ extension Archive {
     /// Whether a state's `sources` (canonical bytes) already cite `source` at `locator` (nil:
     /// none). An item is parsed only when its source has the same bytes: source ids are ASCII,
     /// so different bytes are different ids.
-    private static func citesAlready(_ sources: [UInt8]?, source: String, locator: String?) -> Bool {
-        guard let sources else { return false }
+    private static func citesAlready(_ s: CanonicalObject, source: String, locator: String?) -> Bool {
         let want = JSONWriter.encode(.string(source))
-        return sources.withUnsafeBufferPointer { b in
-            CanonicalObject.firstItem(ofList: b, member: sourceKey) { item, r in
+        return s.withRaw("sources") { b, list in
+            CanonicalObject.firstItem(in: b, list: list, member: sourceKey) { item, r in
                 guard let r, b[r].elementsEqual(want) else { return false }
                 let cited = CanonicalObject.parse(Array(b[item])).objectValue
                 return cited?["locator"]?.stringValue == locator
             }
-        }
+        } ?? false
     }
 
     private static let sourceKey: [UInt8] = Array(#""source""#.utf8)

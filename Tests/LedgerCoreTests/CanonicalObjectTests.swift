@@ -50,7 +50,12 @@ struct CanonicalObjectTests {
             for _ in 0..<4 {
                 let key = m.pick(Maker.keys)
                 #expect(c[key].map { JSONWriter.encode($0, sortedKeys: true) } == tree[key].map { JSONWriter.encode($0, sortedKeys: true) })
-                switch m.rng.next() % 3 {
+                switch m.rng.next() % 4 {
+                case 3:
+                    // An entry index: digits written in place, longer or shorter than the value there.
+                    let n = m.rng.next() >> (m.rng.next() % 64)
+                    c.setDigits(key, n)
+                    tree[key] = .number(String(n))
                 case 0:
                     let v = m.value(depth: 1)
                     c[key] = v
@@ -71,6 +76,14 @@ struct CanonicalObjectTests {
                     c.append(JSONWriter.encode(item, sortedKeys: true), toList: key)
                 }
                 #expect(c.encoded == JSONWriter.encode(.object(tree), sortedKeys: true))
+                // Every member's place in the bytes is kept up to date by each change.
+                #expect(c.count == tree.count)
+                #expect(c.keys == tree.members.map(\.key).sorted { JSONWriter.utf8Precedes($0, $1) })
+                for k in Maker.keys {
+                    let want = tree[k].map { JSONWriter.encode($0, sortedKeys: true) }
+                    #expect(c.raw(k) == want, "\(k)")
+                    #expect(c.withRaw(k) { b, r in Array(b[r]) } == want, "\(k)")
+                }
             }
         }
     }

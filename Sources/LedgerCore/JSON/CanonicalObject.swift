@@ -1,43 +1,43 @@
+import Foundation
+
 /// A JSON object kept in canonical form (`JSONWriter.encode(_:sortedKeys: true)`): its members
-/// in UTF-8 byte order of their names, each value held as its own canonical bytes (members
-/// sorted at every depth, no white space, the writer's escapes, number literals as written).
-/// The whole object's bytes are the members' joined; a rule that reads a member parses only that
-/// member, and appending an item to a list member writes only the item.
+/// in UTF-8 byte order of their names, members sorted at every depth, no white space, the
+/// writer's escapes, number literals as written. The object is held as its canonical bytes, one
+/// buffer, with a table of where each member's name and value are in it: a rule that reads a
+/// member parses only that member, setting a member rewrites only its value's bytes, and
+/// appending an item to a list member inserts only the item.
 ///
 /// What the archive's fold keeps entity states in: encoding a state, which the fold does at each
-/// state checkpoint, for every row it writes and for every state it puts away, is a copy instead
-/// of a walk over a tree.
+/// state checkpoint, for every row it writes and for every state it puts away, hands over the
+/// buffer, and unpacking a state put away keeps its bytes and reads the table from them (two
+/// allocations for a state, whatever its member count).
 public struct CanonicalObject: Sendable, Equatable {
-    /// Equal when the members have the same key bytes and value bytes (Swift's `==` on the keys
-    /// would also match canonically equivalent names).
-    public static func == (a: CanonicalObject, b: CanonicalObject) -> Bool {
-        a.members.count == b.members.count && zip(a.members, b.members).allSatisfy { $0.key.sameBytes($1.key) && $0.value == $1.value }
-    }
+    /// Equal when the canonical bytes are (Swift's `==` on names would also match canonically
+    /// equivalent ones; canonical bytes are one spelling per object).
+    public static func == (a: CanonicalObject, b: CanonicalObject) -> Bool { a.encoded == b.encoded }
 
-    public struct Member: Sendable, Equatable {
-        public let key: String
-        /// The value's canonical bytes.
-        public fileprivate(set) var value: [UInt8]
-        /// The key's first eight UTF-8 bytes, big-endian, zeros after a shorter key
-        /// (`orderPrefix`): two keys whose prefixes differ are ordered by them, so a lookup
-        /// compares whole keys only with the member whose prefix equals its own.
-        let order: UInt64
+    /// Where a member is in `encoded`. Offsets are 32-bit: a state is stored as one SQLite blob,
+    /// which is at most 1,000,000,000 bytes.
+    struct Slot: Sendable {
+        /// The name's first eight UTF-8 bytes, big-endian, zeros after a shorter name
+        /// (`orderPrefix`): two names whose prefixes differ are ordered by them, so a lookup
+        /// compares whole names only with the member whose prefix equals its own.
+        var order: UInt64
+        /// The name's bytes between its quotes.
+        var nameStart: Int32
+        var nameEnd: Int32
+        /// Just past the value, which starts after the name's closing quote and the colon.
+        var valueEnd: Int32
+        /// Whether the name is written with escapes (its bytes are then not its UTF-8).
+        var escaped: Bool
 
-        /// Equal names (as `String`s) and value bytes; `order` follows from the name.
-        public static func == (a: Member, b: Member) -> Bool { a.key == b.key && a.value == b.value }
+        var valueStart: Int { Int(nameEnd) + 2 }
+        var value: Range<Int> { valueStart..<Int(valueEnd) }
 
-        /// A member whose value bytes are canonical already.
-        init(_ key: String, canonical value: [UInt8]) {
-            self.key = key
-            self.value = value
-            order = CanonicalObject.orderPrefix(key)
-        }
-
-        /// A member whose key's UTF-8 bytes are `keyBytes` (so its prefix is read from them).
-        init(_ key: String, keyBytes: UnsafeBufferPointer<UInt8>, canonical value: [UInt8]) {
-            self.key = key
-            self.value = value
-            order = CanonicalObject.orderPrefix(keyBytes)
+        mutating func shift(_ d: Int32) {
+            nameStart += d
+            nameEnd += d
+            valueEnd += d
         }
     }
 
@@ -55,79 +55,69 @@ public struct CanonicalObject: Sendable, Equatable {
         return x
     }
 
-    static func orderPrefix(_ key: String) -> UInt64 {
-        if let x = key.utf8.withContiguousStorageIfAvailable({ orderPrefix($0) }) { return x }
-        var x: UInt64 = 0
-        for (i, c) in key.utf8.prefix(8).enumerated() { x |= UInt64(c) << (56 - 8 * i) }
-        return x
+    /// The canonical bytes of the whole object.
+    public private(set) var encoded: [UInt8]
+    /// The members' places in `encoded`, in UTF-8 byte order of their names.
+    private var slots: [Slot]
+
+    public init() {
+        encoded = [UInt8(ascii: "{"), UInt8(ascii: "}")]
+        slots = []
     }
 
-    /// Members in UTF-8 byte order of their keys.
-    public private(set) var members: [Member]
-
-    public init() { members = [] }
-
-    /// Members already in key order with canonical values (`init(validatingCanonical:)`).
-    init(members: [Member]) { self.members = members }
+    /// Bytes already canonical, with their members' places (`init(validatingCanonical:)`).
+    init(canonical bytes: [UInt8], slots: [Slot]) {
+        precondition(bytes.count < Int32.max, "CanonicalObject: an object of 2 GiB or more")
+        encoded = bytes
+        self.slots = slots
+    }
 
     /// The object `o` in canonical form (its members sorted, each value encoded canonically).
     public init(_ o: JSONObject) {
-        members = o.members.map { Member($0.key, canonical: JSONWriter.encode($0.value, sortedKeys: true)) }
-        if !o.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
+        self.init(trustingCanonical: JSONWriter.encode(.object(o), sortedKeys: true))
     }
 
-    /// Splits bytes this type (or `Canonical.encode`) wrote: a canonical object. Trusting: the
+    /// Takes bytes this type (or `Canonical.encode`) wrote: a canonical object. Trusting: the
     /// bytes are not validated, so only bytes kept in memory by the same process may come here
     /// (a state put away); bytes read from storage are parsed and checked first.
     package init(trustingCanonical bytes: [UInt8]) {
-        members = []
+        precondition(bytes.count < Int32.max, "CanonicalObject: an object of 2 GiB or more")
+        var slots: [Slot] = []
+        slots.reserveCapacity(24)
         bytes.withUnsafeBufferPointer { b in
             precondition(b.count >= 2 && b[0] == UInt8(ascii: "{") && b[b.count - 1] == UInt8(ascii: "}"), "CanonicalObject: not an object")
             var pos = 1
             let end = b.count - 1
             while pos < end {
-                let keyStart = pos
+                let nameStart = pos + 1
                 pos = Self.skip(b, from: pos)
                 precondition(pos < end && b[pos] == UInt8(ascii: ":"), "CanonicalObject: no colon after a key")
-                let key = keyStart..<pos
-                pos += 1
-                let valueStart = pos
-                pos = Self.skip(b, from: pos)
-                members.append(Self.member(b, key: key, value: Array(b[valueStart..<pos])))
+                let nameEnd = pos - 1
+                pos = Self.skip(b, from: pos + 1)
+                slots.append(Self.slot(b, name: nameStart..<nameEnd, valueEnd: pos))
                 if pos < end {
                     precondition(b[pos] == UInt8(ascii: ","), "CanonicalObject: no comma between members")
                     pos += 1
                 }
             }
         }
-    }
-
-    /// The canonical bytes of the whole object.
-    public var encoded: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(members.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
-        write(into: &out)
-        return out
+        encoded = bytes
+        self.slots = slots
     }
 
     /// Appends the canonical bytes of the whole object to `out`.
-    public func write(into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for i in members.indices {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(members[i].key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: members[i].value)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
+    public func write(into out: inout [UInt8]) { out.append(contentsOf: encoded) }
 
     /// The object as a tree, its members in key order.
     public var object: JSONObject {
-        JSONObject(uniqueMembers: members.map { ($0.key, Self.parse($0.value)) })
+        guard case .object(let o) = Self.parse(encoded) else { preconditionFailure("CanonicalObject: not an object") }
+        return o
     }
 
-    public var count: Int { members.count }
+    public var count: Int { slots.count }
+
+    /// The members' names, in key order.
+    public var keys: [String] { slots.indices.map(name) }
 
     /// Whether the object has a member `key`.
     public func contains(_ key: String) -> Bool { position(of: key).found }
@@ -135,7 +125,16 @@ public struct CanonicalObject: Sendable, Equatable {
     /// The canonical bytes of member `key`'s value.
     public func raw(_ key: String) -> [UInt8]? {
         let (i, found) = position(of: key)
-        return found ? members[i].value : nil
+        return found ? Array(encoded[slots[i].value]) : nil
+    }
+
+    /// Calls `body` with the object's bytes and the range of member `key`'s value in them
+    /// (nothing is copied); nil when there is no such member.
+    public func withRaw<R>(_ key: String, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) throws -> R) rethrows -> R? {
+        let (i, found) = position(of: key)
+        guard found else { return nil }
+        let range = slots[i].value
+        return try encoded.withUnsafeBufferPointer { try body($0, range) }
     }
 
     /// Member `key`'s value, parsed; setting encodes the new value (nil removes the member).
@@ -148,53 +147,196 @@ public struct CanonicalObject: Sendable, Equatable {
     /// bytes between the quotes, read without the parser (the fold reads `status` this way for
     /// most events).
     public func string(_ key: String) -> String? {
-        guard let r = raw(key) else { return nil }
-        return r.withUnsafeBufferPointer { Self.string(in: $0, 0..<$0.count) }
+        withRaw(key) { b, r in Self.string(in: b, r) } ?? nil
     }
 
     /// Whether member `key` is there with the canonical bytes `value` (`#""active""#` for the
     /// string `active`): canonical bytes are one spelling per value, so this is equality of the
     /// values, read without making a `String`.
     public func has(_ key: String, raw value: [UInt8]) -> Bool {
-        let (i, found) = position(of: key)
-        return found && members[i].value == value
+        withRaw(key) { b, r in
+            r.count == value.count && value.withUnsafeBufferPointer { v in r.count == 0 || memcmp(b.baseAddress! + r.lowerBound, v.baseAddress!, r.count) == 0 }
+        } ?? false
     }
 
     /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
     public mutating func setRaw(_ key: String, _ value: [UInt8]?) {
         let (i, found) = position(of: key)
         switch (found, value) {
-        case (true, let v?): members[i].value = v
-        case (true, nil): members.remove(at: i)
-        case (false, let v?): members.insert(Member(key, canonical: v), at: i)
+        case (true, let v?):
+            let range = slots[i].value
+            resize(range, to: v.count)
+            copy(v, to: range.lowerBound)
+            moved(from: i, by: v.count - range.count)
+        case (true, nil): remove(at: i)
+        case (false, let v?):
+            copy(v, to: insertName(key, at: i, valueCount: v.count))
         case (false, nil): break
         }
     }
 
-    /// Sets member `key` to the number `value` (an entry index), writing its digits into the
-    /// member's own buffer when it has one (the fold sets `updated` for every event).
+    /// Sets member `key` to the number `value` (an entry index), writing its digits in place
+    /// (the fold sets `updated` for every event).
     public mutating func setDigits(_ key: String, _ value: UInt64) {
-        let (i, found) = position(of: key)
-        guard found else {
-            members.insert(Member(key, canonical: JSONWriter.digits(value)), at: i)
-            return
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
         }
-        members[i].value.removeAll(keepingCapacity: true)
-        JSONWriter.appendDigits(value, to: &members[i].value)
+        let (i, found) = position(of: key)
+        let start: Int
+        if found {
+            let range = slots[i].value
+            if range.count != count {
+                resize(range, to: count)
+                moved(from: i, by: count - range.count)
+            }
+            start = range.lowerBound
+        } else {
+            start = insertName(key, at: i, valueCount: count)
+        }
+        encoded.withUnsafeMutableBufferPointer { o in
+            var v = value
+            for j in stride(from: start + count - 1, through: start, by: -1) {
+                o[j] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+            }
+        }
     }
 
     /// Appends an item, given as its canonical bytes, to the list member `key` (made `[item]`
     /// when the object has no such member, or when the member is not a list).
     public mutating func append(_ item: [UInt8], toList key: String) {
         let (i, found) = position(of: key)
-        guard found, Self.isList(members[i].value) else {
+        guard found, Self.isList(encoded, slots[i].value) else {
             setRaw(key, [UInt8(ascii: "[")] + item + [UInt8(ascii: "]")])
             return
         }
-        members[i].value.removeLast()
-        if members[i].value.count > 1 { members[i].value.append(UInt8(ascii: ",")) }
-        members[i].value.append(contentsOf: item)
-        members[i].value.append(UInt8(ascii: "]"))
+        let range = slots[i].value
+        let comma = range.count > 2
+        let at = range.upperBound - 1
+        let n = item.count + (comma ? 1 : 0)
+        resize(at..<at, to: n)
+        if comma { encoded[at] = UInt8(ascii: ",") }
+        copy(item, to: at + n - item.count)
+        moved(from: i, by: n)
+    }
+
+    /// Member `i`'s value changed length by `d`: its end and every later member move.
+    private mutating func moved(from i: Int, by d: Int) {
+        guard d != 0 else { return }
+        let d = Int32(d)
+        precondition(encoded.count < Int32.max, "CanonicalObject: an object of 2 GiB or more")
+        slots.withUnsafeMutableBufferPointer { s in
+            s[i].valueEnd += d
+            for j in (i + 1)..<s.count { s[j].shift(d) }
+        }
+    }
+
+    /// Removes member `i` with the comma that separated it from its neighbour.
+    private mutating func remove(at i: Int) {
+        var start = Int(slots[i].nameStart) - 1
+        var end = Int(slots[i].valueEnd)
+        if i > 0 { start -= 1 } else if slots.count > 1 { end += 1 }
+        encoded.removeSubrange(start..<end)
+        slots.remove(at: i)
+        let d = Int32(start - end)
+        slots.withUnsafeMutableBufferPointer { s in for j in i..<s.count { s[j].shift(d) } }
+    }
+
+    /// Inserts member `key` as member `i`, its name, colon and a value of `valueCount` bytes
+    /// still to be written, with a comma between it and a neighbour; where the value goes.
+    private mutating func insertName(_ key: String, at i: Int, valueCount: Int) -> Int {
+        var escapedName: [UInt8] = []
+        let escaped = key.utf8.withContiguousStorageIfAvailable(JSONWriter.needsEscape) ?? true
+        if escaped { JSONWriter.writeString(key, into: &escapedName) }
+        let nameCount = escaped ? escapedName.count : key.utf8.count + 2
+        // Before member i (and a comma after), after the last member (a comma before), or alone.
+        let leading = i == slots.count && !slots.isEmpty
+        let trailing = i < slots.count
+        let at = trailing ? Int(slots[i].nameStart) - 1 : encoded.count - 1
+        let n = nameCount + 1 + valueCount + (leading || trailing ? 1 : 0)
+        precondition(encoded.count + n < Int32.max, "CanonicalObject: an object of 2 GiB or more")
+        resize(at..<at, to: n)
+        let nameAt = at + (leading ? 1 : 0)
+        if escaped {
+            copy(escapedName, to: nameAt)
+        } else {
+            encoded[nameAt] = UInt8(ascii: "\"")
+            copy(key.utf8, to: nameAt + 1)
+            encoded[nameAt + nameCount - 1] = UInt8(ascii: "\"")
+        }
+        encoded[nameAt + nameCount] = UInt8(ascii: ":")
+        if leading { encoded[at] = UInt8(ascii: ",") }
+        if trailing { encoded[at + n - 1] = UInt8(ascii: ",") }
+        let nameEnd = nameAt + nameCount - 1
+        let slot = Slot(
+            order: Self.orderPrefix(key), nameStart: Int32(nameAt + 1), nameEnd: Int32(nameEnd), valueEnd: Int32(nameEnd + 2 + valueCount), escaped: escaped)
+        let d = Int32(n)
+        slots.withUnsafeMutableBufferPointer { s in for j in i..<s.count { s[j].shift(d) } }
+        slots.insert(slot, at: i)
+        return nameEnd + 2
+    }
+
+    /// Makes the bytes at `range` of `encoded` `count` long, moving what follows; the bytes in
+    /// the new range are left for the caller to write.
+    private mutating func resize(_ range: Range<Int>, to count: Int) {
+        let d = count - range.count
+        let tail = encoded.count - range.upperBound
+        if d > 0 {
+            if d <= Self.zeros.count {
+                Self.zeros.withUnsafeBufferPointer { encoded.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<d])) }
+            } else {
+                encoded.append(contentsOf: repeatElement(0, count: d))
+            }
+            encoded.withUnsafeMutableBytes { o in
+                guard let p = o.baseAddress else { return }
+                (p + range.upperBound + d).copyMemory(from: p + range.upperBound, byteCount: tail)
+            }
+        } else if d < 0 {
+            encoded.withUnsafeMutableBytes { o in
+                guard let p = o.baseAddress else { return }
+                (p + range.upperBound + d).copyMemory(from: p + range.upperBound, byteCount: tail)
+            }
+            encoded.removeLast(-d)
+        }
+    }
+
+    /// Room for `resize` to append in one copy.
+    private static let zeros = [UInt8](repeating: 0, count: 1024)
+
+    /// Writes `bytes` into `encoded` from `at` (the room is there already).
+    private mutating func copy(_ bytes: some Collection<UInt8>, to at: Int) {
+        encoded.withUnsafeMutableBufferPointer { o in
+            let done: Void? = bytes.withContiguousStorageIfAvailable { b in
+                guard let src = b.baseAddress, let dst = o.baseAddress else { return }
+                (dst + at).update(from: src, count: b.count)
+            }
+            if done == nil { for (j, c) in bytes.enumerated() { o[at + j] = c } }
+        }
+    }
+
+    /// Member `i`'s name.
+    private func name(_ i: Int) -> String {
+        let s = slots[i]
+        return encoded.withUnsafeBufferPointer { b in
+            if !s.escaped { return String(decoding: UnsafeBufferPointer(rebasing: b[Int(s.nameStart)..<Int(s.nameEnd)]), as: UTF8.self) }
+            guard case .string(let name) = Self.parse(Array(b[(Int(s.nameStart) - 1)...Int(s.nameEnd)])) else {
+                preconditionFailure("CanonicalObject: a key is not a string")
+            }
+            return name
+        }
+    }
+
+    static func orderPrefix(_ key: String) -> UInt64 {
+        if let x = key.utf8.withContiguousStorageIfAvailable({ orderPrefix($0) }) { return x }
+        return Array(key.utf8).withUnsafeBufferPointer { orderPrefix($0) }
+    }
+
+    /// Whether the value at `range` of canonical bytes is a list.
+    static func isList(_ b: [UInt8], _ range: Range<Int>) -> Bool {
+        range.count >= 2 && b[range.lowerBound] == UInt8(ascii: "[") && b[range.upperBound - 1] == UInt8(ascii: "]")
     }
 
     /// Whether canonical bytes are a list.
@@ -238,9 +380,18 @@ public struct CanonicalObject: Sendable, Equatable {
     package static func firstItem(
         ofList b: UnsafeBufferPointer<UInt8>, member key: [UInt8], where body: (_ item: Range<Int>, _ value: Range<Int>?) -> Bool
     ) -> Bool {
-        guard b.count >= 2, b[0] == UInt8(ascii: "["), b[b.count - 1] == UInt8(ascii: "]") else { return false }
-        let end = b.count - 1
-        var pos = 1
+        firstItem(in: b, list: 0..<b.count, member: key, where: body)
+    }
+
+    /// `firstItem(ofList:member:where:)` for the list at `list` of `b`.
+    package static func firstItem(
+        in b: UnsafeBufferPointer<UInt8>, list: Range<Int>, member key: [UInt8], where body: (_ item: Range<Int>, _ value: Range<Int>?) -> Bool
+    ) -> Bool {
+        guard list.count >= 2, list.upperBound <= b.count, b[list.lowerBound] == UInt8(ascii: "["), b[list.upperBound - 1] == UInt8(ascii: "]") else {
+            return false
+        }
+        let end = list.upperBound - 1
+        var pos = list.lowerBound + 1
         while pos < end {
             let start = pos
             var found: Range<Int>? = nil
@@ -288,21 +439,45 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// Where member `key` is, or where it would go.
     private func position(of key: String) -> (index: Int, found: Bool) {
-        let order = Self.orderPrefix(key)
-        var lo = 0
-        var hi = members.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let m = members[mid].order
-            if m != order {
-                if m < order { lo = mid + 1 } else { hi = mid }
-                continue
+        if let r = key.utf8.withContiguousStorageIfAvailable({ position(of: key, utf8: $0) }) { return r }
+        return Array(key.utf8).withUnsafeBufferPointer { position(of: key, utf8: $0) }
+    }
+
+    private func position(of key: String, utf8 k: UnsafeBufferPointer<UInt8>) -> (index: Int, found: Bool) {
+        let order = Self.orderPrefix(k)
+        return slots.withUnsafeBufferPointer { s in
+            var lo = 0
+            var hi = s.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let m = s[mid].order
+                if m != order {
+                    if m < order { lo = mid + 1 } else { hi = mid }
+                    continue
+                }
+                let c: Int
+                if s[mid].escaped {
+                    let n = name(mid)
+                    c = n.sameBytes(key) ? 0 : JSONWriter.utf8Precedes(n, key) ? -1 : 1
+                } else {
+                    c = encoded.withUnsafeBufferPointer { b in Self.compare(UnsafeBufferPointer(rebasing: b[Int(s[mid].nameStart)..<Int(s[mid].nameEnd)]), k) }
+                }
+                if c == 0 { return (mid, true) }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
             }
-            let k = members[mid].key
-            if k.sameBytes(key) { return (mid, true) }
-            if JSONWriter.utf8Precedes(k, key) { lo = mid + 1 } else { hi = mid }
+            return (lo, false)
         }
-        return (lo, false)
+    }
+
+    /// Byte order of two byte strings: negative, zero or positive.
+    @inline(__always)
+    private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
     }
 
     /// Parses canonical bytes this type holds: they cannot fail unless memory is damaged.
@@ -357,13 +532,28 @@ public struct CanonicalObject: Sendable, Equatable {
         c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == UInt8(ascii: ":")
     }
 
-    /// The member named by the canonical string at `key` of `b`, with the value `value`: a name
-    /// without escapes is its bytes between the quotes (and its order prefix is read from them);
-    /// an escaped one is parsed.
-    private static func member(_ b: UnsafeBufferPointer<UInt8>, key range: Range<Int>, value: [UInt8]) -> Member {
-        let inner = UnsafeBufferPointer(rebasing: b[(range.lowerBound + 1)..<(range.upperBound - 1)])
-        if !inner.contains(UInt8(ascii: "\\")) { return Member(String(decoding: inner, as: UTF8.self), keyBytes: inner, canonical: value) }
-        guard case .string(let name) = parse(Array(b[range])) else { preconditionFailure("CanonicalObject: a key is not a string") }
-        return Member(name, canonical: value)
+    /// The place of the member whose name's bytes (between the quotes) are at `name` of `b` and
+    /// whose value ends at `valueEnd`: the order prefix is read from a name without escapes, and
+    /// from the parsed name otherwise.
+    private static func slot(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, valueEnd: Int) -> Slot {
+        let inner = UnsafeBufferPointer(rebasing: b[name])
+        let escaped = inner.contains(UInt8(ascii: "\\"))
+        let order: UInt64
+        if escaped {
+            guard case .string(let n) = parse(Array(b[(name.lowerBound - 1)...name.upperBound])) else {
+                preconditionFailure("CanonicalObject: a key is not a string")
+            }
+            order = orderPrefix(n)
+        } else {
+            order = orderPrefix(inner)
+        }
+        return Slot(order: order, nameStart: Int32(name.lowerBound), nameEnd: Int32(name.upperBound), valueEnd: Int32(valueEnd), escaped: escaped)
+    }
+
+    /// A member place for `init(validatingCanonical:)`, whose names have no escapes.
+    static func plainSlot(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, valueEnd: Int) -> Slot {
+        Slot(
+            order: orderPrefix(UnsafeBufferPointer(rebasing: b[name])), nameStart: Int32(name.lowerBound), nameEnd: Int32(name.upperBound),
+            valueEnd: Int32(valueEnd), escaped: false)
     }
 }

@@ -6,21 +6,21 @@ extension CanonicalObject {
     /// bytes that are no JSON at all: the caller parses those the general way, which accepts what
     /// it always did and reports what it always did.
     ///
-    /// One pass over the bytes, no allocation but the members. What it accepts is a subset of the
-    /// canonical form: no white space; names in strictly ascending UTF-8 byte order (so none
+    /// One pass over the bytes, no allocation but the table of members: the object keeps `bytes`
+    /// as they are. What it accepts is a subset of the canonical form: no white space; names in strictly ascending UTF-8 byte order (so none
     /// twice), without backslashes; strings of well-formed UTF-8 (RFC 3629) with no raw control
     /// character and only the writer's escapes (`\"` `\\` `\n` `\r` `\t` `\b` `\f`, and `\u00xx`
     /// in lower-case hex for the other characters below U+0020); numbers as RFC 8259 spells them
     /// (the writer keeps a number's spelling); `true`, `false`, `null`.
     public init?(validatingCanonical bytes: [UInt8], maxDepth: Int = 64) {
-        var members: [Member] = []
+        var members: [Slot] = []
         let ok = bytes.withUnsafeBufferPointer { b -> Bool in
             var v = CanonicalValidator(b: b, maxDepth: maxDepth)
             guard v.object(depth: 1, collect: true, members: &members), v.pos == b.count else { return false }
             return true
         }
         guard ok else { return nil }
-        self.init(members: members)
+        self.init(canonical: bytes, slots: members)
     }
 }
 
@@ -37,7 +37,7 @@ private struct CanonicalValidator {
     private var end: Int { b.count }
 
     /// An object at `pos`; its members go to `members` when `collect` (the top level's only).
-    mutating func object(depth: Int, collect: Bool, members: inout [CanonicalObject.Member]) -> Bool {
+    mutating func object(depth: Int, collect: Bool, members: inout [CanonicalObject.Slot]) -> Bool {
         guard depth <= maxDepth, pos < end, b[pos] == UInt8(ascii: "{") else { return false }
         pos += 1
         if pos < end, b[pos] == UInt8(ascii: "}") {
@@ -54,11 +54,9 @@ private struct CanonicalValidator {
             previousKey = k
             guard pos < end, b[pos] == UInt8(ascii: ":") else { return false }
             pos += 1
-            let valueStart = pos
             guard value(depth: depth) else { return false }
             if collect {
-                let keyBytes = UnsafeBufferPointer(rebasing: b[k])
-                members.append(CanonicalObject.Member(String(decoding: keyBytes, as: UTF8.self), keyBytes: keyBytes, canonical: Array(b[valueStart..<pos])))
+                members.append(CanonicalObject.plainSlot(b, name: k, valueEnd: pos))
             }
             guard pos < end else { return false }
             let c = b[pos]
@@ -79,7 +77,7 @@ private struct CanonicalValidator {
 
     private mutating func value(depth: Int) -> Bool {
         guard pos < end else { return false }
-        var unused: [CanonicalObject.Member] = []
+        var unused: [CanonicalObject.Slot] = []
         switch b[pos] {
         case UInt8(ascii: "{"): return object(depth: depth + 1, collect: false, members: &unused)
         case UInt8(ascii: "["): return array(depth: depth + 1)
