@@ -210,9 +210,7 @@ extension Archive {
     /// The canonical bytes of an empty list.
     private static let emptyList: [UInt8] = Array("[]".utf8)
 
-    private static func copy(_ body: JSONObject, into s: inout CanonicalObject) {
-        for m in body.members { s[m.key] = m.value }
-    }
+    private static func copy(_ body: JSONObject, into s: inout CanonicalObject) { s.merge(body) }
 
     /// The body with the entry's index added (in key order when the body is: bodies of payloads
     /// our tools sign are).

@@ -50,7 +50,12 @@ struct CanonicalObjectTests {
             for _ in 0..<4 {
                 let key = m.pick(Maker.keys)
                 #expect(c[key].map { JSONWriter.encode($0, sortedKeys: true) } == tree[key].map { JSONWriter.encode($0, sortedKeys: true) })
-                switch m.rng.next() % 4 {
+                switch m.rng.next() % 5 {
+                case 4:
+                    // A whole object's members set at once, as one by one.
+                    let o = m.object(depth: 1)
+                    c.merge(o)
+                    for member in o.members { tree[member.key] = member.value }
                 case 3:
                     // An entry index: digits written in place, longer or shorter than the value there.
                     let n = m.rng.next() >> (m.rng.next() % 64)

@@ -175,6 +175,50 @@ public struct CanonicalObject: Sendable, Equatable {
         }
     }
 
+    /// Sets every member of `o` (replacing a member of the same name), as setting them one by one
+    /// would, in one pass: the members are merged in key order into a new buffer, each value of
+    /// `o` encoded straight into it (a registration copies its whole body into the new state).
+    public mutating func merge(_ o: JSONObject) {
+        guard !o.members.isEmpty else { return }
+        var incoming = o.members
+        if !o.isInKeyOrder { incoming.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
+        var out: [UInt8] = []
+        out.reserveCapacity(encoded.count + 64 * incoming.count)
+        out.append(UInt8(ascii: "{"))
+        var i = 0
+        var j = 0
+        while i < slots.count || j < incoming.count {
+            let order = i == slots.count ? 1 : j == incoming.count ? -1 : compare(member: i, incoming[j].key)
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            if order < 0 {
+                out.append(contentsOf: encoded[(Int(slots[i].nameStart) - 1)..<Int(slots[i].valueEnd)])
+                i += 1
+            } else {
+                JSONWriter.writeString(incoming[j].key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONWriter.write(incoming[j].value, sortedKeys: true, into: &out)
+                j += 1
+                if order == 0 { i += 1 }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        self = CanonicalObject(trustingCanonical: out)
+    }
+
+    /// Member `i`'s name against `key`, in UTF-8 byte order: negative, zero or positive.
+    private func compare(member i: Int, _ key: String) -> Int {
+        if slots[i].escaped {
+            let n = name(i)
+            return n.sameBytes(key) ? 0 : JSONWriter.utf8Precedes(n, key) ? -1 : 1
+        }
+        let s = slots[i]
+        return encoded.withUnsafeBufferPointer { b in
+            let nameBytes = UnsafeBufferPointer(rebasing: b[Int(s.nameStart)..<Int(s.nameEnd)])
+            if let c = key.utf8.withContiguousStorageIfAvailable({ Self.compare(nameBytes, $0) }) { return c }
+            return Array(key.utf8).withUnsafeBufferPointer { Self.compare(nameBytes, $0) }
+        }
+    }
+
     /// Sets member `key` to the number `value` (an entry index), writing its digits in place
     /// (the fold sets `updated` for every event).
     public mutating func setDigits(_ key: String, _ value: UInt64) {
