@@ -397,7 +397,7 @@ struct MultiRowInsert {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         precondition(one.hasSuffix(" VALUES " + row), "not a one-row insert of \(columns) columns: \(one)")
         // A plain INSERT of several rows becomes INSERT OR FAIL (see `many`).
-        let verb = one.hasPrefix("INSERT INTO ") ? "INSERT OR FAIL INTO " + one.dropFirst("INSERT INTO ".count) : one
-        many = verb + String(repeating: ", " + row, count: rows - 1)
+        let first = one.hasPrefix("INSERT INTO ") ? "INSERT OR FAIL INTO " + one.dropFirst("INSERT INTO ".count) : one
+        many = first + String(repeating: ", " + row, count: rows - 1)
     }
 }

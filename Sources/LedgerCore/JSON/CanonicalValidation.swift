@@ -6,12 +6,13 @@ extension CanonicalObject {
     /// bytes that are no JSON at all: the caller parses those the general way, which accepts what
     /// it always did and reports what it always did.
     ///
-    /// One pass over the bytes, no allocation but the table of members: the object keeps `bytes`
-    /// as they are. What it accepts is a subset of the canonical form: no white space; names in strictly ascending UTF-8 byte order (so none
-    /// twice), without backslashes; strings of well-formed UTF-8 (RFC 3629) with no raw control
-    /// character and only the writer's escapes (`\"` `\\` `\n` `\r` `\t` `\b` `\f`, and `\u00xx`
-    /// in lower-case hex for the other characters below U+0020); numbers as RFC 8259 spells them
-    /// (the writer keeps a number's spelling); `true`, `false`, `null`.
+    /// One pass over the bytes, no allocation but the table of members: the object keeps `bytes` as
+    /// they are. What it accepts is a subset of the canonical form: no white space; names in
+    /// strictly ascending UTF-8 byte order (so none twice), without backslashes; strings of
+    /// well-formed UTF-8 (RFC 3629) with no raw control character and only the writer's escapes
+    /// (`\"` `\\` `\n` `\r` `\t` `\b` `\f`, and `\u00xx` in lower-case hex for the other characters
+    /// below U+0020); numbers as RFC 8259 spells them (the writer keeps a number's spelling);
+    /// `true`, `false`, `null`.
     public init?(validatingCanonical bytes: [UInt8], maxDepth: Int = 64) {
         var members: [Slot] = []
         let ok = bytes.withUnsafeBufferPointer { b -> Bool in
