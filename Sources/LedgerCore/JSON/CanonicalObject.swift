@@ -130,6 +130,7 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// Calls `body` with the object's bytes and the range of member `key`'s value in them
     /// (nothing is copied); nil when there is no such member.
+    @inline(__always)
     public func withRaw<R>(_ key: String, _ body: (UnsafeBufferPointer<UInt8>, Range<Int>) throws -> R) rethrows -> R? {
         let (i, found) = position(of: key)
         guard found else { return nil }
@@ -154,9 +155,7 @@ public struct CanonicalObject: Sendable, Equatable {
     /// string `active`): canonical bytes are one spelling per value, so this is equality of the
     /// values, read without making a `String`.
     public func has(_ key: String, raw value: [UInt8]) -> Bool {
-        withRaw(key) { b, r in
-            r.count == value.count && value.withUnsafeBufferPointer { v in r.count == 0 || memcmp(b.baseAddress! + r.lowerBound, v.baseAddress!, r.count) == 0 }
-        } ?? false
+        withRaw(key) { b, r in value.withUnsafeBufferPointer { Self.compare(UnsafeBufferPointer(rebasing: b[r]), $0) == 0 } } ?? false
     }
 
     /// Sets member `key` to the canonical bytes `value` (nil removes it), keeping key order.
@@ -188,7 +187,8 @@ public struct CanonicalObject: Sendable, Equatable {
         var i = 0
         var j = 0
         while i < slots.count || j < incoming.count {
-            let order = i == slots.count ? 1 : j == incoming.count ? -1 : compare(member: i, incoming[j].key)
+            let order =
+                i == slots.count ? 1 : j == incoming.count ? -1 : Self.withUTF8(incoming[j].key) { compare(member: i, incoming[j].key, utf8: $0) }
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             if order < 0 {
                 out.append(contentsOf: encoded[(Int(slots[i].nameStart) - 1)..<Int(slots[i].valueEnd)])
@@ -205,18 +205,24 @@ public struct CanonicalObject: Sendable, Equatable {
         self = CanonicalObject(trustingCanonical: out)
     }
 
-    /// Member `i`'s name against `key`, in UTF-8 byte order: negative, zero or positive.
-    private func compare(member i: Int, _ key: String) -> Int {
-        if slots[i].escaped {
+    /// Member `i`'s name against `key`, whose UTF-8 bytes are `k`, in UTF-8 byte order:
+    /// negative, zero or positive. A name written with escapes is compared by its parsed form.
+    @inline(__always)
+    private func compare(member i: Int, _ key: String, utf8 k: UnsafeBufferPointer<UInt8>) -> Int {
+        let s = slots[i]
+        if s.escaped {
             let n = name(i)
             return n.sameBytes(key) ? 0 : JSONWriter.utf8Precedes(n, key) ? -1 : 1
         }
-        let s = slots[i]
-        return encoded.withUnsafeBufferPointer { b in
-            let nameBytes = UnsafeBufferPointer(rebasing: b[Int(s.nameStart)..<Int(s.nameEnd)])
-            if let c = key.utf8.withContiguousStorageIfAvailable({ Self.compare(nameBytes, $0) }) { return c }
-            return Array(key.utf8).withUnsafeBufferPointer { Self.compare(nameBytes, $0) }
-        }
+        return encoded.withUnsafeBufferPointer { b in Self.compare(UnsafeBufferPointer(rebasing: b[Int(s.nameStart)..<Int(s.nameEnd)]), k) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `s`, copied only when the string does not hold them
+    /// contiguously.
+    @inline(__always)
+    private static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        return Array(s.utf8).withUnsafeBufferPointer(body)
     }
 
     /// Sets member `key` to the number `value` (an entry index), writing its digits in place
@@ -328,23 +334,19 @@ public struct CanonicalObject: Sendable, Equatable {
     private mutating func resize(_ range: Range<Int>, to count: Int) {
         let d = count - range.count
         let tail = encoded.count - range.upperBound
+        guard d != 0 else { return }
         if d > 0 {
             if d <= Self.zeros.count {
                 Self.zeros.withUnsafeBufferPointer { encoded.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<d])) }
             } else {
                 encoded.append(contentsOf: repeatElement(0, count: d))
             }
-            encoded.withUnsafeMutableBytes { o in
-                guard let p = o.baseAddress else { return }
-                (p + range.upperBound + d).copyMemory(from: p + range.upperBound, byteCount: tail)
-            }
-        } else if d < 0 {
-            encoded.withUnsafeMutableBytes { o in
-                guard let p = o.baseAddress else { return }
-                (p + range.upperBound + d).copyMemory(from: p + range.upperBound, byteCount: tail)
-            }
-            encoded.removeLast(-d)
         }
+        encoded.withUnsafeMutableBytes { o in
+            guard let p = o.baseAddress else { return }
+            (p + range.upperBound + d).copyMemory(from: p + range.upperBound, byteCount: tail)
+        }
+        if d < 0 { encoded.removeLast(-d) }
     }
 
     /// Room for `resize` to append in one copy.
@@ -373,10 +375,7 @@ public struct CanonicalObject: Sendable, Equatable {
         }
     }
 
-    static func orderPrefix(_ key: String) -> UInt64 {
-        if let x = key.utf8.withContiguousStorageIfAvailable({ orderPrefix($0) }) { return x }
-        return Array(key.utf8).withUnsafeBufferPointer { orderPrefix($0) }
-    }
+    static func orderPrefix(_ key: String) -> UInt64 { withUTF8(key) { orderPrefix($0) } }
 
     /// Whether the value at `range` of canonical bytes is a list.
     static func isList(_ b: [UInt8], _ range: Range<Int>) -> Bool {
@@ -482,10 +481,8 @@ public struct CanonicalObject: Sendable, Equatable {
     }
 
     /// Where member `key` is, or where it would go.
-    private func position(of key: String) -> (index: Int, found: Bool) {
-        if let r = key.utf8.withContiguousStorageIfAvailable({ position(of: key, utf8: $0) }) { return r }
-        return Array(key.utf8).withUnsafeBufferPointer { position(of: key, utf8: $0) }
-    }
+    @inline(__always)
+    private func position(of key: String) -> (index: Int, found: Bool) { Self.withUTF8(key) { position(of: key, utf8: $0) } }
 
     private func position(of key: String, utf8 k: UnsafeBufferPointer<UInt8>) -> (index: Int, found: Bool) {
         let order = Self.orderPrefix(k)
@@ -499,13 +496,7 @@ public struct CanonicalObject: Sendable, Equatable {
                     if m < order { lo = mid + 1 } else { hi = mid }
                     continue
                 }
-                let c: Int
-                if s[mid].escaped {
-                    let n = name(mid)
-                    c = n.sameBytes(key) ? 0 : JSONWriter.utf8Precedes(n, key) ? -1 : 1
-                } else {
-                    c = encoded.withUnsafeBufferPointer { b in Self.compare(UnsafeBufferPointer(rebasing: b[Int(s[mid].nameStart)..<Int(s[mid].nameEnd)]), k) }
-                }
+                let c = compare(member: mid, key, utf8: k)
                 if c == 0 { return (mid, true) }
                 if c < 0 { lo = mid + 1 } else { hi = mid }
             }
