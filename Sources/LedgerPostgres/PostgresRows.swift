@@ -193,6 +193,10 @@ struct PostgresRows: StorageWriter {
         try row("SELECT COUNT(*)::bigint FROM merkle", reads: [.merkle]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
     }
 
+    func stateVersionCount() throws(LedgerError) -> UInt64 {
+        try row("SELECT COUNT(*)::bigint FROM state_versions", reads: [.stateVersions]).map { (r) throws(LedgerError) in try count(r, 0) } ?? 0
+    }
+
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
         if let cached = storage.cache?.keys[keyID] { return cached }
         return try row("SELECT keyid, public_key, name, roles, enrolled_at, revoked_at FROM keys WHERE keyid = $1", [keyID], reads: [.keys]).map(keyRecord)
@@ -325,7 +329,18 @@ struct PostgresRows: StorageWriter {
 
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
         let sql = "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue) ORDER BY \(table.order.joined(separator: ", "))"
-        try each(sql, reads: nil) { (r) throws(LedgerError) in
+        try eachProjectionRow(sql, [], body)
+    }
+
+    func forEachStateVersionRow(size: UInt64, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
+        let sql = "SELECT \(ProjectionTable.stateVersions.columns.joined(separator: ", ")) FROM state_versions WHERE size = $1 ORDER BY id"
+        try eachProjectionRow(sql, [Self.n(size)], body)
+    }
+
+    private func eachProjectionRow(
+        _ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable], _ body: ([StorageValue]) throws(LedgerError) -> Void
+    ) throws(LedgerError) {
+        try each(sql, binds, reads: nil) { (r) throws(LedgerError) in
             var values: [StorageValue] = []
             for i in 0..<r.count {
                 let cell = r[i]

@@ -66,20 +66,18 @@ extension Ledger {
         let report: VerifyReport
         do throws(LedgerError) {
             report = try read { (r) throws(LedgerError) in
-                // The projections are folded into a scratch database from the entries the log
-                // checks pass, as they pass (one parse of each entry; the fold runs while the next
-                // batch's signatures are checked), then compared with the stored ones.
-                let scratch = try SQLiteStorage.scratch()
-                defer { scratch.discard() }
-                let (report, concerns) = try scratch.write { (target) throws(LedgerError) in
-                    var fold = ProjectionFold(target: target, interval: stateCheckpointInterval, cooling: cooling)
-                    let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
-                    try self.checkProjectionVersion(r)
-                    if let ruleFailure { throw ruleFailure }
-                    _ = try fold.finish(writingConcerns: false)
-                    return (report, fold.concernRows())
-                }
-                try self.compareProjections(r, with: scratch, concerns: concerns, progress: projectionProgress)
+                // The projections are folded from the entries the log checks pass, as they pass
+                // (one parse of each entry; the fold runs while the next batch's signatures are
+                // checked). Nothing is written: the state checkpoints are compared with the
+                // stored ones as the fold gives them, and the other tables' rows at the end.
+                let versions = StateVersionCheck(stored: r)
+                var fold = ProjectionFold(checking: versions, interval: stateCheckpointInterval, cooling: cooling)
+                let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
+                try self.checkProjectionVersion(r)
+                if let ruleFailure { throw ruleFailure }
+                let (concerns, entities) = (fold.concernRows(), fold.entityRows())
+                defer { entities.discard() }
+                try self.compareProjections(r, versions: versions, concerns: concerns, entities: entities, progress: projectionProgress)
                 return report
             }
         } catch {
@@ -282,10 +280,12 @@ extension Ledger {
         }
     }
 
-    /// Compares every stored projection table with the one folded into `scratch` (`concerns`
-    /// with the fold's rows in memory), row by row.
+    /// Compares every stored projection table with the fold's, row by row: `concerns` with
+    /// `concerns`, the tables of entities with the rows `entities` makes (whose states are freed
+    /// once those are compared), and `state_versions` by what `versions` found as the fold went.
     private func compareProjections(
-        _ r: any StorageReader, with scratch: SQLiteStorage, concerns: consuming ConcernRows, progress: ((UInt64, UInt64) -> Void)?
+        _ r: any StorageReader, versions: StateVersionCheck, concerns: consuming ConcernRows, entities: EntityRows,
+        progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) {
         let tables = ProjectionTable.allCases
         for (done, table) in tables.enumerated() {
@@ -301,15 +301,21 @@ extension Ledger {
                     "the projection table `\(table.rawValue)`: \(what); the entries verified, so the file's derived data was altered or damaged: `ledger "
                         + "rebuild` recomputes it")
             }
-            guard table == .concerns else {
-                try scratch.compare(table, with: r, difference: difference)
-                continue
+            func compare(_ next: () -> [StorageValue]?) throws(LedgerError) {
+                try r.forEachProjectionRow(table) { (stored) throws(LedgerError) in
+                    let expected = next()
+                    guard expected == stored else { throw difference(stored, expected) }
+                }
+                if let extra = next() { throw difference(nil, extra) }
             }
-            try r.forEachProjectionRow(.concerns) { (stored) throws(LedgerError) in
-                let expected = concerns.next()
-                guard expected == stored else { throw difference(stored, expected) }
+            switch table {
+            case .stateVersions: if let found = try versions.remaining() { throw difference(found.stored, found.expected) }
+            case .concerns: try compare { concerns.next() }
+            case .entities, .incidentIndex, .incidentLinks:
+                var rows = entities.rows(table)
+                try compare { rows.next() }
+                if table == .incidentLinks { entities.discard() }
             }
-            if let extra = concerns.next() { throw difference(nil, extra) }
         }
         progress?(UInt64(tables.count), UInt64(tables.count))
     }

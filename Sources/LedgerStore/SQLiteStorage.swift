@@ -41,14 +41,9 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         return config
     }
 
-    /// Whether states are written packed (`CompactState`): in a ledger file; not in `verify`'s
-    /// scratch database, whose rows are compared and dropped.
-    private let packsStates: Bool
-
-    private init(path: String, queue: DatabaseQueue, packsStates: Bool = true) {
+    private init(path: String, queue: DatabaseQueue) {
         self.path = path
         self.queue = queue
-        self.packsStates = packsStates
     }
 
     /// Opens an existing ledger file; refuses foreign, truncated or other-version files untouched.
@@ -135,32 +130,6 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         try linkIntoPlace(temp, path)
     }
 
-    /// A scratch database for recomputed projections (`verify`): a private temporary file,
-    /// without journal or fsync, removed by `discard`.
-    static func scratch() throws(LedgerError) -> SQLiteStorage {
-        let path = NSTemporaryDirectory() + "ledger-verify-\(getpid())-\(UUID().uuidString).sqlite"
-        try PrivateFiles.createEmpty(path)  // it holds every projected field, sensitive ones included
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = OFF")
-            try db.execute(sql: "PRAGMA synchronous = OFF")
-        }
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.write { db in for statement in Schema.projectionStatements { try db.execute(sql: statement) } }
-            return SQLiteStorage(path: path, queue: queue, packsStates: false)
-        } catch {
-            removeDatabaseFiles(path)
-            throw LedgerError.database(error, path: path)
-        }
-    }
-
-    /// Closes and deletes a scratch database.
-    func discard() {
-        try? queue.close()
-        Self.removeDatabaseFiles(path)
-    }
-
     /// Refuses a path where a ledger file, or a `-wal`, `-shm` or `-journal` file left by an
     /// earlier one, exists: SQLite would read a leftover write-ahead log into the new file.
     static func requireNewPath(_ path: String) throws(LedgerError) {
@@ -197,7 +166,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
 
     public func read<T>(_ body: (any StorageReader) throws(LedgerError) -> T) throws(LedgerError) -> T {
         do {
-            return try queue.read { db in try body(SQLiteRows(db: db, path: path, packsStates: packsStates)) }
+            return try queue.read { db in try body(SQLiteRows(db: db, path: path)) }
         } catch {
             throw LedgerError.database(error, path: path)
         }
@@ -207,7 +176,7 @@ public final class SQLiteStorage: LedgerStorage, @unchecked Sendable {
         do {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
-                let rows = SQLiteRows(db: db, path: path, packsStates: packsStates)
+                let rows = SQLiteRows(db: db, path: path)
                 defer { rows.secureDeleteEnded() }
                 try db.inTransaction(.immediate) {
                     result = try body(rows)
@@ -271,8 +240,8 @@ struct SQLiteRows: StorageWriter {
 
     let db: Database
     let path: String
-    /// Whether entity states and state checkpoints are written packed (`SQLiteStorage.packsStates`).
-    var packsStates = true
+    /// Entity states and state checkpoints are written packed (`CompactState`).
+    let packsStates = true
     /// What this transaction keeps: whether it turned `secure_delete` on, and the statements
     /// its row writes used.
     private let transaction = TransactionState()
@@ -469,6 +438,10 @@ struct SQLiteRows: StorageWriter {
         try row("SELECT COUNT(*) FROM merkle")?.count(0) ?? 0
     }
 
+    func stateVersionCount() throws(LedgerError) -> UInt64 {
+        try row("SELECT COUNT(*) FROM state_versions")?.count(0) ?? 0
+    }
+
     func key(_ keyID: String) throws(LedgerError) -> KeyRecord? {
         // Per appended event: positional (DECISIONS 59).
         try row(KeyRow.byKey, [keyID]).map { (r) throws(LedgerError) in try KeyRow(selected: r).key }
@@ -578,6 +551,11 @@ struct SQLiteRows: StorageWriter {
         try each(Self.projectionQuery(table)) { (r) throws(LedgerError) in try body(Self.values(r, table)) }
     }
 
+    func forEachStateVersionRow(size: UInt64, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
+        let sql = "SELECT \(ProjectionTable.stateVersions.columns.joined(separator: ", ")) FROM state_versions WHERE size = ? ORDER BY id"
+        try each(sql, [Self.clamp(size)]) { (r) throws(LedgerError) in try body(Self.values(r, .stateVersions)) }
+    }
+
     static func projectionQuery(_ table: ProjectionTable) -> String {
         "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.rawValue) ORDER BY \(table.order.joined(separator: ", "))"
     }
@@ -587,7 +565,27 @@ struct SQLiteRows: StorageWriter {
     /// An entity's state and a state checkpoint's are given as the canonical states the file
     /// keeps packed.
     static func values(_ r: Row, _ table: ProjectionTable) -> [StorageValue] {
-        var out = (0..<r.count).map { i in ((try? r.decode(ColumnValue?.self, atIndex: i)) ?? nil)?.value ?? .null }
+        expandingState((0..<r.count).map { i in ((try? r.decode(ColumnValue?.self, atIndex: i)) ?? nil)?.value ?? .null }, table)
+    }
+
+    /// The values `values(_:_:)` gives for a row inserted with `bound`, without storing it: a
+    /// text as `ColumnValue` reads it back (up to its first NUL byte, which SQLite keeps but
+    /// the C string read stops at). `verify` compares the rows its fold would write with
+    /// these.
+    static func values(bound: [SQLiteValue], _ table: ProjectionTable) -> [StorageValue] {
+        expandingState(
+            bound.map { v in
+                switch v {
+                case .null: return .null
+                case .integer(let i): return .integer(i)
+                case .text(let t): return .text(t.utf8.contains(0) ? String(decoding: t.utf8.prefix { $0 != 0 }, as: UTF8.self) : t)
+                case .blob(let b): return .blob(b)
+                }
+            }, table)
+    }
+
+    private static func expandingState(_ values: [StorageValue], _ table: ProjectionTable) -> [StorageValue] {
+        var out = values
         if table == .stateVersions || table == .entities, out.count == 3, case .blob(let b) = out[2] { out[2] = .blob(CompactState.expand(b)) }
         return out
     }
@@ -773,29 +771,5 @@ struct SQLiteRows: StorageWriter {
         // Dropped and made again (as new, empty B-trees) rather than emptied row by row.
         for t in Schema.projectionTables { try execute("DROP TABLE \(t)") }
         for statement in Schema.projectionStatements { try execute(statement) }
-    }
-}
-
-extension SQLiteStorage {
-    /// Compares this database's rows of `table` with `other`'s, both in key order, streaming;
-    /// throws `difference(stored, expected)` at the first row that differs (`other` holds the
-    /// stored rows, this one the expected).
-    func compare(
-        _ table: ProjectionTable, with other: any StorageReader, difference: ([StorageValue]?, [StorageValue]?) -> LedgerError
-    ) throws(LedgerError) {
-        do {
-            try queue.read { db in
-                let expected = try Row.fetchCursor(db, sql: SQLiteRows.projectionQuery(table))
-                try other.forEachProjectionRow(table) { (stored) throws(LedgerError) in
-                    let next: Row?
-                    do { next = try expected.next() } catch { throw LedgerError.database(error, path: path) }
-                    let e = next.map { SQLiteRows.values($0, table) }
-                    guard e == stored else { throw difference(stored, e) }
-                }
-                if let extra = try expected.next() { throw difference(nil, SQLiteRows.values(extra, table)) }
-            }
-        } catch {
-            throw LedgerError.database(error, path: path)
-        }
     }
 }

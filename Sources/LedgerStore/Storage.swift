@@ -189,6 +189,11 @@ public protocol StorageReader: MerkleNodeSource {
     func incidentKeys(matching filter: IncidentFilter) throws(LedgerError) -> [(id: String, earliest: Int?)]
     /// Every row of a projection table (`Projection.tables`), in its key order.
     func forEachProjectionRow(_ table: ProjectionTable, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
+    /// The `state_versions` rows of one checkpoint size, in id order, as `forEachProjectionRow`
+    /// gives them.
+    func forEachStateVersionRow(size: UInt64, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError)
+    /// Number of `state_versions` rows.
+    func stateVersionCount() throws(LedgerError) -> UInt64
     /// The ids of the entities whose ids start with `prefix`, in id order.
     func entityIDs(prefix: String) throws(LedgerError) -> [String]
     /// The sealed value with this commitment (nil: never stored here); an erased one has an empty

@@ -218,6 +218,14 @@ struct MemoryRows: StorageWriter {
         }
     }
 
+    func forEachStateVersionRow(size: UInt64, _ body: ([StorageValue]) throws(LedgerError) -> Void) throws(LedgerError) {
+        for (id, versions) in t.stateVersions.sorted(by: { Self.byteOrder($0.key, $1.key) }) {
+            if let state = versions[size] { try body([.text(id), .integer(Int64(size)), .blob(state)]) }
+        }
+    }
+
+    func stateVersionCount() throws(LedgerError) -> UInt64 { UInt64(t.stateVersions.values.reduce(0) { $0 + $1.count }) }
+
     func insertEntry(_ row: EntryRow) throws(LedgerError) {
         guard row.index == UInt64(t.entries.count), t.byEventID[row.eventID] == nil else {
             throw LedgerError(.io, "memory: entry \(row.index) or its event id already stored")
