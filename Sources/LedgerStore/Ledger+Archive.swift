@@ -292,6 +292,12 @@ struct ProjectionFold {
         while let slice = slices.next() { try target.insertEntities(slice) }
     }
 
+    /// The SHA-256 of the archive's snapshot (docs/EVENTS.md §6) as folded so far, at tree size
+    /// `size` (the entries folded), whose root is `root` and last record time `asOf`.
+    func snapshotHash(origin: String, size: UInt64, root: Digest32, asOf: String) -> Digest32 {
+        ViewCheck.snapshotHash(state, origin: origin, size: size, root: root, asOf: asOf)
+    }
+
     /// The rows `finish` would write into `entities`, `incident_index` and `incident_links`
     /// (`EntityRows`), for `verify`. Ends the fold: the value must not be used after it.
     mutating func entityRows() -> EntityRows {

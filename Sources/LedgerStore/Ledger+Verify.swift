@@ -63,7 +63,7 @@ extension Ledger {
         // SQLite's structural check reads the whole file; it runs on its own read-only
         // connection beside the entry checks, which are bound by signature verification.
         let structure = StructureCheck(storage)
-        let report: VerifyReport
+        let report: (report: VerifyReport, views: [UInt64: Digest32])
         do throws(LedgerError) {
             report = try read { (r) throws(LedgerError) in
                 // The projections are folded from the entries the log checks pass, as they pass
@@ -72,30 +72,35 @@ extension Ledger {
                 // stored ones as the fold gives them, and the other tables' rows at the end.
                 let versions = StateVersionCheck(stored: r)
                 var fold = ProjectionFold(checking: versions, interval: stateCheckpointInterval, cooling: cooling)
-                let (report, ruleFailure) = try self.verify(r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
+                let (report, ruleFailure, views) = try self.verify(
+                    r, trust: trust, outside: outside, parallelism: parallelism, fold: &fold, progress: progress)
                 try self.checkProjectionVersion(r)
                 if let ruleFailure { throw ruleFailure }
                 let (concerns, entities) = (fold.concernRows(), fold.entityRows())
                 defer { entities.discard() }
                 try self.compareProjections(r, versions: versions, concerns: concerns, entities: entities, progress: projectionProgress)
-                return report
+                return (report, views)
             }
         } catch {
             if let damage = structure.damage() { throw damage }
             throw error
         }
         if let damage = structure.damage() { throw damage }
-        try checkViews()
-        return report
+        try checkViews(folded: report.views)
+        return report.report
     }
 
-    /// Every stored checkpoint's view line (FORMAT.md §7) against the snapshot at its size, built
-    /// from the projections just verified. Snapshots at a size are the same whatever was appended
-    /// since, so this may run after the read above.
-    func checkViews() throws(LedgerError) {
+    /// Every stored checkpoint's view line (FORMAT.md §7) against the snapshot at its size:
+    /// `folded`'s hash when it has one for that size (`verify` hashes its fold's states as it
+    /// passes each stored checkpoint with a view line, so that no snapshot is read back after
+    /// the projections verified equal), otherwise the snapshot built from the stored
+    /// projections. Snapshots at a size are the same whatever was appended since, so this may
+    /// run after the read above.
+    func checkViews(folded: [UInt64: Digest32]) throws(LedgerError) {
         for stored in try checkpoints() {
             guard let view = try Checkpoint(text: SignedNote(bytes: stored.note).text).view else { continue }
-            let hash = try snapshotHash(atSize: stored.size)
+            let hash: Digest32
+            if let known = folded[stored.size] { hash = known } else { hash = try snapshotHash(atSize: stored.size) }
             guard hash == view else {
                 throw LedgerError(
                     .verificationFailed,
@@ -109,10 +114,12 @@ extension Ledger {
     /// The log's checks, folding the archive from each batch that passes them into `fold`. The
     /// first entry that breaks an archive rule is returned (not thrown), so that a failure of the
     /// log's own checks anywhere in the file is reported first, as when the fold ran after them.
+    /// Also returned: the snapshot hash of the fold's states at each stored checkpoint that
+    /// carries a view line (none after a rule failure), for `checkViews`.
     private func verify(
         _ r: any StorageReader, trust: String?, outside: (note: [UInt8], name: String)?, parallelism: Int, fold: inout ProjectionFold,
         progress: ((UInt64, UInt64) -> Void)?
-    ) throws(LedgerError) -> (VerifyReport, LedgerError?) {
+    ) throws(LedgerError) -> (VerifyReport, LedgerError?, [UInt64: Digest32]) {
         var verifier = LogVerifier(trustedGenesisKeyID: trust, parallelism: parallelism)
         verifier.collectsNodes = true
         verifier.collectsPayloads = true
@@ -135,6 +142,7 @@ extension Ledger {
             checkpoints.sort { $0.size < $1.size }
         }
         var record = CheckpointRecord()
+        var views: [UInt64: Digest32] = [:]
         var nextCheckpoint = 0
         var given: UInt64 = 0  // entries handed to the verifier (it checks them a batch behind)
         func checkCheckpoints() throws(LedgerError) {
@@ -147,6 +155,12 @@ extension Ledger {
                 } else {
                     let cp = try verifier.checkCheckpoint(c.note)  // finishes pending work first
                     record.add(size: cp.size, root: cp.root)
+                    if cp.view != nil {
+                        foldVerified()  // every entry below the checkpoint's size
+                        if ruleFailure == nil, let last = verifier.lastRecordTime {
+                            views[cp.size] = fold.snapshotHash(origin: origin, size: cp.size, root: cp.root, asOf: last.recordTimeText)
+                        }
+                    }
                 }
                 nextCheckpoint += 1
             }
@@ -214,7 +228,7 @@ extension Ledger {
             size: verifier.size, root: verifier.root, genesisKeyID: verifier.genesisKeyID ?? "", checkpoints: stored.count,
             lastCheckpointSize: stored.last?.size ?? 0, keys: verifier.state.keys.count, origin: verifier.state.origin ?? "",
             checkpointRecordChecked: recordChecked, confirmedCheckpointSize: outsideSize)
-        return (report, ruleFailure)
+        return (report, ruleFailure, views)
     }
 
     /// The outsider's note's tree size, after checking it is a checkpoint of this ledger that

@@ -13,7 +13,8 @@ public struct LogVerifier {
     /// Keys, subjects and origin as of `size`.
     public private(set) var state = MemoryLogState()
     private var frontier = MerkleFrontier()
-    private var lastRecordTime: Timestamp?
+    /// The record time of the last entry verified.
+    public private(set) var lastRecordTime: Timestamp?
     private var seenIDs = EventIDSet()
     /// The genesis key id found in entry 0.
     public private(set) var genesisKeyID: String?
