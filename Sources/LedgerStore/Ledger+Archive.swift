@@ -378,10 +378,9 @@ final class StateVersionCheck {
         guard try stored.stateVersionCount() != compared else { return nil }
         var extra: [StorageValue]?
         try stored.forEachProjectionRow(.stateVersions) { (row) throws(LedgerError) in
-            guard extra == nil, row.count == 3, case .integer(let size) = row[1], size >= 0, sizes.contains(UInt64(size)) else {
-                if extra == nil { extra = row }
-                return
-            }
+            guard extra == nil else { return }
+            if row.count == 3, case .integer(let size) = row[1], size >= 0, sizes.contains(UInt64(size)) { return }
+            extra = row
         }
         return extra.map { ($0, nil) }
     }
@@ -421,11 +420,12 @@ struct EntitySlices {
 }
 
 /// The folded entities, for `verify`: the rows `ProjectionFold.finish` would write into
-/// `entities`, `incident_index` and `incident_links`, as the scratch database would give them
-/// back in each table's key order (`ProjectionTable.order`), made from the fold's states
-/// without writing them: at a million events, writing them into the scratch database and
-/// reading them back took about 1.5 s on one core at the end of `verify`.
-final class EntityRows: @unchecked Sendable {
+/// `entities`, `incident_index` and `incident_links`, each as a SQLite file gives it back
+/// (`SQLiteRows.values(bound:_:)`) and in its table's key order (`ProjectionTable.order`), made
+/// from the fold's states without writing them. (At a million events, writing them into a
+/// scratch database and reading them back, as `verify` did before, took about 1.5 s on one
+/// core at its end.)
+final class EntityRows {
     private var state: ArchiveState?
     private let ids: [String]
 
@@ -807,8 +807,8 @@ extension Ledger {
     }
 
     /// Folds every entry of `source` and writes the projection rows into `target`'s (empty)
-    /// projection tables: the rebuild's work, shared with `verify`, which folds into a scratch
-    /// database and compares. Refuses, naming the entry, an event that breaks an archive rule.
+    /// projection tables: the rebuild's work (`verify` runs the same `ProjectionFold`, writing
+    /// nothing, and compares). Refuses, naming the entry, an event that breaks an archive rule.
     ///
     /// Entry lines are read and decoded on other threads while this one folds the previous
     /// batch; the rows are written at the end in key order (sequential B-tree appends).

@@ -278,10 +278,10 @@ extension Ledger {
     }
 
     /// The archive's projections (docs/EVENTS.md §5) must be exactly what folding the verified
-    /// entries gives. The fold runs as `rebuild` does (`ProjectionFold`), into a scratch database,
-    /// fed with the entries as the log's checks pass them; every projection table is then
-    /// compared with it row by row in key order (`compareProjections`); the first difference
-    /// names the table and the row. The projections are derived data, but `show`, `list` and the
+    /// entries gives. The fold runs as `rebuild` does (`ProjectionFold`), fed with the entries as
+    /// the log's checks pass them, and writes nothing; every projection table is compared with
+    /// its rows row by row in key order (`StateVersionCheck`, `compareProjections`); the first
+    /// difference names the table and the row. The projections are derived data, but `show`, `list` and the
     /// views as of a moment read them, so an altered row would mislead a reader without this
     /// check. First of all, they must have been built by this fold's version.
     private func checkProjectionVersion(_ r: any StorageReader) throws(LedgerError) {

@@ -1,9 +1,9 @@
 import Foundation
 import LedgerCore
 
-/// Files and folders that hold the archive's sensitive fields (ledger files, bundles, snapshots,
-/// scratch databases) are created readable by their owner alone: files 0600, folders 0700,
-/// whatever the umask (docs/DECISIONS.md, "Private files").
+/// Files and folders that hold the archive's sensitive fields (ledger files, bundles, snapshots)
+/// are created readable by their owner alone: files 0600, folders 0700, whatever the umask
+/// (docs/DECISIONS.md, "Private files").
 public enum PrivateFiles {
     /// Mode of a new private file.
     public static let fileMode: mode_t = 0o600

@@ -382,9 +382,9 @@ struct MultiRowInsert {
     /// rebuild of 100,003 events). `OR FAIL` stops at the failing row without backing out, so
     /// needs none. Without one, SQLite answers a full disk or a failed allocation in such a
     /// statement by rolling back the whole transaction, not the statement. Every caller gives up
-    /// on any error, in a transaction that the error rolls back whole (`SQLiteStorage.write`;
-    /// `verify`'s scratch database is discarded), so nothing of a failed statement is kept
-    /// either way; a caller that went on writing after an error would need the journal back.
+    /// on any error, in a transaction that the error rolls back whole (`SQLiteStorage.write`),
+    /// so nothing of a failed statement is kept either way; a caller that went on writing after
+    /// an error would need the journal back.
     let many: String
     let columns: Int
     /// Rows a statement writes: 32 of two columns, 21 of three, 7 of nine.
