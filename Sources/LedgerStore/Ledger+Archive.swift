@@ -186,9 +186,13 @@ final class Discard<T>: @unchecked Sendable {
 /// `rebuild` feeds it entries it decodes, `verify` the entries its log checks passed. Refuses,
 /// naming the entry, an event that breaks an archive rule; after that the value must not be used.
 struct ProjectionFold {
-    /// Where `finish` writes, and the state checkpoints go unless `versions` checks them.
-    private let target: (any StorageWriter)?
-    private let versions: StateVersionCheck?
+    /// Where the fold's rows go: written (`rebuild`: state checkpoints as the fold goes, the rest
+    /// by `finish`), or, for `verify`, state checkpoints checked and nothing written.
+    private enum Destination {
+        case write(any StorageWriter)
+        case check(StateVersionCheck)
+    }
+    private let destination: Destination
     let interval: UInt64
     private var report = RebuildReport(events: 0, entities: 0, seconds: 0)
     private var state: ArchiveState
@@ -200,8 +204,7 @@ struct ProjectionFold {
     private var period: UInt64 = 1
 
     init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
-        self.target = target
-        versions = nil
+        destination = .write(target)
         self.interval = interval
         state = ArchiveState(cooling: cooling)
     }
@@ -209,8 +212,7 @@ struct ProjectionFold {
     /// `verify`'s fold: the state checkpoints go to `versions`, and nothing is written
     /// (`finish` must not be called; `concernRows()` and `entityRows()` give the rest).
     init(checking versions: StateVersionCheck, interval: UInt64, cooling: ArchiveState.Cooling) {
-        target = nil
-        self.versions = versions
+        destination = .check(versions)
         self.interval = interval
         state = ArchiveState(cooling: cooling)
     }
@@ -222,9 +224,13 @@ struct ProjectionFold {
             let index = decoded[i].index
             if index > 0, index % interval == 0 {
                 let ids = changedSinceCheckpoint.sorted { JSONWriter.utf8Precedes($0, $1) }
-                let states = state.checkpointStates(ids, before: index, stored: target?.packsStates ?? false)
-                let rows = Array(zip(ids, states)).map { (id: $0.0, state: $0.1) }
-                if let versions { try versions.check(size: index, rows) } else { try target!.insertStateVersions(size: index, rows) }
+                func rows(stored: Bool) -> [(id: String, state: StateBytes)] {
+                    Array(zip(ids, state.checkpointStates(ids, before: index, stored: stored))).map { (id: $0.0, state: $0.1) }
+                }
+                switch destination {
+                case .write(let target): try target.insertStateVersions(size: index, rows(stored: target.packsStates))
+                case .check(let versions): try versions.check(size: index, rows(stored: false))
+                }
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
                 period += 1
             }
@@ -260,7 +266,7 @@ struct ProjectionFold {
     /// `verify` calls `concernRows()` and `entityRows()` instead, and compares those with the
     /// stored rows without writing them anywhere.
     mutating func finish() throws(LedgerError) -> RebuildReport {
-        guard let target else { preconditionFailure("a fold that checks state checkpoints writes nothing") }
+        guard case .write(let target) = destination else { preconditionFailure("a fold that checks state checkpoints writes nothing") }
         let ids = state.sortedIDs
         try writeRows(ids, into: target)
         report.entities = ids.count
@@ -347,7 +353,7 @@ final class StateVersionCheck {
     private let stored: any StorageReader
     /// The first stored row that differs from the fold's (nil: a row the fold gives is
     /// missing), with the fold's row in its place (nil: the stored one is one too many).
-    private(set) var difference: (stored: [StorageValue]?, expected: [StorageValue]?)?
+    private var difference: (stored: [StorageValue]?, expected: [StorageValue]?)?
     private var sizes: Set<UInt64> = []
     private var compared: UInt64 = 0
 
