@@ -160,9 +160,9 @@ final class Ahead<T>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: T?
 
-    /// Starts `work` on another thread.
-    init(_ work: @escaping @Sendable () -> T) {
-        DispatchQueue.global().async { [self] in
+    /// Starts `work` on another thread (on `queue`, after the work queued there before it).
+    init(on queue: DispatchQueue = .global(), _ work: @escaping @Sendable () -> T) {
+        queue.async { [self] in
             result = work()
             done.signal()
         }
@@ -182,14 +182,68 @@ final class Discard<T>: @unchecked Sendable {
     func drop() { value = nil }
 }
 
+/// A value handed to another thread, which takes it (once).
+final class Handoff<T>: @unchecked Sendable {
+    private var value: T?
+    init(_ value: consuming T) { self.value = value }
+    func take() -> T {
+        defer { value = nil }
+        return value!
+    }
+}
+
+/// The rows of one state checkpoint: the states, before entry `size`, of the entities changed
+/// since the checkpoint before it, in id order.
+struct StateCheckpoint {
+    let size: UInt64
+    let rows: [(id: String, state: StateBytes)]
+}
+
+/// `rebuild`'s `ProjectionFold` on a thread of its own: batches are folded one after another in
+/// the order given, while the thread that gives them (the one holding the SQLite connection)
+/// reads the next entry lines and writes the state checkpoints of the batches already folded.
+/// At a million events, SQLite's work and the kernel's writes of its pages were about two
+/// fifths of the fold's thread, which was all `rebuild`'s wall time.
+final class BackgroundFold: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "ledger.rebuild.fold")
+    /// Used on `queue` while batches are folding; by the caller once it has waited for every
+    /// batch given (`finish`).
+    private var projection: ProjectionFold
+    /// Set on `queue` by a refused batch or by `cancel()`: the batches queued after it are not folded.
+    private var stopped = false
+
+    init(_ fold: ProjectionFold) { projection = fold }
+
+    /// Queues `decoded` to be folded after the batches given before it; the result, when its
+    /// fold is done, is the state checkpoints to write, or the broken rule that ended the fold
+    /// (then the batches after it are not folded).
+    func fold(_ decoded: consuming [DecodedEntry]) -> Ahead<Result<[StateCheckpoint], LedgerError>> {
+        let batch = Handoff(decoded)
+        return Ahead(on: queue) { [self] in
+            guard !stopped else { return .success([]) }
+            do throws(LedgerError) { return .success(try projection.fold(batch.take())) } catch {
+                stopped = true
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Makes the batches still queued fold nothing (the caller has stopped waiting for them).
+    func cancel() { queue.async { [self] in stopped = true } }
+
+    /// `ProjectionFold.finish`, on the caller's thread, after it has waited for every batch's fold.
+    func finish(into target: any StorageWriter) throws(LedgerError) -> RebuildReport { try projection.finish(into: target) }
+}
+
 /// The fold of the whole log, batch by batch and in log order, into empty projection tables:
 /// `rebuild` feeds it entries it decodes, `verify` the entries its log checks passed. Refuses,
 /// naming the entry, an event that breaks an archive rule; after that the value must not be used.
 struct ProjectionFold {
-    /// Where the fold's rows go: written (`rebuild`: state checkpoints as the fold goes, the rest
-    /// by `finish`), or, for `verify`, state checkpoints checked and nothing written.
+    /// Where the fold's rows go: written (`rebuild`: the state checkpoints `fold` returns, the
+    /// rest by `finish`; states packed when `packs`, as a storage that packs states keeps them),
+    /// or, for `verify`, state checkpoints checked and nothing written.
     private enum Destination {
-        case write(any StorageWriter)
+        case write(packs: Bool)
         case check(StateVersionCheck)
     }
     private let destination: Destination
@@ -203,8 +257,10 @@ struct ProjectionFold {
     private var changedSinceCheckpoint: [String] = []
     private var period: UInt64 = 1
 
-    init(target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling) {
-        destination = .write(target)
+    /// `rebuild`'s fold: the caller writes the state checkpoints `fold` returns, then `finish`
+    /// the rest, into a storage that packs states when `packs` (`StorageWriter.packsStates`).
+    init(packingStates packs: Bool, interval: UInt64, cooling: ArchiveState.Cooling) {
+        destination = .write(packs: packs)
         self.interval = interval
         state = ArchiveState(cooling: cooling)
     }
@@ -218,8 +274,10 @@ struct ProjectionFold {
     }
 
     /// Folds the next entries (indexes following those already folded). At each multiple of
-    /// the interval, first writes the state checkpoint of every entity changed since the last.
-    mutating func fold(_ decoded: consuming [DecodedEntry]) throws(LedgerError) {
+    /// the interval, first makes the state checkpoint of every entity changed since the last:
+    /// returned, to be written in order (`rebuild`), or checked (`verify`: none is returned).
+    mutating func fold(_ decoded: consuming [DecodedEntry]) throws(LedgerError) -> [StateCheckpoint] {
+        var checkpoints: [StateCheckpoint] = []
         for i in decoded.indices {
             let index = decoded[i].index
             if index > 0, index % interval == 0 {
@@ -228,7 +286,7 @@ struct ProjectionFold {
                     Array(zip(ids, state.checkpointStates(ids, before: index, stored: stored))).map { (id: $0.0, state: $0.1) }
                 }
                 switch destination {
-                case .write(let target): try target.insertStateVersions(size: index, rows(stored: target.packsStates))
+                case .write(let packs): checkpoints.append(StateCheckpoint(size: index, rows: rows(stored: packs)))
                 case .check(let versions): try versions.check(size: index, rows(stored: false))
                 }
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
@@ -260,13 +318,15 @@ struct ProjectionFold {
         // another thread.
         let done = Discard(decoded)
         DispatchQueue.global().async { done.drop() }
+        return checkpoints
     }
 
-    /// Writes the `concerns` rows and every entity's row (in key order: sequential B-tree appends).
+    /// Writes into `target` the `concerns` rows and every entity's row (in key order: sequential
+    /// B-tree appends), after the state checkpoints `fold` returned.
     /// `verify` calls `concernRows()` and `entityRows()` instead, and compares those with the
     /// stored rows without writing them anywhere.
-    mutating func finish() throws(LedgerError) -> RebuildReport {
-        guard case .write(let target) = destination else { preconditionFailure("a fold that checks state checkpoints writes nothing") }
+    mutating func finish(into target: any StorageWriter) throws(LedgerError) -> RebuildReport {
+        guard case .write = destination else { preconditionFailure("a fold that checks state checkpoints writes nothing") }
         let ids = state.sortedIDs
         try writeRows(ids, into: target)
         report.entities = ids.count
@@ -800,11 +860,16 @@ extension Ledger {
     public func rebuildProjections(progress: ((UInt64, UInt64) -> Void)? = nil, cooling: ArchiveState.Cooling = .standard) throws(LedgerError)
         -> RebuildReport
     {
+        try rebuildProjections(progress: progress, cooling: cooling, batchSize: 4096)
+    }
+
+    /// `rebuildProjections`, reading and folding `batchSize` entries at a time (tests use a few).
+    func rebuildProjections(progress: ((UInt64, UInt64) -> Void)?, cooling: ArchiveState.Cooling, batchSize: Int) throws(LedgerError) -> RebuildReport {
         let start = DispatchTime.now().uptimeNanoseconds
         var report = try storage.write { (w) throws(LedgerError) in
             try w.clearProjections()
             let report = try Self.foldProjections(
-                source: w, target: w, interval: stateCheckpointInterval, cooling: cooling, path: path, progress: progress)
+                source: w, target: w, interval: stateCheckpointInterval, cooling: cooling, path: path, batchSize: batchSize, progress: progress)
             try w.setMeta("projection_version", String(Archive.projectionVersion))
             return report
         }
@@ -816,15 +881,34 @@ extension Ledger {
     /// projection tables: the rebuild's work (`verify` runs the same `ProjectionFold`, writing
     /// nothing, and compares). Refuses, naming the entry, an event that breaks an archive rule.
     ///
-    /// Entry lines are read and decoded on other threads while this one folds the previous
-    /// batch; the rows are written at the end in key order (sequential B-tree appends).
+    /// Three stages overlap: entry lines are read on this thread and decoded on others, a batch
+    /// ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread, the only
+    /// one using the storage, writes each batch's state checkpoints once its fold is done, then
+    /// the other rows at the end in key order (sequential B-tree appends). Failures are
+    /// reported in log order: a broken rule before a damaged entry or a read after it.
     static func foldProjections(
-        source: any StorageReader, target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling, path: String,
+        source: any StorageReader, target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling, path: String, batchSize: Int,
         progress: ((UInt64, UInt64) -> Void)?
     ) throws(LedgerError) -> RebuildReport {
         let size = try source.size()
-        var fold = ProjectionFold(target: target, interval: interval, cooling: cooling)
-        let batchSize = 4096
+        let fold = BackgroundFold(ProjectionFold(packingStates: target.packsStates, interval: interval, cooling: cooling))
+        defer { fold.cancel() }
+        // The folds given and not yet written, in order, with the number of entries folded by the end of each.
+        var folding: [(checkpoints: Ahead<Result<[StateCheckpoint], LedgerError>>, through: UInt64)] = []
+        func write(leaving waiting: Int) throws(LedgerError) {
+            while folding.count > waiting {
+                let done = folding.removeFirst()
+                for c in try done.checkpoints.get().get() { try target.insertStateVersions(size: c.size, c.rows) }
+                progress?(done.through, size)
+            }
+        }
+        // A read or decode that fails is reported after any rule broken in the entries before it.
+        func earlierFirst<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+            do { return try body() } catch {
+                try write(leaving: 0)
+                throw error
+            }
+        }
         // Decoding batch k+1 overlaps reading batch k+2 and folding batch k: the lines are read
         // a batch ahead, so that the decoding threads never wait for this one to read.
         // Lines as the store keeps them: a compact line is read from its parts (no base64).
@@ -835,16 +919,20 @@ extension Ledger {
         ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
         var next: UInt64 = 0
         while true {
-            let decoded = try pending.get().get()
+            let decoded = try earlierFirst { () throws(LedgerError) in try pending.get().get() }
             if decoded.isEmpty { break }
             next += UInt64(decoded.count)
             pending = decodeInBackground(ahead, compact: compact, path: path)
             read += UInt64(ahead.count)
-            ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
-            try fold.fold(consume decoded)
-            progress?(next, size)
+            folding.append((fold.fold(decoded), next))
+            ahead =
+                ahead.count < batchSize
+                ? [] : try earlierFirst { () throws(LedgerError) in try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize) }
+            // One batch folds while the one before it is written.
+            try write(leaving: 1)
         }
-        return try fold.finish()
+        try write(leaving: 0)
+        return try fold.finish(into: target)
     }
 
     /// Decodes entry lines into payloads on background threads; `get` waits for the result.

@@ -2,9 +2,10 @@ import Foundation
 import LedgerArchive
 import LedgerCore
 import LedgerCrypto
-import LedgerStore
 import LedgerTesting
 import Testing
+
+@testable import LedgerStore
 
 /// Signs archive events for a test ledger, tracking each subject's revision.
 struct ArchiveWriter {
@@ -89,6 +90,26 @@ final class ArchiveStoreTests {
         _ = try w.ledger.verify(trust: nil, cooling: everyEntry)
         // And after a rebuild the archive goes on accepting events.
         try w.add("incident.source-cited", "incident:m10-a", #"{"source":"source:sams"}"#)
+    }
+
+    @Test(
+        "rebuild reading, decoding, folding and writing a few entries at a time gives the same rows, state checkpoints included",
+        arguments: StoreKind.inProcess)
+    func rebuildInSmallBatches(store: StoreKind) throws {
+        var w = try makeLedger(store)
+        try w.scenario()
+        let incremental = try w.ledger.projectionDump()
+        let size = try w.ledger.size()
+        for batch in [1, 2, 3, 7] {
+            for cooling in [ArchiveState.Cooling.standard, ArchiveState.Cooling(window: 0, step: 1, treeLimit: 0)] {
+                var reported: [UInt64] = []
+                let report = try w.ledger.rebuildProjections(progress: { done, _ in reported.append(done) }, cooling: cooling, batchSize: batch)
+                #expect(report.events == 14 && report.entities == 8)
+                #expect(try w.ledger.projectionDump() == incremental, "batches of \(batch), \(cooling)")
+                // Progress once a batch is folded and its state checkpoints written, in order.
+                #expect(reported == Array(stride(from: UInt64(batch), to: size, by: batch)) + [size], "batches of \(batch)")
+            }
+        }
     }
 
     @Test(

@@ -2,9 +2,10 @@ import Foundation
 import LedgerArchive
 import LedgerCore
 import LedgerCrypto
-import LedgerStore
 import LedgerTesting
 import Testing
+
+@testable import LedgerStore
 
 /// `verify` folds the archive from the entries as its log checks pass them (DECISIONS, issue
 /// 15). An entry whose signature, signer and place in the log hold but whose event breaks an
@@ -108,6 +109,40 @@ final class VerifyFoldTests {
         try smuggle(stray, into: l, at: Timestamp(microseconds: now.microseconds + 2_000_000))
         let first = try #require(throws: LedgerError.self) { try l.rebuildProjections() }
         #expect(first.index == 5 && first.message.contains("entry 5 breaks an archive rule") && first.message.contains("equals the current one"), "\(first)")
+    }
+
+    /// Writes entry `size` behind the ledger's back with a signed payload that is not an event.
+    func smuggleDamaged(into l: Ledger, at recordedAt: Timestamp) throws {
+        let size = try l.size()
+        let envelope = Envelope.sign(payload: Array("not an event".utf8), with: Fixtures.archivist)
+        let line = EntryLine(index: size, recordedAt: recordedAt, envelope: envelope).encoded()
+        try l.storage.write { (w) throws(LedgerError) in
+            try w.insertEntry(
+                EntryRow(
+                    index: size, recordedAt: recordedAt.recordTimeText, eventID: UUIDv7.parse(Fixtures.eventID(99))!, type: "incident.reported",
+                    subject: "incident:inc-9", signer: envelope.keyID, leaf: MerkleHash.leaf(line), line: line))
+        }
+    }
+
+    @Test("rebuild in batches: a rule broken in one batch is reported before a damaged entry in the next", arguments: StoreKind.inProcess)
+    func rebuildOrderAcrossBatches(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        try smuggle(try noOpCorrection(l, n: 11), into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        try smuggleDamaged(into: l, at: Timestamp(microseconds: now.microseconds + 2_000_000))
+        // In batches of three, entries 3…5 are still folding (on the fold's thread) when entry 6
+        // fails to decode: the rule broken at entry 5 must still come first.
+        let first = try #require(throws: LedgerError.self) { try l.rebuildProjections(progress: nil, cooling: .standard, batchSize: 3) }
+        #expect(first.index == 5 && first.message.contains("entry 5 breaks an archive rule") && first.message.contains("equals the current one"), "\(first)")
+    }
+
+    @Test("rebuild: a damaged entry alone is named at its own index, in batches or in one", arguments: StoreKind.inProcess)
+    func rebuildDamagedEntry(store: StoreKind) throws {
+        let (l, now) = try ledger(store)
+        try smuggleDamaged(into: l, at: Timestamp(microseconds: now.microseconds + 1_000_000))
+        for batch in [3, 4096] {
+            let damaged = try #require(throws: LedgerError.self) { try l.rebuildProjections(progress: nil, cooling: .standard, batchSize: batch) }
+            #expect(damaged.index == 5 && damaged.message.contains("is damaged at entry 5"), "\(damaged)")
+        }
     }
 
     @Test("rebuild: a schema break alone is named at its own index", arguments: StoreKind.inProcess)
