@@ -881,8 +881,8 @@ extension Ledger {
     /// projection tables: the rebuild's work (`verify` runs the same `ProjectionFold`, writing
     /// nothing, and compares). Refuses, naming the entry, an event that breaks an archive rule.
     ///
-    /// Three stages overlap: entry lines are read on this thread and decoded on others, a batch
-    /// ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread, the only
+    /// Three stages overlap: entry lines are read on this thread and decoded on others, two
+    /// batches ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread, the only
     /// one using the storage, writes each batch's state checkpoints once its fold is done, then
     /// the other rows at the end in key order (sequential B-tree appends). Failures are
     /// reported in log order: a broken rule before a damaged entry or a read after it.
@@ -909,25 +909,28 @@ extension Ledger {
                 throw error
             }
         }
-        // Decoding batch k+1 overlaps reading batch k+2 and folding batch k: the lines are read
-        // a batch ahead, so that the decoding threads never wait for this one to read.
         // Lines as the store keeps them: a compact line is read from its parts (no base64).
         let compact = source.keepsCompactForms
-        var ahead = try source.storedEntryLines(from: 0, below: UInt64.max, limit: batchSize)
-        var read = UInt64(ahead.count)
-        var pending = decodeInBackground(ahead, compact: compact, path: path)
-        ahead = ahead.count < batchSize ? [] : try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
+        // Batches being decoded, in order: two ahead of the one folding, so that neither the
+        // decoding threads nor the fold's wait for the other when one batch takes longer.
+        var decoding: [Ahead<Result<[DecodedEntry], LedgerError>>] = []
+        var read: UInt64 = 0
+        var allRead = false
+        func decodeAhead() throws(LedgerError) {
+            while !allRead, decoding.count < 2 {
+                let lines = try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
+                read += UInt64(lines.count)
+                allRead = lines.count < batchSize
+                if !lines.isEmpty { decoding.append(decodeInBackground(lines, compact: compact, path: path)) }
+            }
+        }
+        try decodeAhead()
         var next: UInt64 = 0
-        while true {
-            let decoded = try earlierFirst { () throws(LedgerError) in try pending.get().get() }
-            if decoded.isEmpty { break }
+        while !decoding.isEmpty {
+            let decoded = try earlierFirst { () throws(LedgerError) in try decoding.removeFirst().get().get() }
             next += UInt64(decoded.count)
-            pending = decodeInBackground(ahead, compact: compact, path: path)
-            read += UInt64(ahead.count)
             folding.append((fold.fold(decoded), next))
-            ahead =
-                ahead.count < batchSize
-                ? [] : try earlierFirst { () throws(LedgerError) in try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize) }
+            try earlierFirst { () throws(LedgerError) in try decodeAhead() }
             // One batch folds while the one before it is written.
             try write(leaving: 1)
         }
