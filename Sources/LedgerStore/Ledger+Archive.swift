@@ -870,6 +870,7 @@ extension Ledger {
             try w.clearProjections()
             let report = try Self.foldProjections(
                 source: w, target: w, interval: stateCheckpointInterval, cooling: cooling, path: path, batchSize: batchSize, progress: progress)
+            try w.indexProjections()
             try w.setMeta("projection_version", String(Archive.projectionVersion))
             return report
         }

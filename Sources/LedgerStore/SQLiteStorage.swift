@@ -768,8 +768,13 @@ struct SQLiteRows: StorageWriter {
     }
 
     func clearProjections() throws(LedgerError) {
-        // Dropped and made again (as new, empty B-trees) rather than emptied row by row.
+        // Dropped and made again (as new, empty B-trees) rather than emptied row by row; the
+        // indexes whose rows would come in no useful order wait for `indexProjections`.
         for t in Schema.projectionTables { try execute("DROP TABLE \(t)") }
-        for statement in Schema.projectionStatements { try execute(statement) }
+        for statement in Schema.projectionStatements where !Schema.deferredProjectionIndexes.contains(statement) { try execute(statement) }
+    }
+
+    func indexProjections() throws(LedgerError) {
+        for statement in Schema.deferredProjectionIndexes { try execute(statement) }
     }
 }

@@ -108,6 +108,16 @@ enum Schema {
     /// The archive's projections: derived from the log, updated in each append's transaction,
     /// recomputed by `ledger rebuild` (docs/EVENTS.md §5).
     static let projectionTables = ["entities", "incident_index", "incident_links", "concerns", "state_versions"]
+    /// Incidents by the facility hit or the actor named as perpetrator (`incident_links`).
+    static let linksByOther = "CREATE INDEX incident_links_by_other ON incident_links (other, role)"
+
+    /// The projection indexes `rebuild` makes once the rows are written (`SQLiteRows.indexProjections`):
+    /// the rows reach `incident_links_by_other` in no useful order (by incident, not by facility or
+    /// actor), and one sort at the end costs less than a B-tree insert at a random place for
+    /// each. (At a million events, about 260,000 links took 0.63 s to write with the index, on
+    /// the one thread that writes, after the fold.)
+    static let deferredProjectionIndexes = [linksByOther]
+
     static let projectionStatements = [
         // Every entity's current state as canonical JSON.
         "CREATE TABLE entities (id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, state BLOB NOT NULL)",
@@ -118,7 +128,7 @@ enum Schema {
         """,
         // Incidents by facility hit (role 'facility') and by actor named as perpetrator ('perpetrator').
         "CREATE TABLE incident_links (incident TEXT NOT NULL, role TEXT NOT NULL, other TEXT NOT NULL, PRIMARY KEY (incident, role, other)) WITHOUT ROWID",
-        "CREATE INDEX incident_links_by_other ON incident_links (other, role)",
+        Schema.linksByOther,
         // Which entries concern which entity (subject, changed or mentioned): history and views as of a moment.
         "CREATE TABLE concerns (entity TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (entity, idx)) WITHOUT ROWID",
         // State checkpoints (a cache for views as of a moment): at every multiple C of the

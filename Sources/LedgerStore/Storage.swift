@@ -239,8 +239,12 @@ public protocol StorageWriter: StorageReader {
     /// in that form where it has them (a state put away is packed already), else canonical.
     /// Either form is stored right; this only saves converting.
     var packsStates: Bool { get }
-    /// Empties every projection table.
+    /// Empties every projection table. A store may leave secondary indexes to be made by
+    /// `indexProjections()` once the rows are written.
     func clearProjections() throws(LedgerError)
+    /// Makes the indexes `clearProjections()` left to be made after the rows (`rebuild` calls it
+    /// once it has written every projection row); nothing in a store that left none.
+    func indexProjections() throws(LedgerError)
     /// Stores a sealed value and its wrapped data keys.
     func insertSealedValue(_ row: SealedValueRow, keys: [WrappedKeyRow]) throws(LedgerError)
     /// Destroys a sealed value: its ciphertext and every wrapped copy of its data key. Its row
@@ -302,6 +306,7 @@ extension StorageWriter {
     public func sendAhead() {}
     public var prefetches: Bool { false }
     public var packsStates: Bool { false }
+    public func indexProjections() throws(LedgerError) {}
     public func insertConcerns(_ rows: [(entity: String, index: UInt64)]) throws(LedgerError) {
         for row in rows { try insertConcern(entity: row.entity, index: row.index) }
     }
