@@ -883,10 +883,10 @@ extension Ledger {
     /// nothing, and compares). Refuses, naming the entry, an event that breaks an archive rule.
     ///
     /// Three stages overlap: entry lines are read on this thread and decoded on others, two
-    /// batches ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread, the only
-    /// one using the storage, writes each batch's state checkpoints once its fold is done, then
-    /// the other rows at the end in key order (sequential B-tree appends). Failures are
-    /// reported in log order: a broken rule before a damaged entry or a read after it.
+    /// batches ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread,
+    /// the only one using the storage, writes each batch's state checkpoints once its fold is
+    /// done, then the other rows at the end in key order (sequential B-tree appends). Failures
+    /// are reported in log order: a broken rule before a damaged entry or a read after it.
     static func foldProjections(
         source: any StorageReader, target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling, path: String, batchSize: Int,
         progress: ((UInt64, UInt64) -> Void)?
@@ -894,7 +894,8 @@ extension Ledger {
         let size = try source.size()
         let fold = BackgroundFold(ProjectionFold(packingStates: target.packsStates, interval: interval, cooling: cooling))
         defer { fold.cancel() }
-        // The folds given and not yet written, in order, with the number of entries folded by the end of each.
+        // The folds given and not yet written, in order, each with the number of entries
+        // folded once it is done.
         var folding: [(checkpoints: Ahead<Result<[StateCheckpoint], LedgerError>>, through: UInt64)] = []
         func write(leaving waiting: Int) throws(LedgerError) {
             while folding.count > waiting {
