@@ -209,7 +209,7 @@ final class BackgroundFold: @unchecked Sendable {
     /// Used on `queue` while batches are folding; by the caller once it has waited for every
     /// batch given (`finish`).
     private var projection: ProjectionFold
-    /// Set on `queue` by a refused batch or by `cancel()`: the batches queued after it are not folded.
+    /// Set on `queue` by a refused batch: the batches queued after it are not folded.
     private var stopped = false
 
     init(_ fold: ProjectionFold) { projection = fold }
@@ -227,9 +227,6 @@ final class BackgroundFold: @unchecked Sendable {
             }
         }
     }
-
-    /// Makes the batches still queued fold nothing (the caller has stopped waiting for them).
-    func cancel() { queue.async { [self] in stopped = true } }
 
     /// `ProjectionFold.finish`, on the caller's thread, after it has waited for every batch's fold.
     func finish(into target: any StorageWriter) throws(LedgerError) -> RebuildReport { try projection.finish(into: target) }
@@ -893,7 +890,6 @@ extension Ledger {
     ) throws(LedgerError) -> RebuildReport {
         let size = try source.size()
         let fold = BackgroundFold(ProjectionFold(packingStates: target.packsStates, interval: interval, cooling: cooling))
-        defer { fold.cancel() }
         // The folds given and not yet written, in order, each with the number of entries
         // folded once it is done.
         var folding: [(checkpoints: Ahead<Result<[StateCheckpoint], LedgerError>>, through: UInt64)] = []
@@ -904,39 +900,51 @@ extension Ledger {
                 progress?(done.through, size)
             }
         }
-        // A read or decode that fails is reported after any rule broken in the entries before it.
-        func earlierFirst<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
-            do { return try body() } catch {
-                try write(leaving: 0)
-                throw error
-            }
-        }
         // Lines as the store keeps them: a compact line is read from its parts (no base64).
         let compact = source.keepsCompactForms
-        // Batches being decoded, in order: two ahead of the one folding, so that neither the
-        // decoding threads nor the fold's wait for the other when one batch takes longer.
-        var decoding: [Ahead<Result<[DecodedEntry], LedgerError>>] = []
+        // Batches being decoded, in order, with their lines: two ahead of the one folding, so
+        // that neither the decoding threads nor the fold's wait for the other when one batch
+        // takes longer.
+        var decoding: [(lines: [(index: UInt64, line: [UInt8])], entries: Ahead<Result<[DecodedEntry], LedgerError>>)] = []
         var read: UInt64 = 0
-        var allRead = false
-        func decodeAhead() throws(LedgerError) {
-            while !allRead, decoding.count < 2 {
-                let lines = try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
-                read += UInt64(lines.count)
-                allRead = lines.count < batchSize
-                if !lines.isEmpty { decoding.append(decodeInBackground(lines, compact: compact, path: path)) }
+        // A read that failed: reported once the batches read before it are folded, after any
+        // failure among them.
+        var readFailure: LedgerError?
+        func decodeAhead() {
+            while readFailure == nil, read < size, decoding.count < 2 {
+                do throws(LedgerError) {
+                    let lines = try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
+                    guard !lines.isEmpty else { break }
+                    read += UInt64(lines.count)
+                    decoding.append((lines, decodeInBackground(lines, compact: compact, path: path)))
+                } catch { readFailure = error }
             }
         }
-        try decodeAhead()
+        decodeAhead()
         var next: UInt64 = 0
         while !decoding.isEmpty {
-            let decoded = try earlierFirst { () throws(LedgerError) in try decoding.removeFirst().get().get() }
+            let batch = decoding.removeFirst()
+            let decoded: [DecodedEntry]
+            do throws(LedgerError) { decoded = try batch.entries.get().get() } catch {
+                // A damaged entry: the batches before it, then the entries before it in its
+                // batch (decoded again: they decoded before), are folded first, so that a rule
+                // broken among them is reported before it.
+                try write(leaving: 0)
+                if let at = error.index, let position = batch.lines.firstIndex(where: { $0.index == at }), position > 0 {
+                    let before = try parsePayloads(Array(batch.lines[..<position]), compact: compact, path: path, precheck: true)
+                    folding.append((fold.fold(before), at))
+                    try write(leaving: 0)
+                }
+                throw error
+            }
             next += UInt64(decoded.count)
             folding.append((fold.fold(decoded), next))
-            try earlierFirst { () throws(LedgerError) in try decodeAhead() }
+            decodeAhead()
             // One batch folds while the one before it is written.
             try write(leaving: 1)
         }
         try write(leaving: 0)
+        if let readFailure { throw readFailure }
         return try fold.finish(into: target)
     }
 
