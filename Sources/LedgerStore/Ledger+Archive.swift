@@ -175,14 +175,8 @@ final class Ahead<T>: @unchecked Sendable {
     }
 }
 
-/// Values whose memory another thread frees (`drop`), off the thread that used them.
-final class Discard<T>: @unchecked Sendable {
-    private var value: T?
-    init(_ value: T) { self.value = value }
-    func drop() { value = nil }
-}
-
-/// A value handed to another thread, which takes it (once).
+/// A value handed to another thread, which takes it (once) or frees it (`drop`: its memory is
+/// freed there, off the thread that used it).
 final class Handoff<T>: @unchecked Sendable {
     private var value: T?
     init(_ value: consuming T) { self.value = value }
@@ -190,6 +184,7 @@ final class Handoff<T>: @unchecked Sendable {
         defer { value = nil }
         return value!
     }
+    func drop() { value = nil }
 }
 
 /// The rows of one state checkpoint: the states, before entry `size`, of the entities changed
@@ -313,7 +308,7 @@ struct ProjectionFold {
         }
         // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
         // another thread.
-        let done = Discard(decoded)
+        let done = Handoff(decoded)
         DispatchQueue.global().async { done.drop() }
         return checkpoints
     }
@@ -331,7 +326,7 @@ struct ProjectionFold {
         // after `finish` the fold's states are not used again.
         var states = ArchiveState(cooling: .standard)
         swap(&states, &state)
-        let done = Discard(states)
+        let done = Handoff(states)
         DispatchQueue.global().async { done.drop() }
         return report
     }
@@ -506,7 +501,7 @@ final class EntityRows {
 
     /// Frees the states on another thread.
     func discard() {
-        let done = Discard(state)
+        let done = Handoff(state)
         state = nil
         DispatchQueue.global().async { done.drop() }
     }
