@@ -36,7 +36,7 @@ public enum Archive {
     /// Types outside the archive (genesis, key events) pass unchecked.
     public static func checkBody(type: String, subject: String, body: JSONObject) throws(LedgerError) {
         guard let t = EventType(name: type) else { return }
-        _ = try ArchiveEvent.decode(type: t, subject: subject, body: body)
+        _ = try ArchiveEvent.decode(type: t, subject: subject, body: .tree(body))
     }
 
     /// Applies one event: checks its body, the rules against the current state (`lookup`), and
@@ -60,7 +60,18 @@ public enum Archive {
     public static func apply(
         type: EventType, subject: String, body: JSONObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
     ) throws(LedgerError) -> ArchiveChange? {
-        guard let checked = try check(type: type, subject: subject, body: body, lookup: lookup, replay: replay, latestDay: latestDay) else { return nil }
+        guard let checked = try check(type: type, subject: subject, body: .tree(body), lookup: lookup, replay: replay, latestDay: latestDay) else { return nil }
+        return try apply(
+            checked, subject: subject, body: CanonicalObject(body), index: index, current: try lookup.entity(subject), lookup: lookup, replay: replay)
+    }
+
+    /// `apply` of a body held as its canonical bytes (as `rebuild` decodes it).
+    public static func apply(
+        type: EventType, subject: String, body: CanonicalObject, index: UInt64, lookup: some EntityLookup, replay: Bool = false, latestDay: Int? = nil
+    ) throws(LedgerError) -> ArchiveChange? {
+        guard let checked = try check(type: type, subject: subject, body: .canonical(body), lookup: lookup, replay: replay, latestDay: latestDay) else {
+            return nil
+        }
         return try apply(checked, subject: subject, body: body, index: index, current: try lookup.entity(subject), lookup: lookup, replay: replay)
     }
 
@@ -80,6 +91,12 @@ public enum Archive {
     public static func check(
         type: EventType, subject: String, body: JSONObject, lookup: some EntityLookup, replay: Bool, latestDay: Int?
     ) throws(LedgerError) -> CheckedEvent? {
+        try check(type: type, subject: subject, body: .tree(body), lookup: lookup, replay: replay, latestDay: latestDay)
+    }
+
+    static func check(
+        type: EventType, subject: String, body: BodyMembers, lookup: some EntityLookup, replay: Bool, latestDay: Int?
+    ) throws(LedgerError) -> CheckedEvent? {
         guard let checked = try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay) else { return nil }
         if !replay { try checkMentions(checked, lookup: lookup) }
         return checked
@@ -89,6 +106,10 @@ public enum Archive {
     /// rule. Pure, so a fold may run it for a whole batch on other threads (`Prechecked`) while
     /// it folds the batch before.
     public static func checkAlone(type: EventType, subject: String, body: JSONObject, latestDay: Int?) throws(LedgerError) -> CheckedEvent? {
+        try checkAlone(type: type, subject: subject, body: .tree(body), latestDay: latestDay)
+    }
+
+    static func checkAlone(type: EventType, subject: String, body: BodyMembers, latestDay: Int?) throws(LedgerError) -> CheckedEvent? {
         guard type.isArchive, let kind = type.entityKind ?? EntityID.kind(of: subject),
             let decoded = try ArchiveEvent.decode(type: type, subject: subject, body: body)
         else { return nil }
@@ -117,6 +138,15 @@ public enum Archive {
         let outcome: Result<CheckedEvent?, LedgerError>
 
         public init(type: EventType?, subject: String, body: JSONObject, latestDay: Int?) {
+            self.init(type: type, subject: subject, body: .tree(body), latestDay: latestDay)
+        }
+
+        /// For a body held as its canonical bytes.
+        public init(type: EventType?, subject: String, body: CanonicalObject, latestDay: Int?) {
+            self.init(type: type, subject: subject, body: .canonical(body), latestDay: latestDay)
+        }
+
+        init(type: EventType?, subject: String, body: BodyMembers, latestDay: Int?) {
             guard let type else {
                 outcome = .success(nil)
                 return
@@ -134,6 +164,14 @@ public enum Archive {
     /// again (the merge and `partOf` chains stop at the subject by id first).
     public static func apply(
         _ checked: CheckedEvent, subject: String, body: JSONObject, index: UInt64, current: consuming CanonicalObject?, lookup: some EntityLookup,
+        replay: Bool
+    ) throws(LedgerError) -> ArchiveChange {
+        try apply(checked, subject: subject, body: CanonicalObject(body), index: index, current: current, lookup: lookup, replay: replay)
+    }
+
+    /// `apply` of a checked event whose body is held as its canonical bytes.
+    public static func apply(
+        _ checked: CheckedEvent, subject: String, body: CanonicalObject, index: UInt64, current: consuming CanonicalObject?, lookup: some EntityLookup,
         replay: Bool
     ) throws(LedgerError) -> ArchiveChange {
         let type = checked.type

@@ -43,20 +43,19 @@ public indirect enum ArchiveEvent: Sendable {
         case sealed(commitment: String)
     }
 
-    /// The members of a creating event whose fields are listed in a schema (aggregates), as checked.
-    public struct Registration: Sendable {
-        public var fields: JSONObject
-    }
+    /// A creating event whose fields are listed in a schema (aggregates): checked, and copied
+    /// into the state from the body as signed.
+    public struct Registration: Sendable {}
 
+    /// A facility's registration: its schema's fields (`FacilityFields`) are checked and copied
+    /// into the state from the body as signed.
     public struct FacilityRegistration: Sendable {
-        /// The schema's fields (`FacilityFields`), as checked.
-        public var fields: JSONObject
         public var aliases: [Alias]
     }
 
+    /// An incident's report: its schema's fields (`IncidentFields`) are checked and copied into
+    /// the state from the body as signed.
     public struct IncidentReport: Sendable {
-        /// The schema's fields (`IncidentFields`), as checked.
-        public var fields: JSONObject
         /// The sources cited with the report, in the body's order (distinct).
         public var sources: [String]
     }
@@ -238,7 +237,7 @@ extension ArchiveEvent {
 
     /// Checks `body` against the schema of `type` and decodes it; nil for a type outside the
     /// archive. The subject's form is checked first (`KIND:NAME` of the type's kind).
-    static func decode(type: EventType, subject: String, body: JSONObject) throws(LedgerError) -> Decoded? {
+    static func decode(type: EventType, subject: String, body: BodyMembers) throws(LedgerError) -> Decoded? {
         guard type.isArchive else { return nil }
         try checkSubject(type: type, subject: subject)
         var mentions: [Mention] = []
@@ -257,7 +256,7 @@ extension ArchiveEvent {
                     aliases.append(try alias(item, path: "body.aliases[\(i)]"))
                 }
             }
-            event = .facilityRegistered(FacilityRegistration(fields: body, aliases: aliases))
+            event = .facilityRegistered(FacilityRegistration(aliases: aliases))
         case .incidentReported:
             mentions = try fields(body, IncidentFields.all, extra: ["sources"], dates: &dates)
             var sources: [String] = []
@@ -269,7 +268,7 @@ extension ArchiveEvent {
                     mentions.append(Mention(id: id, kind: .source, field: "body.sources[\(i)]"))
                 }
             }
-            event = .incidentReported(IncidentReport(fields: body, sources: sources))
+            event = .incidentReported(IncidentReport(sources: sources))
         case .facilityCorrected:
             let (c, m) = try correction(body, FacilityFields.all, entity: "facilities", dates: &dates)
             (event, mentions) = (.facilityCorrected(c), m)
@@ -281,7 +280,7 @@ extension ArchiveEvent {
             if mentions.contains(where: { $0.id == subject }) {
                 throw BodyReader.error("body.partOf", "an aggregate cannot be part of itself")
             }
-            event = .aggregateReported(Registration(fields: body))
+            event = .aggregateReported(Registration())
         case .aggregateCorrected:
             let (c, m) = try correction(body, AggregateFields.all, entity: "aggregates", dates: &dates)
             if m.contains(where: { $0.id == subject }) {
@@ -469,7 +468,7 @@ extension ArchiveEvent {
 
     /// Checks the schema fields of a creating event (required ones present) plus `extra` members;
     /// adds its dates to `dates`.
-    private static func fields(_ body: JSONObject, _ schema: [FieldSchema], extra: [String], dates: inout [Dated]) throws(LedgerError) -> [Mention] {
+    private static func fields(_ body: BodyMembers, _ schema: [FieldSchema], extra: [String], dates: inout [Dated]) throws(LedgerError) -> [Mention] {
         _ = try BodyReader(body, path: "body", allowed: schema.map(\.name) + extra)
         var mentions: [Mention] = []
         for f in schema {
@@ -483,7 +482,7 @@ extension ArchiveEvent {
     }
 
     /// `{"changes": {FIELD: VALUE or null}, "reason": TEXT}`.
-    private static func correction(_ body: JSONObject, _ schema: [FieldSchema], entity: String, dates: inout [Dated]) throws(LedgerError) -> (
+    private static func correction(_ body: BodyMembers, _ schema: [FieldSchema], entity: String, dates: inout [Dated]) throws(LedgerError) -> (
         Correction, [Mention]
     ) {
         let r = try BodyReader(body, path: "body", allowed: ["changes", "reason"])
@@ -527,7 +526,7 @@ extension ArchiveEvent {
         let name = try r.text("name", max: 300)!
         let lang = try Schema.languageTag(try r.value("lang"), path: r.field("lang"))
         let kind = try r.choice("kind", Vocabulary.aliasKinds)!
-        return Alias(name: name, lang: lang, kind: kind, object: r.object)
+        return Alias(name: name, lang: lang, kind: kind, object: v.objectValue ?? JSONObject())
     }
 
     private static func range(_ r: BodyReader) throws(LedgerError) -> (UInt64, UInt64) {
@@ -538,7 +537,7 @@ extension ArchiveEvent {
     }
 
     /// `{"reason": TEXT}`.
-    private static func reason(_ body: JSONObject) throws(LedgerError) -> Reason {
+    private static func reason(_ body: BodyMembers) throws(LedgerError) -> Reason {
         let r = try BodyReader(body, path: "body", allowed: ["reason"])
         return Reason(reason: try r.text("reason", max: 2000)!)
     }

@@ -328,10 +328,20 @@ public struct ArchiveState: EntityLookup, Sendable {
     /// `apply` for a type already read from the catalogue.
     @discardableResult
     public mutating func apply(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int? = nil) throws(LedgerError) -> ArchiveChange? {
-        guard let change = try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, latestDay: latestDay)
-        else {
-            return nil
-        }
+        keep(try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, latestDay: latestDay), index: index)
+    }
+
+    /// `apply` of a body held as its canonical bytes (as `rebuild` decodes it).
+    @discardableResult
+    public mutating func apply(type: EventType, subject: String, body: CanonicalObject, index: UInt64, latestDay: Int? = nil) throws(LedgerError)
+        -> ArchiveChange?
+    {
+        keep(try Archive.apply(type: type, subject: subject, body: body, index: index, lookup: self, replay: only != nil, latestDay: latestDay), index: index)
+    }
+
+    /// Keeps the states `change` gives (of the entities kept: all, or those of a partial replay).
+    private mutating func keep(_ change: ArchiveChange?, index: UInt64) -> ArchiveChange? {
+        guard let change else { return nil }
         for (id, state) in change.changed where only?.contains(id) ?? true { put(id, state, index: index) }
         return change
     }
@@ -343,14 +353,17 @@ public struct ArchiveState: EntityLookup, Sendable {
     @discardableResult
     public mutating func applyOwning(type: EventType, subject: String, body: JSONObject, index: UInt64, latestDay: Int?) throws(LedgerError) -> ArchiveChange? {
         guard only == nil else { return try apply(type: type, subject: subject, body: body, index: index, latestDay: latestDay) }
-        return try applyOwning(Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay), subject: subject, body: body, index: index)
+        return try applyOwning(
+            Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay), subject: subject, body: CanonicalObject(body), index: index)
     }
 
     /// `applyOwning` for an event whose stateless checks were made ahead (`Archive.Prechecked`,
     /// with the entry's `latestDay`): their failure is thrown here, in the event's turn, and the
     /// checks that need the archive's state follow.
     @discardableResult
-    public mutating func applyOwning(_ prechecked: Archive.Prechecked, subject: String, body: JSONObject, index: UInt64) throws(LedgerError) -> ArchiveChange? {
+    public mutating func applyOwning(_ prechecked: Archive.Prechecked, subject: String, body: CanonicalObject, index: UInt64) throws(LedgerError)
+        -> ArchiveChange?
+    {
         precondition(only == nil, "a partial replay checks no rules")
         guard let checked = try prechecked.outcome.get() else { return nil }
         try Archive.checkMentions(checked, lookup: self)

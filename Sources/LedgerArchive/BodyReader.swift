@@ -1,16 +1,48 @@
 import LedgerCore
 
+/// The members of a JSON object a decoder reads: a parsed tree, or an object held as its
+/// canonical bytes (`rebuild` decodes bodies from their bytes without making their trees).
+/// Members read the same from either: a member's value is parsed from its bytes when it is
+/// read (a string without escapes, a number and a literal without the parser).
+enum BodyMembers {
+    case tree(JSONObject)
+    case canonical(CanonicalObject)
+
+    subscript(key: String) -> JSONValue? {
+        switch self {
+        case .tree(let o): return o[key]
+        case .canonical(let c): return c[key]
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .tree(let o): return o.count
+        case .canonical(let c): return c.count
+        }
+    }
+
+    /// The first member name, in the object's order, outside `allowed` (the order of a tree is
+    /// its document's; canonical bytes are in key order, which is their document's).
+    func firstName(notIn allowed: [String]) -> String? {
+        switch self {
+        case .tree(let o): return o.members.first { m in !allowed.contains(m.key) }?.key
+        case .canonical(let c): return c.firstName(notIn: allowed)
+        }
+    }
+}
+
 /// Reads one JSON object of an event body strictly: every member is named by the schema,
 /// unknown members are refused, and every error names the field by its path (`body.place.town`).
 struct BodyReader {
-    let object: JSONObject
+    let object: BodyMembers
     let path: String
 
     /// Wraps `object`, refusing members outside `allowed`.
-    init(_ object: JSONObject, path: String, allowed: [String]) throws(LedgerError) {
-        for m in object.members where !allowed.contains(m.key) {
+    init(_ object: BodyMembers, path: String, allowed: [String]) throws(LedgerError) {
+        if let unknown = object.firstName(notIn: allowed) {
             throw LedgerError(
-                .malformed, "field `\(path).\(Clip.text(m.key))`: unknown member; allowed here: \(allowed.joined(separator: ", "))")
+                .malformed, "field `\(path).\(Clip.text(unknown))`: unknown member; allowed here: \(allowed.joined(separator: ", "))")
         }
         self.object = object
         self.path = path
@@ -19,7 +51,7 @@ struct BodyReader {
     /// Wraps a value that must be an object.
     init(_ value: JSONValue, path: String, allowed: [String]) throws(LedgerError) {
         guard let o = value.objectValue else { throw BodyReader.error(path, "must be an object, found \(value.kindName)") }
-        try self.init(o, path: path, allowed: allowed)
+        try self.init(.tree(o), path: path, allowed: allowed)
     }
 
     func field(_ key: String) -> String { "\(path).\(key)" }
@@ -27,8 +59,6 @@ struct BodyReader {
     static func error(_ field: String, _ problem: String) -> LedgerError {
         LedgerError(.malformed, "field `\(field)`: \(problem)")
     }
-
-    func has(_ key: String) -> Bool { object[key] != nil }
 
     func value(_ key: String) throws(LedgerError) -> JSONValue {
         guard let v = object[key] else { throw LedgerError(.malformed, "field `\(field(key))` is missing") }

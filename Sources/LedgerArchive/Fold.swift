@@ -2,12 +2,13 @@ import LedgerCore
 
 extension Archive {
     /// How each event changes its subject's state (and, for a merge, the survivor's), read from
-    /// its decoded body; `body` is the same body as signed, whose members the state keeps. The
+    /// its decoded body; `body` is the same body as signed, in canonical form, whose members the
+    /// state keeps (copied as bytes: a registration's members, an item of a list). The
     /// domain rules that need the state are checked here. States are kept canonical
     /// (`CanonicalObject`): a rule parses only the members it reads, and an item added to a list
     /// is encoded once and appended to the list's bytes.
     static func fold(
-        _ event: ArchiveEvent, subject: String, body: JSONObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
+        _ event: ArchiveEvent, subject: String, body: CanonicalObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
         replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
         // Made only for the events whose state records the entry (not for a correction or a registration).
@@ -64,7 +65,7 @@ extension Archive {
             }
             s.append(Canonical.encode(alias.object), toList: "aliases")
         case .facilityDeconflictionRecorded:
-            s.append(item(body, entry: entry), toList: "deconfliction")
+            s.append(item(body, index), toList: "deconfliction")
         case .readerEnrolled:
             copy(body, into: &s)
             s.setRaw("status", Self.statusActive)
@@ -73,7 +74,7 @@ extension Archive {
                 throw Archive.ruleError("subject", "\(subject) is already revoked")
             }
             s.setRaw("status", Self.statusRevoked)
-            s.setRaw("revocation", item(body, entry: entry))
+            s.setRaw("revocation", item(body, index))
         case .valueErased(let erasure):
             let value = JSONValue.string(erasure.value)
             var erased = s["erased"]?.arrayValue ?? []
@@ -87,18 +88,19 @@ extension Archive {
             if !replay, citesAlready(s, source: citation.source, locator: citation.locator) {
                 throw Archive.ruleError("body.source", "\(subject) already cites \(citation.source) at that locator")
             }
-            s.append(item(body, entry: entry), toList: "sources")
+            s.append(item(body, index), toList: "sources")
         case .attributionClaimed:
-            s.append(item(body, entry: entry), toList: "claims")
+            s.append(item(body, index), toList: "claims")
         case .attributionAssessed:
-            s.setRaw("assessment", item(body, entry: entry))
+            s.setRaw("assessment", item(body, index))
         case .casualtiesReported:
-            s.append(item(body, entry: entry), toList: "casualtyReports")
+            s.append(item(body, index), toList: "casualtyReports")
         case .casualtiesAdopted(let adoption):
             var adopted = s["casualties"]?.objectValue ?? JSONObject()
-            var figure = with(body, entry: entry)
-            figure["category"] = nil
-            adopted[adoption.category] = .object(figure)
+            var figure = body
+            figure.setDigits("entry", index)
+            figure.setRaw("category", nil)
+            adopted[adoption.category] = .object(figure.object)
             s["casualties"] = .object(adopted)
         case .incidentCertaintyGraded(let g):
             if !replay, s["certainty"]?.objectValue?["grade"]?.stringValue == g.certainty {
@@ -127,7 +129,7 @@ extension Archive {
             s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", .string(merge.reason))]))
         case .incidentRetracted:
             s.setRaw("status", Self.statusRetracted)
-            s.setRaw("retraction", item(body, entry: entry))
+            s.setRaw("retraction", item(body, index))
         case .incidentReinstated:
             if !replay, s.string("status") != "retracted" {
                 throw LedgerError(.refused, "\(subject) is not retracted, so it cannot be reinstated")
@@ -210,48 +212,11 @@ extension Archive {
     /// The canonical bytes of an empty list.
     private static let emptyList: [UInt8] = Array("[]".utf8)
 
-    private static func copy(_ body: JSONObject, into s: inout CanonicalObject) { s.merge(body) }
+    private static func copy(_ body: CanonicalObject, into s: inout CanonicalObject) { s.merge(body) }
 
-    /// The body with the entry's index added (in key order when the body is: bodies of payloads
-    /// our tools sign are).
-    private static func with(_ body: JSONObject, entry: JSONValue) -> JSONObject {
-        var o = body
-        o.setInKeyOrder("entry", entry)
-        return o
-    }
-
-    /// The canonical bytes of the body with the entry's index added: an item of a list, or a
-    /// member, of the state. Written straight from the body's members (a body has no member
-    /// `entry`: its schema allows none).
-    private static func item(_ body: JSONObject, entry: JSONValue) -> [UInt8] {
-        guard body["entry"] == nil, case .number(let n) = entry else { return Canonical.encode(with(body, entry: entry)) }
-        var members = body.members
-        if !body.isInKeyOrder { members.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(UInt8(ascii: "{"))
-        var entryWritten = false
-        for m in members {
-            if !entryWritten, JSONWriter.utf8Precedes("entry", m.key) {
-                out.append(contentsOf: #""entry":"#.utf8)
-                out.append(contentsOf: n.utf8)
-                out.append(UInt8(ascii: ","))
-                entryWritten = true
-            }
-            JSONWriter.writeString(m.key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.write(m.value, sortedKeys: true, into: &out)
-            out.append(UInt8(ascii: ","))
-        }
-        if !entryWritten {
-            out.append(contentsOf: #""entry":"#.utf8)
-            out.append(contentsOf: n.utf8)
-        } else {
-            out.removeLast()
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
-    }
+    /// The canonical bytes of the body with the entry's index added as member `entry`: an item
+    /// of a list, or a member, of the state (a body has no member `entry`: its schema allows none).
+    private static func item(_ body: CanonicalObject, _ index: UInt64) -> [UInt8] { body.encoded(settingDigits: index, as: "entry") }
 }
 
 /// Canonical JSON: object members sorted by key (UTF-8 byte order), no white space. The form

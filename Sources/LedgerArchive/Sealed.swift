@@ -80,7 +80,7 @@ public enum Sealing {
     /// Checks a marker at `path`: exactly `{"sealed": 64 hex digits}`. Nil when `v` is no marker.
     static func checkMarker(_ v: JSONValue, path: String) throws(LedgerError) -> String? {
         guard let o = v.objectValue, o["sealed"] != nil else { return nil }
-        _ = try BodyReader(o, path: path, allowed: ["sealed"])
+        _ = try BodyReader(.tree(o), path: path, allowed: ["sealed"])
         guard let c = o["sealed"]?.stringValue, isCommitment(c) else {
             throw BodyReader.error("\(path).sealed", "must be a commitment: 64 lowercase hex digits")
         }

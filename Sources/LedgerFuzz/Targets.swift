@@ -119,6 +119,13 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
                         return .violation("laid-out path took a payload the general path refuses or reads otherwise (NFC rule \(nfc ? "on" : "off"))")
                     }
                 }
+                // So must the path a fold reads stored payloads by (no NFC rule), its body in canonical form.
+                if let parts = b.withUnsafeBytes({ EventPayload.foldParts($0) }) {
+                    let general = b.withUnsafeBytes { try? EventPayload.general($0, limits: EventPayload.limits(requireNFC: false)) }
+                    guard let general, general.eventType == parts.type, general.subject.sameBytes(parts.subject),
+                        CanonicalObject(general.body).encoded == parts.body.encoded
+                    else { return .violation("foldParts took a payload the general path refuses or reads otherwise") }
+                }
                 guard let p = try? EventPayload(bytes: b) else {
                     _ = try? EventPayload(bytes: b, requireNFC: false)
                     return .rejected

@@ -144,14 +144,39 @@ enum ProjectionRows {
     }
 }
 
-/// An entry's index, payload and the last day its dates may begin on (yyyymmdd), decoded for a fold.
-/// With `prechecked`, the archive's stateless checks were made where it was decoded. A struct,
-/// not a tuple: arrays of tuples are copied and freed through the runtime's generic witnesses.
+/// What a fold needs of an entry: its index, its payload's type (nil: a name the catalogue does
+/// not have), subject and body (in canonical form, whose members the states keep as bytes), and
+/// the last day its dates may begin on (yyyymmdd). With `prechecked`, the archive's stateless
+/// checks were made where it was decoded. A struct, not a tuple: arrays of tuples are copied
+/// and freed through the runtime's generic witnesses.
 struct DecodedEntry {
     var index: UInt64
-    var payload: EventPayload
+    var type: EventType?
+    var subject: String
+    var body: CanonicalObject
     var latestDay: Int
     var prechecked: Archive.Prechecked?
+
+    /// From a payload decoded whole; with `precheck`, the stateless checks are made from its
+    /// body's tree (whose members' order its errors follow).
+    init(index: UInt64, payload: EventPayload, latestDay: Int, precheck: Bool) {
+        self.index = index
+        type = payload.eventType
+        subject = payload.subject
+        body = CanonicalObject(payload.body)
+        self.latestDay = latestDay
+        prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: latestDay) : nil
+    }
+
+    /// From a payload's parts, its body's canonical bytes as signed (`EventPayload.foldParts`).
+    init(index: UInt64, type: EventType, subject: String, body: CanonicalObject, latestDay: Int, precheck: Bool) {
+        self.index = index
+        self.type = type
+        self.subject = subject
+        self.body = body
+        self.latestDay = latestDay
+        prechecked = precheck ? Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay) : nil
+    }
 }
 
 /// Work running on another thread (a batch's decoding, a slice's entity rows), waited for when
@@ -284,17 +309,15 @@ struct ProjectionFold {
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
                 period += 1
             }
-            guard let type = decoded[i].payload.eventType else { continue }
+            guard let type = decoded[i].type else { continue }
             state.coolIfDue(before: index)
             let change: ArchiveChange?
             do throws(LedgerError) {
                 // A refused event ends the fold, so the fold may own each state it changes.
-                if let prechecked = decoded[i].prechecked {
-                    change = try state.applyOwning(prechecked, subject: decoded[i].payload.subject, body: decoded[i].payload.body, index: index)
-                } else {
-                    change = try state.applyOwning(
-                        type: type, subject: decoded[i].payload.subject, body: decoded[i].payload.body, index: index, latestDay: decoded[i].latestDay)
-                }
+                let prechecked =
+                    decoded[i].prechecked
+                    ?? Archive.Prechecked(type: type, subject: decoded[i].subject, body: decoded[i].body, latestDay: decoded[i].latestDay)
+                change = try state.applyOwning(prechecked, subject: decoded[i].subject, body: decoded[i].body, index: index)
             } catch {
                 throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
             }
@@ -760,7 +783,8 @@ extension Ledger {
                 let batch = try r.storedEntryLines(from: next, below: size, limit: 8192)
                 guard let last = batch.last else { break }
                 for e in try Self.parsePayloads(batch, compact: r.keepsCompactForms, path: path, precheck: false) {
-                    do throws(LedgerError) { try state.apply(e.payload, index: e.index) } catch { throw error.at(e.index) }
+                    guard let type = e.type else { continue }
+                    do throws(LedgerError) { try state.apply(type: type, subject: e.subject, body: e.body, index: e.index) } catch { throw error.at(e.index) }
                 }
                 next = last.index + 1
                 if batch.count < 8192 { break }
@@ -800,10 +824,16 @@ extension Ledger {
     {
         // Each entry is decoded into its place in the batch; the lowest index that fails is reported.
         try Parallel.mapUntilError(count: batch.count, parallelism: System.activeProcessorCount) { (i) throws(LedgerError) -> DecodedEntry in
-            func decoded(_ recordedAt: Timestamp, _ payload: EventPayload) -> DecodedEntry {
+            /// The entry of a payload's bytes: a payload laid out as this tool writes it, with a
+            /// canonical body, is read without its body's tree (`foldParts`); any other is decoded
+            /// whole, which names what is wrong with it.
+            func decoded(_ recordedAt: Timestamp, _ bytes: UnsafeRawBufferPointer) throws(LedgerError) -> DecodedEntry {
                 let day = Archive.latestDay(recordedAt: recordedAt)
-                let prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: day) : nil
-                return DecodedEntry(index: batch[i].index, payload: payload, latestDay: day, prechecked: prechecked)
+                if let parts = EventPayload.foldParts(bytes) {
+                    return DecodedEntry(index: batch[i].index, type: parts.type, subject: parts.subject, body: parts.body, latestDay: day, precheck: precheck)
+                }
+                let payload = try EventPayload(bytes: bytes, requireNFC: false)
+                return DecodedEntry(index: batch[i].index, payload: payload, latestDay: day, precheck: precheck)
             }
             do throws(LedgerError) {
                 // A compact form hands its time and payload over as they are; anything else is
@@ -812,13 +842,13 @@ extension Ledger {
                     var entry: Result<DecodedEntry, LedgerError>?
                     _ = batch[i].line.withUnsafeBytes { s in
                         CompactLine.recordTimeAndPayload(s) { time, bytes in
-                            entry = Result { () throws(LedgerError) in decoded(time, try EventPayload(bytes: bytes, requireNFC: false)) }
+                            entry = Result { () throws(LedgerError) in try decoded(time, bytes) }
                         }
                     }
                     if let entry { return try entry.get() }
                 }
                 let line = compact ? try EntryLine(stored: batch[i].line) : try EntryLine(bytes: batch[i].line)
-                return decoded(line.recordedAt, try EventPayload(bytes: line.envelope.payload, requireNFC: false))
+                return try line.envelope.payload.withUnsafeBytes { bytes in Result { () throws(LedgerError) in try decoded(line.recordedAt, bytes) } }.get()
             } catch {
                 throw LedgerError(.notALedger, "\(path) is damaged at entry \(batch[i].index): \(error.message); run `ledger verify`", index: batch[i].index)
             }

@@ -130,7 +130,9 @@ extension Ledger {
             do throws(LedgerError) {
                 // Nothing to write: this fold checks its state checkpoints as it makes them.
                 _ = try fold.fold(
-                    entries.map { DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt)) })
+                    entries.map {
+                        DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt), precheck: true)
+                    })
             } catch { ruleFailure = error }
         }
         var nodesChecked: UInt64 = 0

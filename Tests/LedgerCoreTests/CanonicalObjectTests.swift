@@ -50,11 +50,19 @@ struct CanonicalObjectTests {
             for _ in 0..<4 {
                 let key = m.pick(Maker.keys)
                 #expect(c[key].map { JSONWriter.encode($0, sortedKeys: true) } == tree[key].map { JSONWriter.encode($0, sortedKeys: true) })
-                switch m.rng.next() % 5 {
-                case 4:
-                    // A whole object's members set at once, as one by one.
+                // The bytes with an entry index set, the object unchanged; the first name outside a list.
+                let n = m.rng.next() >> (m.rng.next() % 64)
+                var withIndex = tree
+                withIndex[key] = .number(String(n))
+                #expect(c.encoded(settingDigits: n, as: key) == JSONWriter.encode(.object(withIndex), sortedKeys: true))
+                let allowed = (0..<Int(m.rng.next() % 8)).map { _ in m.pick(Maker.keys) }
+                #expect(c.firstName(notIn: allowed) == c.keys.first { !allowed.contains($0) })
+                switch m.rng.next() % 6 {
+                case 4, 5:
+                    // A whole object's members set at once, as one by one: from a tree, or from
+                    // another canonical object's bytes.
                     let o = m.object(depth: 1)
-                    c.merge(o)
+                    if m.rng.next() % 2 == 0 { c.merge(o) } else { c.merge(CanonicalObject(o)) }
                     for member in o.members { tree[member.key] = member.value }
                 case 3:
                     // An entry index: digits written in place, longer or shorter than the value there.

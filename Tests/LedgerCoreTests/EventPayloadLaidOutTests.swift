@@ -29,8 +29,18 @@ struct EventPayloadLaidOutTests {
     }
 
     /// Checks one input both ways, with and without the NFC rule; true when `laidOut` took it.
+    /// `foldParts` (which stored payloads take, without the NFC rule) must take only what the
+    /// general path accepts, with its type, subject and body in canonical form.
     @discardableResult
     static func agree(_ bytes: [UInt8], _ note: @autoclosure () -> String = "") -> Bool {
+        bytes.withUnsafeBytes { raw in
+            guard let parts = EventPayload.foldParts(raw) else { return }
+            let general = try? EventPayload.general(raw, limits: EventPayload.limits(requireNFC: false))
+            #expect(
+                general?.eventType == parts.type && general?.subject.sameBytes(parts.subject) == true
+                    && general.map { CanonicalObject($0.body).encoded } == parts.body.encoded,
+                "\(note()) \(String(decoding: bytes, as: UTF8.self))")
+        }
         var took = false
         for nfc in [true, false] {
             let limits = EventPayload.limits(requireNFC: nfc)
@@ -90,10 +100,35 @@ struct EventPayloadLaidOutTests {
     }
 
     /// A payload with `ledger`, `expects` and the body's text spelled as given.
-    static func payload(ledger: String = "x.example/l", expects: String = "1", body: String = #"{"a":1}"#, tail: String = "") -> [UInt8] {
+    static func payload(
+        ledger: String = "x.example/l", type: String = "a.b", subject: String = "s", expects: String = "1", body: String = #"{"a":1}"#, tail: String = ""
+    ) -> [UInt8] {
         Array(
-            (#"{"ledger":""# + ledger + #"","id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":"a.b","subject":"s","expects":"# + expects
-                + #","signedAt":"2025-01-01T00:00:00Z","body":"# + body + "}" + tail).utf8)
+            (#"{"ledger":""# + ledger + #"","id":"01941f2a-3fb1-7000-8000-00000000c3b1","type":""# + type + #"","subject":""# + subject + #"","expects":"#
+                + expects + #","signedAt":"2025-01-01T00:00:00Z","body":"# + body + "}" + tail).utf8)
+    }
+
+    @Test("foldParts: a payload of a catalogue type with a canonical body is taken as the general path reads it; any other is left to it")
+    func foldParts() throws {
+        func parts(_ body: String, type: String = "incident.retracted") -> (type: EventType, subject: String, body: CanonicalObject)? {
+            let v = Self.payload(type: type, subject: "incident:x", body: body)
+            Self.agree(v)
+            return v.withUnsafeBytes { EventPayload.foldParts($0) }
+        }
+        let taken = try #require(parts(#"{"a":[1,{"b":"\\\"\n\u001f"}],"reason":"é","z":null}"#))
+        #expect(taken.type == .incidentRetracted && taken.subject == "incident:x")
+        #expect(taken.body.encoded == Array(#"{"a":[1,{"b":"\\\"\n\u001f"}],"reason":"é","z":null}"#.utf8))
+        #expect(parts("{}") != nil)
+        // Valid, but not canonical (the general path takes these): keys out of order, at any
+        // depth; an escape the writer does not write; white space. And a type outside the catalogue.
+        for body in [#"{"b":1,"a":2}"#, #"{"a":{"d":1,"c":2}}"#, #"{"a":"\u00e9"}"#, #"{"a":"\/"}"#, #"{"a": 1}"#, #"{"a":[1, 2]}"#] {
+            #expect(parts(body) == nil, "\(body)")
+        }
+        #expect(parts(#"{"a":1}"#, type: "a.b") == nil)
+        // As deep as a body may be, and one deeper (the general path refuses it).
+        func nested(_ depth: Int) -> String { String(repeating: #"{"a":"#, count: depth - 1) + "1" + String(repeating: "}", count: depth - 1) }
+        #expect(parts(#"{"x":"# + nested(63) + "}") != nil)
+        #expect(parts(#"{"x":"# + nested(64) + "}") == nil)
     }
 
     @Test("payloads valid but laid out otherwise go the general way, and it accepts them")

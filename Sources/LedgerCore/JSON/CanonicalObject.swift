@@ -140,7 +140,7 @@ public struct CanonicalObject: Sendable, Equatable {
 
     /// Member `key`'s value, parsed; setting encodes the new value (nil removes the member).
     public subscript(key: String) -> JSONValue? {
-        get { raw(key).map(Self.parse) }
+        get { withRaw(key) { b, r in Self.value(in: b, r) } }
         set { setRaw(key, newValue.map { JSONWriter.encode($0, sortedKeys: true) }) }
     }
 
@@ -203,6 +203,101 @@ public struct CanonicalObject: Sendable, Equatable {
         }
         out.append(UInt8(ascii: "}"))
         self = CanonicalObject(trustingCanonical: out)
+    }
+
+    /// Sets every member of `o` (replacing a member of the same name), as `merge(_:)` of its tree
+    /// would, from its canonical bytes: each member of either object is copied as it is, in key
+    /// order, and its place is moved with it (no value is encoded or scanned again).
+    public mutating func merge(_ o: CanonicalObject) {
+        guard !o.slots.isEmpty else { return }
+        guard !slots.isEmpty else {
+            self = o
+            return
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(encoded.count + o.encoded.count)
+        out.append(UInt8(ascii: "{"))
+        var merged: [Slot] = []
+        merged.reserveCapacity(slots.count + o.slots.count)
+        /// Copies member `slot` of `bytes`, its name's quote to its value's end.
+        func copy(_ slot: Slot, of bytes: [UInt8]) {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            var moved = slot
+            moved.shift(Int32(out.count + 1) - slot.nameStart)
+            out.append(contentsOf: bytes[(Int(slot.nameStart) - 1)..<Int(slot.valueEnd)])
+            merged.append(moved)
+        }
+        var i = 0
+        var j = 0
+        while i < slots.count || j < o.slots.count {
+            let order = i == slots.count ? 1 : j == o.slots.count ? -1 : compare(member: i, with: o, member: j)
+            if order < 0 {
+                copy(slots[i], of: encoded)
+                i += 1
+            } else {
+                copy(o.slots[j], of: o.encoded)
+                j += 1
+                if order == 0 { i += 1 }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        self = CanonicalObject(canonical: out, slots: merged)
+    }
+
+    /// Member `i`'s name against member `j`'s of `o`, in UTF-8 byte order: negative, zero or positive.
+    private func compare(member i: Int, with o: CanonicalObject, member j: Int) -> Int {
+        let (a, b) = (slots[i], o.slots[j])
+        if a.order != b.order { return a.order < b.order ? -1 : 1 }
+        if a.escaped || b.escaped {
+            let (x, y) = (name(i), o.name(j))
+            return x.sameBytes(y) ? 0 : JSONWriter.utf8Precedes(x, y) ? -1 : 1
+        }
+        return encoded.withUnsafeBufferPointer { x in
+            o.encoded.withUnsafeBufferPointer { y in
+                Self.compare(
+                    UnsafeBufferPointer(rebasing: x[Int(a.nameStart)..<Int(a.nameEnd)]), UnsafeBufferPointer(rebasing: y[Int(b.nameStart)..<Int(b.nameEnd)]))
+            }
+        }
+    }
+
+    /// The canonical bytes of this object with member `key` set to the number `value` (an entry
+    /// index): the object is not changed, and its bytes are copied once, with the member in its
+    /// place (an item a list of a state gets: an event's body and the entry that recorded it).
+    public func encoded(settingDigits value: UInt64, as key: String) -> [UInt8] {
+        let (i, found) = position(of: key)
+        guard !found else {
+            var copy = self
+            copy.setDigits(key, value)
+            return copy.encoded
+        }
+        let at = i == slots.count ? encoded.count - 1 : Int(slots[i].nameStart) - 1
+        var out: [UInt8] = []
+        out.reserveCapacity(encoded.count + key.utf8.count + 24)
+        out.append(contentsOf: encoded[..<at])
+        if !slots.isEmpty, i == slots.count { out.append(UInt8(ascii: ",")) }
+        JSONWriter.writeString(key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONWriter.appendDigits(value, to: &out)
+        if i < slots.count { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: encoded[at...])
+        return out
+    }
+
+    /// The first member name, in key order, that `allowed` does not hold; nil when it holds them all.
+    public func firstName(notIn allowed: [String]) -> String? {
+        encoded.withUnsafeBufferPointer { b in
+            for i in slots.indices {
+                let s = slots[i]
+                if s.escaped {
+                    let n = name(i)
+                    if !allowed.contains(where: { $0.sameBytes(n) }) { return n }
+                    continue
+                }
+                let n = UnsafeBufferPointer(rebasing: b[Int(s.nameStart)..<Int(s.nameEnd)])
+                if !allowed.contains(where: { a in Self.withUTF8(a) { Self.compare($0, n) == 0 } }) { return name(i) }
+            }
+            return nil
+        }
     }
 
     /// Member `i`'s name against `key`, whose UTF-8 bytes are `k`, in UTF-8 byte order:
@@ -413,6 +508,29 @@ public struct CanonicalObject: Sendable, Equatable {
         let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
         if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
         return parse(Array(b[range])).stringValue
+    }
+
+    /// The value at `range` of the canonical bytes `b`, parsed where it is (nothing copied): a
+    /// string without a backslash, a number (its literal, as canonical bytes keep it), `true`,
+    /// `false` and `null` are read without the parser.
+    static func value(in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> JSONValue {
+        switch b[range.lowerBound] {
+        case UInt8(ascii: "\""):
+            let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
+            if !inner.contains(UInt8(ascii: "\\")) { return .string(String(decoding: inner, as: UTF8.self)) }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(String(decoding: b[range], as: UTF8.self))
+        case UInt8(ascii: "t"): return .bool(true)
+        case UInt8(ascii: "f"): return .bool(false)
+        case UInt8(ascii: "n"): return .null
+        default: break
+        }
+        do {
+            return try JSONParser.parse(
+                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[range])), limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 1024, requireNFC: false)
+            )
+        } catch {
+            preconditionFailure("CanonicalObject: a member's bytes do not parse (\(error))")
+        }
     }
 
     /// Calls `body` with each item of the canonical list `b` (trusting) and, when the item is an

@@ -15,6 +15,7 @@ extension CanonicalObject {
     /// `true`, `false`, `null`.
     public init?(validatingCanonical bytes: [UInt8], maxDepth: Int = 64) {
         var members: [Slot] = []
+        members.reserveCapacity(16)
         let ok = bytes.withUnsafeBufferPointer { b -> Bool in
             var v = CanonicalValidator(b: b, maxDepth: maxDepth)
             guard v.object(depth: 1, collect: true, members: &members), v.pos == b.count else { return false }

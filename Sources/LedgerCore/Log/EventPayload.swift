@@ -87,6 +87,46 @@ public struct EventPayload: Sendable, Equatable {
     /// this can only be wrong by accepting what the general path refuses, or giving another
     /// value; `EventPayloadLaidOutTests` and the `payload` fuzz target compare the two.
     package static func laidOut(_ bytes: UnsafeRawBufferPointer, limits: JSONParser.Limits) -> EventPayload? {
+        guard let parts = laidOutParts(bytes, limits: limits) else { return nil }
+        var bodyLimits = limits
+        bodyLimits.maxDepth = limits.maxDepth - 1
+        guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[parts.body]), limits: bodyLimits) else { return nil }
+        func string(_ r: Range<Int>) -> String { ascii(UnsafeRawBufferPointer(rebasing: bytes[r])) }
+        // A type in the catalogue is its row's name, made once (no string made for each payload).
+        return EventPayload(
+            ledger: string(parts.ledger), id: string(parts.id), type: parts.eventType?.name ?? string(parts.type), eventType: parts.eventType,
+            subject: string(parts.subject), expects: parts.expects, signedAt: string(parts.signedAt), body: body)
+    }
+
+    /// What a fold needs of a payload laid out as this tool writes it (`laidOut`), when its body's
+    /// bytes are canonical (`CanonicalObject(validatingCanonical:)`, as deep as the body of a
+    /// payload may be) and its type is in the catalogue: the type, the subject and the body, held
+    /// as its bytes. Every check `laidOut` makes is made (the other members are checked, not
+    /// kept). Nil for anything else: the caller decodes the payload (`init(bytes:)`), which
+    /// decides and names any problem. A body that is canonical is one the general parse accepts
+    /// (the canonical form is a subset of JSON), with the same members and values.
+    public static func foldParts(_ bytes: UnsafeRawBufferPointer) -> (type: EventType, subject: String, body: CanonicalObject)? {
+        let limits = Self.limits(requireNFC: false)
+        guard let parts = laidOutParts(bytes, limits: limits), let type = parts.eventType,
+            let body = CanonicalObject(validatingCanonical: Array(bytes[parts.body]), maxDepth: limits.maxDepth - 1)
+        else { return nil }
+        return (type, ascii(UnsafeRawBufferPointer(rebasing: bytes[parts.subject])), body)
+    }
+
+    /// Where `laidOut` finds a payload's members, each checked as it checks them; the body's
+    /// object is found (a `{` before the payload's closing brace), not parsed.
+    private struct LaidOutParts {
+        var ledger: Range<Int>
+        var id: Range<Int>
+        var type: Range<Int>
+        var eventType: EventType?
+        var subject: Range<Int>
+        var expects: UInt64
+        var signedAt: Range<Int>
+        var body: Range<Int>
+    }
+
+    private static func laidOutParts(_ bytes: UnsafeRawBufferPointer, limits: JSONParser.Limits) -> LaidOutParts? {
         let n = bytes.count
         guard n > 0, n <= limits.maxBytes, bytes[n - 1] == UInt8(ascii: "}") else { return nil }
         var i = 0
@@ -99,7 +139,7 @@ public struct EventPayload: Sendable, Equatable {
         }
         /// The bytes up to the next quote, which is consumed; nil when one of them is not
         /// printable ASCII or is a backslash (the string would need decoding).
-        func plain() -> UnsafeRawBufferPointer? {
+        func plain() -> Range<Int>? {
             let from = i
             // Eight bytes at a time while none is a quote, a backslash or outside 0x20–0x7E.
             while i + 8 <= n {
@@ -118,18 +158,18 @@ public struct EventPayload: Sendable, Equatable {
                 let c = bytes[i]
                 if c == UInt8(ascii: "\"") {
                     i += 1
-                    return UnsafeRawBufferPointer(rebasing: bytes[from..<(i - 1)])
+                    return from..<(i - 1)
                 }
                 guard c >= 0x20, c < 0x7F, c != UInt8(ascii: "\\") else { return nil }
                 i += 1
             }
             return nil
         }
-        func string() -> String? { plain().map(Self.ascii) }
-        guard literal(#"{"ledger":""#), let ledger = string(), Origin.isValid(ledger),
-            literal(#","id":""#), let id = string(), UUIDv7.isValid(id),
-            literal(#","type":""#), let typeBytes = plain(), isValidType(typeBytes),
-            literal(#","subject":""#), let subject = string(), isValidSubject(subject),
+        func raw(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[r]) }
+        guard literal(#"{"ledger":""#), let ledger = plain(), Origin.isValid(raw(ledger)),
+            literal(#","id":""#), let id = plain(), UUIDv7.isValid(raw(id)),
+            literal(#","type":""#), let type = plain(), isValidType(raw(type)),
+            literal(#","subject":""#), let subject = plain(), isValidSubject(raw(subject)),
             literal(#","expects":"#)
         else { return nil }
         // `expects`: what `unsignedIntegerValue` takes, spelled as JSON's grammar allows.
@@ -141,17 +181,12 @@ public struct EventPayload: Sendable, Equatable {
             guard i - digitsFrom <= 15 else { return nil }
         }
         guard i > digitsFrom, bytes[digitsFrom] != UInt8(ascii: "0") || i == digitsFrom + 1,
-            literal(#","signedAt":""#), let time = plain(), Timestamp.parseRFC3339(time) != nil,
+            literal(#","signedAt":""#), let time = plain(), Timestamp.parseRFC3339(raw(time)) != nil,
             literal(#","body":"#), i < n - 1, bytes[i] == UInt8(ascii: "{")
         else { return nil }
-        var bodyLimits = limits
-        bodyLimits.maxDepth = limits.maxDepth - 1
-        guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[i..<(n - 1)]), limits: bodyLimits) else { return nil }
-        // A type in the catalogue is its row's name, made once (no string made for each payload).
-        let known = EventType(bytes: typeBytes)
-        return EventPayload(
-            ledger: ledger, id: id, type: known?.name ?? Self.ascii(typeBytes), eventType: known, subject: subject, expects: expects,
-            signedAt: Self.ascii(time), body: body)
+        return LaidOutParts(
+            ledger: ledger, id: id, type: type, eventType: EventType(bytes: raw(type)), subject: subject, expects: expects, signedAt: time,
+            body: i..<(n - 1))
     }
 
     /// A string of printable ASCII bytes.
@@ -257,11 +292,15 @@ public struct EventPayload: Sendable, Equatable {
 
     /// True for 1–128 bytes of `A–Z a–z 0–9 . _ : -`.
     public static func isValidSubject(_ s: String) -> Bool {
-        let u = s.utf8
-        return !u.isEmpty && u.count <= 128
-            && s.allUTF8 {
-                ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 || $0 == 58
-                    || $0 == 45
+        var s = s
+        return s.withUTF8 { isValidSubject(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `isValidSubject` of a subject's UTF-8 bytes.
+    static func isValidSubject(_ u: UnsafeRawBufferPointer) -> Bool {
+        !u.isEmpty && u.count <= 128
+            && u.allSatisfy {
+                ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 || $0 == 58 || $0 == 45
             }
     }
 }

@@ -44,22 +44,32 @@ public enum UUIDv7 {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { decode(text, into: $0) }
     }
 
+    /// `isValid` of a UUID's UTF-8 bytes.
+    static func isValid(_ u: UnsafeRawBufferPointer) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { decode(u.assumingMemoryBound(to: UInt8.self), into: $0) }
+    }
+
     /// The 16 bytes of `text` into `out`; false when it is not a lowercase UUIDv7.
     private static func decode(_ text: String, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         var t = text
-        return t.withUTF8 { u -> Bool in
-            guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return false }
-            var o = 0
-            var i = 0
-            while i < 36 {
-                if i == 8 || i == 13 || i == 18 || i == 23 { i += 1; continue }
-                guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return false }
-                out[o] = hi << 4 | lo
-                o += 1
-                i += 2
+        return t.withUTF8 { decode($0, into: out) }
+    }
+
+    private static func decode(_ u: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return false }
+        var o = 0
+        var i = 0
+        while i < 36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                i += 1
+                continue
             }
-            return out[6] >> 4 == 7 && out[8] >> 6 == 2
+            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return false }
+            out[o] = hi << 4 | lo
+            o += 1
+            i += 2
         }
+        return out[6] >> 4 == 7 && out[8] >> 6 == 2
     }
 
     @inline(__always)
