@@ -11,8 +11,6 @@ extension Archive {
         _ event: ArchiveEvent, subject: String, body: CanonicalObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
         replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
-        // Made only for the events whose state records the entry (not for a correction or a registration).
-        lazy var entry = JSONValue.number(String(index))
         switch event {
         case .facilityRegistered:
             copy(body, into: &s)
@@ -27,7 +25,13 @@ extension Archive {
         case .incidentReported(let report):
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
-            s["sources"] = .array(report.sources.map { .object(JSONObject(uniqueMembers: [("entry", entry), ("source", .string($0))])) })
+            var sources: [UInt8] = [UInt8(ascii: "[")]
+            for source in report.sources {
+                if sources.count > 1 { sources.append(UInt8(ascii: ",")) }
+                sources += entryObject(index, [("source", source)])
+            }
+            sources.append(UInt8(ascii: "]"))
+            s.setRaw("sources", sources)
             s.setRaw("claims", emptyList)
             s.setRaw("casualtyReports", emptyList)
             s.setRaw("casualties", Array("{}".utf8))
@@ -106,14 +110,14 @@ extension Archive {
             if !replay, s["certainty"]?.objectValue?["grade"]?.stringValue == g.certainty {
                 throw Archive.ruleError("body.certainty", "\(subject) is already graded \(g.certainty)")
             }
-            s["certainty"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("grade", .string(g.certainty)), ("reason", .string(g.reason))]))
+            s.setRaw("certainty", entryObject(index, [("grade", g.certainty), ("reason", g.reason)]))
         case .incidentVerificationChanged(let v):
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
             if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(v.to) {
                 let allowed = Vocabulary.verificationTransitions[from] ?? []
                 throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(v.to)")
             }
-            s["verification"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("reason", .string(v.reason)), ("state", .string(v.to))]))
+            s.setRaw("verification", entryObject(index, [("reason", v.reason), ("state", v.to)]))
         case .incidentMerged(let merge):
             let into = merge.into
             if var survivor = try lookup.entity(into) {
@@ -126,7 +130,7 @@ extension Archive {
             }
             s.setRaw("status", Self.statusMerged)
             s["mergedInto"] = .string(into)
-            s["merge"] = .object(JSONObject(uniqueMembers: [("entry", entry), ("into", .string(into)), ("reason", .string(merge.reason))]))
+            s.setRaw("merge", entryObject(index, [("into", into), ("reason", merge.reason)]))
         case .incidentRetracted:
             s.setRaw("status", Self.statusRetracted)
             s.setRaw("retraction", item(body, index))
@@ -217,6 +221,23 @@ extension Archive {
     /// The canonical bytes of the body with the entry's index added as member `entry`: an item
     /// of a list, or a member, of the state (a body has no member `entry`: its schema allows none).
     private static func item(_ body: CanonicalObject, _ index: UInt64) -> [UInt8] { body.encoded(settingDigits: index, as: "entry") }
+
+    /// The canonical bytes of an object of the entry's index (`entry`) and string `members`,
+    /// whose names follow `entry` in key order and are in key order themselves.
+    private static func entryObject(_ index: UInt64, _ members: [(name: StaticString, value: String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + members.reduce(0) { $0 + $1.value.utf8.count })
+        out.append(contentsOf: #"{"entry":"#.utf8)
+        JSONWriter.appendDigits(index, to: &out)
+        for m in members {
+            out.append(contentsOf: #",""#.utf8)
+            out.append(contentsOf: UnsafeBufferPointer(start: m.name.utf8Start, count: m.name.utf8CodeUnitCount))
+            out.append(contentsOf: #"":"#.utf8)
+            JSONWriter.writeString(m.value, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }
 
 /// Canonical JSON: object members sorted by key (UTF-8 byte order), no white space. The form

@@ -159,6 +159,19 @@ private struct CanonicalValidator {
     private mutating func string() -> Bool {
         pos += 1
         while pos < end {
+            // Eight bytes at a time while none is a quote, a backslash, a control character or
+            // outside ASCII; then the byte that stopped it.
+            if pos + 8 <= end, let base = b.baseAddress {
+                let x = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+                let stops =
+                    TokenTable.below0x20(x) | (x & 0x8080_8080_8080_8080) | TokenTable.zeroBytes(x ^ 0x2222_2222_2222_2222)
+                    | TokenTable.zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+                if stops == 0 {
+                    pos += 8
+                    continue
+                }
+                pos += stops.trailingZeroBitCount >> 3
+            }
             let c = b[pos]
             switch c {
             case UInt8(ascii: "\""):
