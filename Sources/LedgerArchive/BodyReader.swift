@@ -23,10 +23,12 @@ enum BodyMembers {
     }
 
     /// The first member name, in the object's order, outside `allowed` (the order of a tree is
-    /// its document's; canonical bytes are in key order, which is their document's).
+    /// its document's; canonical bytes are in key order, which is their document's). Names are
+    /// compared byte for byte, as members are looked up: a name only canonically equivalent to
+    /// an allowed one (U+212A KELVIN SIGN for `K`) is not that name.
     func firstName(notIn allowed: [String]) -> String? {
         switch self {
-        case .tree(let o): return o.members.first { m in !allowed.contains(m.key) }?.key
+        case .tree(let o): return o.members.first { m in !allowed.contains { $0.sameBytes(m.key) } }?.key
         case .canonical(let c): return c.firstName(notIn: allowed)
         }
     }

@@ -125,6 +125,18 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
                     guard let general, general.eventType == parts.type, general.subject.sameBytes(parts.subject),
                         CanonicalObject(general.body).encoded == parts.body.encoded
                     else { return .violation("foldParts took a payload the general path refuses or reads otherwise") }
+                    // The body decodes from its canonical bytes as from its tree: the same event, or the same refusal.
+                    func outcome(_ checks: Archive.Prechecked) -> String {
+                        var state = ArchiveState()
+                        do {
+                            _ = try state.applyOwning(checks, subject: parts.subject, body: parts.body, index: 1)
+                            return "applied"
+                        } catch { return error.message }
+                    }
+                    let fromTree = outcome(Archive.Prechecked(type: parts.type, subject: parts.subject, body: general.body, latestDay: nil))
+                    guard fromTree == outcome(Archive.Prechecked(type: parts.type, subject: parts.subject, body: parts.body, latestDay: nil)) else {
+                        return .violation("a body decodes otherwise from its canonical bytes than from its tree")
+                    }
                 }
                 guard let p = try? EventPayload(bytes: b) else {
                     _ = try? EventPayload(bytes: b, requireNFC: false)

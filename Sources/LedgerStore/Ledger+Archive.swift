@@ -156,16 +156,24 @@ struct DecodedEntry {
     var body: CanonicalObject
     var latestDay: Int
     var prechecked: Archive.Prechecked?
+    /// The body's tree, kept without `prechecked` when the payload was decoded whole: a body
+    /// whose bytes are not canonical is checked from its tree, whose members' order (its
+    /// document's) its errors follow.
+    var tree: JSONObject?
 
-    /// From a payload decoded whole; with `precheck`, the stateless checks are made from its
-    /// body's tree (whose members' order its errors follow).
+    /// From a payload decoded whole; with `precheck`, the stateless checks are made (from its
+    /// body's tree).
     init(index: UInt64, payload: EventPayload, latestDay: Int, precheck: Bool) {
         self.index = index
         type = payload.eventType
         subject = payload.subject
         body = CanonicalObject(payload.body)
         self.latestDay = latestDay
-        prechecked = precheck ? Archive.Prechecked(type: payload.eventType, subject: payload.subject, body: payload.body, latestDay: latestDay) : nil
+        tree = payload.body
+        if precheck {
+            prechecked = self.precheck()
+            tree = nil
+        }
     }
 
     /// From a payload's parts, its body's canonical bytes as signed (`EventPayload.foldParts`).
@@ -175,7 +183,13 @@ struct DecodedEntry {
         self.subject = subject
         self.body = body
         self.latestDay = latestDay
-        prechecked = precheck ? Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay) : nil
+        if precheck { prechecked = self.precheck() }
+    }
+
+    /// The archive's stateless checks of this entry (its body's tree when it has one).
+    func precheck() -> Archive.Prechecked {
+        if let tree { return Archive.Prechecked(type: type, subject: subject, body: tree, latestDay: latestDay) }
+        return Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay)
     }
 }
 
@@ -309,14 +323,12 @@ struct ProjectionFold {
                 changedSinceCheckpoint.removeAll(keepingCapacity: true)
                 period += 1
             }
-            guard let type = decoded[i].type else { continue }
+            guard decoded[i].type != nil else { continue }
             state.coolIfDue(before: index)
             let change: ArchiveChange?
             do throws(LedgerError) {
                 // A refused event ends the fold, so the fold may own each state it changes.
-                let prechecked =
-                    decoded[i].prechecked
-                    ?? Archive.Prechecked(type: type, subject: decoded[i].subject, body: decoded[i].body, latestDay: decoded[i].latestDay)
+                let prechecked = decoded[i].prechecked ?? decoded[i].precheck()
                 change = try state.applyOwning(prechecked, subject: decoded[i].subject, body: decoded[i].body, index: index)
             } catch {
                 throw LedgerError(.verificationFailed, "entry \(index) breaks an archive rule: \(error.message)", index: index)
@@ -784,7 +796,13 @@ extension Ledger {
                 guard let last = batch.last else { break }
                 for e in try Self.parsePayloads(batch, compact: r.keepsCompactForms, path: path, precheck: false) {
                     guard let type = e.type else { continue }
-                    do throws(LedgerError) { try state.apply(type: type, subject: e.subject, body: e.body, index: e.index) } catch { throw error.at(e.index) }
+                    do throws(LedgerError) {
+                        if let tree = e.tree {
+                            try state.apply(type: type, subject: e.subject, body: tree, index: e.index)
+                        } else {
+                            try state.apply(type: type, subject: e.subject, body: e.body, index: e.index)
+                        }
+                    } catch { throw error.at(e.index) }
                 }
                 next = last.index + 1
                 if batch.count < 8192 { break }

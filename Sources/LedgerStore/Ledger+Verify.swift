@@ -127,12 +127,15 @@ extension Ledger {
         func foldVerified() {
             let entries = verifier.takeVerified()
             guard ruleFailure == nil, !entries.isEmpty else { return }
+            let decoded = entries.map {
+                DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt), precheck: true)
+            }
+            // The payloads' trees are freed on another thread, as the fold frees its batches.
+            let done = Handoff(entries)
+            DispatchQueue.global().async { done.drop() }
             do throws(LedgerError) {
                 // Nothing to write: this fold checks its state checkpoints as it makes them.
-                _ = try fold.fold(
-                    entries.map {
-                        DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt), precheck: true)
-                    })
+                _ = try fold.fold(decoded)
             } catch { ruleFailure = error }
         }
         var nodesChecked: UInt64 = 0
