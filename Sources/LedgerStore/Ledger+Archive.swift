@@ -169,10 +169,10 @@ struct DecodedEntry {
         subject = payload.subject
         body = CanonicalObject(payload.body)
         self.latestDay = latestDay
-        tree = payload.body
         if precheck {
-            prechecked = self.precheck()
-            tree = nil
+            prechecked = Archive.Prechecked(type: type, subject: subject, body: payload.body, latestDay: latestDay)
+        } else {
+            tree = payload.body
         }
     }
 
@@ -341,8 +341,7 @@ struct ProjectionFold {
             }
             for id in change.concerns where !change.changed.contains(where: { $0.id == id }) { concerns[id, default: Concerned()].add(index) }
         }
-        // Freeing a batch's payload trees (about a tenth of the fold's instructions) is handed to
-        // another thread.
+        // Freeing a batch's entries (their bodies and typed events) is handed to another thread.
         let done = Handoff(decoded)
         DispatchQueue.global().async { done.drop() }
         return checkpoints

@@ -114,8 +114,8 @@ enum Schema {
     /// The projection indexes `rebuild` makes once the rows are written
     /// (`SQLiteRows.indexProjections`): the rows reach `incident_links_by_other` in no useful
     /// order (by incident, not by facility or actor), and one sort at the end costs less than
-    /// a B-tree insert at a random place for each. (At a million events, about 260,000 links took 0.63 s to write with the index, on
-    /// the one thread that writes, after the fold.)
+    /// a B-tree insert at a random place for each. (At a million events, about 260,000 links
+    /// took 0.63 s to write with the index, on the one thread that writes, after the fold.)
     static let deferredProjectionIndexes = [linksByOther]
 
     static let projectionStatements = [

@@ -175,39 +175,16 @@ public struct CanonicalObject: Sendable, Equatable {
     }
 
     /// Sets every member of `o` (replacing a member of the same name), as setting them one by one
-    /// would, in one pass: the members are merged in key order into a new buffer, each value of
-    /// `o` encoded straight into it (a registration copies its whole body into the new state).
+    /// would: `o` in canonical form, merged as bytes.
     public mutating func merge(_ o: JSONObject) {
         guard !o.members.isEmpty else { return }
-        var incoming = o.members
-        if !o.isInKeyOrder { incoming.sort { JSONWriter.utf8Precedes($0.key, $1.key) } }
-        var out: [UInt8] = []
-        out.reserveCapacity(encoded.count + 64 * incoming.count)
-        out.append(UInt8(ascii: "{"))
-        var i = 0
-        var j = 0
-        while i < slots.count || j < incoming.count {
-            let order =
-                i == slots.count ? 1 : j == incoming.count ? -1 : Self.withUTF8(incoming[j].key) { compare(member: i, incoming[j].key, utf8: $0) }
-            if out.count > 1 { out.append(UInt8(ascii: ",")) }
-            if order < 0 {
-                out.append(contentsOf: encoded[(Int(slots[i].nameStart) - 1)..<Int(slots[i].valueEnd)])
-                i += 1
-            } else {
-                JSONWriter.writeString(incoming[j].key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONWriter.write(incoming[j].value, sortedKeys: true, into: &out)
-                j += 1
-                if order == 0 { i += 1 }
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-        self = CanonicalObject(trustingCanonical: out)
+        merge(CanonicalObject(o))
     }
 
-    /// Sets every member of `o` (replacing a member of the same name), as `merge(_:)` of its tree
-    /// would, from its canonical bytes: each member of either object is copied as it is, in key
-    /// order, and its place is moved with it (no value is encoded or scanned again).
+    /// Sets every member of `o` (replacing a member of the same name), from its canonical bytes,
+    /// in one pass: each member of either object is copied as it is, in key order, and its place
+    /// is moved with it (no value is encoded or scanned again; a registration copies its whole
+    /// body into the new state).
     public mutating func merge(_ o: CanonicalObject) {
         guard !o.slots.isEmpty else { return }
         guard !slots.isEmpty else {
@@ -507,7 +484,7 @@ public struct CanonicalObject: Sendable, Equatable {
         guard range.count >= 2, b[range.lowerBound] == UInt8(ascii: "\""), b[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
         let inner = b[(range.lowerBound + 1)..<(range.upperBound - 1)]
         if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
-        return parse(Array(b[range])).stringValue
+        return parse(b, range).stringValue
     }
 
     /// The value at `range` of the canonical bytes `b`, parsed where it is (nothing copied): a
@@ -524,13 +501,7 @@ public struct CanonicalObject: Sendable, Equatable {
         case UInt8(ascii: "n"): return .null
         default: break
         }
-        do {
-            return try JSONParser.parse(
-                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[range])), limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 1024, requireNFC: false)
-            )
-        } catch {
-            preconditionFailure("CanonicalObject: a member's bytes do not parse (\(error))")
-        }
+        return parse(b, range)
     }
 
     /// Calls `body` with each item of the canonical list `b` (trusting) and, when the item is an
@@ -634,9 +605,14 @@ public struct CanonicalObject: Sendable, Equatable {
     }
 
     /// Parses canonical bytes this type holds: they cannot fail unless memory is damaged.
-    public static func parse(_ bytes: [UInt8]) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) -> JSONValue { bytes.withUnsafeBufferPointer { parse($0, 0..<$0.count) } }
+
+    /// `parse` of the canonical bytes at `range` of `b`, where they are.
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> JSONValue {
         do {
-            return try JSONParser.parse(bytes, limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 1024, requireNFC: false))
+            return try JSONParser.parse(
+                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[range])), limits: JSONParser.Limits(maxBytes: Int.max, maxDepth: 1024, requireNFC: false)
+            )
         } catch {
             preconditionFailure("CanonicalObject: a member's bytes do not parse (\(error))")
         }
