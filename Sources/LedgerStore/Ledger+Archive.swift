@@ -164,26 +164,41 @@ struct DecodedEntry {
     /// From a payload decoded whole; with `precheck`, the stateless checks are made (from its
     /// body's tree).
     init(index: UInt64, payload: EventPayload, latestDay: Int, precheck: Bool) {
+        self.init(index: index, payloadType: payload.eventType, subject: payload.subject, tree: payload.body, latestDay: latestDay, precheck: precheck)
+    }
+
+    /// From a payload's type, subject and body's tree.
+    private init(index: UInt64, payloadType: EventType?, subject: String, tree: JSONObject, latestDay: Int, precheck: Bool) {
         self.index = index
-        type = payload.eventType
-        subject = payload.subject
-        body = CanonicalObject(payload.body)
+        type = payloadType
+        self.subject = subject
+        body = CanonicalObject(tree)
         self.latestDay = latestDay
         if precheck {
-            prechecked = Archive.Prechecked(type: type, subject: subject, body: payload.body, latestDay: latestDay)
+            prechecked = Archive.Prechecked(type: type, subject: subject, body: tree, latestDay: latestDay)
         } else {
-            tree = payload.body
+            self.tree = tree
         }
     }
 
     /// From a payload's parts, its body's canonical bytes as signed (`EventPayload.foldParts`).
-    init(index: UInt64, type: EventType, subject: String, body: CanonicalObject, latestDay: Int, precheck: Bool) {
+    init(index: UInt64, type: EventType?, subject: String, body: CanonicalObject, latestDay: Int, precheck: Bool) {
         self.index = index
         self.type = type
         self.subject = subject
         self.body = body
         self.latestDay = latestDay
         if precheck { prechecked = self.precheck() }
+    }
+
+    /// From an entry the log's checks passed (`LogVerifier.VerifiedEntry`), prechecked: from its
+    /// body's bytes when it was read as bytes, else from its tree.
+    init(index: UInt64, type: EventType?, subject: String, body: BodyMembers, latestDay: Int) {
+        switch body {
+        case .canonical(let c): self.init(index: index, type: type, subject: subject, body: c, latestDay: latestDay, precheck: true)
+        case .tree(let tree):
+            self.init(index: index, payloadType: type, subject: subject, tree: tree, latestDay: latestDay, precheck: true)
+        }
     }
 
     /// The archive's stateless checks of this entry (its body's tree when it has one).

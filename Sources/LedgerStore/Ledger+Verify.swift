@@ -128,9 +128,10 @@ extension Ledger {
             let entries = verifier.takeVerified()
             guard ruleFailure == nil, !entries.isEmpty else { return }
             let decoded = entries.map {
-                DecodedEntry(index: $0.index, payload: $0.payload, latestDay: Archive.latestDay(recordedAt: $0.recordedAt), precheck: true)
+                DecodedEntry(index: $0.index, type: $0.type, subject: $0.subject, body: $0.body, latestDay: Archive.latestDay(recordedAt: $0.recordedAt))
             }
-            // The payloads' trees are freed on another thread, as the fold frees its batches.
+            // The entries (the trees of bodies not read as bytes) are freed on another thread, as
+            // the fold frees its batches.
             let done = Handoff(entries)
             DispatchQueue.global().async { done.drop() }
             do throws(LedgerError) {

@@ -69,15 +69,20 @@ public final class ViewFold: BagAuditObserver {
 
     public func verified(_ entries: [LogVerifier.VerifiedEntry]) {
         for e in entries where failure == nil {
-            let payload = e.payload
-            if payload.eventType == .readerEnrolled { readers.insert(payload.subject) }
-            if payload.eventType == .valueErased, let c = payload.body["value"]?.stringValue { erased[c] = e.index }
+            if e.type == .readerEnrolled { readers.insert(e.subject) }
+            if e.type == .valueErased, let c = e.body["value"]?.stringValue { erased[c] = e.index }
             lastRecordedAt = e.recordedAt.recordTimeText
-            guard e.index > 0, let type = payload.eventType else { continue }
+            guard e.index > 0, let type = e.type else { continue }
             state.coolIfDue(before: e.index)
             do throws(LedgerError) {
-                try state.applyOwning(
-                    type: type, subject: payload.subject, body: payload.body, index: e.index, latestDay: Archive.latestDay(recordedAt: e.recordedAt))
+                let latestDay = Archive.latestDay(recordedAt: e.recordedAt)
+                switch e.body {
+                case .canonical(let body):
+                    try state.applyOwning(
+                        Archive.Prechecked(type: type, subject: e.subject, body: body, latestDay: latestDay), subject: e.subject, body: body,
+                        index: e.index)
+                case .tree(let body): try state.applyOwning(type: type, subject: e.subject, body: body, index: e.index, latestDay: latestDay)
+                }
             } catch {
                 failure = BagAudit.Failure(
                     step: .view, index: e.index, file: Bag.entriesPath, reason: "the entry breaks an archive rule, so no view can be built: \(error.message)")

@@ -41,6 +41,18 @@ struct EventPayloadLaidOutTests {
                     && general.map { CanonicalObject($0.body).encoded } == parts.body.encoded,
                 "\(note()) \(String(decoding: bytes, as: UTF8.self))")
         }
+        // `laidOutHeader` (what the log's checks read of a stored payload) takes what `foldParts`
+        // takes, with every other member as the general path reads it.
+        bytes.withUnsafeBytes { raw in
+            let header = EventPayload.laidOutHeader(raw)
+            #expect((header == nil) == (EventPayload.foldParts(raw) == nil), "\(note()) \(String(decoding: bytes, as: UTF8.self))")
+            guard let header else { return }
+            let general = try? EventPayload.general(raw, limits: EventPayload.limits(requireNFC: false))
+            var whole = header.payload
+            whole.body = header.body.object
+            #expect(header.payload.body.count == 0 && header.body == CanonicalObject(general?.body ?? JSONObject()))
+            #expect(general?.encoded() == whole.encoded() && general?.eventType == whole.eventType, "\(note()) \(String(decoding: bytes, as: UTF8.self))")
+        }
         var took = false
         for nfc in [true, false] {
             let limits = EventPayload.limits(requireNFC: nfc)
@@ -108,7 +120,7 @@ struct EventPayloadLaidOutTests {
                 + expects + #","signedAt":"2025-01-01T00:00:00Z","body":"# + body + "}" + tail).utf8)
     }
 
-    @Test("foldParts: a payload of a catalogue type with a canonical body is taken as the general path reads it; any other is left to it")
+    @Test("foldParts and laidOutHeader: a payload of a catalogue type with a canonical body is taken as the general path reads it; any other is left to it")
     func foldParts() throws {
         func parts(_ body: String, type: String = "incident.retracted") -> (type: EventType, subject: String, body: CanonicalObject)? {
             let v = Self.payload(type: type, subject: "incident:x", body: body)

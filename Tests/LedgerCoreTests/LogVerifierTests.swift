@@ -166,6 +166,46 @@ struct LogVerifierTests {
         #expect(try EventPayload(bytes: es[4].payload, requireNFC: false).subject == "inc-nfc")
     }
 
+    @Test("verified entries: bodies of archive events as their canonical bytes, others as trees, each the signed body")
+    func verifiedBodies() throws {
+        var es = log(reports: 6)
+        // An archive event whose body is valid JSON but not canonical (members out of order,
+        // white space), signed as it is: the log takes it, and hands over its tree.
+        let p = EventPayload(
+            ledger: Fixtures.origin, id: Fixtures.eventID(40), type: "incident.reported", subject: "inc-odd", expects: 0,
+            signedAt: Timestamp(microseconds: Fixtures.epoch.microseconds + 40_000).signedTimeText, body: JSONObject())
+        var bytes = p.encoded()
+        bytes.replaceSubrange((bytes.count - 3)..<bytes.count, with: Array(#"{"b":1, "a":[2]}}"#.utf8))
+        es.append(Envelope.sign(payload: bytes, with: Fixtures.archivist))
+        let lines = Fixtures.lines(es)
+        var v = LogVerifier(parallelism: 2)
+        v.collectsPayloads = true
+        var got: [LogVerifier.VerifiedEntry] = []
+        for start in stride(from: 0, to: lines.count, by: 5) {
+            try v.process(Array(lines[start..<min(lines.count, start + 5)]))
+            got += v.takeVerified()
+        }
+        try v.finish()
+        got += v.takeVerified()
+        #expect(got.map(\.index) == Array(0..<UInt64(es.count)))
+        var canonical = 0
+        for (e, envelope) in zip(got, es) {
+            let whole = try EventPayload(bytes: envelope.payload, requireNFC: false)
+            #expect(e.type == whole.eventType && e.subject == whole.subject)
+            switch e.body {
+            case .canonical(let body):
+                canonical += 1
+                #expect(!EventRules.readsBody(of: whole.eventType!) && body == CanonicalObject(whole.body), "entry \(e.index)")
+            case .tree(let body):
+                #expect(EventRules.readsBody(of: whole.eventType!) || whole.subject == "inc-odd", "entry \(e.index)")
+                #expect(CanonicalObject(body) == CanonicalObject(whole.body), "entry \(e.index)")
+            }
+        }
+        #expect(canonical == 6)
+        guard case .tree(let odd)? = got.last?.body else { throw LedgerError(.malformed, "the last body is not a tree") }
+        #expect(CanonicalObject(odd).encoded == Array(#"{"a":[2],"b":1}"#.utf8))
+    }
+
     @Test("key names: 1–100 code points, no control characters, no outer white space")
     func keyNames() {
         #expect(throws: Never.self) { try KeyDescriptor.validateName(String(repeating: "م", count: 100)) }

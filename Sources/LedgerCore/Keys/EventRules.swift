@@ -15,6 +15,12 @@ public enum EventRules {
     /// author's clock running fast. Signing long before the record time (offline) is fine.
     public static let maxSignedAtLead: Int64 = 3_600_000_000  // microseconds
 
+    /// The types whose bodies these rules read: the genesis and the key events. The log's checks
+    /// need no other body (`LogVerifier` keeps the others as their bytes).
+    public static func readsBody(of type: EventType) -> Bool {
+        type == .genesis || type == .keyEnrolled || type == .keyRevoked
+    }
+
     /// Checks `payload` (signed in `envelope`) as the entry at `index`, recorded at `recordTime`.
     /// With `verifySignature` false the caller promises to check the signature against
     /// `Decision.signer` itself.

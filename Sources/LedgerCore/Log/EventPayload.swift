@@ -91,9 +91,27 @@ public struct EventPayload: Sendable, Equatable {
         var bodyLimits = limits
         bodyLimits.maxDepth = limits.maxDepth - 1
         guard let body = try? JSONParser.parseObject(UnsafeRawBufferPointer(rebasing: bytes[parts.body]), limits: bodyLimits) else { return nil }
-        func string(_ r: Range<Int>) -> String { ascii(UnsafeRawBufferPointer(rebasing: bytes[r])) }
+        return EventPayload(parts, of: bytes, body: body)
+    }
+
+    /// `laidOut`, with the body kept as its bytes instead of a tree, when they are canonical
+    /// (`CanonicalObject(validatingCanonical:)`, as deep as the body of a payload may be) and the
+    /// type is in the catalogue: the payload's other members, with an empty `body`, and the body.
+    /// Nil for anything else, as `foldParts`. The payload's `body` is not the body: only a caller
+    /// that never reads it (the log's checks, for types whose bodies they do not read) may use it.
+    package static func laidOutHeader(_ bytes: UnsafeRawBufferPointer) -> (payload: EventPayload, body: CanonicalObject)? {
+        let limits = Self.limits(requireNFC: false)
+        guard let parts = laidOutParts(bytes, limits: limits), parts.eventType != nil,
+            let body = CanonicalObject(validatingCanonical: Array(bytes[parts.body]), maxDepth: limits.maxDepth - 1)
+        else { return nil }
+        return (EventPayload(parts, of: bytes, body: JSONObject()), body)
+    }
+
+    /// The payload whose members `parts` found in `bytes`, with `body`.
+    private init(_ parts: LaidOutParts, of bytes: UnsafeRawBufferPointer, body: JSONObject) {
+        func string(_ r: Range<Int>) -> String { EventPayload.ascii(UnsafeRawBufferPointer(rebasing: bytes[r])) }
         // A type in the catalogue is its row's name, made once (no string made for each payload).
-        return EventPayload(
+        self.init(
             ledger: string(parts.ledger), id: string(parts.id), type: parts.eventType?.name ?? string(parts.type), eventType: parts.eventType,
             subject: string(parts.subject), expects: parts.expects, signedAt: string(parts.signedAt), body: body)
     }

@@ -37,15 +37,27 @@ public struct LogVerifier {
     public var collectsPayloads = false
     private var collectedPayloads: [VerifiedEntry] = []
 
-    /// An entry that passed every check of the log: its index, signed payload and record time.
+    /// An entry that passed every check of the log: its index, what a fold reads of its signed
+    /// payload, and its record time. The body is its canonical bytes when the payload was laid
+    /// out as this tool writes it with a canonical body (no tree is made), else its tree.
     public struct VerifiedEntry: Sendable {
         public var index: UInt64
-        public var payload: EventPayload
+        /// The type's row in the catalogue (every entry that passed has one).
+        public var type: EventType?
+        public var subject: String
+        public var body: BodyMembers
         public var recordedAt: Timestamp
-        public init(index: UInt64, payload: EventPayload, recordedAt: Timestamp) {
+        public init(index: UInt64, type: EventType?, subject: String, body: BodyMembers, recordedAt: Timestamp) {
             self.index = index
-            self.payload = payload
+            self.type = type
+            self.subject = subject
+            self.body = body
             self.recordedAt = recordedAt
+        }
+
+        /// From a payload decoded whole.
+        public init(index: UInt64, payload: EventPayload, recordedAt: Timestamp) {
+            self.init(index: index, type: payload.eventType, subject: payload.subject, body: .tree(payload.body), recordedAt: recordedAt)
         }
     }
 
@@ -74,7 +86,15 @@ public struct LogVerifier {
 
     struct ParsedEntry {
         var line: EntryLine
+        /// The signed payload; its `body` is empty when `body` below holds it.
         var payload: EventPayload
+        /// The body as its canonical bytes, for a type whose body the log's rules do not read
+        /// (`EventRules.readsBody`), when the payload is laid out as this tool writes it
+        /// (`EventPayload.laidOutHeader`); nil when `payload.body` is the body.
+        var body: CanonicalObject?
+
+        /// The body, however it was read.
+        var bodyMembers: BodyMembers { body.map { .canonical($0) } ?? .tree(payload.body) }
     }
 
     /// Verifies the next batch of entry lines (indexes following those already given).
@@ -157,7 +177,10 @@ public struct LogVerifier {
             collectedPayloads.reserveCapacity(collectedPayloads.count + batch.count)
             for i in 0..<batch.count {
                 guard case .success(let p)? = batch.parsed[i] else { continue }
-                collectedPayloads.append(VerifiedEntry(index: first + UInt64(i), payload: p.payload, recordedAt: p.line.recordedAt))
+                collectedPayloads.append(
+                    VerifiedEntry(
+                        index: first + UInt64(i), type: p.payload.eventType, subject: p.payload.subject, body: p.bodyMembers,
+                        recordedAt: p.line.recordedAt))
             }
         }
     }
@@ -170,10 +193,19 @@ public struct LogVerifier {
         do throws(LedgerError) { return parse(entry: try EntryLine(bytes: bytes)) } catch { return .failure(error) }
     }
 
+    /// The entry's payload decoded: its body kept as its canonical bytes when the payload is laid
+    /// out as this tool writes it and the log's rules do not read the body of its type, else the
+    /// payload decoded whole (which decides and names any problem). Both accept the same payloads
+    /// and read the same members (`EventPayloadLaidOutTests`).
     static func parse(entry line: EntryLine) -> Result<ParsedEntry, LedgerError> {
+        if let (payload, body) = line.envelope.payload.withUnsafeBytes({ EventPayload.laidOutHeader($0) }),
+            let type = payload.eventType, !EventRules.readsBody(of: type)
+        {
+            return .success(ParsedEntry(line: line, payload: payload, body: body))
+        }
         do throws(LedgerError) {
             let payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
-            return .success(ParsedEntry(line: line, payload: payload))
+            return .success(ParsedEntry(line: line, payload: payload, body: nil))
         } catch {
             return .failure(error)
         }
