@@ -484,7 +484,9 @@ func makeTargets(_ c: Corpus) -> [FuzzTarget] {
                 any = true
                 guard t.recordTimeText == s else { return .violation("record time \(s) re-encodes as \(t.recordTimeText)") }
             }
-            if Timestamp.parseRFC3339(s) != nil { any = true }
+            let parsed = b.withUnsafeBytes { Timestamp.parseRFC3339($0) }
+            if parsed != nil { any = true }
+            guard parsed == Timestamp.referenceParseRFC3339(b) else { return .violation("RFC 3339 time \(s) parses otherwise than by the reference") }
             if let t = Bag.parseExportTime(s) {
                 any = true
                 guard Bag.exportTimeText(t) == s else { return .violation("export time \(s) re-encodes differently") }
