@@ -45,11 +45,25 @@ struct BodyReader {
 
     /// A value from a closed vocabulary.
     func choice(_ key: String, _ allowed: [String], required: Bool = true) throws(LedgerError) -> String? {
+        // A member held as canonical bytes that is one of the values byte for byte is that
+        // value (no string made); anything else is decided below.
+        if case .canonical(let c) = object, let i = c.withRaw(key, { b, r in Self.position(ofString: b[r], in: allowed) }) ?? nil {
+            return allowed[i]
+        }
         guard let v = object[key] else {
             if required { throw LedgerError(.malformed, "field `\(field(key))` is missing") }
             return nil
         }
         return try Schema.choice(v, allowed, path: field(key))
+    }
+
+    /// The position in `allowed` of the value whose bytes are those of the canonical string
+    /// `value` (quotes included), when it has no escape; nil otherwise.
+    private static func position(ofString value: Slice<UnsafeBufferPointer<UInt8>>, in allowed: [String]) -> Int? {
+        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else { return nil }
+        let inner = value.dropFirst().dropLast()
+        for (i, a) in allowed.enumerated() where a.utf8.count == inner.count && a.utf8.elementsEqual(inner) { return i }
+        return nil
     }
 
     /// A reference to an entity of `kind`.
@@ -139,12 +153,20 @@ enum Schema {
     static func languageTexts(_ v: JSONValue, path: String, max: Int = 500) throws(LedgerError) -> JSONObject {
         guard let o = v.objectValue else { throw BodyReader.error(path, "must be an object from language tag to text, found \(v.kindName)") }
         guard o.count > 0 else { throw BodyReader.error(path, "must hold at least one language") }
-        var seen = Set<String>()
+        // Texts have a few languages each: those are compared in a list, without a table made
+        // and hashed for each text; a set only for many (a list would take quadratic time).
+        var few: [String] = []
+        var many = Set<String>()
+        let useList = o.count <= 16
+        if useList { few.reserveCapacity(o.count) }
         for m in o.members {
             // Tags are case-insensitive (RFC 5646 §2.1.1): "en" and "EN" are one language.
-            guard seen.insert(m.key.lowercased()).inserted else {
+            let lowered = m.key.lowercased()
+            let isNew = useList ? !few.contains(lowered) : many.insert(lowered).inserted
+            guard isNew else {
                 throw BodyReader.error("\(path).\(Clip.text(m.key))", "the language \(Clip.text(m.key)) is given twice (tags are case-insensitive)")
             }
+            if useList { few.append(lowered) }
             if let problem = LanguageTag.problem(m.key) {
                 throw BodyReader.error("\(path).\(Clip.text(m.key))", "not a BCP 47 language tag: \(problem)")
             }
