@@ -163,6 +163,10 @@ struct CLITamperTests {
             ("UPDATE entries SET type = 'incident.retracted' WHERE idx = 11", "type"),
             ("UPDATE entries SET subject = 'incident:inc-FAKE' WHERE idx = 11", "subject"),
             ("UPDATE entries SET signer = (SELECT keyid FROM keys WHERE roles = 'admin') WHERE idx = 11", "signer"),
+            ("UPDATE entries SET recorded_at = '2000-01-01T00:00:00.000000Z' WHERE idx = 11", "stored recorded_at column"),
+            ("UPDATE entries SET recorded_at = lower(recorded_at) WHERE idx = 11", "stored recorded_at column"),
+            ("UPDATE entries SET event_id = zeroblob(16) WHERE idx = 11", "stored event_id column"),
+            ("UPDATE entries SET event_id = substr(event_id, 1, 15) WHERE idx = 11", "stored event_id column"),
             ("UPDATE merkle SET hash = zeroblob(32) WHERE level = 1 AND idx = 3", "level 1, index 3"),
             ("DELETE FROM merkle WHERE level = 2 AND idx = 0", "level 2, index 0"),
         ])

@@ -93,6 +93,17 @@ public struct LogVerifier {
         /// (`EventPayload.laidOutHeader`); nil when `payload.body` is the body.
         var body: CanonicalObject?
 
+        /// The event id's 16 bytes (read once, on the parsing threads); nil when the payload's
+        /// id is not a UUIDv7, which decoding the payload refuses.
+        var eventID: EventIDKey?
+
+        init(line: EntryLine, payload: EventPayload, body: CanonicalObject?) {
+            self.line = line
+            self.payload = payload
+            self.body = body
+            eventID = UUIDv7.words(payload.id).map { EventIDKey(hi: $0.hi, lo: $0.lo) }
+        }
+
         /// The body, however it was read.
         var bodyMembers: BodyMembers { body.map { .canonical($0) } ?? .tree(payload.body) }
     }
@@ -226,8 +237,7 @@ public struct LogVerifier {
         if index == 0, let pin = trustedGenesisKeyID, p.line.envelope.keyID != pin {
             throw LedgerError(.verificationFailed, "genesis is signed by key \(p.line.envelope.keyID), not by the trusted genesis key \(pin)")
         }
-        guard let idBytes = UUIDv7.parse(p.payload.id) else { throw LedgerError(.malformed, "bad event id") }
-        let idKey = EventIDKey(idBytes)
+        guard let idKey = p.eventID else { throw LedgerError(.malformed, "bad event id") }
         guard seenIDs.insert(idKey) else {
             throw LedgerError(.verificationFailed, "event id \(p.payload.id) appears a second time")
         }
@@ -352,13 +362,15 @@ public struct StoredEntry: Sendable {
         self.eventID = eventID
     }
 
-    /// The name of the first column that disagrees with the parsed entry, if any.
+    /// The name of the first column that disagrees with the parsed entry, if any. The record
+    /// time is compared as a time: its text is the fixed 27-byte form, one text for each time
+    /// (`parseRecordTime` takes nothing else), so equal times are equal texts.
     func mismatch(with p: LogVerifier.ParsedEntry) -> String? {
-        if recordedAt != p.line.recordedAt.recordTimeText { return "recorded_at" }
+        if Timestamp.parseRecordTime(recordedAt) != p.line.recordedAt { return "recorded_at" }
         if type != p.payload.type { return "type" }
         if subject != p.payload.subject { return "subject" }
         if signer != p.line.envelope.keyID { return "signer" }
-        if eventID != UUIDv7.parse(p.payload.id) ?? [] { return "event_id" }
+        if eventID.count != 16 || p.eventID != EventIDKey(eventID) { return "event_id" }
         return nil
     }
 }
