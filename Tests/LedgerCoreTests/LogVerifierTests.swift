@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import LedgerCrypto
 import LedgerTesting
@@ -204,6 +205,46 @@ struct LogVerifierTests {
         #expect(canonical == 6)
         guard case .tree(let odd)? = got.last?.body else { throw LedgerError(.malformed, "the last body is not a tree") }
         #expect(CanonicalObject(odd).encoded == Array(#"{"a":[2],"b":1}"#.utf8))
+    }
+
+    /// The outcome of the log's rules for each entry in turn, with the body of every payload
+    /// whose type the rules are said not to read (`EventRules.readsBody`) replaced by `body`
+    /// when it is given; or, with `readBodiesToo`, the body of every payload.
+    static func ruleOutcomes(_ lines: [[UInt8]], replacingBodies body: JSONObject?, readBodiesToo: Bool = false) throws -> [String] {
+        var state = MemoryLogState()
+        var out: [String] = []
+        for (i, bytes) in lines.enumerated() {
+            let line = try EntryLine(bytes: bytes)
+            var payload = try EventPayload(bytes: line.envelope.payload, requireNFC: false)
+            if let body, let type = payload.eventType, readBodiesToo || !EventRules.readsBody(of: type) { payload.body = body }
+            do {
+                let decision = try EventRules.check(
+                    envelope: line.envelope, payload: payload, index: UInt64(i), recordTime: line.recordedAt, state: state, verifySignature: false)
+                state.apply(payload, decision: decision)
+                out.append("\(decision.signer.keyID) \(String(describing: decision.keyEffect))")
+            } catch { out.append(error.message) }
+        }
+        return out
+    }
+
+    @Test("the log's rules read no body but those EventRules.readsBody names: any other body, or none, gives the same outcome at every entry")
+    func rulesReadOnlyTheirBodies() throws {
+        // The campaign archive in Ledger/, and a log with a reader enrolled and a key revoked.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let campaign = try String(contentsOf: root.appendingPathComponent("Ledger/bundle/data/entries.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { Array($0.utf8) }
+        var es = log(reports: 6)
+        es.append(Fixtures.enrollReader(n: 50))
+        es.append(Fixtures.revoke(Fixtures.reviewer, n: 51))
+        es.append(Fixtures.report(subject: "inc-late", n: 52, key: Fixtures.reviewer))
+        for lines in [campaign, Fixtures.lines(es)] {
+            let real = try Self.ruleOutcomes(lines, replacingBodies: nil)
+            #expect(real.contains { $0.contains("enroll") } && real.contains { !$0.contains("enroll") })
+            #expect(try Self.ruleOutcomes(lines, replacingBodies: JSONObject()) == real)
+            #expect(try Self.ruleOutcomes(lines, replacingBodies: JSONObject(uniqueMembers: [("admin", .null), ("reason", .number("1"))])) == real)
+            // The check can fail: replacing the bodies the rules do read changes the outcome.
+            #expect(try Self.ruleOutcomes(lines, replacingBodies: JSONObject(), readBodiesToo: true) != real)
+        }
     }
 
     @Test("key names: 1–100 code points, no control characters, no outer white space")
