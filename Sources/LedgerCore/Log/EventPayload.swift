@@ -100,10 +100,7 @@ public struct EventPayload: Sendable, Equatable {
     /// Nil for anything else, as `foldParts`. The payload's `body` is not the body: only a caller
     /// that never reads it (the log's checks, for types whose bodies they do not read) may use it.
     package static func laidOutHeader(_ bytes: UnsafeRawBufferPointer) -> (payload: EventPayload, body: CanonicalObject)? {
-        let limits = Self.limits(requireNFC: false)
-        guard let parts = laidOutParts(bytes, limits: limits), parts.eventType != nil,
-            let body = CanonicalObject(validatingCanonical: Array(bytes[parts.body]), maxDepth: limits.maxDepth - 1)
-        else { return nil }
+        guard let (parts, _, body) = canonicalParts(bytes) else { return nil }
         return (EventPayload(parts, of: bytes, body: JSONObject()), body)
     }
 
@@ -124,11 +121,18 @@ public struct EventPayload: Sendable, Equatable {
     /// decides and names any problem. A body that is canonical is one the general parse accepts
     /// (the canonical form is a subset of JSON), with the same members and values.
     public static func foldParts(_ bytes: UnsafeRawBufferPointer) -> (type: EventType, subject: String, body: CanonicalObject)? {
+        guard let (parts, type, body) = canonicalParts(bytes) else { return nil }
+        return (type, ascii(UnsafeRawBufferPointer(rebasing: bytes[parts.subject])), body)
+    }
+
+    /// What `foldParts` and `laidOutHeader` take (stored payloads, without the NFC rule): the
+    /// members' places, the type's row, and the body when its bytes are canonical.
+    private static func canonicalParts(_ bytes: UnsafeRawBufferPointer) -> (LaidOutParts, EventType, CanonicalObject)? {
         let limits = Self.limits(requireNFC: false)
         guard let parts = laidOutParts(bytes, limits: limits), let type = parts.eventType,
             let body = CanonicalObject(validatingCanonical: Array(bytes[parts.body]), maxDepth: limits.maxDepth - 1)
         else { return nil }
-        return (type, ascii(UnsafeRawBufferPointer(rebasing: bytes[parts.subject])), body)
+        return (parts, type, body)
     }
 
     /// Where `laidOut` finds a payload's members, each checked as it checks them; the body's

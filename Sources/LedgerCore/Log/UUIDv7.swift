@@ -39,17 +39,10 @@ public enum UUIDv7 {
         return ok ? out : nil
     }
 
-    /// The 16 bytes of `text` as two big-endian words (what `parse` gives, nothing allocated);
-    /// nil when `parse` refuses it.
-    static func words(_ text: String) -> (hi: UInt64, lo: UInt64)? {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { out -> (hi: UInt64, lo: UInt64)? in
-            guard decode(text, into: out) else { return nil }
-            var hi: UInt64 = 0
-            var lo: UInt64 = 0
-            for i in 0..<8 { hi = hi << 8 | UInt64(out[i]) }
-            for i in 8..<16 { lo = lo << 8 | UInt64(out[i]) }
-            return (hi, lo)
-        }
+    /// `body` of the 16 bytes of `text` (what `parse` gives, nothing allocated); nil when `parse`
+    /// refuses it.
+    static func withBytes<R>(_ text: String, _ body: (UnsafeMutableBufferPointer<UInt8>) -> R) -> R? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { out in decode(text, into: out) ? body(out) : nil }
     }
 
     /// True when `text` is what `parse` accepts (no bytes kept, nothing allocated).

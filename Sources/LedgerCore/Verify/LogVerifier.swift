@@ -101,7 +101,7 @@ public struct LogVerifier {
             self.line = line
             self.payload = payload
             self.body = body
-            eventID = UUIDv7.words(payload.id).map { EventIDKey(hi: $0.hi, lo: $0.lo) }
+            eventID = UUIDv7.withBytes(payload.id) { EventIDKey($0) }
         }
 
         /// The body, however it was read.
@@ -380,7 +380,8 @@ struct EventIDKey: Hashable {
     var hi: UInt64
     var lo: UInt64
 
-    init(_ b: [UInt8]) {
+    /// From 16 bytes, big-endian.
+    init<C: RandomAccessCollection>(_ b: C) where C.Element == UInt8, C.Index == Int {
         var h: UInt64 = 0
         var l: UInt64 = 0
         for i in 0..<8 { h = h << 8 | UInt64(b[i]) }
