@@ -50,21 +50,29 @@ public struct JSONLinesReader {
             if n == 0 { break }
             bytes += UInt64(n)
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            var start = 0
-            for i in 0..<n where buffer[i] == 0x0A {
-                if carry.isEmpty {
-                    lines.append(Array(buffer[start..<i]))
-                } else {
-                    carry += buffer[start..<i]
-                    lines.append(carry)
-                    carry = []
+            // Newlines found by `memchr` (a loop over the buffer's elements cost about 10
+            // instructions a byte, a tenth of the audit's work beside signatures and hashes).
+            let start = try buffer.withUnsafeBytes { (chunk) throws -> Int in
+                let base = chunk.baseAddress!
+                var start = 0
+                while start < n, let found = memchr(base + start, 0x0A, n - start) {
+                    let end = base.distance(to: UnsafeRawPointer(found))
+                    let line = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+                    if carry.isEmpty {
+                        lines.append(Array(line))
+                    } else {
+                        carry += line
+                        lines.append(carry)
+                        carry = []
+                    }
+                    start = end + 1
+                    if lines.count == batchSize {
+                        try body(lines)
+                        delivered += UInt64(lines.count)
+                        lines.removeAll(keepingCapacity: true)
+                    }
                 }
-                start = i + 1
-                if lines.count == batchSize {
-                    try body(lines)
-                    delivered += UInt64(lines.count)
-                    lines.removeAll(keepingCapacity: true)
-                }
+                return start
             }
             carry += buffer[start..<n]
             if carry.count > maxLine {
