@@ -283,6 +283,7 @@ struct SuiteBench: ParsableCommand {
         let rawScanT = try RawBaselines.scan(path: rawDB).seconds
         for _ in 1...o.rounds {
             keep("rawVerify3", rawVerify())
+            keep("requiredHashes", try AuditBench.requiredHashSeconds(bag: bag))
             keep(
                 "audit",
                 try ArchiveBench.time {
@@ -295,7 +296,10 @@ struct SuiteBench: ParsableCommand {
         table.append(
             Row(
                 operation: "offline audit of the export (`BagAudit`: `ledger audit` without its view fold)", measured: "\(fmt(auditRate)) entries/s",
-                raw: "\(fmt(auditRaw)) /s (2-core libsodium verify)", ratio: pct(auditRate / auditRaw), goal: "≥ 85 %",
+                raw:
+                    "\(fmt(auditRaw)) /s (2-core libsodium verify; with the SHA-256 the bundle requires, at most "
+                    + "\(pct(AuditBench.ceiling(raw: best["rawVerify3"]!, hashes: best["requiredHashes"]!, cores: System.activeProcessorCount))))",
+                ratio: pct(auditRate / auditRaw), goal: "≥ 85 %",
                 verdict: auditRate / auditRaw >= 0.85 ? "met" : "**missed**"))
         table.append(
             Row(
