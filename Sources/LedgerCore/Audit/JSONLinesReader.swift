@@ -51,7 +51,7 @@ public struct JSONLinesReader {
             bytes += UInt64(n)
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             // Newlines found by `memchr` (a loop over the buffer's elements cost about 10
-            // instructions a byte, a tenth of the audit's work beside signatures and hashes).
+            // instructions a byte, a fifth of the audit's work beside signatures and hashes).
             let start = try buffer.withUnsafeBytes { (chunk) throws -> Int in
                 let base = chunk.baseAddress!
                 var start = 0
