@@ -127,21 +127,22 @@ extension AuditBench {
         var fixity = SHA256.Hasher()
         var frontier = MerkleFrontier()
         var seconds = 0.0
-        _ = try JSONLinesReader(path: bag + "/" + Bag.entriesPath).read { lines in
-            var joined: [UInt8] = []
-            joined.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
-            for line in lines {
-                joined += line
-                joined.append(0x0A)
-            }
+        let newline: [UInt8] = [0x0A]
+        let read = try JSONLinesReader(path: bag + "/" + Bag.entriesPath).read { lines in
             seconds += ArchiveBench.time {
-                joined.withUnsafeBytes { fixity.update($0) }
-                for line in lines { frontier.append(leaf: MerkleHash.leaf(line)) { _ in } }
+                for line in lines {
+                    // The file's bytes in order, line and newline: the same digest as the whole file's.
+                    line.withUnsafeBytes { fixity.update($0) }
+                    newline.withUnsafeBytes { fixity.update($0) }
+                    frontier.append(leaf: MerkleHash.leaf(line)) { _ in }
+                }
             }
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = fixity.finalize()
-        return seconds + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let digest = fixity.finalize()
+        seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        precondition(digest == read.digest, "the timed fixity digest differs from the file's")
+        return seconds
     }
 
     /// The highest share of the raw verify rate an audit can reach when its only other work is
