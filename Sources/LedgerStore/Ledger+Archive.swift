@@ -932,15 +932,24 @@ extension Ledger {
         return report
     }
 
+    /// Batches `foldProjections` decodes ahead of the fold.
+    static let decodeDepth = 3
+    /// Batches `foldProjections` gives the fold and has not yet written. With one, the fold
+    /// waited while this thread wrote each state checkpoint (some 7,000 states at 1,000,003
+    /// events, longer than a batch's fold) and was busy 82-86 % of the time before the final
+    /// writes; with two, 93-95 % (docs/BENCHMARKS.md, twenty-second session).
+    static let foldDepth = 2
+
     /// Folds every entry of `source` and writes the projection rows into `target`'s (empty)
     /// projection tables: the rebuild's work (`verify` runs the same `ProjectionFold`, writing
     /// nothing, and compares). Refuses, naming the entry, an event that breaks an archive rule.
     ///
-    /// Three stages overlap: entry lines are read on this thread and decoded on others, two
-    /// batches ahead; the fold runs on a thread of its own (`BackgroundFold`); and this thread,
-    /// the only one using the storage, writes each batch's state checkpoints once its fold is
-    /// done, then the other rows at the end in key order (sequential B-tree appends). Failures
-    /// are reported in log order: a broken rule before a damaged entry or a read after it.
+    /// Three stages overlap: entry lines are read on this thread and decoded on others,
+    /// `decodeDepth` batches ahead; the fold runs on a thread of its own (`BackgroundFold`), with
+    /// up to `foldDepth` batches queued; and this thread, the only one using the storage, writes
+    /// each batch's state checkpoints once its fold is done, then the other rows at the end in
+    /// key order (sequential B-tree appends). Failures are reported in log order: a broken rule
+    /// before a damaged entry or a read after it.
     static func foldProjections(
         source: any StorageReader, target: any StorageWriter, interval: UInt64, cooling: ArchiveState.Cooling, path: String, batchSize: Int,
         progress: ((UInt64, UInt64) -> Void)?
@@ -959,16 +968,16 @@ extension Ledger {
         }
         // Lines as the store keeps them: a compact line is read from its parts (no base64).
         let compact = source.keepsCompactForms
-        // Batches being decoded, in order, with their lines: two ahead of the one folding, so
-        // that neither the decoding threads nor the fold's wait for the other when one batch
-        // takes longer.
+        // Batches being decoded, in order, with their lines: `decodeDepth` ahead of the one
+        // folding, so that neither the decoding threads nor the fold's wait for the other when
+        // one batch takes longer.
         var decoding: [(lines: [(index: UInt64, line: [UInt8])], entries: Ahead<Result<[DecodedEntry], LedgerError>>)] = []
         var read: UInt64 = 0
         // A read that failed: reported once the batches read before it are folded, after any
         // failure among them.
         var readFailure: LedgerError?
         func decodeAhead() {
-            while readFailure == nil, read < size, decoding.count < 2 {
+            while readFailure == nil, read < size, decoding.count < decodeDepth {
                 do throws(LedgerError) {
                     let lines = try source.storedEntryLines(from: read, below: UInt64.max, limit: batchSize)
                     guard !lines.isEmpty else { break }
@@ -997,8 +1006,9 @@ extension Ledger {
             next += UInt64(decoded.count)
             folding.append((fold.fold(decoded), next))
             decodeAhead()
-            // One batch folds while the one before it is written.
-            try write(leaving: 1)
+            // This thread waits only for the fold `foldDepth` batches back: the fold has the
+            // batches after it queued while this thread writes a state checkpoint.
+            try write(leaving: foldDepth)
         }
         try write(leaving: 0)
         if let readFailure { throw readFailure }
