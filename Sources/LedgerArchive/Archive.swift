@@ -218,8 +218,7 @@ public enum Archive {
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
             // The whole state such an event gives (`created`); there is nothing to fold.
-            return ArchiveChange(
-                changed: [(subject, checked.created(subject: subject, body: body, index: index))], concerns: concerns(of: checked, subject: subject))
+            return ArchiveChange(changed: [(subject, checked.created(subject: subject, body: body, index: index))], concerns: concerns(of: checked, subject: subject))
         } else if replay, current == nil {
             state = CanonicalObject()
             state["id"] = .string(subject)
