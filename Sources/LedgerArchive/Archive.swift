@@ -87,22 +87,12 @@ public enum Archive {
         /// (`Archive.added`), made ahead where the index was known: on the threads that check a
         /// batch while the batch before it folds, rather than on the fold's.
         var prepared: [UInt8]? = nil
-        /// For an event that creates its subject: the state it gives it (`Archive.created`), made
-        /// ahead at index `preparedAt` like `prepared`.
-        var preparedState: CanonicalObject? = nil
         var preparedAt: UInt64? = nil
 
         /// `Archive.added` of this event at `index`: as made ahead, or made now.
         func added(body: CanonicalObject, index: UInt64) -> [UInt8]? {
             if let prepared, preparedAt == index { return prepared }
             return Archive.added(event, body: body, index: index)
-        }
-
-        /// `Archive.created` of this event, which creates `subject`, at `index`: as made ahead,
-        /// or made now.
-        func created(subject: String, body: CanonicalObject, index: UInt64) -> CanonicalObject {
-            if let preparedState, preparedAt == index { return preparedState }
-            return Archive.created(event, subject: subject, kind: kind, body: body, index: index, added: added(body: body, index: index))
         }
     }
 
@@ -141,12 +131,7 @@ public enum Archive {
         if let latestDay { try checkDates(decoded.dates, latestDay: latestDay) }
         var checked = CheckedEvent(type: type, kind: kind, event: decoded.event, mentions: decoded.mentions)
         if let index, case .canonical(let bytes) = body {
-            let made = added(decoded.event, body: bytes, index: index)
-            if type.creates {
-                checked.preparedState = created(decoded.event, subject: subject, kind: kind, body: bytes, index: index, added: made)
-            } else {
-                checked.prepared = made
-            }
+            checked.prepared = added(decoded.event, body: bytes, index: index)
             checked.preparedAt = index
         }
         return checked
@@ -217,8 +202,10 @@ public enum Archive {
         var state: CanonicalObject
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
-            // The whole state such an event gives (`created`); there is nothing to fold.
-            return ArchiveChange(changed: [(subject, checked.created(subject: subject, body: body, index: index))], concerns: concerns(of: checked, subject: subject))
+            state = CanonicalObject()
+            state["id"] = .string(subject)
+            state["entity"] = .string(kind.rawValue)
+            state.setDigits("created", index)
         } else if replay, current == nil {
             state = CanonicalObject()
             state["id"] = .string(subject)
@@ -242,14 +229,9 @@ public enum Archive {
             checked.event, subject: subject, body: body, index: index, added: checked.added(body: body, index: index), state: &state, lookup: lookup,
             replay: replay, extra: &extra)
         state.setDigits("updated", index)
-        return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns(of: checked, subject: subject))
-    }
-
-    /// The entities an event concerns (`ArchiveChange.concerns`): its subject and the facilities it names.
-    private static func concerns(of checked: CheckedEvent, subject: String) -> [String] {
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
-        return concerns
+        return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
     }
 
     /// The EDTF fields that say when something happened or was said, at the top of a body or in

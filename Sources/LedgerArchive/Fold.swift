@@ -19,9 +19,26 @@ extension Archive {
             return added
         }
         switch event {
-        case .facilityRegistered, .actorRegistered, .sourceRegistered, .aggregateReported, .incidentReported, .readerEnrolled:
-            // `created` makes the whole state of an entity an event creates; `apply` does not fold it.
-            preconditionFailure("Archive.fold: an event that creates its subject is folded by Archive.created")
+        case .facilityRegistered:
+            copy(body, into: &s)
+            if !s.contains("aliases") { s.setRaw("aliases", emptyList) }
+            if !s.contains("operators") { s.setRaw("operators", emptyList) }
+            s.setRaw("deconfliction", emptyList)
+        case .actorRegistered, .sourceRegistered:
+            copy(body, into: &s)
+        case .aggregateReported:
+            copy(body, into: &s)
+            if !s.contains("includes") { s.setRaw("includes", emptyList) }
+        case .incidentReported:
+            copy(body, into: &s)
+            for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
+            s.setRaw("sources", made)
+            s.setRaw("claims", emptyList)
+            s.setRaw("casualtyReports", emptyList)
+            s.setRaw("casualties", Array("{}".utf8))
+            s.setRaw("verification", Array(#"{"state":"unverified"}"#.utf8))
+            s.setRaw("status", Self.statusActive)
+            s.setRaw("absorbed", emptyList)
         case .facilityCorrected(let c), .incidentCorrected(let c), .aggregateCorrected(let c):
             // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
             let emptyDefaults = EmptyArrayDefaults.fields(for: event)
@@ -54,6 +71,9 @@ extension Archive {
             s.append(Canonical.encode(alias.object), toList: "aliases")
         case .facilityDeconflictionRecorded:
             s.append(made, toList: "deconfliction")
+        case .readerEnrolled:
+            copy(body, into: &s)
+            s.setRaw("status", Self.statusActive)
         case .readerRevoked:
             if !replay, s.string("status") == "revoked" {
                 throw Archive.ruleError("subject", "\(subject) is already revoked")
@@ -122,51 +142,6 @@ extension Archive {
             s.setRaw("status", Self.statusActive)
             s.setRaw("retraction", nil)
         }
-    }
-
-    /// The state that event `event`, which creates its subject `subject` (of kind `kind`), at
-    /// entry `index`, gives it: its id, kind, creation and update index, the body's members, and
-    /// the members the state starts with. `added` is
-    /// `Archive.added(event, body:, index:)`. A function of the event, subject and index alone
-    /// (the only rule on the state, that the subject does not exist yet, is `apply`'s), so that
-    /// it may be made ahead of the fold.
-    static func created(_ event: ArchiveEvent, subject: String, kind: EntityKind, body: CanonicalObject, index: UInt64, added: [UInt8]?)
-        -> CanonicalObject
-    {
-        var s = CanonicalObject()
-        s["id"] = .string(subject)
-        s["entity"] = .string(kind.rawValue)
-        s.setDigits("created", index)
-        switch event {
-        case .facilityRegistered:
-            copy(body, into: &s)
-            if !s.contains("aliases") { s.setRaw("aliases", emptyList) }
-            if !s.contains("operators") { s.setRaw("operators", emptyList) }
-            s.setRaw("deconfliction", emptyList)
-        case .actorRegistered, .sourceRegistered:
-            copy(body, into: &s)
-        case .aggregateReported:
-            copy(body, into: &s)
-            if !s.contains("includes") { s.setRaw("includes", emptyList) }
-        case .incidentReported:
-            guard let added else { preconditionFailure("Archive.created: a report's sources were not given") }
-            copy(body, into: &s)
-            for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
-            s.setRaw("sources", added)
-            s.setRaw("claims", emptyList)
-            s.setRaw("casualtyReports", emptyList)
-            s.setRaw("casualties", Array("{}".utf8))
-            s.setRaw("verification", Array(#"{"state":"unverified"}"#.utf8))
-            s.setRaw("status", Self.statusActive)
-            s.setRaw("absorbed", emptyList)
-        case .readerEnrolled:
-            copy(body, into: &s)
-            s.setRaw("status", Self.statusActive)
-        default:
-            preconditionFailure("Archive.created: the event does not create an entity")
-        }
-        s.setDigits("updated", index)
-        return s
     }
 
     /// The canonical bytes that event `event`, whose body is `body`, at entry `index`, adds to
