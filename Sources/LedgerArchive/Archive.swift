@@ -83,17 +83,6 @@ public enum Archive {
         /// The body, decoded by its schema.
         public let event: ArchiveEvent
         let mentions: [Mention]
-        /// What the fold adds to the subject's state for this event at index `preparedAt`
-        /// (`Archive.added`), made ahead where the index was known: on the threads that check a
-        /// batch while the batch before it folds, rather than on the fold's.
-        var prepared: [UInt8]? = nil
-        var preparedAt: UInt64? = nil
-
-        /// `Archive.added` of this event at `index`: as made ahead, or made now.
-        func added(body: CanonicalObject, index: UInt64) -> [UInt8]? {
-            if let prepared, preparedAt == index { return prepared }
-            return Archive.added(event, body: body, index: index)
-        }
     }
 
     /// The checks of an event that do not need its subject's state, in the order they are
@@ -120,21 +109,12 @@ public enum Archive {
         try checkAlone(type: type, subject: subject, body: .tree(body), latestDay: latestDay)
     }
 
-    /// With `index` (the entry's) and a body held as canonical bytes, also makes what the fold
-    /// will add to the subject's state (`CheckedEvent.prepared`).
-    static func checkAlone(type: EventType, subject: String, body: BodyMembers, latestDay: Int?, index: UInt64? = nil) throws(LedgerError)
-        -> CheckedEvent?
-    {
+    static func checkAlone(type: EventType, subject: String, body: BodyMembers, latestDay: Int?) throws(LedgerError) -> CheckedEvent? {
         guard type.isArchive, let kind = type.entityKind ?? EntityID.kind(of: subject),
             let decoded = try ArchiveEvent.decode(type: type, subject: subject, body: body)
         else { return nil }
         if let latestDay { try checkDates(decoded.dates, latestDay: latestDay) }
-        var checked = CheckedEvent(type: type, kind: kind, event: decoded.event, mentions: decoded.mentions)
-        if let index, case .canonical(let bytes) = body {
-            checked.prepared = added(decoded.event, body: bytes, index: index)
-            checked.preparedAt = index
-        }
-        return checked
+        return CheckedEvent(type: type, kind: kind, event: decoded.event, mentions: decoded.mentions)
     }
 
     /// The rest of `check`: every entity the body names must be in the archive, and an incident
@@ -161,20 +141,17 @@ public enum Archive {
             self.init(type: type, subject: subject, body: .tree(body), latestDay: latestDay)
         }
 
-        /// For a body held as its canonical bytes; with `index`, the entry's, what the fold will
-        /// add to the subject's state is made here too (`CheckedEvent.prepared`).
-        public init(type: EventType?, subject: String, body: CanonicalObject, latestDay: Int?, index: UInt64? = nil) {
-            self.init(type: type, subject: subject, body: .canonical(body), latestDay: latestDay, index: index)
+        /// For a body held as its canonical bytes.
+        public init(type: EventType?, subject: String, body: CanonicalObject, latestDay: Int?) {
+            self.init(type: type, subject: subject, body: .canonical(body), latestDay: latestDay)
         }
 
-        init(type: EventType?, subject: String, body: BodyMembers, latestDay: Int?, index: UInt64? = nil) {
+        init(type: EventType?, subject: String, body: BodyMembers, latestDay: Int?) {
             guard let type else {
                 outcome = .success(nil)
                 return
             }
-            do throws(LedgerError) {
-                outcome = .success(try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay, index: index))
-            } catch {
+            do throws(LedgerError) { outcome = .success(try checkAlone(type: type, subject: subject, body: body, latestDay: latestDay)) } catch {
                 outcome = .failure(error)
             }
         }
@@ -225,9 +202,7 @@ public enum Archive {
             }
         }
         var extra: [(id: String, state: CanonicalObject)] = []
-        try fold(
-            checked.event, subject: subject, body: body, index: index, added: checked.added(body: body, index: index), state: &state, lookup: lookup,
-            replay: replay, extra: &extra)
+        try fold(checked.event, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
         state.setDigits("updated", index)
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }

@@ -7,17 +7,10 @@ extension Archive {
     /// domain rules that need the state are checked here. States are kept canonical
     /// (`CanonicalObject`): a rule parses only the members it reads, and an item added to a list
     /// is encoded once and appended to the list's bytes.
-    /// `added` is `Archive.added(event, body:, index:)`, made by the caller (perhaps ahead, on
-    /// another thread).
     static func fold(
-        _ event: ArchiveEvent, subject: String, body: CanonicalObject, index: UInt64, added: [UInt8]?, state s: inout CanonicalObject,
-        lookup: some EntityLookup, replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
+        _ event: ArchiveEvent, subject: String, body: CanonicalObject, index: UInt64, state s: inout CanonicalObject, lookup: some EntityLookup,
+        replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
-        // The bytes an event that adds an item or object to the state adds (`Archive.added`).
-        var made: [UInt8] {
-            guard let added else { preconditionFailure("Archive.fold: the bytes this event adds were not given") }
-            return added
-        }
         switch event {
         case .facilityRegistered:
             copy(body, into: &s)
@@ -29,10 +22,16 @@ extension Archive {
         case .aggregateReported:
             copy(body, into: &s)
             if !s.contains("includes") { s.setRaw("includes", emptyList) }
-        case .incidentReported:
+        case .incidentReported(let report):
             copy(body, into: &s)
             for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
-            s.setRaw("sources", made)
+            var sources: [UInt8] = [UInt8(ascii: "[")]
+            for source in report.sources {
+                if sources.count > 1 { sources.append(UInt8(ascii: ",")) }
+                sources += entryObject(index, [("source", source)])
+            }
+            sources.append(UInt8(ascii: "]"))
+            s.setRaw("sources", sources)
             s.setRaw("claims", emptyList)
             s.setRaw("casualtyReports", emptyList)
             s.setRaw("casualties", Array("{}".utf8))
@@ -70,7 +69,7 @@ extension Archive {
             }
             s.append(Canonical.encode(alias.object), toList: "aliases")
         case .facilityDeconflictionRecorded:
-            s.append(made, toList: "deconfliction")
+            s.append(item(body, index), toList: "deconfliction")
         case .readerEnrolled:
             copy(body, into: &s)
             s.setRaw("status", Self.statusActive)
@@ -79,7 +78,7 @@ extension Archive {
                 throw Archive.ruleError("subject", "\(subject) is already revoked")
             }
             s.setRaw("status", Self.statusRevoked)
-            s.setRaw("revocation", made)
+            s.setRaw("revocation", item(body, index))
         case .valueErased(let erasure):
             let value = JSONValue.string(erasure.value)
             var erased = s["erased"]?.arrayValue ?? []
@@ -93,13 +92,13 @@ extension Archive {
             if !replay, citesAlready(s, source: citation.source, locator: citation.locator) {
                 throw Archive.ruleError("body.source", "\(subject) already cites \(citation.source) at that locator")
             }
-            s.append(made, toList: "sources")
+            s.append(item(body, index), toList: "sources")
         case .attributionClaimed:
-            s.append(made, toList: "claims")
+            s.append(item(body, index), toList: "claims")
         case .attributionAssessed:
-            s.setRaw("assessment", made)
+            s.setRaw("assessment", item(body, index))
         case .casualtiesReported:
-            s.append(made, toList: "casualtyReports")
+            s.append(item(body, index), toList: "casualtyReports")
         case .casualtiesAdopted(let adoption):
             var adopted = s["casualties"]?.objectValue ?? JSONObject()
             var figure = body
@@ -111,14 +110,14 @@ extension Archive {
             if !replay, s["certainty"]?.objectValue?["grade"]?.stringValue == g.certainty {
                 throw Archive.ruleError("body.certainty", "\(subject) is already graded \(g.certainty)")
             }
-            s.setRaw("certainty", made)
+            s.setRaw("certainty", entryObject(index, [("grade", g.certainty), ("reason", g.reason)]))
         case .incidentVerificationChanged(let v):
             let from = s["verification"]?.objectValue?["state"]?.stringValue ?? "unverified"
             if !replay, !(Vocabulary.verificationTransitions[from] ?? []).contains(v.to) {
                 let allowed = Vocabulary.verificationTransitions[from] ?? []
                 throw Archive.ruleError("body.to", "\(subject) is \(from); from \(from) it may move to \(allowed.joined(separator: " or ")), not \(v.to)")
             }
-            s.setRaw("verification", made)
+            s.setRaw("verification", entryObject(index, [("reason", v.reason), ("state", v.to)]))
         case .incidentMerged(let merge):
             let into = merge.into
             if var survivor = try lookup.entity(into) {
@@ -131,45 +130,16 @@ extension Archive {
             }
             s.setRaw("status", Self.statusMerged)
             s["mergedInto"] = .string(into)
-            s.setRaw("merge", made)
+            s.setRaw("merge", entryObject(index, [("into", into), ("reason", merge.reason)]))
         case .incidentRetracted:
             s.setRaw("status", Self.statusRetracted)
-            s.setRaw("retraction", made)
+            s.setRaw("retraction", item(body, index))
         case .incidentReinstated:
             if !replay, s.string("status") != "retracted" {
                 throw LedgerError(.refused, "\(subject) is not retracted, so it cannot be reinstated")
             }
             s.setRaw("status", Self.statusActive)
             s.setRaw("retraction", nil)
-        }
-    }
-
-    /// The canonical bytes that event `event`, whose body is `body`, at entry `index`, adds to
-    /// its subject's state: the item it appends to a list (a citation, a claim, a casualty report,
-    /// a deconfliction), the object it sets (an assessment, a grade, a verification state, a
-    /// merge, a retraction, a revocation), or a report's list of sources; nil for the other events.
-    /// A function of the event and index alone, so that it may be made ahead of the fold.
-    static func added(_ event: ArchiveEvent, body: CanonicalObject, index: UInt64) -> [UInt8]? {
-        switch event {
-        case .incidentReported(let report):
-            var sources: [UInt8] = [UInt8(ascii: "[")]
-            for source in report.sources {
-                if sources.count > 1 { sources.append(UInt8(ascii: ",")) }
-                sources += entryObject(index, [("source", source)])
-            }
-            sources.append(UInt8(ascii: "]"))
-            return sources
-        case .facilityDeconflictionRecorded, .readerRevoked, .incidentSourceCited, .attributionClaimed, .attributionAssessed, .casualtiesReported,
-            .incidentRetracted:
-            return item(body, index)
-        case .incidentCertaintyGraded(let g):
-            return entryObject(index, [("grade", g.certainty), ("reason", g.reason)])
-        case .incidentVerificationChanged(let v):
-            return entryObject(index, [("reason", v.reason), ("state", v.to)])
-        case .incidentMerged(let merge):
-            return entryObject(index, [("into", merge.into), ("reason", merge.reason)])
-        default:
-            return nil
         }
     }
 

@@ -182,16 +182,13 @@ struct DecodedEntry {
     }
 
     /// From a payload's parts, its body's canonical bytes as signed (`EventPayload.foldParts`).
-    /// With `prepare` (a batch decoded on other threads ahead of its fold), the prechecks also
-    /// make what the fold adds to the subject's state (`Archive.CheckedEvent.prepared`), so that
-    /// the fold's thread does not.
-    init(index: UInt64, type: EventType?, subject: String, body: CanonicalObject, latestDay: Int, precheck: Bool, prepare: Bool = false) {
+    init(index: UInt64, type: EventType?, subject: String, body: CanonicalObject, latestDay: Int, precheck: Bool) {
         self.index = index
         self.type = type
         self.subject = subject
         self.body = body
         self.latestDay = latestDay
-        if precheck { prechecked = self.precheck(preparing: prepare) }
+        if precheck { prechecked = self.precheck() }
     }
 
     /// From an entry the log's checks passed (`LogVerifier.VerifiedEntry`), prechecked: from its
@@ -204,11 +201,10 @@ struct DecodedEntry {
         }
     }
 
-    /// The archive's stateless checks of this entry (its body's tree when it has one);
-    /// `preparing`: see `init(index:type:subject:body:latestDay:precheck:prepare:)`.
-    func precheck(preparing: Bool = false) -> Archive.Prechecked {
+    /// The archive's stateless checks of this entry (its body's tree when it has one).
+    func precheck() -> Archive.Prechecked {
         if let tree { return Archive.Prechecked(type: type, subject: subject, body: tree, latestDay: latestDay) }
-        return Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay, index: preparing ? index : nil)
+        return Archive.Prechecked(type: type, subject: subject, body: body, latestDay: latestDay)
     }
 }
 
@@ -866,9 +862,7 @@ extension Ledger {
             func decoded(_ recordedAt: Timestamp, _ bytes: UnsafeRawBufferPointer) throws(LedgerError) -> DecodedEntry {
                 let day = Archive.latestDay(recordedAt: recordedAt)
                 if let parts = EventPayload.foldParts(bytes) {
-                    return DecodedEntry(
-                        index: batch[i].index, type: parts.type, subject: parts.subject, body: parts.body, latestDay: day, precheck: precheck,
-                        prepare: precheck)
+                    return DecodedEntry(index: batch[i].index, type: parts.type, subject: parts.subject, body: parts.body, latestDay: day, precheck: precheck)
                 }
                 let payload = try EventPayload(bytes: bytes, requireNFC: false)
                 return DecodedEntry(index: batch[i].index, payload: payload, latestDay: day, precheck: precheck)
