@@ -936,8 +936,8 @@ extension Ledger {
     static let decodeDepth = 3
     /// Batches `foldProjections` gives the fold and has not yet written. With one, the fold
     /// waited while this thread wrote each state checkpoint (some 7,000 states at 1,000,003
-    /// events, longer than a batch's fold) and was busy 82-86 % of the time before the final
-    /// writes; with two, 93-95 % (docs/BENCHMARKS.md, twenty-second session).
+    /// events, longer than a batch's fold), and was inside a fold 84-87 % of the time before the
+    /// final writes; with two, 92-94 % (docs/BENCHMARKS.md, twenty-second session).
     static let foldDepth = 2
 
     /// Folds every entry of `source` and writes the projection rows into `target`'s (empty)
