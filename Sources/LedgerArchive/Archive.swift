@@ -179,10 +179,9 @@ public enum Archive {
         var state: CanonicalObject
         if type.creates {
             guard current == nil else { throw LedgerError(.refused, "\(subject) already exists; choose another id") }
-            state = CanonicalObject()
-            state["id"] = .string(subject)
-            state["entity"] = .string(kind.rawValue)
-            state.setDigits("created", index)
+            // Such an event's whole state is made at once (`created`): there is nothing to fold.
+            let created = Self.created(checked.event, subject: subject, kind: kind, body: body, index: index)
+            return ArchiveChange(changed: [(subject, created)], concerns: concerns(of: checked, subject: subject))
         } else if replay, current == nil {
             state = CanonicalObject()
             state["id"] = .string(subject)
@@ -204,9 +203,14 @@ public enum Archive {
         var extra: [(id: String, state: CanonicalObject)] = []
         try fold(checked.event, subject: subject, body: body, index: index, state: &state, lookup: lookup, replay: replay, extra: &extra)
         state.setDigits("updated", index)
+        return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns(of: checked, subject: subject))
+    }
+
+    /// The entities an event concerns (`ArchiveChange.concerns`): its subject and the facilities it names.
+    private static func concerns(of checked: CheckedEvent, subject: String) -> [String] {
         var concerns = [subject]
         for m in checked.mentions where m.kind == .facility && !concerns.contains(m.id) { concerns.append(m.id) }
-        return ArchiveChange(changed: [(subject, state)] + extra, concerns: concerns)
+        return concerns
     }
 
     /// The EDTF fields that say when something happened or was said, at the top of a body or in

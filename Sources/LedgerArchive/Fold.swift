@@ -12,32 +12,8 @@ extension Archive {
         replay: Bool, extra: inout [(id: String, state: CanonicalObject)]
     ) throws(LedgerError) {
         switch event {
-        case .facilityRegistered:
-            copy(body, into: &s)
-            if !s.contains("aliases") { s.setRaw("aliases", emptyList) }
-            if !s.contains("operators") { s.setRaw("operators", emptyList) }
-            s.setRaw("deconfliction", emptyList)
-        case .actorRegistered, .sourceRegistered:
-            copy(body, into: &s)
-        case .aggregateReported:
-            copy(body, into: &s)
-            if !s.contains("includes") { s.setRaw("includes", emptyList) }
-        case .incidentReported(let report):
-            copy(body, into: &s)
-            for key in ["facilities", "means", "externalIds"] where !s.contains(key) { s.setRaw(key, emptyList) }
-            var sources: [UInt8] = [UInt8(ascii: "[")]
-            for source in report.sources {
-                if sources.count > 1 { sources.append(UInt8(ascii: ",")) }
-                sources += entryObject(index, [("source", source)])
-            }
-            sources.append(UInt8(ascii: "]"))
-            s.setRaw("sources", sources)
-            s.setRaw("claims", emptyList)
-            s.setRaw("casualtyReports", emptyList)
-            s.setRaw("casualties", Array("{}".utf8))
-            s.setRaw("verification", Array(#"{"state":"unverified"}"#.utf8))
-            s.setRaw("status", Self.statusActive)
-            s.setRaw("absorbed", emptyList)
+        case .facilityRegistered, .actorRegistered, .sourceRegistered, .aggregateReported, .incidentReported, .readerEnrolled:
+            preconditionFailure("Archive.fold: the state of an entity an event creates is made by Archive.created")
         case .facilityCorrected(let c), .incidentCorrected(let c), .aggregateCorrected(let c):
             // Fields the state holds as `[]` while not set: `[]` is "not set", and removing one puts `[]` back.
             let emptyDefaults = EmptyArrayDefaults.fields(for: event)
@@ -70,9 +46,6 @@ extension Archive {
             s.append(Canonical.encode(alias.object), toList: "aliases")
         case .facilityDeconflictionRecorded:
             s.append(item(body, index), toList: "deconfliction")
-        case .readerEnrolled:
-            copy(body, into: &s)
-            s.setRaw("status", Self.statusActive)
         case .readerRevoked:
             if !replay, s.string("status") == "revoked" {
                 throw Archive.ruleError("subject", "\(subject) is already revoked")
@@ -141,6 +114,53 @@ extension Archive {
             s.setRaw("status", Self.statusActive)
             s.setRaw("retraction", nil)
         }
+    }
+
+    /// The state event `event` gives the subject it creates, `subject` of kind `kind`, at entry
+    /// `index`: its id, kind, `created` and `updated`, the lists and objects it starts with, and
+    /// the body's members (a body's list replaces the empty one it would start with); a report's
+    /// `sources` are its source ids, each with the entry that cited it. Made as the members in key
+    /// order, into which the body is merged in one pass (setting them one by one moved the bytes
+    /// after each member set).
+    static func created(_ event: ArchiveEvent, subject: String, kind: EntityKind, body: CanonicalObject, index: UInt64) -> CanonicalObject {
+        var digits: [UInt8] = []
+        JSONWriter.appendDigits(index, to: &digits)
+        let id = JSONWriter.encode(.string(subject))
+        let entity = JSONWriter.encode(.string(kind.rawValue))
+        let members: [(key: StaticString, value: [UInt8])]
+        switch event {
+        case .facilityRegistered:
+            members = [
+                ("aliases", emptyList), ("created", digits), ("deconfliction", emptyList), ("entity", entity), ("id", id), ("operators", emptyList),
+                ("updated", digits),
+            ]
+        case .actorRegistered, .sourceRegistered:
+            members = [("created", digits), ("entity", entity), ("id", id), ("updated", digits)]
+        case .aggregateReported:
+            members = [("created", digits), ("entity", entity), ("id", id), ("includes", emptyList), ("updated", digits)]
+        case .incidentReported:
+            members = [
+                ("absorbed", emptyList), ("casualties", emptyObject), ("casualtyReports", emptyList), ("claims", emptyList), ("created", digits),
+                ("entity", entity), ("externalIds", emptyList), ("facilities", emptyList), ("id", id), ("means", emptyList), ("status", statusActive),
+                ("updated", digits), ("verification", unverified),
+            ]
+        case .readerEnrolled:
+            members = [("created", digits), ("entity", entity), ("id", id), ("status", statusActive), ("updated", digits)]
+        default:
+            preconditionFailure("Archive.created: the event does not create an entity")
+        }
+        var s = CanonicalObject(sortedMembers: members)
+        copy(body, into: &s)
+        if case .incidentReported(let report) = event {
+            var sources: [UInt8] = [UInt8(ascii: "[")]
+            for source in report.sources {
+                if sources.count > 1 { sources.append(UInt8(ascii: ",")) }
+                sources += entryObject(index, [("source", source)])
+            }
+            sources.append(UInt8(ascii: "]"))
+            s.setRaw("sources", sources)
+        }
+        return s
     }
 
     /// A refusal by a rule that needs the archive's state (exit 3), naming the field.
@@ -213,8 +233,10 @@ extension Archive {
     private static let statusRetracted: [UInt8] = Array(#""retracted""#.utf8)
     private static let statusRevoked: [UInt8] = Array(#""revoked""#.utf8)
 
-    /// The canonical bytes of an empty list.
+    /// The canonical bytes of an empty list, an empty object, and a new incident's verification.
     private static let emptyList: [UInt8] = Array("[]".utf8)
+    private static let emptyObject: [UInt8] = Array("{}".utf8)
+    private static let unverified: [UInt8] = Array(#"{"state":"unverified"}"#.utf8)
 
     private static func copy(_ body: CanonicalObject, into s: inout CanonicalObject) { s.merge(body) }
 

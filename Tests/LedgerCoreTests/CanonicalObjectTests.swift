@@ -253,6 +253,35 @@ struct CanonicalObjectTests {
         #expect(CanonicalObject(validatingCanonical: [0xEF, 0xBB, 0xBF] + Array(#"{}"#.utf8)) == nil)
     }
 
+    @Test("members given in key order make the object that setting them one by one makes, with every member found where it is")
+    func sortedMembers() throws {
+        var maker = Maker()
+        let names: [StaticString] = ["a", "aaaaaaaa", "aaaaaaaab", "casualties", "casualtyReports", "created", "entity", "id", "z"]
+        for round in 0..<50 {
+            // Some of the names, in order, each with a random value in canonical form.
+            let members = names.filter { _ in maker.rng.next() % 3 != 0 }.map { name -> (key: StaticString, value: [UInt8]) in
+                (name, JSONWriter.encode(maker.value(depth: 1), sortedKeys: true))
+            }
+            let built = CanonicalObject(sortedMembers: members)
+            var setOneByOne = CanonicalObject()
+            for m in members.reversed() { setOneByOne.setRaw(String(describing: m.key), m.value) }
+            #expect(built.encoded == setOneByOne.encoded, "round \(round)")
+            for m in members { #expect(built.raw(String(describing: m.key)) == m.value, "round \(round): \(String(describing: m.key))") }
+            // The places are right for changes too: a body merged in, a member set, one removed.
+            let body = maker.object(depth: 1)
+            var a = built
+            var b = setOneByOne
+            a.merge(body)
+            b.merge(body)
+            a.setRaw("id", Array("7".utf8))
+            b.setRaw("id", Array("7".utf8))
+            a.setRaw("casualties", [UInt8]?.none)
+            b.setRaw("casualties", [UInt8]?.none)
+            #expect(a.encoded == b.encoded, "round \(round)")
+            #expect(a.object == b.object)
+        }
+        #expect(CanonicalObject(sortedMembers: []).encoded == Array("{}".utf8))
+    }
 }
 
 extension JSONObject {

@@ -65,6 +65,47 @@ public struct CanonicalObject: Sendable, Equatable {
         slots = []
     }
 
+    /// The object of `members`, given in key order (UTF-8 byte order of their names, no name
+    /// twice, no name that needs an escape: names are the program's own), each value its
+    /// canonical bytes: written in one pass, each member after the last (setting them one by one
+    /// would move the bytes after each).
+    package init(sortedMembers members: [(key: StaticString, value: [UInt8])]) {
+        // The braces, then for each member its name's quotes, a colon and a comma before it but
+        // the first: one byte more than four for each, or two bytes when there is none.
+        let count = members.isEmpty ? 2 : members.reduce(1) { $0 + 4 + $1.key.utf8CodeUnitCount + $1.value.count }
+        var slots: [Slot] = []
+        slots.reserveCapacity(members.count)
+        let out = [UInt8](unsafeUninitializedCapacity: count) { o, written in
+            var j = 0
+            o[j] = UInt8(ascii: "{")
+            j += 1
+            for (n, m) in members.enumerated() {
+                let name = UnsafeBufferPointer(start: m.key.utf8Start, count: m.key.utf8CodeUnitCount)
+                assert(!JSONWriter.needsEscape(name), "CanonicalObject: a name with an escape")
+                if n > 0 {
+                    let previous = members[n - 1].key
+                    assert(
+                        Self.compare(UnsafeBufferPointer(start: previous.utf8Start, count: previous.utf8CodeUnitCount), name) < 0,
+                        "CanonicalObject: members not in key order")
+                    o[j] = UInt8(ascii: ",")
+                    j += 1
+                }
+                o[j] = UInt8(ascii: "\"")
+                let nameStart = j + 1
+                _ = UnsafeMutableBufferPointer(rebasing: o[nameStart...]).initialize(fromContentsOf: name)
+                let nameEnd = nameStart + name.count
+                o[nameEnd] = UInt8(ascii: "\"")
+                o[nameEnd + 1] = UInt8(ascii: ":")
+                j = nameEnd + 2
+                j += m.value.withUnsafeBufferPointer { UnsafeMutableBufferPointer(rebasing: o[j...]).initialize(fromContentsOf: $0) }
+                slots.append(Slot(order: Self.orderPrefix(name), nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueEnd: Int32(j), escaped: false))
+            }
+            o[j] = UInt8(ascii: "}")
+            written = j + 1
+        }
+        self.init(canonical: out, slots: slots)
+    }
+
     /// Bytes already canonical, with their members' places (`init(validatingCanonical:)`).
     init(canonical bytes: [UInt8], slots: [Slot]) {
         precondition(bytes.count < Int32.max, "CanonicalObject: an object of 2 GiB or more")
