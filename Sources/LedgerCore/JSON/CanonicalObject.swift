@@ -81,10 +81,10 @@ public struct CanonicalObject: Sendable, Equatable {
             j += 1
             for (n, m) in members.enumerated() {
                 let name = UnsafeBufferPointer(start: m.key.utf8Start, count: m.key.utf8CodeUnitCount)
-                assert(!JSONWriter.needsEscape(name), "CanonicalObject: a name with an escape")
+                precondition(!JSONWriter.needsEscape(name), "CanonicalObject: a name with an escape")
                 if n > 0 {
                     let previous = members[n - 1].key
-                    assert(
+                    precondition(
                         Self.compare(UnsafeBufferPointer(start: previous.utf8Start, count: previous.utf8CodeUnitCount), name) < 0,
                         "CanonicalObject: members not in key order")
                     o[j] = UInt8(ascii: ",")
