@@ -123,8 +123,7 @@ extension Archive {
     /// order, into which the body is merged in one pass (setting them one by one moved the bytes
     /// after each member set).
     static func created(_ event: ArchiveEvent, subject: String, kind: EntityKind, body: CanonicalObject, index: UInt64) -> CanonicalObject {
-        var digits: [UInt8] = []
-        JSONWriter.appendDigits(index, to: &digits)
+        let digits = JSONWriter.digits(index)
         let id = JSONWriter.encode(.string(subject))
         let entity = JSONWriter.encode(.string(kind.rawValue))
         let members: [(key: StaticString, value: [UInt8])]

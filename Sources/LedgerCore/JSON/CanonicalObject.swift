@@ -98,7 +98,7 @@ public struct CanonicalObject: Sendable, Equatable {
                 o[nameEnd + 1] = UInt8(ascii: ":")
                 j = nameEnd + 2
                 j += m.value.withUnsafeBufferPointer { UnsafeMutableBufferPointer(rebasing: o[j...]).initialize(fromContentsOf: $0) }
-                slots.append(Slot(order: Self.orderPrefix(name), nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueEnd: Int32(j), escaped: false))
+                slots.append(Self.plainSlot(UnsafeBufferPointer(o), name: nameStart..<nameEnd, valueEnd: j))
             }
             o[j] = UInt8(ascii: "}")
             written = j + 1
